@@ -1,0 +1,1 @@
+"""Thin FastAPI layer over the engine: plans, quotes, promise checks."""

@@ -1,0 +1,270 @@
+"""The data contract shared by dispatch, ETA, promise, monitoring and the API.
+
+Plain, typed dataclasses: the engine computes on numpy arrays, these hold what a
+dispatcher, checkout or a planner talks about.  Times are seconds since the
+start of the planning day (``Problem.day_start``, a timezone-aware datetime) so
+that the solvers work on integers; helpers convert to wall-clock datetimes.
+
+The same objects carry through the later capabilities without a rewrite:
+
+* ``Order`` has an ``order_id`` that promises (``engine.promise.Promise``),
+  plan stops and events (``engine.events.Event``) refer to;
+* ``Plan`` is what dispatch returns and what monitoring compares the live
+  state against;
+* ``Event`` (in ``engine.events``) records what happened to an order or a
+  vehicle (hand-over, arrival, delay warning) so tickets and notifications can
+  be opened from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+#: Capacity dimensions every problem knows; vehicle types and orders give a
+#: value per dimension (missing ones count as 0 for orders, unlimited for none).
+DIMENSIONS: tuple[str, ...] = ("parcels", "kg", "litres")
+
+
+class ModelError(ValueError):
+    """Bad input in a problem: names the item and the field that is wrong."""
+
+    def __init__(self, item: str, field_name: str, message: str) -> None:
+        self.item = item
+        self.field = field_name
+        super().__init__(f"{item}: {field_name}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A window ``[start, end]`` in seconds since ``Problem.day_start``."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ModelError("time window", "end", f"end {self.end} before start {self.start}")
+
+
+@dataclass(slots=True)
+class Depot:
+    depot_id: str
+    lat: float
+    lon: float
+    opening: TimeWindow = TimeWindow(0, 24 * 3600)
+    #: Network node, filled in by snapping; ``None`` until then.
+    node: int | None = None
+
+
+@dataclass(slots=True)
+class Break:
+    """A break of ``duration`` seconds that must start inside ``window``."""
+
+    window: TimeWindow
+    duration: int
+
+
+@dataclass(slots=True)
+class VehicleType:
+    type_id: str
+    count: int
+    start_depot: str
+    end_depot: str | None = None  # None: returns to start_depot
+    capacity: dict[str, float] = field(default_factory=lambda: {"parcels": 100})
+    shift: TimeWindow = TimeWindow(8 * 3600, 20 * 3600)
+    max_duration: int | None = None
+    breaks: list[Break] = field(default_factory=list)
+    cost_per_hour: float = 25.0
+    cost_per_km: float = 0.4
+    fixed_cost: float = 50.0
+    skills: frozenset[str] = frozenset()
+    #: Travel-time multiplier (a van on the same roads as a car is ~1.0,
+    #: a cargo bike in a city core might be 1.3).
+    speed_factor: float = 1.0
+
+
+@dataclass(slots=True)
+class Carrier:
+    """A third-party carrier that takes orders at a price.
+
+    ``zones`` maps a zone name to a price surcharge; a zone is a set of
+    postcode-like strings or a radius in km around the depot (``max_km``).
+    """
+
+    carrier_id: str
+    base_cost: float = 5.0
+    cost_per_kg: float = 0.5
+    max_km: float = 100.0
+    zone_surcharge_per_km: float = 0.0
+    cutoff: int = 17 * 3600  # daily pick-up cut-off, seconds since day_start
+    capacity: int = 10**9  # orders per day
+    on_time_probability: float = 0.93
+    services: tuple[str, ...] = ("standard",)
+    pickup_depot: str | None = None  # None: any depot
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Order:
+    order_id: str
+    lat: float
+    lon: float
+    size: dict[str, float] = field(default_factory=lambda: {"parcels": 1})
+    #: One or more delivery windows; empty means "any time in the shift".
+    windows: list[TimeWindow] = field(default_factory=list)
+    #: A promised-by time (seconds since day_start); becomes a window ending there.
+    promised_by: int | None = None
+    service_time: int = 120
+    priority: int = 0  # higher is more important
+    skills: frozenset[str] = frozenset()
+    allow_carrier: bool = True
+    depot: str | None = None  # where the goods are; None: any depot
+    node: int | None = None
+
+    def effective_windows(self, horizon: int) -> list[TimeWindow]:
+        """The windows the solver must respect (promised_by folded in)."""
+        wins = list(self.windows) or [TimeWindow(0, horizon)]
+        if self.promised_by is not None:
+            wins = [TimeWindow(w.start, min(w.end, self.promised_by)) for w in wins if w.start <= self.promised_by]
+        return wins
+
+
+class UnassignedReason(str, Enum):
+    NO_SKILL = "no vehicle or carrier has the required skills"
+    WINDOW_UNREACHABLE = "time window cannot be reached from any depot"
+    OVER_CAPACITY = "order is larger than every vehicle's capacity"
+    OFF_NETWORK = "location is too far from the road network"
+    NO_CARRIER = "not allowed to go to a carrier and no vehicle could take it"
+    NOT_PLANNED = "the solver found no route that could take it in the time limit"
+
+
+@dataclass(slots=True)
+class Problem:
+    depots: list[Depot]
+    vehicle_types: list[VehicleType]
+    orders: list[Order]
+    carriers: list[Carrier] = field(default_factory=list)
+    day_start: datetime | None = None
+    horizon: int = 24 * 3600
+    #: Cost per minute of lateness when windows are soft; None keeps them hard.
+    lateness_cost_per_min: float | None = None
+    #: Weight on the risk of a late delivery (1 - on-time probability) in cost units.
+    risk_weight: float = 0.0
+    name: str = "problem"
+
+    def depot(self, depot_id: str) -> Depot:
+        for d in self.depots:
+            if d.depot_id == depot_id:
+                return d
+        raise ModelError(f"depot {depot_id!r}", "depot_id", "unknown depot")
+
+    def validate(self) -> None:
+        """Raise ``ModelError`` naming the first bad item."""
+        if not self.depots:
+            raise ModelError("problem", "depots", "at least one depot is needed")
+        ids = {d.depot_id for d in self.depots}
+        if sum(vt.count for vt in self.vehicle_types) <= 0 and not self.carriers:
+            raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier")
+        for vt in self.vehicle_types:
+            item = f"vehicle type {vt.type_id!r}"
+            if vt.count < 0:
+                raise ModelError(item, "count", "must be >= 0")
+            for dep in (vt.start_depot, vt.end_depot):
+                if dep is not None and dep not in ids:
+                    raise ModelError(item, "start_depot" if dep == vt.start_depot else "end_depot", f"unknown depot {dep!r}")
+            if any(v < 0 for v in vt.capacity.values()):
+                raise ModelError(item, "capacity", "negative capacity")
+        seen: set[str] = set()
+        for o in self.orders:
+            item = f"order {o.order_id!r}"
+            if o.order_id in seen:
+                raise ModelError(item, "order_id", "duplicate id")
+            seen.add(o.order_id)
+            if not (-90 <= o.lat <= 90 and -180 <= o.lon <= 180):
+                raise ModelError(item, "lat/lon", "not a valid coordinate")
+            if any(v < 0 for v in o.size.values()):
+                raise ModelError(item, "size", "negative size")
+            if o.service_time < 0:
+                raise ModelError(item, "service_time", "must be >= 0")
+            if o.depot is not None and o.depot not in ids:
+                raise ModelError(item, "depot", f"unknown depot {o.depot!r}")
+
+
+@dataclass(slots=True)
+class Stop:
+    order_id: str | None  # None for depot start/end and breaks
+    kind: str  # "start", "delivery", "break", "end"
+    node: int | None
+    lat: float
+    lon: float
+    arrival: int
+    departure: int
+    load: dict[str, float]
+    leg_distance_m: float  # from the previous stop
+    leg_time_s: float
+    window: TimeWindow | None = None
+
+
+@dataclass(slots=True)
+class Route:
+    vehicle_id: str
+    vehicle_type: str
+    depot: str
+    stops: list[Stop]
+    distance_m: float
+    duration_s: float
+    cost: float
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [s.order_id for s in self.stops if s.kind == "delivery" and s.order_id is not None]
+
+
+@dataclass(slots=True)
+class Handoff:
+    order_id: str
+    carrier_id: str
+    depot: str
+    cost: float
+    on_time_probability: float
+
+
+@dataclass(slots=True)
+class Unassigned:
+    order_id: str
+    reason: UnassignedReason
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Plan:
+    problem_name: str
+    routes: list[Route]
+    handoffs: list[Handoff]
+    unassigned: list[Unassigned]
+    cost: float
+    distance_m: float
+    duration_s: float
+    solve_seconds: float
+    day_start: datetime | None = None
+    #: (seconds into the solve, best cost) pairs, for reporting search progress.
+    trajectory: list[tuple[float, float]] = field(default_factory=list)
+    status: str = "ok"
+
+    def wallclock(self, seconds: int | float) -> datetime | None:
+        if self.day_start is None:
+            return None
+        return self.day_start + timedelta(seconds=float(seconds))
+
+    def route_of(self, order_id: str) -> Route | None:
+        for r in self.routes:
+            if order_id in r.order_ids:
+                return r
+        return None
+
+    @property
+    def vehicles_used(self) -> int:
+        return sum(1 for r in self.routes if r.order_ids)
+
