@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 # Modules that define ``register(app)``; a module that is not there yet is skipped.
-_COMMAND_MODULES = ("network", "plan", "quote", "serve", "demo", "warm")
+_COMMAND_MODULES = ("network", "matrix", "plan", "quote", "serve", "demo", "warm")
 
 for _name in _COMMAND_MODULES:
     try:
