@@ -251,7 +251,10 @@ class Plan:
     day_start: datetime | None = None
     #: (seconds into the solve, best cost) pairs, for reporting search progress.
     trajectory: list[tuple[float, float]] = field(default_factory=list)
+    #: "ok" (every order routed or handed off), "partial" (some unassigned), "no_solution".
     status: str = "ok"
+    #: Solver statistics (matrix seconds, phases with their time and cost).
+    stats: dict = field(default_factory=dict)
 
     def wallclock(self, seconds: int | float) -> datetime | None:
         if self.day_start is None:
