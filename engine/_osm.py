@@ -109,6 +109,13 @@ def _edges_from_segments(
         iu, iv, codes, speed_kmh, direction = iu[found], iv[found], codes[found], speed_kmh[found], direction[found]
     a = order[iu]
     b = order[iv]
+    # Keep only nodes that some drivable segment uses (extracts hold many
+    # footway/building nodes), so node counts in ``info`` mean road nodes.
+    used, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    lat = np.asarray(lat)[used]
+    lon = np.asarray(lon)[used]
+    a = inverse[: a.size]
+    b = inverse[a.size :]
     length = haversine_m(lat[a], lon[a], lat[b], lon[b])
     fwd = direction >= 0
     bwd = direction <= 0
@@ -249,6 +256,11 @@ def _osmnx_settings() -> Any:
     extra = ["motor_vehicle", "motorcar", "access", "service", "area", "junction"]
     ox.settings.useful_tags_way = list(dict.fromkeys([*ox.settings.useful_tags_way, *extra]))
     ox.settings.log_console = False
+    # osmnx caches HTTP responses in ./cache by default; keep the working
+    # directory clean and put them with the engine's own cache.
+    from engine._cache import cache_dir
+
+    ox.settings.cache_folder = str(cache_dir("osmnx"))
     return ox
 
 
