@@ -1,0 +1,99 @@
+"""Vectorised time-zone arithmetic on epoch seconds.
+
+Quoting many orders must not call ``zoneinfo`` once per timestamp, so local
+offsets are looked up once per distinct UTC hour (a batch of a month of orders
+has at most ~720) and broadcast back.  Every offset the IANA database uses is
+a whole number of minutes and changes on the hour for the zones we serve, so
+the hour is the right granularity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+#: Range of years accepted anywhere in the engine; outside it a time is a typo.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_EPOCH = datetime(MIN_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
+MAX_EPOCH = datetime(MAX_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def utc_offsets(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """Offset of ``tz`` from UTC in seconds at each epoch second (int64 array)."""
+    epoch = np.asarray(epoch, dtype=np.float64)
+    hours = np.floor(epoch / 3600.0).astype(np.int64)
+    uniq, inv = np.unique(hours, return_inverse=True)
+    offs = np.empty(uniq.shape[0], dtype=np.int64)
+    for i, h in enumerate(uniq.tolist()):
+        off = datetime.fromtimestamp(h * 3600, tz).utcoffset()
+        offs[i] = int(off.total_seconds()) if off is not None else 0
+    return offs[inv].reshape(epoch.shape)
+
+
+def local_seconds(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """Local wall-clock seconds since 1970-01-01 local midnight (float64)."""
+    epoch = np.asarray(epoch, dtype=np.float64)
+    return epoch + utc_offsets(epoch, tz)
+
+
+def weekday_hour(epoch: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local weekday (Mon=0), hour (0-23) and local day number for each epoch second."""
+    loc = local_seconds(epoch, tz)
+    day = np.floor(loc / 86400.0).astype(np.int64)
+    # 1970-01-01 was a Thursday (weekday 3).
+    wd = (day + 3) % 7
+    hr = ((loc - day * 86400.0) // 3600.0).astype(np.int64)
+    return wd, np.clip(hr, 0, 23), day
+
+
+def local_to_epoch(local: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """Inverse of :func:`local_seconds` (wall-clock seconds -> epoch).
+
+    Two passes settle the offset everywhere except inside the spring-forward
+    gap, where the result is shifted by the gap (as ``zoneinfo`` does with fold=0).
+    """
+    local = np.asarray(local, dtype=np.float64)
+    guess = local - utc_offsets(local, tz)
+    return local - utc_offsets(guess, tz)
+
+
+def _offset_strings(offs: np.ndarray) -> np.ndarray:
+    sign = np.where(offs < 0, "-", "+")
+    a = np.abs(offs)
+    hh = np.char.zfill((a // 3600).astype(str), 2)
+    mm = np.char.zfill(((a % 3600) // 60).astype(str), 2)
+    return np.char.add(np.char.add(np.char.add(sign, hh), ":"), mm)
+
+
+def to_iso(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """ISO-8601 strings with the local offset (``2026-11-11T18:00:00+02:00``)."""
+    epoch = np.asarray(epoch, dtype=np.float64)
+    offs = utc_offsets(epoch, tz)
+    loc = np.round(epoch + offs).astype(np.int64).astype("datetime64[s]")
+    body = np.datetime_as_string(loc, unit="s")
+    return np.char.add(body, _offset_strings(offs))
+
+
+def epoch_of(dt: datetime) -> float:
+    """Epoch seconds of an aware datetime; a naive one is an error."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"time {dt.isoformat()} has no UTC offset; give it one (e.g. +02:00)")
+    ts = dt.timestamp()
+    if not (MIN_EPOCH <= ts < MAX_EPOCH):
+        raise ValueError(f"time {dt.isoformat()} is outside the supported years {MIN_YEAR}-{MAX_YEAR - 1}")
+    return ts
+
+
+def from_epoch(ts: float, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ts, tz)
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (vectorised)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

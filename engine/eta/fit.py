@@ -1,0 +1,226 @@
+"""Fit the conditional transit-time quantile tables from a validated history.
+
+Method (chosen on the calibration evidence in ``benchmarks/calibration.py``):
+empirical quantiles per cell ``(weekday, hour, distance band)`` of each
+carrier/service, with
+
+* a finite-sample correction: the level-``a`` value of a cell with ``n`` rows
+  is its ``ceil((n + 1) a)``-th smallest value, which covers a new draw from
+  the same cell with probability >= ``a`` (the split-conformal order
+  statistic); a cell too small for a level has none;
+* hierarchical pooling: a cell with fewer than ``n_min`` rows (or too few for
+  a level) takes the value of its parent, ``(wd, hr, band) -> (wd, hr) ->
+  (day type, hr, band) -> (day type, hr) -> (hr) -> (day type) -> all``;
+* optionally a one-sided conformal shift per carrier/service and level,
+  estimated on the most recent ``calib_frac`` of the history with the tables
+  fitted on the rest, which removes the under-coverage pooling introduces
+  (it only widens: see the evidence in ``benchmarks/calibration.py``).
+
+Empirical cells beat a parametric family here because lead times are
+multi-modal (cut-offs and nights split them into "today", "tomorrow", "in two
+business days"), which a log-normal or gamma cannot follow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from engine.eta._city import City, ServiceSpec, infer_kind
+from engine.eta._time import haversine_km, weekday_hour
+from engine.eta.history import History
+from engine.eta.model import LEVELS, TABLES, EtaModel
+
+#: Day types for pooling: Mon-Thu, Fri, Sat, Sun.
+_DAYTYPE = np.array([0, 0, 0, 0, 1, 2, 3])
+N_BANDS = 3
+
+
+def _group_quantiles(gid: np.ndarray, y: np.ndarray, n_groups: int, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Corrected order-statistic quantiles per group: ``(n_groups, L)`` (NaN when too small) and counts."""
+    out = np.full((n_groups, levels.shape[0]), np.nan)
+    cnt = np.bincount(gid, minlength=n_groups)
+    if y.shape[0] == 0:
+        return out, cnt
+    order = np.lexsort((y, gid))
+    ys = y[order]
+    starts = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    kk = np.ceil((cnt[:, None] + 1) * levels[None, :]).astype(np.int64)  # 1-based rank
+    ok = (kk <= cnt[:, None]) & (cnt[:, None] > 0)
+    idx = np.where(ok, starts[:, None] + kk - 1, 0)
+    out[ok] = ys[idx[ok]]
+    return out, cnt
+
+
+def _cell_grids() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    wd, hr, db = np.meshgrid(np.arange(7), np.arange(24), np.arange(N_BANDS), indexing="ij")
+    return wd, hr, db
+
+
+def _hierarchy(wd: np.ndarray, hr: np.ndarray, db: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """Group ids (and group counts) from finest to coarsest for the given features."""
+    dt = _DAYTYPE[wd]
+    return [
+        ((wd * 24 + hr) * N_BANDS + db, 7 * 24 * N_BANDS),
+        (wd * 24 + hr, 7 * 24),
+        ((dt * 24 + hr) * N_BANDS + db, 4 * 24 * N_BANDS),
+        (dt * 24 + hr, 4 * 24),
+        (hr, 24),
+        (dt, 4),
+        (np.zeros_like(wd), 1),
+    ]
+
+
+def fit_table(wd: np.ndarray, hr: np.ndarray, db: np.ndarray, y: np.ndarray, n_min: int = 40, levels: np.ndarray = LEVELS) -> np.ndarray:
+    """One ``(7, 24, N_BANDS, L)`` table from rows of one carrier/service."""
+    gw, gh, gd = _cell_grids()
+    row_levels = _hierarchy(wd, hr, db)
+    cell_levels = _hierarchy(gw, gh, gd)
+    table = np.full(gw.shape + (levels.shape[0],), np.nan)
+    # Coarsest first, finer cells overwrite where they have enough rows.
+    for (rg, ng), (cg, _) in zip(reversed(row_levels), reversed(cell_levels)):
+        q, cnt = _group_quantiles(rg, y, ng, levels)
+        vals = q[cg]
+        good = (cnt[cg] >= n_min)[..., None] & np.isfinite(vals)
+        if ng == 1:
+            good = np.isfinite(vals)
+        table = np.where(good, vals, table)
+    if np.isnan(table).any():
+        # Too few rows for the top levels even overall: the sample maximum is the best we have.
+        top = float(np.max(y)) if y.shape[0] else 0.0
+        table = np.where(np.isnan(table), top, table)
+    return np.maximum.accumulate(table, axis=-1)
+
+
+def _features(model_tz: ZoneInfo, start: np.ndarray, km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    wd, hr, _ = weekday_hour(start, model_tz)
+    return wd, hr, EtaModel.dband(km)
+
+
+def fit_tables(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40) -> dict[str, np.ndarray]:
+    key_of = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
+    cr, ho, de = (frame[c].to_numpy() for c in ("created", "handed", "delivered"))
+    spec = {"lead": (cr, de - cr), "transit": (ho, de - ho), "processing": (cr, ho - cr)}
+    out = {t: np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]), dtype=np.float64) for t in TABLES}
+    for t, (start, y) in spec.items():
+        wd, hr, db = _features(tz, start, km)
+        for i, k in enumerate(keys):
+            m = key_of == k
+            out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min)
+    return out
+
+
+def conformal_shift(frame_fit: pd.DataFrame, frame_cal: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40) -> np.ndarray:
+    """Per key and level, the shift (s) that makes the lead table cover the calibration slice."""
+    tabs = fit_tables(frame_fit, keys, tz, n_min)["lead"]
+    key_of = (frame_cal["carrier"] + ":" + frame_cal["service"]).to_numpy()
+    km = haversine_km(frame_cal["origin_lat"].to_numpy(), frame_cal["origin_lon"].to_numpy(), frame_cal["dest_lat"].to_numpy(), frame_cal["dest_lon"].to_numpy())
+    cr, de = frame_cal["created"].to_numpy(), frame_cal["delivered"].to_numpy()
+    wd, hr, db = _features(tz, cr, km)
+    shift = np.zeros((len(keys), LEVELS.shape[0]))
+    for i, k in enumerate(keys):
+        m = key_of == k
+        n = int(m.sum())
+        if n < 50:
+            continue
+        scores = (de[m] - cr[m])[:, None] - tabs[i][wd[m], hr[m], db[m]]
+        scores.sort(axis=0)
+        kk = np.minimum(np.ceil((n + 1) * LEVELS).astype(np.int64), n)
+        shift[i] = scores[kk - 1, np.arange(LEVELS.shape[0])]
+    return shift
+
+
+def fit(
+    history: History,
+    city: City,
+    name: str = "fitted",
+    source: str = "fitted",
+    n_min: int = 40,
+    min_rows_per_key: int = 100,
+    calib_frac: float = 0.2,
+    conformal: bool = True,
+    slot_on_time: float | None = None,
+) -> EtaModel:
+    """Fit an :class:`EtaModel` from a validated history.
+
+    Parameters
+    ----------
+    history
+        Output of :func:`engine.eta.history.read_history`.
+    city
+        Time zone, map and offer catalogue (prices, areas) the model serves.
+    n_min
+        Rows a cell needs before it is used rather than pooled into its parent.
+    min_rows_per_key
+        Carrier/services with fewer rows are not fitted (reported in ``meta``).
+    calib_frac
+        Most recent share of rows used to estimate the conformal shift.
+    conformal
+        Apply the conformal shift (``False`` gives the plain corrected cells).
+    slot_on_time
+        On-time probability of a booked slot; computed with the route Monte
+        Carlo when ``None``.
+    """
+    frame = history.frame
+    if len(frame) == 0:
+        raise ValueError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
+    tz = ZoneInfo(city.tz)
+    key_of = frame["carrier"] + ":" + frame["service"]
+    vc = key_of.value_counts()
+    keys = sorted(k for k, v in vc.items() if v >= min_rows_per_key)
+    too_few = {k: int(v) for k, v in vc.items() if v < min_rows_per_key}
+    if not keys:
+        raise ValueError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")
+    frame = frame[key_of.isin(keys).to_numpy()].sort_values("created", kind="stable").reset_index(drop=True)
+    tables = fit_tables(frame, keys, tz, n_min)
+    shift = np.zeros((len(keys), LEVELS.shape[0]))
+    if conformal and calib_frac > 0:
+        cut = int(len(frame) * (1 - calib_frac))
+        # One-sided: only ever widen.  A calibration slice from calmer weeks
+        # would otherwise tighten the tail below what the longer history shows.
+        shift = np.maximum(conformal_shift(frame.iloc[:cut], frame.iloc[cut:], keys, tz, n_min), 0.0)
+        tables["lead"] = np.maximum.accumulate(
+            np.maximum(tables["lead"] + shift[:, None, None, None, :], 0.0), axis=-1
+        )
+    # Carrier/services seen in the history but not in the catalogue still get offered.
+    services = list(city.services)
+    known = {s.key for s in services}
+    for k in keys:
+        if k not in known:
+            c, s = k.split(":", 1)
+            services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
+    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours)
+    if slot_on_time is None:
+        from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
+
+        slot_on_time = typical_slot_on_time()
+    return EtaModel(
+        name=name,
+        source=source,
+        city=city,
+        keys=keys,
+        levels=LEVELS.copy(),
+        tables={t: v.astype(np.float32) for t, v in tables.items()},
+        counts={k: int(vc[k]) for k in keys},
+        slot_on_time=float(slot_on_time),
+        meta={
+            "method": "empirical cell quantiles, finite-sample order statistic, hierarchical pooling"
+            + (", conformal shift" if conformal else ""),
+            "n_min": n_min,
+            "calib_frac": calib_frac if conformal else 0.0,
+            "history": history.summary(),
+            "keys_too_few_rows": too_few,
+            "conformal_shift_s_at_0.95": {k: float(shift[i, int(np.searchsorted(LEVELS, 0.95))]) for i, k in enumerate(keys)},
+            "fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "history_span": [
+                datetime.fromtimestamp(float(frame["created"].min()), tz).isoformat(),
+                datetime.fromtimestamp(float(frame["created"].max()), tz).isoformat(),
+            ],
+        },
+    )
+
+

@@ -1,0 +1,191 @@
+"""Read and validate a delivery-history CSV, counting every skipped row by reason.
+
+One row per delivered order, columns ``order_id, carrier, service, origin_lat,
+origin_lon, dest_lat, dest_lon, created_at, handed_over_at, delivered_at,
+weight_kg``; timestamps ISO-8601 *with* an offset.  A missing required column
+is an error (nothing sensible can be fitted); a bad row is skipped and counted
+so the fit can report what it used.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.eta._time import MAX_EPOCH, MIN_EPOCH
+
+REQUIRED: tuple[str, ...] = (
+    "order_id",
+    "carrier",
+    "service",
+    "origin_lat",
+    "origin_lon",
+    "dest_lat",
+    "dest_lon",
+    "created_at",
+    "handed_over_at",
+    "delivered_at",
+    "weight_kg",
+)
+TIME_COLUMNS = ("created_at", "handed_over_at", "delivered_at")
+#: A timestamp must end with ``Z`` or an explicit ``+HH:MM`` / ``-HHMM`` offset.
+_OFFSET_RE = r"(?:Z|[+-]\d\d:?\d\d)$"
+#: Deliveries slower than this are data errors (a lost parcel is not a transit time).
+MAX_LEAD_S = 30 * 86400.0
+
+
+class HistoryError(ValueError):
+    """The history file as a whole cannot be used (missing columns, unreadable)."""
+
+
+@dataclass(slots=True)
+class History:
+    """Validated history as arrays (epoch seconds), plus what was skipped."""
+
+    frame: pd.DataFrame
+    rows_read: int
+    skipped: Counter = field(default_factory=Counter)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_used(self) -> int:
+        return len(self.frame)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_skipped": int(sum(self.skipped.values())),
+            "skipped_by_reason": dict(sorted(self.skipped.items())),
+            "ignored_columns": list(self.ignored_columns),
+        }
+
+
+def read_history(
+    source: str | Path | pd.DataFrame,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> History:
+    """Read a history CSV (or a frame with its columns) and validate every row.
+
+    Parameters
+    ----------
+    source
+        Path to the CSV, or a DataFrame with the same columns (strings for times).
+    bbox
+        ``(min_lat, min_lon, max_lat, max_lon)`` of the map; rows with an origin
+        or destination outside are skipped as ``point outside the map``.
+
+    Returns
+    -------
+    History
+        ``frame`` has columns order_id, carrier, service, origin_lat, origin_lon,
+        dest_lat, dest_lon, weight_kg and epoch-second floats created, handed, delivered.
+
+    Raises
+    ------
+    HistoryError
+        When the file cannot be read or lacks a required column.
+    """
+    skipped: Counter = Counter()
+    if isinstance(source, pd.DataFrame):
+        raw = source.astype(str).copy()
+        header = list(raw.columns)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise HistoryError(f"history file {str(path)!r} not found")
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.reader(fh)
+                header = [h.strip() for h in next(reader, [])]
+                rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise HistoryError(f"history file {str(path)!r} is not a readable CSV: {exc}") from None
+        if not header:
+            raise HistoryError(f"history file {str(path)!r} is empty (no header row)")
+        good = [r for r in rows if len(r) == len(header)]
+        blank = sum(1 for r in rows if not r or all(not x.strip() for x in r))
+        bad_len = len(rows) - len(good) - blank
+        if bad_len:
+            skipped["wrong number of fields"] += bad_len
+        raw = pd.DataFrame(good, columns=header, dtype=str)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise HistoryError(
+            f"history is missing required column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}"
+        )
+    ignored = [c for c in header if c not in REQUIRED]
+    rows_read = len(raw) + sum(skipped.values())
+    df = raw[list(REQUIRED)].copy()
+    for c in ("order_id", "carrier", "service"):
+        df[c] = df[c].astype(str).str.strip()
+    keep = np.ones(len(df), dtype=bool)
+
+    def drop(mask: np.ndarray, reason: str) -> None:
+        m = mask & keep
+        k = int(m.sum())
+        if k:
+            skipped[reason] += k
+            keep[m] = False
+
+    drop(((df["order_id"] == "") | (df["carrier"] == "") | (df["service"] == "")).to_numpy(), "empty order_id, carrier or service")
+    drop(df["order_id"].duplicated(keep="first").to_numpy(), "duplicate order_id")
+
+    num = {}
+    for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "weight_kg"):
+        num[c] = pd.to_numeric(df[c].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    coords = np.column_stack([num[c] for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon")])
+    drop(~np.isfinite(coords).all(axis=1), "unparseable coordinate")
+    lat_ok = (np.abs(coords[:, 0]) <= 90) & (np.abs(coords[:, 2]) <= 90)
+    lon_ok = (np.abs(coords[:, 1]) <= 180) & (np.abs(coords[:, 3]) <= 180)
+    drop(~(lat_ok & lon_ok), "invalid coordinate")
+    if bbox is not None:
+        la0, lo0, la1, lo1 = bbox
+        inside = (
+            (coords[:, 0] >= la0) & (coords[:, 0] <= la1) & (coords[:, 1] >= lo0) & (coords[:, 1] <= lo1)
+            & (coords[:, 2] >= la0) & (coords[:, 2] <= la1) & (coords[:, 3] >= lo0) & (coords[:, 3] <= lo1)
+        )
+        drop(~inside, "point outside the map")
+    w = num["weight_kg"]
+    drop(~np.isfinite(w) | (w < 0) | (w > 10_000), "bad weight_kg")
+
+    times = {}
+    for c in TIME_COLUMNS:
+        s = df[c].str.strip()
+        has_off = s.str.contains(_OFFSET_RE, regex=True, na=False).to_numpy()
+        t = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
+        ep = np.full(len(df), np.nan)
+        ok = t.notna().to_numpy()
+        if t.dtype.kind == "M":
+            ep[ok] = (t[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+        drop(~ok, "unparseable time")
+        drop(~has_off, "time without UTC offset")
+        drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), "time outside 2000-2099")
+        times[c] = ep
+    cr, ho, de = times["created_at"], times["handed_over_at"], times["delivered_at"]
+    drop(de < cr, "delivered before created")
+    drop(ho < cr, "handed over before created")
+    drop(de < ho, "delivered before handed over")
+    drop(de - cr > MAX_LEAD_S, "delivery took more than 30 days")
+
+    out = pd.DataFrame(
+        {
+            "order_id": df["order_id"].to_numpy()[keep],
+            "carrier": df["carrier"].to_numpy()[keep],
+            "service": df["service"].to_numpy()[keep],
+            "origin_lat": coords[keep, 0],
+            "origin_lon": coords[keep, 1],
+            "dest_lat": coords[keep, 2],
+            "dest_lon": coords[keep, 3],
+            "weight_kg": w[keep],
+            "created": cr[keep],
+            "handed": ho[keep],
+            "delivered": de[keep],
+        }
+    )
+    return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored)

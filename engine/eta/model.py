@@ -1,0 +1,159 @@
+"""The fitted transit-time quantile model: tables, lookup, save and load.
+
+Three conditional-quantile tables, each ``(key, weekday, hour, distance band,
+level)`` in seconds, float32:
+
+* ``lead``: created -> delivered, the promise checkout gives (includes
+  warehouse processing, hand-over and transit);
+* ``transit``: handed over -> delivered, for re-checking a promise once the
+  parcel has left;
+* ``processing``: created -> handed over, for re-checking before it leaves.
+
+Weekday and hour are local (the model's time zone) of the start event.  A
+quote is a table lookup (no graph search), so checkout answers in microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from engine.eta._city import City, ServiceSpec
+from engine.eta._time import haversine_km
+
+#: Quantile levels stored per cell (dense enough to read a CDF off them).
+LEVELS = np.array(
+    [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+     0.85, 0.875, 0.9, 0.925, 0.94, 0.95, 0.96, 0.97, 0.975, 0.98, 0.99],
+    dtype=np.float64,
+)
+#: Distance bands (km from origin): near, mid, far.
+DBAND_EDGES_KM = np.array([15.0, 45.0])
+TABLES = ("lead", "transit", "processing")
+FORMAT_VERSION = 1
+
+
+class ModelLoadError(ValueError):
+    """A model directory is missing, incomplete or from another format version."""
+
+
+@dataclass(slots=True)
+class EtaModel:
+    """Conditional transit-time quantiles per carrier/service and the offer catalogue."""
+
+    name: str
+    source: str  # "default" or "fitted"
+    city: City
+    keys: list[str]  # "carrier:service" with a fitted table, index = table axis 0
+    levels: np.ndarray
+    tables: dict[str, np.ndarray]
+    counts: dict[str, int]
+    #: Probability an own-fleet van reaches a booked 1-hour slot in time (route Monte Carlo).
+    slot_on_time: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ---- lookups -----------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.city.tz)
+
+    def key_index(self, key: str) -> int:
+        try:
+            return self.keys.index(key)
+        except ValueError:
+            raise KeyError(f"no fitted history for {key!r}; fitted: {', '.join(self.keys)}") from None
+
+    def spec(self, key: str) -> ServiceSpec:
+        for s in self.city.services:
+            if s.key == key:
+                return s
+        raise KeyError(f"unknown delivery option {key!r}")
+
+    def level_index(self, p: float) -> int:
+        """Index of the smallest stored level >= ``p`` (conservative)."""
+        if not (0.0 < p < 1.0):
+            raise ValueError(f"target probability {p} must be in (0, 1)")
+        i = int(np.searchsorted(self.levels, p - 1e-12, side="left"))
+        if i >= self.levels.shape[0]:
+            raise ValueError(f"target probability {p} is above the highest fitted level {self.levels[-1]}")
+        return i
+
+    @staticmethod
+    def dband(km: np.ndarray) -> np.ndarray:
+        return np.searchsorted(DBAND_EDGES_KM, np.asarray(km, dtype=np.float64), side="right")
+
+    def distance_km(self, dest_lat: np.ndarray, dest_lon: np.ndarray, origin_lat=None, origin_lon=None) -> np.ndarray:
+        olat = self.city.depot[0] if origin_lat is None else origin_lat
+        olon = self.city.depot[1] if origin_lon is None else origin_lon
+        return haversine_km(olat, olon, dest_lat, dest_lon)
+
+    def lookup(self, table: str, k: np.ndarray, wd: np.ndarray, hr: np.ndarray, db: np.ndarray) -> np.ndarray:
+        """Quantile rows ``(N, L)`` in seconds for cells given as index arrays."""
+        return self.tables[table][k, wd, hr, db]
+
+    # ---- persistence ---------------------------------------------------------------
+    def save(self, out_dir: str | Path) -> Path:
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(d / "tables.npz", levels=self.levels, **{t: self.tables[t] for t in TABLES})
+        info = {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "source": self.source,
+            "city": self.city.to_json(),
+            "keys": self.keys,
+            "counts": self.counts,
+            "slot_on_time": self.slot_on_time,
+            "dband_edges_km": DBAND_EDGES_KM.tolist(),
+            "meta": self.meta,
+        }
+        (d / "model.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+        return d
+
+    @classmethod
+    def load(cls, model_dir: str | Path, source: str | None = None) -> "EtaModel":
+        d = Path(model_dir)
+        mj, tz = d / "model.json", d / "tables.npz"
+        if not mj.is_file() or not tz.is_file():
+            raise ModelLoadError(f"{str(d)!r} is not a model directory (needs model.json and tables.npz; make one with `promise fit`)")
+        try:
+            info = json.loads(mj.read_text())
+        except json.JSONDecodeError as exc:
+            raise ModelLoadError(f"{mj}: not valid JSON: {exc}") from None
+        if info.get("format_version") != FORMAT_VERSION:
+            raise ModelLoadError(f"{mj}: format version {info.get('format_version')} != {FORMAT_VERSION}; refit the model")
+        with np.load(tz) as z:
+            levels = z["levels"].astype(np.float64)
+            tables = {t: z[t].astype(np.float32) for t in TABLES}
+        keys = list(info["keys"])
+        for t, arr in tables.items():
+            if arr.ndim != 5 or arr.shape[0] != len(keys) or arr.shape[-1] != levels.shape[0]:
+                raise ModelLoadError(f"{tz}: table {t!r} has shape {arr.shape}, inconsistent with model.json")
+        return cls(
+            name=info["name"],
+            source=source or info["source"],
+            city=City.from_json(info["city"]),
+            keys=keys,
+            levels=levels,
+            tables=tables,
+            counts={k: int(v) for k, v in info["counts"].items()},
+            slot_on_time=float(info.get("slot_on_time", 0.0)),
+            meta=info.get("meta", {}),
+        )
+
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "default"
+_default: EtaModel | None = None
+
+
+def default_model() -> EtaModel:
+    """The shipped model fitted on simulated Helsinki history (cached)."""
+    global _default
+    if _default is None:
+        _default = EtaModel.load(DEFAULT_DIR, source="default")
+    return _default
