@@ -1,0 +1,654 @@
+"""Numba kernels of the ruin-and-recreate search (SISR) behind ``engine.dispatch.improve``.
+
+The search is Slack Induction by String Removals (Christiaens & Vanden Berghe,
+Transportation Science 2020): remove a few strings of customers that sit close
+to each other in space from different routes, re-insert them one by one at the
+cheapest feasible position with "blinks" (positions skipped at random), and
+accept the result by simulated annealing.
+
+Data lives in two namedtuples of flat arrays (``KProblem`` is read-only,
+``KState`` a mutable solution with per-route caches) so that every kernel is
+``@njit(cache=True, nogil=True)``: two searches can run in threads.
+
+Route row layout: ``seq[v, 0]`` is the vehicle's start node, ``seq[v, 1..L]``
+its jobs and ``seq[v, L + 1]`` its end node, ``L = rlen[v]``.  Per position the
+state keeps ``es`` (earliest start of service, exact with multi-window nodes)
+and ``ls`` (latest start of service that keeps the rest of the route feasible,
+from the widest window), which give an O(1) time-window test per insertion
+position.  Routes whose feasibility is not captured by that test (a maximum
+duration, nodes with several windows) get an exact O(L) re-evaluation of the
+candidate.
+
+Times are int64 inside the kernels; costs float64.  Randomness is a private
+xorshift64* stream held in a one-element array, so a search is reproducible
+from its seed and iteration count, independent of which thread runs it.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+#: "Infeasible" time inside the kernels (int64, far above any real time).
+TINF = np.int64(1) << np.int64(60)
+
+KProblem = namedtuple(
+    "KProblem",
+    [
+        "pdur",  # int32 [P, n, n] travel time per profile
+        "dist",  # int32 [n, n]
+        "service",  # int64 [n]
+        "tws",  # int64 [n] earliest start (first window)
+        "twe",  # int64 [n] latest start (last window)
+        "win_ptr",  # int64 [n + 1] CSR into win_s / win_e
+        "win_s",  # int64 [W]
+        "win_e",  # int64 [W]
+        "multi",  # bool [n] node has more than one window
+        "demand",  # int64 [n, D]
+        "vstart",  # int32 [V]
+        "vend",  # int32 [V]
+        "cap",  # int64 [V, D]
+        "vtws",  # int64 [V]
+        "vtwe",  # int64 [V]
+        "maxdur",  # int64 [V] (TINF: none)
+        "fixed",  # float64 [V]
+        "cm",  # float64 [V] cost per distance unit
+        "cs",  # float64 [V] cost per time unit of route duration
+        "prof",  # int32 [V]
+        "vclass",  # int32 [V] vehicles with equal class are interchangeable
+        "exact_v",  # bool [V] route needs the exact O(L) check (max duration)
+        "compat",  # bool [V, n]
+        "penalty",  # float64 [n] cost of leaving a job unassigned
+        "jobs",  # int32 [J] job nodes
+        "adj",  # int32 [n, K] nearest job nodes of each job node
+        "key_demand",  # float64 [n] sort keys for the recreate orders
+        "key_far",  # float64 [n]
+        "key_tw",  # float64 [n]
+    ],
+)
+
+KState = namedtuple(
+    "KState",
+    [
+        "seq",  # int32 [V, C]
+        "rlen",  # int32 [V]
+        "es",  # int64 [V, C]
+        "ls",  # int64 [V, C]
+        "load",  # int64 [V, D]
+        "rcost",  # float64 [V]
+        "rmulti",  # int32 [V] number of multi-window nodes on the route
+        "node_route",  # int32 [n] (-1: not on a route)
+        "node_pos",  # int32 [n]
+        "unas",  # int32 [n] unassigned jobs (first nunas[0])
+        "nunas",  # int32 [1]
+        "pen",  # float64 [1] penalty sum of the unassigned jobs
+    ],
+)
+
+
+def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int) -> KState:
+    """An empty solution (every route empty, nothing unassigned yet)."""
+    cap = n_jobs + 2
+    return KState(
+        seq=np.zeros((n_veh, cap), dtype=np.int32),
+        rlen=np.zeros(n_veh, dtype=np.int32),
+        es=np.zeros((n_veh, cap), dtype=np.int64),
+        ls=np.zeros((n_veh, cap), dtype=np.int64),
+        load=np.zeros((n_veh, n_dims), dtype=np.int64),
+        rcost=np.zeros(n_veh, dtype=np.float64),
+        rmulti=np.zeros(n_veh, dtype=np.int32),
+        node_route=np.full(n, -1, dtype=np.int32),
+        node_pos=np.zeros(n, dtype=np.int32),
+        unas=np.zeros(n, dtype=np.int32),
+        nunas=np.zeros(1, dtype=np.int32),
+        pen=np.zeros(1, dtype=np.float64),
+    )
+
+
+# --------------------------------------------------------------------------- rng
+
+
+@njit(cache=True, nogil=True)
+def _rand(rng: np.ndarray) -> float:
+    """Uniform [0, 1) from a xorshift64* stream kept in ``rng[0]``."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    return float((x * np.uint64(2685821657736338717)) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def _randint(rng: np.ndarray, n: int) -> int:
+    """Uniform integer in ``0 .. n-1``."""
+    r = int(_rand(rng) * n)
+    return r if r < n else n - 1
+
+
+# ---------------------------------------------------------------- route evaluation
+
+
+@njit(cache=True, nogil=True)
+def _start_at(P: KProblem, b: int, arr: int) -> int:
+    """Earliest service start at ``b`` when arriving at ``arr`` (TINF: every window missed)."""
+    if not P.multi[b]:
+        if arr > P.twe[b]:
+            return TINF
+        return arr if arr > P.tws[b] else P.tws[b]
+    for w in range(P.win_ptr[b], P.win_ptr[b + 1]):
+        if arr <= P.win_e[w]:
+            return arr if arr > P.win_s[w] else P.win_s[w]
+    return TINF
+
+
+@njit(cache=True, nogil=True)
+def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: np.ndarray) -> tuple:
+    """Schedule of route ``seq[0 .. L+1]`` of vehicle ``v`` into ``es`` / ``ls``.
+
+    Returns ``(first_bad, cost)``: ``first_bad`` is -1 when every window, the
+    vehicle's return time and its maximum duration hold, else the position of
+    the first job whose window is missed (``L + 1`` when only the end of the
+    route is at fault).  Capacity is the caller's business.
+    """
+    if L == 0:
+        es[0] = P.vtws[v]
+        es[1] = P.vtws[v]
+        ls[0] = P.vtwe[v]
+        ls[1] = P.vtwe[v]
+        return -1, 0.0
+    p = P.prof[v]
+    start = seq[0]
+    t0 = P.vtws[v] if P.vtws[v] > P.tws[start] else P.tws[start]
+    es[0] = t0
+    bad = -1
+    dsum = 0
+    for k in range(1, L + 2):
+        a = seq[k - 1]
+        b = seq[k]
+        dsum += P.dist[a, b]
+        arr = es[k - 1] + P.service[a] + P.pdur[p, a, b]
+        if k == L + 1:
+            es[k] = arr
+            lim = P.vtwe[v] if P.vtwe[v] < P.twe[b] else P.twe[b]
+            if arr > lim and bad < 0:
+                bad = L + 1
+        else:
+            st = _start_at(P, b, arr)
+            if st >= TINF:
+                if bad < 0:
+                    bad = k
+                st = arr
+            es[k] = st
+    end = seq[L + 1]
+    ls[L + 1] = P.vtwe[v] if P.vtwe[v] < P.twe[end] else P.twe[end]
+    for k in range(L, -1, -1):
+        a = seq[k]
+        b = seq[k + 1]
+        x = ls[k + 1] - P.pdur[p, a, b] - P.service[a]
+        ls[k] = x if x < P.twe[a] or k == 0 else P.twe[a]
+    cost = P.fixed[v] + P.cm[v] * dsum
+    if P.cs[v] != 0.0 or P.maxdur[v] < TINF:
+        # Savelsbergh: delay the departure by the most that neither moves the
+        # return nor breaks a window, i.e. min(total waiting, cumwait + slack).
+        cum = 0
+        delay = TINF
+        for k in range(1, L + 2):
+            a = seq[k - 1]
+            arr = es[k - 1] + P.service[a] + P.pdur[p, a, seq[k]]
+            cum += es[k] - arr
+            s = cum + ls[k] - es[k]
+            if s < delay:
+                delay = s
+        if cum < delay:
+            delay = cum
+        if delay < 0:
+            delay = 0
+        duration = es[L + 1] - (es[0] + delay)
+        cost += P.cs[v] * duration
+        if duration > P.maxdur[v] and bad < 0:
+            bad = L + 1
+    return bad, cost
+
+
+@njit(cache=True, nogil=True)
+def _update_route(P: KProblem, S: KState, v: int) -> int:
+    """Refresh the caches of route ``v`` after its ``seq`` row changed; returns first bad position (-1: ok)."""
+    L = S.rlen[v]
+    bad, cost = _eval_row(P, v, S.seq[v], L, S.es[v], S.ls[v])
+    S.rcost[v] = cost
+    nd = P.demand.shape[1]
+    for d in range(nd):
+        S.load[v, d] = 0
+    m = 0
+    for k in range(1, L + 1):
+        c = S.seq[v, k]
+        S.node_route[c] = v
+        S.node_pos[c] = k
+        for d in range(nd):
+            S.load[v, d] += P.demand[c, d]
+        if P.multi[c]:
+            m += 1
+    S.rmulti[v] = m
+    if bad < 0:
+        for d in range(nd):
+            if S.load[v, d] > P.cap[v, d]:
+                return L  # drop from the end until it fits
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def _remove_positions(S: KState, v: int, drop: np.ndarray) -> None:
+    """Compact route ``v`` keeping the positions with ``drop[k] == 0`` (``drop`` indexed by position)."""
+    L = S.rlen[v]
+    w = 1
+    for k in range(1, L + 1):
+        c = S.seq[v, k]
+        if drop[k]:
+            S.node_route[c] = -1
+        else:
+            S.seq[v, w] = c
+            w += 1
+    S.seq[v, w] = S.seq[v, L + 1]
+    S.rlen[v] = w - 1
+
+
+@njit(cache=True, nogil=True)
+def _repair(P: KProblem, S: KState, v: int, out: np.ndarray, nout: int) -> int:
+    """Make route ``v`` feasible by ejecting jobs (appended to ``out``); returns new ``nout``.
+
+    Needed when travel times break the triangle inequality (removing a job can
+    make a later one late) and for initial routes from outside.
+    """
+    while True:
+        bad = _update_route(P, S, v)
+        if bad < 0:
+            return nout
+        L = S.rlen[v]
+        k = bad if bad <= L else L
+        c = S.seq[v, k]
+        S.node_route[c] = -1
+        for j in range(k, L + 1):
+            S.seq[v, j] = S.seq[v, j + 1]
+        S.rlen[v] = L - 1
+        out[nout] = c
+        nout += 1
+
+
+# ---------------------------------------------------------------------- insertion
+
+
+@njit(cache=True, nogil=True)
+def _arc_cost(P: KProblem, v: int, p: int, a: int, b: int) -> float:
+    return P.cm[v] * P.dist[a, b] + P.cs[v] * P.pdur[p, a, b]
+
+
+@njit(cache=True, nogil=True)
+def _exact_delta(P: KProblem, S: KState, v: int, k: int, c: int, tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray) -> float:
+    """Exact cost change of inserting ``c`` after position ``k`` of route ``v`` (inf if infeasible)."""
+    L = S.rlen[v]
+    for j in range(k + 1):
+        tseq[j] = S.seq[v, j]
+    tseq[k + 1] = c
+    for j in range(k + 1, L + 2):
+        tseq[j + 1] = S.seq[v, j]
+    bad, cost = _eval_row(P, v, tseq, L + 1, tes, tls)
+    if bad >= 0:
+        return np.inf
+    return cost - S.rcost[v]
+
+
+@njit(cache=True, nogil=True)
+def _best_insertion(
+    P: KProblem, S: KState, c: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+) -> tuple:
+    """Cheapest feasible (vehicle, position) for job ``c``; vehicle -1 if leaving it out is cheaper."""
+    best = P.penalty[c]
+    bv = -1
+    bk = -1
+    nv = S.rlen.shape[0]
+    nd = P.demand.shape[1]
+    twe_c = P.twe[c]
+    tws_c = P.tws[c]
+    sc = P.service[c]
+    for v in range(nv):
+        if not P.compat[v, c]:
+            continue
+        L = S.rlen[v]
+        if L == 0:
+            # interchangeable empty vehicles: trying one of each class is enough
+            if seen[P.vclass[v]] == stamp:
+                continue
+            seen[P.vclass[v]] = stamp
+        fits = True
+        for d in range(nd):
+            if S.load[v, d] + P.demand[c, d] > P.cap[v, d]:
+                fits = False
+                break
+        if not fits:
+            continue
+        p = P.prof[v]
+        exact = P.exact_v[v] or P.multi[c] or S.rmulti[v] > 0
+        fix = P.fixed[v] if L == 0 else 0.0
+        cmv = P.cm[v]
+        csv = P.cs[v]
+        for k in range(L + 1):
+            if blink > 0.0 and _rand(rng) < blink:
+                continue
+            a = S.seq[v, k]
+            b = S.seq[v, k + 1]
+            delta = fix + cmv * (P.dist[a, c] + P.dist[c, b] - P.dist[a, b])
+            if csv != 0.0:
+                delta += csv * (P.pdur[p, a, c] + P.pdur[p, c, b] - P.pdur[p, a, b] + sc)
+            if delta >= best:
+                continue
+            arr = S.es[v, k] + P.service[a] + P.pdur[p, a, c]
+            if arr > twe_c:
+                continue
+            st = arr if arr > tws_c else tws_c
+            if st + sc + P.pdur[p, c, b] > S.ls[v, k + 1]:
+                continue
+            if exact:
+                delta = _exact_delta(P, S, v, k, c, tseq, tes, tls)
+                if delta >= best:
+                    continue
+            best = delta
+            bv = v
+            bk = k
+    return bv, bk
+
+
+@njit(cache=True, nogil=True)
+def _insert(P: KProblem, S: KState, v: int, k: int, c: int) -> None:
+    L = S.rlen[v]
+    for j in range(L + 1, k, -1):
+        S.seq[v, j + 1] = S.seq[v, j]
+    S.seq[v, k + 1] = c
+    S.rlen[v] = L + 1
+    _update_route(P, S, v)
+
+
+@njit(cache=True, nogil=True)
+def _recreate(
+    P: KProblem, S: KState, rem: np.ndarray, nrem: int, rng: np.ndarray, blink: float,
+    touched: np.ndarray, stamp_box: np.ndarray, seen: np.ndarray, keys: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, order_kind: int,
+) -> None:
+    """Insert the jobs ``rem[:nrem]`` in the order ``order_kind``; the ones left out become unassigned.
+
+    ``order_kind``: 0 random, 1 demand (largest first), 2 far from the depot
+    first, 3 close first, 4 tightest time window first.
+    """
+    if order_kind == 0:
+        for i in range(nrem - 1, 0, -1):
+            j = _randint(rng, i + 1)
+            t = rem[i]
+            rem[i] = rem[j]
+            rem[j] = t
+    else:
+        for i in range(nrem):
+            c = rem[i]
+            if order_kind == 1:
+                keys[i] = -P.key_demand[c]
+            elif order_kind == 2:
+                keys[i] = -P.key_far[c]
+            elif order_kind == 3:
+                keys[i] = P.key_far[c]
+            else:
+                keys[i] = P.key_tw[c]
+            keys[i] += 1e-9 * _rand(rng)  # random tie-break
+        idx = np.argsort(keys[:nrem])
+        tmp = rem[:nrem].copy()
+        for i in range(nrem):
+            rem[i] = tmp[idx[i]]
+    S.nunas[0] = 0
+    S.pen[0] = 0.0
+    for i in range(nrem):
+        c = rem[i]
+        stamp_box[0] += 1
+        v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls)
+        if v < 0:
+            S.unas[S.nunas[0]] = c
+            S.nunas[0] += 1
+            S.pen[0] += P.penalty[c]
+        else:
+            _insert(P, S, v, k, c)
+            touched[v] = 1
+
+
+# --------------------------------------------------------------------------- ruin
+
+
+@njit(cache=True, nogil=True)
+def _ruin(
+    P: KProblem, S: KState, rng: np.ndarray, avg_removed: float, max_string: int, split_rate: float,
+    split_depth: float, rem: np.ndarray, touched: np.ndarray, drop: np.ndarray,
+) -> int:
+    """SISR string removal; removed jobs (plus the unassigned ones) go to ``rem``; returns their count."""
+    nrem = 0
+    for i in range(S.nunas[0]):
+        rem[nrem] = S.unas[i]
+        nrem += 1
+    nv = S.rlen.shape[0]
+    used = 0
+    tot = 0
+    for v in range(nv):
+        if S.rlen[v] > 0:
+            used += 1
+            tot += S.rlen[v]
+    if used == 0:
+        return nrem
+    avg_len = tot / used
+    ls_max = max_string if max_string < avg_len else avg_len
+    ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
+    ks = int(1.0 + _rand(rng) * ks_max)
+    if ks < 1:
+        ks = 1
+    # a random routed job as the seed
+    J = P.jobs.shape[0]
+    seed_c = -1
+    for _ in range(8 * J):
+        c = P.jobs[_randint(rng, J)]
+        if S.node_route[c] >= 0:
+            seed_c = c
+            break
+    if seed_c < 0:
+        return nrem
+    ruined = 0
+    K = P.adj.shape[1]
+    for i in range(-1, K):
+        if ruined >= ks:
+            break
+        c = seed_c if i < 0 else P.adj[seed_c, i]
+        if c < 0:
+            break
+        v = S.node_route[c]
+        if v < 0 or touched[v]:
+            continue
+        L = S.rlen[v]
+        lmax = ls_max if ls_max < L else L
+        lt = int(1.0 + _rand(rng) * lmax)
+        if lt > L:
+            lt = L
+        pos = S.node_pos[c]
+        for k in range(L + 2):
+            drop[k] = 0
+        if lt == L or _rand(rng) < split_rate:
+            # a string of lt consecutive jobs containing c
+            lo = pos - lt + 1
+            if lo < 1:
+                lo = 1
+            hi = pos
+            if hi > L - lt + 1:
+                hi = L - lt + 1
+            s = lo + _randint(rng, hi - lo + 1)
+            for k in range(s, s + lt):
+                drop[k] = 1
+        else:
+            # split string: lt + m jobs around c, m consecutive ones in it kept
+            m = 1
+            while lt + m < L and _rand(rng) >= split_depth:
+                m += 1
+            span = lt + m
+            lo = pos - span + 1
+            if lo < 1:
+                lo = 1
+            hi = pos
+            if hi > L - span + 1:
+                hi = L - span + 1
+            s = lo + _randint(rng, hi - lo + 1)
+            keep = s + _randint(rng, lt + 1)
+            for k in range(s, s + span):
+                if k < keep or k >= keep + m:
+                    drop[k] = 1
+        for k in range(1, L + 1):
+            if drop[k]:
+                rem[nrem] = S.seq[v, k]
+                nrem += 1
+        _remove_positions(S, v, drop)
+        touched[v] = 1
+        ruined += 1
+        nrem = _repair(P, S, v, rem, nrem)
+    return nrem
+
+
+# ---------------------------------------------------------------------- main loop
+
+
+@njit(cache=True, nogil=True)
+def _total(S: KState) -> float:
+    return S.rcost.sum() + S.pen[0]
+
+
+@njit(cache=True, nogil=True)
+def _copy_rows(src_seq: np.ndarray, src_len: np.ndarray, dst_seq: np.ndarray, dst_len: np.ndarray, v: int) -> None:
+    L = src_len[v]
+    for k in range(L + 2):
+        dst_seq[v, k] = src_seq[v, k]
+    dst_len[v] = L
+
+
+@njit(cache=True, nogil=True)
+def init_solution(
+    P: KProblem, S: KState, init_seq: np.ndarray, init_len: np.ndarray, rng: np.ndarray,
+    order_kind: int,
+) -> float:
+    """Load routes (possibly empty), repair them, insert every other job; returns the cost."""
+    nv = S.rlen.shape[0]
+    n = P.dist.shape[0]
+    rem = np.empty(n + 1, dtype=np.int32)
+    nrem = 0
+    S.node_route[:] = -1
+    for v in range(nv):
+        L = init_len[v]
+        S.seq[v, 0] = P.vstart[v]
+        for k in range(L):
+            S.seq[v, k + 1] = init_seq[v, k]
+        S.seq[v, L + 1] = P.vend[v]
+        S.rlen[v] = L
+        nrem = _repair(P, S, v, rem, nrem)
+    for j in range(P.jobs.shape[0]):
+        c = P.jobs[j]
+        if S.node_route[c] < 0:
+            already = False
+            for i in range(nrem):
+                if rem[i] == c:
+                    already = True
+                    break
+            if not already:
+                rem[nrem] = c
+                nrem += 1
+    touched = np.zeros(nv, dtype=np.int8)
+    seen = np.zeros(nv + 1, dtype=np.int64)
+    stamp = np.zeros(1, dtype=np.int64)
+    keys = np.empty(n + 1, dtype=np.float64)
+    C = S.seq.shape[1]
+    tseq = np.empty(C + 1, dtype=np.int32)
+    tes = np.empty(C + 1, dtype=np.int64)
+    tls = np.empty(C + 1, dtype=np.int64)
+    _recreate(P, S, rem, nrem, rng, 0.0, touched, stamp, seen, keys, tseq, tes, tls, order_kind)
+    return _total(S)
+
+
+@njit(cache=True, nogil=True)
+def run_chunk(
+    P: KProblem, W: KState, cur_seq: np.ndarray, cur_len: np.ndarray, cur_cost: np.ndarray,
+    best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
+    it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
+    avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
+    order_weights: np.ndarray,
+) -> int:
+    """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
+
+    The temperature falls geometrically from ``t_start`` to ``t_end`` over
+    ``it_total`` iterations; this chunk covers ``it0 .. it0 + n_iter``.
+    ``cur_cost[0]`` / ``best_cost[0]`` are updated in place.  Returns the
+    number of accepted moves.
+    """
+    nv = W.rlen.shape[0]
+    n = P.dist.shape[0]
+    C = W.seq.shape[1]
+    rem = np.empty(n + 1, dtype=np.int32)
+    touched = np.zeros(nv, dtype=np.int8)
+    drop = np.zeros(C + 1, dtype=np.int8)
+    seen = np.zeros(nv + 1, dtype=np.int64)
+    stamp = np.zeros(1, dtype=np.int64)
+    keys = np.empty(n + 1, dtype=np.float64)
+    tseq = np.empty(C + 1, dtype=np.int32)
+    tes = np.empty(C + 1, dtype=np.int64)
+    tls = np.empty(C + 1, dtype=np.int64)
+    cur_unas = W.unas.copy()
+    cur_nunas = W.nunas[0]
+    cur_pen = W.pen[0]
+    wsum = order_weights.sum()
+    accepted = 0
+    ratio = t_end / t_start if t_start > 0.0 else 1.0
+    for it in range(n_iter):
+        frac = (it0 + it) / it_total if it_total > 0 else 1.0
+        if frac > 1.0:
+            frac = 1.0
+        temp = t_start * ratio**frac
+        for v in range(nv):
+            touched[v] = 0
+        nrem = _ruin(P, W, rng, avg_removed, max_string, split_rate, split_depth, rem, touched, drop)
+        r = _rand(rng) * wsum
+        kind = 0
+        while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
+            r -= order_weights[kind]
+            kind += 1
+        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind)
+        new_cost = _total(W)
+        thresh = cur_cost[0]
+        if temp > 0.0:
+            thresh -= temp * np.log(1.0 - _rand(rng))
+        if new_cost < thresh:
+            accepted += 1
+            for v in range(nv):
+                if touched[v]:
+                    _copy_rows(W.seq, W.rlen, cur_seq, cur_len, v)
+            cur_cost[0] = new_cost
+            cur_nunas = W.nunas[0]
+            for i in range(cur_nunas):
+                cur_unas[i] = W.unas[i]
+            cur_pen = W.pen[0]
+            if new_cost < best_cost[0] - 1e-9:
+                best_cost[0] = new_cost
+                for v in range(nv):
+                    _copy_rows(W.seq, W.rlen, best_seq, best_len, v)
+        else:
+            for v in range(nv):
+                if touched[v]:
+                    for k in range(1, W.rlen[v] + 1):
+                        W.node_route[W.seq[v, k]] = -1
+            for v in range(nv):
+                if touched[v]:
+                    _copy_rows(cur_seq, cur_len, W.seq, W.rlen, v)
+                    _update_route(P, W, v)
+            W.nunas[0] = cur_nunas
+            for i in range(cur_nunas):
+                W.unas[i] = cur_unas[i]
+            W.pen[0] = cur_pen
+    return accepted

@@ -1,0 +1,362 @@
+"""Improve (or build) routes for a ``VrpArrays`` with a numba ruin-and-recreate search.
+
+``search`` runs SISR (string removals + blink insertion + simulated annealing,
+see ``engine.dispatch._search_kernels``) until a time limit or an iteration
+budget.  It works standalone (it builds its own first solution by cheapest
+insertion) or from routes another solver found, e.g. an OR-Tools first
+solution, and its result can warm-start OR-Tools.
+
+Supported: heterogeneous vehicles (own start/end node, shift window, capacity
+in several dimensions, maximum duration, fixed cost if used, cost per metre
+and per second of duty), speed profiles, a vehicle/job compatibility mask,
+several windows per job, optional jobs with a penalty (left out when that is
+cheaper or no route can take them).  Not modelled: breaks and soft windows
+(``supports`` tells the caller; soft windows are searched as hard, which only
+errs on the safe side).
+
+Determinism: with ``max_iterations`` given and one thread, the result depends
+only on the seed and the inputs (the time limit can still cut the run short).
+Without it the temperature schedule follows the clock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from engine.dispatch import _search_kernels as K
+from engine.dispatch._arrays import INT_INF, VrpArrays
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Tuning of the SISR search (defaults tuned on Solomon / Homberger at 10-60 s).
+
+    Temperatures are relative to the average cost per routed job of the first
+    solution, so that they carry over between scaled instances and real
+    problems in metres or cost units.
+    """
+
+    #: Average number of jobs removed per iteration (SISR's c-bar).
+    avg_removed: float = 10.0
+    #: Longest string removed from one route (SISR's L_max).
+    max_string: int = 10
+    #: Probability of a plain string (else a split string).
+    split_rate: float = 0.5
+    #: Chance to stop growing the kept part of a split string.
+    split_depth: float = 0.01
+    #: Probability of skipping an insertion position.
+    blink: float = 0.01
+    #: Start / end temperature, times the average cost per job.
+    t_start: float = 0.5
+    t_end: float = 0.005
+    #: Weights of the recreate orders: random, demand, far, close, tight window.
+    order_weights: tuple[float, float, float, float, float] = (4.0, 4.0, 2.0, 1.0, 2.0)
+    #: Nearest neighbours kept per job for the string removals.
+    neighbours: int = 100
+
+
+@dataclass
+class SearchResult:
+    """Best solution of a search run."""
+
+    #: Per vehicle, the job nodes in visiting order (depots left out).
+    routes: list[list[int]]
+    #: Objective in array units: route costs plus penalties of unassigned jobs.
+    cost: float
+    #: Job nodes left out.
+    unassigned: list[int]
+    iterations: int
+    seconds: float
+    #: (seconds, best cost) whenever the best improved (sampled per chunk).
+    trajectory: list[tuple[float, float]] = field(default_factory=list)
+
+
+def supports(arrays: VrpArrays) -> bool:
+    """Whether ``search`` models every hard constraint of ``arrays`` (breaks are not modelled)."""
+    return not any(len(b) for b in arrays.v_breaks)
+
+
+def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
+    """Flatten ``arrays`` into the kernels' ``KProblem``."""
+    params = params or SearchParams()
+    if not supports(arrays):
+        raise ValueError("improve.search: vehicles with breaks are not supported by the numba search")
+    n = arrays.n_nodes
+    nd = arrays.n_depots
+    nv = arrays.n_vehicles
+    tinf = int(K.TINF)
+
+    def big(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.int64)
+        return np.where(x >= INT_INF, tinf, x)
+
+    tws = np.asarray(arrays.tw_start, dtype=np.int64).copy()
+    twe = big(arrays.tw_end).copy()
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ws: list[int] = []
+    we: list[int] = []
+    multi = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        wins = sorted(arrays.windows[i]) if i < len(arrays.windows) else [(int(tws[i]), int(twe[i]))]
+        if i >= nd and len(wins) > 1:
+            multi[i] = True
+            tws[i] = wins[0][0]
+            twe[i] = min(max(w[1] for w in wins), tinf)
+        for a, b in wins:
+            ws.append(int(a))
+            we.append(min(int(b), tinf) if b < INT_INF else tinf)
+        ptr[i + 1] = len(ws)
+    if np.any(twe < tws):
+        bad = int(np.argmax(twe < tws))
+        raise ValueError(f"improve.search: node {bad} has a window ending before it starts")
+
+    dist = np.ascontiguousarray(arrays.distances, dtype=np.int32)
+    pdur = np.ascontiguousarray(arrays.profile_durations, dtype=np.int32)
+    if np.any(dist < 0) or np.any(pdur < 0):
+        raise ValueError("improve.search: negative distance or travel time in the matrices")
+    demand = np.asarray(arrays.demand, dtype=np.int64)
+    cap = np.asarray(arrays.v_capacity, dtype=np.int64)
+    maxdur = big(arrays.v_max_duration)
+    fixed = np.asarray(arrays.v_fixed_cost, dtype=np.float64)
+    cm = np.asarray(arrays.v_cost_per_m, dtype=np.float64)
+    cs = np.asarray(arrays.v_cost_per_s, dtype=np.float64)
+    prof = np.asarray(arrays.v_profile, dtype=np.int32)
+    vstart = np.asarray(arrays.v_start, dtype=np.int32)
+    vend = np.asarray(arrays.v_end, dtype=np.int32)
+    vtws = np.asarray(arrays.v_tw_start, dtype=np.int64)
+    vtwe = big(arrays.v_tw_end)
+    compat = np.ascontiguousarray(arrays.compat, dtype=np.bool_)
+    for name, arr in (("v_start", vstart), ("v_end", vend)):
+        if np.any((arr < 0) | (arr >= nd)):
+            raise ValueError(f"improve.search: {name} must name depot nodes 0..{nd - 1}")
+
+    # Interchangeable vehicles: only one empty vehicle per class is tried per insertion.
+    classes: dict[tuple, int] = {}
+    vclass = np.zeros(nv, dtype=np.int32)
+    for v in range(nv):
+        key = (
+            int(vstart[v]), int(vend[v]), tuple(cap[v].tolist()), int(vtws[v]), int(vtwe[v]), int(maxdur[v]),
+            float(fixed[v]), float(cm[v]), float(cs[v]), int(prof[v]), compat[v].tobytes(),
+        )
+        vclass[v] = classes.setdefault(key, len(classes))
+
+    jobs = np.arange(nd, n, dtype=np.int32)
+    pen = np.asarray(arrays.penalty, dtype=np.float64).copy()
+    pen[:nd] = 0.0
+    # Neighbours by symmetric distance; -1 pads when there are few jobs.
+    kn = max(1, min(params.neighbours, len(jobs) - 1))
+    adj = np.full((n, kn), -1, dtype=np.int32)
+    if len(jobs) > 1:
+        sub = dist[np.ix_(jobs, jobs)].astype(np.float64)
+        sym = sub + sub.T
+        np.fill_diagonal(sym, np.inf)
+        part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
+        order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
+        adj[jobs] = jobs[np.take_along_axis(part, order, axis=1)]
+    capsafe = np.where(cap.max(axis=0) > 0, cap.max(axis=0), 1).astype(np.float64)
+    key_demand = (demand / capsafe).sum(axis=1)
+    key_far = dist[vstart.min(), :].astype(np.float64) if nv else np.zeros(n)
+    key_tw = (twe - tws).astype(np.float64)
+
+    return K.KProblem(
+        pdur=pdur, dist=dist, service=np.asarray(arrays.service, dtype=np.int64), tws=tws, twe=twe,
+        win_ptr=ptr, win_s=np.asarray(ws, dtype=np.int64), win_e=np.asarray(we, dtype=np.int64), multi=multi,
+        demand=np.ascontiguousarray(demand), vstart=vstart, vend=vend, cap=np.ascontiguousarray(cap),
+        vtws=vtws, vtwe=vtwe, maxdur=maxdur, fixed=fixed, cm=cm, cs=cs, prof=prof, vclass=vclass,
+        exact_v=maxdur < tinf, compat=compat, penalty=pen, jobs=jobs, adj=adj,
+        key_demand=key_demand, key_far=key_far, key_tw=key_tw,
+    )
+
+
+def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] | None) -> tuple[np.ndarray, np.ndarray]:
+    nv, nd, n = arrays.n_vehicles, arrays.n_depots, arrays.n_nodes
+    seq = np.zeros((nv, max(1, arrays.n_jobs)), dtype=np.int32)
+    lens = np.zeros(nv, dtype=np.int32)
+    if initial_routes is None:
+        return seq, lens
+    if len(initial_routes) > nv:
+        raise ValueError(f"improve.search: {len(initial_routes)} initial routes for {nv} vehicles")
+    seen: set[int] = set()
+    for v, route in enumerate(initial_routes):
+        for node in route:
+            node = int(node)
+            if not nd <= node < n:
+                raise ValueError(f"improve.search: initial route of vehicle {v} visits node {node}, not a job node ({nd}..{n - 1})")
+            if node in seen:
+                raise ValueError(f"improve.search: job node {node} appears twice in the initial routes")
+            seen.add(node)
+        lens[v] = len(route)
+        seq[v, : len(route)] = np.asarray(route, dtype=np.int32)
+    return seq, lens
+
+
+class _Run:
+    """One SISR trajectory: its own state, random stream and best solution."""
+
+    def __init__(self, P: K.KProblem, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], seed: int, params: SearchParams, order_kind: int) -> None:
+        self.P = P
+        self.params = params
+        self.W = K.new_state(arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs)
+        # splitmix64 of the seed so that nearby seeds give unrelated streams
+        z = (int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        self.rng = np.array([(z ^ (z >> 31)) or 1], dtype=np.uint64)
+        cost = K.init_solution(P, self.W, init[0], init[1], self.rng, order_kind)
+        self.cur_seq = self.W.seq.copy()
+        self.cur_len = self.W.rlen.copy()
+        self.best_seq = self.W.seq.copy()
+        self.best_len = self.W.rlen.copy()
+        self.cur_cost = np.array([cost])
+        self.best_cost = np.array([cost])
+        routed = int(self.W.rlen.sum())
+        per_job = float(self.W.rcost.sum()) / max(1, routed)
+        if per_job <= 0.0:
+            per_job = 1.0
+        self.t_start = params.t_start * per_job
+        self.t_end = params.t_end * per_job
+        self.weights = np.asarray(params.order_weights, dtype=np.float64)
+        self.iterations = 0
+
+    def chunk(self, n_iter: int, it_total: int) -> None:
+        p = self.params
+        K.run_chunk(
+            self.P, self.W, self.cur_seq, self.cur_len, self.cur_cost, self.best_seq, self.best_len, self.best_cost,
+            self.rng, self.iterations, n_iter, max(1, it_total), self.t_start, self.t_end,
+            p.avg_removed, p.max_string, p.split_rate, p.split_depth, p.blink, self.weights,
+        )
+        self.iterations += n_iter
+
+    def drive(self, deadline: float, max_iterations: int | None, t0: float, trajectory: list[tuple[float, float]] | None,
+              on_progress: Callable[[float, float], None] | None) -> None:
+        """Run chunks until the deadline or the iteration budget."""
+        step = 200
+        last_best = math.inf
+        while True:
+            now = time.perf_counter()
+            left = deadline - now
+            if left <= 0:
+                break
+            if max_iterations is not None:
+                total = max_iterations
+                if self.iterations >= total:
+                    break
+                n_it = min(step, total - self.iterations)
+            else:
+                elapsed = max(now - t0, 1e-6)
+                rate = self.iterations / elapsed if self.iterations else 0.0
+                total = int(self.iterations + rate * left) if rate else 10**9
+                n_it = step
+            c0 = time.perf_counter()
+            self.chunk(n_it, total)
+            dt = time.perf_counter() - c0
+            # chunks of ~0.1 s: fine-grained enough for the deadline, coarse enough to be free
+            if dt > 0:
+                step = int(min(max(50, step * 0.1 / dt), 200_000))
+            b = float(self.best_cost[0])
+            if b < last_best:
+                last_best = b
+                t = time.perf_counter() - t0
+                if trajectory is not None:
+                    trajectory.append((round(t, 3), b))
+                if on_progress is not None:
+                    on_progress(t, b)
+
+    def result(self) -> tuple[list[list[int]], float]:
+        routes = [self.best_seq[v, 1 : 1 + self.best_len[v]].tolist() for v in range(self.best_len.shape[0])]
+        return routes, float(self.best_cost[0])
+
+
+_ORDER_INIT = (2, 4, 0, 1)  # construction orders for the runs: far first, tight windows, random, demand
+
+
+def search_detailed(
+    arrays: VrpArrays,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    *,
+    max_iterations: int | None = None,
+    threads: int = 1,
+    params: SearchParams | None = None,
+    on_progress: Callable[[float, float], None] | None = None,
+) -> SearchResult:
+    """Run the search and return the best solution with its statistics (see ``search``)."""
+    if time_limit <= 0 and max_iterations is None:
+        raise ValueError(f"improve.search: time_limit must be > 0, got {time_limit}")
+    if threads < 1:
+        raise ValueError(f"improve.search: threads must be >= 1, got {threads}")
+    params = params or SearchParams()
+    t0 = time.perf_counter()
+    deadline = t0 + (time_limit if time_limit > 0 else math.inf)
+    P = build_problem(arrays, params)
+    init = _initial_arrays(arrays, initial_routes)
+    runs = [_Run(P, arrays, init, seed + i, params, _ORDER_INIT[i % len(_ORDER_INIT)]) for i in range(threads)]
+    trajectory: list[tuple[float, float]] = []
+    if threads == 1:
+        runs[0].drive(deadline, max_iterations, t0, trajectory, on_progress)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            futs = [pool.submit(r.drive, deadline, max_iterations, t0, None, None) for r in runs]
+            for f in futs:
+                f.result()
+    best = min(runs, key=lambda r: float(r.best_cost[0]))
+    routes, cost = best.result()
+    if threads > 1:
+        trajectory.append((round(time.perf_counter() - t0, 3), cost))
+    routed = {c for r in routes for c in r}
+    unassigned = [j for j in range(arrays.n_depots, arrays.n_nodes) if j not in routed]
+    return SearchResult(
+        routes=routes, cost=cost, unassigned=unassigned, iterations=sum(r.iterations for r in runs),
+        seconds=time.perf_counter() - t0, trajectory=trajectory,
+    )
+
+
+def search(
+    arrays: VrpArrays,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    *,
+    max_iterations: int | None = None,
+    threads: int = 1,
+    params: SearchParams | None = None,
+) -> tuple[list[list[int]], float]:
+    """Best routes found by SISR within ``time_limit`` seconds.
+
+    Parameters
+    ----------
+    arrays
+        The problem.
+    initial_routes
+        Optional starting routes, one list of job nodes per vehicle (fewer
+        lists than vehicles is fine).  Infeasible ones are repaired by
+        ejecting jobs; jobs not on them are inserted by cheapest insertion.
+    time_limit
+        Wall-clock seconds, including set-up (0 with ``max_iterations``: no limit).
+    seed
+        Seed of the random stream.
+    max_iterations
+        Iteration budget; makes the run reproducible (see module docstring).
+    threads
+        Independent runs in parallel threads (seeds ``seed, seed+1, ...``);
+        the best is returned.
+    params
+        Search tuning.
+
+    Returns
+    -------
+    routes, cost
+        Per vehicle the job nodes in order (empty list: vehicle unused), and
+        the objective: route costs plus penalties of the jobs left out.
+    """
+    res = search_detailed(
+        arrays, initial_routes, time_limit, seed, max_iterations=max_iterations, threads=threads, params=params
+    )
+    return res.routes, res.cost
