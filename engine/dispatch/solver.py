@@ -164,7 +164,9 @@ class OrToolsModel:
             if allowed.size == 0:
                 routing.solver().Add(routing.ActiveVar(idx) == 0)
             elif allowed.size < m:
-                routing.SetAllowedVehiclesForIndex([int(x) for x in allowed], idx)
+                # SetAllowedVehiclesForIndex's SWIG binding rejects Python lists in OR-Tools 9.15;
+                # restricting the vehicle variable's domain is the equivalent (-1 = unperformed).
+                routing.VehicleVar(idx).SetValues([-1, *(int(x) for x in allowed)])
             routing.AddDisjunction([idx], int(min(a.penalty[node], 2**62)))
 
         solver = routing.solver()
@@ -534,7 +536,7 @@ def solve(
         unassigned.append(Unassigned(o.order_id, reason, detail))
     unassigned.sort(key=lambda u: u.order_id)
 
-    plan_routes = _build_routes(problem, sub, result) if result is not None and result.assignment is not None else []
+    plan_routes = build_routes(sub, result) if result is not None and result.assignment is not None else []
     cost = sum(r.cost for r in plan_routes) + sum(h.cost for h in handoffs)
     status = "ok" if not unassigned else "partial"
     if result is not None and result.assignment is None:
@@ -562,15 +564,21 @@ def solve(
     return plan
 
 
-def _build_routes(problem: Problem, a: VrpArrays, res: SearchResult) -> list[Route]:
-    """Turn the OR-Tools assignment into ``Route``s with times, loads and legs."""
+def build_routes(a: VrpArrays, res: SearchResult) -> list[Route]:
+    """Turn the OR-Tools assignment into ``Route``s with times, loads and legs.
+
+    Coordinates come from ``a.meta["lat"/"lon"]`` (NaN when a problem has only a matrix).
+    """
     model, sol = res.model, res.assignment
-    assert model is not None and sol is not None
-    dims = a.meta["dims"]
-    site_names = a.meta["site_names"]
-    vtype = a.meta["vehicle_type"]
-    lat, lon, net = a.meta["lat"], a.meta["lon"], a.meta["net_node"]
-    orders = {o.order_id: o for o in problem.orders}
+    if model is None or sol is None:
+        return []
+    dims = a.meta.get("dims", tuple(f"dim{k}" for k in range(a.n_dims)))
+    dscale = float(a.meta.get("dim_scale", DIM_SCALE))
+    site_names = a.meta.get("site_names", tuple(f"site{k}" for k in range(a.n_depots)))
+    vtype = a.meta.get("vehicle_type", a.vehicle_ids)
+    nan = np.full(a.n_nodes, np.nan)
+    lat, lon = a.meta.get("lat", nan), a.meta.get("lon", nan)
+    net = a.meta.get("net_node", np.full(a.n_nodes, -1))
     soft = a.lateness_cost_per_s > 0
     out: list[Route] = []
     for v, path_jobs in enumerate(res.routes):
@@ -592,7 +600,6 @@ def _build_routes(problem: Problem, a: VrpArrays, res: SearchResult) -> list[Rou
             if 0 < k < len(path) - 1:
                 oid = a.job_ids[node - a.n_depots]
                 load = load - a.demand[node]
-                o = orders[oid]
                 win = _window_of(a.windows[node], start_service)
                 if soft and start_service > a.tw_end[node]:
                     late_cost += (start_service - int(a.tw_end[node])) * a.lateness_cost_per_s
@@ -601,11 +608,11 @@ def _build_routes(problem: Problem, a: VrpArrays, res: SearchResult) -> list[Rou
                         order_id=oid,
                         kind="delivery",
                         node=int(net[node]) if net[node] >= 0 else None,
-                        lat=float(o.lat),
-                        lon=float(o.lon),
+                        lat=float(lat[node]),
+                        lon=float(lon[node]),
                         arrival=int(start_service),
                         departure=int(start_service + a.service[node]),
-                        load={d: float(load[i]) / DIM_SCALE for i, d in enumerate(dims)},
+                        load={d: float(load[i]) / dscale for i, d in enumerate(dims)},
                         leg_distance_m=leg_d,
                         leg_time_s=leg_t,
                         window=win,
@@ -623,7 +630,7 @@ def _build_routes(problem: Problem, a: VrpArrays, res: SearchResult) -> list[Rou
                         lon=float(lon[node]),
                         arrival=int(start_service),
                         departure=int(start_service),
-                        load={d: float(load[i]) / DIM_SCALE for i, d in enumerate(dims)},
+                        load={d: float(load[i]) / dscale for i, d in enumerate(dims)},
                         leg_distance_m=leg_d,
                         leg_time_s=leg_t,
                     )
@@ -672,6 +679,7 @@ __all__ = [
     "SearchResult",
     "solve",
     "solve_arrays",
+    "build_routes",
     "order_penalties",
     "DEFAULT_STRATEGIES",
     "ModelError",

@@ -1,0 +1,543 @@
+"""VROOM's JSON formats: read a VROOM problem, write a solution in VROOM's output shape.
+
+Input (https://github.com/VROOM-Project/vroom/blob/master/docs/API.md): ``jobs``
+with ``location`` ([lon, lat]) or ``location_index``, ``delivery`` /
+``pickup`` / ``amount``, ``service``, ``time_windows``, ``skills``,
+``priority``; ``vehicles`` with ``start``/``end`` (or ``*_index``),
+``capacity``, ``time_window``, ``skills``, ``breaks``, ``costs``,
+``speed_factor``, ``max_travel_time``; durations from ``matrices.<profile>.durations``
+or a top-level ``matrix``, otherwise from coordinates (haversine, or a road
+network when one is given).
+
+What differs from VROOM, on purpose and documented:
+
+* ``shipments`` (pickup-and-delivery pairs) are refused with a clear error.
+* A job with both ``pickup`` and ``delivery`` amounts takes room for both for
+  the whole route (conservative: every plan is feasible for VROOM too).
+* ``max_travel_time`` bounds the route's duration (travel + service + waiting),
+  which is at least as strict as VROOM's travel-only bound.
+* Jobs VROOM would leave unassigned are left out at a penalty proportional to
+  ``priority + 1``, so higher-priority jobs are served first, as in VROOM.
+
+Costs follow VROOM: ``per_hour`` (default 3600, i.e. cost = seconds of travel)
+and ``per_km`` (default 0) plus ``fixed``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.dispatch._arrays import INT_INF, VrpArrays, haversine_matrices, network_matrices, scaled_durations
+
+#: Penalty (cost units) for leaving a VROOM job out, per priority level + 1.
+JOB_PENALTY = 10**9
+
+
+class VroomFormatError(ValueError):
+    """The VROOM document is malformed: names the job/vehicle and the key."""
+
+
+def is_vroom(doc: Any) -> bool:
+    """True for a VROOM problem document (``jobs`` and ``vehicles`` keys)."""
+    return isinstance(doc, dict) and "vehicles" in doc and ("jobs" in doc or "shipments" in doc)
+
+
+def _err(item: str, key: str, msg: str) -> VroomFormatError:
+    return VroomFormatError(f"{item}: {key}: {msg}")
+
+
+def _ints(value: Any, item: str, key: str) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        raise _err(item, key, f"expected a list of numbers, got {value!r}")
+    return [int(x) for x in value]
+
+
+def _loc(d: dict[str, Any], key: str, item: str) -> tuple[tuple[float, float] | None, int | None]:
+    coord = d.get(key)
+    idx = d.get(f"{key}_index" if key != "location" else "location_index")
+    if coord is not None:
+        if not isinstance(coord, list) or len(coord) != 2:
+            raise _err(item, key, f"expected [lon, lat], got {coord!r}")
+        lon, lat = float(coord[0]), float(coord[1])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise _err(item, key, f"[lon, lat] out of range: {coord!r}")
+        coord = (lon, lat)
+    if idx is not None and (not isinstance(idx, int) or isinstance(idx, bool) or idx < 0):
+        raise _err(item, f"{key}_index", f"expected a non-negative integer, got {idx!r}")
+    return coord, idx
+
+
+def _matrix(doc: dict[str, Any], kind: str) -> np.ndarray | None:
+    mats = doc.get("matrices")
+    if isinstance(mats, dict) and mats:
+        prof = mats.get("car") or next(iter(mats.values()))
+        if isinstance(prof, dict) and kind in prof:
+            return np.asarray(prof[kind], dtype=np.float64)
+    if kind == "durations" and "matrix" in doc:
+        return np.asarray(doc["matrix"], dtype=np.float64)
+    if kind == "distances" and "distances" in doc:
+        return np.asarray(doc["distances"], dtype=np.float64)
+    return None
+
+
+def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: float = 30.0) -> VrpArrays:
+    """A VROOM problem document as ``VrpArrays`` (see the module docstring for the mapping)."""
+    if not is_vroom(doc):
+        raise VroomFormatError("not a VROOM problem: expected top-level 'jobs' and 'vehicles'")
+    if doc.get("shipments"):
+        raise VroomFormatError("VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
+    jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]
+    if not isinstance(jobs, list) or not isinstance(vehicles, list):
+        raise VroomFormatError("'jobs' and 'vehicles' must be lists")
+    if not vehicles:
+        raise VroomFormatError("vehicles: at least one vehicle is needed")
+
+    # Collect locations: vehicle start/end sites first, then jobs (the VrpArrays layout).
+    site_locs: list[tuple[tuple[float, float] | None, int | None]] = []
+    site_key: dict[tuple, int] = {}
+    OPEN = ("open",)
+
+    def site(loc: tuple[tuple[float, float] | None, int | None]) -> int:
+        key = (loc[0], loc[1])
+        if key not in site_key:
+            site_key[key] = len(site_locs)
+            site_locs.append(loc)
+        return site_key[key]
+
+    v_start, v_end = [], []
+    for i, v in enumerate(vehicles):
+        item = f"vehicle {v.get('id', f'#{i}')!r}" if isinstance(v, dict) else f"vehicle #{i}"
+        if not isinstance(v, dict):
+            raise _err(item, "-", "expected an object")
+        if "id" not in v:
+            raise _err(item, "id", "missing")
+        s, e = _loc(v, "start", item), _loc(v, "end", item)
+        if s == (None, None) and e == (None, None):
+            raise _err(item, "start", "a vehicle needs a start or an end")
+        # An open start or end (VROOM allows them) becomes a free dummy site.
+        v_start.append(site(s) if s != (None, None) else site((None, OPEN)))  # type: ignore[arg-type]
+        v_end.append(site(e) if e != (None, None) else site((None, OPEN)))  # type: ignore[arg-type]
+    n_sites = len(site_locs)
+    job_locs = []
+    for i, j in enumerate(jobs):
+        item = f"job {j.get('id', f'#{i}')!r}" if isinstance(j, dict) else f"job #{i}"
+        if not isinstance(j, dict):
+            raise _err(item, "-", "expected an object")
+        if "id" not in j:
+            raise _err(item, "id", "missing")
+        loc = _loc(j, "location", item)
+        if loc == (None, None):
+            raise _err(item, "location", "missing (give location [lon, lat] or location_index)")
+        job_locs.append(loc)
+    locs = site_locs + job_locs
+    n = len(locs)
+    ids = [j["id"] for j in jobs]
+    if len(set(map(str, ids))) != len(ids):
+        raise VroomFormatError("jobs: duplicate job id")
+
+    # Matrices.
+    dmat, lmat = _matrix(doc, "durations"), _matrix(doc, "distances")
+    is_open = np.array([loc[1] is OPEN for loc in locs])
+    if dmat is not None:
+        if dmat.ndim != 2 or dmat.shape[0] != dmat.shape[1]:
+            raise VroomFormatError(f"matrix: expected a square durations matrix, got shape {dmat.shape}")
+        ix = []
+        for k, (coord, idx) in enumerate(locs):
+            if is_open[k]:
+                ix.append(0)
+                continue
+            if idx is None:
+                raise VroomFormatError("with a matrix every location needs a *_index")
+            if idx >= dmat.shape[0]:
+                raise VroomFormatError(f"location_index {idx} outside the {dmat.shape[0]}x{dmat.shape[0]} matrix")
+            ix.append(idx)
+        ixa = np.asarray(ix)
+        durations = dmat[np.ix_(ixa, ixa)]
+        distances = lmat[np.ix_(ixa, ixa)] if lmat is not None else np.zeros_like(durations)
+        lat = np.array([c[1] if c else np.nan for c, _ in locs])
+        lon = np.array([c[0] if c else np.nan for c, _ in locs])
+    else:
+        missing = [k for k, (c, _) in enumerate(locs) if c is None and not is_open[k]]
+        if missing:
+            raise VroomFormatError("no matrix given, so every location needs coordinates [lon, lat]")
+        lat = np.array([c[1] if c else 0.0 for c, _ in locs])
+        lon = np.array([c[0] if c else 0.0 for c, _ in locs])
+        if network is not None:
+            nodes, _ = network.snap(lat, lon, max_distance_m=float("inf"), on_far="mask")  # type: ignore[attr-defined]
+            durations, distances = network_matrices(network, np.asarray(nodes))
+        else:
+            durations, distances = haversine_matrices(lat, lon, speed_kmh=speed_kmh)
+        lat = np.where(is_open, np.nan, lat)
+        lon = np.where(is_open, np.nan, lon)
+    durations = np.asarray(durations, dtype=np.float64)
+    distances = np.asarray(distances, dtype=np.float64)
+    durations[is_open, :] = 0
+    durations[:, is_open] = 0
+    distances[is_open, :] = 0
+    distances[:, is_open] = 0
+    durations = np.minimum(np.rint(durations), INT_INF).astype(np.int32)
+    distances = np.minimum(np.rint(distances), INT_INF).astype(np.int32)
+
+    # Amounts.
+    def amounts(j: dict[str, Any], item: str) -> np.ndarray:
+        tot = None
+        for key in ("delivery", "pickup", "amount"):
+            if key in j:
+                a = np.asarray(_ints(j[key], item, key), dtype=np.int64)
+                if (a < 0).any():
+                    raise _err(item, key, "negative amount")
+                tot = a if tot is None else _pad_add(tot, a)
+        return np.zeros(0, dtype=np.int64) if tot is None else tot
+
+    job_amounts = [amounts(j, f"job {j['id']!r}") for j in jobs]
+    caps = []
+    for v in vehicles:
+        caps.append(np.asarray(_ints(v["capacity"], f"vehicle {v['id']!r}", "capacity"), dtype=np.int64) if "capacity" in v else None)
+    n_dims = max([a.size for a in job_amounts] + [c.size for c in caps if c is not None] + [1])
+    demand = np.zeros((n, n_dims), dtype=np.int64)
+    for k, a in enumerate(job_amounts):
+        demand[n_sites + k, : a.size] = a
+    m = len(vehicles)
+    v_capacity = np.full((m, n_dims), INT_INF, dtype=np.int64)
+    for i, c in enumerate(caps):
+        if c is not None:
+            if (c < 0).any():
+                raise _err(f"vehicle {vehicles[i]['id']!r}", "capacity", "negative capacity")
+            v_capacity[i, : c.size] = c
+            v_capacity[i, c.size :] = 0 if c.size < n_dims else INT_INF
+
+    # Windows and service.
+    service = np.zeros(n, dtype=np.int32)
+    tw_start = np.zeros(n, dtype=np.int32)
+    tw_end = np.full(n, INT_INF - 1, dtype=np.int32)
+    windows: list[tuple[tuple[int, int], ...]] = [((0, INT_INF - 1),)] * n_sites
+    penalty = np.zeros(n, dtype=np.int64)
+    for k, j in enumerate(jobs):
+        item = f"job {j['id']!r}"
+        node = n_sites + k
+        service[node] = int(j.get("service", 0)) + int(j.get("setup", 0))
+        tws = j.get("time_windows") or [[0, INT_INF - 1]]
+        wins = []
+        for w in tws:
+            w = _ints(w, item, "time_windows")
+            if len(w) != 2:
+                raise _err(item, "time_windows", f"expected [start, end], got {w!r}")
+            if w[1] < w[0]:
+                raise _err(item, "time_windows", f"end {w[1]} before start {w[0]}")
+            wins.append((w[0], min(w[1], INT_INF - 1)))
+        wins.sort()
+        windows.append(tuple(wins))
+        tw_start[node], tw_end[node] = wins[0][0], wins[-1][1]
+        prio = int(j.get("priority", 0))
+        if not 0 <= prio <= 100:
+            raise _err(item, "priority", f"must be in 0..100, got {prio}")
+        penalty[node] = JOB_PENALTY * (prio + 1)
+
+    v_tws = np.zeros(m, dtype=np.int32)
+    v_twe = np.full(m, INT_INF - 1, dtype=np.int32)
+    v_maxd = np.full(m, INT_INF, dtype=np.int32)
+    v_fixed = np.zeros(m)
+    v_pm = np.zeros(m)
+    v_ps = np.ones(m)
+    factors = [1.0]
+    v_prof = np.zeros(m, dtype=np.int32)
+    v_breaks = []
+    compat = np.ones((m, n), dtype=bool)
+    job_skills = [set(_ints(j.get("skills", []), f"job {j['id']!r}", "skills")) for j in jobs]
+    for i, v in enumerate(vehicles):
+        item = f"vehicle {v['id']!r}"
+        if "time_window" in v:
+            tw = _ints(v["time_window"], item, "time_window")
+            if len(tw) != 2 or tw[1] < tw[0]:
+                raise _err(item, "time_window", f"expected [start, end] with end >= start, got {tw!r}")
+            v_tws[i], v_twe[i] = tw[0], min(tw[1], INT_INF - 1)
+        if v.get("max_travel_time") is not None:
+            v_maxd[i] = int(v["max_travel_time"])
+        costs = v.get("costs") or {}
+        v_fixed[i] = float(costs.get("fixed", 0))
+        v_ps[i] = float(costs.get("per_hour", 3600)) / 3600.0
+        v_pm[i] = float(costs.get("per_km", 0)) / 1000.0
+        sf = float(v.get("speed_factor", 1.0))
+        if sf <= 0:
+            raise _err(item, "speed_factor", "must be > 0")
+        # VROOM's speed_factor speeds a vehicle up (durations divided by it).
+        f = 1.0 / sf
+        if f not in factors:
+            factors.append(f)
+        v_prof[i] = factors.index(f)
+        brs = []
+        for b in v.get("breaks") or []:
+            tws = b.get("time_windows") or [[0, INT_INF - 1]]
+            lo = min(int(w[0]) for w in tws)
+            hi = max(int(w[1]) for w in tws)
+            brs.append((lo, min(hi, INT_INF - 1), int(b.get("service", 0))))
+        v_breaks.append(tuple(brs))
+        vs = set(_ints(v.get("skills", []), item, "skills"))
+        for k in range(len(jobs)):
+            compat[i, n_sites + k] = job_skills[k] <= vs
+    profiles = np.stack([scaled_durations(durations, f) for f in factors])
+    return VrpArrays(
+        n_depots=n_sites,
+        durations=profiles[0],
+        distances=distances,
+        service=service,
+        tw_start=tw_start,
+        tw_end=tw_end,
+        demand=np.minimum(demand, INT_INF).astype(np.int32),
+        v_start=np.asarray(v_start, dtype=np.int32),
+        v_end=np.asarray(v_end, dtype=np.int32),
+        v_capacity=v_capacity.astype(np.int32),
+        v_tw_start=v_tws,
+        v_tw_end=v_twe,
+        v_max_duration=v_maxd,
+        v_fixed_cost=v_fixed,
+        v_cost_per_m=v_pm,
+        v_cost_per_s=v_ps,
+        compat=compat,
+        penalty=penalty,
+        v_profile=v_prof,
+        profile_durations=profiles,
+        windows=tuple(windows),
+        v_breaks=tuple(v_breaks),
+        cost_scale=1.0,
+        job_ids=tuple(str(x) for x in ids),
+        vehicle_ids=tuple(str(v["id"]) for v in vehicles),
+        name=str(doc.get("name", "vroom")),
+        meta={
+            "lat": lat,
+            "lon": lon,
+            "net_node": np.full(n, -1, dtype=np.int64),
+            "dims": tuple(f"amount{k}" for k in range(n_dims)),
+            "dim_scale": 1,
+            "site_names": tuple(f"site{k}" for k in range(n_sites)),
+            "vehicle_type": tuple(str(v.get("profile", "car")) for v in vehicles),
+            "vroom_job_ids": tuple(ids),
+            "vroom_vehicle_ids": tuple(v["id"] for v in vehicles),
+            "vroom_locations": tuple(
+                (list(c) if c else None, None if (i is None or i is OPEN) else i) for c, i in locs
+            ),
+            "open_sites": is_open,
+            "order_index": np.concatenate([np.full(n_sites, -1), np.arange(len(jobs))]),
+            "off_network": np.zeros(n, dtype=bool),
+            "matrix_source": "matrix" if dmat is not None else ("network" if network is not None else "haversine"),
+        },
+    )
+
+
+def _pad_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros(max(a.size, b.size), dtype=np.int64)
+    out[: a.size] += a
+    out[: b.size] += b
+    return out
+
+
+def read_vroom(path: str | Path, **kwargs: Any) -> VrpArrays:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    return arrays_from_vroom(doc, **kwargs)
+
+
+def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[int]] | None = None) -> dict[str, Any]:
+    """A solution (job nodes per vehicle) in VROOM's output shape.
+
+    ``times[v]`` are the service-start times at start, each job and end (as
+    from ``OrToolsModel.times``); when omitted each route is scheduled as early
+    as its windows allow.  Arrival is previous departure plus travel;
+    ``waiting_time`` is service start minus arrival.
+    """
+    meta = a.meta
+    vroom_jobs = meta.get("vroom_job_ids", a.job_ids)
+    vroom_veh = meta.get("vroom_vehicle_ids", a.vehicle_ids)
+    locs = meta.get("vroom_locations")
+    open_sites = meta.get("open_sites", np.zeros(a.n_nodes, dtype=bool))
+
+    def loc_fields(node: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if locs is not None:
+            c, i = locs[node]
+            if c is not None:
+                out["location"] = c
+            if i is not None:
+                out["location_index"] = i
+        elif "lon" in meta:
+            out["location"] = [float(meta["lon"][node]), float(meta["lat"][node])]
+        return out
+
+    out_routes = []
+    served: set[int] = set()
+    sums = {"cost": 0, "service": 0, "duration": 0, "waiting_time": 0, "distance": 0}
+    total_amount = np.zeros(a.n_dims, dtype=np.int64)
+    for v, jobs in enumerate(routes):
+        if not jobs:
+            continue
+        dur = a.profile_durations[a.v_profile[v]]
+        path = [int(a.v_start[v]), *jobs, int(a.v_end[v])]
+        if times is not None:
+            ts = times[v]
+        else:
+            ts, _ = a.route_schedule(v, list(jobs))
+        load = a.demand[np.asarray(jobs)].sum(axis=0).astype(np.int64)
+        total_amount += load
+        steps = []
+        t_travel = 0
+        dist = 0
+        wait_sum = 0
+        serv_sum = 0
+        prev_dep = int(ts[0])
+        for k, node in enumerate(path):
+            leg_t = int(dur[path[k - 1], node]) if k else 0
+            leg_d = int(a.distances[path[k - 1], node]) if k else 0
+            t_travel += leg_t
+            dist += leg_d
+            arrival = prev_dep + leg_t if k else int(ts[0])
+            start = max(int(ts[k]), arrival)
+            wait = start - arrival
+            if k == 0:
+                kind = "start"
+            elif k == len(path) - 1:
+                kind = "end"
+            else:
+                kind = "job"
+            svc = int(a.service[node]) if kind == "job" else 0
+            if kind == "job":
+                load = load - a.demand[node]
+                served.add(node)
+            if (kind == "start" or kind == "end") and bool(open_sites[node]):
+                prev_dep = start + svc
+                continue
+            step = {"type": kind, **loc_fields(node), "arrival": arrival, "duration": t_travel, "service": svc, "waiting_time": wait, "load": [int(x) for x in load]}
+            if kind == "job":
+                step["id"] = vroom_jobs[node - a.n_depots]
+                step["job"] = vroom_jobs[node - a.n_depots]
+            if a.distances.any():
+                step["distance"] = dist
+            steps.append(step)
+            wait_sum += wait
+            serv_sum += svc
+            prev_dep = start + svc
+        cost = int(round(a.v_fixed_cost[v] + a.v_cost_per_s[v] * t_travel + a.v_cost_per_m[v] * dist))
+        route = {
+            "vehicle": vroom_veh[v],
+            "cost": cost,
+            "steps": steps,
+            "service": serv_sum,
+            "duration": t_travel,
+            "waiting_time": wait_sum,
+            "delivery": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
+            "amount": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
+        }
+        if a.distances.any():
+            route["distance"] = dist
+        out_routes.append(route)
+        sums["cost"] += cost
+        sums["service"] += serv_sum
+        sums["duration"] += t_travel
+        sums["waiting_time"] += wait_sum
+        sums["distance"] += dist
+    unassigned = []
+    for node in range(a.n_depots, a.n_nodes):
+        if node not in served:
+            unassigned.append({"id": vroom_jobs[node - a.n_depots], "type": "job", **loc_fields(node)})
+    summary = {
+        "cost": sums["cost"],
+        "routes": len(out_routes),
+        "unassigned": len(unassigned),
+        "delivery": [int(x) for x in total_amount],
+        "amount": [int(x) for x in total_amount],
+        "service": sums["service"],
+        "duration": sums["duration"],
+        "waiting_time": sums["waiting_time"],
+    }
+    if a.distances.any():
+        summary["distance"] = sums["distance"]
+    return {"code": 0, "summary": summary, "unassigned": unassigned, "routes": out_routes}
+
+
+def plan_to_vroom(plan: Any) -> dict[str, Any]:
+    """A ``Plan`` (from a lat/lon problem) in VROOM's output shape; locations are [lon, lat]."""
+    routes = []
+    tot = {"cost": 0.0, "service": 0, "duration": 0, "waiting_time": 0, "distance": 0.0}
+    for r in plan.routes:
+        steps = []
+        travel = 0.0
+        dist = 0.0
+        wait_sum = 0
+        serv_sum = 0
+        prev_dep = None
+        for s in r.stops:
+            if s.kind == "break":
+                steps.append({"type": "break", "arrival": s.arrival, "service": s.departure - s.arrival, "duration": int(travel), "waiting_time": 0})
+                prev_dep = s.departure if prev_dep is None else max(prev_dep, s.departure)
+                continue
+            travel += s.leg_time_s
+            dist += s.leg_distance_m
+            arrival = s.arrival if prev_dep is None else int(min(s.arrival, prev_dep + s.leg_time_s))
+            svc = s.departure - s.arrival
+            wait = s.arrival - arrival
+            step = {
+                "type": {"start": "start", "end": "end"}.get(s.kind, "job"),
+                "location": [s.lon, s.lat],
+                "arrival": arrival,
+                "duration": int(travel),
+                "distance": int(dist),
+                "service": svc,
+                "waiting_time": wait,
+                "load": [v for v in s.load.values()],
+            }
+            if s.order_id is not None:
+                step["id"] = s.order_id
+            steps.append(step)
+            prev_dep = s.departure
+            wait_sum += wait
+            serv_sum += svc
+        routes.append({"vehicle": r.vehicle_id, "cost": r.cost, "steps": steps, "service": serv_sum, "duration": int(travel), "waiting_time": wait_sum, "distance": int(dist)})
+        tot["cost"] += r.cost
+        tot["service"] += serv_sum
+        tot["duration"] += int(travel)
+        tot["waiting_time"] += wait_sum
+        tot["distance"] += dist
+    unassigned = [{"id": u.order_id, "type": "job", "reason": u.reason.name, "description": u.detail} for u in plan.unassigned]
+    return {
+        "code": 0,
+        "summary": {
+            "cost": round(plan.cost, 4),
+            "routes": len(routes),
+            "unassigned": len(unassigned),
+            "service": tot["service"],
+            "duration": tot["duration"],
+            "waiting_time": tot["waiting_time"],
+            "distance": int(tot["distance"]),
+            "handoffs": len(plan.handoffs),
+        },
+        "unassigned": unassigned,
+        "routes": routes,
+        "handoffs": [{"id": h.order_id, "carrier": h.carrier_id, "cost": h.cost} for h in plan.handoffs],
+    }
+
+
+def solve_vroom(doc: Any, *, time_limit: float = 10.0, seed: int = 0, solution_limit: int | None = None, network: object | None = None, progress: Any = None) -> dict[str, Any]:
+    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer."""
+    from engine.dispatch import precheck
+    from engine.dispatch.solver import solve_arrays
+
+    a = arrays_from_vroom(doc, network=network)
+    pre = precheck.run(a)
+    import dataclasses
+
+    a = dataclasses.replace(a, compat=pre.compat)
+    res = solve_arrays(a, time_limit=time_limit, seed=seed, solution_limit=solution_limit, progress=progress)
+    times = None
+    if res.model is not None and res.assignment is not None:
+        times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]
+    out = solution_to_vroom(a, res.routes, times)
+    out["summary"]["computing_times"] = {"solving": int(sum(p[1] for p in res.phases[-1:]) * 1000)}
+    return out
