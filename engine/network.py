@@ -488,8 +488,8 @@ def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = Tr
         return _load_file(path, "helsinki", use_cache, t0)
     if isinstance(source, str) and low.startswith("synthetic:"):
         n = _parse_synthetic(text)
-        if not isinstance(seed, (int, np.integer)):
-            raise NetworkError(f"synthetic network seed must be an integer, got {seed!r}")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise NetworkError(f"synthetic network seed must be a non-negative integer, got {seed!r}")
         key = _cache.cache_key(FORMAT_VERSION, "synthetic", n, int(seed))
 
         def build() -> dict[str, np.ndarray]:

@@ -96,8 +96,10 @@ def test_any_size_and_seed_is_strongly_connected(n: int, seed: int) -> None:
 def test_bad_sizes_and_seeds() -> None:
     with pytest.raises(NetworkError, match="between"):
         network.load("synthetic:10")
-    with pytest.raises(NetworkError, match="seed must be an integer"):
+    with pytest.raises(NetworkError, match="seed must be a non-negative integer"):
         network.load("synthetic:100", seed="x")  # type: ignore[arg-type]
+    with pytest.raises(NetworkError, match="non-negative"):
+        network.load("synthetic:100", seed=-1)
     with pytest.raises(ValueError, match="between"):
         _synthetic.generate(10**9)
 
