@@ -1,0 +1,276 @@
+"""The numba SISR search (engine.dispatch.improve): optimality on tiny cases, every side constraint, determinism."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from engine.dispatch import improve
+from engine.dispatch._arrays import INT_INF, VrpArrays
+
+
+def make_arrays(
+    xy: np.ndarray,
+    n_depots: int,
+    n_veh: int,
+    *,
+    demand: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+    tw: np.ndarray | None = None,
+    service: int = 0,
+    v_start: list[int] | None = None,
+    v_end: list[int] | None = None,
+    max_duration: list[int] | None = None,
+    fixed: list[float] | None = None,
+    cost_per_s: list[float] | None = None,
+    compat: np.ndarray | None = None,
+    penalty: np.ndarray | None = None,
+    windows: tuple = (),
+    horizon: int = 100_000,
+) -> VrpArrays:
+    n = len(xy)
+    d = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int32)
+    dem = np.ones((n, 1), dtype=np.int32) if demand is None else demand.astype(np.int32)
+    dem[:n_depots] = 0
+    tws = np.zeros(n, dtype=np.int32) if tw is None else tw[:, 0].astype(np.int32)
+    twe = np.full(n, horizon, dtype=np.int32) if tw is None else tw[:, 1].astype(np.int32)
+    svc = np.full(n, service, dtype=np.int32)
+    svc[:n_depots] = 0
+    pen = np.full(n, 10**9, dtype=np.int64) if penalty is None else penalty.astype(np.int64)
+    pen[:n_depots] = 0
+    return VrpArrays(
+        n_depots=n_depots, durations=d, distances=d.copy(), service=svc, tw_start=tws, tw_end=twe, demand=dem,
+        v_start=np.asarray(v_start or [0] * n_veh, dtype=np.int32),
+        v_end=np.asarray(v_end or [0] * n_veh, dtype=np.int32),
+        v_capacity=(np.full((n_veh, dem.shape[1]), 1000, dtype=np.int32) if capacity is None else capacity.astype(np.int32)),
+        v_tw_start=np.zeros(n_veh, dtype=np.int32), v_tw_end=np.full(n_veh, horizon, dtype=np.int32),
+        v_max_duration=np.asarray(max_duration or [INT_INF] * n_veh, dtype=np.int32),
+        v_fixed_cost=np.asarray(fixed or [0.0] * n_veh, dtype=np.float64),
+        v_cost_per_m=np.ones(n_veh, dtype=np.float64),
+        v_cost_per_s=np.asarray(cost_per_s or [0.0] * n_veh, dtype=np.float64),
+        compat=np.ones((n_veh, n), dtype=bool) if compat is None else compat,
+        penalty=pen, windows=windows,
+    )
+
+
+def _end_time(a: VrpArrays, v: int, route: list[int], depart: int) -> int | None:
+    """Return time when leaving at ``depart`` (None if a window or the return deadline is missed)."""
+    path = [int(a.v_start[v]), *route, int(a.v_end[v])]
+    t = depart
+    for x, y in zip(path[:-1], path[1:-1]):
+        t += int(a.service[x]) + int(a.durations[x, y])
+        for ws, we in sorted(a.windows[y]):
+            if t <= we:
+                t = max(t, ws)
+                break
+        else:
+            return None
+    t += int(a.service[path[-2]]) + int(a.durations[path[-2], path[-1]])
+    return t if t <= min(int(a.v_tw_end[v]), int(a.tw_end[path[-1]])) else None
+
+
+def route_ok(a: VrpArrays, v: int, route: list[int]) -> bool:
+    """Windows, capacity, compatibility and max duration (best departure time) of one route."""
+    if not all(a.compat[v, j] for j in route) or np.any(a.demand[route].sum(axis=0) > a.v_capacity[v]):
+        return False
+    # The shortest duration departs at the shift start or so as to reach some job exactly at a window start.
+    candidates = {int(a.v_tw_start[v])}
+    offset = 0
+    path = [int(a.v_start[v]), *route]
+    for x, y in zip(path, path[1:]):
+        offset += int(a.service[x]) + int(a.durations[x, y])
+        candidates.update(ws - offset for ws, _ in a.windows[y])
+    for depart in sorted(candidates):
+        if not int(a.v_tw_start[v]) <= depart <= int(a.v_tw_end[v]):
+            continue
+        end = _end_time(a, v, route, depart)
+        if end is not None and end - depart <= int(a.v_max_duration[v]):
+            return True
+    return False
+
+
+def check_solution(a: VrpArrays, routes: list[list[int]]) -> float:
+    """Feasibility by a slow independent evaluator; returns route cost (no waiting cost) + penalties."""
+    assert len(routes) == a.n_vehicles
+    seen = [j for r in routes for j in r]
+    assert len(seen) == len(set(seen)), "a job is visited twice"
+    assert all(a.n_depots <= j < a.n_nodes for j in seen)
+    total = 0.0
+    for v, r in enumerate(routes):
+        if r:
+            assert route_ok(a, v, r), f"route of vehicle {v} infeasible: {r}"
+            total += a.route_cost(v, r)
+    missing = set(range(a.n_depots, a.n_nodes)) - set(seen)
+    return total + float(sum(a.penalty[j] for j in missing))
+
+
+def brute_force(a: VrpArrays) -> float:
+    """Optimum over every split of the jobs into ordered routes (tiny instances only)."""
+    jobs = list(range(a.n_depots, a.n_nodes))
+    nv = a.n_vehicles
+    best = np.inf
+    for perm in itertools.permutations(jobs):
+        for cuts in itertools.combinations_with_replacement(range(len(jobs) + 1), nv - 1):
+            bounds = [0, *cuts, len(jobs)]
+            routes = [list(perm[bounds[i] : bounds[i + 1]]) for i in range(nv)]
+            cost = 0.0
+            for v, r in enumerate(routes):
+                if r:
+                    _, ok = a.route_schedule(v, r)
+                    if not ok:
+                        break
+                    cost += a.route_cost(v, r)
+            else:
+                best = min(best, cost)
+    return best
+
+
+def random_tw_instance(seed: int, n_jobs: int, n_veh: int) -> VrpArrays:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n_jobs + 1, 2))
+    xy[0] = 50
+    start = rng.integers(0, 250, size=n_jobs + 1)
+    tw = np.stack([start, start + rng.integers(80, 300, size=n_jobs + 1)], axis=1)
+    tw[0] = (0, 1000)
+    demand = rng.integers(1, 5, size=(n_jobs + 1, 1))
+    return make_arrays(xy, 1, n_veh, demand=demand, capacity=np.full((n_veh, 1), 12), tw=tw, service=5, horizon=1000)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_finds_brute_force_optimum_on_tiny_instances(seed: int) -> None:
+    a = random_tw_instance(seed, 6, 2)
+    opt = brute_force(a)
+    assert np.isfinite(opt)
+    routes, cost = improve.search(a, time_limit=0, seed=0, max_iterations=3000)
+    assert check_solution(a, routes) == pytest.approx(cost)
+    assert cost == pytest.approx(opt)
+
+
+def test_rich_constraints_are_respected() -> None:
+    rng = np.random.default_rng(7)
+    n_jobs, nd, nv = 40, 2, 5
+    xy = rng.uniform(0, 100, size=(nd + n_jobs, 2))
+    demand = rng.integers(1, 6, size=(nd + n_jobs, 2))
+    capacity = np.array([[30, 20], [30, 20], [15, 40], [60, 60], [10, 10]])
+    compat = np.ones((nv, nd + n_jobs), dtype=bool)
+    compat[:, nd : nd + 8] = False
+    compat[2, nd : nd + 8] = True  # jobs 0..7 need vehicle 2's skill
+    start = rng.integers(0, 600, size=nd + n_jobs)
+    tw = np.stack([start, start + 300], axis=1)
+    tw[:nd] = (0, 2000)
+    a = make_arrays(
+        xy, nd, nv, demand=demand, capacity=capacity, tw=tw, service=10, v_start=[0, 0, 1, 1, 0],
+        v_end=[0, 1, 1, 0, 0], max_duration=[700, INT_INF, 900, INT_INF, 400], fixed=[100, 100, 50, 300, 0],
+        compat=compat, horizon=2000,
+    )
+    routes, cost = improve.search(a, time_limit=0, seed=3, max_iterations=3000)
+    assert check_solution(a, routes) == pytest.approx(cost)
+    for v, r in enumerate(routes):
+        assert all(compat[v, j] for j in r)
+        assert (a.demand[r].sum(axis=0) <= capacity[v]).all() if r else True
+    # heavy penalties: a job is left out only if no route has room for it anywhere
+    missing = set(range(nd, nd + n_jobs)) - {j for r in routes for j in r}
+    assert len(missing) < 8
+    for j in missing:
+        for v, r in enumerate(routes):
+            assert not any(route_ok(a, v, r[:k] + [j] + r[k:]) for k in range(len(r) + 1))
+
+
+def test_max_duration_binds() -> None:
+    xy = np.array([[0, 0], [100, 0], [0, 100], [-100, 0], [0, -100]], dtype=float)
+    free = make_arrays(xy, 1, 2)
+    tight = make_arrays(xy, 1, 2, max_duration=[450, 450])
+    r_free, _ = improve.search(free, time_limit=0, seed=0, max_iterations=500)
+    r_tight, _ = improve.search(tight, time_limit=0, seed=0, max_iterations=500)
+    assert max(len(r) for r in r_free) == 4  # one tour is cheapest without the limit
+    assert sorted(len(r) for r in r_tight) == [2, 2]  # 4 jobs * ~141..200 per leg exceed 450 on one route
+    for v, r in enumerate(r_tight):
+        assert route_ok(tight, v, r)
+
+
+def test_optional_jobs_follow_their_penalty() -> None:
+    xy = np.array([[0, 0], [10, 0], [0, 10], [500, 500]], dtype=float)
+    cheap = make_arrays(xy, 1, 1, penalty=np.array([0, 10**6, 10**6, 50]))
+    dear = make_arrays(xy, 1, 1, penalty=np.array([0, 10**6, 10**6, 10**6]))
+    r1, c1 = improve.search(cheap, time_limit=0, seed=0, max_iterations=300)
+    r2, c2 = improve.search(dear, time_limit=0, seed=0, max_iterations=300)
+    assert 3 not in r1[0] and c1 == pytest.approx(check_solution(cheap, r1))
+    assert 3 in r2[0] and c2 == pytest.approx(check_solution(dear, r2))
+    res = improve.search_detailed(cheap, time_limit=0, seed=0, max_iterations=300)
+    assert res.unassigned == [3]
+
+
+def test_unreachable_job_is_left_out_not_crashed() -> None:
+    xy = np.array([[0, 0], [10, 0], [20, 0]], dtype=float)
+    tw = np.array([[0, 1000], [0, 1000], [0, 5]])  # job 2 closes before anyone can get there
+    a = make_arrays(xy, 1, 2, tw=tw, horizon=1000)
+    res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=100)
+    assert res.unassigned == [2]
+    assert res.routes[0] == [1] or res.routes[1] == [1]
+
+
+def test_fixed_cost_and_cost_per_second() -> None:
+    # two clusters: with a big fixed cost one vehicle serves both, without it two do
+    xy = np.array([[0, 0], [100, 1], [100, -1], [-100, 1], [-100, -1]], dtype=float)
+    tw = np.array([[0, 10_000], [0, 10_000], [0, 10_000], [0, 10_000], [0, 10_000]])
+    a = make_arrays(xy, 1, 2, tw=tw, fixed=[1000, 1000], cost_per_s=[0.5, 0.5], horizon=10_000)
+    routes, cost = improve.search(a, time_limit=0, seed=0, max_iterations=500)
+    assert sum(1 for r in routes if r) == 1
+    # cost = fixed + distance + 0.5 * duration (no waiting here: duration = travel time)
+    r = next(r for r in routes if r)
+    v = routes.index(r)
+    dist = a.route_cost(v, r) - 1000  # route_cost counts fixed + metres + seconds of travel
+    assert cost == pytest.approx(1000 + dist)
+
+
+def test_multi_window_jobs() -> None:
+    xy = np.array([[0, 0], [10, 0], [20, 0], [30, 0]], dtype=float)
+    tw = np.array([[0, 1000], [0, 1000], [0, 1000], [0, 1000]])
+    wins = ((( 0, 1000),), ((0, 5), (200, 300)), ((0, 1000),), ((0, 1000),))
+    a = make_arrays(xy, 1, 1, tw=tw, windows=wins, horizon=1000)
+    routes, _ = improve.search(a, time_limit=0, seed=0, max_iterations=300)
+    arrivals, ok = a.route_schedule(0, routes[0])
+    assert ok and sorted(routes[0]) == [1, 2, 3]
+    pos = routes[0].index(1) + 1
+    assert 200 <= arrivals[pos] <= 300
+
+
+def test_initial_routes_are_repaired_and_improved() -> None:
+    a = random_tw_instance(11, 12, 3)
+    jobs = list(range(1, 13))
+    bad = [jobs[::-1], [], []]  # one long route in a poor order: breaks capacity and windows
+    routes, cost = improve.search(a, bad, time_limit=0, seed=0, max_iterations=2000)
+    assert check_solution(a, routes) == pytest.approx(cost)
+    with pytest.raises(ValueError, match="twice"):
+        improve.search(a, [[1, 2], [2]], time_limit=0, max_iterations=10)
+    with pytest.raises(ValueError, match="not a job node"):
+        improve.search(a, [[0, 1]], time_limit=0, max_iterations=10)
+    with pytest.raises(ValueError, match="initial routes for 3 vehicles"):
+        improve.search(a, [[1], [2], [3], [4]], time_limit=0, max_iterations=10)
+
+
+def test_deterministic_given_seed_and_iterations() -> None:
+    a = random_tw_instance(5, 30, 6)
+    r1, c1 = improve.search(a, time_limit=0, seed=42, max_iterations=1500)
+    r2, c2 = improve.search(a, time_limit=0, seed=42, max_iterations=1500)
+    assert r1 == r2 and c1 == c2
+    r3, c3 = improve.search(a, time_limit=0, seed=43, max_iterations=1500)
+    assert check_solution(a, r3) == pytest.approx(c3)
+
+
+def test_two_threads_return_a_feasible_best() -> None:
+    a = random_tw_instance(9, 30, 6)
+    res = improve.search_detailed(a, time_limit=0, seed=1, threads=2, max_iterations=1000)
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+    assert res.iterations == 2000
+
+
+def test_bad_arguments() -> None:
+    a = random_tw_instance(1, 5, 2)
+    with pytest.raises(ValueError, match="time_limit"):
+        improve.search(a, time_limit=0)
+    with pytest.raises(ValueError, match="threads"):
+        improve.search(a, time_limit=1, threads=0)
+    assert improve.supports(a)
