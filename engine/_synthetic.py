@@ -6,17 +6,20 @@ centre (~90 m blocks downtown, several hundred metres in the outer suburbs).
 On top of the grid:
 
 * every 4th / 8th / 16th line is a tertiary / secondary / primary arterial,
-  never interrupted;
+  never interrupted, with a clear speed hierarchy (minor roads 30-50 km/h,
+  arterials 50-100, the ring 110) -- real networks have it, and it is what
+  lets contraction hierarchies contract the grid cheaply;
 * local streets have gaps (dead ends, missing links) that get more frequent
   outwards, and whole blocks vanish in "holes" (parks, water) that only
   arterials cross;
 * in the core, some local streets are one-way, alternating direction line by
   line like a real downtown grid, so the network stays strongly connected;
 * a motorway ring at ~45% of the radius with links to the arterials every
-  couple of kilometres; beyond ~60% of the radius local roads are rural
-  (unclassified, faster).
+  couple of kilometres; beyond ~60% of the radius local roads are rural;
+* degree-2 "shape" nodes where streets curve, as in OSM data, which brings
+  the mean out-degree to ~2.7.
 
-Everything is vectorised numpy: 250,000 nodes build in a few seconds.  The
+Everything is vectorised numpy: 250,000 nodes build in about a second.  The
 result is a raw directed edge list; ``engine.network`` deduplicates it and
 keeps the largest strongly connected component like any other source.
 """
@@ -32,6 +35,9 @@ from engine._speeds import CLASS_CODE, DEFAULT_SPEED_KMH
 
 #: Default centre of the generated region (a plausible central-European city).
 CENTRE: tuple[float, float] = (48.2082, 16.3738)
+#: Bump whenever the generated network changes for the same (n_nodes, seed):
+#: it is part of the cache key of synthetic networks.
+GENERATOR_VERSION = 2
 M_PER_DEG_LAT = 111_320.0
 BLOCK_M = 90.0  # block length at the centre
 # Fraction of grid points inside the disk that survive holes and the SCC
@@ -40,6 +46,8 @@ BLOCK_M = 90.0  # block length at the centre
 _KEEP_ESTIMATE = 1.01
 # Share of lattice nodes the SCC filter removes (measured, ~0.3%).
 _SCC_LOSS = 1.003
+# Shape (degree-2) nodes added per lattice node (measured, ~0.66).
+_SHAPE_PER_NODE = 0.66
 MIN_NODES = 50
 MAX_NODES = 20_000_000
 
@@ -109,10 +117,10 @@ def generate(n_nodes: int, seed: int = 0, centre: tuple[float, float] = CENTRE) 
         raise ValueError(f"synthetic network size must be between {MIN_NODES} and {MAX_NODES} nodes, got {n_nodes}")
     # Size the lattice so the kept node count lands near the request: the
     # outline and holes are random, so measure and correct the radius.
-    k = int(math.ceil(math.sqrt(n_nodes / (math.pi * _KEEP_ESTIMATE))))
+    k = int(math.ceil(math.sqrt(n_nodes / (math.pi * _KEEP_ESTIMATE * (1.0 + _SHAPE_PER_NODE)))))
     best: tuple[int, int] | None = None
     for _ in range(4):
-        count = int(_layout(k, n_nodes, seed)[-1].sum())
+        count = int(round(_layout(k, n_nodes, seed)[-1].sum() * (1.0 + _SHAPE_PER_NODE)))
         if best is None or abs(count - n_nodes) < abs(best[1] - n_nodes):
             best = (k, count)
         k_next = max(3, int(round(k * math.sqrt(n_nodes * _SCC_LOSS / max(count, 1)))))
@@ -174,19 +182,46 @@ def generate(n_nodes: int, seed: int = 0, centre: tuple[float, float] = CENTRE) 
     b = np.concatenate(vs)
     cls = np.concatenate(cls_list)
     ow = np.concatenate(ow_list)
+    rmid_ab = 0.5 * (rg[a] + rg[b])
+    node_x = x[keep]
+    node_y = y[keep]
+    ia = ids[a]
+    ib = ids[b]
+    # Roads bend: a little longer than the straight line, the same both ways.
+    bend_ab = 1.0 + np.abs(rng.normal(0.0, 0.05, size=a.size))
+
+    # Shape nodes: real road data has many degree-2 nodes where a street
+    # curves (more of them on the long suburban and rural blocks).  Split
+    # some streets at a displaced midpoint.
+    p_split = np.where((cls == _RES) | (cls == _UNC), 0.15 + 0.5 * rmid_ab / k, 0.15)
+    split = rng.random(a.size) < p_split
+    n_split = int(split.sum())
+    mid = node_x.size + np.arange(n_split)
+    sa, sb = ia[split], ib[split]
+    dx = node_x[sb] - node_x[sa]
+    dy = node_y[sb] - node_y[sa]
+    off = rng.normal(0.0, 0.12, size=n_split)
+    mid_x = 0.5 * (node_x[sa] + node_x[sb]) - dy * off
+    mid_y = 0.5 * (node_y[sa] + node_y[sb]) + dx * off
+    node_x = np.concatenate([node_x, mid_x])
+    node_y = np.concatenate([node_y, mid_y])
+    whole = ~split
+    bend_half = 1.0 + np.abs(rng.normal(0.0, 0.02, size=2 * n_split))
+    ia = np.concatenate([ia[whole], sa, mid])
+    ib = np.concatenate([ib[whole], mid, sb])
+    cls = np.concatenate([cls[whole], cls[split], cls[split]])
+    ow = np.concatenate([ow[whole], ow[split], ow[split]])
+    rmid_ab = np.concatenate([rmid_ab[whole], rmid_ab[split], rmid_ab[split]])
+    bend_ab = np.concatenate([bend_ab[whole], bend_half])
+
     # Directed copies: ow 0 -> both, 1 -> a->b only, -1 -> b->a only.
     fwd = ow >= 0
     bwd = ow <= 0
-    u = np.concatenate([ids[a[fwd]], ids[b[bwd]]])
-    v = np.concatenate([ids[b[fwd]], ids[a[bwd]]])
+    u = np.concatenate([ia[fwd], ib[bwd]])
+    v = np.concatenate([ib[fwd], ia[bwd]])
     ecls = np.concatenate([cls[fwd], cls[bwd]])
-    # Roads bend: a little longer than the straight line, the same both ways.
-    bend_ab = 1.0 + np.abs(rng.normal(0.0, 0.05, size=a.size))
     bend = np.concatenate([bend_ab[fwd], bend_ab[bwd]])
-    rmid_e = np.concatenate([0.5 * (rg[a[fwd]] + rg[b[fwd]]), 0.5 * (rg[a[bwd]] + rg[b[bwd]])])
-
-    node_x = x[keep]
-    node_y = y[keep]
+    rmid_e = np.concatenate([rmid_ab[fwd], rmid_ab[bwd]])
     n_lattice = node_x.size
 
     # Motorway ring with interchanges onto secondary/primary arterials.
@@ -233,10 +268,15 @@ def generate(n_nodes: int, seed: int = 0, centre: tuple[float, float] = CENTRE) 
 
     straight = np.hypot(all_x[u] - all_x[v], all_y[u] - all_y[v])
     length = straight * bend + np.where(ecls == _MWY_LINK, 150.0, 0.0)
+    # A clear speed hierarchy (minor roads well below the arterials, also in
+    # the countryside) is what real networks have and what makes long routes
+    # funnel onto few roads -- the property contraction hierarchies exploit.
     speed = DEFAULT_SPEED_KMH[ecls].copy()
-    speed[ecls == _UNC] = np.where(rmid_e[ecls == _UNC] > 0.6 * k, 70.0, speed[ecls == _UNC])
-    speed[(ecls == _PRI) & (rmid_e > r_ring_g)] = 80.0
-    speed[(ecls == _SEC) & (rmid_e > r_ring_g)] = 70.0
+    outer = rmid_e > r_ring_g
+    speed[ecls == _TER] = np.where(outer[ecls == _TER], 60.0, 50.0)
+    speed[ecls == _SEC] = np.where(outer[ecls == _SEC], 80.0, 60.0)
+    speed[ecls == _PRI] = np.where(outer[ecls == _PRI], 100.0, 70.0)
+    speed[ecls == _UNC] = 50.0
     travel_time = length / (speed / 3.6)
 
     lat0, lon0 = centre

@@ -490,11 +490,11 @@ def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = Tr
         n = _parse_synthetic(text)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise NetworkError(f"synthetic network seed must be a non-negative integer, got {seed!r}")
-        key = _cache.cache_key(FORMAT_VERSION, "synthetic", n, int(seed))
+        from engine import _synthetic
+
+        key = _cache.cache_key(FORMAT_VERSION, "synthetic", _synthetic.GENERATOR_VERSION, n, int(seed))
 
         def build() -> dict[str, np.ndarray]:
-            from engine import _synthetic
-
             try:
                 raw = _synthetic.generate(n, seed=int(seed))
             except ValueError as exc:
