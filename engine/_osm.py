@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine._speeds import CLASS_CODE, DEFAULT_SPEED_KMH, UNKNOWN_CLASS, class_code, parse_maxspeed
+from engine._speeds import DEFAULT_SPEED_KMH, class_code, parse_maxspeed
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -316,6 +316,4 @@ __all__ = [
     "helsinki_path",
     "is_xml",
     "is_pbf",
-    "CLASS_CODE",
-    "UNKNOWN_CLASS",
 ]

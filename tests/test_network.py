@@ -95,6 +95,50 @@ def test_from_arrays_keep_largest_scc_drops_dangling_node() -> None:
     assert_valid(net)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=25),
+    edges=st.lists(
+        st.tuples(st.integers(0, 24), st.integers(0, 24), st.floats(0.0, 1000.0, allow_nan=False)),
+        min_size=1,
+        max_size=100,
+    ),
+)
+def test_from_arrays_scc_compile_property(n: int, edges: list[tuple[int, int, float]]) -> None:
+    """Compile = largest SCC of the input, fastest of parallel edges, nothing invented."""
+    edges = [(u, v, t) for u, v, t in edges if u < n and v < n]
+    edges.sort()
+    u = np.array([e[0] for e in edges], dtype=np.int64)
+    v = np.array([e[1] for e in edges], dtype=np.int64)
+    tt = np.array([e[2] for e in edges], dtype=np.float64)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    lat = 60.0 + np.arange(n) * 1e-4  # lets us map compiled nodes back
+    lon = np.full(n, 25.0)
+    g = csr_matrix((np.ones(u.size), (u, v)), shape=(n, n))
+    g.setdiag(0)
+    g.eliminate_zeros()
+    _, labels = connected_components(g, directed=True, connection="strong")
+    biggest = np.bincount(labels).max()
+    if biggest < 2:
+        with pytest.raises(NetworkError, match="no two road nodes reach each other|self-loop"):
+            network.from_arrays(indptr, v, tt, tt * 10, lat, lon, keep_largest_scc=True)
+        return
+    net = network.from_arrays(indptr, v, tt, tt * 10, lat, lon, keep_largest_scc=True)
+    assert_valid(net)
+    assert net.n_nodes == biggest
+    orig = np.rint((net.lat - 60.0) / 1e-4).astype(np.int64)
+    assert np.unique(labels[orig]).size == 1
+    best: dict[tuple[int, int], float] = {}
+    for a, b, t in edges:
+        if a != b:
+            best[(a, b)] = min(t, best.get((a, b), np.inf))
+    tails = net.edge_tails()
+    got = {(int(orig[a]), int(orig[b])): float(t) for a, b, t in zip(tails, net.indices, net.travel_time_s)}
+    inside = {k: t for k, t in best.items() if labels[k[0]] == labels[orig[0]] and labels[k[1]] == labels[orig[0]]}
+    assert got == inside
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
