@@ -43,6 +43,8 @@ class City:
     services: tuple[ServiceSpec, ...] = field(default_factory=tuple)
     #: Own-fleet delivery hours (local, hours) for scheduled slots.
     slot_hours: tuple[int, int] = (9, 21)
+    #: Own fleet drives on weekdays < this (6: Monday to Saturday).
+    fleet_weekdays: int = 6
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -58,6 +60,7 @@ class City:
             depot=tuple(d["depot"]),  # type: ignore[arg-type]
             services=tuple(ServiceSpec(**s) for s in d["services"]),
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
+            fleet_weekdays=int(d.get("fleet_weekdays", 6)),
         )
 
 

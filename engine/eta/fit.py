@@ -193,7 +193,7 @@ def fit(
         if k not in known:
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
-    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours)
+    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours, city.fleet_weekdays)
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 

@@ -1,0 +1,116 @@
+"""``promise fit`` and ``promise quote``: learn transit times, quote orders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from engine.cli._errors import cli_errors
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("fit")
+    def fit_cmd(
+        history: Optional[Path] = typer.Option(None, "--history", help="History CSV (one row per delivered order)."),
+        out: Path = typer.Option(..., "--out", help="Model directory to write."),
+        simulate: Optional[str] = typer.Option(None, "--simulate", help="Fit on simulated history for this city instead (e.g. helsinki)."),
+        city: str = typer.Option("helsinki", "--city", help="City whose time zone, map and catalogue the model serves."),
+        weeks: int = typer.Option(26, "--weeks", help="Weeks of simulated history."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the simulated history."),
+        start: str = typer.Option("2026-01-05", "--start", help="First day of the simulated history."),
+        name: Optional[str] = typer.Option(None, "--name", help="Model name (default: from the input)."),
+        no_conformal: bool = typer.Option(False, "--no-conformal", help="Skip the conformal tail shift."),
+        min_cell: int = typer.Option(40, "--min-cell", help="Rows a cell needs before it stops pooling into its parent."),
+    ) -> None:
+        """Learn transit-time quantiles from delivery history (or simulated history)."""
+        with cli_errors():
+            from datetime import date  # noqa: PLC0415
+
+            from engine.eta._city import city as get_city  # noqa: PLC0415
+            from engine.eta.fit import fit  # noqa: PLC0415
+            from engine.eta.history import read_history  # noqa: PLC0415
+
+            if (history is None) == (simulate is None):
+                raise ValueError("give exactly one of --history FILE.csv or --simulate CITY")
+            c = get_city(simulate or city)
+            if simulate:
+                from engine.eta.simulate import simulate_history  # noqa: PLC0415
+
+                df = simulate_history(c, start=date.fromisoformat(start), weeks=weeks, seed=seed)
+                h = read_history(df, bbox=c.bbox)
+                source, label = "default", f"{c.name}-simulated-seed{seed}-{weeks}w"
+                extra = {"simulated": {"city": c.name, "seed": seed, "weeks": weeks, "start": start, "travel_source": df.attrs.get("travel_source")}}
+            else:
+                h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
+                source, label = "fitted", Path(history).stem  # type: ignore[arg-type]
+                extra = {}
+            model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=not no_conformal)
+            model.meta.update(extra)
+            model.save(out)
+            s = h.summary()
+            typer.echo(f"fitted {model.name!r}: used {s['rows_used']} of {s['rows_read']} rows, skipped {s['rows_skipped']}")
+            for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
+                typer.echo(f"  skipped {k}: {reason}")
+            for k in model.keys:
+                typer.echo(f"  {k}: {model.counts[k]} rows")
+            if model.meta.get("keys_too_few_rows"):
+                typer.echo(f"  not fitted (too few rows): {model.meta['keys_too_few_rows']}")
+            typer.echo(f"wrote {out}")
+
+    @app.command("quote")
+    def quote_cmd(
+        orders: Optional[Path] = typer.Option(None, "--orders", help="Orders CSV: order_id, dest_lat, dest_lon, created_at, weight_kg[, origin_lat, origin_lon, carrier, service]."),
+        model_dir: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped default model)."),
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+        target: float = typer.Option(0.95, "--target", help="Probability the promise must be met with."),
+        lat: Optional[float] = typer.Option(None, "--lat", help="Quote one destination (with --lon, --at)."),
+        lon: Optional[float] = typer.Option(None, "--lon"),
+        at: Optional[str] = typer.Option(None, "--at", help="Order time, ISO-8601 with offset (default: now)."),
+        weight: float = typer.Option(1.0, "--weight", help="Cart weight in kg for a single quote."),
+    ) -> None:
+        """Quote delivery options with their 95%-on-time promise."""
+        with cli_errors():
+            import pandas as pd  # noqa: PLC0415
+
+            from engine.eta.model import EtaModel, default_model  # noqa: PLC0415
+            from engine.promise import quote_table  # noqa: PLC0415
+
+            model = EtaModel.load(model_dir) if model_dir else default_model()
+            if orders is None:
+                if lat is None or lon is None:
+                    raise ValueError("give --orders FILE.csv, or --lat and --lon for one quote")
+                from datetime import datetime, timezone  # noqa: PLC0415
+
+                when = at or datetime.now(timezone.utc).astimezone(model.tz).isoformat(timespec="seconds")
+                frame = pd.DataFrame([{"order_id": "cli", "dest_lat": lat, "dest_lon": lon, "created_at": when, "weight_kg": weight}])
+            else:
+                if not orders.is_file():
+                    raise ValueError(f"orders file {str(orders)!r} not found")
+                frame = pd.read_csv(orders, dtype=str, keep_default_na=False)
+            rows = quote_table(model, frame, target=target)
+            if as_json:
+                w = sys.stdout.write
+                for r in rows:
+                    w(json.dumps(r) + "\n")
+                return
+            from rich.console import Console  # noqa: PLC0415
+            from rich.table import Table  # noqa: PLC0415
+
+            t = Table(title=f"quotes (model: {model.source} {model.name}, target {target})")
+            for c in ("order", "option", "promised by", "p50", "P", "cost", "cut-off / reason"):
+                t.add_column(c)
+            for r in rows:
+                if "error" in r:
+                    t.add_row(r["order_id"], "-", "-", "-", "-", "-", f"[red]{r['error']}")
+                    continue
+                for o in r["options"]:
+                    t.add_row(
+                        r["order_id"], f"{o['carrier']}:{o['service']}", o["promised_by"] or "-", o["p50"] or "-",
+                        f"{o['probability']:.3f}" if o["probability"] is not None else "-", f"{o['cost']:.2f}",
+                        (o["cutoff"] or "") if o["available"] else f"[yellow]{o['reason']}",
+                    )
+            Console().print(t)

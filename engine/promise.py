@@ -1,0 +1,683 @@
+"""The delivery promise: quote options at checkout, re-check a promise later.
+
+``quote`` answers "when will it arrive?" for every delivery option of the
+catalogue (same-day and next-day by the own fleet, standard per third-party
+carrier, scheduled 1-hour slots, parcel lockers): the earliest time (or slot)
+met with probability >= the target (0.95 by default), the p50, the
+probability, the price and the cut-off.  An option that cannot be promised
+(past the cut-off, plan full, outside the carrier's area, too heavy) stays in
+the answer as unavailable with the reason.
+
+The promise counts from ``created_at``: it covers warehouse processing,
+hand-over and transit, read from the fitted ``lead`` quantile table, so the
+hot path is array indexing, never a graph search.  ``quote_arrays`` is the
+vectorised batch form; ``quote`` wraps it for one cart.
+
+``check`` re-evaluates an existing promise from the current state (not yet
+handed over, handed over at T, on a route with an ETA distribution,
+delivered) and returns the probability it is still met with revised p50/p95.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from engine.eta._time import epoch_of, from_epoch, haversine_km, local_seconds, local_to_epoch, weekday_hour
+from engine.eta.model import EtaModel, default_model
+
+#: Promised times are rounded up to this many seconds (customers read "by 18:05", not "by 18:03:17").
+ROUND_S = 300.0
+#: Hours ahead scanned for the moment an option's promise slips a day (the cut-off).
+_CUTOFF_SCAN_H = 30
+#: Travel time guess for slot booking: road km per great-circle km, and a slow (p95) van speed.
+_DETOUR, _SLOW_KMH = 1.35, 20.0
+
+REASONS: tuple[str, ...] = (
+    "",
+    "destination is outside the map",
+    "destination is outside the carrier's delivery area",
+    "parcel is too heavy for this option",
+    "past today's same-day cut-off",
+    "past the next-day cut-off",
+    "capacity of today's plan is exhausted",
+    "no fitted history for this option",
+    "slot on-time probability is below the target",
+    "no delivery slot in the next two days",
+)
+R_OK, R_MAP, R_AREA, R_HEAVY, R_SAME, R_NEXT, R_CAP, R_NOHIST, R_SLOTP, R_NOSLOT = range(len(REASONS))
+
+
+class QuoteError(ValueError):
+    """Bad input to a quote or a check; names the field."""
+
+
+# ---------------------------------------------------------------------------- model
+
+
+_current: EtaModel | None = None
+
+
+def current_model() -> EtaModel:
+    """The model served: ``$PROMISE_MODEL_DIR`` if set (source ``fitted``), else the shipped default."""
+    global _current
+    if _current is None:
+        d = os.environ.get("PROMISE_MODEL_DIR")
+        _current = EtaModel.load(Path(d)) if d else default_model()
+    return _current
+
+
+def set_model(model: EtaModel | None) -> None:
+    """Serve ``model`` from now on (``None``: back to the environment/default)."""
+    global _current
+    _current = model
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    weight_kg: float = 0.0
+    quantity: int = 1
+
+
+@dataclass(slots=True)
+class QuoteOptions:
+    """What to quote and how sure to be.
+
+    ``only`` restricts the answer to some options: entries are
+    ``"carrier:service"``, a carrier or a service name.  ``capacity_left``
+    maps an option key (or ``"own"`` for all own-fleet options) to the orders
+    today's plan can still take.
+    """
+
+    target: float = 0.95
+    only: tuple[str, ...] | None = None
+    capacity_left: Mapping[str, int] = field(default_factory=dict)
+    origin: tuple[float, float] | None = None
+
+
+@dataclass(slots=True)
+class DeliveryOption:
+    carrier: str
+    service: str
+    kind: str
+    label: str
+    available: bool
+    promised_by: datetime | None
+    window_start: datetime | None
+    p50: datetime | None
+    probability: float | None
+    cost: float | None
+    cutoff: datetime | None
+    cutoff_text: str | None
+    reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("promised_by", "window_start", "p50", "cutoff"):
+            d[k] = d[k].isoformat() if d[k] is not None else None
+        return d
+
+
+@dataclass(slots=True)
+class Quote:
+    order_id: str
+    created_at: datetime
+    model: str  # "default" or "fitted"
+    model_name: str
+    target: float
+    options: list[DeliveryOption]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "created_at": self.created_at.isoformat(),
+            "model": self.model,
+            "model_name": self.model_name,
+            "target": self.target,
+            "options": [o.to_json() for o in self.options],
+        }
+
+    def option(self, carrier: str, service: str) -> DeliveryOption:
+        for o in self.options:
+            if o.carrier == carrier and o.service == service:
+                return o
+        raise KeyError(f"no option {carrier}:{service} in the quote")
+
+
+@dataclass(slots=True)
+class Promise:
+    """A promise made at checkout: delivered by ``promised_by`` with probability ``target``."""
+
+    order_id: str
+    carrier: str
+    service: str
+    created_at: datetime
+    promised_by: datetime
+    target: float = 0.95
+    p50: datetime | None = None
+    window_start: datetime | None = None
+    dest_lat: float | None = None
+    dest_lon: float | None = None
+
+    @classmethod
+    def from_option(cls, quote: Quote, option: DeliveryOption, dest: tuple[float, float] | None = None) -> "Promise":
+        if not option.available or option.promised_by is None:
+            raise QuoteError(f"option {option.carrier}:{option.service} is unavailable: {option.reason}")
+        return cls(
+            quote.order_id, option.carrier, option.service, quote.created_at, option.promised_by,
+            quote.target, option.p50, option.window_start,
+            dest[0] if dest else None, dest[1] if dest else None,
+        )
+
+
+@dataclass(slots=True)
+class PromiseState:
+    """Where the order is now.
+
+    ``status`` is ``pending`` (not handed over), ``handed_over`` (at
+    ``handed_over_at``), ``on_route`` (a van's ETA for the stop: ``eta_p50``
+    and ``eta_p95``, or Monte Carlo ``eta_samples`` as datetimes/epoch
+    seconds) or ``delivered`` (at ``delivered_at``).
+    """
+
+    status: str = "pending"
+    handed_over_at: datetime | None = None
+    delivered_at: datetime | None = None
+    eta_p50: datetime | None = None
+    eta_p95: datetime | None = None
+    eta_samples: Sequence[float] | None = None
+
+
+@dataclass(slots=True)
+class CheckResult:
+    order_id: str
+    probability: float
+    holds: bool
+    p50: datetime | None
+    p95: datetime | None
+    status: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["p50"] = self.p50.isoformat() if self.p50 else None
+        d["p95"] = self.p95.isoformat() if self.p95 else None
+        return d
+
+
+# ---------------------------------------------------------------------------- batch quote
+
+
+@dataclass(slots=True)
+class BatchQuote:
+    """Quotes for ``N`` orders x ``K`` options as arrays (epoch seconds, NaN = none)."""
+
+    keys: list[str]
+    available: np.ndarray  # (N, K) bool
+    reason: np.ndarray  # (N, K) int index into REASONS
+    promised: np.ndarray
+    window_start: np.ndarray
+    p50: np.ndarray
+    probability: np.ndarray
+    cost: np.ndarray
+    cutoff: np.ndarray
+    km: np.ndarray  # (N,)
+
+
+def _resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
+    keys = [s.key for s in model.city.services]
+    if only is None:
+        return keys
+    wanted = [w.strip() for w in only if w and w.strip()]
+    out = [k for k in keys if any(w == k or w == k.split(":")[0] or w == k.split(":")[1] for w in wanted)]
+    if not out:
+        raise QuoteError(f"no delivery option matches {', '.join(wanted)!s}; known: {', '.join(keys)}")
+    return out
+
+
+def _day_end_epoch(model: EtaModel, epoch: np.ndarray, plus_days: int | np.ndarray = 0) -> np.ndarray:
+    loc = local_seconds(epoch, model.tz)
+    day = np.floor(loc / 86400.0) + plus_days
+    return local_to_epoch((day + 1) * 86400.0, model.tz)
+
+
+def _local_day(model: EtaModel, epoch: np.ndarray) -> np.ndarray:
+    return np.floor(local_seconds(epoch, model.tz) / 86400.0)
+
+
+def _cutoffs(model: EtaModel, qt: np.ndarray, created: np.ndarray, db: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+    """Latest creation time from now whose promise still meets ``deadline`` (NaN: none within the scan).
+
+    ``qt`` is the ``(7, 24, bands)`` table of the option's promised lead at the
+    target level.  Within an hour the lead is constant, so the promise moves
+    with the creation minute and crosses the deadline at ``deadline - lead``;
+    the first hour where that happens gives the cut-off.
+    """
+    loc = local_seconds(created, model.tz)
+    off = loc - created
+    hour0 = np.floor(loc / 3600.0)
+    j = np.arange(_CUTOFF_SCAN_H)
+    hloc = hour0[:, None] + j[None, :]  # local hour numbers
+    t_start = np.maximum((hloc * 3600.0) - off[:, None], created[:, None])
+    t_end = (hloc + 1) * 3600.0 - off[:, None]
+    day = np.floor(hloc / 24.0).astype(np.int64)
+    wd = (day + 3) % 7
+    hr = (hloc - day * 24).astype(np.int64)
+    lead = qt[wd, hr, db[:, None]]
+    cross = deadline[:, None] - lead
+    hit = cross < t_end
+    first = np.argmax(hit, axis=1)
+    any_hit = hit.any(axis=1)
+    rows = np.arange(created.shape[0])
+    cut = np.maximum(t_start[rows, first], cross[rows, first])
+    return np.where(any_hit & (cut > created), cut, np.nan)
+
+
+def quote_arrays(
+    model: EtaModel,
+    dest_lat: np.ndarray,
+    dest_lon: np.ndarray,
+    created: np.ndarray,
+    weight_kg: np.ndarray,
+    origin_lat: np.ndarray | None = None,
+    origin_lon: np.ndarray | None = None,
+    target: float = 0.95,
+    keys: Sequence[str] | None = None,
+    capacity_left: Mapping[str, int] | None = None,
+) -> BatchQuote:
+    """Vectorised quotes for many orders.
+
+    Parameters
+    ----------
+    model
+        The fitted model.
+    dest_lat, dest_lon, created, weight_kg
+        ``(N,)`` destination, creation time (epoch seconds) and cart weight.
+    origin_lat, origin_lon
+        ``(N,)`` where the goods leave from; the model's depot when ``None``.
+    target
+        Probability the promise must be met with.
+    keys
+        Options to quote (``carrier:service``); all in the catalogue when ``None``.
+    capacity_left
+        Orders today's plan can still take per option key (or ``"own"``).
+    """
+    dest_lat = np.asarray(dest_lat, dtype=np.float64)
+    dest_lon = np.asarray(dest_lon, dtype=np.float64)
+    created = np.asarray(created, dtype=np.float64)
+    weight_kg = np.asarray(weight_kg, dtype=np.float64)
+    n = dest_lat.shape[0]
+    for name, a in (("dest_lon", dest_lon), ("created", created), ("weight_kg", weight_kg)):
+        if a.shape != (n,):
+            raise QuoteError(f"{name} has shape {a.shape}, expected ({n},)")
+    if not (np.isfinite(dest_lat).all() and np.isfinite(dest_lon).all()):
+        raise QuoteError("dest_lat/dest_lon must be finite numbers")
+    if not np.isfinite(created).all():
+        raise QuoteError("created must be finite epoch seconds")
+    if not (np.isfinite(weight_kg).all() and (weight_kg >= 0).all()):
+        raise QuoteError("weight_kg must be finite and >= 0")
+    li = model.level_index(target)
+    l50 = model.level_index(0.5)
+    l99 = model.levels.shape[0] - 1
+    keys = list(keys) if keys is not None else [s.key for s in model.city.services]
+    cap = dict(capacity_left or {})
+    K = len(keys)
+    km = model.distance_km(dest_lat, dest_lon, origin_lat, origin_lon)
+    db = model.dband(km)
+    wd, hr, _ = weekday_hour(created, model.tz)
+    la0, lo0, la1, lo1 = model.city.bbox
+    on_map = (dest_lat >= la0) & (dest_lat <= la1) & (dest_lon >= lo0) & (dest_lon <= lo1)
+    shape = (n, K)
+    available = np.zeros(shape, dtype=bool)
+    reason = np.zeros(shape, dtype=np.int64)
+    promised = np.full(shape, np.nan)
+    wstart = np.full(shape, np.nan)
+    p50 = np.full(shape, np.nan)
+    prob = np.full(shape, np.nan)
+    cost = np.full(shape, np.nan)
+    cutoff = np.full(shape, np.nan)
+    created_day = _local_day(model, created)
+    for k, key in enumerate(keys):
+        spec = model.spec(key)
+        cost[:, k] = np.round(spec.base_cost + spec.cost_per_kg * weight_kg + spec.cost_per_km * km, 2)
+        r = np.zeros(n, dtype=np.int64)
+        if spec.kind == "slot":
+            own = [x for x in model.keys if x.startswith(spec.carrier + ":")]
+            table_key = (spec.carrier + ":next_day") if (spec.carrier + ":next_day") in own else (own[0] if own else None)
+        else:
+            table_key = key if key in model.keys else None
+        if table_key is None:
+            r[:] = R_NOHIST
+        else:
+            ti = model.key_index(table_key)
+            if spec.kind == "slot":
+                # Ready when processed (p99), loaded (30 min) and driven at a slow-day speed.
+                q_proc = model.tables["processing"][ti, wd, hr, db, l99]
+                ready = created + q_proc + 1800.0 + km * _DETOUR / _SLOW_KMH * 3600.0
+                s_loc = np.ceil(local_seconds(ready, model.tz) / 3600.0) * 3600.0
+                day = np.floor(s_loc / 86400.0)
+                h = (s_loc - day * 86400.0) / 3600.0
+                h0, h1 = model.city.slot_hours
+                day = np.where(h > h1 - 1, day + 1, day)
+                h = np.where(h > h1 - 1, h0, np.maximum(h, h0))
+                for _ in range(2):  # skip days the fleet does not drive
+                    closed = (day + 3) % 7 >= model.city.fleet_weekdays
+                    day = np.where(closed, day + 1, day)
+                    h = np.where(closed, h0, h)
+                start_ep = local_to_epoch(day * 86400.0 + h * 3600.0, model.tz)
+                wstart[:, k] = start_ep
+                promised[:, k] = start_ep + 3600.0
+                p50[:, k] = start_ep + 1800.0
+                prob[:, k] = round(model.slot_on_time * model.levels[l99], 4)
+                r[(start_ep - created) > 2 * 86400.0 + 3600.0] = R_NOSLOT
+                if prob[0, k] < target:
+                    r[:] = R_SLOTP
+            else:
+                q = model.tables["lead"][ti, wd, hr, db]  # (n, L)
+                pr = np.ceil((created + q[:, li].astype(np.float64)) / ROUND_S) * ROUND_S
+                promised[:, k] = pr
+                p50[:, k] = created + q[:, l50]
+                covered = (q <= (pr - created)[:, None]).sum(axis=1)
+                prob[:, k] = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
+                pday = _local_day(model, pr)
+                if spec.kind == "same_day":
+                    r[pday > created_day] = R_SAME
+                    deadline = _day_end_epoch(model, created)
+                elif spec.kind == "next_day":
+                    r[pday > created_day + 1] = R_NEXT
+                    deadline = _day_end_epoch(model, created, 1)
+                else:
+                    deadline = _day_end_epoch(model, pr)
+                cutoff[:, k] = _cutoffs(model, model.tables["lead"][ti, ..., li], created, db, deadline)
+        r[(weight_kg > spec.max_kg) & (r == 0)] = R_HEAVY
+        r[(km > spec.max_km) & (r == 0)] = R_AREA
+        left = cap.get(key, cap.get(spec.carrier))
+        if left is not None and left <= 0:
+            r[r == 0] = R_CAP
+        r[~on_map] = R_MAP
+        reason[:, k] = r
+        available[:, k] = r == 0
+    return BatchQuote(keys, available, reason, promised, wstart, p50, prob, cost, cutoff, km)
+
+
+# ---------------------------------------------------------------------------- one cart
+
+
+def _fmt_duration(seconds: float) -> str:
+    m = max(int(seconds // 60), 0)
+    h, m = divmod(m, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
+def _weight(items: Iterable[Item | Mapping[str, Any] | float]) -> float:
+    total = 0.0
+    for i, it in enumerate(items):
+        if isinstance(it, Item):
+            w, qn = it.weight_kg, it.quantity
+        elif isinstance(it, Mapping):
+            w, qn = float(it.get("weight_kg", 0.0)), int(it.get("quantity", 1))
+        else:
+            w, qn = float(it), 1
+        if not (math.isfinite(w) and w >= 0) or qn < 1:
+            raise QuoteError(f"items[{i}]: weight_kg must be >= 0 and quantity >= 1")
+        total += w * qn
+    return total
+
+
+def quote(
+    destination: tuple[float, float],
+    order_time: datetime,
+    items: Iterable[Item | Mapping[str, Any] | float] = (),
+    options: QuoteOptions | None = None,
+    *,
+    model: EtaModel | None = None,
+    order_id: str = "",
+) -> Quote:
+    """Quote every delivery option for one cart.
+
+    Parameters
+    ----------
+    destination
+        ``(lat, lon)`` of the delivery address.
+    order_time
+        When the order is (or would be) created; timezone-aware.
+    items
+        ``Item``s, mappings with ``weight_kg``/``quantity``, or plain weights.
+    options
+        Target probability, option filter, plan capacity, origin.
+
+    Returns
+    -------
+    Quote
+        One :class:`DeliveryOption` per catalogue option, unavailable ones with a reason.
+    """
+    opts = options or QuoteOptions()
+    m = model or current_model()
+    lat, lon = float(destination[0]), float(destination[1])
+    if not (math.isfinite(lat) and -90 <= lat <= 90 and math.isfinite(lon) and -180 <= lon <= 180):
+        raise QuoteError(f"destination ({lat}, {lon}) is not a valid coordinate")
+    try:
+        created = epoch_of(order_time)
+    except ValueError as exc:
+        raise QuoteError(f"order_time: {exc}") from None
+    if not (0 < opts.target < 1):
+        raise QuoteError(f"target {opts.target} must be between 0 and 1")
+    w = _weight(items)
+    keys = _resolve_keys(m, opts.only)
+    olat = olon = None
+    if opts.origin is not None:
+        olat, olon = np.array([opts.origin[0]], dtype=np.float64), np.array([opts.origin[1]], dtype=np.float64)
+    b = quote_arrays(
+        m, np.array([lat]), np.array([lon]), np.array([created]), np.array([w]), olat, olon,
+        target=opts.target, keys=keys, capacity_left=opts.capacity_left,
+    )
+    tz = m.tz
+    created_dt = from_epoch(created, tz)
+    return Quote(order_id, created_dt, m.source, m.name, opts.target, options_from_batch(m, b, 0, created))
+
+
+def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -> list[DeliveryOption]:
+    """The ``DeliveryOption`` records of row ``i`` of a batch quote."""
+    tz = model.tz
+    out = []
+
+    def dt(x: float) -> datetime | None:
+        return from_epoch(float(x), tz) if math.isfinite(x) else None
+
+    for k, key in enumerate(b.keys):
+        spec = model.spec(key)
+        ok = bool(b.available[i, k])
+        reason = None
+        if not ok:
+            reason = REASONS[int(b.reason[i, k])]
+            if b.reason[i, k] == R_AREA:
+                reason += f" ({b.km[i]:.0f} km > {spec.max_km:.0f} km)"
+            elif b.reason[i, k] == R_HEAVY:
+                reason += f" (max {spec.max_kg:g} kg)"
+            elif b.reason[i, k] == R_SLOTP:
+                reason += f" ({b.probability[i, k]:.3f})"
+        cut = b.cutoff[i, k]
+        cut_text = None
+        if ok and math.isfinite(cut):
+            pdt = dt(b.promised[i, k])
+            day = pdt.date().isoformat() if pdt else ""
+            cut_text = f"order within {_fmt_duration(cut - created)} for {spec.label or key} by {day}"
+        prob = b.probability[i, k]
+        out.append(
+            DeliveryOption(
+                carrier=spec.carrier,
+                service=spec.service,
+                kind=spec.kind,
+                label=spec.label,
+                available=ok,
+                promised_by=dt(b.promised[i, k]) if ok else None,
+                window_start=dt(b.window_start[i, k]) if ok else None,
+                p50=dt(b.p50[i, k]) if ok else None,
+                probability=float(prob) if ok and math.isfinite(prob) else None,
+                cost=float(b.cost[i, k]) if math.isfinite(b.cost[i, k]) else None,
+                cutoff=dt(cut) if ok else None,
+                cutoff_text=cut_text,
+                reason=reason,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def _cdf(qrow: np.ndarray, levels: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """CDF read off a quantile row; linear between stored levels, to 1 at 1.5x the top one."""
+    qs = np.concatenate([[0.0], qrow.astype(np.float64), [max(float(qrow[-1]) * 1.5, float(qrow[-1]) + 3600.0)]])
+    ls = np.concatenate([[0.0], levels, [1.0]])
+    qs = np.maximum.accumulate(qs + np.arange(qs.shape[0]) * 1e-6)
+    return np.interp(x, qs, ls)
+
+
+def _mixture_quantiles(times: np.ndarray, weights_cdf: np.ndarray, probs: Sequence[float]) -> list[float]:
+    return [float(np.interp(p, weights_cdf, times)) for p in probs]
+
+
+def check(promise: Promise, now: datetime, state: PromiseState | None = None, *, model: EtaModel | None = None) -> CheckResult:
+    """Probability that ``promise`` is still met, given what is known at ``now``.
+
+    Returns the probability, whether it still meets the promise's target, the
+    revised p50/p95 delivery times and a reason a person can read.
+    """
+    m = model or current_model()
+    st = state or PromiseState()
+    tz = m.tz
+    try:
+        t_now = epoch_of(now)
+        t_created = epoch_of(promise.created_at)
+        t_prom = epoch_of(promise.promised_by)
+    except ValueError as exc:
+        raise QuoteError(str(exc)) from None
+    if t_prom < t_created:
+        raise QuoteError("promise.promised_by is before promise.created_at")
+    key = f"{promise.carrier}:{promise.service}"
+    status = st.status
+    target = promise.target
+
+    def result(p: float, p50: float | None, p95: float | None, why: str) -> CheckResult:
+        p = float(min(max(p, 0.0), 1.0))
+        holds = p >= target
+        lead = "still holds" if holds else "at risk"
+        return CheckResult(
+            promise.order_id, round(p, 4), holds,
+            from_epoch(p50, tz) if p50 is not None else None,
+            from_epoch(p95, tz) if p95 is not None else None,
+            status, f"{lead}: {why}; P(on time)={p:.2f} (target {target:.2f})",
+        )
+
+    if status == "delivered":
+        if st.delivered_at is None:
+            raise QuoteError("state.delivered_at is required when status is 'delivered'")
+        td = epoch_of(st.delivered_at)
+        ok = td <= t_prom
+        return result(1.0 if ok else 0.0, td, td, "delivered " + ("on time" if ok else "late"))
+    if status == "on_route":
+        if st.eta_samples is not None and len(st.eta_samples) > 0:
+            s = np.array([epoch_of(x) if isinstance(x, datetime) else float(x) for x in st.eta_samples])
+            s = np.maximum(s, t_now)
+            return result(float((s <= t_prom).mean()), float(np.quantile(s, 0.5)), float(np.quantile(s, 0.95)), f"on route, {s.shape[0]} ETA samples")
+        if st.eta_p50 is None or st.eta_p95 is None:
+            raise QuoteError("state.eta_p50 and state.eta_p95 (or eta_samples) are required when status is 'on_route'")
+        a50, a95 = max(epoch_of(st.eta_p50) - t_now, 1.0), max(epoch_of(st.eta_p95) - t_now, 1.0)
+        if a95 < a50:
+            raise QuoteError("state.eta_p95 is before state.eta_p50")
+        # Log-normal remaining time through the two given quantiles.
+        sig = max(math.log(a95 / a50) / 1.6449, 1e-6)
+        left = t_prom - t_now
+        p = 0.0 if left <= 0 else 0.5 * math.erfc(-(math.log(left / a50) / sig) / math.sqrt(2))
+        return result(p, t_now + a50, t_now + a95, "on route")
+    if key not in m.keys:
+        if promise.carrier == "own" and promise.window_start is not None:
+            key = next((k for k in m.keys if k.startswith("own:")), key)
+        if key not in m.keys:
+            raise QuoteError(f"promise: no fitted history for {promise.carrier}:{promise.service}")
+    ti = m.key_index(key)
+    km = 0.0
+    if promise.dest_lat is not None and promise.dest_lon is not None:
+        km = float(m.distance_km(np.array([promise.dest_lat]), np.array([promise.dest_lon]))[0])
+    db = int(m.dband(np.array([km]))[0])
+    levels = m.levels
+    if status == "handed_over":
+        if st.handed_over_at is None:
+            raise QuoteError("state.handed_over_at is required when status is 'handed_over'")
+        th = epoch_of(st.handed_over_at)
+        if th < t_created:
+            raise QuoteError("state.handed_over_at is before promise.created_at")
+        wd, hr, _ = weekday_hour(np.array([th]), tz)
+        row = m.tables["transit"][ti, wd[0], hr[0], db]
+        f_now = float(_cdf(row, levels, np.array([t_now - th]))[0])
+        f_prom = float(_cdf(row, levels, np.array([t_prom - th]))[0])
+        denom = max(1.0 - f_now, 1e-9)
+        p = (f_prom - f_now) / denom if t_prom > t_now else 0.0
+        u = f_now + np.array([0.5, 0.95]) * denom
+        qs = np.concatenate([[0.0], row.astype(np.float64)])
+        ls = np.concatenate([[0.0], levels])
+        rev = np.interp(np.minimum(u, levels[-1]), ls, qs) + th
+        rev = np.maximum(rev, t_now)
+        return result(p, float(rev[0]), float(rev[1]), f"handed over {_fmt_duration(t_now - th)} ago")
+    if status != "pending":
+        raise QuoteError(f"state.status {status!r} is not one of pending, handed_over, on_route, delivered")
+    # Not handed over yet: remaining processing (conditional on not done by now), then transit.
+    wd, hr, _ = weekday_hour(np.array([t_created]), tz)
+    prow = m.tables["processing"][ti, wd[0], hr[0], db]
+    trans = m.tables["transit"]
+
+    def pending(at: float) -> tuple[float, float, float]:
+        elapsed = max(at - t_created, 0.0)
+        f_e = float(_cdf(prow, levels, np.array([elapsed]))[0])
+        M = 24
+        u = f_e + (np.arange(M) + 0.5) / M * (1.0 - f_e)
+        pq = np.concatenate([[0.0], prow.astype(np.float64), [float(prow[-1]) * 1.5 + 3600.0]])
+        pl = np.concatenate([[0.0], levels, [1.0]])
+        hand = np.maximum(t_created + np.interp(u, pl, pq), at)
+        hwd, hhr, _ = weekday_hour(hand, tz)
+        trows = trans[ti, hwd, hhr, db]  # (M, L)
+        grid = np.unique(np.concatenate([(hand[:, None] + trows).ravel(), [t_prom]]))
+        cdf = np.maximum.accumulate(np.mean([_cdf(trows[j], levels, grid - hand[j]) for j in range(M)], axis=0))
+        p_ = float(np.interp(t_prom, grid, cdf))
+        q50, q95 = _mixture_quantiles(grid, cdf, (0.5, 0.95))
+        return p_, max(q50, at), max(q95, at)
+
+    if promise.window_start is not None and promise.carrier == "own":
+        # A booked slot: on time if the parcel is ready for the van (processing,
+        # loading and a slow drive before the slot opens) and the van then keeps its slot.
+        ws = epoch_of(promise.window_start)
+        drive = km * _DETOUR / _SLOW_KMH * 3600.0 + 1800.0
+        f_e = float(_cdf(prow, levels, np.array([max(t_now - t_created, 0.0)]))[0])
+        f_r = float(_cdf(prow, levels, np.array([ws - drive - t_created]))[0])
+        p_ready = 0.0 if ws - drive <= t_now else (f_r - f_e) / max(1.0 - f_e, 1e-9)
+        p = max(p_ready, 0.0) * m.slot_on_time
+        return result(p, ws + 1800.0, t_prom, "slot booked, not handed over yet")
+    p, p50, p95 = pending(t_now)
+    # Delivery time never gets earlier when hand-over does not happen, so the
+    # probability cannot rise as time passes: take the minimum over earlier
+    # moments (smooths the jitter of the empirical hour cells).
+    if t_now > t_created:
+        for t in np.linspace(t_created, t_now, 8)[1:-1]:
+            p = min(p, pending(float(t))[0])
+    # The two-stage estimate and the lead table the promise was made from are
+    # fitted separately; scale so that at creation time both agree (and the
+    # probability then only moves with what has been learned since).
+    lwd, lhr, _ = weekday_hour(np.array([t_created]), tz)
+    p_lead = float(_cdf(m.tables["lead"][ti, lwd[0], lhr[0], db], levels, np.array([t_prom - t_created]))[0])
+    p0 = pending(t_created)[0]
+    if p0 > 0:
+        p = p * min(p_lead / p0, 1.0 / max(p0, 1e-9))
+    elapsed = max(t_now - t_created, 0.0)
+    return result(p, p50, p95, f"not handed over yet, {_fmt_duration(elapsed)} after the order")
