@@ -243,6 +243,16 @@ def _bbox(lat: np.ndarray, lon: np.ndarray) -> list[float]:
     return [float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())]
 
 
+def _count_oneway(tails: np.ndarray, heads: np.ndarray, n: int) -> int:
+    """Edges with no edge back the other way; ``(tails, heads)`` must be sorted and unique."""
+    if tails.size == 0:
+        return 0
+    key = tails.astype(np.int64) * n + heads
+    rkey = heads.astype(np.int64) * n + tails
+    pos = np.minimum(np.searchsorted(key, rkey), key.size - 1)
+    return int((key[pos] != rkey).sum())
+
+
 def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     """Raw directed edge list -> deduplicated, strongly connected CSR arrays (+ info)."""
     lat = np.asarray(raw["lat"], dtype=np.float64)
@@ -286,12 +296,7 @@ def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     # Relabelling is monotone, so (u, v) stays sorted: CSR order for free.
     indptr = np.zeros(n_new + 1, dtype=np.int64)
     np.cumsum(np.bincount(u, minlength=n_new), out=indptr[1:])
-    # One-way edges: no edge back the other way.
-    key = u * n_new + v
-    rkey = v * n_new + u
-    pos = np.searchsorted(key, rkey)
-    pos = np.minimum(pos, key.size - 1)
-    oneway = int((key[pos] != rkey).sum())
+    oneway = _count_oneway(u, v, n_new)
     info = {
         "name": name,
         "nodes": int(n_new),
@@ -432,13 +437,20 @@ def from_arrays(
         "dropped_edges": 0,
         "duplicate_edges": 0,
         "self_loops": int((tails == indices_a).sum()),
-        "oneway_edges": None,
+        "oneway_edges": _oneway_if_sorted(tails, indices_a, n),
         "bbox": _bbox(la, lo),
         "format_version": FORMAT_VERSION,
         "load_seconds": time.perf_counter() - t0,
         "from_cache": False,
     }
     return RoadNetwork(indptr_a, indices_a.astype(np.int32), tt, ln, rc, la, lo, source, key, info)
+
+
+def _oneway_if_sorted(tails: np.ndarray, heads: np.ndarray, n: int) -> int | None:
+    key = tails * n + heads
+    if key.size and (np.diff(key) <= 0).any():
+        return None  # unsorted or parallel edges: the count would be ambiguous
+    return _count_oneway(tails, heads, n)
 
 
 def _digest(a: np.ndarray) -> str:

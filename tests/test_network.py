@@ -84,6 +84,7 @@ def test_from_arrays_takes_graph_as_given() -> None:
     assert net.n_nodes == 5 and net.n_edges == 9
     assert (net.road_class == _speeds.CLASS_CODE["road"]).all()
     assert_valid(net, strongly_connected=False)
+    assert net.info["oneway_edges"] == 1  # 4 -> 0
     # Edge k of node u is indices[indptr[u] + k].
     assert sorted(net.indices[net.indptr[1] : net.indptr[2]].tolist()) == [0, 2]
 
@@ -217,6 +218,38 @@ def test_profile_periods() -> None:
     # Night is free flow; every factor slows down or keeps, never speeds up.
     assert (_speeds.SPEED_FACTOR[0] == 1.0).all()
     assert (_speeds.SPEED_FACTOR > 0).all() and (_speeds.SPEED_FACTOR <= 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("oneway", "junction", "highway", "direction"),
+    [
+        ("yes", None, "residential", 1),
+        ("true", None, "residential", 1),
+        ("1", None, "primary", 1),
+        ("-1", None, "primary", -1),
+        ("reverse", None, "primary", -1),
+        ("no", "roundabout", "primary", 0),  # explicit tag wins
+        (None, "roundabout", "primary", 1),
+        (float("nan"), "circular", "tertiary", 1),
+        (None, None, "motorway", 1),  # implied in OSM
+        (None, None, "motorway_link", 0),
+        (None, None, "residential", 0),
+        ("reversible", None, "primary", 0),
+    ],
+)
+def test_oneway_direction(oneway: object, junction: object, highway: str, direction: int) -> None:
+    from engine._osm import _oneway_direction
+
+    assert _oneway_direction(oneway, junction, highway) == direction
+
+
+def test_junction_from_pyrosm_tags() -> None:
+    from engine._osm import _junction_from_tags
+
+    assert _junction_from_tags('{"junction":"roundabout","lit":"yes"}') == "roundabout"
+    assert _junction_from_tags('{"lit":"yes"}') is None
+    assert _junction_from_tags("{not json junction") is None
+    assert _junction_from_tags(None) is None
 
 
 def test_travel_time_at(helsinki: RoadNetwork) -> None:
