@@ -84,7 +84,12 @@ def cached_npz(
     """
     if not use_cache:
         return dict(builder()), False
-    path = cache_dir(namespace) / f"{key}.npz"
+    try:
+        path = cache_dir(namespace) / f"{key}.npz"
+    except OSError:
+        # An unusable cache location (read-only home, bad $PROMISE_CACHE_DIR)
+        # costs speed, not correctness.
+        return {k: np.asarray(v) for k, v in builder().items()}, False
     if path.is_file():
         arrays = _load(path)
         if arrays is not None:

@@ -394,6 +394,14 @@ def test_cached_npz_generic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert _cache.clear("matrix") == 1
 
 
+def test_unusable_cache_dir_still_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv(_cache.ENV_VAR, str(blocker / "cache"))
+    net = network.load("synthetic:200", seed=1)
+    assert net.n_nodes > 100 and net.info["from_cache"] is False
+
+
 # --- bad input ----------------------------------------------------------------------
 
 
