@@ -218,7 +218,8 @@ def arrays_for(inst: Instance):
     return dataclasses.replace(a, durations=dur, profile_durations=dur[None, :, :], windows=(), v_breaks=())
 
 
-def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads: int) -> tuple[list[list[int]], float, str]:
+def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads: int,
+             iterations: int | None = None) -> tuple[list[list[int]], float, str]:
     t0 = time.perf_counter()
     a = arrays_for(inst)
     if engine == "pipeline":
@@ -230,7 +231,8 @@ def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads:
     else:
         from engine.dispatch import improve
 
-        res = improve.search_detailed(a, time_limit=time_limit - (time.perf_counter() - t0), seed=seed, threads=threads)
+        limit = 0.0 if iterations else time_limit - (time.perf_counter() - t0)
+        res = improve.search_detailed(a, time_limit=limit, seed=seed, threads=threads, max_iterations=iterations)
         routes_nodes = res.routes
         note = f"{res.iterations} it"
     # job node k is row k of the file (one depot at row 0)
@@ -240,7 +242,7 @@ def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads:
 
 def run_solver(solver: str, inst: Instance, args) -> tuple[list[list[int]], float, str]:
     if solver == "ours":
-        return run_ours(inst, args.time_limit, args.seed, args.engine, args.threads)
+        return run_ours(inst, args.time_limit, args.seed, args.engine, args.threads, args.iterations)
     d = int_data(inst)
     if solver == "pyvrp":
         r = _peers.solve_pyvrp(d["dist"], d["dur"], inst.demand, d["ready"], d["due"], d["service"], inst.capacity,
@@ -330,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["search", "pipeline"], default="search",
                     help="ours: the numba search alone, or the OR-Tools pipeline (construction, search, GLS)")
     ap.add_argument("--threads", type=int, default=1, help="parallel runs of our search")
+    ap.add_argument("--iterations", type=int, default=None,
+                    help="ours (engine search): a fixed iteration budget instead of the time limit (reproducible)")
     ap.add_argument("--vroom-time-limit", type=float, default=None, help="VROOM timeout (default: VROOM stops on its own)")
     ap.add_argument("--vroom-threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)

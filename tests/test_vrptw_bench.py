@@ -20,14 +20,15 @@ def test_parse_solve_and_verify(vrptw_dir: Path, tmp_path: Path) -> None:
     assert inst.n_vehicles == 25 and inst.capacity == 200 and len(inst.cust_no) == 101
     assert inst.cust_no[0] == 0 and inst.due[0] == 1236
     out = tmp_path / "c101.jsonl"
-    rc = vrptw.main(["--instances", "C101", "--time-limit", "2", "--solvers", "ours", "--json", str(out), "--verify"])
+    # an iteration budget, not a time limit: the outcome must not depend on the machine's load
+    rc = vrptw.main(["--instances", "C101", "--iterations", "3000", "--solvers", "ours", "--json", str(out), "--verify"])
     assert rc == 0
     rec = json.loads(out.read_text().splitlines()[0])
     assert rec["instance"] == "C101" and rec["solver"] == "promise-engine"
     assert vrptw.verify(inst, rec["routes"]) == []
     assert rec["cost"] == vrptw.route_cost(inst, rec["routes"])
     assert rec["vehicles"] == len(rec["routes"])
-    assert rec["cost"] < 828.94 * 1.05  # BKS 828.94: a 2 s run must be close
+    assert rec["cost"] < 828.94 * 1.05, rec["note"]  # BKS 828.94: 3000 iterations must come close
 
 
 def test_verifier_catches_broken_routes(vrptw_dir: Path, tmp_path: Path) -> None:
