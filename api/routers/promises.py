@@ -1,0 +1,36 @@
+"""``POST /v1/promises/check``: is a promise still going to be met, given the order's state now?"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, HTTPException
+
+from api.routers.quotes import SafeRoute
+from api.schemas_quote import CheckRequest, CheckResponse
+
+router = APIRouter(tags=["promises"], route_class=SafeRoute)
+
+
+@router.post("/v1/promises/check", response_model=CheckResponse, summary="Probability an existing promise is met")
+def post_check(req: CheckRequest) -> CheckResponse:
+    from engine.promise import Promise, PromiseState, QuoteError, check, current_model  # noqa: PLC0415
+
+    p = req.promise
+    st = req.state
+    promise = Promise(
+        p.order_id, p.carrier, p.service, p.created_at, p.promised_by, p.target, None, p.window_start,
+        p.destination.lat if p.destination else None, p.destination.lon if p.destination else None,
+    )
+    state = PromiseState(st.status, st.handed_over_at, st.delivered_at, st.eta_p50, st.eta_p95, st.eta_samples)
+    model = current_model()
+    try:
+        r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
+    except (QuoteError, ValueError, KeyError, OverflowError) as exc:
+        msg = str(exc).strip("'\"")
+        field = "state" if msg.startswith("state") else "promise"
+        raise HTTPException(422, detail=[{"loc": ["body", field], "msg": msg, "type": "value_error"}]) from None
+    return CheckResponse(
+        order_id=r.order_id, probability=r.probability, holds=r.holds, p50=r.p50, p95=r.p95,
+        status=r.status, reason=r.reason, model=model.source,
+    )

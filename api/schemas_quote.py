@@ -1,0 +1,144 @@
+"""Pydantic models of the quote / promise-check contract (``/v1/quotes``, ``/v1/promises/check``).
+
+Every number is finite and range-checked and every time must carry a UTC
+offset and lie in 2000-2099, so bad input is a 422 naming the field rather
+than an error deep in the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from engine.eta._time import MAX_YEAR, MIN_YEAR
+
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("time needs a UTC offset, e.g. 2026-11-11T10:40:00+02:00")
+    if not (MIN_YEAR <= v.year < MAX_YEAR):
+        raise ValueError(f"year {v.year} is outside {MIN_YEAR}-{MAX_YEAR - 1}")
+    try:
+        v.timestamp()
+    except (OverflowError, ValueError) as exc:  # pragma: no cover - guarded by the year check
+        raise ValueError(f"time out of range: {exc}") from None
+    return v
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Finite = Field(allow_inf_nan=False)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LatLon(_Strict):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class ItemIn(_Strict):
+    weight_kg: float = Field(0.0, ge=0, le=10_000, allow_inf_nan=False)
+    quantity: int = Field(1, ge=1, le=10_000)
+
+
+class QuoteRequest(_Strict):
+    """One cart to quote."""
+
+    order_id: str = Field("", max_length=200)
+    destination: LatLon
+    order_time: AwareDatetime | None = Field(None, description="When the order is created (default: now).")
+    items: list[ItemIn] = Field(min_length=1, max_length=1000)
+    target: float = Field(0.95, ge=0.5, le=0.99, allow_inf_nan=False, description="Probability the promise must be met with.")
+    only: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        None, max_length=50, description="Restrict to options: 'carrier:service', a carrier or a service."
+    )
+    capacity_left: dict[Annotated[str, Field(max_length=100)], Annotated[int, Field(ge=-10**9, le=10**9)]] | None = Field(
+        None, max_length=50, description="Orders today's plan can still take, per option key or 'own'."
+    )
+    origin: LatLon | None = None
+
+
+class BatchQuoteRequest(_Strict):
+    """Several carts in one call."""
+
+    orders: list[QuoteRequest] = Field(min_length=1, max_length=1000)
+
+
+def _which(v: Any) -> str:
+    return "batch" if isinstance(v, dict) and "orders" in v else "single"
+
+
+QuoteBody = Annotated[
+    Union[Annotated[QuoteRequest, Tag("single")], Annotated[BatchQuoteRequest, Tag("batch")]],
+    Discriminator(_which),
+]
+
+
+class OptionOut(BaseModel):
+    carrier: str
+    service: str
+    kind: str
+    label: str
+    available: bool
+    promised_by: datetime | None
+    window_start: datetime | None
+    p50: datetime | None
+    probability: float | None
+    cost: float | None
+    cutoff: datetime | None
+    cutoff_text: str | None
+    reason: str | None
+
+
+class QuoteResponse(BaseModel):
+    order_id: str
+    created_at: datetime
+    model: str = Field(description="'default' (shipped simulated-history model) or 'fitted'.")
+    model_name: str
+    target: float
+    options: list[OptionOut]
+
+
+class BatchQuoteResponse(BaseModel):
+    quotes: list[QuoteResponse]
+
+
+class PromiseIn(_Strict):
+    order_id: str = Field("", max_length=200)
+    carrier: str = Field(min_length=1, max_length=100)
+    service: str = Field(min_length=1, max_length=100)
+    created_at: AwareDatetime
+    promised_by: AwareDatetime
+    target: float = Field(0.95, gt=0, lt=1, allow_inf_nan=False)
+    window_start: AwareDatetime | None = None
+    destination: LatLon | None = None
+
+
+class StateIn(_Strict):
+    status: Literal["pending", "handed_over", "on_route", "delivered"] = "pending"
+    handed_over_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    eta_p50: AwareDatetime | None = None
+    eta_p95: AwareDatetime | None = None
+    eta_samples: list[AwareDatetime] | None = Field(None, max_length=10_000)
+
+
+class CheckRequest(_Strict):
+    promise: PromiseIn
+    now: AwareDatetime | None = Field(None, description="Default: now.")
+    state: StateIn = StateIn()
+
+
+class CheckResponse(BaseModel):
+    order_id: str
+    probability: float
+    holds: bool
+    p50: datetime | None
+    p95: datetime | None
+    status: str
+    reason: str
+    model: str
