@@ -153,6 +153,9 @@ class Problem:
     #: Weight on the risk of a late delivery (1 - on-time probability) in cost units.
     risk_weight: float = 0.0
     name: str = "problem"
+    #: Road network the problem lives on (an ``engine.network.load`` source,
+    #: ``synthetic:N@seed`` for a seeded synthetic one); None: haversine matrices.
+    network: str | None = None
 
     def depot(self, depot_id: str) -> Depot:
         for d in self.depots:

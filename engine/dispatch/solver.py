@@ -8,7 +8,9 @@ Pipeline of ``solve``:
 2. flatten to ``VrpArrays`` with a road-network or haversine matrix;
 3. pre-check (``precheck.run``): orders no vehicle can serve skip the solver and go
    to a carrier, or are reported unassigned with the reason;
-4. OR-Tools: a first solution from each of a few strategies (best kept), then
+4. OR-Tools: a first solution from each of a few strategies (best kept; on big
+   problems the numba search builds the start instead, OR-Tools constructions
+   being too slow there), then
    the numba search (``engine.dispatch.improve``, when present), then guided
    local search warm-started from the best routes for the remaining time;
 5. orders the solver left out are handed to carriers within each carrier's
@@ -49,6 +51,8 @@ from engine.model import (
 PRIORITY_STEP = 25.0
 #: First-solution strategies tried, best kept.
 DEFAULT_STRATEGIES: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "LOCAL_CHEAPEST_INSERTION")
+#: Above this many jobs, ``strategies="auto"`` skips OR-Tools' constructions when the numba search applies.
+AUTO_CONSTRUCTION_MAX_JOBS = 250
 
 ProgressFn = Callable[[float, float], None]
 
@@ -321,7 +325,7 @@ def solve_arrays(
     no_improvement: float | None = None,
     solution_limit: int | None = None,
     progress: ProgressFn | None = None,
-    strategies: Sequence[str] = DEFAULT_STRATEGIES,
+    strategies: Sequence[str] | str = "auto",
     use_improve: bool = True,
     initial_routes: Sequence[Sequence[int]] | None = None,
     t0: float | None = None,
@@ -346,55 +350,67 @@ def solve_arrays(
         return max(0.05, deadline - time.perf_counter())
 
     best, best_cost = None, math.inf
-    if initial_routes is not None:
-        warm = model.from_routes(initial_routes)
-        if warm is not None:
-            best = model.improve(warm, time_limit=min(left(), 1.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or warm
-            best_cost = float(best.ObjectiveValue())
-            tracker.offer(best_cost)
-            phases.append(("warm start", time.perf_counter() - t0, best_cost))
-    if best is None:
-        # Each construction gets a fair share of what is left, but at least a quarter of the limit
-        # so that a slow but good strategy is not starved on big days.
-        for i, strat in enumerate(strategies):
-            share = left() / max(1, len(strategies) - i) if i else left() * 0.5
-            sol = model.first_solution(strat, share)
-            if sol is not None:
-                c = float(sol.ObjectiveValue())
-                phases.append((strat, time.perf_counter() - t0, c))
-                if c < best_cost:
-                    best, best_cost = sol, c
-            if time.perf_counter() > deadline - 0.1 * time_limit:
-                break
-    if best is None:
-        return SearchResult([[] for _ in range(a.n_vehicles)], math.inf, tracker.trajectory, phases, model, None)
+
+    def keep(name: str, sol: object | None) -> None:
+        nonlocal best, best_cost
+        if sol is None:
+            return
+        c = float(sol.ObjectiveValue())  # type: ignore[attr-defined]
+        tracker.offer(c)
+        phases.append((name, time.perf_counter() - t0, c))
+        if c < best_cost:
+            best, best_cost = sol, c
 
     improve = _load_improve() if use_improve else None
     if improve is not None and hasattr(improve, "supports") and not improve.supports(a):  # type: ignore[attr-defined]
         improve = None
     deterministic = solution_limit is not None
-    if improve is not None and (deterministic or left() > 0.3 * time_limit):
+
+    def run_improve(start_routes: list[list[int]] | None, budget: float, name: str) -> None:
+        """numba ruin-and-recreate, then OR-Tools checks the routes against every side constraint."""
+        # An iteration budget in deterministic mode (same routes on every machine), else time.
+        kw = {"time_limit": 0.0, "max_iterations": improve_iterations} if deterministic else {"time_limit": budget}
         try:
-            if deterministic:
-                # Iteration budget, not time: the same routes on every machine.
-                routes, _ = improve.search(  # type: ignore[attr-defined]
-                    a, model.routes(best), time_limit=0.0, seed=seed, max_iterations=improve_iterations
-                )
+            detailed = getattr(improve, "search_detailed", None)
+            if detailed is not None:
+                # Its progress feeds the trajectory, so a big day shows costs while it runs.
+                routes = detailed(a, start_routes, seed=seed, on_progress=lambda _t, c: tracker.offer(float(c)), **kw).routes
             else:
-                routes, _ = improve.search(  # type: ignore[attr-defined]
-                    a, model.routes(best), time_limit=0.4 * left(), seed=seed
-                )
-            cand = model.from_routes(routes)
+                routes, _ = improve.search(a, start_routes, seed=seed, **kw)  # type: ignore[union-attr]
         except (ValueError, NotImplementedError):
-            cand = None
+            return
+        cand = model.from_routes(routes)
         if cand is not None:
-            # Let OR-Tools settle cumuls/breaks and check the side constraints the kernel may not model.
             cand = model.improve(cand, time_limit=min(left(), 2.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or cand
-            c = float(cand.ObjectiveValue())
-            tracker.offer(c)
-            phases.append(("improve.search", time.perf_counter() - t0, c))
-            if c < best_cost:
-                best, best_cost = cand, c
+        keep(name, cand)
+
+    if initial_routes is not None:
+        warm = model.from_routes(initial_routes)
+        if warm is not None:
+            keep("warm start", model.improve(warm, time_limit=min(left(), 1.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or warm)
+    if best is None:
+        if strategies == "auto" or strategies is None:
+            # OR-Tools' constructions need minutes on ~1,000 orders; the numba search builds
+            # a good start in seconds, so big problems start from it when it models them.
+            big = a.n_jobs > AUTO_CONSTRUCTION_MAX_JOBS
+            strats: Sequence[str] = () if (big and improve is not None) else DEFAULT_STRATEGIES
+            if big and improve is None:
+                strats = ("LOCAL_CHEAPEST_INSERTION",)
+        else:
+            strats = strategies
+        for i, strat in enumerate(strats):
+            # The first strategy may use half of what is left, the others share the rest.
+            share = left() * 0.5 if i == 0 else left() * 0.5 / max(1, len(strats) - i)
+            keep(strat, model.first_solution(strat, share))
+            if time.perf_counter() > deadline - 0.5 * time_limit:
+                break
+        if best is None and improve is not None:
+            run_improve(None, 0.4 * left(), "improve.search (construction)")
+    if best is None:
+        return SearchResult([[] for _ in range(a.n_vehicles)], math.inf, tracker.trajectory, phases, model, None)
+
+    if improve is not None and not any(p[0].startswith("improve") for p in phases) and (deterministic or left() > 0.3 * time_limit):
+        run_improve(model.routes(best), 0.4 * left(), "improve.search")
 
     if not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
         gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
@@ -429,7 +445,7 @@ def solve(
     progress: ProgressFn | None = None,
     solution_limit: int | None = None,
     matrix_source: str = "auto",
-    strategies: Sequence[str] = DEFAULT_STRATEGIES,
+    strategies: Sequence[str] | str = "auto",
     use_improve: bool = True,
     now: int = 0,
     sites: list[Site] | None = None,
@@ -506,7 +522,7 @@ def solve(
             init = [[jnode[o] for o in initial_routes.get(vid, []) if o in jnode] for vid in sub.vehicle_ids]
         result = solve_arrays(
             sub,
-            time_limit=max(0.1, time_limit - (time.perf_counter() - t0)),
+            time_limit=time_limit,  # measured from t0: the matrix time counts against it
             seed=seed,
             no_improvement=no_improvement,
             solution_limit=solution_limit,

@@ -4,6 +4,7 @@ A problem document::
 
     {
       "name": "helsinki-day",
+      "network": "helsinki",                          # optional: road network source
       "day_start": "2026-11-23T00:00:00+02:00",      # optional
       "horizon": 86400,                               # seconds, optional
       "lateness_cost_per_min": null,                  # null: hard windows
@@ -156,7 +157,7 @@ _ORDER = {
     "id", "lat", "lon", "size", "windows", "promised_by", "service_time", "priority", "skills",
     "allow_carrier", "depot",
 }
-_TOP = {"name", "day_start", "horizon", "lateness_cost_per_min", "risk_weight", "depots", "vehicle_types", "carriers", "orders"}
+_TOP = {"network", "name", "day_start", "horizon", "lateness_cost_per_min", "risk_weight", "depots", "vehicle_types", "carriers", "orders"}
 
 
 def _coord(d: dict[str, Any], item: str) -> tuple[float, float]:
@@ -318,6 +319,7 @@ def problem_from_dict(doc: Any) -> Problem:
         lateness_cost_per_min=None if lc is None else _num(lc, "problem", "lateness_cost_per_min", minimum=0),
         risk_weight=_num(doc.get("risk_weight", 0.0), "problem", "risk_weight", minimum=0),
         name=str(doc.get("name", "problem")),
+        network=None if doc.get("network") is None else str(doc["network"]),
     )
     if sum(vt.count for vt in vts) == 0 and not carriers:
         raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier: nothing can deliver")
@@ -329,6 +331,7 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
     """The inverse of ``problem_from_dict`` (times as seconds)."""
     return {
         "name": p.name,
+        "network": p.network,
         "day_start": p.day_start.isoformat() if p.day_start else None,
         "horizon": p.horizon,
         "lateness_cost_per_min": p.lateness_cost_per_min,
