@@ -681,3 +681,108 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
         p = p * min(p_lead / p0, 1.0 / max(p0, 1e-9))
     elapsed = max(t_now - t_created, 0.0)
     return result(p, p50, p95, f"not handed over yet, {_fmt_duration(elapsed)} after the order")
+
+
+# ---------------------------------------------------------------------------- batch from a table
+
+
+def _iso_or_none(model: EtaModel, a: np.ndarray) -> list[str | None]:
+    from engine.eta._time import to_iso  # noqa: PLC0415
+
+    out: list[str | None] = [None] * a.shape[0]
+    ok = np.isfinite(a)
+    if ok.any():
+        s = to_iso(a[ok], model.tz)
+        for i, v in zip(np.flatnonzero(ok).tolist(), s.tolist()):
+            out[i] = v
+    return out
+
+
+def quote_table(model: EtaModel, rows: Any, target: float = 0.95) -> list[dict[str, Any]]:
+    """Quote a table of orders (pandas DataFrame) into one JSON-ready dict per row.
+
+    Columns: ``order_id, dest_lat, dest_lon, created_at, weight_kg``, optional
+    ``origin_lat, origin_lon`` and ``carrier``/``service`` to ask for one
+    option only.  A bad row gives ``{"order_id": ..., "error": "..."}`` rather
+    than stopping the batch.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    from engine.eta._time import MAX_EPOCH, MIN_EPOCH  # noqa: PLC0415
+
+    need = ("order_id", "dest_lat", "dest_lon", "created_at", "weight_kg")
+    missing = [c for c in need if c not in rows.columns]
+    if missing:
+        raise QuoteError(f"orders are missing required column(s) {', '.join(missing)}; expected {', '.join(need)}")
+    n = len(rows)
+    oid = rows["order_id"].astype(str).to_numpy()
+    lat = pd.to_numeric(rows["dest_lat"], errors="coerce").to_numpy(dtype=np.float64)
+    lon = pd.to_numeric(rows["dest_lon"], errors="coerce").to_numpy(dtype=np.float64)
+    w = pd.to_numeric(rows["weight_kg"], errors="coerce").to_numpy(dtype=np.float64)
+    ts = rows["created_at"].astype(str).str.strip()
+    has_off = ts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
+    t = pd.to_datetime(ts, utc=True, format="ISO8601", errors="coerce")
+    created = np.full(n, np.nan)
+    okt = t.notna().to_numpy()
+    if okt.any():
+        created[okt] = (t[okt] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    olat = olon = None
+    if "origin_lat" in rows.columns and "origin_lon" in rows.columns:
+        olat = pd.to_numeric(rows["origin_lat"], errors="coerce").to_numpy(dtype=np.float64)
+        olon = pd.to_numeric(rows["origin_lon"], errors="coerce").to_numpy(dtype=np.float64)
+        blank = ~np.isfinite(olat) | ~np.isfinite(olon)
+        olat = np.where(blank, model.city.depot[0], olat)
+        olon = np.where(blank, model.city.depot[1], olon)
+    err = np.full(n, "", dtype=object)
+    err[~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = "dest_lat/dest_lon: not a valid coordinate"
+    err[(err == "") & ~(np.isfinite(w) & (w >= 0))] = "weight_kg: must be a number >= 0"
+    err[(err == "") & ~okt] = "created_at: unparseable time"
+    err[(err == "") & ~has_off] = "created_at: time without UTC offset"
+    err[(err == "") & ~((created >= MIN_EPOCH) & (created < MAX_EPOCH))] = "created_at: outside 2000-2099"
+    want = np.full(n, "", dtype=object)
+    for col in ("carrier", "service"):
+        if col in rows.columns:
+            v = rows[col].fillna("").astype(str).str.strip().to_numpy()
+            want = np.where(v != "", np.where(want != "", want + ":" + v, v), want)
+    out: list[dict[str, Any] | None] = [None] * n
+    good = err == ""
+    for filt in np.unique(want[good].astype(str)).tolist():
+        idx = np.flatnonzero(good & (want == filt))
+        try:
+            keys = _resolve_keys(model, [filt] if filt else None)
+        except QuoteError as exc:
+            for i in idx.tolist():
+                out[i] = {"order_id": oid[i], "error": str(exc)}
+            continue
+        b = quote_arrays(
+            model, lat[idx], lon[idx], created[idx], w[idx],
+            None if olat is None else olat[idx], None if olon is None else olon[idx],
+            target=target, keys=keys,
+        )
+        cols = {
+            name: [_iso_or_none(model, np.where(b.available[:, k], arr[:, k], np.nan)) for k in range(len(keys))]
+            for name, arr in (("promised_by", b.promised), ("window_start", b.window_start), ("p50", b.p50), ("cutoff", b.cutoff))
+        }
+        specs = [model.spec(k) for k in keys]
+        for j, i in enumerate(idx.tolist()):
+            opts = []
+            for k, sp in enumerate(specs):
+                ok = bool(b.available[j, k])
+                opts.append(
+                    {
+                        "carrier": sp.carrier,
+                        "service": sp.service,
+                        "available": ok,
+                        "promised_by": cols["promised_by"][k][j],
+                        "window_start": cols["window_start"][k][j],
+                        "p50": cols["p50"][k][j],
+                        "probability": float(b.probability[j, k]) if ok else None,
+                        "cost": float(b.cost[j, k]),
+                        "cutoff": cols["cutoff"][k][j],
+                        "reason": None if ok else REASONS[int(b.reason[j, k])],
+                    }
+                )
+            out[i] = {"order_id": oid[i], "model": model.source, "options": opts}
+    for i in np.flatnonzero(~good).tolist():
+        out[i] = {"order_id": oid[i], "error": str(err[i])}
+    return [o for o in out if o is not None]

@@ -1,0 +1,152 @@
+"""quote() and check(): every option answered, cut-offs, reasons, probabilities over time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from engine.eta.model import default_model
+from engine.promise import (
+    Item,
+    Promise,
+    PromiseState,
+    QuoteError,
+    QuoteOptions,
+    check,
+    quote,
+    quote_arrays,
+)
+
+TZ = ZoneInfo("Europe/Helsinki")
+CENTRE = (60.170, 24.940)
+ALL_KEYS = {s.key for s in default_model().city.services}
+
+
+def _q(when: datetime, dest=CENTRE, items=(Item(2.0),), **kw):
+    return quote(dest, when, list(items), QuoteOptions(**kw) if kw else None)
+
+
+def test_quote_returns_every_option_with_default_model() -> None:
+    q = _q(datetime(2026, 11, 11, 10, 40, tzinfo=TZ))
+    assert q.model == "default"
+    assert {f"{o.carrier}:{o.service}" for o in q.options} == ALL_KEYS
+    for o in q.options:
+        if o.available:
+            assert o.promised_by is not None and o.p50 is not None
+            assert o.p50 <= o.promised_by
+            assert o.probability is not None and o.probability >= 0.95
+            assert o.cost is not None and o.cost > 0 and o.reason is None
+            assert o.promised_by.utcoffset() == timedelta(hours=2)  # Helsinki winter time
+        else:
+            assert o.reason
+    same = q.option("own", "same_day")
+    assert same.available and same.promised_by.date() == q.created_at.date()
+    assert same.cutoff is not None and same.cutoff > q.created_at
+    assert same.cutoff_text.startswith("order within ")
+    slot = q.option("own", "slot")
+    assert slot.available and slot.promised_by - slot.window_start == timedelta(hours=1)
+
+
+def test_same_day_unavailable_past_cutoff() -> None:
+    q = _q(datetime(2026, 11, 11, 18, 30, tzinfo=TZ))
+    same = q.option("own", "same_day")
+    assert not same.available and "same-day cut-off" in same.reason
+    assert same.promised_by is None
+    assert q.option("posti", "standard").available
+
+
+def test_same_day_cutoff_is_where_it_flips() -> None:
+    q = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ))
+    cut = q.option("own", "same_day").cutoff
+    assert cut is not None
+    before = _q(cut - timedelta(minutes=2)).option("own", "same_day")
+    after = _q(cut + timedelta(minutes=2)).option("own", "same_day")
+    assert before.available and not after.available
+
+
+def test_reasons_area_weight_capacity_map() -> None:
+    far = (60.80, 25.90)  # inside the map, ~70 km out: beyond the own fleet
+    q = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), dest=far)
+    assert "delivery area" in q.option("own", "same_day").reason
+    assert q.option("posti", "standard").available
+    heavy = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), items=[Item(25.0)])
+    assert "too heavy" in heavy.option("posti", "locker").reason
+    assert heavy.option("posti", "standard").available
+    full = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), capacity_left={"own": 0})
+    assert all("capacity" in o.reason for o in full.options if o.carrier == "own")
+    off = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), dest=(48.85, 2.35))
+    assert all(not o.available and "outside the map" in o.reason for o in off.options)
+
+
+def test_only_filter_and_timezone_independence() -> None:
+    local = datetime(2026, 6, 3, 11, 0, tzinfo=TZ)
+    utc = local.astimezone(timezone.utc)
+    a = _q(local, only=("posti",))
+    b = _q(utc, only=("posti",))
+    assert [o.service for o in a.options] == ["standard", "locker"]
+    assert [o.promised_by for o in a.options] == [o.promised_by for o in b.options]
+    assert a.options[0].promised_by.utcoffset() == timedelta(hours=3)  # summer time
+    with pytest.raises(QuoteError, match="no delivery option matches"):
+        _q(local, only=("dhl",))
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(QuoteError, match="no UTC offset"):
+        quote(CENTRE, datetime(2026, 1, 1, 10, 0), [Item(1.0)])
+    with pytest.raises(QuoteError, match="not a valid coordinate"):
+        quote((1e308, 0.0), datetime(2026, 1, 1, 10, 0, tzinfo=TZ), [Item(1.0)])
+    with pytest.raises(QuoteError, match="items\\[0\\]"):
+        quote(CENTRE, datetime(2026, 1, 1, 10, 0, tzinfo=TZ), [Item(-1.0)])
+    with pytest.raises(QuoteError, match="outside the supported years"):
+        quote(CENTRE, datetime(9999, 1, 1, 10, 0, tzinfo=TZ), [Item(1.0)])
+
+
+def test_higher_target_never_promises_earlier() -> None:
+    m = default_model()
+    rng = np.random.default_rng(1)
+    n = 500
+    created = datetime(2026, 3, 2, tzinfo=TZ).timestamp() + rng.uniform(0, 14 * 86400, n)
+    lat = 60.17 + rng.normal(0, 0.03, n)
+    lon = 24.94 + rng.normal(0, 0.06, n)
+    a = quote_arrays(m, lat, lon, created, np.ones(n), target=0.8)
+    b = quote_arrays(m, lat, lon, created, np.ones(n), target=0.95)
+    both = a.available & b.available & np.isfinite(a.promised) & np.isfinite(b.promised)
+    assert both.sum() > n
+    assert (b.promised[both] >= a.promised[both]).all()
+    assert (b.p50[both] <= b.promised[both]).all()
+
+
+def _promise(service: str, when: datetime) -> Promise:
+    q = _q(when)
+    return Promise.from_option(q, q.option("own" if service in ("same_day", "next_day", "slot") else "posti", service), CENTRE)
+
+
+@pytest.mark.parametrize("service", ["same_day", "next_day", "standard"])
+def test_check_probability_falls_without_handover(service: str) -> None:
+    p = _promise(service, datetime(2026, 11, 11, 9, 30, tzinfo=TZ))
+    probs = [check(p, p.created_at + timedelta(hours=h)).probability for h in (0, 1, 3, 6, 16)]
+    assert probs[0] == pytest.approx(p.target, abs=0.02)
+    assert all(b <= a + 1e-9 for a, b in zip(probs, probs[1:])), probs
+    assert probs[-1] < probs[0] - 0.05
+    r = check(p, p.created_at + timedelta(hours=16))
+    assert not r.holds and "not handed over" in r.reason
+    assert r.p95 >= r.p50 >= p.created_at + timedelta(hours=16)
+
+
+def test_check_states() -> None:
+    p = _promise("same_day", datetime(2026, 11, 11, 9, 30, tzinfo=TZ))
+    early = check(p, p.created_at + timedelta(hours=2), PromiseState("handed_over", handed_over_at=p.created_at + timedelta(hours=1)))
+    assert early.holds and early.status == "handed_over"
+    done = check(p, p.promised_by, PromiseState("delivered", delivered_at=p.promised_by - timedelta(minutes=1)))
+    assert done.probability == 1.0 and done.holds
+    late = check(p, p.promised_by + timedelta(hours=1), PromiseState("delivered", delivered_at=p.promised_by + timedelta(minutes=1)))
+    assert late.probability == 0.0 and not late.holds
+    now = p.promised_by - timedelta(hours=2)
+    ok = check(p, now, PromiseState("on_route", eta_p50=now + timedelta(minutes=40), eta_p95=now + timedelta(minutes=70)))
+    bad = check(p, now, PromiseState("on_route", eta_p50=now + timedelta(minutes=130), eta_p95=now + timedelta(minutes=170)))
+    assert ok.probability > 0.99 and bad.probability < 0.5 and not bad.holds
+    with pytest.raises(QuoteError, match="handed_over_at is required"):
+        check(p, now, PromiseState("handed_over"))

@@ -1,0 +1,72 @@
+"""``promise fit`` and ``promise quote`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from engine.cli import quote as quote_cli
+from engine.eta.model import EtaModel
+from engine.eta.simulate import simulate_history, write_history
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    quote_cli.register(app)
+    return app
+
+
+def test_fit_then_quote_json(tmp_path: Path) -> None:
+    hist = simulate_history(weeks=4, seed=21, start=date(2026, 3, 2))
+    hist.loc[0, "delivered_at"] = "not a time"
+    hist.loc[1, "dest_lat"] = 10.0
+    csv = write_history(hist, tmp_path / "history.csv")
+    runner = CliRunner()
+    res = runner.invoke(_app(), ["fit", "--history", str(csv), "--out", str(tmp_path / "model")])
+    assert res.exit_code == 0, res.output
+    assert f"used {len(hist) - 2} of {len(hist)} rows, skipped 2" in res.output
+    assert "skipped 1: unparseable time" in res.output and "skipped 1: point outside the map" in res.output
+    m = EtaModel.load(tmp_path / "model")
+    assert m.source == "fitted" and "own:same_day" in m.keys
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,dest_lat,dest_lon,created_at,weight_kg,carrier,service\n"
+        "a,60.17,24.94,2026-11-11T10:00:00+02:00,2.0,,\n"
+        "b,60.17,24.94,2026-11-11T10:00:00+02:00,2.0,posti,locker\n"
+        "c,60.17,24.94,2026-11-11T10:00:00,2.0,,\n"
+        "d,91,24.94,2026-11-11T10:00:00+02:00,2.0,,\n"
+    )
+    res = runner.invoke(_app(), ["quote", "--model", str(tmp_path / "model"), "--orders", str(orders), "--json"])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in res.output.splitlines()]
+    assert [x["order_id"] for x in lines] == ["a", "b", "c", "d"]
+    assert lines[0]["model"] == "fitted" and len(lines[0]["options"]) == 6
+    o = lines[1]["options"]
+    assert len(o) == 1 and o[0]["carrier"] == "posti" and o[0]["service"] == "locker" and o[0]["available"]
+    assert o[0]["promised_by"].endswith("+02:00") and o[0]["probability"] >= 0.95
+    assert "without UTC offset" in lines[2]["error"]
+    assert "coordinate" in lines[3]["error"]
+
+
+def test_fit_errors_are_clear(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,carrier\n1,own\n")
+    res = CliRunner().invoke(_app(), ["fit", "--history", str(bad), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2
+    assert "missing required column" in res.output
+    res = CliRunner().invoke(_app(), ["fit", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "exactly one of" in res.output
+
+
+def test_quote_single_with_default_model() -> None:
+    res = CliRunner().invoke(_app(), ["quote", "--lat", "60.17", "--lon", "24.94", "--at", "2026-11-11T18:30:00+02:00", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["model"] == "default"
+    same = next(o for o in d["options"] if o["service"] == "same_day")
+    assert same["available"] is False and "cut-off" in same["reason"]

@@ -1,0 +1,129 @@
+"""HTTP contract of /v1/quotes and /v1/promises/check: 422s name the field, nothing is a 500."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from api.app import app
+
+client = TestClient(app)
+CART = {"destination": {"lat": 60.17, "lon": 24.94}, "order_time": "2026-11-11T10:40:00+02:00", "items": [{"weight_kg": 2}]}
+
+
+def test_quote_one_cart() -> None:
+    r = client.post("/v1/quotes", json=CART)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["model"] == "default" and len(d["options"]) == 6
+    same = next(o for o in d["options"] if o["service"] == "same_day")
+    assert same["available"] and same["probability"] >= 0.95 and same["cutoff_text"].startswith("order within")
+
+
+def test_quote_batch_and_filter() -> None:
+    r = client.post("/v1/quotes", json={"orders": [CART, {**CART, "order_id": "x", "only": ["posti:locker"]}]})
+    assert r.status_code == 200, r.text
+    qs = r.json()["quotes"]
+    assert len(qs) == 2 and qs[1]["order_id"] == "x" and len(qs[1]["options"]) == 1
+
+
+def test_check_endpoint() -> None:
+    q = client.post("/v1/quotes", json=CART).json()
+    same = next(o for o in q["options"] if o["service"] == "same_day")
+    body = {
+        "promise": {"carrier": "own", "service": "same_day", "created_at": q["created_at"], "promised_by": same["promised_by"]},
+        "now": "2026-11-11T16:00:00+02:00",
+        "state": {"status": "handed_over", "handed_over_at": "2026-11-11T11:30:00+02:00"},
+    }
+    r = client.post("/v1/promises/check", json=body)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["holds"] and 0.9 <= d["probability"] <= 1 and d["model"] == "default"
+
+
+@pytest.mark.parametrize(
+    "body,loc_end",
+    [
+        ({**CART, "destination": {"lat": 1e308, "lon": 24.94}}, "lat"),
+        ({**CART, "order_time": "9999-01-01T00:00:00+00:00"}, "order_time"),
+        ({**CART, "order_time": "2026-11-11T10:40:00"}, "order_time"),
+        ({**CART, "items": []}, "items"),
+        ({**CART, "items": [{"weight_kg": -1}]}, "weight_kg"),
+        ({**CART, "target": 1.5}, "target"),
+        ({**CART, "only": ["dhl"]}, "only"),
+        ({**CART, "surprise": 1}, "surprise"),
+        ({"orders": []}, "orders"),
+    ],
+)
+def test_quote_422_names_the_field(body, loc_end: str) -> None:
+    r = client.post("/v1/quotes", json=body)
+    assert r.status_code == 422, r.text
+    assert any(loc_end == str(e["loc"][-1]) or loc_end in map(str, e["loc"]) for e in r.json()["detail"]), r.text
+
+
+def test_nan_and_broken_json_are_422() -> None:
+    for raw in ('{"destination":{"lat":NaN,"lon":1},"items":[{}]}', '{"destination":{"lat":Infinity', "[]", "null", '"x"'):
+        r = client.post("/v1/quotes", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422, (raw, r.text)
+
+
+def test_check_422() -> None:
+    base = {"promise": {"carrier": "own", "service": "same_day", "created_at": "2026-11-11T10:40:00+02:00", "promised_by": "2026-11-11T22:00:00+02:00"}}
+    for body in (
+        {**base, "state": {"status": "handed_over"}},
+        {**base, "state": {"status": "teleported"}},
+        {"promise": {**base["promise"], "carrier": "dhl"}},
+        {"promise": {**base["promise"], "promised_by": "2026-11-10T22:00:00+02:00"}},
+    ):
+        r = client.post("/v1/promises/check", json=body)
+        assert r.status_code == 422, (body, r.text)
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.sampled_from(["2026-11-11T10:40:00+02:00", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00Z", "2099-12-31T23:59:59-12:00", "2026-02-30T10:00:00+02:00"]),
+)
+_json = st.recursive(_scalars, lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(st.text(max_size=10), c, max_size=4)), max_leaves=12)
+_cartish = st.fixed_dictionaries(
+    {},
+    optional={
+        "destination": st.one_of(_json, st.fixed_dictionaries({"lat": _scalars, "lon": _scalars})),
+        "order_time": _scalars,
+        "items": st.one_of(_json, st.lists(st.fixed_dictionaries({}, optional={"weight_kg": _scalars, "quantity": _scalars}), max_size=3)),
+        "target": _scalars,
+        "only": _json,
+        "capacity_left": _json,
+        "origin": st.one_of(_json, st.fixed_dictionaries({"lat": _scalars, "lon": _scalars})),
+    },
+)
+
+
+def _post(path: str, body) -> int:
+    raw = json.dumps(body, allow_nan=True)
+    return client.post(path, content=raw, headers={"content-type": "application/json"}).status_code
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_json, _cartish, st.fixed_dictionaries({"orders": st.lists(_cartish, max_size=3)})))
+def test_quotes_never_500(body) -> None:
+    assert _post("/v1/quotes", body) in (200, 422)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries(
+        {"promise": st.one_of(_json, st.fixed_dictionaries({"carrier": st.sampled_from(["own", "posti", "x"]), "service": st.sampled_from(["same_day", "standard", "slot"]), "created_at": _scalars, "promised_by": _scalars}, optional={"target": _scalars, "window_start": _scalars, "destination": _json}))},
+        optional={"now": _scalars, "state": st.one_of(_json, st.fixed_dictionaries({"status": st.sampled_from(["pending", "handed_over", "on_route", "delivered", "x"])}, optional={"handed_over_at": _scalars, "delivered_at": _scalars, "eta_p50": _scalars, "eta_p95": _scalars, "eta_samples": st.lists(_scalars, max_size=3)}))},
+    )
+)
+def test_check_never_500(body) -> None:
+    assert _post("/v1/promises/check", body) in (200, 422)
