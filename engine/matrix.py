@@ -29,6 +29,7 @@ Public API
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -63,6 +64,12 @@ _WEIGHTS = ("time", "distance")
 _CH_PARAMS = {"sim_limit": 60, "limit": 500, "coefficients": (2.0, 1.0, 1.0)}
 _MEMO_SIZE = 8
 _memo: OrderedDict[tuple[Any, ...], "MatrixEngine"] = OrderedDict()
+# One parallel kernel at a time: numba's fallback "workqueue" threading layer
+# aborts on concurrent launches (e.g. from an API server's thread pool), and a
+# kernel already uses every core, so queueing costs nothing.
+_KERNEL_LOCK = threading.Lock()
+# Two threads asking for the same hierarchy should build it once.
+_PREPARE_LOCK = threading.Lock()
 
 
 class MatrixError(ValueError):
@@ -176,8 +183,10 @@ class MatrixEngine:
         us, inv_s = np.unique(src, return_inverse=True)
         ut, inv_t = np.unique(tgt, return_inverse=True)
         if us.size == src.size and ut.size == tgt.size:
-            return self.hierarchy.query(src, tgt, _nchunks())
-        p, s = self.hierarchy.query(us, ut, _nchunks())
+            with _KERNEL_LOCK:
+                return self.hierarchy.query(src, tgt, _nchunks())
+        with _KERNEL_LOCK:
+            p, s = self.hierarchy.query(us, ut, _nchunks())
         return p[np.ix_(inv_s, inv_t)], s[np.ix_(inv_s, inv_t)]
 
     def route(self, source: int, target: int) -> tuple[np.ndarray, float, float]:
@@ -223,6 +232,13 @@ def prepare(
     _check_weights("travel times" if weight == "time" else "lengths", w1, m)
     _check_weights("lengths" if weight == "time" else "travel times", w2, m)
     memo_key = (network.cache_key, weight, tag)
+    with _PREPARE_LOCK:
+        return _prepare_locked(network, weight, tag, w1, w2, memo_key, use_cache)
+
+
+def _prepare_locked(
+    network: Any, weight: str, tag: str, w1: np.ndarray, w2: np.ndarray, memo_key: tuple[Any, ...], use_cache: bool
+) -> MatrixEngine:
     hit = _memo.get(memo_key)
     if hit is not None and hit.network is network:
         _memo.move_to_end(memo_key)
@@ -254,7 +270,7 @@ def prepare(
         hierarchy=h,
         w1=w1,
         w2=w2,
-        preprocess_seconds=float(arrays["preprocess_seconds"]),
+        preprocess_seconds=float(arrays.get("preprocess_seconds", np.nan)),
         load_seconds=time.perf_counter() - t0,
         from_cache=from_cache,
     )
@@ -312,7 +328,8 @@ def dijkstra_matrix(
     n = network.n_nodes
     src = _as_nodes("sources", sources, n)
     tgt = _as_nodes("targets", targets, n)
-    return _dijkstra.many_to_many(network.indptr, network.indices, w1, w2, src, tgt, _nchunks())
+    with _KERNEL_LOCK:
+        return _dijkstra.many_to_many(network.indptr, network.indices, w1, w2, src, tgt, _nchunks())
 
 
 def warm() -> None:

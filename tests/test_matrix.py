@@ -219,6 +219,18 @@ def test_route_and_dijkstra_fallback() -> None:
             assert path.size == 0 and sec == np.inf
 
 
+def test_concurrent_callers_get_the_same_answer() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = random_network(seed=6)
+    nodes = np.arange(net.n_nodes)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda h: matrix.travel_times(net, nodes, nodes, hour=h), [None, 8.0] * 4))
+    for i, r in enumerate(results):
+        assert np.array_equal(r, results[i % 2])
+    assert_same(results[0], scipy_table(net.indptr, net.indices, net.travel_time_s, nodes, nodes))
+
+
 def test_duplicates_and_unsorted_nodes() -> None:
     net = random_network(seed=4)
     src = np.array([5, 5, 0, 9, 5, 2])
