@@ -454,7 +454,8 @@ def from_problem(
     sites
         Extra start nodes appended after the depots (re-planning: vehicle positions).
     vehicle_starts
-        ``vehicle_id -> (site index among the extra sites, earliest start time)``.
+        ``vehicle_id -> (site index among the extra sites, earliest start time)``;
+        a site index of -1 keeps the vehicle at its depot and only delays its start.
     max_snap_m
         Orders farther than this from the network are flagged in ``meta["off_network"]``.
 
@@ -572,7 +573,8 @@ def from_problem(
             t0 = max(vt.shift.start, sdep.opening.start)
             if vid in vehicle_starts:
                 site_ix, t_now = vehicle_starts[vid]
-                start = len(problem.depots) + site_ix
+                if site_ix is not None and site_ix >= 0:
+                    start = len(problem.depots) + site_ix
                 t0 = max(t0, int(t_now))
             v_start.append(start)
             v_end.append(depot_ix[end_dep])

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,9 +184,6 @@ class OrToolsModel:
             time_dim.CumulVar(e).SetRange(int(a.v_tw_start[v]), int(a.v_tw_end[v]))
             if int(a.v_max_duration[v]) < INT_INF:
                 time_dim.SetSpanUpperBoundForVehicle(int(a.v_max_duration[v]), v)
-            # Leave as late and come back as early as the plan allows: no pointless waiting.
-            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(s))
-            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(e))
             ivs = []
             for b, (ws, we, dur) in enumerate(a.v_breaks[v]):
                 if we < ws or dur <= 0:
@@ -199,6 +196,12 @@ class OrToolsModel:
                     routing.AddIntervalToAssignment(iv)
             self.breaks.append(ivs)
         self._keep.append(node_visit)
+        # Schedules: finish each route as early as possible, then leave as late as that
+        # allows (no pointless waiting at the first stop).  Finalizers run in the order added.
+        for v in range(m):
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+        for v in range(m):
+            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
 
     # ----------------------------------------------------------------- search
 
@@ -242,7 +245,10 @@ class OrToolsModel:
 
     def from_routes(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
         """An assignment for ``routes`` (job nodes per vehicle), or None if OR-Tools finds it infeasible."""
-        as_lists = [[int(x) for x in r] for r in routes]
+        # ReadAssignmentFromRoutes wants routing indices, which differ from nodes whenever
+        # an end depot is not also a start.
+        to_index = self.manager.NodeToIndex
+        as_lists = [[int(to_index(int(x))) for x in r] for r in routes]
         while len(as_lists) < self.a.n_vehicles:
             as_lists.append([])
         try:
@@ -451,7 +457,8 @@ def solve(
     sites: list[Site] | None = None,
     vehicle_starts: dict[str, tuple[int, int]] | None = None,
     initial_routes: dict[str, list[str]] | None = None,
-    restrict: dict[str, str] | None = None,
+    restrict: dict[str, str | Collection[str]] | None = None,
+    keep_vehicles: Collection[str] = (),
     max_snap_m: float = 1000.0,
 ) -> Plan:
     """Plan a day: routes for the fleet, hand-offs to carriers, unassigned orders with reasons.
@@ -479,7 +486,10 @@ def solve(
     sites, vehicle_starts, initial_routes, restrict
         Re-planning hooks (see ``engine.dispatch.replan``): extra start nodes,
         vehicle -> (site, time), vehicle -> order ids to warm-start from, and
-        order -> the only vehicle allowed to carry it.
+        order -> the vehicle(s) allowed to carry it.
+    keep_vehicles
+        Vehicles reported in the plan even with no orders (re-planning: a
+        vehicle already out must still drive home).
     """
     t0 = time.perf_counter()
     if time_limit <= 0:
@@ -500,11 +510,12 @@ def solve(
         compat = a.compat.copy()
         vix = {vid: i for i, vid in enumerate(a.vehicle_ids)}
         jix = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
-        for oid, vid in restrict.items():
+        for oid, vids in restrict.items():
             if oid in jix:
                 col = np.zeros(a.n_vehicles, dtype=bool)
-                if vid in vix:
-                    col[vix[vid]] = compat[vix[vid], jix[oid]]
+                for vid in [vids] if isinstance(vids, str) else vids:
+                    if vid in vix:
+                        col[vix[vid]] = compat[vix[vid], jix[oid]]
                 compat[:, jix[oid]] = col
         a = dataclasses.replace(a, compat=compat)
     pre = _precheck.run(a)
@@ -552,7 +563,7 @@ def solve(
         unassigned.append(Unassigned(o.order_id, reason, detail))
     unassigned.sort(key=lambda u: u.order_id)
 
-    plan_routes = build_routes(sub, result) if result is not None and result.assignment is not None else []
+    plan_routes = build_routes(sub, result, keep=keep_vehicles) if result is not None and result.assignment is not None else []
     cost = sum(r.cost for r in plan_routes) + sum(h.cost for h in handoffs)
     status = "ok" if not unassigned else "partial"
     if result is not None and result.assignment is None:
@@ -580,7 +591,7 @@ def solve(
     return plan
 
 
-def build_routes(a: VrpArrays, res: SearchResult) -> list[Route]:
+def build_routes(a: VrpArrays, res: SearchResult, keep: Collection[str] = ()) -> list[Route]:
     """Turn the OR-Tools assignment into ``Route``s with times, loads and legs.
 
     Coordinates come from ``a.meta["lat"/"lon"]`` (NaN when a problem has only a matrix).
@@ -598,12 +609,15 @@ def build_routes(a: VrpArrays, res: SearchResult) -> list[Route]:
     soft = a.lateness_cost_per_s > 0
     out: list[Route] = []
     for v, path_jobs in enumerate(res.routes):
-        if not path_jobs:
+        if not path_jobs and a.vehicle_ids[v] not in keep:
             continue
         dur = a.profile_durations[a.v_profile[v]]
         path = [int(a.v_start[v]), *path_jobs, int(a.v_end[v])]
         times = model.times(sol, v)
-        load = a.demand[np.asarray(path_jobs)].sum(axis=0).astype(np.float64)
+        if not path_jobs:
+            # An unused vehicle's cumuls are unconstrained: drive straight home from the earliest start.
+            times = [int(a.v_tw_start[v]), int(a.v_tw_start[v]) + int(dur[path[0], path[1]])]
+        load = a.demand[np.asarray(path_jobs, dtype=np.int64)].sum(axis=0).astype(np.float64)
         stops: list[Stop] = []
         dist_total = 0.0
         late_cost = 0.0
@@ -662,7 +676,11 @@ def build_routes(a: VrpArrays, res: SearchResult) -> list[Route]:
                 Stop(None, "break", None, ref.lat, ref.lon, int(bs), int(bs + bd), dict(ref.load), 0.0, 0.0),
             )
         duration = float(times[-1] - times[0])
-        cost = a.route_cost(v, path_jobs) / a.cost_scale + late_cost / a.cost_scale
+        if path_jobs:
+            cost = a.route_cost(v, path_jobs)
+        else:  # driving home only: no fixed cost
+            cost = float(a.v_cost_per_m[v] * a.distances[path[0], path[1]] + a.v_cost_per_s[v] * dur[path[0], path[1]])
+        cost = (cost + late_cost) / a.cost_scale
         out.append(
             Route(
                 vehicle_id=a.vehicle_ids[v],

@@ -125,6 +125,9 @@ def _skills(value: Any, item: str) -> frozenset[str]:
 def _obj(value: Any, item: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ModelError(item, "-", f"expected an object, got {type(value).__name__}")
+    if item.split(" #")[0] != item and isinstance(value.get("id"), (str, int)) and not isinstance(value.get("id"), bool):
+        # Name the item by its id when it has one: "order 'o7'" beats "order #6".
+        item = f"{item.split(' #')[0]} {str(value['id'])!r}"
     unknown = set(value) - allowed
     if unknown:
         raise ModelError(item, sorted(unknown)[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
