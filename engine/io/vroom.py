@@ -524,20 +524,65 @@ def plan_to_vroom(plan: Any) -> dict[str, Any]:
     }
 
 
-def solve_vroom(doc: Any, *, time_limit: float = 10.0, seed: int = 0, solution_limit: int | None = None, network: object | None = None, progress: Any = None) -> dict[str, Any]:
-    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer."""
-    from engine.dispatch import precheck
-    from engine.dispatch.solver import solve_arrays
+def solve_vroom_plan(
+    doc: Any,
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    solution_limit: int | None = None,
+    no_improvement: float | None = None,
+    network: object | None = None,
+    progress: Any = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Solve a VROOM problem document: ``(Plan, VROOM-shaped output)``."""
+    import dataclasses
+    import time
 
+    from engine.dispatch import precheck
+    from engine.dispatch.solver import build_routes, solve_arrays
+    from engine.model import Plan, Unassigned, UnassignedReason
+
+    t0 = time.perf_counter()
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)
-    import dataclasses
-
     a = dataclasses.replace(a, compat=pre.compat)
-    res = solve_arrays(a, time_limit=time_limit, seed=seed, solution_limit=solution_limit, progress=progress)
+    res = solve_arrays(
+        a, time_limit=time_limit, seed=seed, solution_limit=solution_limit, no_improvement=no_improvement,
+        progress=progress, t0=t0,
+    )
     times = None
     if res.model is not None and res.assignment is not None:
         times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]
     out = solution_to_vroom(a, res.routes, times)
-    out["summary"]["computing_times"] = {"solving": int(sum(p[1] for p in res.phases[-1:]) * 1000)}
-    return out
+    served = {j for r in res.routes for j in r}
+    unassigned = []
+    for node in range(a.n_depots, a.n_nodes):
+        if node in served:
+            continue
+        reason, detail = pre.fleet_reasons.get(node, (UnassignedReason.NOT_PLANNED, "the solver could not fit it"))
+        unassigned.append(Unassigned(a.job_ids[node - a.n_depots], reason, detail))
+    for u in out["unassigned"]:
+        match = next((x for x in unassigned if x.order_id == str(u["id"])), None)
+        if match is not None:
+            u["reason"] = match.reason.name
+    routes = build_routes(a, res)
+    plan = Plan(
+        problem_name=a.name,
+        routes=routes,
+        handoffs=[],
+        unassigned=unassigned,
+        cost=float(out["summary"]["cost"]),
+        distance_m=float(sum(r.distance_m for r in routes)),
+        duration_s=float(sum(r.duration_s for r in routes)),
+        solve_seconds=round(time.perf_counter() - t0, 3),
+        trajectory=list(res.trajectory),
+        status="ok" if not unassigned else "partial",
+        stats={"phases": [(n, round(t, 3), c) for n, t, c in res.phases], "format": "vroom"},
+    )
+    out["summary"]["computing_times"] = {"solving": int(plan.solve_seconds * 1000)}
+    return plan, out
+
+
+def solve_vroom(doc: Any, **kwargs: Any) -> dict[str, Any]:
+    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer."""
+    return solve_vroom_plan(doc, **kwargs)[1]

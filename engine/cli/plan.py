@@ -1,0 +1,160 @@
+"""``promise plan``: solve a delivery day and write the plan, a map and GeoJSON."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from engine.cli._errors import cli_errors
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plan")
+    def plan_cmd(
+        scenario: str = typer.Argument(..., help="Scenario name (helsinki-day, metro-day) or a problem / VROOM JSON file."),
+        time_limit: float = typer.Option(30.0, "--time-limit", "-t", help="Seconds for the whole solve, matrix included."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the plan JSON here."),
+        map_png: Optional[Path] = typer.Option(None, "--map", help="Draw the plan over the road network to this PNG."),
+        geojson: Optional[Path] = typer.Option(None, "--geojson", help="Write routes and stops as GeoJSON."),
+        fmt: str = typer.Option("plan", "--format", help="Output shape of --out: 'plan' or 'vroom' (VROOM's solution format)."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the search (and of a named scenario)."),
+        orders: Optional[int] = typer.Option(None, "--orders", help="Orders in a named scenario (default: its stored size)."),
+        network_src: Optional[str] = typer.Option(None, "--network", help="Road network source; default: the problem's own, else straight-line."),
+        straight: bool = typer.Option(False, "--straight-line", help="Ignore any road network: haversine matrices."),
+        no_improvement: Optional[float] = typer.Option(None, "--no-improvement", help="Stop after this many seconds without a better plan."),
+        solution_limit: Optional[int] = typer.Option(None, "--solution-limit", help="Cap on search solutions (machine-independent, deterministic)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Plan a day: fleet routes, carrier hand-offs, unassigned orders with reasons."""
+        with cli_errors():
+            _run(scenario, time_limit, out, map_png, geojson, fmt, seed, orders, network_src, straight, no_improvement, solution_limit, quiet)
+
+
+def _run(
+    scenario: str, time_limit: float, out: Path | None, map_png: Path | None, geojson: Path | None, fmt: str,
+    seed: int, orders: int | None, network_src: str | None, straight: bool, no_improvement: float | None,
+    solution_limit: int | None, quiet: bool,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.scenarios import load_network, scenario as resolve
+
+    console = Console(stderr=True)
+    if fmt not in ("plan", "vroom", "vroom-out"):
+        raise ValueError(f"--format must be 'plan' or 'vroom', got {fmt!r}")
+    if time_limit <= 0:
+        raise ValueError(f"--time-limit must be > 0, got {time_limit}")
+    kind, obj = resolve(scenario, n_orders=orders, seed=seed)
+    net_spec = None if straight else (network_src or (obj.network if kind == "problem" else None))
+    t_net = time.perf_counter()
+    network = load_network(net_spec) if net_spec else None
+    if network is not None and not quiet:
+        console.print(f"road network {network!r} loaded in {time.perf_counter() - t_net:.1f} s")
+
+    with _ProgressBar(time_limit, console, enabled=not quiet) as bar:
+        if kind == "vroom":
+            from engine.io.vroom import solve_vroom_plan
+
+            plan, vroom_out = solve_vroom_plan(
+                obj, time_limit=time_limit, seed=seed, solution_limit=solution_limit,
+                no_improvement=no_improvement, network=network, progress=bar.update,
+            )
+            problem = None
+        else:
+            from engine.dispatch import solve
+            from engine.io.vroom import plan_to_vroom
+
+            problem = obj
+            plan = solve(
+                problem, network=network, time_limit=time_limit, seed=seed, no_improvement=no_improvement,
+                solution_limit=solution_limit, progress=bar.update,
+                matrix_source="network" if network is not None else "haversine",
+            )
+            vroom_out = plan_to_vroom(plan)
+
+    from collections import Counter
+
+    t = Table(title=f"plan {plan.problem_name}", show_header=False)
+    t.add_row("status", plan.status)
+    t.add_row("cost", f"{plan.cost:,.2f}")
+    t.add_row("vehicles used", str(plan.vehicles_used))
+    t.add_row("orders on routes", str(sum(len(r.order_ids) for r in plan.routes)))
+    t.add_row("carrier hand-offs", str(len(plan.handoffs)))
+    reasons = Counter(u.reason.name for u in plan.unassigned)
+    t.add_row("unassigned", str(len(plan.unassigned)) + (f"  ({', '.join(f'{k}: {v}' for k, v in reasons.items())})" if reasons else ""))
+    t.add_row("distance", f"{plan.distance_m / 1000:,.1f} km")
+    t.add_row("solve time", f"{plan.solve_seconds:.1f} s")
+    Console().print(t)
+
+    if out is not None:
+        from engine.io.problem_json import plan_to_dict
+
+        doc: Any = vroom_out if fmt in ("vroom", "vroom-out") else plan_to_dict(plan)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=1))
+        console.print(f"plan written to {out}")
+    if map_png is not None:
+        from engine.plot.plan_map import save_png
+
+        save_png(plan, map_png, problem=problem, network=network)
+        console.print(f"map written to {map_png}")
+    if geojson is not None:
+        from engine.plot.plan_map import save_geojson
+
+        save_geojson(plan, geojson, problem=problem, network=network)
+        console.print(f"GeoJSON written to {geojson}")
+
+
+class _ProgressBar:
+    """A rich progress bar over the time limit, labelled with the best cost so far.
+
+    The solver reports improvements through ``update``; a small thread moves the
+    bar with the clock in between (it only touches the bar, never the solver).
+    """
+
+    def __init__(self, time_limit: float, console: Any, *, enabled: bool) -> None:
+        self.time_limit = time_limit
+        self.enabled = enabled
+        self.console = console
+        self.best: float | None = None
+        self._stop = threading.Event()
+
+    def __enter__(self) -> "_ProgressBar":
+        if not self.enabled:
+            return self
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]searching[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+            console=self.console, transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("no plan yet", total=self.time_limit)
+        self.t0 = time.perf_counter()
+
+        def tick() -> None:
+            while not self._stop.wait(0.25):
+                self.progress.update(self.task, completed=min(self.time_limit, time.perf_counter() - self.t0))
+
+        self._thread = threading.Thread(target=tick, daemon=True)
+        self._thread.start()
+        return self
+
+    def update(self, seconds: float, cost: float) -> None:
+        self.best = cost
+        if self.enabled:
+            self.progress.update(self.task, description=f"best cost {cost:,.2f} at {seconds:.1f} s")
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.enabled:
+            return
+        self._stop.set()
+        self._thread.join(timeout=1)
+        self.progress.update(self.task, completed=self.time_limit)
+        self.progress.stop()

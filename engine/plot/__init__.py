@@ -1,0 +1,1 @@
+"""Plan maps: PNG over the road network and GeoJSON (``plan_map``)."""
