@@ -1,0 +1,234 @@
+"""``/v1/plans``: submit a delivery day, solve it in the background, fetch the plan.
+
+``POST /v1/plans`` validates the problem (422 naming the field for a negative
+size, a window ending before it starts, an unknown depot, ...), stores it as
+``queued`` and returns ``{id, status}`` at once; the solve runs as a FastAPI
+background task (``running`` -> ``done`` with the plan JSON, or ``failed``
+with the error).  ``GET /v1/plans/{id}`` returns the status and, when done, the
+plan in the format of ``engine.io.problem_json.plan_to_dict``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Literal, Optional, Union
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from api.deps import get_store
+from api.store import Store
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+log = logging.getLogger(__name__)
+
+Time = Union[int, float, str]
+
+
+def _secs(v: Any) -> int:
+    from engine.io.problem_json import parse_time
+    from engine.model import ModelError
+
+    try:
+        return parse_time(v, "time", "value")
+    except ModelError as exc:
+        raise ValueError(str(exc).split(": ", 2)[-1]) from None
+
+
+class _Window(BaseModel):
+    """``[start, end]`` given as a two-item list."""
+
+    start: Time
+    end: Time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise ValueError("a window is [start, end]")
+            return {"start": v[0], "end": v[1]}
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> "_Window":
+        s, e = _secs(self.start), _secs(self.end)
+        if e < s:
+            raise ValueError(f"window end {self.end!r} is before its start {self.start!r}")
+        return self
+
+    def as_list(self) -> list[Time]:
+        return [self.start, self.end]
+
+
+def _nonneg_sizes(v: dict[str, float]) -> dict[str, float]:
+    for k, x in v.items():
+        if x < 0:
+            raise ValueError(f"negative size {k}={x:g}")
+    return v
+
+
+class DepotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    opening: Optional[_Window] = None
+
+
+class BreakIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: _Window
+    duration: int = Field(ge=0)
+
+
+class VehicleTypeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    count: int = Field(ge=0)
+    start_depot: str
+    end_depot: Optional[str] = None
+    capacity: dict[str, float] = Field(default_factory=lambda: {"parcels": 100})
+    shift: Optional[_Window] = None
+    max_duration: Optional[Time] = None
+    breaks: list[BreakIn] = Field(default_factory=list)
+    cost_per_hour: float = Field(25.0, ge=0)
+    cost_per_km: float = Field(0.4, ge=0)
+    fixed_cost: float = Field(50.0, ge=0)
+    skills: list[str] = Field(default_factory=list)
+    speed_factor: float = Field(1.0, gt=0)
+
+    @field_validator("capacity")
+    @classmethod
+    def _caps(cls, v: dict[str, float]) -> dict[str, float]:
+        return _nonneg_sizes(v)
+
+
+class CarrierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    base_cost: float = Field(5.0, ge=0)
+    cost_per_kg: float = Field(0.5, ge=0)
+    max_km: float = Field(100.0, ge=0)
+    zone_surcharge_per_km: float = Field(0.0, ge=0)
+    cutoff: Time = 17 * 3600
+    capacity: int = Field(10**9, ge=0)
+    on_time_probability: float = Field(0.93, ge=0, le=1)
+    services: list[str] = Field(default_factory=lambda: ["standard"])
+    pickup_depot: Optional[str] = None
+    skills: list[str] = Field(default_factory=list)
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    size: dict[str, float] = Field(default_factory=lambda: {"parcels": 1})
+    windows: list[_Window] = Field(default_factory=list)
+    promised_by: Optional[Time] = None
+    service_time: int = Field(120, ge=0)
+    priority: int = 0
+    skills: list[str] = Field(default_factory=list)
+    allow_carrier: bool = True
+    depot: Optional[str] = None
+
+    @field_validator("size")
+    @classmethod
+    def _sizes(cls, v: dict[str, float]) -> dict[str, float]:
+        return _nonneg_sizes(v)
+
+
+class ProblemIn(BaseModel):
+    """A delivery day (same document as ``promise plan`` reads; see ``engine.io.problem_json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "problem"
+    network: Optional[str] = None
+    day_start: Optional[str] = None
+    horizon: Time = 24 * 3600
+    lateness_cost_per_min: Optional[float] = Field(None, ge=0)
+    risk_weight: float = Field(0.0, ge=0)
+    depots: list[DepotIn] = Field(min_length=1)
+    vehicle_types: list[VehicleTypeIn]
+    carriers: list[CarrierIn] = Field(default_factory=list)
+    orders: list[OrderIn]
+
+    def to_doc(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json")
+        for o, oi in zip(d["orders"], self.orders):
+            o["windows"] = [w.as_list() for w in oi.windows]
+        for dep, di in zip(d["depots"], self.depots):
+            dep["opening"] = di.opening.as_list() if di.opening else None
+        for v, vi in zip(d["vehicle_types"], self.vehicle_types):
+            v["shift"] = vi.shift.as_list() if vi.shift else None
+            v["breaks"] = [{"window": b.window.as_list(), "duration": b.duration} for b in vi.breaks]
+        return d
+
+
+class PlanCreated(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+
+
+class PlanStatus(BaseModel):
+    id: str
+    status: str
+    plan: Optional[dict[str, Any]] = None
+    error: Optional[str] = None
+    created_at: Optional[str] = None
+    updated_at: Optional[str] = None
+
+
+@functools.lru_cache(maxsize=4)
+def _network(spec: str) -> Any:
+    from engine.scenarios import load_network
+
+    return load_network(spec)
+
+
+def _solve_job(store: Store, plan_id: str, doc: dict[str, Any], time_limit: float, seed: int, solution_limit: int | None) -> None:
+    """Background task: solve and store the result (never raises: failures are stored)."""
+    from engine.dispatch import solve
+    from engine.io.problem_json import plan_to_dict, problem_from_dict
+
+    try:
+        store.update_plan(plan_id, "running")
+        problem = problem_from_dict(doc)
+        net = _network(problem.network) if problem.network else None
+        plan = solve(problem, network=net, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
+        store.update_plan(plan_id, "done", result=plan_to_dict(plan))
+    except Exception as exc:  # a failed solve must end as "failed", not as a stuck "running"
+        log.exception("plan %s failed", plan_id)
+        store.update_plan(plan_id, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+@router.post("", response_model=PlanCreated, status_code=202)
+def create_plan(
+    body: ProblemIn,
+    background: BackgroundTasks,
+    store: Store = Depends(get_store),
+    time_limit: float = Query(10.0, gt=0, le=600, description="Seconds for the solve."),
+    seed: int = Query(0),
+    solution_limit: Optional[int] = Query(None, gt=0, description="Deterministic cap on search solutions."),
+) -> PlanCreated:
+    """Queue a plan; 422 names the bad field (unknown depot, negative size, window end before start)."""
+    from engine.io.problem_json import problem_from_dict
+
+    doc = body.to_doc()
+    problem_from_dict(doc)  # ModelError -> 422 (unknown depot, zero vehicles, ...) before anything is stored
+    plan_id = store.create_plan(doc)
+    background.add_task(_solve_job, store, plan_id, doc, time_limit, seed, solution_limit)
+    return PlanCreated(id=plan_id, status="queued")
+
+
+@router.get("/{plan_id}", response_model=PlanStatus)
+def get_plan(plan_id: str, store: Store = Depends(get_store)) -> PlanStatus:
+    row = store.get_plan(plan_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"no plan with id {plan_id!r}")
+    return PlanStatus(
+        id=row["id"], status=row["status"], plan=row.get("result"), error=row.get("error"),
+        created_at=row.get("created_at"), updated_at=row.get("updated_at"),
+    )
