@@ -1,0 +1,152 @@
+"""VROOM input/output: read VROOM problems, answer in VROOM's shape, compare with pyvroom."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.io.vroom import (
+    VroomFormatError,
+    arrays_from_vroom,
+    is_vroom,
+    plan_to_vroom,
+    solution_to_vroom,
+    solve_vroom,
+    solve_vroom_plan,
+)
+
+DATA = Path(__file__).parent / "data" / "vroom_small.json"
+
+
+def _doc() -> dict:
+    return json.loads(DATA.read_text())
+
+
+def _check_output(doc: dict, out: dict) -> None:
+    """Every rule of the input holds in the output, recomputed from the steps."""
+    jobs = {j["id"]: j for j in doc["jobs"]}
+    vehicles = {v["id"]: v for v in doc["vehicles"]}
+    m = np.asarray(doc["matrices"]["car"]["durations"])
+    assert out["code"] == 0
+    seen = [s["id"] for r in out["routes"] for s in r["steps"] if s["type"] == "job"]
+    seen += [u["id"] for u in out["unassigned"]]
+    assert sorted(seen) == sorted(jobs)
+    total = 0
+    for r in out["routes"]:
+        v = vehicles[r["vehicle"]]
+        steps = r["steps"]
+        assert steps[0]["type"] == "start" and steps[-1]["type"] == "end"
+        load0 = steps[0]["load"][0]
+        assert load0 <= v["capacity"][0]
+        assert load0 == sum(jobs[s["id"]]["delivery"][0] for s in steps if s["type"] == "job")
+        travel = 0
+        for a, b in zip(steps, steps[1:]):
+            travel += int(m[a["location_index"], b["location_index"]])
+            assert b["duration"] == travel
+            assert b["arrival"] >= a["arrival"] + a["service"] + a["waiting_time"] + int(m[a["location_index"], b["location_index"]])
+        for s in steps:
+            if s["type"] == "job":
+                j = jobs[s["id"]]
+                start = s["arrival"] + s["waiting_time"]
+                wins = j.get("time_windows", [[0, 2**31]])
+                assert any(w0 <= start <= w1 for w0, w1 in wins), (s, wins)
+                assert set(j.get("skills", [])) <= set(v.get("skills", []))
+        assert v["time_window"][0] <= steps[0]["arrival"] and steps[-1]["arrival"] <= v["time_window"][1]
+        assert r["cost"] == travel  # VROOM's default cost: travel seconds
+        total += r["cost"]
+    assert out["summary"]["cost"] == total
+    assert out["summary"]["unassigned"] == len(out["unassigned"])
+
+
+def test_detects_vroom_documents() -> None:
+    assert is_vroom(_doc())
+    assert not is_vroom({"depots": [], "orders": []})
+
+
+def test_solves_vroom_input_and_matches_pyvroom() -> None:
+    doc = _doc()
+    out = solve_vroom(doc, time_limit=2.0, solution_limit=300)
+    _check_output(doc, out)
+    assert out["summary"]["unassigned"] == 0
+    vroom = pytest.importorskip("vroom")
+    sol = vroom.Input.from_json(DATA).solve(exploration_level=5, nb_threads=1)
+    ref = int(sol.summary.cost)
+    # Same input, same objective: within 3% of VROOM on this small instance.
+    assert out["summary"]["cost"] <= ref * 1.03, (out["summary"]["cost"], ref)
+
+
+def test_round_trip_of_the_output_shape() -> None:
+    doc = _doc()
+    out = solve_vroom(doc, time_limit=1.0)
+    again = json.loads(json.dumps(out))
+    assert again == out
+    keys = {"code", "summary", "unassigned", "routes"}
+    assert keys <= set(out)
+    for k in ("cost", "routes", "unassigned", "delivery", "amount", "service", "duration", "waiting_time"):
+        assert k in out["summary"]
+    step_keys = {"type", "arrival", "duration", "service", "waiting_time", "load"}
+    assert all(step_keys <= set(s) for r in out["routes"] for s in r["steps"])
+    # Re-reading the routes as a warm start reproduces the same cost.
+    a = arrays_from_vroom(doc)
+    jid = {j: a.n_depots + k for k, j in enumerate(a.job_ids)}
+    routes = [[jid[str(s["id"])] for s in r["steps"] if s["type"] == "job"] for r in sorted(out["routes"], key=lambda r: r["vehicle"])]
+    again = solution_to_vroom(a, routes)
+    assert again["summary"]["cost"] == out["summary"]["cost"]
+
+
+def test_skill_and_window_mismatch_jobs_are_unassigned() -> None:
+    doc = _doc()
+    doc["jobs"].append({"id": 99, "location_index": 3, "skills": [7], "delivery": [1]})
+    doc["jobs"].append({"id": 98, "location_index": 4, "time_windows": [[40000, 40010]], "delivery": [1]})
+    plan, out = solve_vroom_plan(doc, time_limit=1.0)
+    reasons = {u.order_id: u.reason.name for u in plan.unassigned}
+    assert reasons == {"99": "NO_SKILL", "98": "WINDOW_UNREACHABLE"}
+    assert {u["id"] for u in out["unassigned"]} == {98, 99}
+
+
+def test_coordinates_without_matrix_use_haversine() -> None:
+    doc = {
+        "vehicles": [{"id": 1, "start": [24.94, 60.17], "end": [24.94, 60.17], "capacity": [4]}],
+        "jobs": [{"id": i, "location": [24.94 + 0.01 * i, 60.17 + 0.005 * i], "delivery": [1], "service": 60} for i in range(1, 6)],
+    }
+    out = solve_vroom(doc, time_limit=1.0)
+    assert out["summary"]["routes"] == 1 and out["summary"]["unassigned"] == 1  # capacity 4 for 5 jobs
+    assert all("location" in s for s in out["routes"][0]["steps"])
+
+
+def test_open_end_vehicle() -> None:
+    doc = _doc()
+    del doc["vehicles"][0]["end_index"]
+    out = solve_vroom(doc, time_limit=1.0)
+    r = next(r for r in out["routes"] if r["vehicle"] == 1)
+    assert r["steps"][-1]["type"] == "job"  # no end step: the route stops at its last job
+
+
+def test_malformed_vroom_input_names_the_problem() -> None:
+    doc = _doc()
+    doc["jobs"][0]["time_windows"] = [[100, 50]]
+    with pytest.raises(VroomFormatError, match="job 1: time_windows: end 50 before start 100"):
+        arrays_from_vroom(doc)
+    doc = _doc()
+    doc["jobs"][2]["location_index"] = 500
+    with pytest.raises(VroomFormatError, match="outside the 13x13 matrix"):
+        arrays_from_vroom(doc)
+    with pytest.raises(VroomFormatError, match="shipments"):
+        arrays_from_vroom({"vehicles": [{"id": 1, "start": [0, 0]}], "shipments": [{}]})
+
+
+def test_plan_to_vroom_shape() -> None:
+    from engine.dispatch import solve
+    from engine.model import Carrier, Depot, Order, Problem, VehicleType
+
+    p = Problem([Depot("D", 60.17, 24.94)], [VehicleType("van", 1, "D", capacity={"parcels": 3})],
+                [Order(f"o{i}", 60.17 + 0.003 * i, 24.94) for i in range(5)], carriers=[Carrier("c", base_cost=30)])
+    plan = solve(p, time_limit=1.0)
+    out = plan_to_vroom(plan)
+    assert out["summary"]["routes"] == 1 and out["summary"]["handoffs"] == 2
+    steps = out["routes"][0]["steps"]
+    assert [s["type"] for s in steps] == ["start", "job", "job", "job", "end"]
+    assert all(len(s["location"]) == 2 for s in steps)
