@@ -254,11 +254,11 @@ def _local_day(model: EtaModel, epoch: np.ndarray) -> np.ndarray:
     return np.floor(local_seconds(epoch, model.tz) / 86400.0)
 
 
-def _cutoffs(model: EtaModel, qt: np.ndarray, created: np.ndarray, db: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+def _cutoffs(model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarray, db: np.ndarray, deadline: np.ndarray) -> np.ndarray:
     """Latest creation time from now whose promise still meets ``deadline`` (NaN: none within the scan).
 
-    ``qt`` is the ``(7, 24, bands)`` table of the option's promised lead at the
-    target level.  Within an hour the lead is constant, so the promise moves
+    ``qt`` is the ``(keys, 7, 24, bands)`` table of promised leads at the
+    target level and ``ti`` each order's table row.  Within an hour the lead is constant, so the promise moves
     with the creation minute and crosses the deadline at ``deadline - lead``;
     the first hour where that happens gives the cut-off.
     """
@@ -272,7 +272,7 @@ def _cutoffs(model: EtaModel, qt: np.ndarray, created: np.ndarray, db: np.ndarra
     day = np.floor(hloc / 24.0).astype(np.int64)
     wd = (day + 3) % 7
     hr = (hloc - day * 24).astype(np.int64)
-    lead = qt[wd, hr, db[:, None]]
+    lead = qt[ti[:, None], wd, hr, db[:, None]]
     cross = deadline[:, None] - lead
     hit = cross < t_end
     first = np.argmax(hit, axis=1)
@@ -325,7 +325,7 @@ def quote_arrays(
         raise QuoteError("created must be finite epoch seconds")
     if not (np.isfinite(weight_kg).all() and (weight_kg >= 0).all()):
         raise QuoteError("weight_kg must be finite and >= 0")
-    li = model.level_index(target)
+    li = model.promise_level_index(target)
     l50 = model.level_index(0.5)
     l99 = model.levels.shape[0] - 1
     keys = list(keys) if keys is not None else [s.key for s in model.city.services]
@@ -351,14 +351,14 @@ def quote_arrays(
         cost[:, k] = np.round(spec.base_cost + spec.cost_per_kg * weight_kg + spec.cost_per_km * km, 2)
         r = np.zeros(n, dtype=np.int64)
         if spec.kind == "slot":
-            own = [x for x in model.keys if x.startswith(spec.carrier + ":")]
+            own = [x for x in model.base_keys if x.startswith(spec.carrier + ":")]
             table_key = (spec.carrier + ":next_day") if (spec.carrier + ":next_day") in own else (own[0] if own else None)
         else:
             table_key = key if key in model.keys else None
         if table_key is None:
             r[:] = R_NOHIST
         else:
-            ti = model.key_index(table_key)
+            ti = model.table_index(table_key, created)
             if spec.kind == "slot":
                 # Ready when processed (p99), loaded (30 min) and driven at a slow-day speed.
                 q_proc = model.tables["processing"][ti, wd, hr, db, l99]
@@ -397,7 +397,7 @@ def quote_arrays(
                     deadline = _day_end_epoch(model, created, 1)
                 else:
                     deadline = _day_end_epoch(model, pr)
-                cutoff[:, k] = _cutoffs(model, model.tables["lead"][ti, ..., li], created, db, deadline)
+                cutoff[:, k] = _cutoffs(model, model.tables["lead"][..., li], ti, created, db, deadline)
         r[(weight_kg > spec.max_kg) & (r == 0)] = R_HEAVY
         r[(km > spec.max_km) & (r == 0)] = R_AREA
         left = cap.get(key, cap.get(spec.carrier))
@@ -602,12 +602,12 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
         left = t_prom - t_now
         p = 0.0 if left <= 0 else 0.5 * math.erfc(-(math.log(left / a50) / sig) / math.sqrt(2))
         return result(p, t_now + a50, t_now + a95, "on route")
-    if key not in m.keys:
+    if key not in m.base_keys:
         if promise.carrier == "own" and promise.window_start is not None:
-            key = next((k for k in m.keys if k.startswith("own:")), key)
-        if key not in m.keys:
+            key = next((k for k in m.base_keys if k.startswith("own:")), key)
+        if key not in m.base_keys:
             raise QuoteError(f"promise: no fitted history for {promise.carrier}:{promise.service}")
-    ti = m.key_index(key)
+    ti = int(m.table_index(key, np.array([t_created]))[0])
     km = 0.0
     if promise.dest_lat is not None and promise.dest_lon is not None:
         km = float(m.distance_km(np.array([promise.dest_lat]), np.array([promise.dest_lon]))[0])

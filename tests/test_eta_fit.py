@@ -32,7 +32,7 @@ def _coverage(model: EtaModel, f, target: float) -> dict[str, float]:
     key = (f["carrier"] + ":" + f["service"]).to_numpy()
     out = {}
     met_all = []
-    for k in model.keys:
+    for k in model.base_keys:
         m = key == k
         b = quote_arrays(
             model, f["dest_lat"].to_numpy()[m], f["dest_lon"].to_numpy()[m], f["created"].to_numpy()[m],

@@ -75,8 +75,12 @@ def test_reasons_area_weight_capacity_map() -> None:
     heavy = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), items=[Item(25.0)])
     assert "too heavy" in heavy.option("posti", "locker").reason
     assert heavy.option("posti", "standard").available
+    free = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ))
     full = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), capacity_left={"own": 0})
-    assert all("capacity" in o.reason for o in full.options if o.carrier == "own")
+    own_ok = [o.service for o in free.options if o.carrier == "own" and o.available]
+    assert own_ok
+    assert all("capacity" in full.option("own", s).reason for s in own_ok)
+    assert full.option("posti", "standard").available
     off = _q(datetime(2026, 11, 11, 9, 0, tzinfo=TZ), dest=(48.85, 2.35))
     assert all(not o.available and "outside the map" in o.reason for o in off.options)
 

@@ -19,11 +19,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         simulate: Optional[str] = typer.Option(None, "--simulate", help="Fit on simulated history for this city instead (e.g. helsinki)."),
         city: str = typer.Option("helsinki", "--city", help="City whose time zone, map and catalogue the model serves."),
-        weeks: int = typer.Option(26, "--weeks", help="Weeks of simulated history."),
+        weeks: int = typer.Option(52, "--weeks", help="Weeks of simulated history (52: a year, with one peak season)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulated history."),
         start: str = typer.Option("2026-01-05", "--start", help="First day of the simulated history."),
         name: Optional[str] = typer.Option(None, "--name", help="Model name (default: from the input)."),
-        no_conformal: bool = typer.Option(False, "--no-conformal", help="Skip the conformal tail shift."),
+        conformal: bool = typer.Option(False, "--conformal", help="Add the one-sided conformal tail shift (off by default: see benchmarks/calibration.py)."),
         min_cell: int = typer.Option(40, "--min-cell", help="Rows a cell needs before it stops pooling into its parent."),
     ) -> None:
         """Learn transit-time quantiles from delivery history (or simulated history)."""
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
                 source, label = "fitted", Path(history).stem  # type: ignore[arg-type]
                 extra = {}
-            model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=not no_conformal)
+            model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
             model.save(out)
             s = h.summary()
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:
-                typer.echo(f"  {k}: {model.counts[k]} rows")
+                typer.echo(f"  {k}: {model.counts[k]} rows" + ("  (peak-season table)" if k.endswith("@peak") else ""))
             if model.meta.get("keys_too_few_rows"):
                 typer.echo(f"  not fitted (too few rows): {model.meta['keys_too_few_rows']}")
             typer.echo(f"wrote {out}")

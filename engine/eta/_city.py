@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: (name, ((month, day, month, day), ...)) per season.
+Seasons = tuple[tuple[str, tuple[tuple[int, int, int, int], ...]], ...]
+
 #: Kinds of delivery option; ``kind`` decides how a promise is phrased.
 KINDS = ("same_day", "next_day", "standard", "locker", "slot")
 
@@ -45,6 +48,12 @@ class City:
     slot_hours: tuple[int, int] = (9, 21)
     #: Own fleet drives on weekdays < this (6: Monday to Saturday).
     fleet_weekdays: int = 6
+    #: Seasons as (name, ((month, day, month, day), ...)), inclusive local
+    #: dates, first match wins: the model keeps separate tables for a season
+    #: when the history has enough rows of it.  Only the peak (Black Friday to
+    #: Christmas) by default: a separate winter table did not improve held-out
+    #: coverage (benchmarks/calibration.py), the peak table took it from 92% to 95%.
+    seasons: Seasons = (("peak", ((11, 20, 12, 22),)),)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -61,6 +70,7 @@ class City:
             services=tuple(ServiceSpec(**s) for s in d["services"]),
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
+            seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
         )
 
 

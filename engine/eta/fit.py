@@ -2,7 +2,7 @@
 
 Method (chosen on the calibration evidence in ``benchmarks/calibration.py``):
 empirical quantiles per cell ``(weekday, hour, distance band)`` of each
-carrier/service, with
+carrier/service (and season: peak, winter, the rest of the year), with
 
 * a finite-sample correction: the level-``a`` value of a cell with ``n`` rows
   is its ``ceil((n + 1) a)``-th smallest value, which covers a new draw from
@@ -11,14 +11,13 @@ carrier/service, with
 * hierarchical pooling: a cell with fewer than ``n_min`` rows (or too few for
   a level) takes the value of its parent, ``(wd, hr, band) -> (wd, hr) ->
   (day type, hr, band) -> (day type, hr) -> (hr) -> (day type) -> all``;
-* optionally a one-sided conformal shift per carrier/service and level,
-  estimated on the most recent ``calib_frac`` of the history with the tables
-  fitted on the rest, which removes the under-coverage pooling introduces
-  (it only widens: see the evidence in ``benchmarks/calibration.py``).
+* separate tables per season when the history has enough rows of it;
+* optionally (off by default) a one-sided conformal shift per carrier/service
+  and level, estimated on the most recent ``calib_frac`` of the history.
 
 Empirical cells beat a parametric family here because lead times are
 multi-modal (cut-offs and nights split them into "today", "tomorrow", "in two
-business days"), which a log-normal or gamma cannot follow.
+business days"), which a log-normal cannot follow.
 """
 
 from __future__ import annotations
@@ -32,15 +31,22 @@ import pandas as pd
 from engine.eta._city import City, ServiceSpec, infer_kind
 from engine.eta._time import haversine_km, weekday_hour
 from engine.eta.history import History
-from engine.eta.model import LEVELS, TABLES, EtaModel
+from engine.eta._city import Seasons
+from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
 
 #: Day types for pooling: Mon-Thu, Fri, Sat, Sun.
 _DAYTYPE = np.array([0, 0, 0, 0, 1, 2, 3])
 N_BANDS = 3
 
 
-def _group_quantiles(gid: np.ndarray, y: np.ndarray, n_groups: int, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Corrected order-statistic quantiles per group: ``(n_groups, L)`` (NaN when too small) and counts."""
+def _group_quantiles(
+    gid: np.ndarray, y: np.ndarray, n_groups: int, levels: np.ndarray, correction: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order-statistic quantiles per group: ``(n_groups, L)`` (NaN when too small) and counts.
+
+    With ``correction`` the level-``a`` value is the ``ceil((n + 1) a)``-th
+    smallest (finite-sample valid); without, the plain empirical ``ceil(n a)``-th.
+    """
     out = np.full((n_groups, levels.shape[0]), np.nan)
     cnt = np.bincount(gid, minlength=n_groups)
     if y.shape[0] == 0:
@@ -48,7 +54,8 @@ def _group_quantiles(gid: np.ndarray, y: np.ndarray, n_groups: int, levels: np.n
     order = np.lexsort((y, gid))
     ys = y[order]
     starts = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    kk = np.ceil((cnt[:, None] + 1) * levels[None, :]).astype(np.int64)  # 1-based rank
+    kk = np.ceil((cnt[:, None] + (1 if correction else 0)) * levels[None, :] - 1e-9).astype(np.int64)  # 1-based rank
+    kk = np.maximum(kk, 1)
     ok = (kk <= cnt[:, None]) & (cnt[:, None] > 0)
     idx = np.where(ok, starts[:, None] + kk - 1, 0)
     out[ok] = ys[idx[ok]]
@@ -74,15 +81,26 @@ def _hierarchy(wd: np.ndarray, hr: np.ndarray, db: np.ndarray) -> list[tuple[np.
     ]
 
 
-def fit_table(wd: np.ndarray, hr: np.ndarray, db: np.ndarray, y: np.ndarray, n_min: int = 40, levels: np.ndarray = LEVELS) -> np.ndarray:
-    """One ``(7, 24, N_BANDS, L)`` table from rows of one carrier/service."""
+def fit_table(
+    wd: np.ndarray, hr: np.ndarray, db: np.ndarray, y: np.ndarray, n_min: int = 40,
+    levels: np.ndarray = LEVELS, correction: bool = True, pooling: bool = True,
+) -> np.ndarray:
+    """One ``(7, 24, N_BANDS, L)`` table from rows of one carrier/service.
+
+    ``correction=False`` / ``pooling=False`` give the naive variants compared
+    in ``benchmarks/calibration.py`` (plain empirical quantiles; cells that are
+    too small fall straight back to the carrier/service as a whole).
+    """
     gw, gh, gd = _cell_grids()
     row_levels = _hierarchy(wd, hr, db)
     cell_levels = _hierarchy(gw, gh, gd)
+    if not pooling:
+        row_levels = [row_levels[0], row_levels[-1]]
+        cell_levels = [cell_levels[0], cell_levels[-1]]
     table = np.full(gw.shape + (levels.shape[0],), np.nan)
     # Coarsest first, finer cells overwrite where they have enough rows.
     for (rg, ng), (cg, _) in zip(reversed(row_levels), reversed(cell_levels)):
-        q, cnt = _group_quantiles(rg, y, ng, levels)
+        q, cnt = _group_quantiles(rg, y, ng, levels, correction)
         vals = q[cg]
         good = (cnt[cg] >= n_min)[..., None] & np.isfinite(vals)
         if ng == 1:
@@ -100,8 +118,28 @@ def _features(model_tz: ZoneInfo, start: np.ndarray, km: np.ndarray) -> tuple[np
     return wd, hr, EtaModel.dband(km)
 
 
-def fit_tables(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40) -> dict[str, np.ndarray]:
-    key_of = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+def table_keys(frame: pd.DataFrame, tz: ZoneInfo, peaks: Seasons) -> np.ndarray:
+    """Table key of each row: ``carrier:service``, plus ``@season`` for rows created in a season."""
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy().astype(object)
+    if not peaks or len(frame) == 0:
+        return base
+    _, _, day = weekday_hour(frame["created"].to_numpy(), tz)
+    lab = season_labels(day, peaks)
+    return np.where(lab != "", base + SEASON_SEP + lab, base)
+
+
+def _labels(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, peaks: Seasons) -> np.ndarray:
+    """Table keys, with season rows of a carrier/service without that season's table folded into the all-year one."""
+    lab = table_keys(frame, tz, peaks)
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy().astype(object)
+    return np.where(np.isin(lab, keys), lab, base)
+
+
+def fit_tables(
+    frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40,
+    peaks: Seasons = (), **variant: bool,
+) -> dict[str, np.ndarray]:
+    key_of = _labels(frame, keys, tz, peaks)
     km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
     cr, ho, de = (frame[c].to_numpy() for c in ("created", "handed", "delivered"))
     spec = {"lead": (cr, de - cr), "transit": (ho, de - ho), "processing": (cr, ho - cr)}
@@ -110,14 +148,18 @@ def fit_tables(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 
         wd, hr, db = _features(tz, start, km)
         for i, k in enumerate(keys):
             m = key_of == k
-            out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min)
+            out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min, **variant)
     return out
 
 
-def conformal_shift(frame_fit: pd.DataFrame, frame_cal: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40) -> np.ndarray:
+def conformal_shift(
+    frame_fit: pd.DataFrame, frame_cal: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40,
+    peaks: Seasons = (),
+) -> np.ndarray:
     """Per key and level, the shift (s) that makes the lead table cover the calibration slice."""
-    tabs = fit_tables(frame_fit, keys, tz, n_min)["lead"]
-    key_of = (frame_cal["carrier"] + ":" + frame_cal["service"]).to_numpy()
+    tabs = fit_tables(frame_fit, keys, tz, n_min, peaks)["lead"]
+    fit_counts = pd.Series(_labels(frame_fit, keys, tz, peaks)).value_counts()
+    key_of = _labels(frame_cal, keys, tz, peaks)
     km = haversine_km(frame_cal["origin_lat"].to_numpy(), frame_cal["origin_lon"].to_numpy(), frame_cal["dest_lat"].to_numpy(), frame_cal["dest_lon"].to_numpy())
     cr, de = frame_cal["created"].to_numpy(), frame_cal["delivered"].to_numpy()
     wd, hr, db = _features(tz, cr, km)
@@ -125,7 +167,9 @@ def conformal_shift(frame_fit: pd.DataFrame, frame_cal: pd.DataFrame, keys: list
     for i, k in enumerate(keys):
         m = key_of == k
         n = int(m.sum())
-        if n < 50:
+        if n < 50 or int(fit_counts.get(k, 0)) < 100:
+            # Too little to calibrate on, or nothing fitted to calibrate (a
+            # peak season that only falls in the calibration slice).
             continue
         scores = (de[m] - cr[m])[:, None] - tabs[i][wd[m], hr[m], db[m]]
         scores.sort(axis=0)
@@ -142,8 +186,9 @@ def fit(
     n_min: int = 40,
     min_rows_per_key: int = 100,
     calib_frac: float = 0.2,
-    conformal: bool = True,
+    conformal: bool = False,
     slot_on_time: float | None = None,
+    margin: float = 0.005,
 ) -> EtaModel:
     """Fit an :class:`EtaModel` from a validated history.
 
@@ -160,29 +205,39 @@ def fit(
     calib_frac
         Most recent share of rows used to estimate the conformal shift.
     conformal
-        Apply the conformal shift (``False`` gives the plain corrected cells).
+        Apply the one-sided conformal shift (off by default: on a held-out year
+        it over-covered, see ``benchmarks/calibration.py``).
     slot_on_time
         On-time probability of a booked slot; computed with the route Monte
         Carlo when ``None``.
+    margin
+        Promises read the quantile at ``target + margin`` (see ``EtaModel.margin``).
     """
+    if not (0.0 <= margin < 0.05):
+        raise ValueError(f"margin {margin} must be in [0, 0.05)")
     frame = history.frame
     if len(frame) == 0:
         raise ValueError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
     tz = ZoneInfo(city.tz)
-    key_of = frame["carrier"] + ":" + frame["service"]
+    key_of = pd.Series(table_keys(frame, tz, city.seasons))
     vc = key_of.value_counts()
-    keys = sorted(k for k, v in vc.items() if v >= min_rows_per_key)
-    too_few = {k: int(v) for k, v in vc.items() if v < min_rows_per_key}
+    # A season with enough rows gets its own table; the carrier/service's
+    # main table holds the other days (and the rows of seasons too small for one).
+    base_of = np.array([k.split(SEASON_SEP)[0] for k in key_of.to_numpy()], dtype=object)
+    vb = pd.Series(base_of).value_counts()
+    keys = sorted(k for k, v in vb.items() if v >= min_rows_per_key)
+    keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys)
+    too_few = {k: int(v) for k, v in vb.items() if k not in keys}
     if not keys:
         raise ValueError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")
-    frame = frame[key_of.isin(keys).to_numpy()].sort_values("created", kind="stable").reset_index(drop=True)
-    tables = fit_tables(frame, keys, tz, n_min)
+    frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
+    tables = fit_tables(frame, keys, tz, n_min, city.seasons)
     shift = np.zeros((len(keys), LEVELS.shape[0]))
     if conformal and calib_frac > 0:
         cut = int(len(frame) * (1 - calib_frac))
         # One-sided: only ever widen.  A calibration slice from calmer weeks
         # would otherwise tighten the tail below what the longer history shows.
-        shift = np.maximum(conformal_shift(frame.iloc[:cut], frame.iloc[cut:], keys, tz, n_min), 0.0)
+        shift = np.maximum(conformal_shift(frame.iloc[:cut], frame.iloc[cut:], keys, tz, n_min, city.seasons), 0.0)
         tables["lead"] = np.maximum.accumulate(
             np.maximum(tables["lead"] + shift[:, None, None, None, :], 0.0), axis=-1
         )
@@ -190,10 +245,10 @@ def fit(
     services = list(city.services)
     known = {s.key for s in services}
     for k in keys:
-        if k not in known:
+        if k not in known and SEASON_SEP not in k:
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
-    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours, city.fleet_weekdays)
+    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours, city.fleet_weekdays, city.seasons)
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 
@@ -205,8 +260,9 @@ def fit(
         keys=keys,
         levels=LEVELS.copy(),
         tables={t: v.astype(np.float32) for t, v in tables.items()},
-        counts={k: int(vc[k]) for k in keys},
+        counts={k: int(vc[k]) if k in vc.index and SEASON_SEP in k else int(vb[k]) for k in keys},
         slot_on_time=float(slot_on_time),
+        margin=float(margin),
         meta={
             "method": "empirical cell quantiles, finite-sample order statistic, hierarchical pooling"
             + (", conformal shift" if conformal else ""),

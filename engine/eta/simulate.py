@@ -206,7 +206,8 @@ def simulate_history(
     # Warehouse processing during opening hours.
     work = np.exp(rng.normal(np.log(40 * 60), 0.5, n))
     work *= np.where(peak_day[day], 1.6, 1.0) * np.where(pick == 0, 0.6, 1.0)
-    exception = rng.random(n) < 0.02
+    # Stock problems and mis-picks; own-fleet orders go through priority lanes.
+    exception = rng.random(n) < np.where(pick == 0, 0.005, np.where(pick == 1, 0.01, 0.02))
     work[exception] += rng.uniform(3 * H, 20 * H, exception.sum())
     handed = _process(created, work, start_wd)
     hday = np.floor(handed / DAY).astype(np.int64)

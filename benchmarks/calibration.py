@@ -1,0 +1,201 @@
+"""Calibration of the 95%-on-time promise on held-out simulated history.
+
+Fit on one simulated Helsinki history, quote a second one drawn with a
+DIFFERENT seed on LATER dates, and compare each promised_by with the real
+delivered_at.  Prints, per carrier/service and overall, the share of promises
+met and the padding (p95 - p50), for the chosen method and the alternatives
+it was chosen over, and writes a reliability plot (nominal level vs observed
+coverage).
+
+    .venv/bin/python benchmarks/calibration.py                          # ~20 s
+    .venv/bin/python benchmarks/calibration.py --peak --windows 6       # + peak season, + 6 more windows
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from scipy.special import ndtri
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.eta._city import HELSINKI  # noqa: E402
+from engine.eta._time import haversine_km, weekday_hour  # noqa: E402
+from engine.eta.fit import N_BANDS, _labels, fit, fit_tables  # noqa: E402
+from engine.eta.history import read_history  # noqa: E402
+from engine.eta.model import LEVELS, EtaModel  # noqa: E402
+from engine.eta.simulate import simulate_history  # noqa: E402
+from engine.promise import quote_arrays  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+RELIABILITY_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99)
+
+
+def lognormal_tables(frame, keys: list[str], tz, peaks) -> np.ndarray:
+    """Parametric alternative: log-normal per (key, day type, hour), pooled to the key when sparse."""
+    key_of = _labels(frame, keys, tz, peaks)
+    cr, de = frame["created"].to_numpy(), frame["delivered"].to_numpy()
+    wd, hr, _ = weekday_hour(cr, tz)
+    dt = np.array([0, 0, 0, 0, 1, 2, 3])[wd]
+    y = np.log(np.maximum(de - cr, 60.0))
+    z = ndtri(LEVELS)
+    out = np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]))
+    for i, k in enumerate(keys):
+        m = key_of == k
+        mu0, sd0 = y[m].mean(), y[m].std()
+        for w in range(7):
+            for h in range(24):
+                c = m & (dt == np.array([0, 0, 0, 0, 1, 2, 3])[w]) & (hr == h)
+                mu, sd = (y[c].mean(), y[c].std()) if c.sum() >= 40 else (mu0, sd0)
+                out[i, w, h, :, :] = np.exp(mu + sd * z)[None, :]
+    return out
+
+
+def coverage(model: EtaModel, f, target: float) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+    """Share met (promised_by as served, rounded up) and median padding p95 - p50 in hours."""
+    key = (f["carrier"] + ":" + f["service"]).to_numpy()
+    cov, pad, cnt = {}, {}, {}
+    met_all = []
+    for k in model.base_keys:
+        m = key == k
+        if not m.any():
+            continue
+        b = quote_arrays(
+            model, f["dest_lat"].to_numpy()[m], f["dest_lon"].to_numpy()[m], f["created"].to_numpy()[m],
+            np.zeros(m.sum()), f["origin_lat"].to_numpy()[m], f["origin_lon"].to_numpy()[m], target=target, keys=[k],
+        )
+        met = f["delivered"].to_numpy()[m] <= b.promised[:, 0]
+        cov[k], cnt[k] = float(met.mean()), int(m.sum())
+        pad[k] = float(np.median(b.promised[:, 0] - b.p50[:, 0]) / 3600.0)
+        met_all.append(met)
+    cov["all"] = float(np.concatenate(met_all).mean())
+    cnt["all"] = int(sum(cnt.values()))
+    return cov, pad, cnt
+
+
+def reliability(model: EtaModel, f) -> dict[str, list[float]]:
+    """Observed coverage of created + q_level (unrounded) per key at each nominal level."""
+    key = (f["carrier"] + ":" + f["service"]).to_numpy()
+    km = haversine_km(f["origin_lat"].to_numpy(), f["origin_lon"].to_numpy(), f["dest_lat"].to_numpy(), f["dest_lon"].to_numpy())
+    wd, hr, _ = weekday_hour(f["created"].to_numpy(), model.tz)
+    db = model.dband(km)
+    y = (f["delivered"] - f["created"]).to_numpy()
+    out: dict[str, list[float]] = {}
+    idx = [int(np.searchsorted(LEVELS, lv - 1e-12)) for lv in RELIABILITY_LEVELS]
+    for k in model.base_keys:
+        m = key == k
+        ti = model.table_index(k, f["created"].to_numpy()[m])
+        q = model.tables["lead"][ti, wd[m], hr[m], db[m]][:, idx]
+        out[k] = [float(v) for v in (y[m][:, None] <= q).mean(axis=0)]
+    return out
+
+
+def plot(rel: dict[str, list[float]], path: Path, title: str) -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4.8))
+    for a, (lo, hi) in zip(ax, ((0.45, 1.0), (0.88, 1.0))):
+        a.plot([lo, hi], [lo, hi], "k--", lw=1, label="perfect")
+        a.axhspan(0.95, 0.97, xmin=0, xmax=1, color="green", alpha=0.08)
+        for k, v in rel.items():
+            a.plot(RELIABILITY_LEVELS, v, "o-", ms=4, label=k)
+        a.set_xlim(lo, hi)
+        a.set_ylim(lo, hi)
+        a.set_xlabel("nominal quantile level")
+        a.set_ylabel("observed share delivered by it (held out)")
+        a.grid(alpha=0.3)
+    ax[0].legend(fontsize=8)
+    ax[1].set_title("tail (green band: 95-97%)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--train-weeks", type=int, default=52)
+    ap.add_argument("--test-weeks", type=int, default=8)
+    ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--peak", action="store_true", help="also test on the peak season (not in the training history)")
+    ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
+    args = ap.parse_args()
+    train_start = date(2026, 1, 5)
+    test_start = train_start + timedelta(weeks=args.train_weeks)
+    print(f"load: {os.getloadavg()}")
+    print(f"train: seed 1, {train_start} + {args.train_weeks} weeks; test: seed 2, {test_start} + {args.test_weeks} weeks")
+    tr = read_history(simulate_history(weeks=args.train_weeks, seed=1, start=train_start), bbox=HELSINKI.bbox)
+    te = read_history(simulate_history(weeks=args.test_weeks, seed=2, start=test_start), bbox=HELSINKI.bbox).frame
+    no_conf = fit(tr, HELSINKI, name="chosen")
+    chosen = fit(tr, HELSINKI, name="conformal", conformal=True, slot_on_time=no_conf.slot_on_time)
+    no_season = fit(tr, replace(HELSINKI, seasons=()), slot_on_time=no_conf.slot_on_time)
+    frame = tr.frame[(tr.frame["carrier"] + ":" + tr.frame["service"]).isin(chosen.base_keys).to_numpy()]
+    peaks = chosen.city.seasons
+    naive_tab = fit_tables(frame, chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["lead"]
+    naive = replace(chosen, name="naive", tables={**chosen.tables, "lead": naive_tab.astype(np.float32)})
+    logn = replace(chosen, name="lognormal", tables={**chosen.tables, "lead": lognormal_tables(frame, chosen.keys, chosen.tz, peaks).astype(np.float32)})
+    methods = {
+        "plain empirical per (wd,hour,band) cell, no correction, no pooling": naive,
+        "log-normal per (day type, hour)": logn,
+        "empirical + order-statistic correction + pooling, one table all year": no_season,
+        "CHOSEN: as above + a peak-season table": no_conf,
+        "chosen + one-sided conformal shift (not used)": chosen,
+    }
+    results = {}
+    for label, m in methods.items():
+        cov, pad, cnt = coverage(m, te, args.target)
+        results[label] = {"coverage": cov, "padding_h": pad, "rows": cnt}
+        print(f"\n{label}")
+        print(f"  {'carrier:service':24s} {'rows':>6s} {'met':>7s} {'p95-p50 (h)':>12s}")
+        for k in [*m.base_keys, "all"]:
+            flag = "" if 0.95 <= cov[k] <= 0.97 else "  <- outside 95-97%"
+            print(f"  {k:24s} {cnt[k]:6d} {cov[k]:7.4f} {pad.get(k, float('nan')):12.2f}{flag}")
+    chosen = no_conf
+    rel = reliability(chosen, te)
+    plot(rel, OUT / "reliability.png", f"Held-out reliability (seed 2, {test_start} + {args.test_weeks} w; fit seed 1, {train_start} + {args.train_weeks} w)")
+    print(f"\nreliability (nominal -> observed, chosen method): levels {RELIABILITY_LEVELS}")
+    for k, v in rel.items():
+        print(f"  {k:24s} " + " ".join(f"{x:.3f}" for x in v))
+    out = {"target": args.target, "train": [str(train_start), args.train_weeks], "test": [str(test_start), args.test_weeks], "methods": results, "reliability": rel}
+    if args.windows:
+        print(f"\nspread over {args.windows} more held-out windows through the following year ({args.test_weeks} weeks each, seeds 3..):")
+        per: dict[str, list[float]] = {}
+        for j in range(args.windows):
+            start = test_start + timedelta(weeks=(j + 1) * args.test_weeks)
+            w = read_history(simulate_history(weeks=args.test_weeks, seed=3 + j, start=start), bbox=HELSINKI.bbox).frame
+            cov, _, _ = coverage(chosen, w, args.target)
+            for k, v in cov.items():
+                per.setdefault(k, []).append(v)
+        inband = sum(0.95 <= v <= 0.97 for k, vs in per.items() if k != "all" for v in vs)
+        total = sum(len(vs) for k, vs in per.items() if k != "all")
+        for k, vs in per.items():
+            print(f"  {k:24s} mean {np.mean(vs):.4f}  min {np.min(vs):.4f}  max {np.max(vs):.4f}")
+        print(f"  per carrier/service windows inside 95-97%: {inband}/{total}")
+        out["windows"] = per
+    if args.peak:
+        pk_start = date(2027, 11, 22)  # inside the peak season of the year after training
+        pk = read_history(simulate_history(weeks=4, seed=20, start=pk_start), bbox=HELSINKI.bbox).frame
+        out["peak"] = {}
+        for label, m in (("with season tables", chosen), ("one table for the whole year", no_season)):
+            cov, pad, cnt = coverage(m, pk, args.target)
+            out["peak"][label] = {"coverage": cov, "padding_h": pad, "rows": cnt}
+            print(f"\npeak season, {pk_start} + 4 weeks (seed 20), {label}:")
+            for k in [*chosen.base_keys, "all"]:
+                print(f"  {k:24s} {cnt[k]:6d} {cov[k]:7.4f} {pad.get(k, float('nan')):8.2f} h")
+    (OUT / "calibration.json").write_text(json.dumps(out, indent=2))
+    print(f"\nwrote {OUT / 'reliability.png'} and {OUT / 'calibration.json'}")
+
+
+if __name__ == "__main__":
+    main()
