@@ -150,3 +150,40 @@ def test_plan_to_vroom_shape() -> None:
     steps = out["routes"][0]["steps"]
     assert [s["type"] for s in steps] == ["start", "job", "job", "job", "end"]
     assert all(len(s["location"]) == 2 for s in steps)
+
+
+def test_cli_plan_writes_plan_map_and_geojson(tmp_path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from engine.cli import plan as plan_cli
+    from engine.io.problem_json import write_problem
+    from engine.model import Carrier, Depot, Order, Problem, VehicleType
+
+    app = typer.Typer()
+    plan_cli.register(app)
+    app.command("noop")(lambda: None)  # a second command keeps "plan" as a sub-command
+    runner = CliRunner()
+
+    res = runner.invoke(app, ["plan", str(DATA), "-t", "1", "--format", "vroom", "--out", str(tmp_path / "v.json"), "-q"])
+    assert res.exit_code == 0, res.output
+    out = json.loads((tmp_path / "v.json").read_text())
+    _check_output(_doc(), out)
+
+    p = Problem([Depot("D", 60.17, 24.94)], [VehicleType("van", 1, "D", capacity={"parcels": 4})],
+                [Order(f"o{i}", 60.17 + 0.003 * i, 24.94 + 0.002 * i) for i in range(6)], carriers=[Carrier("c", base_cost=30)])
+    write_problem(p, tmp_path / "p.json")
+    res = runner.invoke(app, ["plan", str(tmp_path / "p.json"), "-t", "1", "-q", "--out", str(tmp_path / "plan.json"),
+                              "--map", str(tmp_path / "plan.png"), "--geojson", str(tmp_path / "plan.geojson")])
+    assert res.exit_code == 0, res.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert len(plan["handoffs"]) == 2 and len(plan["routes"]) == 1
+    assert (tmp_path / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    gj = json.loads((tmp_path / "plan.geojson").read_text())
+    kinds = [f["properties"]["kind"] for f in gj["features"]]
+    assert kinds.count("route") == 1 and kinds.count("delivery") == 4 and kinds.count("handoff") == 2
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"depots": [], "vehicle_types": [], "orders": []}))
+    res = runner.invoke(app, ["plan", str(bad)])
+    assert res.exit_code == 2 and "depots" in res.output

@@ -346,7 +346,9 @@ def solve_arrays(
     construction phase when OR-Tools accepts them (warm start).
     """
     t0 = time.perf_counter() if t0 is None else t0
-    deadline = t0 + time_limit
+    # The matrix may have eaten the budget (a cold cache): the search still gets a tenth
+    # of the limit, since a late plan beats no plan.
+    deadline = max(t0 + time_limit, time.perf_counter() + 0.1 * time_limit)
     tracker = _Tracker(t0, a.cost_scale, progress, no_improvement)
     model = OrToolsModel(a)
     model.watch(tracker)

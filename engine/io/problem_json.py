@@ -180,6 +180,8 @@ def problem_from_dict(doc: Any) -> Problem:
         if key in doc and not isinstance(doc[key], list):
             raise ModelError("problem", key, f"expected a list, got {type(doc[key]).__name__}")
 
+    if not doc["depots"]:
+        raise ModelError("problem", "depots", "at least one depot is needed")
     depots: list[Depot] = []
     for i, d in enumerate(doc["depots"]):
         item = f"depot #{i}"
