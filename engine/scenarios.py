@@ -164,8 +164,8 @@ def metro_day(
             )
         )
     carriers = [
-        Carrier("parcelco", base_cost=8.0, cost_per_kg=0.20, max_km=60, zone_surcharge_per_km=0.05, cutoff=16 * H, capacity=max(10, n_orders // 8), on_time_probability=0.93),
-        Carrier("coldlink", base_cost=14.0, cost_per_kg=0.15, max_km=80, cutoff=15 * H, capacity=max(5, n_orders // 20), on_time_probability=0.96, skills=frozenset({"cold"})),
+        Carrier("parcelco", base_cost=4.5, cost_per_kg=0.10, max_km=60, zone_surcharge_per_km=0.05, cutoff=16 * H, capacity=max(10, n_orders // 8), on_time_probability=0.93),
+        Carrier("coldlink", base_cost=9.0, cost_per_kg=0.15, max_km=80, cutoff=15 * H, capacity=max(5, n_orders // 20), on_time_probability=0.96, skills=frozenset({"cold"})),
     ]
     orders = _orders_near_nodes(lat[inside], lon[inside], n_orders, rng, weights=w)
     return Problem(
