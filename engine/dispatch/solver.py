@@ -370,8 +370,13 @@ def solve_arrays(
             best, best_cost = sol, c
 
     improve = _load_improve() if use_improve else None
+    search_a, exact = a, True
     if improve is not None and hasattr(improve, "supports") and not improve.supports(a):  # type: ignore[attr-defined]
-        improve = None
+        # The kernel does not model breaks: let it search a copy whose shifts are shortened
+        # by the break time, and let OR-Tools (which has the breaks) accept or refuse the routes.
+        search_a, exact = _without_breaks(a), False
+        if not improve.supports(search_a):  # type: ignore[attr-defined]
+            improve = None
     deterministic = solution_limit is not None
 
     def run_improve(start_routes: list[list[int]] | None, budget: float, name: str) -> None:
@@ -380,11 +385,11 @@ def solve_arrays(
         kw = {"time_limit": 0.0, "max_iterations": improve_iterations} if deterministic else {"time_limit": budget}
         try:
             detailed = getattr(improve, "search_detailed", None)
-            if detailed is not None:
+            if detailed is not None and exact:
                 # Its progress feeds the trajectory, so a big day shows costs while it runs.
-                routes = detailed(a, start_routes, seed=seed, on_progress=lambda _t, c: tracker.offer(float(c)), **kw).routes
+                routes = detailed(search_a, start_routes, seed=seed, on_progress=lambda _t, c: tracker.offer(float(c)), **kw).routes
             else:
-                routes, _ = improve.search(a, start_routes, seed=seed, **kw)  # type: ignore[union-attr]
+                routes, _ = improve.search(search_a, start_routes, seed=seed, **kw)  # type: ignore[union-attr]
         except (ValueError, NotImplementedError):
             return
         cand = model.from_routes(routes)
@@ -426,6 +431,19 @@ def solve_arrays(
             best, best_cost = gls, float(gls.ObjectiveValue())
         phases.append(("guided local search", time.perf_counter() - t0, best_cost))
     return SearchResult(model.routes(best), best_cost, tracker.trajectory, phases, model, best)
+
+
+def _without_breaks(a: VrpArrays) -> VrpArrays:
+    """``a`` with breaks dropped and each vehicle's shift and max duration cut by its break time."""
+    total = np.array([sum(d for _, _, d in b) for b in a.v_breaks], dtype=np.int64)
+    maxd = a.v_max_duration.astype(np.int64)
+    maxd = np.where(maxd < INT_INF, np.maximum(0, maxd - total), maxd)
+    return dataclasses.replace(
+        a,
+        v_breaks=tuple(() for _ in range(a.n_vehicles)),
+        v_tw_end=np.maximum(a.v_tw_start, a.v_tw_end.astype(np.int64) - total).astype(np.int32),
+        v_max_duration=maxd.astype(np.int32),
+    )
 
 
 # --------------------------------------------------------------------------- Problem -> Plan
