@@ -23,14 +23,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from engine.eta._time import epoch_of, from_epoch, haversine_km, local_seconds, local_to_epoch, weekday_hour
-from engine.eta.model import EtaModel, default_model
+from engine.eta._time import _hour_offset, epoch_of, from_epoch, haversine_km, local_seconds, local_to_epoch, weekday_hour
+from engine.eta.model import DBAND_EDGES_KM, SEASON_SEP, EtaModel, default_model
 
 #: Promised times are rounded up to this many seconds (customers read "by 18:05", not "by 18:03:17").
 ROUND_S = 300.0
@@ -254,7 +254,9 @@ def _local_day(model: EtaModel, epoch: np.ndarray) -> np.ndarray:
     return np.floor(local_seconds(epoch, model.tz) / 86400.0)
 
 
-def _cutoffs(model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarray, db: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+def _cutoffs(
+    model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarray, loc: np.ndarray, db: np.ndarray, deadline: np.ndarray
+) -> np.ndarray:
     """Latest creation time from now whose promise still meets ``deadline`` (NaN: none within the scan).
 
     ``qt`` is the ``(keys, 7, 24, bands)`` table of promised leads at the
@@ -262,7 +264,6 @@ def _cutoffs(model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarra
     with the creation minute and crosses the deadline at ``deadline - lead``;
     the first hour where that happens gives the cut-off.
     """
-    loc = local_seconds(created, model.tz)
     off = loc - created
     hour0 = np.floor(loc / 3600.0)
     j = np.arange(_CUTOFF_SCAN_H)
@@ -345,7 +346,11 @@ def quote_arrays(
     prob = np.full(shape, np.nan)
     cost = np.full(shape, np.nan)
     cutoff = np.full(shape, np.nan)
-    created_day = _local_day(model, created)
+    loc_created = local_seconds(created, model.tz)
+    created_day = np.floor(loc_created / 86400.0)
+    seasons = model.seasons_of(created)
+    end_today = local_to_epoch((created_day + 1) * 86400.0, model.tz)
+    end_tomorrow = local_to_epoch((created_day + 2) * 86400.0, model.tz)
     for k, key in enumerate(keys):
         spec = model.spec(key)
         cost[:, k] = np.round(spec.base_cost + spec.cost_per_kg * weight_kg + spec.cost_per_km * km, 2)
@@ -358,7 +363,7 @@ def quote_arrays(
         if table_key is None:
             r[:] = R_NOHIST
         else:
-            ti = model.table_index(table_key, created)
+            ti = model.table_index(table_key, created, seasons)
             if spec.kind == "slot":
                 # Ready when processed (p99), loaded (30 min) and driven at a slow-day speed.
                 q_proc = model.tables["processing"][ti, wd, hr, db, l99]
@@ -391,13 +396,13 @@ def quote_arrays(
                 pday = _local_day(model, pr)
                 if spec.kind == "same_day":
                     r[pday > created_day] = R_SAME
-                    deadline = _day_end_epoch(model, created)
+                    deadline = end_today
                 elif spec.kind == "next_day":
                     r[pday > created_day + 1] = R_NEXT
-                    deadline = _day_end_epoch(model, created, 1)
+                    deadline = end_tomorrow
                 else:
                     deadline = _day_end_epoch(model, pr)
-                cutoff[:, k] = _cutoffs(model, model.tables["lead"][..., li], ti, created, db, deadline)
+                cutoff[:, k] = _cutoffs(model, model.tables["lead"][..., li], ti, created, loc_created, db, deadline)
         r[(weight_kg > spec.max_kg) & (r == 0)] = R_HEAVY
         r[(km > spec.max_km) & (r == 0)] = R_AREA
         left = cap.get(key, cap.get(spec.carrier))
@@ -407,6 +412,146 @@ def quote_arrays(
         reason[:, k] = r
         available[:, k] = r == 0
     return BatchQuote(keys, available, reason, promised, wstart, p50, prob, cost, cutoff, km)
+
+
+# ---------------------------------------------------------------------------- one cart, scalar
+
+
+def _offset(model: EtaModel, t: float) -> int:
+    return _hour_offset(model.tz, math.floor(t / 3600.0))
+
+
+def _to_epoch(model: EtaModel, local: float) -> float:
+    # Same two-pass inversion as engine.eta._time.local_to_epoch.
+    guess = local - _offset(model, local)
+    return local - _offset(model, guess)
+
+
+def _season_of(model: EtaModel, day: int) -> str:
+    d = date(1970, 1, 1) + timedelta(days=day)
+    md = d.month * 100 + d.day
+    for name, ranges in model.city.seasons:
+        for m0, d0, m1, d1 in ranges:
+            a, b = m0 * 100 + d0, m1 * 100 + d1
+            if (a <= md <= b) if a <= b else (md >= a or md <= b):
+                return name
+    return ""
+
+
+def _quote_one(
+    model: EtaModel, lat: float, lon: float, created: float, weight: float,
+    origin: tuple[float, float] | None, target: float, keys: Sequence[str], cap: Mapping[str, int],
+) -> BatchQuote:
+    """``quote_arrays`` for a single order in plain Python floats.
+
+    Checkout quotes one cart per request, where numpy's per-call overhead on
+    1-element arrays costs more than the arithmetic; this mirrors
+    ``quote_arrays`` step by step (``tests/test_promise.py`` checks they agree).
+    """
+    li = model.promise_level_index(target)
+    l50 = model.level_index(0.5)
+    l99 = model.levels.shape[0] - 1
+    levels = model.levels
+    olat, olon = origin if origin is not None else model.city.depot
+    km = float(haversine_km(olat, olon, lat, lon))
+    db = int(np.searchsorted(DBAND_EDGES_KM, km, side="right"))
+    off = _offset(model, created)
+    loc = created + off
+    cday = math.floor(loc / 86400.0)
+    wd = (cday + 3) % 7
+    hr = min(max(int((loc - cday * 86400.0) // 3600.0), 0), 23)
+    season = _season_of(model, cday)
+    la0, lo0, la1, lo1 = model.city.bbox
+    on_map = la0 <= lat <= la1 and lo0 <= lon <= lo1
+    K = len(keys)
+    available = np.zeros((1, K), dtype=bool)
+    reason = np.zeros((1, K), dtype=np.int64)
+    promised, wstart, p50, prob, cost, cutoff = (np.full((1, K), np.nan) for _ in range(6))
+    end_today = _to_epoch(model, (cday + 1) * 86400.0)
+    end_tomorrow = _to_epoch(model, (cday + 2) * 86400.0)
+    lead_t = model.tables["lead"]
+    for k, key in enumerate(keys):
+        spec = model.spec(key)
+        cost[0, k] = round(spec.base_cost + spec.cost_per_kg * weight + spec.cost_per_km * km, 2)
+        r = R_OK
+        if spec.kind == "slot":
+            own = [x for x in model.base_keys if x.startswith(spec.carrier + ":")]
+            table_key = (spec.carrier + ":next_day") if (spec.carrier + ":next_day") in own else (own[0] if own else None)
+        else:
+            table_key = key if key in model.keys else None
+        if table_key is None:
+            r = R_NOHIST
+        else:
+            sk = table_key + SEASON_SEP + season
+            ti = model.keys.index(sk) if season and sk in model.keys else model.keys.index(table_key)
+            if spec.kind == "slot":
+                q_proc = float(model.tables["processing"][ti, wd, hr, db, l99])
+                ready = created + q_proc + 1800.0 + km * _DETOUR / _SLOW_KMH * 3600.0
+                s_loc = math.ceil((ready + _offset(model, ready)) / 3600.0) * 3600.0
+                day = math.floor(s_loc / 86400.0)
+                h = (s_loc - day * 86400.0) / 3600.0
+                h0, h1 = model.city.slot_hours
+                if h > h1 - 1:
+                    day, h = day + 1, h0
+                else:
+                    h = max(h, h0)
+                for _ in range(2):
+                    if (day + 3) % 7 >= model.city.fleet_weekdays:
+                        day, h = day + 1, h0
+                start_ep = _to_epoch(model, day * 86400.0 + h * 3600.0)
+                wstart[0, k] = start_ep
+                promised[0, k] = start_ep + 3600.0
+                p50[0, k] = start_ep + 1800.0
+                prob[0, k] = round(model.slot_on_time * levels[l99], 4)
+                if start_ep - created > 2 * 86400.0 + 3600.0:
+                    r = R_NOSLOT
+                if prob[0, k] < target:
+                    r = R_SLOTP
+            else:
+                q = lead_t[ti, wd, hr, db]
+                pr = math.ceil((created + float(q[li])) / ROUND_S) * ROUND_S
+                promised[0, k] = pr
+                p50[0, k] = created + float(q[l50])
+                covered = int(np.count_nonzero(q <= (pr - created)))
+                prob[0, k] = levels[covered - 1] if covered > 0 else 0.0
+                pday = math.floor((pr + _offset(model, pr)) / 86400.0)
+                if spec.kind == "same_day":
+                    if pday > cday:
+                        r = R_SAME
+                    deadline = end_today
+                elif spec.kind == "next_day":
+                    if pday > cday + 1:
+                        r = R_NEXT
+                    deadline = end_tomorrow
+                else:
+                    deadline = _to_epoch(model, (pday + 1) * 86400.0)
+                # The same scan as _cutoffs, stopping at the first hour that crosses.
+                qt = lead_t[ti, :, :, db, li]
+                hour0 = math.floor(loc / 3600.0)
+                cut = math.nan
+                for j in range(_CUTOFF_SCAN_H):
+                    hl = hour0 + j
+                    dd = math.floor(hl / 24.0)
+                    lead = float(qt[(dd + 3) % 7, hl - dd * 24])
+                    cross = deadline - lead
+                    t_end = (hl + 1) * 3600.0 - off
+                    if cross < t_end:
+                        c = max(max(hl * 3600.0 - off, created), cross)
+                        cut = c if c > created else math.nan
+                        break
+                cutoff[0, k] = cut
+        if r == R_OK and weight > spec.max_kg:
+            r = R_HEAVY
+        if r == R_OK and km > spec.max_km:
+            r = R_AREA
+        left = cap.get(key, cap.get(spec.carrier))
+        if r == R_OK and left is not None and left <= 0:
+            r = R_CAP
+        if not on_map:
+            r = R_MAP
+        reason[0, k] = r
+        available[0, k] = r == R_OK
+    return BatchQuote(list(keys), available, reason, promised, wstart, p50, prob, cost, cutoff, np.array([km]))
 
 
 # ---------------------------------------------------------------------------- one cart
@@ -475,13 +620,7 @@ def quote(
         raise QuoteError(f"target {opts.target} must be between 0 and 1")
     w = _weight(items)
     keys = _resolve_keys(m, opts.only)
-    olat = olon = None
-    if opts.origin is not None:
-        olat, olon = np.array([opts.origin[0]], dtype=np.float64), np.array([opts.origin[1]], dtype=np.float64)
-    b = quote_arrays(
-        m, np.array([lat]), np.array([lon]), np.array([created]), np.array([w]), olat, olon,
-        target=opts.target, keys=keys, capacity_left=opts.capacity_left,
-    )
+    b = _quote_one(m, lat, lon, created, w, opts.origin, opts.target, keys, dict(opts.capacity_left))
     tz = m.tz
     created_dt = from_epoch(created, tz)
     return Quote(order_id, created_dt, m.source, m.name, opts.target, options_from_batch(m, b, 0, created))

@@ -9,7 +9,9 @@ the hour is the right granularity.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,15 +22,22 @@ MIN_EPOCH = datetime(MIN_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
 MAX_EPOCH = datetime(MAX_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
+@lru_cache(maxsize=1 << 17)
+def _hour_offset(tz: ZoneInfo, hour: int) -> int:
+    off = datetime.fromtimestamp(hour * 3600, tz).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
 def utc_offsets(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """Offset of ``tz`` from UTC in seconds at each epoch second (int64 array)."""
     epoch = np.asarray(epoch, dtype=np.float64)
+    if epoch.size <= 32:
+        # The checkout path quotes one cart: a dict hit per value beats np.unique.
+        flat = [_hour_offset(tz, math.floor(x / 3600.0)) for x in epoch.ravel().tolist()]
+        return np.array(flat, dtype=np.int64).reshape(epoch.shape)
     hours = np.floor(epoch / 3600.0).astype(np.int64)
     uniq, inv = np.unique(hours, return_inverse=True)
-    offs = np.empty(uniq.shape[0], dtype=np.int64)
-    for i, h in enumerate(uniq.tolist()):
-        off = datetime.fromtimestamp(h * 3600, tz).utcoffset()
-        offs[i] = int(off.total_seconds()) if off is not None else 0
+    offs = np.fromiter((_hour_offset(tz, h) for h in uniq.tolist()), dtype=np.int64, count=uniq.shape[0])
     return offs[inv].reshape(epoch.shape)
 
 

@@ -95,15 +95,18 @@ class EtaModel:
         day = np.floor(local_seconds(np.asarray(epoch, dtype=np.float64), self.tz) / 86400.0)
         return season_labels(day, self.city.seasons)
 
-    def table_index(self, key: str, epoch: np.ndarray) -> np.ndarray | None:
-        """Per-order table row for ``key``: its season's table when one was fitted, else the all-year one."""
+    def table_index(self, key: str, epoch: np.ndarray, seasons: np.ndarray | None = None) -> np.ndarray | None:
+        """Per-order table row for ``key``: its season's table when one was fitted, else the all-year one.
+
+        ``seasons`` may pass ``seasons_of(epoch)`` when it is already known.
+        """
         if key not in self.keys:
             return None
         epoch = np.asarray(epoch, dtype=np.float64)
         out = np.full(epoch.shape, self.keys.index(key), dtype=np.int64)
         fitted = [(n, self.keys.index(key + SEASON_SEP + n)) for n, _ in self.city.seasons if key + SEASON_SEP + n in self.keys]
         if fitted:
-            lab = self.seasons_of(epoch)
+            lab = self.seasons_of(epoch) if seasons is None else seasons
             for n, i in fitted:
                 out[lab == n] = i
         return out
