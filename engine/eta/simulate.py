@@ -108,23 +108,33 @@ def _process(t: np.ndarray, work: np.ndarray, start_wd: int) -> np.ndarray:
 def road_travel_s(city: City, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, str]:
     """Depot -> destination driving time in seconds and where it came from.
 
-    Prefers the project's road network (``engine.network``/``engine.matrix``);
-    without it, 1.35 x great-circle km at 32 km/h average urban speed.
+    Destinations on the project's road network (``engine.network.load(city)``,
+    snapped within 300 m) get the network's fastest time from the network node
+    nearest the depot plus the approach from the depot to it; the rest (and
+    all of them without a network) get 1.35 x great-circle km at 32 km/h.
     """
+    km = haversine_km(city.depot[0], city.depot[1], lat, lon)
+    fallback = km * 1.35 / 32.0 * H
     try:
         from engine import matrix as _matrix  # noqa: PLC0415
         from engine import network as _network  # noqa: PLC0415
 
         net = _network.load(city.name)
-        tt = _matrix.travel_times(net, [city.depot], list(zip(lat.tolist(), lon.tolist())))
-        arr = np.asarray(tt, dtype=np.float64).reshape(-1)
-        if arr.shape[0] == lat.shape[0] and np.isfinite(arr).mean() > 0.95:
-            fallback = haversine_km(city.depot[0], city.depot[1], lat, lon) * 1.35 / 32.0 * H
-            return np.where(np.isfinite(arr), arr, fallback), "engine.matrix"
-    except Exception:  # noqa: BLE001 - any failure of the optional network means: fall back
-        pass
-    km = haversine_km(city.depot[0], city.depot[1], lat, lon)
-    return km * 1.35 / 32.0 * H, "haversine"
+        nodes, dist = net.snap(lat, lon, on_far="mask")
+        on = (nodes >= 0) & (dist <= 300.0)
+        if not on.any():
+            return fallback, "haversine (no destination on the engine.network map)"
+        # Entry: the network node closest to the depot; the approach to it is off-map.
+        d_entry = haversine_km(city.depot[0], city.depot[1], net.lat, net.lon)
+        entry = int(np.argmin(d_entry))
+        approach = d_entry[entry] * 1.35 / 32.0 * H
+        uniq, inv = np.unique(nodes[on], return_inverse=True)
+        tt = np.asarray(_matrix.travel_times(net, np.array([entry]), uniq), dtype=np.float64)[0]
+        out = fallback.copy()
+        out[on] = np.where(np.isfinite(tt[inv]), approach + tt[inv], fallback[on])
+        return out, f"engine.matrix for {int(on.sum())} of {lat.shape[0]} destinations, haversine for the rest"
+    except Exception:  # noqa: BLE001 - the network is optional: any failure means the fallback
+        return fallback, "haversine (engine.network unavailable)"
 
 
 def simulate_history(
