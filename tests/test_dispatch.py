@@ -155,6 +155,16 @@ def test_carrier_capacity_exhausted_leaves_orders_unassigned_with_reason() -> No
     assert all(u.reason is UnassignedReason.NOT_PLANNED and "capacity" in u.detail for u in plan.unassigned)
 
 
+def test_full_carrier_sends_orders_back_to_the_fleet() -> None:
+    # The carrier is cheaper than the van for every order but takes only 2: the rest must be routed.
+    orders = _orders(10)
+    p = _problem(orders, [VehicleType("van", 1, "D1", capacity={"parcels": 10}, fixed_cost=40)], [Carrier("small", base_cost=1.0, capacity=2)])
+    plan = _solve(p)
+    assert len(plan.handoffs) == 2 and not plan.unassigned
+    assert len(plan.routes[0].order_ids) == 8
+    assert any(name == "carrier-capacity repair" for name, _, _ in plan.stats["phases"])
+
+
 def test_priority_orders_are_kept_on_the_fleet() -> None:
     orders = _orders(8, allow_carrier=False)
     for o in orders[4:]:

@@ -20,6 +20,10 @@ from engine.dispatch._arrays import haversine_m
 from engine.model import Carrier, Handoff, Order, Problem
 
 
+#: Why an order that a carrier would take was not handed over.
+CAPACITY_FULL = "every eligible carrier is at its daily capacity"
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     """One carrier's offer for one order."""
@@ -113,5 +117,5 @@ def assign_handoffs(
                 handoffs.append(Handoff(o.order_id, q.carrier_id, q.depot, q.cost, q.on_time_probability))
                 break
         else:
-            left.append((o, "every eligible carrier is at its daily capacity"))
+            left.append((o, CAPACITY_FULL))
     return handoffs, left

@@ -479,6 +479,7 @@ def solve(
     initial_routes: dict[str, list[str]] | None = None,
     restrict: dict[str, str | Collection[str]] | None = None,
     keep_vehicles: Collection[str] = (),
+    repair: bool = True,
     max_snap_m: float = 1000.0,
 ) -> Plan:
     """Plan a day: routes for the fleet, hand-offs to carriers, unassigned orders with reasons.
@@ -507,6 +508,9 @@ def solve(
         Re-planning hooks (see ``engine.dispatch.replan``): extra start nodes,
         vehicle -> (site, time), vehicle -> order ids to warm-start from, and
         order -> the vehicle(s) allowed to carry it.
+    repair
+        When orders find every carrier full after the solve, re-solve once
+        (10% of ``time_limit``, at least 1 s) with those orders made mandatory.
     keep_vehicles
         Vehicles reported in the plan even with no orders (re-planning: a
         vehicle already out must still drive home).
@@ -569,6 +573,31 @@ def solve(
     # Orders the fleet cannot take at all (pre-check) or that the solver left out go to carriers.
     dropped = [o for o in problem.orders if o.order_id not in served]
     handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
+    sub_node = {oid: sub.n_depots + j for j, oid in enumerate(sub.job_ids)}
+    overflow = [sub_node[o.order_id] for o, why in left if why == _carriers.CAPACITY_FULL and o.order_id in sub_node]
+    if overflow and result is not None and result.assignment is not None and repair:
+        # The drop penalties assumed a free carrier; these found every carrier full.  Make
+        # them mandatory-ish and re-solve briefly from the current routes (one round).
+        pen = sub.penalty.copy()
+        pen[overflow] = int(MUST_SERVE_PENALTY * sub.cost_scale)
+        sub = dataclasses.replace(sub, penalty=pen)
+        again = solve_arrays(
+            sub,
+            time_limit=max(1.0, 0.1 * time_limit),
+            seed=seed,
+            solution_limit=solution_limit,
+            strategies=(),
+            use_improve=False,
+            initial_routes=result.routes,
+        )
+        if again.assignment is not None:
+            # The repair's objective has other penalties: its costs stay out of the trajectory.
+            phases = [*result.phases, ("carrier-capacity repair", time.perf_counter() - t0, again.cost)]
+            result = SearchResult(again.routes, again.cost, result.trajectory, phases, again.model, again.assignment)
+            routes_nodes = result.routes
+            served = {sub.job_ids[j - sub.n_depots] for r in routes_nodes for j in r}
+            dropped = [o for o in problem.orders if o.order_id not in served]
+            handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
     unassigned: list[Unassigned] = []
     job_node = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
     for o, why in left:
