@@ -85,7 +85,7 @@ def run(a: VrpArrays) -> Precheck:
             snap = float(np.asarray(a.meta.get("snap_m", np.zeros(n)))[j])
             reasons[int(j)] = (UnassignedReason.OFF_NETWORK, f"{snap:.0f} m from the nearest road")
         elif m == 0:
-            reasons[int(j)] = (UnassignedReason.NOT_PLANNED, "no vehicles in the fleet")
+            reasons[int(j)] = (UnassignedReason.NO_CARRIER, "no vehicles in the fleet")
         elif not skill_ok[:, k].any():
             reasons[int(j)] = (UnassignedReason.NO_SKILL, "no vehicle has the required skills at the order's depot")
         elif not (skill_ok[:, k] & fits[:, k]).any():
