@@ -44,6 +44,8 @@ def _problem(orders: list[Order], vts: list[VehicleType] | None = None, carriers
 
 def _solve(p: Problem, **kw):
     kw.setdefault("time_limit", 1.5)
+    # A solution cap keeps tests quick and identical from run to run.
+    kw.setdefault("solution_limit", 200)
     plan = solve(p, **kw)
     assert check_plan(p, plan) == []
     return plan
