@@ -38,14 +38,16 @@ ROUND_S = 300.0
 _CUTOFF_SCAN_H = 30
 #: Travel time guess for slot booking: road km per great-circle km, and a slow (p95) van speed.
 _DETOUR, _SLOW_KMH = 1.35, 20.0
+#: How far back (hours) a promise in a no-delivery hour may move.
+_SNAP_H = 96
 
 REASONS: tuple[str, ...] = (
     "",
     "destination is outside the map",
     "destination is outside the carrier's delivery area",
     "parcel is too heavy for this option",
-    "past today's same-day cut-off",
-    "past the next-day cut-off",
+    "past today's same-day cut-off (cannot promise today at the target probability)",
+    "past the next-day cut-off (cannot promise tomorrow at the target probability)",
     "capacity of today's plan is exhausted",
     "no fitted history for this option",
     "slot on-time probability is below the target",
@@ -283,6 +285,31 @@ def _cutoffs(
     return np.where(any_hit & (cut > created), cut, np.nan)
 
 
+def _snap_back(model: EtaModel, ti: np.ndarray, pr: np.ndarray, floor_: np.ndarray) -> np.ndarray:
+    """Move promises that fall in hours the carrier never delivers back to the end of its last delivering hour.
+
+    Nothing is delivered in between, so the probability is unchanged; never
+    earlier than ``floor_`` (the p50) nor more than ``_SNAP_H`` hours back.
+    """
+    if model.delivers is None:
+        return pr
+    loc = local_seconds(pr, model.tz)
+    h0 = np.floor(loc / 3600.0).astype(np.int64)
+    out = pr.copy()
+    todo = ~model.delivers[ti, (np.floor(h0 / 24.0).astype(np.int64) + 3) % 7, h0 - np.floor(h0 / 24.0).astype(np.int64) * 24]
+    for j in range(1, _SNAP_H + 1):
+        if not todo.any():
+            break
+        h = h0 - j
+        day = np.floor(h / 24.0).astype(np.int64)
+        hit = todo & model.delivers[ti, (day + 3) % 7, h - day * 24]
+        if hit.any():
+            cand = local_to_epoch((h[hit] + 1) * 3600.0, model.tz)
+            out[hit] = np.where(cand >= floor_[hit], np.minimum(cand, pr[hit]), pr[hit])
+            todo &= ~hit
+    return out
+
+
 def quote_arrays(
     model: EtaModel,
     dest_lat: np.ndarray,
@@ -389,11 +416,11 @@ def quote_arrays(
             else:
                 q = model.tables["lead"][ti, wd, hr, db]  # (n, L)
                 pr = np.ceil((created + q[:, li].astype(np.float64)) / ROUND_S) * ROUND_S
-                promised[:, k] = pr
                 p50[:, k] = created + q[:, l50]
                 covered = (q <= (pr - created)[:, None]).sum(axis=1)
                 prob[:, k] = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
                 pday = _local_day(model, pr)
+                promised[:, k] = _snap_back(model, ti, pr, p50[:, k])
                 if spec.kind == "same_day":
                     r[pday > created_day] = R_SAME
                     deadline = end_today
@@ -436,6 +463,24 @@ def _season_of(model: EtaModel, day: int) -> str:
             if (a <= md <= b) if a <= b else (md >= a or md <= b):
                 return name
     return ""
+
+
+def _snap_back_one(model: EtaModel, ti: int, pr: float, floor_: float) -> float:
+    """Scalar :func:`_snap_back`."""
+    if model.delivers is None:
+        return pr
+    dl = model.delivers[ti]
+    h0 = math.floor((pr + _offset(model, pr)) / 3600.0)
+    d0 = math.floor(h0 / 24.0)
+    if dl[(d0 + 3) % 7, h0 - d0 * 24]:
+        return pr
+    for j in range(1, _SNAP_H + 1):
+        h = h0 - j
+        day = math.floor(h / 24.0)
+        if dl[(day + 3) % 7, h - day * 24]:
+            cand = _to_epoch(model, (h + 1) * 3600.0)
+            return min(cand, pr) if cand >= floor_ else pr
+    return pr
 
 
 def _quote_one(
@@ -510,8 +555,8 @@ def _quote_one(
             else:
                 q = lead_t[ti, wd, hr, db]
                 pr = math.ceil((created + float(q[li])) / ROUND_S) * ROUND_S
-                promised[0, k] = pr
                 p50[0, k] = created + float(q[l50])
+                promised[0, k] = _snap_back_one(model, ti, pr, float(p50[0, k]))
                 covered = int(np.count_nonzero(q <= (pr - created)))
                 prob[0, k] = levels[covered - 1] if covered > 0 else 0.0
                 pday = math.floor((pr + _offset(model, pr)) / 86400.0)

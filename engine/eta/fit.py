@@ -249,6 +249,14 @@ def fit(
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
     city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours, city.fleet_weekdays, city.seasons)
+    # Local hours in which each carrier/service has ever delivered, from all
+    # its rows (a season's own rows are too few to rule an hour out).
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+    dwd, dhr, _ = weekday_hour(frame["delivered"].to_numpy(), tz)
+    delivers = np.zeros((len(keys), 7, 24), dtype=bool)
+    for i, k in enumerate(keys):
+        m = base == k.split(SEASON_SEP)[0]
+        delivers[i, dwd[m], dhr[m]] = True
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 
@@ -263,6 +271,7 @@ def fit(
         counts={k: int(vc[k]) if k in vc.index and SEASON_SEP in k else int(vb[k]) for k in keys},
         slot_on_time=float(slot_on_time),
         margin=float(margin),
+        delivers=delivers,
         meta={
             "method": "empirical cell quantiles, finite-sample order statistic, hierarchical pooling"
             + (", conformal shift" if conformal else ""),

@@ -78,6 +78,11 @@ class EtaModel:
     #: not rows, and a promise aimed exactly at 95% lands below it about half
     #: the time.  The margin centres held-out coverage in the 95-97% band.
     margin: float = 0.005
+    #: ``(key, weekday, hour)``: True where the history has deliveries in
+    #: that local hour.  A promise falling in an hour nobody delivers (a
+    #: Sunday for a Mon-Fri carrier) moves back to the end of the last
+    #: delivering hour: same probability, a time a customer can use.
+    delivers: np.ndarray | None = None
 
     # ---- lookups -----------------------------------------------------------------
     @property
@@ -154,7 +159,8 @@ class EtaModel:
     def save(self, out_dir: str | Path) -> Path:
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(d / "tables.npz", levels=self.levels, **{t: self.tables[t] for t in TABLES})
+        extra = {} if self.delivers is None else {"delivers": self.delivers}
+        np.savez_compressed(d / "tables.npz", levels=self.levels, **{t: self.tables[t] for t in TABLES}, **extra)
         info = {
             "format_version": FORMAT_VERSION,
             "name": self.name,
@@ -185,10 +191,13 @@ class EtaModel:
         with np.load(tz) as z:
             levels = z["levels"].astype(np.float64)
             tables = {t: z[t].astype(np.float32) for t in TABLES}
+            delivers = z["delivers"].astype(bool) if "delivers" in z.files else None
         keys = list(info["keys"])
         for t, arr in tables.items():
             if arr.ndim != 5 or arr.shape[0] != len(keys) or arr.shape[-1] != levels.shape[0]:
                 raise ModelLoadError(f"{tz}: table {t!r} has shape {arr.shape}, inconsistent with model.json")
+        if delivers is not None and delivers.shape != (len(keys), 7, 24):
+            raise ModelLoadError(f"{tz}: 'delivers' has shape {delivers.shape}, expected {(len(keys), 7, 24)}")
         return cls(
             name=info["name"],
             source=source or info["source"],
@@ -196,6 +205,7 @@ class EtaModel:
             keys=keys,
             levels=levels,
             tables=tables,
+            delivers=delivers,
             counts={k: int(v) for k, v in info["counts"].items()},
             slot_on_time=float(info.get("slot_on_time", 0.0)),
             meta=info.get("meta", {}),
