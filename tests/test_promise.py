@@ -171,3 +171,31 @@ def test_single_cart_fast_path_matches_the_vectorised_one() -> None:
         b = quote_arrays(m, np.array([lat]), np.array([lon]), np.array([created]), np.array([w]), keys=keys, capacity_left=cap)
         for f in ("available", "reason", "promised", "window_start", "p50", "probability", "cost", "cutoff"):
             np.testing.assert_allclose(getattr(a, f).astype(float), getattr(b, f).astype(float), atol=1e-6, err_msg=f"{f} at {i}")
+
+
+def test_promises_fall_in_hours_the_carrier_delivers() -> None:
+    m = default_model()
+    rng = np.random.default_rng(9)
+    n = 2000
+    created = datetime(2026, 3, 2, tzinfo=TZ).timestamp() + rng.uniform(0, 21 * 86400, n)
+    keys = ["matkahuolto:standard", "posti:standard"]
+    b = quote_arrays(m, np.full(n, 60.2), np.full(n, 24.9), created, np.ones(n), keys=keys)
+    for k, key in enumerate(keys):
+        ok = b.available[:, k]
+        wd = np.array([datetime.fromtimestamp(t, TZ).weekday() for t in b.promised[ok, k]])
+        assert (wd < 5).all(), f"{key} promised on a weekend"  # these carriers deliver Mon-Fri only
+        assert (b.promised[ok, k] >= b.p50[ok, k]).all()
+
+
+def test_peak_season_promises_are_longer() -> None:
+    m = default_model()
+    assert "posti:standard@peak" in m.keys
+    rng = np.random.default_rng(3)
+    n = 400
+
+    def lead(start: datetime) -> float:
+        c = start.timestamp() + rng.uniform(0, 14 * 86400, n)
+        b = quote_arrays(m, np.full(n, 60.2), np.full(n, 24.9), c, np.ones(n), keys=["posti:standard"])
+        return float(np.median(b.promised[:, 0] - c))
+
+    assert lead(datetime(2026, 11, 30, tzinfo=TZ)) > lead(datetime(2026, 10, 5, tzinfo=TZ)) + 6 * 3600
