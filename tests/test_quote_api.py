@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -126,4 +127,37 @@ def test_quotes_never_500(body) -> None:
     )
 )
 def test_check_never_500(body) -> None:
+    assert _post("/v1/promises/check", body) in (200, 422)
+
+
+# Well-formed bodies with extreme but valid values reach the engine itself (not just validation).
+_dts = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 30), timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-11)), timezone(timedelta(hours=14))])).map(lambda d: d.isoformat())
+_ll = st.fixed_dictionaries({"lat": st.floats(-90, 90), "lon": st.floats(-180, 180)})
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries(
+        {"destination": _ll, "order_time": _dts, "items": st.lists(st.fixed_dictionaries({"weight_kg": st.floats(0, 10_000), "quantity": st.integers(1, 10_000)}), min_size=1, max_size=3)},
+        optional={"target": st.floats(0.5, 0.99), "only": st.lists(st.sampled_from(["own", "posti", "slot", "own:slot", "locker"]), max_size=3), "capacity_left": st.dictionaries(st.sampled_from(["own", "posti", "own:same_day"]), st.integers(-5, 5)), "origin": _ll},
+    )
+)
+def test_valid_extreme_quotes_never_500(body) -> None:
+    assert _post("/v1/quotes", body) in (200, 422)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries(
+        {"promise": st.fixed_dictionaries(
+            {"carrier": st.sampled_from(["own", "posti", "matkahuolto"]), "service": st.sampled_from(["same_day", "next_day", "standard", "locker", "slot"]), "created_at": _dts, "promised_by": _dts},
+            optional={"target": st.floats(0.01, 0.99), "window_start": _dts, "destination": _ll},
+        )},
+        optional={"now": _dts, "state": st.fixed_dictionaries(
+            {"status": st.sampled_from(["pending", "handed_over", "on_route", "delivered"])},
+            optional={"handed_over_at": _dts, "delivered_at": _dts, "eta_p50": _dts, "eta_p95": _dts, "eta_samples": st.lists(_dts, max_size=5)},
+        )},
+    )
+)
+def test_valid_extreme_checks_never_500(body) -> None:
     assert _post("/v1/promises/check", body) in (200, 422)
