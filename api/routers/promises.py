@@ -6,10 +6,9 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, HTTPException
 
-from api.routers.quotes import SafeRoute
 from api.schemas_quote import CheckRequest, CheckResponse
 
-router = APIRouter(tags=["promises"], route_class=SafeRoute)
+router = APIRouter(tags=["promises"])
 
 
 @router.post("/v1/promises/check", response_model=CheckResponse, summary="Probability an existing promise is met")

@@ -7,51 +7,16 @@ response is serialised straight to JSON without a second pydantic pass.
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timezone
-from typing import Any, Callable, Coroutine
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
 
 from api.schemas_quote import BatchQuoteRequest, BatchQuoteResponse, QuoteBody, QuoteRequest, QuoteResponse
 
 
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    return x
-
-
-class SafeRoute(APIRoute):
-    """Validation errors as 422 even when the offending input is NaN or infinite.
-
-    FastAPI's default handler echoes the input back and fails to serialise a
-    NaN (``{"lat": NaN}`` is accepted by Python's JSON parser), turning a
-    client error into a 500.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def safe(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = _json_safe(jsonable_encoder(exc.errors()))
-                return JSONResponse(status_code=422, content={"detail": errors})
-
-        return safe
-
-
-router = APIRouter(tags=["quotes"], route_class=SafeRoute)
+router = APIRouter(tags=["quotes"])
 
 
 def _model():
