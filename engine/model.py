@@ -170,8 +170,15 @@ class Problem:
         ids = {d.depot_id for d in self.depots}
         if sum(vt.count for vt in self.vehicle_types) <= 0 and not self.carriers:
             raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier")
+        if len(ids) != len(self.depots):
+            raise ModelError("problem", "depots", "duplicate depot id")
+        # Duplicate ids would make two vehicles (or carriers) indistinguishable in the plan.
+        vt_seen: set[str] = set()
         for vt in self.vehicle_types:
             item = f"vehicle type {vt.type_id!r}"
+            if vt.type_id in vt_seen:
+                raise ModelError(item, "id", "duplicate vehicle type id")
+            vt_seen.add(vt.type_id)
             if vt.count < 0:
                 raise ModelError(item, "count", "must be >= 0")
             for dep in (vt.start_depot, vt.end_depot):
@@ -179,6 +186,11 @@ class Problem:
                     raise ModelError(item, "start_depot" if dep == vt.start_depot else "end_depot", f"unknown depot {dep!r}")
             if any(v < 0 for v in vt.capacity.values()):
                 raise ModelError(item, "capacity", "negative capacity")
+        carrier_seen: set[str] = set()
+        for c in self.carriers:
+            if c.carrier_id in carrier_seen:
+                raise ModelError(f"carrier {c.carrier_id!r}", "id", "duplicate carrier id")
+            carrier_seen.add(c.carrier_id)
         seen: set[str] = set()
         for o in self.orders:
             item = f"order {o.order_id!r}"

@@ -33,6 +33,7 @@ errors too, so a typo does not silently fall back to a default.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,22 @@ from engine.model import (
     VehicleType,
 )
 
+# --------------------------------------------------------------------------- limits
+
+#: Largest time (seconds from ``day_start``, either sign) a document may give: a year.
+#: Beyond it the solvers' 32-bit times would overflow, and no delivery day is that long.
+MAX_SECONDS = 366 * 24 * 3600
+#: Largest order size or vehicle capacity per dimension (sizes are kept in hundredths
+#: in 32-bit integers); omit a dimension from ``capacity`` for "unlimited".
+MAX_AMOUNT = 1e7
+#: Largest money amount (a cost per hour/km, a fixed cost, a carrier price).
+MAX_COST = 1e7
+#: Most orders and vehicles in one problem: beyond this a solve would not fit memory or time.
+MAX_ORDERS = 20_000
+MAX_VEHICLES = 5_000
+#: Order priorities, as in VROOM.
+MAX_PRIORITY = 100
+
 # --------------------------------------------------------------------------- field readers
 
 
@@ -62,8 +79,10 @@ def parse_time(value: Any, item: str, field_name: str) -> int:
     if isinstance(value, bool):
         raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
     if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ModelError(item, field_name, f"not a finite time: {value!r}")
+        if abs(value) > MAX_SECONDS:
+            raise ModelError(item, field_name, f"time {value!r} is more than a year ({MAX_SECONDS} s) from day_start")
         return int(round(value))
     if isinstance(value, str):
         parts = value.strip().split(":")
@@ -74,6 +93,8 @@ def parse_time(value: Any, item: str, field_name: str) -> int:
         if len(nums) in (2, 3) and all(x >= 0 for x in nums) and all(x < 60 for x in nums[1:]):
             h, mi = nums[0], nums[1]
             s = nums[2] if len(nums) == 3 else 0
+            if h * 3600 > MAX_SECONDS:
+                raise ModelError(item, field_name, f"time {value!r} is more than a year from day_start")
             return h * 3600 + mi * 60 + s
         raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
     raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
@@ -90,26 +111,35 @@ def _window(value: Any, item: str, field_name: str) -> TimeWindow:
     return TimeWindow(s, e)
 
 
-def _num(value: Any, item: str, field_name: str, *, minimum: float | None = None, integer: bool = False) -> float:
+def _num(
+    value: Any, item: str, field_name: str, *, minimum: float | None = None, maximum: float | None = None, integer: bool = False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelError(item, field_name, f"expected a number, got {value!r}")
-    if value != value:
-        raise ModelError(item, field_name, "NaN is not a number here")
+    if not math.isfinite(value):
+        raise ModelError(item, field_name, f"expected a finite number, got {value!r}")
     if integer and int(value) != value:
         raise ModelError(item, field_name, f"expected a whole number, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ModelError(item, field_name, f"must be >= {minimum:g}, got {value!r}")
+        raise ModelError(item, field_name, f"must be >= {_fmt(minimum)}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ModelError(item, field_name, f"must be <= {_fmt(maximum)}, got {value!r}")
     return int(value) if integer else float(value)
 
 
-def _sizes(value: Any, item: str, field_name: str) -> dict[str, float]:
+def _fmt(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _amounts(value: Any, item: str, field_name: str, what: str) -> dict[str, float]:
+    """Sizes or capacities: ``{"parcels": 1, "kg": 2.5}``, each finite and in 0..MAX_AMOUNT."""
     if not isinstance(value, dict):
         raise ModelError(item, field_name, f"expected an object like {{\"parcels\": 1, \"kg\": 2.5}}, got {value!r}")
     out = {}
     for k, v in value.items():
-        x = _num(v, item, f"{field_name}.{k}")
+        x = _num(v, item, f"{field_name}.{k}", maximum=MAX_AMOUNT)
         if x < 0:
-            raise ModelError(item, field_name, f"negative size {k}={x:g}")
+            raise ModelError(item, field_name, f"negative {what} {k}={x:g}")
         out[str(k)] = x
     return out
 
@@ -182,6 +212,10 @@ def problem_from_dict(doc: Any) -> Problem:
 
     if not doc["depots"]:
         raise ModelError("problem", "depots", "at least one depot is needed")
+    if len(doc["orders"]) > MAX_ORDERS:
+        raise ModelError(
+            "problem", "orders", f"{len(doc['orders']):,} orders; at most {MAX_ORDERS:,} per problem (split the day by depot or region)"
+        )
     depots: list[Depot] = []
     for i, d in enumerate(doc["depots"]):
         item = f"depot #{i}"
@@ -204,40 +238,32 @@ def problem_from_dict(doc: Any) -> Problem:
             dep = d.get(key)
             if dep is not None and str(dep) not in depot_ids:
                 raise ModelError(item, key, f"unknown depot {dep!r} (known: {', '.join(sorted(depot_ids))})")
-        cap = d.get("capacity", {"parcels": 100})
-        if not isinstance(cap, dict):
-            raise ModelError(item, "capacity", f"expected an object, got {cap!r}")
-        capacity = {}
-        for k, v in cap.items():
-            x = _num(v, item, f"capacity.{k}")
-            if x < 0:
-                raise ModelError(item, "capacity", f"negative capacity {k}={x:g}")
-            capacity[str(k)] = x
+        capacity = _amounts(d.get("capacity", {"parcels": 100}), item, "capacity", "capacity")
         breaks = []
         for j, b in enumerate(d.get("breaks") or []):
             b = _obj(b, f"{item} break #{j}", {"window", "duration"}, {"window", "duration"})
             breaks.append(
                 Break(
                     _window(b["window"], item, f"breaks[{j}].window"),
-                    int(_num(b["duration"], item, f"breaks[{j}].duration", minimum=0)),
+                    int(_num(b["duration"], item, f"breaks[{j}].duration", minimum=0, maximum=MAX_SECONDS)),
                 )
             )
         max_dur = d.get("max_duration")
         vts.append(
             VehicleType(
                 type_id=vid,
-                count=int(_num(d["count"], item, "count", minimum=0, integer=True)),
+                count=int(_num(d["count"], item, "count", minimum=0, maximum=MAX_VEHICLES, integer=True)),
                 start_depot=str(d["start_depot"]),
                 end_depot=None if d.get("end_depot") is None else str(d["end_depot"]),
                 capacity=capacity,
                 shift=_window(d["shift"], item, "shift") if d.get("shift") is not None else TimeWindow(8 * 3600, 20 * 3600),
                 max_duration=None if max_dur is None else parse_time(max_dur, item, "max_duration"),
                 breaks=breaks,
-                cost_per_hour=_num(d.get("cost_per_hour", 25.0), item, "cost_per_hour", minimum=0),
-                cost_per_km=_num(d.get("cost_per_km", 0.4), item, "cost_per_km", minimum=0),
-                fixed_cost=_num(d.get("fixed_cost", 50.0), item, "fixed_cost", minimum=0),
+                cost_per_hour=_num(d.get("cost_per_hour", 25.0), item, "cost_per_hour", minimum=0, maximum=MAX_COST),
+                cost_per_km=_num(d.get("cost_per_km", 0.4), item, "cost_per_km", minimum=0, maximum=MAX_COST),
+                fixed_cost=_num(d.get("fixed_cost", 50.0), item, "fixed_cost", minimum=0, maximum=MAX_COST),
                 skills=_skills(d.get("skills"), item),
-                speed_factor=_num(d.get("speed_factor", 1.0), item, "speed_factor", minimum=1e-6),
+                speed_factor=_num(d.get("speed_factor", 1.0), item, "speed_factor", minimum=0.01, maximum=100),
             )
         )
 
@@ -258,12 +284,12 @@ def problem_from_dict(doc: Any) -> Problem:
         carriers.append(
             Carrier(
                 carrier_id=cid,
-                base_cost=_num(d.get("base_cost", 5.0), item, "base_cost", minimum=0),
-                cost_per_kg=_num(d.get("cost_per_kg", 0.5), item, "cost_per_kg", minimum=0),
-                max_km=_num(d.get("max_km", 100.0), item, "max_km", minimum=0),
-                zone_surcharge_per_km=_num(d.get("zone_surcharge_per_km", 0.0), item, "zone_surcharge_per_km", minimum=0),
+                base_cost=_num(d.get("base_cost", 5.0), item, "base_cost", minimum=0, maximum=MAX_COST),
+                cost_per_kg=_num(d.get("cost_per_kg", 0.5), item, "cost_per_kg", minimum=0, maximum=MAX_COST),
+                max_km=_num(d.get("max_km", 100.0), item, "max_km", minimum=0, maximum=50_000),
+                zone_surcharge_per_km=_num(d.get("zone_surcharge_per_km", 0.0), item, "zone_surcharge_per_km", minimum=0, maximum=MAX_COST),
                 cutoff=parse_time(d.get("cutoff", 17 * 3600), item, "cutoff"),
-                capacity=int(_num(d.get("capacity", 10**9), item, "capacity", minimum=0, integer=True)),
+                capacity=int(_num(d.get("capacity", 10**9), item, "capacity", minimum=0, maximum=10**9, integer=True)),
                 on_time_probability=p,
                 services=tuple(services),
                 pickup_depot=None if pd is None else str(pd),
@@ -296,11 +322,11 @@ def problem_from_dict(doc: Any) -> Problem:
                 order_id=oid,
                 lat=lat,
                 lon=lon,
-                size=_sizes(d.get("size", {"parcels": 1}), item, "size"),
+                size=_amounts(d.get("size", {"parcels": 1}), item, "size", "size"),
                 windows=wins,
                 promised_by=None if pb is None else parse_time(pb, item, "promised_by"),
-                service_time=int(_num(d.get("service_time", 120), item, "service_time", minimum=0)),
-                priority=int(_num(d.get("priority", 0), item, "priority", integer=True)),
+                service_time=int(_num(d.get("service_time", 120), item, "service_time", minimum=0, maximum=MAX_SECONDS)),
+                priority=int(_num(d.get("priority", 0), item, "priority", minimum=0, maximum=MAX_PRIORITY, integer=True)),
                 skills=_skills(d.get("skills"), item),
                 allow_carrier=allow,
                 depot=None if dep is None else str(dep),
@@ -321,11 +347,13 @@ def problem_from_dict(doc: Any) -> Problem:
         carriers=carriers,
         day_start=day_start,
         horizon=horizon,
-        lateness_cost_per_min=None if lc is None else _num(lc, "problem", "lateness_cost_per_min", minimum=0),
-        risk_weight=_num(doc.get("risk_weight", 0.0), "problem", "risk_weight", minimum=0),
+        lateness_cost_per_min=None if lc is None else _num(lc, "problem", "lateness_cost_per_min", minimum=0, maximum=MAX_COST),
+        risk_weight=_num(doc.get("risk_weight", 0.0), "problem", "risk_weight", minimum=0, maximum=MAX_COST),
         name=str(doc.get("name", "problem")),
         network=None if doc.get("network") is None else str(doc["network"]),
     )
+    if sum(vt.count for vt in vts) > MAX_VEHICLES:
+        raise ModelError("problem", "vehicle_types", f"{sum(vt.count for vt in vts):,} vehicles; at most {MAX_VEHICLES:,} per problem")
     if sum(vt.count for vt in vts) == 0 and not carriers:
         raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier: nothing can deliver")
     problem.validate()
