@@ -15,7 +15,6 @@ cold-chain orders that need a skilled vehicle, and a few heavy ones.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -194,6 +193,8 @@ def scenario(name_or_path: str, *, n_orders: int | None = None, seed: int = 0) -
     from engine.io import problem_json
     from engine.io.vroom import is_vroom
 
+    if n_orders is not None and not 0 <= n_orders <= problem_json.MAX_ORDERS:
+        raise ValueError(f"n_orders (--orders) must be in 0..{problem_json.MAX_ORDERS:,}, got {n_orders}")
     key = name_or_path.strip().lower().replace("_", "-")
     if key in BUILDERS:
         stored = SCENARIO_DIR / f"{key.replace('-', '_')}.json"
@@ -208,10 +209,7 @@ def scenario(name_or_path: str, *, n_orders: int | None = None, seed: int = 0) -
         raise ValueError(
             f"unknown scenario {name_or_path!r}: not a file, and not one of {', '.join(sorted(BUILDERS))}"
         )
-    try:
-        doc = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    doc = problem_json.read_json(path, "scenario file")
     if is_vroom(doc):
         return "vroom", doc
     return "problem", problem_json.problem_from_dict(doc)
@@ -225,5 +223,7 @@ def load_network(spec: str | None) -> Any:
 
     if "@" in spec:
         src, s = spec.rsplit("@", 1)
+        if not s.isdigit():
+            raise ValueError(f"network {spec!r}: the seed after '@' must be a non-negative integer, got {s!r}")
         return _net.load(src, seed=int(s))
     return _net.load(spec)

@@ -45,11 +45,20 @@ def _run(
 
     from engine.scenarios import load_network, scenario as resolve
 
+    from engine.dispatch.solver import check_limits
+
     console = Console(stderr=True)
+    # Every option is checked before the network loads and the search runs, so a typo
+    # costs a second, not the whole time limit.
     if fmt not in ("plan", "vroom", "vroom-out"):
         raise ValueError(f"--format must be 'plan' or 'vroom', got {fmt!r}")
-    if time_limit <= 0:
-        raise ValueError(f"--time-limit must be > 0, got {time_limit}")
+    try:
+        check_limits(time_limit, solution_limit, no_improvement)
+    except ValueError as exc:
+        raise ValueError(f"--{str(exc).replace('_', '-', 1)}") from None
+    for opt, path in (("--out", out), ("--map", map_png), ("--geojson", geojson)):
+        if path is not None:
+            _check_writable(opt, path)
     kind, obj = resolve(scenario, n_orders=orders, seed=seed)
     net_spec = None if straight else (network_src or (obj.network if kind == "problem" else None))
     t_net = time.perf_counter()
@@ -109,6 +118,28 @@ def _run(
 
         save_geojson(plan, geojson, problem=problem, network=network)
         console.print(f"GeoJSON written to {geojson}")
+
+
+def _check_writable(opt: str, path: Path) -> None:
+    """Raise ``ValueError`` when ``path`` cannot be written as a file (a directory, no permission)."""
+    import os
+
+    if path.is_dir():
+        raise ValueError(f"{opt} {path} is a directory; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the first existing ancestor is where the directories get made
+    if not parent.is_dir():
+        raise ValueError(f"{opt} {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"{opt} {path}: no permission to write there")
+    if parent == path.parent and not path.exists():
+        # os.access says yes to root everywhere; creating the file is the only honest test.
+        try:
+            path.open("x").close()
+        except OSError as exc:
+            raise ValueError(f"{opt} {path}: cannot write there ({exc.strerror or exc})") from None
+        path.unlink()
 
 
 class _ProgressBar:

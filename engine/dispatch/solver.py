@@ -57,6 +57,16 @@ AUTO_CONSTRUCTION_MAX_JOBS = 250
 ProgressFn = Callable[[float, float], None]
 
 
+def check_limits(time_limit: float, solution_limit: int | None = None, no_improvement: float | None = None) -> None:
+    """Raise ``ValueError`` naming the search limit that is not usable (NaN, infinite, <= 0)."""
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not math.isfinite(time_limit) or time_limit <= 0:
+        raise ValueError(f"time_limit must be a finite number of seconds > 0, got {time_limit!r}")
+    if solution_limit is not None and (isinstance(solution_limit, bool) or not isinstance(solution_limit, int) or solution_limit <= 0):
+        raise ValueError(f"solution_limit must be a whole number > 0, got {solution_limit!r}")
+    if no_improvement is not None and (not isinstance(no_improvement, (int, float)) or not math.isfinite(no_improvement) or no_improvement <= 0):
+        raise ValueError(f"no_improvement must be a finite number of seconds > 0, got {no_improvement!r}")
+
+
 # --------------------------------------------------------------------------- OR-Tools model
 
 
@@ -345,6 +355,7 @@ def solve_arrays(
     a share of the time).  ``initial_routes`` (job nodes per vehicle) replaces the
     construction phase when OR-Tools accepts them (warm start).
     """
+    check_limits(time_limit, solution_limit, no_improvement)
     t0 = time.perf_counter() if t0 is None else t0
     # The matrix may have eaten the budget (a cold cache): the search still gets a tenth
     # of the limit, since a late plan beats no plan.
@@ -516,8 +527,7 @@ def solve(
         vehicle already out must still drive home).
     """
     t0 = time.perf_counter()
-    if time_limit <= 0:
-        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
+    check_limits(time_limit, solution_limit, no_improvement)
     problem.validate()
     order_quotes = {o.order_id: _carriers.quotes(problem, o, now=now) for o in problem.orders}
     pen = order_penalties(problem, order_quotes)

@@ -425,18 +425,39 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
     }
 
 
-def read_problem(path: str | Path) -> Problem:
-    """Read a problem JSON file (clear errors for a missing file or bad JSON)."""
+def read_json(path: str | Path, what: str = "problem file") -> Any:
+    """Parse a JSON file; a missing, unreadable, empty or malformed file is a ``ValueError`` naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a directory, not a JSON file")
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ValueError(f"cannot read problem file {path}: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} {path} is not a text (UTF-8 JSON) file") from None
+    if not text.strip():
+        raise ValueError(f"{what} {path} is empty")
     try:
-        doc = json.loads(text)
+        # Python's parser takes NaN/Infinity, JSON does not: a NaN would slip past "x < 0" checks.
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return problem_from_dict(doc)
+    except _ConstantError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc} is not a JSON number)") from None
+
+
+class _ConstantError(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def read_problem(path: str | Path) -> Problem:
+    """Read a problem JSON file (clear errors for a missing file or bad JSON)."""
+    return problem_from_dict(read_json(path))
 
 
 def write_problem(problem: Problem, path: str | Path) -> None:
@@ -567,6 +588,7 @@ __all__ = [
     "parse_time",
     "problem_from_dict",
     "problem_to_dict",
+    "read_json",
     "read_problem",
     "write_problem",
     "plan_to_dict",

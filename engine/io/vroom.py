@@ -25,7 +25,6 @@ and ``per_km`` (default 0) plus ``fixed``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -336,14 +335,9 @@ def _pad_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def read_vroom(path: str | Path, **kwargs: Any) -> VrpArrays:
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return arrays_from_vroom(doc, **kwargs)
+    from engine.io.problem_json import read_json
+
+    return arrays_from_vroom(read_json(path, "VROOM file"), **kwargs)
 
 
 def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[int]] | None = None) -> dict[str, Any]:

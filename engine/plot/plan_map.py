@@ -117,7 +117,9 @@ def save_png(plan: Plan, path: str | Path, *, problem: Problem | None = None, ne
         ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    # An explicit format: matplotlib would otherwise append ".png" to a name without one
+    # and write somewhere the caller did not ask for.
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", format="png")
     plt.close(fig)
     return path
 
