@@ -59,15 +59,191 @@ def _loc(d: dict[str, Any], key: str, item: str) -> tuple[tuple[float, float] | 
     coord = d.get(key)
     idx = d.get(f"{key}_index" if key != "location" else "location_index")
     if coord is not None:
-        if not isinstance(coord, list) or len(coord) != 2:
-            raise _err(item, key, f"expected [lon, lat], got {coord!r}")
-        lon, lat = float(coord[0]), float(coord[1])
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise _err(item, key, f"[lon, lat] out of range: {coord!r}")
-        coord = (lon, lat)
+        coord = _location(coord, item, key)
     if idx is not None and (not isinstance(idx, int) or isinstance(idx, bool) or idx < 0):
         raise _err(item, f"{key}_index", f"expected a non-negative integer, got {idx!r}")
     return coord, idx
+
+
+#: Keys read from each VROOM object.  Keys VROOM knows but this engine does not model are
+#: refused (a silently ignored ``max_tasks`` would give plans that break it); keys VROOM
+#: itself does not know are refused too, so a typo does not fall back to a default.
+_TOP_KEYS = {"jobs", "shipments", "vehicles", "matrices", "matrix", "distances", "name", "options"}
+_JOB_KEYS = {"id", "description", "location", "location_index", "setup", "service", "delivery", "pickup", "amount", "skills", "priority", "time_windows"}
+_VEHICLE_KEYS = {"id", "profile", "description", "start", "start_index", "end", "end_index", "capacity", "costs", "skills", "time_window", "breaks", "speed_factor", "max_travel_time"}
+_BREAK_KEYS = {"id", "description", "time_windows", "service"}
+_COST_KEYS = {"fixed", "per_hour", "per_km"}
+_UNSUPPORTED = {
+    "max_tasks": "a cap on jobs per vehicle",
+    "max_distance": "a cap on route distance",
+    "steps": "fixed route steps",
+    "max_load": "a load cap during breaks",
+}
+
+
+def _keys(obj: Any, item: str, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise _err(item, "-", f"expected an object, got {type(obj).__name__}")
+    for k in obj:
+        if k in _UNSUPPORTED:
+            raise _err(item, k, f"not supported by this engine ({_UNSUPPORTED[k]}); remove it to solve without it")
+        if k not in allowed:
+            raise _err(item, k, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    return obj
+
+
+def _whole(value: Any, item: str, key: str, *, lo: int = 0, hi: int = INT_INF - 1) -> int:
+    """A whole number in ``lo..hi`` (the solver keeps times and amounts in 32-bit integers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or int(value) != value:
+        raise _err(item, key, f"expected a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise _err(item, key, f"must be in {lo}..{hi}, got {value!r}")
+    return int(value)
+
+
+def _number(value: Any, item: str, key: str, *, lo: float = 0.0, hi: float = 1e12) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise _err(item, key, f"expected a finite number, got {value!r}")
+    if not lo <= value <= hi:
+        raise _err(item, key, f"must be in {lo:g}..{hi:g}, got {value!r}")
+    return float(value)
+
+
+def _wholes(value: Any, item: str, key: str, **bounds: int) -> list[int]:
+    if not isinstance(value, list):
+        raise _err(item, key, f"expected a list of whole numbers, got {value!r}")
+    return [_whole(x, item, key, **bounds) for x in value]
+
+
+def _windows(value: Any, item: str, key: str) -> None:
+    if not isinstance(value, list) or not value:
+        raise _err(item, key, f"expected a non-empty list of [start, end], got {value!r}")
+    for w in value:
+        w = _wholes(w, item, key, hi=2**62)
+        if len(w) != 2:
+            raise _err(item, key, f"expected [start, end], got {w!r}")
+        if w[1] < w[0]:
+            raise _err(item, key, f"end {w[1]} before start {w[0]}")
+        if w[0] >= INT_INF:
+            raise _err(item, key, f"start {w[0]} is beyond the largest time this engine handles ({INT_INF - 1})")
+
+
+def _name(kind: str, obj: Any, index: int) -> str:
+    """``job 7`` when the object has a usable id, else ``job #index``."""
+    v = obj.get("id") if isinstance(obj, dict) else None
+    return f"{kind} {v!r}" if isinstance(v, (int, str)) and not isinstance(v, bool) else f"{kind} #{index}"
+
+
+def _vroom_id(obj: dict[str, Any], item: str) -> Any:
+    v = obj.get("id")
+    if v is None:
+        raise _err(item, "id", "missing")
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or v == "":
+        raise _err(item, "id", f"expected an integer (VROOM) or a non-empty string, got {v!r}")
+    return v
+
+
+def _check_matrix(m: Any, where: str) -> np.ndarray:
+    if not isinstance(m, list) or not m or not all(isinstance(r, list) and len(r) == len(m) for r in m):
+        raise VroomFormatError(f"{where}: expected a square list of lists of numbers")
+    try:
+        arr = np.asarray(m, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise VroomFormatError(f"{where}: every entry must be a number") from None
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise VroomFormatError(f"{where}: entries must be finite and >= 0")
+    return arr
+
+
+def check_document(doc: Any) -> None:
+    """Raise ``VroomFormatError`` naming the first malformed job, vehicle, break or matrix field."""
+    if not is_vroom(doc):
+        raise VroomFormatError("not a VROOM problem: expected top-level 'jobs' and 'vehicles'")
+    _keys(doc, "problem", _TOP_KEYS)
+    jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]
+    if not isinstance(jobs, list) or not isinstance(vehicles, list):
+        raise VroomFormatError("'jobs' and 'vehicles' must be lists")
+    mats = doc.get("matrices")
+    if mats is not None:
+        if not isinstance(mats, dict) or not all(isinstance(p, dict) for p in mats.values()):
+            raise VroomFormatError("matrices: expected {profile: {\"durations\": [[...]], \"distances\": [[...]]}}")
+        for prof, pm in mats.items():
+            for kind in ("durations", "distances", "costs"):
+                if kind in pm:
+                    _check_matrix(pm[kind], f"matrices.{prof}.{kind}")
+    for key in ("matrix", "distances"):
+        if key in doc:
+            _check_matrix(doc[key], key)
+    ids: set[str] = set()
+    for i, v in enumerate(vehicles):
+        item = _name("vehicle", v, i)
+        _keys(v, item, _VEHICLE_KEYS)
+        vid = _vroom_id(v, item)
+        item = f"vehicle {vid!r}"
+        if str(vid) in ids:
+            raise _err(item, "id", "duplicate vehicle id")
+        ids.add(str(vid))
+        for loc in ("start", "end"):
+            if loc in v:
+                _location(v[loc], item, loc)
+        if "capacity" in v:
+            _wholes(v["capacity"], item, "capacity")
+        if "time_window" in v:
+            _windows([v["time_window"]], item, "time_window")
+        if v.get("max_travel_time") is not None:
+            _whole(v["max_travel_time"], item, "max_travel_time")
+        if "speed_factor" in v:
+            _number(v["speed_factor"], item, "speed_factor", lo=1e-3, hi=100)
+            if v["speed_factor"] <= 0:
+                raise _err(item, "speed_factor", "must be > 0")
+        if "skills" in v:
+            _wholes(v["skills"], item, "skills", hi=2**62)
+        costs = v.get("costs")
+        if costs is not None:
+            _keys(costs, f"{item} costs", _COST_KEYS)
+            for k, x in costs.items():
+                _number(x, item, f"costs.{k}")
+        breaks = v.get("breaks")
+        if breaks is not None:
+            if not isinstance(breaks, list):
+                raise _err(item, "breaks", f"expected a list, got {breaks!r}")
+            for j, b in enumerate(breaks):
+                _keys(b, f"{item} break #{j}", _BREAK_KEYS)
+                if "time_windows" in b:
+                    _windows(b["time_windows"], item, f"breaks[{j}].time_windows")
+                if "service" in b:
+                    _whole(b["service"], item, f"breaks[{j}].service")
+    ids = set()
+    for i, j in enumerate(jobs):
+        item = _name("job", j, i)
+        _keys(j, item, _JOB_KEYS)
+        jid = _vroom_id(j, item)
+        item = f"job {jid!r}"
+        if str(jid) in ids:
+            raise _err(item, "id", "duplicate job id")
+        ids.add(str(jid))
+        if "location" in j:
+            _location(j["location"], item, "location")
+        for key in ("delivery", "pickup", "amount"):
+            if key in j:
+                _wholes(j[key], item, key)
+        for key in ("service", "setup"):
+            if key in j:
+                _whole(j[key], item, key)
+        if "priority" in j:
+            _whole(j["priority"], item, "priority", hi=100)
+        if "time_windows" in j:
+            _windows(j["time_windows"], item, "time_windows")
+        if "skills" in j:
+            _wholes(j["skills"], item, "skills", hi=2**62)
+
+
+def _location(coord: Any, item: str, key: str) -> tuple[float, float]:
+    if not isinstance(coord, list) or len(coord) != 2:
+        raise _err(item, key, f"expected [lon, lat], got {coord!r}")
+    lon = _number(coord[0], item, f"{key} longitude", lo=-180, hi=180)
+    lat = _number(coord[1], item, f"{key} latitude", lo=-90, hi=90)
+    return lon, lat
 
 
 def _matrix(doc: dict[str, Any], kind: str) -> np.ndarray | None:
@@ -85,8 +261,7 @@ def _matrix(doc: dict[str, Any], kind: str) -> np.ndarray | None:
 
 def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: float = 30.0) -> VrpArrays:
     """A VROOM problem document as ``VrpArrays`` (see the module docstring for the mapping)."""
-    if not is_vroom(doc):
-        raise VroomFormatError("not a VROOM problem: expected top-level 'jobs' and 'vehicles'")
+    check_document(doc)
     if doc.get("shipments"):
         raise VroomFormatError("VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
     jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]
