@@ -46,8 +46,8 @@ REASONS: tuple[str, ...] = (
     "destination is outside the map",
     "destination is outside the carrier's delivery area",
     "parcel is too heavy for this option",
-    "past today's same-day cut-off (cannot promise today at the target probability)",
-    "past the next-day cut-off (cannot promise tomorrow at the target probability)",
+    "same-day cut-off passed (cannot promise today at the target probability)",
+    "next-day cut-off passed (cannot promise tomorrow at the target probability)",
     "capacity of today's plan is exhausted",
     "no fitted history for this option",
     "slot on-time probability is below the target",
@@ -233,6 +233,9 @@ class BatchQuote:
     cost: np.ndarray
     cutoff: np.ndarray
     km: np.ndarray  # (N,)
+    #: ``(N, K)`` for same-day/next-day options past their cut-off: today's
+    #: cut-off that passed (epoch seconds; NaN when there was none today).
+    cutoff_passed: np.ndarray | None = None
 
 
 def _resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
@@ -246,43 +249,58 @@ def _resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
     return out
 
 
-def _day_end_epoch(model: EtaModel, epoch: np.ndarray, plus_days: int | np.ndarray = 0) -> np.ndarray:
-    loc = local_seconds(epoch, model.tz)
-    day = np.floor(loc / 86400.0) + plus_days
-    return local_to_epoch((day + 1) * 86400.0, model.tz)
-
-
 def _local_day(model: EtaModel, epoch: np.ndarray) -> np.ndarray:
     return np.floor(local_seconds(epoch, model.tz) / 86400.0)
 
 
-def _cutoffs(
-    model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarray, loc: np.ndarray, db: np.ndarray, deadline: np.ndarray
-) -> np.ndarray:
-    """Latest creation time from now whose promise still meets ``deadline`` (NaN: none within the scan).
+def _due_local(qt: np.ndarray, ti: np.ndarray, hloc: np.ndarray, db: np.ndarray) -> np.ndarray:
+    """Promised local time (rounded up to ``ROUND_S``) of orders created in local hour number ``hloc``.
 
-    ``qt`` is the ``(keys, 7, 24, bands)`` table of promised leads at the
-    target level and ``ti`` each order's table row.  Within an hour the lead is constant, so the promise moves
-    with the creation minute and crosses the deadline at ``deadline - lead``;
-    the first hour where that happens gives the cut-off.
+    ``qt`` is the ``(keys, 7, 24, bands)`` due table at the promise level; one
+    value per hour cell, so every order of an hour gets the same promise.
     """
-    off = loc - created
-    hour0 = np.floor(loc / 3600.0)
-    j = np.arange(_CUTOFF_SCAN_H)
-    hloc = hour0[:, None] + j[None, :]  # local hour numbers
-    t_start = np.maximum((hloc * 3600.0) - off[:, None], created[:, None])
-    t_end = (hloc + 1) * 3600.0 - off[:, None]
     day = np.floor(hloc / 24.0).astype(np.int64)
     wd = (day + 3) % 7
     hr = (hloc - day * 24).astype(np.int64)
-    lead = qt[ti[:, None], wd, hr, db[:, None]]
-    cross = deadline[:, None] - lead
-    hit = cross < t_end
+    return np.ceil((day * 86400.0 + qt[ti, wd, hr, db]) / ROUND_S) * ROUND_S
+
+
+def _cutoffs(
+    model: EtaModel, qt: np.ndarray, ti: np.ndarray, created: np.ndarray, loc: np.ndarray, db: np.ndarray,
+    deadline_loc: np.ndarray,
+) -> np.ndarray:
+    """Latest creation time from now whose promise still meets ``deadline_loc`` (local seconds; NaN: none within the scan).
+
+    Promises are constant within an hour and non-decreasing in order time, so
+    the cut-off is the start of the first later hour whose promise is past the deadline.
+    """
+    hour0 = np.floor(loc / 3600.0)
+    j = np.arange(1, _CUTOFF_SCAN_H)
+    hloc = hour0[:, None] + j[None, :]
+    hit = _due_local(qt, ti[:, None], hloc, db[:, None]) > deadline_loc[:, None]
     first = np.argmax(hit, axis=1)
-    any_hit = hit.any(axis=1)
     rows = np.arange(created.shape[0])
-    cut = np.maximum(t_start[rows, first], cross[rows, first])
-    return np.where(any_hit & (cut > created), cut, np.nan)
+    cut = local_to_epoch(hloc[rows, first] * 3600.0, model.tz)
+    return np.where(hit.any(axis=1) & (cut > created), cut, np.nan)
+
+
+def _passed_cutoff(
+    model: EtaModel, qt: np.ndarray, ti: np.ndarray, loc: np.ndarray, db: np.ndarray, days_ahead: int
+) -> np.ndarray:
+    """Today's cut-off for an option promising within ``days_ahead`` days, when it has passed.
+
+    The end of the last hour of today, before the current one, whose promise
+    still fell within its deadline (epoch seconds); NaN when no hour of today
+    could have had it (e.g. no next-day delivery for Saturday orders).
+    """
+    day = np.floor(loc / 86400.0)
+    hcur = np.floor(loc / 3600.0) - day * 24
+    hloc = day[:, None] * 24 + np.arange(24)[None, :]
+    ok = (_due_local(qt, ti[:, None], hloc, db[:, None]) <= ((day + 1 + days_ahead) * 86400.0)[:, None])
+    ok &= np.arange(24)[None, :] < hcur[:, None]
+    last = 23 - np.argmax(ok[:, ::-1], axis=1)
+    end = local_to_epoch((day * 24 + last + 1) * 3600.0, model.tz)
+    return np.where(ok.any(axis=1), end, np.nan)
 
 
 def _snap_back(model: EtaModel, ti: np.ndarray, pr: np.ndarray, floor_: np.ndarray) -> np.ndarray:
@@ -373,11 +391,10 @@ def quote_arrays(
     prob = np.full(shape, np.nan)
     cost = np.full(shape, np.nan)
     cutoff = np.full(shape, np.nan)
+    passed = np.full(shape, np.nan)
     loc_created = local_seconds(created, model.tz)
     created_day = np.floor(loc_created / 86400.0)
     seasons = model.seasons_of(created)
-    end_today = local_to_epoch((created_day + 1) * 86400.0, model.tz)
-    end_tomorrow = local_to_epoch((created_day + 2) * 86400.0, model.tz)
     for k, key in enumerate(keys):
         spec = model.spec(key)
         cost[:, k] = np.round(spec.base_cost + spec.cost_per_kg * weight_kg + spec.cost_per_km * km, 2)
@@ -414,22 +431,27 @@ def quote_arrays(
                 if prob[0, k] < target:
                     r[:] = R_SLOTP
             else:
-                q = model.tables["lead"][ti, wd, hr, db]  # (n, L)
-                pr = np.ceil((created + q[:, li].astype(np.float64)) / ROUND_S) * ROUND_S
-                p50[:, k] = created + q[:, l50]
-                covered = (q <= (pr - created)[:, None]).sum(axis=1)
+                dq = model.tables["due"][ti, wd, hr, db].astype(np.float64)  # (n, L), from the creation day's midnight
+                day0 = created_day * 86400.0
+                pl = np.ceil((day0 + dq[:, li]) / ROUND_S) * ROUND_S
+                pl = np.maximum(pl, np.ceil(loc_created / ROUND_S) * ROUND_S)
+                pr = local_to_epoch(pl, model.tz)
+                p50[:, k] = np.minimum(np.maximum(local_to_epoch(day0 + dq[:, l50], model.tz), created), pr)
+                covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
                 prob[:, k] = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
-                pday = _local_day(model, pr)
+                pday = np.floor(pl / 86400.0)
                 promised[:, k] = _snap_back(model, ti, pr, p50[:, k])
-                if spec.kind == "same_day":
-                    r[pday > created_day] = R_SAME
-                    deadline = end_today
-                elif spec.kind == "next_day":
-                    r[pday > created_day + 1] = R_NEXT
-                    deadline = end_tomorrow
+                qt = model.tables["due"][..., li]
+                if spec.kind in ("same_day", "next_day"):
+                    ahead = 0 if spec.kind == "same_day" else 1
+                    late = pday > created_day + ahead
+                    r[late] = R_SAME if ahead == 0 else R_NEXT
+                    deadline = (created_day + 1 + ahead) * 86400.0
+                    if late.any():
+                        passed[late, k] = _passed_cutoff(model, qt, ti[late], loc_created[late], db[late], ahead)
                 else:
-                    deadline = _day_end_epoch(model, pr)
-                cutoff[:, k] = _cutoffs(model, model.tables["lead"][..., li], ti, created, loc_created, db, deadline)
+                    deadline = (pday + 1) * 86400.0
+                cutoff[:, k] = _cutoffs(model, qt, ti, created, loc_created, db, deadline)
         r[(weight_kg > spec.max_kg) & (r == 0)] = R_HEAVY
         r[(km > spec.max_km) & (r == 0)] = R_AREA
         left = cap.get(key, cap.get(spec.carrier))
@@ -438,7 +460,7 @@ def quote_arrays(
         r[~on_map] = R_MAP
         reason[:, k] = r
         available[:, k] = r == 0
-    return BatchQuote(keys, available, reason, promised, wstart, p50, prob, cost, cutoff, km)
+    return BatchQuote(keys, available, reason, promised, wstart, p50, prob, cost, cutoff, km, passed)
 
 
 # ---------------------------------------------------------------------------- one cart, scalar
@@ -483,6 +505,12 @@ def _snap_back_one(model: EtaModel, ti: int, pr: float, floor_: float) -> float:
     return pr
 
 
+def _due_one(qt: np.ndarray, hl: int) -> float:
+    """Scalar :func:`_due_local` for one table row ``qt`` ``(7, 24)`` and local hour number ``hl``."""
+    d = math.floor(hl / 24.0)
+    return math.ceil((d * 86400.0 + float(qt[(d + 3) % 7, hl - d * 24])) / ROUND_S) * ROUND_S
+
+
 def _quote_one(
     model: EtaModel, lat: float, lon: float, created: float, weight: float,
     origin: tuple[float, float] | None, target: float, keys: Sequence[str], cap: Mapping[str, int],
@@ -511,10 +539,8 @@ def _quote_one(
     K = len(keys)
     available = np.zeros((1, K), dtype=bool)
     reason = np.zeros((1, K), dtype=np.int64)
-    promised, wstart, p50, prob, cost, cutoff = (np.full((1, K), np.nan) for _ in range(6))
-    end_today = _to_epoch(model, (cday + 1) * 86400.0)
-    end_tomorrow = _to_epoch(model, (cday + 2) * 86400.0)
-    lead_t = model.tables["lead"]
+    promised, wstart, p50, prob, cost, cutoff, passed = (np.full((1, K), np.nan) for _ in range(7))
+    due_t = model.tables["due"]
     for k, key in enumerate(keys):
         spec = model.spec(key)
         cost[0, k] = round(spec.base_cost + spec.cost_per_kg * weight + spec.cost_per_km * km, 2)
@@ -553,35 +579,35 @@ def _quote_one(
                 if prob[0, k] < target:
                     r = R_SLOTP
             else:
-                q = lead_t[ti, wd, hr, db]
-                pr = math.ceil((created + float(q[li])) / ROUND_S) * ROUND_S
-                p50[0, k] = created + float(q[l50])
+                qt = due_t[ti, :, :, db, li]
+                dq = due_t[ti, wd, hr, db]
+                day0 = cday * 86400.0
+                pl = max(math.ceil((day0 + float(dq[li])) / ROUND_S) * ROUND_S, math.ceil(loc / ROUND_S) * ROUND_S)
+                pr = _to_epoch(model, pl)
+                p50[0, k] = min(max(_to_epoch(model, day0 + float(dq[l50])), created), pr)
                 promised[0, k] = _snap_back_one(model, ti, pr, float(p50[0, k]))
-                covered = int(np.count_nonzero(q <= (pr - created)))
+                covered = int(np.count_nonzero(dq <= (pl - day0)))
                 prob[0, k] = levels[covered - 1] if covered > 0 else 0.0
-                pday = math.floor((pr + _offset(model, pr)) / 86400.0)
-                if spec.kind == "same_day":
-                    if pday > cday:
-                        r = R_SAME
-                    deadline = end_today
-                elif spec.kind == "next_day":
-                    if pday > cday + 1:
-                        r = R_NEXT
-                    deadline = end_tomorrow
+                pday = math.floor(pl / 86400.0)
+                if spec.kind in ("same_day", "next_day"):
+                    ahead = 0 if spec.kind == "same_day" else 1
+                    deadline = (cday + 1 + ahead) * 86400.0
+                    if pday > cday + ahead:
+                        r = R_SAME if ahead == 0 else R_NEXT
+                        # The same as _passed_cutoff: end of the last earlier hour of today that made it.
+                        hcur = math.floor(loc / 3600.0) - cday * 24
+                        for h in range(hcur - 1, -1, -1):
+                            if _due_one(qt, cday * 24 + h) <= deadline:
+                                passed[0, k] = _to_epoch(model, (cday * 24 + h + 1) * 3600.0)
+                                break
                 else:
-                    deadline = _to_epoch(model, (pday + 1) * 86400.0)
+                    deadline = (pday + 1) * 86400.0
                 # The same scan as _cutoffs, stopping at the first hour that crosses.
-                qt = lead_t[ti, :, :, db, li]
                 hour0 = math.floor(loc / 3600.0)
                 cut = math.nan
-                for j in range(_CUTOFF_SCAN_H):
-                    hl = hour0 + j
-                    dd = math.floor(hl / 24.0)
-                    lead = float(qt[(dd + 3) % 7, hl - dd * 24])
-                    cross = deadline - lead
-                    t_end = (hl + 1) * 3600.0 - off
-                    if cross < t_end:
-                        c = max(max(hl * 3600.0 - off, created), cross)
+                for j in range(1, _CUTOFF_SCAN_H):
+                    if _due_one(qt, hour0 + j) > deadline:
+                        c = _to_epoch(model, (hour0 + j) * 3600.0)
                         cut = c if c > created else math.nan
                         break
                 cutoff[0, k] = cut
@@ -596,7 +622,7 @@ def _quote_one(
             r = R_MAP
         reason[0, k] = r
         available[0, k] = r == R_OK
-    return BatchQuote(list(keys), available, reason, promised, wstart, p50, prob, cost, cutoff, np.array([km]))
+    return BatchQuote(list(keys), available, reason, promised, wstart, p50, prob, cost, cutoff, np.array([km]), passed)
 
 
 # ---------------------------------------------------------------------------- one cart
@@ -671,6 +697,30 @@ def quote(
     return Quote(order_id, created_dt, m.source, m.name, opts.target, options_from_batch(m, b, 0, created))
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
+    """Why option ``k`` of row ``i`` is unavailable, with the figures that decide it (the real cut-off time)."""
+    code = int(b.reason[i, k])
+    spec = model.spec(b.keys[k])
+    text = REASONS[code]
+    if code == R_AREA:
+        return text + f" ({b.km[i]:.0f} km > {spec.max_km:.0f} km)"
+    if code == R_HEAVY:
+        return text + f" (max {spec.max_kg:g} kg)"
+    if code == R_SLOTP:
+        return text + f" ({b.probability[i, k]:.3f})"
+    if code in (R_SAME, R_NEXT):
+        word = "same-day" if code == R_SAME else "next-day"
+        cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
+        if math.isfinite(cut):
+            return text.replace("cut-off passed", f"cut-off {from_epoch(float(cut), model.tz):%H:%M} passed")
+        day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
+        return f"no {word} delivery for orders placed on a {day} (cannot promise it at the target probability)"
+    return text
+
+
 def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -> list[DeliveryOption]:
     """The ``DeliveryOption`` records of row ``i`` of a batch quote."""
     tz = model.tz
@@ -682,15 +732,7 @@ def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -
     for k, key in enumerate(b.keys):
         spec = model.spec(key)
         ok = bool(b.available[i, k])
-        reason = None
-        if not ok:
-            reason = REASONS[int(b.reason[i, k])]
-            if b.reason[i, k] == R_AREA:
-                reason += f" ({b.km[i]:.0f} km > {spec.max_km:.0f} km)"
-            elif b.reason[i, k] == R_HEAVY:
-                reason += f" (max {spec.max_kg:g} kg)"
-            elif b.reason[i, k] == R_SLOTP:
-                reason += f" ({b.probability[i, k]:.3f})"
+        reason = None if ok else reason_text(model, b, i, k, created)
         cut = b.cutoff[i, k]
         cut_text = None
         if ok and math.isfinite(cut):
@@ -963,7 +1005,7 @@ def quote_table(model: EtaModel, rows: Any, target: float = 0.95) -> list[dict[s
                         "probability": float(b.probability[j, k]) if ok else None,
                         "cost": float(b.cost[j, k]),
                         "cutoff": cols["cutoff"][k][j],
-                        "reason": None if ok else REASONS[int(b.reason[j, k])],
+                        "reason": None if ok else reason_text(model, b, j, k, float(created[i])),
                     }
                 )
             out[i] = {"order_id": oid[i], "model": model.source, "options": opts}

@@ -1,10 +1,14 @@
 """The fitted transit-time quantile model: tables, lookup, save and load.
 
-Three conditional-quantile tables, each ``(key, weekday, hour, distance band,
+Four conditional-quantile tables, each ``(key, weekday, hour, distance band,
 level)`` in seconds, float32:
 
-* ``lead``: created -> delivered, the promise checkout gives (includes
-  warehouse processing, hand-over and transit);
+* ``due``: the promise checkout gives, as the local wall-clock delivery time
+  counted from the local midnight of the creation day; one absolute time per
+  hour cell ("ordered Tue 10-11 -> by Wed 17:35"), pooled by cut-off period
+  and non-decreasing in order time (see ``engine.eta.fit.fit_due_table``);
+* ``lead``: created -> delivered (includes warehouse processing, hand-over
+  and transit), the checkout distribution ``check`` starts from;
 * ``transit``: handed over -> delivered, for re-checking a promise once the
   parcel has left;
 * ``processing``: created -> handed over, for re-checking before it leaves.
@@ -34,7 +38,7 @@ LEVELS = np.array(
 )
 #: Distance bands (km from origin): near, mid, far.
 DBAND_EDGES_KM = np.array([15.0, 45.0])
-TABLES = ("lead", "transit", "processing")
+TABLES = ("lead", "transit", "processing", "due")
 #: Separates a carrier/service from its season in a table key ("own:same_day@winter").
 SEASON_SEP = "@"
 
@@ -190,8 +194,16 @@ class EtaModel:
             raise ModelLoadError(f"{mj}: format version {info.get('format_version')} != {FORMAT_VERSION}; refit the model")
         with np.load(tz) as z:
             levels = z["levels"].astype(np.float64)
-            tables = {t: z[t].astype(np.float32) for t in TABLES}
+            tables = {t: z[t].astype(np.float32) for t in TABLES if t in z.files}
             delivers = z["delivers"].astype(bool) if "delivers" in z.files else None
+        missing = [t for t in TABLES if t not in tables and t != "due"]
+        if missing:
+            raise ModelLoadError(f"{tz}: table(s) {', '.join(missing)} missing; refit the model")
+        if "due" not in tables:
+            # A model fitted before promised times were tabled: the latest
+            # creation minute of each hour plus its lead is a safe promise.
+            hr_end = (np.arange(24, dtype=np.float32) + 1.0) * 3600.0
+            tables["due"] = tables["lead"] + hr_end[None, None, :, None, None]
         keys = list(info["keys"])
         for t, arr in tables.items():
             if arr.ndim != 5 or arr.shape[0] != len(keys) or arr.shape[-1] != levels.shape[0]:
