@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from engine import _ch, _dijkstra, matrix, network
 from engine.cli import matrix as cli_matrix
 
-HYP = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HYP = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --------------------------------------------------------------------------- helpers
