@@ -128,6 +128,7 @@ def main() -> None:
     ap.add_argument("--train-weeks", type=int, default=52)
     ap.add_argument("--test-weeks", type=int, default=8)
     ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--margin", type=float, default=0.005, help="promise level margin (EtaModel.margin) of the chosen method")
     ap.add_argument("--peak", action="store_true", help="also test on the peak season (not in the training history)")
     ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
     args = ap.parse_args()
@@ -137,19 +138,26 @@ def main() -> None:
     print(f"train: seed 1, {train_start} + {args.train_weeks} weeks; test: seed 2, {test_start} + {args.test_weeks} weeks")
     tr = read_history(simulate_history(weeks=args.train_weeks, seed=1, start=train_start), bbox=HELSINKI.bbox)
     te = read_history(simulate_history(weeks=args.test_weeks, seed=2, start=test_start), bbox=HELSINKI.bbox).frame
-    no_conf = fit(tr, HELSINKI, name="chosen")
+    no_conf = fit(tr, HELSINKI, name="chosen", margin=args.margin)
     chosen = fit(tr, HELSINKI, name="conformal", conformal=True, slot_on_time=no_conf.slot_on_time)
     no_season = fit(tr, replace(HELSINKI, seasons=()), slot_on_time=no_conf.slot_on_time)
+    no_day = replace(no_conf, name="no day calibration", cv_coverage=None)
     frame = tr.frame[(tr.frame["carrier"] + ":" + tr.frame["service"]).isin(chosen.base_keys).to_numpy()]
     peaks = chosen.city.seasons
-    naive_tab = fit_tables(frame, chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["lead"]
-    naive = replace(chosen, name="naive", tables={**chosen.tables, "lead": naive_tab.astype(np.float32)})
-    logn = replace(chosen, name="lognormal", tables={**chosen.tables, "lead": lognormal_tables(frame, chosen.keys, chosen.tz, peaks).astype(np.float32)})
+    naive_tab = fit_tables(frame, chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["due"]
+    naive = replace(no_conf, name="naive", tables={**no_conf.tables, "due": naive_tab.astype(np.float32)}, cv_coverage=None)
+    # A lead (created -> delivered) quantile read as a promise for the whole hour: from the hour's middle.
+    mid = (np.arange(24) * 3600.0 + 1800.0)[None, None, :, None, None]
+    logn_due = lognormal_tables(frame, chosen.keys, chosen.tz, peaks) + mid
+    logn = replace(no_conf, name="lognormal", tables={**no_conf.tables, "due": logn_due.astype(np.float32)}, cv_coverage=None)
+    cell_lead = replace(no_conf, name="cell lead", tables={**no_conf.tables, "due": (no_conf.tables["lead"] + mid).astype(np.float32)}, cv_coverage=None)
     methods = {
-        "plain empirical per (wd,hour,band) cell, no correction, no pooling": naive,
-        "log-normal per (day type, hour)": logn,
-        "empirical + order-statistic correction + pooling, one table all year": no_season,
-        "CHOSEN: as above + a peak-season table": no_conf,
+        "plain empirical per (wd,hour,band) cell, no correction, no pooling, not monotone": naive,
+        "log-normal lead per (day type, hour)": logn,
+        "previous: hierarchical cell lead quantiles (not monotone)": cell_lead,
+        "periods + monotone, one table all year": no_season,
+        "periods + monotone + peak table, level target+margin (no day calibration)": no_day,
+        "CHOSEN: periods + monotone + peak table + level from alternate-week coverage": no_conf,
         "chosen + one-sided conformal shift (not used)": chosen,
     }
     results = {}

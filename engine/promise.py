@@ -253,11 +253,23 @@ def _local_day(model: EtaModel, epoch: np.ndarray) -> np.ndarray:
     return np.floor(local_seconds(epoch, model.tz) / 86400.0)
 
 
+def _promise_table(model: EtaModel, target: float) -> tuple[np.ndarray, np.ndarray]:
+    """Level index per table key and the ``(keys, 7, 24, bands)`` due table at those levels (cached per target)."""
+    lv = model.promise_levels(target)
+    key = ("qt", target)
+    qt = model._levels_cache.get(key)
+    if qt is None:
+        due = model.tables["due"]
+        qt = np.ascontiguousarray(due[np.arange(due.shape[0]), :, :, :, lv])
+        model._levels_cache[key] = qt
+    return lv, qt
+
+
 def _due_local(qt: np.ndarray, ti: np.ndarray, hloc: np.ndarray, db: np.ndarray) -> np.ndarray:
     """Promised local time (rounded up to ``ROUND_S``) of orders created in local hour number ``hloc``.
 
-    ``qt`` is the ``(keys, 7, 24, bands)`` due table at the promise level; one
-    value per hour cell, so every order of an hour gets the same promise.
+    ``qt`` is the ``(keys, 7, 24, bands)`` due table at each key's promise
+    level; one value per hour cell, so every order of an hour gets the same promise.
     """
     day = np.floor(hloc / 24.0).astype(np.int64)
     wd = (day + 3) % 7
@@ -371,7 +383,7 @@ def quote_arrays(
         raise QuoteError("created must be finite epoch seconds")
     if not (np.isfinite(weight_kg).all() and (weight_kg >= 0).all()):
         raise QuoteError("weight_kg must be finite and >= 0")
-    li = model.promise_level_index(target)
+    lv, qt = _promise_table(model, target)
     l50 = model.level_index(0.5)
     l99 = model.levels.shape[0] - 1
     keys = list(keys) if keys is not None else [s.key for s in model.city.services]
@@ -433,7 +445,7 @@ def quote_arrays(
             else:
                 dq = model.tables["due"][ti, wd, hr, db].astype(np.float64)  # (n, L), from the creation day's midnight
                 day0 = created_day * 86400.0
-                pl = np.ceil((day0 + dq[:, li]) / ROUND_S) * ROUND_S
+                pl = np.ceil((day0 + qt[ti, wd, hr, db].astype(np.float64)) / ROUND_S) * ROUND_S
                 pl = np.maximum(pl, np.ceil(loc_created / ROUND_S) * ROUND_S)
                 pr = local_to_epoch(pl, model.tz)
                 p50[:, k] = np.minimum(np.maximum(local_to_epoch(day0 + dq[:, l50], model.tz), created), pr)
@@ -441,7 +453,6 @@ def quote_arrays(
                 prob[:, k] = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
                 pday = np.floor(pl / 86400.0)
                 promised[:, k] = _snap_back(model, ti, pr, p50[:, k])
-                qt = model.tables["due"][..., li]
                 if spec.kind in ("same_day", "next_day"):
                     ahead = 0 if spec.kind == "same_day" else 1
                     late = pday > created_day + ahead
@@ -521,7 +532,7 @@ def _quote_one(
     1-element arrays costs more than the arithmetic; this mirrors
     ``quote_arrays`` step by step (``tests/test_promise.py`` checks they agree).
     """
-    li = model.promise_level_index(target)
+    lv, qt_all = _promise_table(model, target)
     l50 = model.level_index(0.5)
     l99 = model.levels.shape[0] - 1
     levels = model.levels
@@ -579,10 +590,10 @@ def _quote_one(
                 if prob[0, k] < target:
                     r = R_SLOTP
             else:
-                qt = due_t[ti, :, :, db, li]
+                qt = qt_all[ti, :, :, db]
                 dq = due_t[ti, wd, hr, db]
                 day0 = cday * 86400.0
-                pl = max(math.ceil((day0 + float(dq[li])) / ROUND_S) * ROUND_S, math.ceil(loc / ROUND_S) * ROUND_S)
+                pl = max(math.ceil((day0 + float(qt[wd, hr])) / ROUND_S) * ROUND_S, math.ceil(loc / ROUND_S) * ROUND_S)
                 pr = _to_epoch(model, pl)
                 p50[0, k] = min(max(_to_epoch(model, day0 + float(dq[l50])), created), pr)
                 promised[0, k] = _snap_back_one(model, ti, pr, float(p50[0, k]))

@@ -122,15 +122,14 @@ def _run_ids(day_of_p50: np.ndarray) -> np.ndarray:
 
 
 def fit_due_table(
-    wd: np.ndarray, hr: np.ndarray, db: np.ndarray, day: np.ndarray, y: np.ndarray, lead: np.ndarray,
+    wd: np.ndarray, hr: np.ndarray, db: np.ndarray, day: np.ndarray, y: np.ndarray,
     n_min: int = 40, n_period: int = 200, alpha: float = 1e-3, levels: np.ndarray = LEVELS,
 ) -> np.ndarray:
     """``(7, 24, N_BANDS, L)`` promised delivery times, seconds after the creation day's local midnight.
 
     ``y`` is each row's local delivery time counted from the local midnight of
     its creation day (``day``, a local day number), so a cell's quantile is an
-    absolute time ("Wed 17:35") shared by every order of that hour; ``lead``
-    is the key's fitted lead table.  Four steps make it a promise a customer
+    absolute time ("Wed 17:35") shared by every order of that hour.  Four steps make it a promise a customer
     can rely on:
 
     1. *Pool by cut-off period.*  Consecutive hours of a weekday whose median
@@ -338,18 +337,58 @@ def fit_tables(
         for i, k in enumerate(keys):
             m = key_of == k
             out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min, **variant)
-    # Promised delivery times: local wall clock of delivery, from the creation day's local midnight.
-    wd, hr, day = weekday_hour(cr, tz)
-    y_due = local_seconds(de, tz) - day * 86400.0
-    db = EtaModel.dband(km)
+    out["due"] = due_tables(frame, key_of, keys, tz, n_min, **variant)
+    return out
+
+
+def _due_rows(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[np.ndarray, ...]:
+    """Per row: local weekday, hour and day number of creation, distance band, and the due target (s after that day's midnight)."""
+    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
+    wd, hr, day = weekday_hour(frame["created"].to_numpy(), tz)
+    y = local_seconds(frame["delivered"].to_numpy(), tz) - day * 86400.0
+    return wd, hr, day, EtaModel.dband(km), y
+
+
+def due_tables(frame: pd.DataFrame, key_of: np.ndarray, keys: list[str], tz: ZoneInfo, n_min: int = 40, **variant: bool) -> np.ndarray:
+    """``(keys, 7, 24, bands, L)`` promised delivery times (see :func:`fit_due_table`)."""
+    wd, hr, day, db, y = _due_rows(frame, tz)
+    out = np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]))
     for i, k in enumerate(keys):
         m = key_of == k
         if variant:
             # The naive variants of the method comparison: the cell quantile itself, no periods, no monotone step.
-            out["due"][i] = fit_table(wd[m], hr[m], db[m], y_due[m], n_min=n_min, **variant)
+            out[i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min, **variant)
         else:
-            out["due"][i] = fit_due_table(wd[m], hr[m], db[m], day[m], y_due[m], out["lead"][i], n_min=n_min)
+            out[i] = fit_due_table(wd[m], hr[m], db[m], day[m], y[m], n_min=n_min)
     return out
+
+
+def day_block_coverage(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40, peaks: Seasons = ()) -> np.ndarray:
+    """``(keys, L)``: held-out coverage of the due table at each level, by alternate weeks.
+
+    Rows of one day share its weather and its van waves, so the effective
+    sample is days, not rows, and a quantile that covers 95.5% of the rows it
+    was fitted on covers fewer of another year's.  Fitting on odd weeks and
+    checking on even weeks (and back) measures that on whole days, per
+    carrier/service and level; quotes then read the lowest level whose
+    held-out coverage reaches the target (``EtaModel.promise_levels``).
+    """
+    key_of = _labels(frame, keys, tz, peaks)
+    wd, hr, day, db, y = _due_rows(frame, tz)
+    fold = (day // 7) % 2
+    met = np.zeros((len(keys), LEVELS.shape[0]))
+    tot = np.zeros(len(keys))
+    for f in (0, 1):
+        tr, te = fold != f, fold == f
+        tab = due_tables(frame[tr], key_of[tr], keys, tz, n_min)
+        for i, k in enumerate(keys):
+            m = te & (key_of == k)
+            if not m.any():
+                continue
+            prom = np.ceil(tab[i][wd[m], hr[m], db[m]] / 300.0) * 300.0  # as quoted: rounded up to 5 min
+            met[i] += (y[m][:, None] <= prom).sum(axis=0)
+            tot[i] += m.sum()
+    return np.where(tot[:, None] > 0, met / np.maximum(tot, 1)[:, None], np.nan)
 
 
 def conformal_shift(
@@ -389,6 +428,7 @@ def fit(
     conformal: bool = False,
     slot_on_time: float | None = None,
     margin: float = 0.005,
+    day_calibration: bool = True,
 ) -> EtaModel:
     """Fit an :class:`EtaModel` from a validated history.
 
@@ -412,6 +452,10 @@ def fit(
         Carlo when ``None``.
     margin
         Promises read the quantile at ``target + margin`` (see ``EtaModel.margin``).
+    day_calibration
+        Measure each carrier/service's held-out coverage per level on whole
+        alternate weeks (:func:`day_block_coverage`); quotes then read the
+        lowest level whose held-out coverage reaches ``target + margin``.
     """
     if not (0.0 <= margin < 0.05):
         raise ValueError(f"margin {margin} must be in [0, 0.05)")
@@ -433,14 +477,14 @@ def fit(
     frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
     tables = fit_tables(frame, keys, tz, n_min, city.seasons)
     shift = np.zeros((len(keys), LEVELS.shape[0]))
+    cv = day_block_coverage(frame, keys, tz, n_min, city.seasons) if day_calibration else None
     if conformal and calib_frac > 0:
         cut = int(len(frame) * (1 - calib_frac))
         # One-sided: only ever widen.  A calibration slice from calmer weeks
         # would otherwise tighten the tail below what the longer history shows.
         shift = np.maximum(conformal_shift(frame.iloc[:cut], frame.iloc[cut:], keys, tz, n_min, city.seasons), 0.0)
-        tables["lead"] = np.maximum.accumulate(
-            np.maximum(tables["lead"] + shift[:, None, None, None, :], 0.0), axis=-1
-        )
+        for t in ("lead", "due"):
+            tables[t] = np.maximum.accumulate(np.maximum(tables[t] + shift[:, None, None, None, :], 0.0), axis=-1)
     # Carrier/services seen in the history but not in the catalogue still get offered.
     services = list(city.services)
     known = {s.key for s in services}
@@ -472,8 +516,10 @@ def fit(
         slot_on_time=float(slot_on_time),
         margin=float(margin),
         delivers=delivers,
+        cv_coverage=cv,
         meta={
-            "method": "empirical cell quantiles, finite-sample order statistic, hierarchical pooling"
+            "method": "promised times per hour cell pooled by cut-off period, monotone in order time"
+            + (", level per carrier/service from alternate-week held-out coverage" if day_calibration else "")
             + (", conformal shift" if conformal else ""),
             "n_min": n_min,
             "calib_frac": calib_frac if conformal else 0.0,

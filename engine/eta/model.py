@@ -87,6 +87,12 @@ class EtaModel:
     #: Sunday for a Mon-Fri carrier) moves back to the end of the last
     #: delivering hour: same probability, a time a customer can use.
     delivers: np.ndarray | None = None
+    #: ``(key, level)``: share of held-out rows (alternate weeks, whole days)
+    #: the due table covered at each level; promises read the lowest level
+    #: whose held-out coverage reaches ``target + margin`` (None: the level
+    #: ``target + margin`` itself).
+    cv_coverage: np.ndarray | None = None
+    _levels_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ---- lookups -----------------------------------------------------------------
     @property
@@ -137,6 +143,31 @@ class EtaModel:
         self.level_index(target)  # validates the target itself
         return self.level_index(min(target + self.margin, float(self.levels[-1])))
 
+    def promise_levels(self, target: float) -> np.ndarray:
+        """Per table key, the level index a promise with probability ``target`` is read at.
+
+        With ``cv_coverage``: the lowest level, not below ``target`` itself,
+        whose held-out coverage reaches ``target + margin`` (the top level if
+        none does); without: :meth:`promise_level_index` for every key.
+        """
+        hit = self._levels_cache.get(target)
+        if hit is not None:
+            return hit
+        base = self.promise_level_index(target)
+        out = np.full(len(self.keys), base, dtype=np.int64)
+        if self.cv_coverage is not None:
+            lo = self.level_index(target)
+            goal = min(target + self.margin, float(self.levels[-1]))
+            for i in range(len(self.keys)):
+                cov = self.cv_coverage[i]
+                if not np.isfinite(cov).all():
+                    continue
+                ok = np.flatnonzero(cov[lo:] >= goal - 1e-12)
+                out[i] = lo + int(ok[0]) if ok.size else self.levels.shape[0] - 1
+        out.setflags(write=False)
+        self._levels_cache[target] = out
+        return out
+
     def level_index(self, p: float) -> int:
         """Index of the smallest stored level >= ``p`` (conservative)."""
         if not (0.0 < p < 1.0):
@@ -164,6 +195,8 @@ class EtaModel:
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
         extra = {} if self.delivers is None else {"delivers": self.delivers}
+        if self.cv_coverage is not None:
+            extra["cv_coverage"] = self.cv_coverage
         np.savez_compressed(d / "tables.npz", levels=self.levels, **{t: self.tables[t] for t in TABLES}, **extra)
         info = {
             "format_version": FORMAT_VERSION,
@@ -196,6 +229,7 @@ class EtaModel:
             levels = z["levels"].astype(np.float64)
             tables = {t: z[t].astype(np.float32) for t in TABLES if t in z.files}
             delivers = z["delivers"].astype(bool) if "delivers" in z.files else None
+            cv = z["cv_coverage"].astype(np.float64) if "cv_coverage" in z.files else None
         missing = [t for t in TABLES if t not in tables and t != "due"]
         if missing:
             raise ModelLoadError(f"{tz}: table(s) {', '.join(missing)} missing; refit the model")
@@ -218,6 +252,7 @@ class EtaModel:
             levels=levels,
             tables=tables,
             delivers=delivers,
+            cv_coverage=cv if cv is not None and cv.shape == (len(keys), levels.shape[0]) else None,
             counts={k: int(v) for k, v in info["counts"].items()},
             slot_on_time=float(info.get("slot_on_time", 0.0)),
             meta=info.get("meta", {}),
