@@ -70,3 +70,38 @@ def test_quote_single_with_default_model() -> None:
     assert d["model"] == "default"
     same = next(o for o in d["options"] if o["service"] == "same_day")
     assert same["available"] is False and "cut-off" in same["reason"]
+
+
+def test_jsonl_writer_matches_json_dumps_of_quote_table() -> None:
+    # The CLI's --json lines are put together with numpy string ops for speed:
+    # they must be exactly what json.dumps of the dict rows would write.
+    import numpy as np
+    import pandas as pd
+
+    from engine.eta._time import to_iso
+    from engine.eta.model import default_model
+    from engine.promise import quote_table, quote_table_jsonl
+
+    m = default_model()
+    rng = np.random.default_rng(4)
+    n = 400
+    created = 1_790_000_000 + rng.uniform(0, 14 * 86400, n)
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n)],
+            "dest_lat": (60.17 + rng.normal(0, 0.2, n)).round(5).astype(str),
+            "dest_lon": (24.94 + rng.normal(0, 0.4, n)).round(5).astype(str),
+            "created_at": to_iso(created, m.tz),
+            "weight_kg": rng.uniform(0, 40, n).round(2).astype(str),
+            "carrier": np.where(rng.random(n) < 0.2, "posti", ""),
+        }
+    )
+    frame.loc[3, "order_id"] = 'we"ird\\id ü'
+    frame.loc[5, "created_at"] = "garbage"
+    frame.loc[7, "dest_lat"] = "x"
+    frame.loc[9, "carrier"] = "nobody"
+    dicts = quote_table(m, frame)
+    lines = quote_table_jsonl(m, frame)
+    assert lines == [json.dumps(d) for d in dicts]
+    reasons = {o["reason"] for d in dicts for o in d.get("options", []) if o["reason"]}
+    assert any("cut-off" in r for r in reasons) and any("too heavy" in r for r in reasons)

@@ -91,12 +91,13 @@ def register(app: typer.Typer) -> None:
                 if not orders.is_file():
                     raise ValueError(f"orders file {str(orders)!r} not found")
                 frame = pd.read_csv(orders, dtype=str, keep_default_na=False)
-            rows = quote_table(model, frame, target=target)
             if as_json:
-                w = sys.stdout.write
-                for r in rows:
-                    w(json.dumps(r) + "\n")
+                from engine.promise import quote_table_jsonl  # noqa: PLC0415
+
+                lines = quote_table_jsonl(model, frame, target=target)
+                sys.stdout.write("".join(line + "\n" for line in lines))
                 return
+            rows = quote_table(model, frame, target=target)
             from rich.console import Console  # noqa: PLC0415
             from rich.table import Table  # noqa: PLC0415
 
