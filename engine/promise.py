@@ -8,8 +8,13 @@ probability, the price and the cut-off.  An option that cannot be promised
 (past the cut-off, plan full, outside the carrier's area, too heavy) stays in
 the answer as unavailable with the reason.
 
-The promise counts from ``created_at``: it covers warehouse processing,
-hand-over and transit, read from the fitted ``lead`` quantile table, so the
+The promise covers warehouse processing, hand-over and transit: it is read
+from the fitted ``due`` table, one absolute time per hour cell of order time
+("ordered Tue 10-11 -> by Wed 17:35"), pooled by cut-off period and
+non-decreasing in order time, so a later order never gets an earlier promise
+and an option is available up to its cut-off and not after it (see
+``engine.eta.fit.fit_due_table``).  The level read per carrier/service comes
+from its held-out coverage on whole days (``EtaModel.promise_levels``).  The
 hot path is array indexing, never a graph search.  ``quote_arrays`` is the
 vectorised batch form; ``quote`` wraps it for one cart.
 
@@ -1028,18 +1033,28 @@ def _reasons(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: bool 
     import json  # noqa: PLC0415
 
     out = np.full(b.available.shape, "null" if as_json else None, dtype=object)
-    cache: dict[tuple, str] = {}
-    passed = b.cutoff_passed if b.cutoff_passed is not None else np.full(b.available.shape, np.nan)
-    wday = ((np.floor(local_seconds(created, model.tz) / 86400.0).astype(np.int64) + 3) % 7)
-    for i, k in zip(*np.nonzero(~b.available)):
-        code = int(b.reason[i, k])
-        key = (k, code, round(float(b.km[i])) if code == R_AREA else 0, float(passed[i, k]) if code in (R_SAME, R_NEXT) else 0.0,
-               int(wday[i]) if code in (R_SAME, R_NEXT) else 0, round(float(b.probability[i, k]), 3) if code == R_SLOTP else 0.0)
-        txt = cache.get(key)
-        if txt is None:
-            txt = reason_text(model, b, int(i), int(k), float(created[i]))
-            txt = cache[key] = json.dumps(txt) if as_json else txt
-        out[i, k] = txt
+    ii, kk = np.nonzero(~b.available)
+    if ii.shape[0] == 0:
+        return out
+    code = b.reason[ii, kk]
+    cut = code == R_SAME
+    cut |= code == R_NEXT
+    passed = b.cutoff_passed[ii, kk] if b.cutoff_passed is not None else np.full(ii.shape, np.nan)
+    wday = (np.floor(local_seconds(created[ii], model.tz) / 86400.0).astype(np.int64) + 3) % 7
+    # What the text depends on, per case; everything else zeroed so equal cases collapse.
+    case = np.column_stack([
+        kk, code,
+        np.where(code == R_AREA, np.round(b.km[ii]), 0.0),
+        np.where(cut, np.nan_to_num(passed, nan=-1.0), 0.0),
+        np.where(cut, wday, 0),
+        np.where(code == R_SLOTP, np.round(b.probability[ii, kk], 3), 0.0),
+    ])
+    uniq, first, inv = np.unique(case, axis=0, return_index=True, return_inverse=True)
+    texts = []
+    for f in first.tolist():
+        t = reason_text(model, b, int(ii[f]), int(kk[f]), float(created[ii[f]]))
+        texts.append(json.dumps(t) if as_json else t)
+    out[ii, kk] = np.array(texts, dtype=object)[inv.ravel()]
     return out
 
 
@@ -1097,11 +1112,12 @@ def _json_floats(a: np.ndarray, ok: np.ndarray) -> np.ndarray:
 def quote_table_jsonl(model: EtaModel, rows: Any, target: float = 0.95) -> list[str]:
     """:func:`quote_table` as JSON lines (one ``json.dumps``-equivalent line per row, without the newline).
 
-    The same objects, but each distinct value is encoded once and the lines
-    are put together with numpy string concatenation: a batch of 20,000
-    orders spends its time quoting, not in ``json.dumps`` of 120,000 dicts.
+    The same objects, but each distinct value is encoded once and every line
+    is one ``str.join`` over its columns: a batch of 20,000 orders spends its
+    time quoting, not in ``json.dumps`` of 120,000 dicts.
     """
     import json  # noqa: PLC0415
+    from itertools import repeat  # noqa: PLC0415
 
     oid, created, errors, batches = _table_batches(model, rows, target)
     out: list[str | None] = [None] * oid.shape[0]
@@ -1109,29 +1125,26 @@ def quote_table_jsonl(model: EtaModel, rows: Any, target: float = 0.95) -> list[
     for idx, keys, b in batches:
         av = b.available
         all_reasons = _reasons(model, b, created[idx], as_json=True)
-        parts: list[np.ndarray] = []
+        n_b = idx.shape[0]
+        # One list of columns (constant text or per-row text), joined row by row in C.
+        cols: list[Any] = ['{"order_id": ', [json.dumps(x) for x in oid[idx].tolist()], ', "model": ' + src + ', "options": [']
         for k, key in enumerate(keys):
             sp = model.spec(key)
             ok = av[:, k]
-            iso = {name: _iso_json(model, np.where(ok, arr[:, k], np.nan))
+            iso = {name: _iso_json(model, np.where(ok, arr[:, k], np.nan)).tolist()
                    for name, arr in (("promised_by", b.promised), ("window_start", b.window_start), ("p50", b.p50), ("cutoff", b.cutoff))}
-            reasons = all_reasons[:, k]
-            frag = (
-                f'{{"carrier": {json.dumps(sp.carrier)}, "service": {json.dumps(sp.service)}, "available": '
-                + np.where(ok, "true", "false").astype(object)
-                + ', "promised_by": ' + iso["promised_by"] + ', "window_start": ' + iso["window_start"]
-                + ', "p50": ' + iso["p50"] + ', "probability": ' + _json_floats(b.probability[:, k], ok)
-                + ', "cost": ' + _json_floats(b.cost[:, k], np.ones(ok.shape, dtype=bool))
-                + ', "cutoff": ' + iso["cutoff"] + ', "reason": ' + reasons + "}"
-            )
-            parts.append(frag)
-        opts = parts[0]
-        for p_ in parts[1:]:
-            opts = opts + ", " + p_
-        ids = np.array([json.dumps(x) for x in oid[idx].tolist()], dtype=object)
-        lines = '{"order_id": ' + ids + ', "model": ' + src + ', "options": [' + opts + "]}"
-        for j, i in enumerate(idx.tolist()):
-            out[i] = lines[j]
+            cols += [
+                (", " if k else "") + f'{{"carrier": {json.dumps(sp.carrier)}, "service": {json.dumps(sp.service)}, "available": ',
+                np.where(ok, "true", "false").tolist(),
+                ', "promised_by": ', iso["promised_by"], ', "window_start": ', iso["window_start"],
+                ', "p50": ', iso["p50"], ', "probability": ', _json_floats(b.probability[:, k], ok).tolist(),
+                ', "cost": ', _json_floats(b.cost[:, k], np.ones(ok.shape, dtype=bool)).tolist(),
+                ', "cutoff": ', iso["cutoff"], ', "reason": ', all_reasons[:, k].tolist(), "}",
+            ]
+        cols.append("]}")
+        lines = map("".join, zip(*(c if isinstance(c, list) else repeat(c, n_b) for c in cols)))
+        for i, line in zip(idx.tolist(), lines):
+            out[i] = line
     for i, e in errors.items():
         out[i] = json.dumps({"order_id": oid[i], "error": e})
     return [o for o in out if o is not None]
