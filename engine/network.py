@@ -462,6 +462,13 @@ def _digest(a: np.ndarray) -> str:
 # --- loading -------------------------------------------------------------
 
 
+def synthetic_size(spec: str) -> int:
+    """Node count of a ``"synthetic:<n_nodes>"`` source (``NetworkError`` when it is malformed)."""
+    if not str(spec).strip().lower().startswith("synthetic:"):
+        raise NetworkError(f"not a synthetic source: {spec!r}")
+    return _parse_synthetic(str(spec).strip())
+
+
 def _parse_synthetic(spec: str) -> int:
     text = spec.split(":", 1)[1].strip().replace("_", "").replace(",", "")
     try:

@@ -221,9 +221,15 @@ def load_network(spec: str | None) -> Any:
         return None
     from engine import network as _net
 
-    if "@" in spec:
+    src, seed = split_network_spec(spec)
+    return _net.load(src, seed=seed)
+
+
+def split_network_spec(spec: str) -> tuple[str, int]:
+    """``"synthetic:N@seed"`` -> ``("synthetic:N", seed)``; other sources get seed 0."""
+    if "@" in spec and spec.strip().lower().startswith("synthetic:"):
         src, s = spec.rsplit("@", 1)
-        if not s.isdigit():
+        if not s.strip().isdigit():
             raise ValueError(f"network {spec!r}: the seed after '@' must be a non-negative integer, got {s!r}")
-        return _net.load(src, seed=int(s))
-    return _net.load(spec)
+        return src, int(s)
+    return spec, 0

@@ -14,14 +14,27 @@ import functools
 import logging
 from typing import Any, Literal, Optional, Union
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import get_store
 from api.store import Store
+from engine.io.problem_json import MAX_ORDERS
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 log = logging.getLogger(__name__)
+
+#: Largest request body: 20,000 orders at a few hundred bytes each, with room to spare.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Bodies above this size have their order count checked before validation.
+_COUNT_ORDERS_ABOVE = 256 * 1024
+
+#: Largest synthetic network a client may ask for (metro-day uses 250,000 nodes); bigger
+#: ones take minutes and gigabytes to build inside the server.
+MAX_SYNTHETIC_NODES = 300_000
+#: OSM files the API may load: only inside this directory (a client must not make the
+#: server read arbitrary paths); unset, only 'helsinki' and synthetic networks are served.
+NETWORK_DIR_ENV = "PROMISE_NETWORK_DIR"
 
 Time = Union[int, float, str]
 
@@ -140,6 +153,37 @@ class OrderIn(BaseModel):
         return _nonneg_sizes(v)
 
 
+def _check_network(spec: str) -> str:
+    """The network sources a client may name (a ValueError here becomes a 422 on ``network``)."""
+    import os
+    from pathlib import Path
+
+    from engine.network import NetworkError, synthetic_size
+    from engine.scenarios import split_network_spec
+
+    src, _ = split_network_spec(spec)
+    low = src.strip().lower()
+    if low == "helsinki":
+        return spec
+    if low.startswith("synthetic:"):
+        try:
+            n = synthetic_size(src)
+        except NetworkError as exc:
+            raise ValueError(str(exc)) from None
+        if not 50 <= n <= MAX_SYNTHETIC_NODES:
+            raise ValueError(f"synthetic network size must be in 50..{MAX_SYNTHETIC_NODES:,} here, got {n:,}")
+        return spec
+    root = os.environ.get(NETWORK_DIR_ENV)
+    if root:
+        path = (Path(root) / src).resolve()
+        if path.is_relative_to(Path(root).resolve()) and path.is_file():
+            return str(path)
+    raise ValueError(
+        f"unknown network {spec!r}: the API serves 'helsinki', 'synthetic:<n_nodes>[@seed]' "
+        f"(n_nodes <= {MAX_SYNTHETIC_NODES:,}) or an OSM file inside ${NETWORK_DIR_ENV}"
+    )
+
+
 class ProblemIn(BaseModel):
     """A delivery day (same document as ``promise plan`` reads; see ``engine.io.problem_json``)."""
 
@@ -150,10 +194,15 @@ class ProblemIn(BaseModel):
     horizon: Time = 24 * 3600
     lateness_cost_per_min: Optional[float] = Field(None, ge=0)
     risk_weight: float = Field(0.0, ge=0)
-    depots: list[DepotIn] = Field(min_length=1)
-    vehicle_types: list[VehicleTypeIn]
-    carriers: list[CarrierIn] = Field(default_factory=list)
-    orders: list[OrderIn]
+    depots: list[DepotIn] = Field(min_length=1, max_length=1000)
+    vehicle_types: list[VehicleTypeIn] = Field(max_length=1000)
+    carriers: list[CarrierIn] = Field(default_factory=list, max_length=1000)
+    orders: list[OrderIn] = Field(max_length=MAX_ORDERS)
+
+    @field_validator("network")
+    @classmethod
+    def _network_source(cls, v: Optional[str]) -> Optional[str]:
+        return None if v is None else _check_network(v)
 
     def to_doc(self) -> dict[str, Any]:
         d = self.model_dump(mode="json")
@@ -204,7 +253,27 @@ def _solve_job(store: Store, plan_id: str, doc: dict[str, Any], time_limit: floa
         store.update_plan(plan_id, "failed", error=f"{type(exc).__name__}: {exc}")
 
 
-@router.post("", response_model=PlanCreated, status_code=202)
+async def _within_limits(request: Request) -> None:
+    """413 for a body too big to plan, before pydantic builds 10^6 objects and echoes them in a 422."""
+    try:
+        size = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        size = 0
+    if size > MAX_BODY_BYTES:
+        raise HTTPException(413, detail=f"request body of {size:,} bytes; at most {MAX_BODY_BYTES:,} bytes per plan")
+    if size > _COUNT_ORDERS_ABOVE:
+        try:
+            doc = await request.json()  # the body is cached by Starlette: no second read
+        except ValueError:
+            return  # malformed JSON: FastAPI's own 422 says where
+        orders = doc.get("orders") if isinstance(doc, dict) else None
+        if isinstance(orders, list) and len(orders) > MAX_ORDERS:
+            raise HTTPException(
+                413, detail=f"{len(orders):,} orders; at most {MAX_ORDERS:,} per plan (split the day by depot or region)"
+            )
+
+
+@router.post("", response_model=PlanCreated, status_code=202, dependencies=[Depends(_within_limits)])
 def create_plan(
     body: ProblemIn,
     background: BackgroundTasks,
