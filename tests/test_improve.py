@@ -76,14 +76,15 @@ def route_ok(a: VrpArrays, v: int, route: list[int]) -> bool:
     if not all(a.compat[v, j] for j in route) or np.any(a.demand[route].sum(axis=0) > a.v_capacity[v]):
         return False
     # The shortest duration departs at the shift start or so as to reach some job exactly at a window start.
-    candidates = {int(a.v_tw_start[v])}
+    earliest = max(int(a.v_tw_start[v]), int(a.tw_start[a.v_start[v]]))
+    candidates = {earliest}
     offset = 0
     path = [int(a.v_start[v]), *route]
     for x, y in zip(path, path[1:]):
         offset += int(a.service[x]) + int(a.durations[x, y])
         candidates.update(ws - offset for ws, _ in a.windows[y])
     for depart in sorted(candidates):
-        if not int(a.v_tw_start[v]) <= depart <= int(a.v_tw_end[v]):
+        if not earliest <= depart <= int(a.v_tw_end[v]):
             continue
         end = _end_time(a, v, route, depart)
         if end is not None and end - depart <= int(a.v_max_duration[v]):
@@ -209,6 +210,15 @@ def test_unreachable_job_is_left_out_not_crashed() -> None:
     res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=100)
     assert res.unassigned == [2]
     assert res.routes[0] == [1] or res.routes[1] == [1]
+
+
+def test_depot_opening_bounds_the_departure() -> None:
+    xy = np.array([[0, 0], [10, 0], [0, 10]], dtype=float)
+    tw = np.array([[500, 1000], [0, 505], [0, 520]])  # depot opens at 500: job 1 (due 505) is out of reach
+    a = make_arrays(xy, 1, 2, tw=tw, horizon=1000)
+    res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=100)
+    assert res.unassigned == [1]
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
 
 
 def test_fixed_cost_and_cost_per_second() -> None:

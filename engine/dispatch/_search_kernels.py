@@ -154,10 +154,13 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
     route is at fault).  Capacity is the caller's business.
     """
     if L == 0:
-        es[0] = P.vtws[v]
-        es[1] = P.vtws[v]
-        ls[0] = P.vtwe[v]
-        ls[1] = P.vtwe[v]
+        # only what an insertion into the empty route reads: departure and latest return
+        s0 = seq[0]
+        e0 = seq[1]
+        es[0] = P.vtws[v] if P.vtws[v] > P.tws[s0] else P.tws[s0]
+        es[1] = es[0]
+        ls[1] = P.vtwe[v] if P.vtwe[v] < P.twe[e0] else P.twe[e0]
+        ls[0] = ls[1]
         return -1, 0.0
     p = P.prof[v]
     start = seq[0]
