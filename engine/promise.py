@@ -521,10 +521,20 @@ def _snap_back_one(model: EtaModel, ti: int, pr: float, floor_: float) -> float:
     return pr
 
 
-def _due_one(qt: np.ndarray, hl: int) -> float:
-    """Scalar :func:`_due_local` for one table row ``qt`` ``(7, 24)`` and local hour number ``hl``."""
-    d = math.floor(hl / 24.0)
-    return math.ceil((d * 86400.0 + float(qt[(d + 3) % 7, hl - d * 24])) / ROUND_S) * ROUND_S
+def _due_one(qt: list[float], hl: int) -> float:
+    """Scalar :func:`_due_local` for one flat ``7 * 24`` list ``qt`` and local hour number ``hl``."""
+    d = hl // 24
+    return math.ceil((d * 86400.0 + qt[((d + 3) % 7) * 24 + hl - d * 24]) / ROUND_S) * ROUND_S
+
+
+def _promise_lists(model: EtaModel, target: float) -> list[list[list[float]]]:
+    """:func:`_promise_table` as Python lists ``[key][band] -> 168 floats`` (cached): the checkout path indexes them per hour."""
+    key = ("qtl", target)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        _, qt = _promise_table(model, target)
+        hit = model._levels_cache[key] = [[qt[i, :, :, b].ravel().astype(float).tolist() for b in range(qt.shape[3])] for i in range(qt.shape[0])]
+    return hit
 
 
 def _quote_one(
@@ -537,7 +547,7 @@ def _quote_one(
     1-element arrays costs more than the arithmetic; this mirrors
     ``quote_arrays`` step by step (``tests/test_promise.py`` checks they agree).
     """
-    lv, qt_all = _promise_table(model, target)
+    qt_lists = _promise_lists(model, target)
     l50 = model.level_index(0.5)
     l99 = model.levels.shape[0] - 1
     levels = model.levels
@@ -595,10 +605,10 @@ def _quote_one(
                 if prob[0, k] < target:
                     r = R_SLOTP
             else:
-                qt = qt_all[ti, :, :, db]
+                qt = qt_lists[ti][db]
                 dq = due_t[ti, wd, hr, db]
                 day0 = cday * 86400.0
-                pl = max(math.ceil((day0 + float(qt[wd, hr])) / ROUND_S) * ROUND_S, math.ceil(loc / ROUND_S) * ROUND_S)
+                pl = max(math.ceil((day0 + qt[wd * 24 + hr]) / ROUND_S) * ROUND_S, math.ceil(loc / ROUND_S) * ROUND_S)
                 pr = _to_epoch(model, pl)
                 p50[0, k] = min(max(_to_epoch(model, day0 + float(dq[l50])), created), pr)
                 promised[0, k] = _snap_back_one(model, ti, pr, float(p50[0, k]))
