@@ -169,7 +169,7 @@ class Problem:
             raise ModelError("problem", "depots", "at least one depot is needed")
         ids = {d.depot_id for d in self.depots}
         if sum(vt.count for vt in self.vehicle_types) <= 0 and not self.carriers:
-            raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier")
+            raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier: nothing can deliver")
         if len(ids) != len(self.depots):
             raise ModelError("problem", "depots", "duplicate depot id")
         # Duplicate ids would make two vehicles (or carriers) indistinguishable in the plan.

@@ -87,6 +87,17 @@ def replan(
     restrict: dict[str, str | set[str]] = {}
     prefixes: dict[str, list[Stop]] = {}
     out_vehicles: set[str] = set()
+
+    def start_at(vid: str, pos: VehiclePosition) -> None:
+        """Make ``pos`` the vehicle's start site (lat/lon, else its node's on ``network``)."""
+        lat, lon = pos.lat, pos.lon
+        if (lat is None or lon is None) and pos.node is not None and network is not None:
+            lat, lon = float(network.lat[pos.node]), float(network.lon[pos.node])
+        if lat is None or lon is None:
+            raise ModelError(f"vehicle {vid!r}", "position", "needs lat/lon (or a node and a network)")
+        starts[vid] = (len(sites), max(int(pos.time), now))
+        sites.append(Site(f"position:{vid}", float(lat), float(lon), pos.node))
+
     for vid, r in route_of.items():
         done = [s for s in r.stops if s.kind == "delivery" and s.order_id in served]
         departed = bool(done) or vid in positions or (r.stops and r.stops[0].departure < now)
@@ -103,25 +114,13 @@ def replan(
         if pos is None:
             ref = prefixes[vid][-1]
             pos = VehiclePosition(vid, max(now, ref.departure), ref.lat, ref.lon, ref.node)
-        lat, lon = pos.lat, pos.lon
-        if (lat is None or lon is None) and pos.node is not None and network is not None:
-            lat, lon = float(network.lat[pos.node]), float(network.lon[pos.node])
-        if lat is None or lon is None:
-            raise ModelError(f"vehicle {vid!r}", "position", "needs lat/lon (or a node and a network)")
-        starts[vid] = (len(sites), max(int(pos.time), now))
-        sites.append(Site(f"position:{vid}", float(lat), float(lon), pos.node))
+        start_at(vid, pos)
     # Vehicles out but not in the old plan's routes (a position was given): also out.
     for vid, pos in positions.items():
         if vid in out_vehicles:
             continue
         out_vehicles.add(vid)
-        lat, lon = pos.lat, pos.lon
-        if (lat is None or lon is None) and pos.node is not None and network is not None:
-            lat, lon = float(network.lat[pos.node]), float(network.lon[pos.node])
-        if lat is None or lon is None:
-            raise ModelError(f"vehicle {vid!r}", "position", "needs lat/lon (or a node and a network)")
-        starts[vid] = (len(sites), max(int(pos.time), now))
-        sites.append(Site(f"position:{vid}", float(lat), float(lon), pos.node))
+        start_at(vid, pos)
         prefixes[vid] = []
 
     at_depot = sorted(all_vids - out_vehicles)

@@ -226,8 +226,6 @@ def problem_from_dict(doc: Any) -> Problem:
         opening = _window(d["opening"], item, "opening") if d.get("opening") is not None else TimeWindow(0, 24 * 3600)
         depots.append(Depot(did, lat, lon, opening))
     depot_ids = {d.depot_id for d in depots}
-    if len(depot_ids) != len(depots):
-        raise ModelError("problem", "depots", "duplicate depot id")
 
     vts: list[VehicleType] = []
     for i, d in enumerate(doc["vehicle_types"]):
@@ -354,9 +352,7 @@ def problem_from_dict(doc: Any) -> Problem:
     )
     if sum(vt.count for vt in vts) > MAX_VEHICLES:
         raise ModelError("problem", "vehicle_types", f"{sum(vt.count for vt in vts):,} vehicles; at most {MAX_VEHICLES:,} per problem")
-    if sum(vt.count for vt in vts) == 0 and not carriers:
-        raise ModelError("problem", "vehicle_types", "zero vehicles and no carrier: nothing can deliver")
-    problem.validate()
+    problem.validate()  # duplicate ids, zero vehicles: the rules every Problem obeys
     return problem
 
 
