@@ -7,7 +7,7 @@ met and the padding (p95 - p50), for the chosen method and the alternatives
 it was chosen over, and writes a reliability plot (nominal level vs observed
 coverage).
 
-    .venv/bin/python benchmarks/calibration.py                          # ~20 s
+    .venv/bin/python benchmarks/calibration.py                          # ~35 s
     .venv/bin/python benchmarks/calibration.py --peak --windows 6       # + peak season, + 6 more windows
 """
 
@@ -81,7 +81,7 @@ def coverage(model: EtaModel, f, target: float) -> tuple[dict[str, float], dict[
 
 
 def reliability(model: EtaModel, f) -> dict[str, list[float]]:
-    """Observed coverage of created + q_level (unrounded) per key at each nominal level."""
+    """Observed coverage of created + q_level (unrounded ``lead`` table, the one ``check`` starts from) per key at each nominal level."""
     key = (f["carrier"] + ":" + f["service"]).to_numpy()
     km = haversine_km(f["origin_lat"].to_numpy(), f["origin_lon"].to_numpy(), f["dest_lat"].to_numpy(), f["dest_lon"].to_numpy())
     wd, hr, _ = weekday_hour(f["created"].to_numpy(), model.tz)

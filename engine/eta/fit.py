@@ -18,6 +18,16 @@ carrier/service (and season: peak, winter, the rest of the year), with
 Empirical cells beat a parametric family here because lead times are
 multi-modal (cut-offs and nights split them into "today", "tomorrow", "in two
 business days"), which a log-normal cannot follow.
+
+The promise itself comes from the ``due`` table (:func:`fit_due_table`): the
+delivery time as local wall clock from the creation day's midnight, pooled
+over the hours of a cut-off period (hours whose median delivery lands on the
+same day, less a slipping last hour), kept later only where a cell's days
+really are later (a binomial test on days, not rows), and made
+non-decreasing in order time by a running maximum over the week.  The level
+each carrier/service is read at comes from its coverage on held-out
+alternate weeks (:func:`day_block_coverage`), so the day-level clustering of
+delivery times is measured on whole days.
 """
 
 from __future__ import annotations
