@@ -380,3 +380,43 @@ def test_api_fuzzed_bodies_never_500(client: TestClient, edits: list[tuple[tuple
             accounted = [s["order_id"] for r in plan["routes"] for s in r["stops"] if s["kind"] == "delivery"]
             accounted += [h["order_id"] for h in plan["handoffs"]] + [u["order_id"] for u in plan["unassigned"]]
             assert sorted(map(str, accounted)) == sorted(str(o["id"]) for o in doc["orders"])
+
+
+# --------------------------------------------------------------------------- off the network
+
+
+def test_depot_off_the_network_is_an_error_not_a_silent_snap() -> None:
+    from engine.dispatch import solve
+
+    net = load_network("helsinki")
+    problem = problem_from_dict(_with(PROBLEM, lambda d: d["depots"][0].update(lat=64.0)))
+    with pytest.raises(ModelError, match="km from the nearest road") as err:
+        solve(problem, network=net, time_limit=2, solution_limit=5)
+    assert err.value.item == "depot 'D1'"
+
+
+def test_vroom_job_off_the_network_is_unassigned_and_vehicle_off_it_is_an_error() -> None:
+    from engine.io.vroom import solve_vroom_plan
+
+    net = load_network("helsinki")
+    doc = _with(VROOM, lambda d: d["jobs"][0].update(location=[30.0, LAT]))
+    plan, out = solve_vroom_plan(doc, network=net, time_limit=3, solution_limit=10)
+    assert [(u.order_id, u.reason.name) for u in plan.unassigned] == [("1", "OFF_NETWORK")]
+    assert [(u["id"], u["reason"]) for u in out["unassigned"]] == [(1, "OFF_NETWORK")]
+    with pytest.raises(VroomFormatError, match="vehicle 1: start: .* km from the nearest road"):
+        arrays_from_vroom(_with(VROOM, lambda d: d["vehicles"][0].update(start=[30.0, LAT])), network=net)
+
+
+def test_matrix_only_plan_json_is_valid_json(tmp_path: Path) -> None:
+    doc = {
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0}],
+        "jobs": [{"id": 1, "location_index": 1}, {"id": 2, "location_index": 2}],
+        "matrix": [[0, 100, 200], [100, 0, 100], [200, 100, 0]],
+    }
+    f = tmp_path / "v.json"
+    f.write_text(json.dumps(doc))
+    out = tmp_path / "plan.json"
+    res = _run(["plan", str(f), "-t", "2", "--solution-limit", "5", "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    read_json(out)  # refuses NaN: stops without coordinates are null
+    _assert_clean_error(_run(["plan", str(f), "-q", "--map", str(tmp_path / "m.png")]), "coordinates")

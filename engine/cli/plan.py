@@ -60,6 +60,8 @@ def _run(
         if path is not None:
             _check_writable(opt, path)
     kind, obj = resolve(scenario, n_orders=orders, seed=seed)
+    if kind == "vroom" and (map_png or geojson) and not any("location" in j for j in obj.get("jobs") or []):
+        raise ValueError("--map/--geojson need coordinates, and this VROOM problem has only matrix indices")
     net_spec = None if straight else (network_src or (obj.network if kind == "problem" else None))
     t_net = time.perf_counter()
     network = load_network(net_spec) if net_spec else None

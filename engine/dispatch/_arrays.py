@@ -491,6 +491,16 @@ def from_problem(
                 nodes[i] = g
                 dist[i] = 0.0
         net_node, snap_m = nodes, dist
+        # An order off the network is reported unassigned; a depot (or a vehicle position)
+        # off it would silently drive from the nearest road, maybe hundreds of km away.
+        far = np.flatnonzero(dist[:n_sites] > max_snap_m)
+        if far.size:
+            i = int(far[0])
+            raise ModelError(
+                f"depot {depot_sites[i].name!r}" if i < len(problem.depots) else depot_sites[i].name, "lat/lon",
+                f"{dist[i] / 1000:,.1f} km from the nearest road of the network (at most {max_snap_m:,.0f} m): "
+                "is it on this network?",
+            )
         durations, distances = network_matrices(network, nodes)
     else:
         durations, distances = haversine_matrices(lat, lon, speed_kmh=speed_kmh)

@@ -32,6 +32,8 @@ import numpy as np
 
 from engine.dispatch._arrays import INT_INF, VrpArrays, haversine_matrices, network_matrices, scaled_durations
 
+#: Jobs farther than this (metres) from the road network are left out as OFF_NETWORK.
+MAX_SNAP_M = 1000.0
 #: Penalty (cost units) for leaving a VROOM job out, per priority level + 1.
 JOB_PENALTY = 10**9
 
@@ -315,6 +317,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
 
     # Matrices.
     dmat, lmat = _matrix(doc, "durations"), _matrix(doc, "distances")
+    off_network: np.ndarray | None = None  # jobs too far from the road network (pre-check reports them)
     is_open = np.array([loc[1] is OPEN for loc in locs])
     if dmat is not None:
         if dmat.ndim != 2 or dmat.shape[0] != dmat.shape[1]:
@@ -341,7 +344,18 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         lat = np.array([c[1] if c else 0.0 for c, _ in locs])
         lon = np.array([c[0] if c else 0.0 for c, _ in locs])
         if network is not None:
-            nodes, _ = network.snap(lat, lon, max_distance_m=float("inf"), on_far="mask")  # type: ignore[attr-defined]
+            nodes, snap_m = network.snap(lat, lon, max_distance_m=float("inf"), on_far="mask")  # type: ignore[attr-defined]
+            snap_m = np.where(is_open, 0.0, np.asarray(snap_m, dtype=np.float64))
+            far_sites = np.flatnonzero(snap_m[:n_sites] > MAX_SNAP_M)
+            if far_sites.size:
+                k = int(far_sites[0])
+                v = next(i for i in range(len(vehicles)) if k in (v_start[i], v_end[i]))
+                raise _err(
+                    f"vehicle {vehicles[v]['id']!r}", "start" if v_start[v] == k else "end",
+                    f"[lon, lat] {list(locs[k][0])} is {snap_m[k] / 1000:,.1f} km from the nearest road of the network "
+                    f"(at most {MAX_SNAP_M:,.0f} m)",
+                )
+            off_network = snap_m > MAX_SNAP_M
             durations, distances = network_matrices(network, np.asarray(nodes))
         else:
             durations, distances = haversine_matrices(lat, lon, speed_kmh=speed_kmh)
@@ -349,6 +363,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         lon = np.where(is_open, np.nan, lon)
     durations = np.asarray(durations, dtype=np.float64)
     distances = np.asarray(distances, dtype=np.float64)
+    if off_network is None:
+        off_network = np.zeros(n, dtype=bool)
     durations[is_open, :] = 0
     durations[:, is_open] = 0
     distances[is_open, :] = 0
@@ -496,7 +512,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             ),
             "open_sites": is_open,
             "order_index": np.concatenate([np.full(n_sites, -1), np.arange(len(jobs))]),
-            "off_network": np.zeros(n, dtype=bool),
+            "off_network": off_network,
+            "snap_m": snap_m if network is not None and dmat is None else np.zeros(n),
             "matrix_source": "matrix" if dmat is not None else ("network" if network is not None else "haversine"),
         },
     )
