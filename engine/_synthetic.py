@@ -37,7 +37,7 @@ from engine._speeds import CLASS_CODE, DEFAULT_SPEED_KMH
 CENTRE: tuple[float, float] = (48.2082, 16.3738)
 #: Bump whenever the generated network changes for the same (n_nodes, seed):
 #: it is part of the cache key of synthetic networks.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 M_PER_DEG_LAT = 111_320.0
 BLOCK_M = 90.0  # block length at the centre
 # Fraction of grid points inside the disk that survive holes and the SCC
@@ -86,7 +86,9 @@ def _layout(k: int, n_nodes: int, seed: int) -> tuple[np.ndarray, ...]:
     outline = k * (1.0 + 0.06 * np.sin(3 * theta + phase[0]) + 0.04 * np.sin(5 * theta + phase[1]))
     on_arterial = (gx % 4 == 0) | (gy % 4 == 0)
     inside = rg <= outline
-    n_holes = max(1, int(0.012 * n_nodes**0.5))
+    # A park of radius >= 1.5 blocks would cut a small grid apart: holes only in cities
+    # of some size.
+    n_holes = max(1, int(0.012 * n_nodes**0.5)) if k >= 8 else 0
     hole_r = rng.uniform(1.5, max(2.0, k / 25.0), size=n_holes)
     hole_pos = rng.uniform(-0.85 * k, 0.85 * k, size=(n_holes, 2))
     in_hole = np.zeros(gx.shape, dtype=bool)
@@ -164,11 +166,15 @@ def generate(n_nodes: int, seed: int = 0, centre: tuple[float, float] = CENTRE) 
         rmid = 0.5 * (rg[a] + rg[b])
         # Gaps on local streets, more of them in the suburbs; fewer on tertiaries.
         p_gap = np.where(cls == _RES, 0.10 + 0.14 * rmid / k, np.where(cls == _TER, 0.02, 0.0))
+        if k < 8:
+            p_gap = 0.5 * p_gap  # a small grid has few detours around a missing link
         present = rng.random(a.shape) >= p_gap
         a, b, line, cross, cls, rmid = a[present], b[present], line[present], cross[present], cls[present], rmid[present]
         # One-way local streets downtown: lines 1 and 3 (mod 4) alternate
         # direction; about 60% of such lines are one-way at all.
         line_oneway = rng.random(side) < 0.7
+        if k < 8:
+            line_oneway[:] = False  # a one-way next to a gap strands a corner of a small grid
         oneway = (cls == _RES) & (rmid < 0.5 * k) & (line % 2 != 0) & line_oneway[line + k]
         forward = (line % 4) == 1  # 1 mod 4: +direction; 3 mod 4: -direction
         rural = (cls == _RES) & (rmid > 0.6 * k)
