@@ -141,6 +141,31 @@ def _witness(s, skip, ost, oln, opn, opw1, opw2, d1, d2, heap, pos, touched, tma
     return nt
 
 
+@njit(cache=True, inline="always")
+def _mark_targets(u, v, a1, a2, ost, oln, opn, opw1, opw2, tmark):  # pragma: no cover
+    """Mark the out-neighbours ``x != u`` of ``v`` as witness targets.
+
+    Returns the largest ``u -> v -> x`` cost (the witness search's bound) and
+    how many distinct targets were marked.
+    """
+    m1 = -1.0
+    m2 = -1.0
+    nt = 0
+    for ko in range(ost[v], ost[v] + oln[v]):
+        x = opn[ko]
+        if x == u:
+            continue
+        c1 = a1 + opw1[ko]
+        c2 = a2 + opw2[ko]
+        if lex_less(m1, m2, c1, c2):
+            m1 = c1
+            m2 = c2
+        if not tmark[x]:
+            tmark[x] = True
+            nt += 1
+    return m1, m2, nt
+
+
 @njit(cache=True)
 def _count_shortcuts(v, ist, iln, ipn, ipw1, ipw2, ost, oln, opn, opw1, opw2, d1, d2, heap, pos, touched, tmark, limit):  # pragma: no cover
     """How many shortcuts contracting ``v`` would add now."""
@@ -149,21 +174,7 @@ def _count_shortcuts(v, ist, iln, ipn, ipw1, ipw2, ost, oln, opn, opw1, opw2, d1
         u = ipn[ki]
         a1 = ipw1[ki]
         a2 = ipw2[ki]
-        m1 = -1.0
-        m2 = -1.0
-        nt = 0
-        for ko in range(ost[v], ost[v] + oln[v]):
-            x = opn[ko]
-            if x == u:
-                continue
-            c1 = a1 + opw1[ko]
-            c2 = a2 + opw2[ko]
-            if lex_less(m1, m2, c1, c2):
-                m1 = c1
-                m2 = c2
-            if not tmark[x]:
-                tmark[x] = True
-                nt += 1
+        m1, m2, nt = _mark_targets(u, v, a1, a2, ost, oln, opn, opw1, opw2, tmark)
         if nt == 0:
             continue
         k = _witness(u, v, ost, oln, opn, opw1, opw2, d1, d2, heap, pos, touched, tmark, nt, m1, m2, limit)
@@ -325,21 +336,7 @@ def _contract(n, tail, head, w1, w2, sim_limit, limit, c_ed, c_cn, c_lv):  # pra
             u = ipn[ki]
             a1 = ipw1[ki]
             a2 = ipw2[ki]
-            m1 = -1.0
-            m2 = -1.0
-            nt = 0
-            for ko in range(ost[v], ost[v] + oln[v]):
-                x = opn[ko]
-                if x == u:
-                    continue
-                c1 = a1 + opw1[ko]
-                c2 = a2 + opw2[ko]
-                if lex_less(m1, m2, c1, c2):
-                    m1 = c1
-                    m2 = c2
-                if not tmark[x]:
-                    tmark[x] = True
-                    nt += 1
+            m1, m2, nt = _mark_targets(u, v, a1, a2, ost, oln, opn, opw1, opw2, tmark)
             if nt == 0:
                 continue
             kt = _witness(u, v, ost, oln, opn, opw1, opw2, d1, d2, heap, pos, touched, tmark, nt, m1, m2, limit)
