@@ -500,6 +500,9 @@ def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = Tr
     t0 = time.perf_counter()
     text = str(source).strip()
     low = text.lower()
+    if not text:
+        # Path("") is "." (the working directory): say what is wrong instead.
+        raise NetworkError("empty road network source: use 'helsinki', an OSM file path, 'place:<name>' or 'synthetic:<n_nodes>'")
     if isinstance(source, str) and low == "helsinki":
         path = _osm.helsinki_path()
         if not path.is_file():

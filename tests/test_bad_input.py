@@ -250,6 +250,7 @@ def test_plan_cli_far_order_is_unassigned_off_network(tmp_path: Path) -> None:
         ("synthetic:abc", "bad synthetic source"),
         ("synthetic:-5", "between 50"),
         ("synthetic:3", "between 50"),
+        ("", "empty road network source"),
     ],
 )
 def test_network_info_bad_source_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, needle: str) -> None:
