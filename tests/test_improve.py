@@ -284,3 +284,14 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="threads"):
         improve.search(a, time_limit=1, threads=0)
     assert improve.supports(a)
+
+
+def test_degenerate_sizes() -> None:
+    no_jobs = make_arrays(np.array([[0.0, 0.0]]), 1, 2)
+    assert improve.search(no_jobs, time_limit=0, max_iterations=10) == ([[], []], 0.0)
+    one_job = make_arrays(np.array([[0.0, 0.0], [3.0, 4.0]]), 1, 2)
+    routes, cost = improve.search(one_job, time_limit=0, max_iterations=10)
+    assert sorted(routes) == [[], [1]] and cost == 10.0
+    no_vehicles = make_arrays(np.array([[0.0, 0.0], [3.0, 4.0]]), 1, 0, capacity=np.zeros((0, 1)))
+    res = improve.search_detailed(no_vehicles, time_limit=0, max_iterations=10)
+    assert res.routes == [] and res.unassigned == [1] and res.cost == 1e9

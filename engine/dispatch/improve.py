@@ -35,7 +35,7 @@ from engine.dispatch._arrays import INT_INF, VrpArrays
 
 @dataclass(frozen=True)
 class SearchParams:
-    """Tuning of the SISR search (defaults tuned on Solomon / Homberger at 10-60 s).
+    """Tuning of the SISR search (defaults chosen on Solomon subsets at 5-10 s; see benchmarks/vrptw.py).
 
     Temperatures are relative to the average cost per routed job of the first
     solution, so that they carry over between scaled instances and real
@@ -159,7 +159,8 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
         order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
         adj[jobs] = jobs[np.take_along_axis(part, order, axis=1)]
-    capsafe = np.where(cap.max(axis=0) > 0, cap.max(axis=0), 1).astype(np.float64)
+    capmax = cap.max(axis=0) if nv else np.ones(demand.shape[1], dtype=np.int64)
+    capsafe = np.where(capmax > 0, capmax, 1).astype(np.float64)
     key_demand = (demand / capsafe).sum(axis=1)
     key_far = dist[vstart.min(), :].astype(np.float64) if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
