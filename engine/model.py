@@ -186,6 +186,10 @@ class Problem:
                     raise ModelError(item, "start_depot" if dep == vt.start_depot else "end_depot", f"unknown depot {dep!r}")
             if any(v < 0 for v in vt.capacity.values()):
                 raise ModelError(item, "capacity", "negative capacity")
+            if vt.shift.start >= self.horizon:
+                # Orders without windows must be served before the horizon: such a
+                # vehicle could never serve them, and is almost surely a unit mistake.
+                raise ModelError(item, "shift", f"starts at {vt.shift.start} s, at or after the planning horizon ({self.horizon} s)")
         carrier_seen: set[str] = set()
         for c in self.carriers:
             if c.carrier_id in carrier_seen:
@@ -205,6 +209,9 @@ class Problem:
                 raise ModelError(item, "service_time", "must be >= 0")
             if o.depot is not None and o.depot not in ids:
                 raise ModelError(item, "depot", f"unknown depot {o.depot!r}")
+            late = [w for w in o.windows if w.start > self.horizon]
+            if late:
+                raise ModelError(item, "windows", f"window starts at {late[0].start} s, after the planning horizon ({self.horizon} s)")
 
 
 @dataclass(slots=True)

@@ -84,6 +84,8 @@ BAD_PROBLEMS = [
     ("typo in a field", _order(tw=[1, 2]), "tw"),
     ("orders not a list", lambda d: d.update(orders={"a": 1}), "orders"),
     ("count as a string", _vehicle(count="2"), "count"),
+    ("shift after the horizon", lambda d: d.update(horizon=3600), "shift"),
+    ("window after the horizon", lambda d: (d.update(horizon=20 * 3600), d["orders"][0].update(windows=[["21:00", "22:00"]])), "windows"),
     ("too many orders", lambda d: d.update(orders=[{"id": str(i), "lat": LAT, "lon": LON} for i in range(MAX_ORDERS + 1)]), "orders"),
 ]
 
