@@ -423,3 +423,11 @@ def test_matrix_only_plan_json_is_valid_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     read_json(out)  # refuses NaN: stops without coordinates are null
     _assert_clean_error(_run(["plan", str(f), "-q", "--map", str(tmp_path / "m.png")]), "coordinates")
+
+
+def test_api_depot_off_the_network_fails_with_the_reason(client: TestClient) -> None:
+    doc = _with(PROBLEM, lambda d: d.update(network="synthetic:200@3"))  # a generated city far from Helsinki
+    r = client.post("/v1/plans", json=doc, params={"time_limit": 2, "solution_limit": 5})
+    assert r.status_code == 202, r.text
+    g = client.get(f"/v1/plans/{r.json()['id']}").json()
+    assert g["status"] == "failed" and "depot 'D1'" in g["error"] and "km from the nearest road" in g["error"]

@@ -248,6 +248,11 @@ def _solve_job(store: Store, plan_id: str, doc: dict[str, Any], time_limit: floa
         net = _network(problem.network) if problem.network else None
         plan = solve(problem, network=net, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
         store.update_plan(plan_id, "done", result=plan_to_dict(plan))
+    except (ValueError, LookupError) as exc:
+        # Input the POST could not see without the network (a depot off its roads): the
+        # client's mistake, told in the status; no traceback in the server log.
+        log.warning("plan %s failed: %s", plan_id, exc)
+        store.update_plan(plan_id, "failed", error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a failed solve must end as "failed", not as a stuck "running"
         log.exception("plan %s failed", plan_id)
         store.update_plan(plan_id, "failed", error=f"{type(exc).__name__}: {exc}")
