@@ -26,7 +26,7 @@ and ``per_km`` (default 0) plus ``fixed``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -170,15 +170,7 @@ def check_document(doc: Any) -> None:
     for key in ("matrix", "distances"):
         if key in doc:
             _check_matrix(doc[key], key)
-    ids: set[str] = set()
-    for i, v in enumerate(vehicles):
-        item = _name("vehicle", v, i)
-        _keys(v, item, _VEHICLE_KEYS)
-        vid = _vroom_id(v, item)
-        item = f"vehicle {vid!r}"
-        if str(vid) in ids:
-            raise _err(item, "id", "duplicate vehicle id")
-        ids.add(str(vid))
+    for item, v in _entries(vehicles, "vehicle", _VEHICLE_KEYS):
         for loc in ("start", "end"):
             if loc in v:
                 _location(v[loc], item, loc)
@@ -190,8 +182,6 @@ def check_document(doc: Any) -> None:
             _whole(v["max_travel_time"], item, "max_travel_time")
         if "speed_factor" in v:
             _number(v["speed_factor"], item, "speed_factor", lo=1e-3, hi=100)
-            if v["speed_factor"] <= 0:
-                raise _err(item, "speed_factor", "must be > 0")
         if "skills" in v:
             _wholes(v["skills"], item, "skills", hi=2**62)
         costs = v.get("costs")
@@ -209,15 +199,7 @@ def check_document(doc: Any) -> None:
                     _windows(b["time_windows"], item, f"breaks[{j}].time_windows")
                 if "service" in b:
                     _whole(b["service"], item, f"breaks[{j}].service")
-    ids = set()
-    for i, j in enumerate(jobs):
-        item = _name("job", j, i)
-        _keys(j, item, _JOB_KEYS)
-        jid = _vroom_id(j, item)
-        item = f"job {jid!r}"
-        if str(jid) in ids:
-            raise _err(item, "id", "duplicate job id")
-        ids.add(str(jid))
+    for item, j in _entries(jobs, "job", _JOB_KEYS):
         if "location" in j:
             _location(j["location"], item, "location")
         for key in ("delivery", "pickup", "amount"):
@@ -232,6 +214,20 @@ def check_document(doc: Any) -> None:
             _windows(j["time_windows"], item, "time_windows")
         if "skills" in j:
             _wholes(j["skills"], item, "skills", hi=2**62)
+
+
+def _entries(objs: list[Any], kind: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(name, object)`` for each job or vehicle, after checking its keys and that its id is unique."""
+    ids: set[str] = set()
+    for i, obj in enumerate(objs):
+        item = _name(kind, obj, i)
+        _keys(obj, item, allowed)
+        oid = _vroom_id(obj, item)
+        item = f"{kind} {oid!r}"
+        if str(oid) in ids:
+            raise _err(item, "id", f"duplicate {kind} id")
+        ids.add(str(oid))
+        yield item, obj
 
 
 def _location(coord: Any, item: str, key: str) -> tuple[float, float]:
