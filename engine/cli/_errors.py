@@ -7,6 +7,7 @@ from typing import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 err_console = Console(stderr=True)
 
@@ -17,5 +18,6 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, LookupError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        # Escaped: messages quote JSON like "[lon, lat]", which rich would read as markup.
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(code=2) from None
