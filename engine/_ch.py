@@ -43,6 +43,26 @@ def _grow_i(a, size):  # pragma: no cover - numba
 
 
 @njit(cache=True)
+def _keep_edges(v, start, count, pn, pw1, pw2, pm, lo, hi, w1, w2, mid, n):  # pragma: no cover - numba
+    """Record ``v``'s remaining edges (to higher-ranked nodes) in the output lists; returns them (maybe regrown) and the new length."""
+    if n + count > lo.size:
+        size = 2 * lo.size + count
+        lo = _grow_i(lo, size)
+        hi = _grow_i(hi, size)
+        w1 = _grow_i(w1, size)
+        w2 = _grow_i(w2, size)
+        mid = _grow_i(mid, size)
+    for k in range(start, start + count):
+        lo[n] = v
+        hi[n] = pn[k]
+        w1[n] = pw1[k]
+        w2[n] = pw2[k]
+        mid[n] = pm[k]
+        n += 1
+    return lo, hi, w1, w2, mid, n
+
+
+@njit(cache=True)
 def _append(st, ln, cp, pn, pw1, pw2, pm, end, a, b, x1, x2, mid):  # pragma: no cover - numba
     """Append ``(b, x1, x2, mid)`` to node ``a``'s list; returns the (maybe regrown) pool."""
     if ln[a] == cp[a]:
@@ -302,34 +322,10 @@ def _contract(n, tail, head, w1, w2, sim_limit, limit, c_ed, c_cn, c_lv):  # pra
         rank[v] = r
         r += 1
         # The edges v still has all lead to uncontracted (higher) nodes.
-        if nf + oln[v] > f_lo.size:
-            size = 2 * f_lo.size + oln[v]
-            f_lo = _grow_i(f_lo, size)
-            f_hi = _grow_i(f_hi, size)
-            f_w1 = _grow_i(f_w1, size)
-            f_w2 = _grow_i(f_w2, size)
-            f_mid = _grow_i(f_mid, size)
-        for k in range(ost[v], ost[v] + oln[v]):
-            f_lo[nf] = v
-            f_hi[nf] = opn[k]
-            f_w1[nf] = opw1[k]
-            f_w2[nf] = opw2[k]
-            f_mid[nf] = opm[k]
-            nf += 1
-        if nb + iln[v] > b_lo.size:
-            size = 2 * b_lo.size + iln[v]
-            b_lo = _grow_i(b_lo, size)
-            b_hi = _grow_i(b_hi, size)
-            b_w1 = _grow_i(b_w1, size)
-            b_w2 = _grow_i(b_w2, size)
-            b_mid = _grow_i(b_mid, size)
-        for k in range(ist[v], ist[v] + iln[v]):
-            b_lo[nb] = v
-            b_hi[nb] = ipn[k]
-            b_w1[nb] = ipw1[k]
-            b_w2[nb] = ipw2[k]
-            b_mid[nb] = ipm[k]
-            nb += 1
+        f_lo, f_hi, f_w1, f_w2, f_mid, nf = _keep_edges(
+            v, ost[v], oln[v], opn, opw1, opw2, opm, f_lo, f_hi, f_w1, f_w2, f_mid, nf)
+        b_lo, b_hi, b_w1, b_w2, b_mid, nb = _keep_edges(
+            v, ist[v], iln[v], ipn, ipw1, ipw2, ipm, b_lo, b_hi, b_w1, b_w2, b_mid, nb)
 
         # Shortcuts u -> x for every u -> v -> x without a witness.
         for ki in range(ist[v], ist[v] + iln[v]):
