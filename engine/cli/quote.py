@@ -101,17 +101,33 @@ def register(app: typer.Typer) -> None:
             from rich.console import Console  # noqa: PLC0415
             from rich.table import Table  # noqa: PLC0415
 
+            # One order (the usual interactive case): no order column, so the reasons have room.
+            many = len(rows) > 1
             t = Table(title=f"quotes (model: {model.source} {model.name}, target {target})")
-            for c in ("order", "option", "promised by", "p50", "P", "cost", "cut-off / reason"):
-                t.add_column(c)
+            if many:
+                t.add_column("order")
+            t.add_column("option")
+            for c in ("promised by", "p50", "P", "cost"):
+                t.add_column(c, no_wrap=True)
+            t.add_column("cut-off / reason", min_width=14)
             for r in rows:
+                lead = [r["order_id"]] if many else []
                 if "error" in r:
-                    t.add_row(r["order_id"], "-", "-", "-", "-", "-", f"[red]{r['error']}")
+                    t.add_row(*lead, "-", "-", "-", "-", "-", f"[red]{r['error']}")
                     continue
                 for o in r["options"]:
                     t.add_row(
-                        r["order_id"], f"{o['carrier']}:{o['service']}", o["promised_by"] or "-", o["p50"] or "-",
+                        *lead, f"{o['carrier']}:{o['service']}", _short(o["promised_by"]), _short(o["p50"]),
                         f"{o['probability']:.3f}" if o["probability"] is not None else "-", f"{o['cost']:.2f}",
-                        (o["cutoff"] or "") if o["available"] else f"[yellow]{o['reason']}",
+                        _short(o["cutoff"]) if o["available"] else f"[yellow]{o['reason']}",
                     )
             Console().print(t)
+
+
+def _short(iso: str | None) -> str:
+    """``2026-11-12T17:00:00+02:00`` as ``Thu 12 17:00``: the table is read in the customer's zone."""
+    if not iso:
+        return "-"
+    from datetime import datetime  # noqa: PLC0415
+
+    return datetime.fromisoformat(iso).strftime("%a %d %H:%M")
