@@ -42,6 +42,20 @@ def _grow_i(a, size):  # pragma: no cover - numba
     return b
 
 
+@njit(cache=True, inline="always")
+def _tail(ptr, e, n):  # pragma: no cover - numba
+    """The node whose CSR range ``ptr[u]:ptr[u + 1]`` holds edge ``e`` (binary search)."""
+    lo = 0
+    hi = n
+    while hi - lo > 1:
+        md = (lo + hi) >> 1
+        if ptr[md] <= e:
+            lo = md
+        else:
+            hi = md
+    return lo
+
+
 @njit(cache=True)
 def _keep_edges(v, start, count, pn, pw1, pw2, pm, lo, hi, w1, w2, mid, n):  # pragma: no cover - numba
     """Record ``v``'s remaining edges (to higher-ranked nodes) in the output lists; returns them (maybe regrown) and the new length."""
@@ -584,28 +598,14 @@ def _meet(fi, fh, fw1, fw2, fm, bi, bh, bw1, bw2, bm, s, t):  # pragma: no cover
     v = top
     while v != s:
         e = fpar[v]
-        lo = 0
-        hi = n
-        while hi - lo > 1:
-            md = (lo + hi) >> 1
-            if fi[md] <= e:
-                lo = md
-            else:
-                hi = md
+        lo = _tail(fi, e, n)
         up.append((lo, v, fm[e]))
         v = lo
     down = []
     v = top
     while v != t:
         e = bpar[v]
-        lo = 0
-        hi = n
-        while hi - lo > 1:
-            md = (lo + hi) >> 1
-            if bi[md] <= e:
-                lo = md
-            else:
-                hi = md
+        lo = _tail(bi, e, n)
         down.append((v, lo, bm[e]))
         v = lo
     segs = [(s, s, -1)]
