@@ -322,3 +322,18 @@ def test_plan_json_round_trip() -> None:
     back = plan_from_dict(d)
     assert plan_to_dict(back) == d
     assert dataclasses.asdict(back.routes[0].stops[1]) == dataclasses.asdict(plan.routes[0].stops[1])
+
+
+def test_cheap_carrier_does_not_keep_the_fleet_home() -> None:
+    # A hand-off (10 + 0.5/kg) costs less than opening a route for a single order (fixed 50),
+    # but routing all 12 costs less than 12 hand-offs.  A search that starts from nothing
+    # never opens a route here; the plan must still use the fleet.
+    orders = [
+        Order(f"o{i}", LAT + 0.002 * (i % 5), LON + 0.003 * (i // 5), size={"parcels": 1, "kg": 2.5}) for i in range(12)
+    ]
+    vts = [VehicleType("van", 2, "D1", capacity={"parcels": 10, "kg": 200})]
+    p = _problem(orders, vts, carriers=[Carrier("parcelco", base_cost=10)])
+    # The time-limited default, as the API and the CLI run it: GLS only gets the last tenth.
+    plan = _solve(p, solution_limit=None)
+    assert sum(len(r.order_ids) for r in plan.routes) >= 10
+    assert plan.cost < 12 * 11.25
