@@ -203,6 +203,19 @@ def test_optional_jobs_follow_their_penalty() -> None:
     assert res.unassigned == [3]
 
 
+
+def test_cheap_hand_offs_do_not_keep_routes_closed() -> None:
+    # Ten jobs in a cluster 100 out; a route costs 300 fixed + about 210 of distance.  Opening
+    # a route for any one job (about 500) loses to its penalty, so a start built with the real
+    # penalties drops all ten.  One route for all ten (about 510) is still the better plan when
+    # a drop costs 60 (600 in all), and the worse one when it costs 40 (400).
+    xy = np.array([[0, 0]] + [[100 + i, (i % 3)] for i in range(10)], dtype=float)
+    for pen, routed in ((40, 0), (60, 10)):
+        a = make_arrays(xy, 1, 2, fixed=[300, 300], penalty=np.array([0] + [pen] * 10))
+        res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=300)
+        assert sum(len(r) for r in res.routes) == routed, pen
+        assert res.cost == pytest.approx(check_solution(a, res.routes))
+
 def test_unreachable_job_is_left_out_not_crashed() -> None:
     xy = np.array([[0, 0], [10, 0], [20, 0]], dtype=float)
     tw = np.array([[0, 1000], [0, 1000], [0, 5]])  # job 2 closes before anyone can get there

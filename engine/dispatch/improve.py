@@ -21,6 +21,7 @@ Without it the temperature schedule follows the clock.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -275,6 +276,9 @@ class _Run:
         return routes, float(self.best_cost[0])
 
 
+#: Drop penalty every order gets while the start is built (``from_solomon`` uses the same).
+CONSTRUCTION_PENALTY = 10**12
+
 _ORDER_INIT = (2, 4, 0, 1)  # construction orders for the runs: far first, tight windows, random, demand
 
 
@@ -299,7 +303,22 @@ def search_detailed(
     deadline = t0 + (time_limit if time_limit > 0 else math.inf)
     P = build_problem(arrays, params)
     init = _initial_arrays(arrays, initial_routes)
-    runs = [_Run(P, arrays, init, seed + i, params, _ORDER_INIT[i % len(_ORDER_INIT)]) for i in range(threads)]
+    forced = None
+    if initial_routes is None and bool(np.any(arrays.penalty[arrays.n_depots :] < CONSTRUCTION_PENALTY)):
+        # Built with the real drop penalties, the start never opens a route when a carrier
+        # costs less than a route's fixed cost for one order, and the search cannot climb
+        # out of "hand everything off".  So the start is built with every order mandatory;
+        # the search then drops the ones a carrier takes more cheaply.
+        forced_arrays = dataclasses.replace(arrays, penalty=np.maximum(arrays.penalty, CONSTRUCTION_PENALTY))
+        forced = (forced_arrays, build_problem(forced_arrays, params))
+    runs = []
+    for i in range(threads):
+        kind = _ORDER_INIT[i % len(_ORDER_INIT)]
+        start = init
+        if forced is not None:
+            routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind).result()
+            start = _initial_arrays(arrays, routes)
+        runs.append(_Run(P, arrays, start, seed + i, params, kind))
     trajectory: list[tuple[float, float]] = []
     if threads == 1:
         runs[0].drive(deadline, max_iterations, t0, trajectory, on_progress)
