@@ -236,15 +236,16 @@ class _Run:
         self.iterations += n_iter
 
     def drive(self, deadline: float, max_iterations: int | None, t0: float, trajectory: list[tuple[float, float]] | None,
-              on_progress: Callable[[float, float], None] | None) -> None:
-        """Run chunks until the deadline or the iteration budget."""
+              on_progress: Callable[[float, float], None] | None, until: float | None = None) -> None:
+        """Run chunks until the deadline or the iteration budget (or ``until``, an earlier pause)."""
         step = 200
         last_best = math.inf
         d0 = time.perf_counter()  # the rate excludes set-up, so the schedule spans the search itself
+        i0 = self.iterations  # a run resumed after a race: the rate counts this call only
         while True:
             now = time.perf_counter()
             left = deadline - now
-            if left <= 0:
+            if left <= 0 or (until is not None and now >= until):
                 break
             if max_iterations is not None:
                 total = max_iterations
@@ -253,7 +254,7 @@ class _Run:
                 n_it = min(step, total - self.iterations)
             else:
                 elapsed = max(now - d0, 1e-6)
-                rate = self.iterations / elapsed if self.iterations else 0.0
+                rate = (self.iterations - i0) / elapsed if self.iterations > i0 else 0.0
                 total = int(self.iterations + rate * left) if rate else 10**9
                 n_it = step
             c0 = time.perf_counter()
@@ -278,6 +279,8 @@ class _Run:
 
 #: Drop penalty every order gets while the start is built (``from_solomon`` uses the same).
 CONSTRUCTION_PENALTY = 10**12
+#: Share of the time budget in which the two starts race (see ``search_detailed``).
+RACE_SHARE = 0.1
 
 _ORDER_INIT = (2, 4, 0, 1)  # construction orders for the runs: far first, tight windows, random, demand
 
@@ -307,26 +310,56 @@ def search_detailed(
     if initial_routes is None and bool(np.any(arrays.penalty[arrays.n_depots :] < CONSTRUCTION_PENALTY)):
         # Built with the real drop penalties, the start never opens a route when a carrier
         # costs less than a route's fixed cost for one order, and the search cannot climb
-        # out of "hand everything off".  So the start is built with every order mandatory;
-        # the search then drops the ones a carrier takes more cheaply.
+        # out of "hand everything off".  A second start is built with every order mandatory
+        # and the two race for a tenth of the budget.  Neither start's own cost says which
+        # search ends better: on the 1,000-order day the forced one starts cheaper (fewer,
+        # fuller routes) yet ends 4% worse.
         forced_arrays = dataclasses.replace(arrays, penalty=np.maximum(arrays.penalty, CONSTRUCTION_PENALTY))
         forced = (forced_arrays, build_problem(forced_arrays, params))
-    runs = []
+    pairs: list[tuple[_Run, _Run | None]] = []
     for i in range(threads):
         kind = _ORDER_INIT[i % len(_ORDER_INIT)]
-        start = init
+        run = _Run(P, arrays, init, seed + i, params, kind)
+        other = None
         if forced is not None:
             routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind).result()
-            start = _initial_arrays(arrays, routes)
-        runs.append(_Run(P, arrays, start, seed + i, params, kind))
+            other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind)
+        pairs.append((run, other))
     trajectory: list[tuple[float, float]] = []
+
+    def work(pair: tuple[_Run, _Run | None], traj: list[tuple[float, float]] | None,
+             progress: Callable[[float, float], None] | None) -> _Run:
+        run, other = pair
+        if other is not None:
+            # Progress is reported during the race too (a big day shows its first plan at
+            # once); the trajectory is made monotone below.
+            if max_iterations is not None:
+                race = max(1, max_iterations // 10)
+                run.drive(deadline, race, t0, traj, progress)
+                other.drive(deadline, race, t0, traj, progress)
+            else:
+                until = time.perf_counter() + RACE_SHARE * max(0.0, deadline - time.perf_counter())
+                # Each gets half the race; the schedule still spans the whole budget.
+                mid = time.perf_counter() + 0.5 * (until - time.perf_counter())
+                run.drive(deadline, None, t0, traj, progress, until=mid)
+                other.drive(deadline, None, t0, traj, progress, until=until)
+            if float(other.best_cost[0]) < float(run.best_cost[0]):
+                run = other
+        run.drive(deadline, max_iterations, t0, traj, progress)
+        return run
+
     if threads == 1:
-        runs[0].drive(deadline, max_iterations, t0, trajectory, on_progress)
+        runs = [work(pairs[0], trajectory, on_progress)]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futs = [pool.submit(r.drive, deadline, max_iterations, t0, None, None) for r in runs]
-            for f in futs:
-                f.result()
+            futs = [pool.submit(work, pair, None, None) for pair in pairs]
+            runs = [f.result() for f in futs]
+    # Best so far over time: the two racing starts each reported their own improvements.
+    monotone: list[tuple[float, float]] = []
+    for point in trajectory:
+        if not monotone or point[1] < monotone[-1][1]:
+            monotone.append(point)
+    trajectory = monotone
     best = min(runs, key=lambda r: float(r.best_cost[0]))
     routes, cost = best.result()
     if threads > 1:
