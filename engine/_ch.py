@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from engine._dijkstra import heap_pop, heap_push, heap_sift_down, lex_less
+from engine._dijkstra import edge_tail, heap_pop, heap_push, heap_sift_down, lex_less
 
 # --------------------------------------------------------------------------- #
 # growable per-node adjacency lists in a shared pool
@@ -40,20 +40,6 @@ def _grow_i(a, size):  # pragma: no cover - numba
     b = np.empty(size, a.dtype)
     b[: a.size] = a
     return b
-
-
-@njit(cache=True, inline="always")
-def _tail(ptr, e, n):  # pragma: no cover - numba
-    """The node whose CSR range ``ptr[u]:ptr[u + 1]`` holds edge ``e`` (binary search)."""
-    lo = 0
-    hi = n
-    while hi - lo > 1:
-        md = (lo + hi) >> 1
-        if ptr[md] <= e:
-            lo = md
-        else:
-            hi = md
-    return lo
 
 
 @njit(cache=True)
@@ -598,14 +584,14 @@ def _meet(fi, fh, fw1, fw2, fm, bi, bh, bw1, bw2, bm, s, t):  # pragma: no cover
     v = top
     while v != s:
         e = fpar[v]
-        lo = _tail(fi, e, n)
+        lo = edge_tail(fi, e, n)
         up.append((lo, v, fm[e]))
         v = lo
     down = []
     v = top
     while v != t:
         e = bpar[v]
-        lo = _tail(bi, e, n)
+        lo = edge_tail(bi, e, n)
         down.append((v, lo, bm[e]))
         v = lo
     segs = [(s, s, -1)]

@@ -82,6 +82,20 @@ def heap_pop(heap, pos, size, k1, k2):  # pragma: no cover - numba
     return top, size
 
 
+@njit(cache=True, inline="always")
+def edge_tail(indptr, e, n):  # pragma: no cover - numba
+    """The node whose CSR range ``indptr[u]:indptr[u + 1]`` holds edge ``e`` (binary search)."""
+    lo = 0
+    hi = n
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if indptr[mid] <= e:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True)
 def _search(indptr, indices, w1, w2, s, d1, d2, heap, pos, touched, is_target, n_targets, pred):  # pragma: no cover
     """One Dijkstra from ``s``; stops once ``n_targets`` marked nodes are settled.
@@ -188,16 +202,7 @@ def shortest_path(indptr, indices, w1, w2, s, t):  # pragma: no cover - numba
     length = 1
     v = t
     while v != s:
-        e = pred[v]
-        lo = 0
-        hi = n
-        while hi - lo > 1:  # row containing edge e
-            mid = (lo + hi) >> 1
-            if indptr[mid] <= e:
-                lo = mid
-            else:
-                hi = mid
-        v = lo
+        v = edge_tail(indptr, pred[v], n)
         length += 1
     nodes = np.empty(length, np.int64)
     edges = np.empty(length - 1, np.int64)
@@ -206,16 +211,8 @@ def shortest_path(indptr, indices, w1, w2, s, t):  # pragma: no cover - numba
     nodes[k] = t
     while v != s:
         e = pred[v]
-        lo = 0
-        hi = n
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if indptr[mid] <= e:
-                lo = mid
-            else:
-                hi = mid
         edges[k - 1] = e
-        v = lo
+        v = edge_tail(indptr, e, n)
         k -= 1
         nodes[k] = v
     return nodes, edges, d1[t], d2[t]
