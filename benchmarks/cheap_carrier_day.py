@@ -44,13 +44,15 @@ def main() -> None:
     rows = [("solve (shipped)", {}, shipped), ("search, real-penalty start only", {}, 0),
             ("OR-Tools alone", {"use_improve": False}, shipped)]
     print(f"{'variant':34} {'cost':>9} {'routed':>7} {'handed off':>10} {'s':>5}")
-    for name, kw, pen in rows:
-        improve.CONSTRUCTION_PENALTY = pen  # 0: no order is below it, so no forced start
-        t = time.perf_counter()
-        plan = solve(p, time_limit=args.time_limit, **kw)
-        routed = sum(len(r.order_ids) for r in plan.routes)
-        print(f"{name:34} {plan.cost:9.2f} {routed:7d} {len(plan.handoffs):10d} {time.perf_counter() - t:5.1f}")
-    improve.CONSTRUCTION_PENALTY = shipped
+    try:
+        for name, kw, pen in rows:
+            improve.CONSTRUCTION_PENALTY = pen  # 0: no order is below it, so no forced start
+            t = time.perf_counter()
+            plan = solve(p, time_limit=args.time_limit, **kw)
+            routed = sum(len(r.order_ids) for r in plan.routes)
+            print(f"{name:34} {plan.cost:9.2f} {routed:7d} {len(plan.handoffs):10d} {time.perf_counter() - t:5.1f}")
+    finally:
+        improve.CONSTRUCTION_PENALTY = shipped
 
 
 if __name__ == "__main__":

@@ -203,7 +203,6 @@ def test_optional_jobs_follow_their_penalty() -> None:
     assert res.unassigned == [3]
 
 
-
 def test_cheap_hand_offs_do_not_keep_routes_closed() -> None:
     # Ten jobs in a cluster 100 out; a route costs 300 fixed + about 210 of distance.  Opening
     # a route for any one job (about 500) loses to its penalty, so a start built with the real
@@ -215,6 +214,7 @@ def test_cheap_hand_offs_do_not_keep_routes_closed() -> None:
         res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=300)
         assert sum(len(r) for r in res.routes) == routed, pen
         assert res.cost == pytest.approx(check_solution(a, res.routes))
+
 
 def test_unreachable_job_is_left_out_not_crashed() -> None:
     xy = np.array([[0, 0], [10, 0], [20, 0]], dtype=float)

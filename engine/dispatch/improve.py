@@ -334,15 +334,15 @@ def search_detailed(
             # Progress is reported during the race too (a big day shows its first plan at
             # once); the trajectory is made monotone below.
             if max_iterations is not None:
-                race = max(1, max_iterations // 10)
+                race = max(1, int(RACE_SHARE * max_iterations))
                 run.drive(deadline, race, t0, traj, progress)
                 other.drive(deadline, race, t0, traj, progress)
             else:
-                until = time.perf_counter() + RACE_SHARE * max(0.0, deadline - time.perf_counter())
                 # Each gets half the race; the schedule still spans the whole budget.
-                mid = time.perf_counter() + 0.5 * (until - time.perf_counter())
-                run.drive(deadline, None, t0, traj, progress, until=mid)
-                other.drive(deadline, None, t0, traj, progress, until=until)
+                now = time.perf_counter()
+                race_s = RACE_SHARE * max(0.0, deadline - now)
+                run.drive(deadline, None, t0, traj, progress, until=now + 0.5 * race_s)
+                other.drive(deadline, None, t0, traj, progress, until=now + race_s)
             if float(other.best_cost[0]) < float(run.best_cost[0]):
                 run = other
         run.drive(deadline, max_iterations, t0, traj, progress)

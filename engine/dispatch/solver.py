@@ -355,6 +355,7 @@ def solve_arrays(
     start and gets ``SEARCH_SHARE`` of the time, and GLS polishes with the rest;
     otherwise OR-Tools' constructions come first and the search works on a
     break-free copy whose routes OR-Tools accepts or refuses.
+
     ``time_limit`` bounds the whole call (seconds since ``t0``, default now).
     ``solution_limit`` bounds the number of GLS solutions (the deterministic
     stop; the numba search then runs ``improve_iterations`` iterations instead of
@@ -418,19 +419,21 @@ def solve_arrays(
         warm = model.from_routes(initial_routes)
         if warm is not None:
             keep("warm start", model.improve(warm, time_limit=min(left(), 1.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or warm)
+    searched = False  # the search already built a start, and OR-Tools refused its routes
     if best is None and improve is not None and exact and (strategies == "auto" or strategies is None):
         # The search models every constraint here, and on Solomon it beats OR-Tools'
         # constructions plus GLS at the same budget (0.68% against 0.84% gap at 10 s), so it
         # builds the start and keeps most of the time; OR-Tools re-checks its routes and
         # polishes with the rest (or, should it refuse them, constructs below).
         run_improve(None, SEARCH_SHARE * left(), "improve.search")
+        searched = best is None
     if best is None:
         if strategies == "auto" or strategies is None:
             # OR-Tools' constructions need minutes on ~1,000 orders; the numba search builds
             # a good start in seconds, so big problems start from it when it models them.
             big = a.n_jobs > AUTO_CONSTRUCTION_MAX_JOBS
-            strats: Sequence[str] = () if (big and improve is not None) else DEFAULT_STRATEGIES
-            if big and improve is None:
+            strats: Sequence[str] = () if (big and improve is not None and not searched) else DEFAULT_STRATEGIES
+            if big and (improve is None or searched):
                 strats = ("LOCAL_CHEAPEST_INSERTION",)
         else:
             strats = strategies
@@ -440,7 +443,7 @@ def solve_arrays(
             keep(strat, model.first_solution(strat, share))
             if time.perf_counter() > deadline - 0.5 * time_limit:
                 break
-        if best is None and improve is not None:
+        if best is None and improve is not None and not searched:
             run_improve(None, 0.4 * left(), "improve.search (construction)")
     if best is None:
         return SearchResult([[] for _ in range(a.n_vehicles)], math.inf, tracker.trajectory, phases, model, None)
