@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from api.store import Store
+from engine.store.repository import Store
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import _ch, _dijkstra, matrix, network
+from engine import matrix, network
+from engine.matrix import hierarchy as _ch
+from engine.matrix import dijkstra as _dijkstra
+from engine.matrix import query as matrix_query
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,7 +53,7 @@ def test_numba_dijkstra_10_sources(benchmark, net50k: network.RoadNetwork) -> No
     tgt = _nodes(net50k.n_nodes, 1000, 1)
     out, _ = benchmark(
         _dijkstra.many_to_many, net50k.indptr, net50k.indices, net50k.travel_time_s, net50k.length_m, src, tgt,
-        matrix._nchunks(),
+        matrix_query._nchunks(),
     )
     assert np.isfinite(out).all()
 

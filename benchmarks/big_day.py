@@ -36,7 +36,7 @@ def main() -> None:
     from engine import network as _net
     from engine.dispatch import solve
     from engine.dispatch.verify import check_plan
-    from engine.scenarios import metro_day
+    from engine.io.scenarios import metro_day
 
     net = _net.load("synthetic:250000", seed=1)
     t_net = time.perf_counter() - t0

@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 
-from engine.dispatch import improve, solve
-from engine.model import Carrier, Depot, Order, Problem, VehicleType
+from engine.dispatch import solve
+from engine.dispatch.search import improve
+from engine.domain.problem import Carrier, Depot, Order, Problem, VehicleType
 
 LAT, LON = 60.17, 24.94
 

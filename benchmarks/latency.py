@@ -1,6 +1,6 @@
 """Quote latency through the HTTP API under uvicorn, open-loop, plus in-process batch throughput.
 
-Starts ``uvicorn api.app:app`` on 127.0.0.1, sends ``POST /v1/quotes`` (one
+Starts ``uvicorn api.main:app`` on 127.0.0.1, sends ``POST /v1/quotes`` (one
 cart, all options) at a fixed rate for a fixed time from an asyncio + httpx
 generator (raw keep-alive HTTP/1.1 over asyncio streams) whose send times are scheduled in advance (open loop: a slow
 answer does not slow the sender, so queueing shows up in the latency, which
@@ -181,7 +181,7 @@ def main() -> None:
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         srv = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60"],
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60"],
             cwd=ROOT, env=env,
         )
         try:

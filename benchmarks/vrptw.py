@@ -209,7 +209,7 @@ def verify(inst: Instance, routes: list[list[int]], tol: float = 1e-6) -> list[s
 
 def arrays_for(inst: Instance):
     """``VrpArrays`` of the instance with the benchmark's rounded-up travel times."""
-    from engine.dispatch._arrays import from_solomon
+    from engine.dispatch.arrays import from_solomon
 
     a = from_solomon(inst.path, scale=SCALE)
     dur = int_data(inst)["dur"].astype(np.int32)
@@ -229,7 +229,7 @@ def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads:
         routes_nodes = res.routes
         note = ",".join(f"{p}:{s:.1f}s" for p, s, _ in res.phases)
     else:
-        from engine.dispatch import improve
+        from engine.dispatch.search import improve
 
         limit = 0.0 if iterations else time_limit - (time.perf_counter() - t0)
         res = improve.search_detailed(a, time_limit=limit, seed=seed, threads=threads, max_iterations=iterations)

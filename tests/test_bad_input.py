@@ -20,16 +20,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from api.app import create_app
+from api.main import create_app
 from api.deps import get_store
-from api.store import Store
+from engine.store.repository import Store
 from engine.cli import network as network_cli
 from engine.cli import plan as plan_cli
 from engine.dispatch.solver import check_limits
 from engine.io.problem_json import MAX_ORDERS, problem_from_dict, read_json
 from engine.io.vroom import VroomFormatError, arrays_from_vroom, check_document
-from engine.model import Carrier, Depot, ModelError, Order, Problem, VehicleType
-from engine.scenarios import load_network, scenario, split_network_spec
+from engine.domain.problem import Carrier, Depot, ModelError, Order, Problem, VehicleType
+from engine.io.scenarios import load_network, scenario, split_network_spec
 
 LAT, LON = 60.17, 24.94
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from engine.dispatch import solve
-from engine.dispatch._arrays import from_solomon
+from engine.dispatch.arrays import from_solomon
 from engine.dispatch.replan import VehiclePosition, replan
 from engine.dispatch.solver import solve_arrays
 from engine.dispatch.verify import check_plan
 from engine.io.problem_json import problem_from_dict
-from engine.model import (
+from engine.domain.problem import (
     Break,
     Carrier,
     Depot,

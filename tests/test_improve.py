@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.dispatch import improve
-from engine.dispatch._arrays import INT_INF, VrpArrays
+from engine.dispatch.search import improve
+from engine.dispatch.arrays import INT_INF, VrpArrays
 
 
 def make_arrays(

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 from typer.testing import CliRunner
 
-from engine import _ch, _dijkstra, matrix, network
+from engine import matrix, network
+from engine.matrix import query as matrix_query
+from engine.matrix import hierarchy as _ch
+from engine.matrix import dijkstra as _dijkstra
 from engine.cli import matrix as cli_matrix
 
 HYP = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,7 +155,7 @@ def test_hierarchy_on_larger_grid_with_ties() -> None:
 @pytest.fixture
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROMISE_CACHE_DIR", str(tmp_path / "cache"))
-    matrix._memo.clear()
+    matrix_query._memo.clear()
 
 
 def random_network(n: int = 60, seed: int = 0) -> network.RoadNetwork:
@@ -187,7 +190,7 @@ def test_public_api_matches_scipy_and_caches(private_cache: None) -> None:
 
     eng = matrix.prepare(net)
     assert not eng.from_cache and eng.preprocess_seconds > 0
-    matrix._memo.clear()
+    matrix_query._memo.clear()
     again = matrix.prepare(net)
     assert again.from_cache
     assert again.preprocess_seconds == pytest.approx(eng.preprocess_seconds)

@@ -15,7 +15,10 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from engine import _cache, _speeds, network
+from engine import network
+from engine.network import osm
+from engine.network import cache as _cache
+from engine.network import speeds as _speeds
 from engine.network import NetworkError, OffNetworkError, RoadNetwork
 
 
@@ -238,13 +241,13 @@ def test_profile_periods() -> None:
     ],
 )
 def test_oneway_direction(oneway: object, junction: object, highway: str, direction: int) -> None:
-    from engine._osm import _oneway_direction
+    from engine.network.osm import _oneway_direction
 
     assert _oneway_direction(oneway, junction, highway) == direction
 
 
 def test_junction_from_pyrosm_tags() -> None:
-    from engine._osm import _junction_from_tags
+    from engine.network.osm import _junction_from_tags
 
     assert _junction_from_tags('{"junction":"roundabout","lit":"yes"}') == "roundabout"
     assert _junction_from_tags('{"lit":"yes"}') is None
@@ -280,7 +283,7 @@ def test_helsinki_loads(helsinki: RoadNetwork) -> None:
     # Lengths are metres along the segment: a node-to-node segment is never shorter
     # than its straight line.
     tails = helsinki.edge_tails()
-    from engine._osm import haversine_m
+    from engine.network.osm import haversine_m
 
     straight = haversine_m(helsinki.lat[tails], helsinki.lon[tails], helsinki.lat[helsinki.indices], helsinki.lon[helsinki.indices])
     assert (helsinki.length_m >= straight * 0.999).all()
@@ -356,7 +359,7 @@ def test_cache_hit_on_second_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_cache_misses_when_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(_cache.ENV_VAR, str(tmp_path / "cache"))
     path = tmp_path / "h.osm.pbf"
-    shutil.copy(network._osm.helsinki_path(), path)
+    shutil.copy(osm.helsinki_path(), path)
     a = network.load(path)
     assert network.load(path).info["from_cache"] is True
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
@@ -408,7 +411,7 @@ def test_unusable_cache_dir_still_loads(tmp_path: Path, monkeypatch: pytest.Monk
 def _bad_files(tmp: Path) -> dict[str, Path]:
     files = {
         "garbage.osm.pbf": b"this is not protobuf at all",
-        "truncated.osm.pbf": network._osm.helsinki_path().read_bytes()[:4000],
+        "truncated.osm.pbf": osm.helsinki_path().read_bytes()[:4000],
         "broken.osm": b"<osm><node",
         "notxml.osm.gz": gzip.compress(b"hello"),
         "notbz2.osm.bz2": b"hello",

@@ -7,9 +7,9 @@ import copy
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.main import create_app
 from api.deps import get_store
-from api.store import Store
+from engine.store.repository import Store
 
 LAT, LON = 60.17, 24.94
 

@@ -157,7 +157,7 @@ def test_check_states() -> None:
 
 
 def test_single_cart_fast_path_matches_the_vectorised_one() -> None:
-    from engine.promise import _quote_one, _resolve_keys
+    from engine.promise.quoting import _quote_one, _resolve_keys
 
     m = default_model()
     keys = _resolve_keys(m, None)

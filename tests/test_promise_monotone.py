@@ -15,7 +15,8 @@ import pytest
 
 from engine.eta.fit import _from_next_supported, _split_tails, monotone_in_order_time
 from engine.eta.model import default_model
-from engine.promise import R_NEXT, R_SAME, quote, quote_arrays
+from engine.promise import quote, quote_arrays
+from engine.promise.quoting import R_NEXT, R_SAME
 
 TZ = ZoneInfo("Europe/Helsinki")
 CENTRE = (60.17, 24.94)

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from api.store import Store
+from engine.store.repository import Store
 
 
 @pytest.fixture()

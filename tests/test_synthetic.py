@@ -7,8 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import _cache, _speeds, _synthetic, network
-from engine._osm import haversine_m
+from engine import network
+from engine.network import cache as _cache
+from engine.network import speeds as _speeds
+from engine.network import synthetic as _synthetic
+from engine.network.osm import haversine_m
 from engine.network import NetworkError
 
 from test_network import assert_valid

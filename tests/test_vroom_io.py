@@ -140,7 +140,7 @@ def test_malformed_vroom_input_names_the_problem() -> None:
 
 def test_plan_to_vroom_shape() -> None:
     from engine.dispatch import solve
-    from engine.model import Carrier, Depot, Order, Problem, VehicleType
+    from engine.domain.problem import Carrier, Depot, Order, Problem, VehicleType
 
     p = Problem([Depot("D", 60.17, 24.94)], [VehicleType("van", 1, "D", capacity={"parcels": 3})],
                 [Order(f"o{i}", 60.17 + 0.003 * i, 24.94) for i in range(5)], carriers=[Carrier("c", base_cost=30)])
@@ -158,7 +158,7 @@ def test_cli_plan_writes_plan_map_and_geojson(tmp_path) -> None:
 
     from engine.cli import plan as plan_cli
     from engine.io.problem_json import write_problem
-    from engine.model import Carrier, Depot, Order, Problem, VehicleType
+    from engine.domain.problem import Carrier, Depot, Order, Problem, VehicleType
 
     app = typer.Typer()
     plan_cli.register(app)

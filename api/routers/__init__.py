@@ -1,1 +1,1 @@
-"""One router per resource; ``api.app`` mounts each that is present."""
+"""One router per resource; ``api.main`` mounts each that is present."""

@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import get_store
-from api.store import Store
+from engine.store.repository import Store
 from engine.io.problem_json import MAX_ORDERS
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -41,7 +41,7 @@ Time = Union[int, float, str]
 
 def _secs(v: Any) -> int:
     from engine.io.problem_json import parse_time
-    from engine.model import ModelError
+    from engine.domain.problem import ModelError
 
     try:
         return parse_time(v, "time", "value")
@@ -159,7 +159,7 @@ def _check_network(spec: str) -> str:
     from pathlib import Path
 
     from engine.network import NetworkError, synthetic_size
-    from engine.scenarios import split_network_spec
+    from engine.io.scenarios import split_network_spec
 
     src, _ = split_network_spec(spec)
     low = src.strip().lower()
@@ -232,7 +232,7 @@ class PlanStatus(BaseModel):
 
 @functools.lru_cache(maxsize=4)
 def _network(spec: str) -> Any:
-    from engine.scenarios import load_network
+    from engine.io.scenarios import load_network
 
     return load_network(spec)
 

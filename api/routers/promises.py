@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, HTTPException
 
-from api.schemas_quote import CheckRequest, CheckResponse
+from api.schemas.quote import CheckRequest, CheckResponse
 
 router = APIRouter(tags=["promises"])
 

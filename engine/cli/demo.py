@@ -44,7 +44,7 @@ def _run(out: Path, time_limit: float, n_orders: int, seed: int) -> None:
     from engine.io.problem_json import plan_to_dict
     from engine.plot.plan_map import save_geojson, save_png
     from engine.promise import current_model, quote
-    from engine.scenarios import helsinki_day
+    from engine.io.scenarios import helsinki_day
 
     console = Console()
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
             from rich.table import Table
 
             from engine import network
-            from engine._speeds import PERIOD_NAMES, SPEED_FACTOR, CLASS_CODE
+            from engine.network.speeds import PERIOD_NAMES, SPEED_FACTOR, CLASS_CODE
 
             net = network.load(source, seed=seed, use_cache=not no_cache)
             i = net.info
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
     def clear_cache() -> None:
         """Delete the compiled road networks from the on-disk cache."""
         with cli_errors():
-            from engine import _cache
+            from engine.network import cache as _cache
             from engine.network import CACHE_NAMESPACE
 
             n = _cache.clear(CACHE_NAMESPACE)

@@ -43,7 +43,7 @@ def _run(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.scenarios import load_network, scenario as resolve
+    from engine.io.scenarios import load_network, scenario as resolve
 
     from engine.dispatch.solver import check_limits
 

@@ -20,4 +20,4 @@ def register(app: typer.Typer) -> None:
 
         if db:
             os.environ["PROMISE_DB_URL"] = db
-        uvicorn.run("api.app:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")

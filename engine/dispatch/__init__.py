@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.model import Plan, Problem
+    from engine.domain.problem import Plan, Problem
 
 
 def solve(problem: "Problem", **kwargs: Any) -> "Plan":

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.dispatch._arrays import haversine_m
-from engine.model import Carrier, Handoff, Order, Problem
+from engine.dispatch.arrays import haversine_m
+from engine.domain.problem import Carrier, Handoff, Order, Problem
 
 
 #: Why an order that a carrier would take was not handed over.

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.dispatch._arrays import VrpArrays
-from engine.model import UnassignedReason
+from engine.dispatch.arrays import VrpArrays
+from engine.domain.problem import UnassignedReason
 
 
 @dataclass(frozen=True, slots=True)

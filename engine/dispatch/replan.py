@@ -24,9 +24,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from engine.dispatch._arrays import Site
+from engine.dispatch.arrays import Site
 from engine.dispatch.solver import solve
-from engine.model import Handoff, ModelError, Plan, Problem, Route, Stop
+from engine.domain.problem import Handoff, ModelError, Plan, Problem, Route, Stop
 
 
 @dataclass(frozen=True, slots=True)

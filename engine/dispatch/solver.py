@@ -34,8 +34,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from engine.dispatch import carriers as _carriers
 from engine.dispatch import precheck as _precheck
-from engine.dispatch._arrays import COST_SCALE, DIM_SCALE, INT_INF, MUST_SERVE_PENALTY, Site, VrpArrays, from_problem
-from engine.model import (
+from engine.dispatch.arrays import COST_SCALE, DIM_SCALE, INT_INF, MUST_SERVE_PENALTY, Site, VrpArrays, from_problem
+from engine.domain.problem import (
     Handoff,
     ModelError,
     Plan,
@@ -329,7 +329,7 @@ class SearchResult:
 
 def _load_improve() -> object | None:
     try:
-        from engine.dispatch import improve  # written by the search helper
+        from engine.dispatch.search import improve  # written by the search helper
     except ImportError:
         return None
     return improve if hasattr(improve, "search") else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine.model import Plan, Problem
+from engine.domain.problem import Plan, Problem
 
 
 def check_plan(problem: Problem, plan: Plan, *, tolerance_s: int = 0) -> list[str]:

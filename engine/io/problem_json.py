@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.model import (
+from engine.domain.problem import (
     Break,
     Carrier,
     Depot,

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from engine.dispatch._arrays import INT_INF, VrpArrays, haversine_matrices, network_matrices, scaled_durations
+from engine.dispatch.arrays import INT_INF, VrpArrays, haversine_matrices, network_matrices, scaled_durations
 
 #: Jobs farther than this (metres) from the road network are left out as OFF_NETWORK.
 MAX_SNAP_M = 1000.0
@@ -690,7 +690,7 @@ def solve_vroom_plan(
 
     from engine.dispatch import precheck
     from engine.dispatch.solver import build_routes, solve_arrays
-    from engine.model import Plan, Unassigned, UnassignedReason
+    from engine.domain.problem import Plan, Unassigned, UnassignedReason
 
     t0 = time.perf_counter()
     a = arrays_from_vroom(doc, network=network)

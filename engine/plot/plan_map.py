@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.model import Plan, Problem, Route
+from engine.domain.problem import Plan, Problem, Route
 
 #: Most edges drawn for the background (beyond this, a random subset keeps files small).
 MAX_BACKGROUND_EDGES = 400_000

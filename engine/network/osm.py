@@ -1,6 +1,6 @@
 """Read drivable roads from OpenStreetMap data into a raw directed edge list.
 
-Three readers, one output format (the one ``engine._synthetic`` produces):
+Three readers, one output format (the one ``engine.network.synthetic`` produces):
 ``lat``/``lon`` per node and ``u``, ``v``, ``length_m``, ``travel_time_s``,
 ``road_class`` per directed edge, before deduplication and SCC filtering.
 
@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine._speeds import DEFAULT_SPEED_KMH, class_code, parse_maxspeed
+from engine.network.speeds import DEFAULT_SPEED_KMH, class_code, parse_maxspeed
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -258,7 +258,7 @@ def _osmnx_settings() -> Any:
     ox.settings.log_console = False
     # osmnx caches HTTP responses in ./cache by default; keep the working
     # directory clean and put them with the engine's own cache.
-    from engine._cache import cache_dir
+    from engine.network.cache import cache_dir
 
     ox.settings.cache_folder = str(cache_dir("osmnx"))
     return ox

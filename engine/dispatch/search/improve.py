@@ -1,7 +1,7 @@
 """Improve (or build) routes for a ``VrpArrays`` with a numba ruin-and-recreate search.
 
 ``search`` runs SISR (string removals + blink insertion + simulated annealing,
-see ``engine.dispatch._search_kernels``) until a time limit or an iteration
+see ``engine.dispatch.search.kernels``) until a time limit or an iteration
 budget.  It works standalone (it builds its own first solution by cheapest
 insertion) or from routes another solver found, e.g. an OR-Tools first
 solution, and its result can warm-start OR-Tools.
@@ -30,8 +30,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine.dispatch import _search_kernels as K
-from engine.dispatch._arrays import INT_INF, VrpArrays
+from engine.dispatch.search import kernels as K
+from engine.dispatch.arrays import INT_INF, VrpArrays
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Every kernel orders paths *lexicographically* by a pair of weights
 ``(w1, w2)``: the primary weight decides, the secondary breaks ties.  With
 ``w1`` = travel time and ``w2`` = length this yields the fastest path and, among
 equally fast ones, the shortest -- so "metres along the fastest path" is well
-defined and the contraction-hierarchy kernels in :mod:`engine._ch` can be
+defined and the contraction-hierarchy kernels in :mod:`engine.matrix.hierarchy` can be
 checked against these ones exactly.
 
 The heap is an indexed binary heap (``heap`` holds nodes, ``pos[node]`` their

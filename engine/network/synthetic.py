@@ -31,7 +31,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from engine._speeds import CLASS_CODE, DEFAULT_SPEED_KMH
+from engine.network.speeds import CLASS_CODE, DEFAULT_SPEED_KMH
 
 #: Default centre of the generated region (a plausible central-European city).
 CENTRE: tuple[float, float] = (48.2082, 16.3738)

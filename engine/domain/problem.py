@@ -8,10 +8,10 @@ that the solvers work on integers; helpers convert to wall-clock datetimes.
 The same objects carry through the later capabilities without a rewrite:
 
 * ``Order`` has an ``order_id`` that promises (``engine.promise.Promise``),
-  plan stops and events (``engine.events.Event``) refer to;
+  plan stops and events (``engine.domain.events.Event``) refer to;
 * ``Plan`` is what dispatch returns and what monitoring compares the live
   state against;
-* ``Event`` (in ``engine.events``) records what happened to an order or a
+* ``Event`` (in ``engine.domain.events``) records what happened to an order or a
   vehicle (hand-over, arrival, delay warning) so tickets and notifications can
   be opened from it.
 """

@@ -4,7 +4,7 @@ Preprocessing contracts nodes one by one in the order of a lazily updated
 priority (edge difference + contracted neighbours + level), adding a shortcut
 ``u -> x`` for ``u -> v -> x`` only when a bounded witness search (settled-node
 limit) finds no path at least as good that avoids ``v``.  Weights are pairs
-ordered lexicographically (see :mod:`engine._dijkstra`): the hierarchy answers
+ordered lexicographically (see :mod:`engine.matrix.dijkstra`): the hierarchy answers
 the fastest path *and* carries the secondary weight (metres) along it.
 
 The result is stored as two upward graphs in CSR, numbered by rank so that
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from engine._dijkstra import edge_tail, heap_pop, heap_push, heap_sift_down, lex_less
+from engine.matrix.dijkstra import edge_tail, heap_pop, heap_push, heap_sift_down, lex_less
 
 # --------------------------------------------------------------------------- #
 # growable per-node adjacency lists in a shared pool

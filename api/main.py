@@ -1,6 +1,6 @@
 """The FastAPI application: mounts the routers, maps engine errors to 422.
 
-Run with ``promise serve`` or ``uvicorn api.app:app``.
+Run with ``promise serve`` or ``uvicorn api.main:app``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine import __version__
-from engine.model import ModelError
+from engine.domain.problem import ModelError
 
 _ROUTERS = ("health", "plans", "quotes", "promises")
 

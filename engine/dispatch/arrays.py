@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.model import Problem
+    from engine.domain.problem import Problem
 
 #: Stand-in for "no limit" in int32 time arithmetic (leaves headroom for sums).
 INT_INF = 2**30
@@ -463,7 +463,7 @@ def from_problem(
     ``vehicle_type`` per vehicle, ``dims`` (dimension names) and ``order_index``
     (position of each job in ``problem.orders``).
     """
-    from engine.model import DIMENSIONS, ModelError
+    from engine.domain.problem import DIMENSIONS, ModelError
 
     if matrix_source == "auto":
         matrix_source = "network" if network is not None else "haversine"

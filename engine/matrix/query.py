@@ -1,8 +1,8 @@
 """Many-to-many travel-time and distance matrices on a ``RoadNetwork``.
 
-The heavy lifting is a contraction hierarchy (:mod:`engine._ch`): built once
+The heavy lifting is a contraction hierarchy (:mod:`engine.matrix.hierarchy`): built once
 per network, weight kind and congestion period, cached on disk beside the
-network (``engine._cache``, namespace ``"matrix"``) and kept in memory for the
+network (``engine.network.cache``, namespace ``"matrix"``) and kept in memory for the
 process.  A query is then the bucket many-to-many algorithm, parallel over
 sources.
 
@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from engine import _cache, _ch, _dijkstra
+from engine.network import cache as _cache
+from engine.matrix import hierarchy as _ch
+from engine.matrix import dijkstra as _dijkstra
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.network import RoadNetwork
@@ -217,7 +219,7 @@ def prepare(
     weight
         ``"time"`` (fastest paths) or ``"distance"`` (shortest paths).
     use_cache
-        Read/write the disk cache (``engine._cache``); the in-process memo is
+        Read/write the disk cache (``engine.network.cache``); the in-process memo is
         always used.
 
     Returns

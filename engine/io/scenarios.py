@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.model import Break, Carrier, Depot, Order, Problem, TimeWindow, VehicleType
+from engine.domain.problem import Break, Carrier, Depot, Order, Problem, TimeWindow, VehicleType
 
 H = 3600
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"

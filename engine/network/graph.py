@@ -10,7 +10,7 @@
 Every source goes through the same compile step: drop self-loops, keep the
 fastest of parallel edges, keep the largest strongly connected component (so
 every node can reach every other) and report what was dropped in
-``RoadNetwork.info``.  Compiled networks are cached on disk (``engine._cache``).
+``RoadNetwork.info``.  Compiled networks are cached on disk (``engine.network.cache``).
 
 Edge ``k`` of node ``u`` is ``indices[indptr[u] + k]``; its free-flow travel
 time is ``travel_time_s[indptr[u] + k]``.
@@ -29,8 +29,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from engine import _cache, _osm, _speeds
-from engine._speeds import PERIOD_NAMES, ROAD_CLASSES
+from engine.network import cache as _cache
+from engine.network import osm as _osm
+from engine.network import speeds as _speeds
+from engine.network.speeds import PERIOD_NAMES, ROAD_CLASSES
 
 #: Bump whenever compiled arrays would differ for the same input.
 FORMAT_VERSION = 1
@@ -73,7 +75,7 @@ class OffNetworkError(NetworkError):
 
 
 def profile_id(hour: float) -> int:
-    """Congestion period (index into ``PERIOD_NAMES``) of a departure ``hour``; see ``engine._speeds``."""
+    """Congestion period (index into ``PERIOD_NAMES``) of a departure ``hour``; see ``engine.network.speeds``."""
     return _speeds.profile_id(hour)
 
 
@@ -512,7 +514,7 @@ def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = Tr
         n = _parse_synthetic(text)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise NetworkError(f"synthetic network seed must be a non-negative integer, got {seed!r}")
-        from engine import _synthetic
+        from engine.network import synthetic as _synthetic
 
         key = _cache.cache_key(FORMAT_VERSION, "synthetic", _synthetic.GENERATOR_VERSION, n, int(seed))
 

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables and a repository that returns domain objects."""
