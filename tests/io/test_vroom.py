@@ -18,7 +18,7 @@ from engine.io.vroom import (
     solve_vroom_plan,
 )
 
-DATA = Path(__file__).parent / "data" / "vroom_small.json"
+DATA = Path(__file__).resolve().parents[1] / "data" / "vroom_small.json"
 
 
 def _doc() -> dict:

@@ -14,7 +14,7 @@ from engine.network import synthetic as _synthetic
 from engine.network.osm import haversine_m
 from engine.network import NetworkError
 
-from test_network import assert_valid
+from tests.network.test_graph import assert_valid
 
 
 @pytest.fixture(autouse=True)
