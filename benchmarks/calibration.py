@@ -27,7 +27,8 @@ from scipy.special import ndtri
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.eta._city import HELSINKI  # noqa: E402
-from engine.eta._time import haversine_km, weekday_hour  # noqa: E402
+from engine.eta._time import weekday_hour  # noqa: E402
+from engine.geo import haversine_km  # noqa: E402
 from engine.eta.fit import N_BANDS, _labels, fit, fit_tables  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402

@@ -27,7 +27,6 @@ import argparse
 import dataclasses
 import fnmatch
 import json
-import math
 import os
 import re
 import sys

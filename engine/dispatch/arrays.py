@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.geo import haversine_m
+
 if TYPE_CHECKING:  # pragma: no cover
     from engine.domain.problem import Problem
 
@@ -343,14 +345,6 @@ def from_solomon(path: str | Path, *, scale: int = 1000, n_vehicles: int | None 
     )
 
 
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in metres (broadcasting)."""
-    r = 6_371_000.0
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def haversine_matrices(lat: np.ndarray, lon: np.ndarray, *, speed_kmh: float = 30.0, detour: float = 1.3) -> tuple[np.ndarray, np.ndarray]:

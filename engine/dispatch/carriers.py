@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.dispatch.arrays import haversine_m
+from engine.geo import haversine_m
 from engine.domain.problem import Carrier, Handoff, Order, Problem
 
 

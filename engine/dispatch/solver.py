@@ -34,7 +34,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from engine.dispatch import carriers as _carriers
 from engine.dispatch import precheck as _precheck
-from engine.dispatch.arrays import COST_SCALE, DIM_SCALE, INT_INF, MUST_SERVE_PENALTY, Site, VrpArrays, from_problem
+from engine.dispatch.arrays import DIM_SCALE, INT_INF, MUST_SERVE_PENALTY, Site, VrpArrays, from_problem
 from engine.domain.problem import (
     Handoff,
     ModelError,

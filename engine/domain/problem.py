@@ -18,6 +18,8 @@ The same objects carry through the later capabilities without a rewrite:
 
 from __future__ import annotations
 
+from engine.errors import ModelError, ProblemError  # noqa: F401 - re-exported for callers
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -25,15 +27,6 @@ from enum import Enum
 #: Capacity dimensions every problem knows; vehicle types and orders give a
 #: value per dimension (missing ones count as 0 for orders, unlimited for none).
 DIMENSIONS: tuple[str, ...] = ("parcels", "kg", "litres")
-
-
-class ModelError(ValueError):
-    """Bad input in a problem: names the item and the field that is wrong."""
-
-    def __init__(self, item: str, field_name: str, message: str) -> None:
-        self.item = item
-        self.field = field_name
-        super().__init__(f"{item}: {field_name}: {message}")
 
 
 @dataclass(frozen=True, slots=True)

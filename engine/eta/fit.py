@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from engine.eta._city import City, ServiceSpec, infer_kind
-from engine.eta._time import haversine_km, local_seconds, weekday_hour
+from engine.geo import haversine_km
+from engine.eta._time import local_seconds, weekday_hour
 from engine.eta.history import History
 from engine.eta._city import Seasons
 from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
@@ -162,7 +163,6 @@ def fit_due_table(
        in the order they occur (wrapping Sunday into Monday) makes the promise
        non-decreasing: ordering later never gives an earlier promise.
     """
-    from scipy.stats import binom  # noqa: PLC0415
 
     own = fit_table(wd, hr, db, y, n_min=n_min, levels=levels)  # fine hierarchy: step 2 and sparse periods
     l50 = int(np.searchsorted(levels, 0.5 - 1e-12))

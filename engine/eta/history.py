@@ -9,6 +9,8 @@ so the fit can report what it used.
 
 from __future__ import annotations
 
+from engine.errors import HistoryError
+
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,10 +39,6 @@ TIME_COLUMNS = ("created_at", "handed_over_at", "delivered_at")
 _OFFSET_RE = r"(?:Z|[+-]\d\d:?\d\d)$"
 #: Deliveries slower than this are data errors (a lost parcel is not a transit time).
 MAX_LEAD_S = 30 * 86400.0
-
-
-class HistoryError(ValueError):
-    """The history file as a whole cannot be used (missing columns, unreadable)."""
 
 
 @dataclass(slots=True)

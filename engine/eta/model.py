@@ -19,6 +19,8 @@ quote is a table lookup (no graph search), so checkout answers in microseconds.
 
 from __future__ import annotations
 
+from engine.errors import ModelLoadError
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from engine.eta._city import City, Seasons, ServiceSpec
-from engine.eta._time import haversine_km
+from engine.geo import haversine_km
 
 #: Quantile levels stored per cell (dense enough to read a CDF off them).
 LEVELS = np.array(
@@ -57,10 +59,6 @@ def season_labels(local_day: np.ndarray, seasons: "Seasons") -> np.ndarray:
         out[hit] = name
     return out
 FORMAT_VERSION = 1
-
-
-class ModelLoadError(ValueError):
-    """A model directory is missing, incomplete or from another format version."""
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ a detour factor at city speeds; the choice is recorded in the output's
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from engine.eta._city import City, city as get_city
-from engine.eta._time import haversine_km, local_to_epoch, to_iso
+from engine.geo import haversine_km
+from engine.eta._time import local_to_epoch, to_iso
 
 H = 3600.0
 DAY = 86400.0

@@ -25,6 +25,8 @@ and ``per_km`` (default 0) plus ``fixed``.
 
 from __future__ import annotations
 
+from engine.errors import VroomFormatError
+
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -38,17 +40,13 @@ MAX_SNAP_M = 1000.0
 JOB_PENALTY = 10**9
 
 
-class VroomFormatError(ValueError):
-    """The VROOM document is malformed: names the job/vehicle and the key."""
-
-
 def is_vroom(doc: Any) -> bool:
     """True for a VROOM problem document (``jobs`` and ``vehicles`` keys)."""
     return isinstance(doc, dict) and "vehicles" in doc and ("jobs" in doc or "shipments" in doc)
 
 
 def _err(item: str, key: str, msg: str) -> VroomFormatError:
-    return VroomFormatError(f"{item}: {key}: {msg}")
+    return VroomFormatError(f"{item}: {key}: {msg}", item=item, field=key)
 
 
 def _loc(d: dict[str, Any], key: str, item: str) -> tuple[tuple[float, float] | None, int | None]:

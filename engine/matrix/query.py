@@ -29,6 +29,8 @@ Public API
 
 from __future__ import annotations
 
+from engine.errors import MatrixError
+
 import threading
 import time
 from collections import OrderedDict
@@ -72,10 +74,6 @@ _memo: OrderedDict[tuple[Any, ...], "MatrixEngine"] = OrderedDict()
 _KERNEL_LOCK = threading.Lock()
 # Two threads asking for the same hierarchy should build it once.
 _PREPARE_LOCK = threading.Lock()
-
-
-class MatrixError(ValueError):
-    """Bad input to a matrix query: names the argument and the problem."""
 
 
 def _nchunks() -> int:

@@ -28,8 +28,11 @@ ENV_VAR = "PROMISE_CACHE_DIR"
 
 def cache_dir(namespace: str | None = None) -> Path:
     """The cache directory (created on demand), or its ``namespace`` subdirectory."""
-    root = os.environ.get(ENV_VAR)
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "promise-engine"
+    from engine.config import Settings
+
+    # Fresh settings, not the cached ones: callers (tests, benchmarks) point the
+    # cache elsewhere between calls, and this is far from any hot path.
+    base = Path(Settings().cache_dir).expanduser()
     path = base / namespace if namespace else base
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -18,8 +18,9 @@ time is ``travel_time_s[indptr[u] + k]``.
 
 from __future__ import annotations
 
+from engine.errors import NetworkError, OffNetworkError
+
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from engine.geo import project_local
 from engine.network import cache as _cache
 from engine.network import osm as _osm
 from engine.network import speeds as _speeds
@@ -37,7 +39,6 @@ from engine.network.speeds import PERIOD_NAMES, ROAD_CLASSES
 #: Bump whenever compiled arrays would differ for the same input.
 FORMAT_VERSION = 1
 CACHE_NAMESPACE = "network"
-EARTH_RADIUS_M = _osm.EARTH_RADIUS_M
 
 __all__ = [
     "NetworkError",
@@ -49,29 +50,6 @@ __all__ = [
     "PERIOD_NAMES",
     "ROAD_CLASSES",
 ]
-
-
-class NetworkError(ValueError):
-    """A road network could not be built: names the source and the problem."""
-
-
-class OffNetworkError(NetworkError):
-    """Points lie farther from the road network than allowed.
-
-    ``indices`` are the positions of the offending points in the query and
-    ``distances_m`` how far each is from its nearest node.
-    """
-
-    def __init__(self, indices: np.ndarray, distances_m: np.ndarray, max_distance_m: float) -> None:
-        self.indices = np.asarray(indices, dtype=np.int64)
-        self.distances_m = np.asarray(distances_m, dtype=np.float64)
-        self.max_distance_m = float(max_distance_m)
-        shown = ", ".join(f"#{i} ({d:,.0f} m)" for i, d in zip(self.indices[:10], self.distances_m[:10]))
-        more = f" and {self.indices.size - 10} more" if self.indices.size > 10 else ""
-        super().__init__(
-            f"{self.indices.size} point(s) farther than {self.max_distance_m:,.0f} m from the road network: "
-            f"{shown}{more}"
-        )
 
 
 def profile_id(hour: float) -> int:
@@ -157,10 +135,7 @@ class RoadNetwork:
     # --- snapping --------------------------------------------------------
 
     def _project(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        lat0, lon0 = self._origin
-        x = np.radians(lon - lon0) * math.cos(math.radians(lat0)) * EARTH_RADIUS_M
-        y = np.radians(lat - lat0) * EARTH_RADIUS_M
-        return np.column_stack([x, y])
+        return project_local(lat, lon, self._origin)
 
     def _kdtree(self) -> Any:
         if self._tree is None:

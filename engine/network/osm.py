@@ -19,6 +19,8 @@ network layer turns them into ``NetworkError``.
 
 from __future__ import annotations
 
+from engine.errors import OSMReadError
+
 import json
 import math
 import os
@@ -28,9 +30,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from engine.geo import haversine_m
 from engine.network.speeds import DEFAULT_SPEED_KMH, class_code, parse_maxspeed
 
-EARTH_RADIUS_M = 6_371_008.8
 
 # Same exclusions as osmnx's "drive" filter.
 _NOT_DRIVABLE_HIGHWAY = frozenset(
@@ -43,18 +45,6 @@ _ONEWAY_FORWARD = frozenset(("yes", "true", "1"))
 _ONEWAY_BACKWARD = frozenset(("-1", "reverse"))
 
 
-class OSMReadError(ValueError):
-    """The OSM input could not be read or holds no drivable roads."""
-
-
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in metres (vectorised)."""
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _first(value: Any) -> Any:
@@ -309,7 +299,6 @@ def helsinki_path() -> Path:
 
 __all__ = [
     "OSMReadError",
-    "haversine_m",
     "read_pbf",
     "read_xml",
     "read_place",

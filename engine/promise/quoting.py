@@ -25,8 +25,9 @@ delivered) and returns the probability it is still met with revised p50/p95.
 
 from __future__ import annotations
 
+from engine.errors import QuoteError
+
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from engine.eta._time import _hour_offset, epoch_of, from_epoch, haversine_km, local_seconds, local_to_epoch, weekday_hour
+from engine.geo import haversine_km
+from engine.eta._time import _hour_offset, epoch_of, from_epoch, local_seconds, local_to_epoch, weekday_hour
 from engine.eta.model import DBAND_EDGES_KM, SEASON_SEP, EtaModel, default_model
 
 #: Promised times are rounded up to this many seconds (customers read "by 18:05", not "by 18:03:17").
@@ -61,10 +63,6 @@ REASONS: tuple[str, ...] = (
 R_OK, R_MAP, R_AREA, R_HEAVY, R_SAME, R_NEXT, R_CAP, R_NOHIST, R_SLOTP, R_NOSLOT = range(len(REASONS))
 
 
-class QuoteError(ValueError):
-    """Bad input to a quote or a check; names the field."""
-
-
 # ---------------------------------------------------------------------------- model
 
 
@@ -75,7 +73,9 @@ def current_model() -> EtaModel:
     """The model served: ``$PROMISE_MODEL_DIR`` if set (source ``fitted``), else the shipped default."""
     global _current
     if _current is None:
-        d = os.environ.get("PROMISE_MODEL_DIR")
+        from engine.config import get_settings
+
+        d = get_settings().model_dir
         _current = EtaModel.load(Path(d)) if d else default_model()
     return _current
 

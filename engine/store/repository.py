@@ -10,17 +10,15 @@ and tickets can be added as new tables without migrating these.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, create_engine, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-DEFAULT_URL = "sqlite:///promise-engine.db"
 
 
 def _now() -> datetime:
@@ -68,7 +66,10 @@ class EventRow(Base):
 
 
 def make_engine(url: str | None = None) -> Engine:
-    url = url or os.environ.get("PROMISE_DB_URL", DEFAULT_URL)
+    if url is None:
+        from engine.config import get_settings
+
+        url = get_settings().db_url
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
         if url in ("sqlite://", "sqlite:///:memory:"):

@@ -283,7 +283,7 @@ def test_helsinki_loads(helsinki: RoadNetwork) -> None:
     # Lengths are metres along the segment: a node-to-node segment is never shorter
     # than its straight line.
     tails = helsinki.edge_tails()
-    from engine.network.osm import haversine_m
+    from engine.geo import haversine_m
 
     straight = haversine_m(helsinki.lat[tails], helsinki.lon[tails], helsinki.lat[helsinki.indices], helsinki.lon[helsinki.indices])
     assert (helsinki.length_m >= straight * 0.999).all()

@@ -11,7 +11,7 @@ from engine import network
 from engine.network import cache as _cache
 from engine.network import speeds as _speeds
 from engine.network import synthetic as _synthetic
-from engine.network.osm import haversine_m
+from engine.geo import haversine_m
 from engine.network import NetworkError
 
 from tests.network.test_graph import assert_valid

@@ -7,7 +7,7 @@ hour because one sparse cell's tail is noisy.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np

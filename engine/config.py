@@ -1,0 +1,53 @@
+"""``Settings``: the one place that reads the environment.
+
+Every knob an operator sets lives here, read from ``PROMISE_*`` variables (or
+a ``.env`` file), validated once by pydantic-settings.  Code that needs a
+setting calls :func:`get_settings` (cached) or is handed a ``Settings``; tests
+and the CLI build their own with ``Settings(db_url=...)`` instead of writing
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "reset_settings"]
+
+
+def _cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+class Settings(BaseSettings):
+    """Operator settings; each field is read from ``PROMISE_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMISE_", env_file=None, extra="ignore", frozen=True)
+
+    # --- storage ---------------------------------------------------------------
+    db_url: str = Field("sqlite:///promise-engine.db", description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://... for PostgreSQL.")
+    cache_dir: Path = Field(Path.home() / ".cache" / "promise-engine", description="Compiled networks and hierarchies.")
+    # --- models and networks -----------------------------------------------------
+    model_dir: Optional[Path] = Field(None, description="A fitted ETA model directory to serve instead of the default.")
+    network_dir: Optional[Path] = Field(None, description="OSM files the API may load; unset: only 'helsinki' and synthetic.")
+    max_synthetic_nodes: int = Field(300_000, ge=50, description="Largest synthetic network a client may ask for.")
+    # --- solving -----------------------------------------------------------------
+    solve_workers: int = Field(default_factory=_cores, ge=1, description="Concurrent solves in the API's worker pool.")
+    solve_queue: int = Field(16, ge=0, description="Solves waiting for a worker before new ones get 429.")
+    memory_budget_gb: float = Field(8.0, gt=0, description="Memory one solve may plan for; larger problems get 413.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests that change the environment call this)."""
+    get_settings.cache_clear()
