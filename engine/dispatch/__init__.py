@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.domain.problem import Plan, Problem
+    from engine.domain.problem import Problem
+    from engine.domain.plan import Plan
 
 
 def solve(problem: "Problem", **kwargs: Any) -> "Plan":

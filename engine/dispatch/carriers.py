@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.geo import haversine_m
-from engine.domain.problem import Carrier, Handoff, Order, Problem
+from engine.domain.problem import Carrier, Order, Problem
+from engine.domain.plan import Handoff
 
 
 #: Why an order that a carrier would take was not handed over.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.dispatch.arrays import VrpArrays
-from engine.domain.problem import UnassignedReason
+from engine.domain.plan import UnassignedReason
 
 
 @dataclass(frozen=True, slots=True)

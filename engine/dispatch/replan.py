@@ -26,7 +26,8 @@ from typing import Any
 
 from engine.dispatch.arrays import Site
 from engine.dispatch.solver import solve
-from engine.domain.problem import Handoff, ModelError, Plan, Problem, Route, Stop
+from engine.domain.problem import ModelError, Problem
+from engine.domain.plan import Handoff, Plan, Route, Stop
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,17 +35,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from engine.dispatch import carriers as _carriers
 from engine.dispatch import precheck as _precheck
 from engine.dispatch.arrays import DIM_SCALE, INT_INF, MUST_SERVE_PENALTY, Site, VrpArrays, from_problem
-from engine.domain.problem import (
-    Handoff,
-    ModelError,
-    Plan,
-    Problem,
-    Route,
-    Stop,
-    TimeWindow,
-    Unassigned,
-    UnassignedReason,
-)
+from engine.domain.problem import ModelError, Problem, TimeWindow
+from engine.domain.plan import Handoff, Plan, Route, Stop, Unassigned, UnassignedReason
 
 #: Cost units added to an order's drop penalty per priority level.
 PRIORITY_STEP = 25.0

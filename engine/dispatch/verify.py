@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine.domain.problem import Plan, Problem
+from engine.domain.problem import Problem
+from engine.domain.plan import Plan
 
 
 def check_plan(problem: Problem, plan: Plan, *, tolerance_s: int = 0) -> list[str]:

@@ -21,8 +21,7 @@ from __future__ import annotations
 from engine.errors import ModelError, ProblemError  # noqa: F401 - re-exported for callers
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 
 #: Capacity dimensions every problem knows; vehicle types and orders give a
 #: value per dimension (missing ones count as 0 for orders, unlimited for none).
@@ -124,14 +123,6 @@ class Order:
         return wins
 
 
-class UnassignedReason(str, Enum):
-    NO_SKILL = "no vehicle or carrier has the required skills"
-    WINDOW_UNREACHABLE = "time window cannot be reached from any depot"
-    OVER_CAPACITY = "order is larger than every vehicle's capacity"
-    OFF_NETWORK = "location is too far from the road network"
-    NO_CARRIER = "not allowed to go to a carrier and no vehicle could take it"
-    NOT_PLANNED = "the solver found no route that could take it in the time limit"
-
 
 @dataclass(slots=True)
 class Problem:
@@ -205,84 +196,3 @@ class Problem:
             late = [w for w in o.windows if w.start > self.horizon]
             if late:
                 raise ModelError(item, "windows", f"window starts at {late[0].start} s, after the planning horizon ({self.horizon} s)")
-
-
-@dataclass(slots=True)
-class Stop:
-    order_id: str | None  # None for depot start/end and breaks
-    kind: str  # "start", "delivery", "break", "end"
-    node: int | None
-    lat: float
-    lon: float
-    arrival: int
-    departure: int
-    load: dict[str, float]
-    leg_distance_m: float  # from the previous stop
-    leg_time_s: float
-    window: TimeWindow | None = None
-
-
-@dataclass(slots=True)
-class Route:
-    vehicle_id: str
-    vehicle_type: str
-    depot: str
-    stops: list[Stop]
-    distance_m: float
-    duration_s: float
-    cost: float
-
-    @property
-    def order_ids(self) -> list[str]:
-        return [s.order_id for s in self.stops if s.kind == "delivery" and s.order_id is not None]
-
-
-@dataclass(slots=True)
-class Handoff:
-    order_id: str
-    carrier_id: str
-    depot: str
-    cost: float
-    on_time_probability: float
-
-
-@dataclass(slots=True)
-class Unassigned:
-    order_id: str
-    reason: UnassignedReason
-    detail: str = ""
-
-
-@dataclass(slots=True)
-class Plan:
-    problem_name: str
-    routes: list[Route]
-    handoffs: list[Handoff]
-    unassigned: list[Unassigned]
-    cost: float
-    distance_m: float
-    duration_s: float
-    solve_seconds: float
-    day_start: datetime | None = None
-    #: (seconds into the solve, best cost) pairs, for reporting search progress.
-    trajectory: list[tuple[float, float]] = field(default_factory=list)
-    #: "ok" (every order routed or handed off), "partial" (some unassigned), "no_solution".
-    status: str = "ok"
-    #: Solver statistics (matrix seconds, phases with their time and cost).
-    stats: dict = field(default_factory=dict)
-
-    def wallclock(self, seconds: int | float) -> datetime | None:
-        if self.day_start is None:
-            return None
-        return self.day_start + timedelta(seconds=float(seconds))
-
-    def route_of(self, order_id: str) -> Route | None:
-        for r in self.routes:
-            if order_id in r.order_ids:
-                return r
-        return None
-
-    @property
-    def vehicles_used(self) -> int:
-        return sum(1 for r in self.routes if r.order_ids)
-

@@ -22,7 +22,7 @@ from datetime import datetime
 import numpy as np
 from numba import njit, prange
 
-from engine.domain.problem import Plan
+from engine.domain.plan import Plan
 
 _NONE_START = -1.0e18
 _NONE_END = 1.0e18

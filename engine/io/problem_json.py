@@ -38,22 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.domain.problem import (
-    Break,
-    Carrier,
-    Depot,
-    Handoff,
-    ModelError,
-    Order,
-    Plan,
-    Problem,
-    Route,
-    Stop,
-    TimeWindow,
-    Unassigned,
-    UnassignedReason,
-    VehicleType,
-)
+from engine.domain.problem import Break, Carrier, Depot, ModelError, Order, Problem, TimeWindow, VehicleType
+from engine.domain.plan import Handoff, Plan, Route, Stop, Unassigned, UnassignedReason
 
 # --------------------------------------------------------------------------- limits
 

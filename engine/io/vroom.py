@@ -688,7 +688,7 @@ def solve_vroom_plan(
 
     from engine.dispatch import precheck
     from engine.dispatch.solver import build_routes, solve_arrays
-    from engine.domain.problem import Plan, Unassigned, UnassignedReason
+    from engine.domain.plan import Plan, Unassigned, UnassignedReason
 
     t0 = time.perf_counter()
     a = arrays_from_vroom(doc, network=network)

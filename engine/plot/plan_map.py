@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.domain.problem import Plan, Problem, Route
+from engine.domain.problem import Problem
+from engine.domain.plan import Plan, Route
 
 #: Most edges drawn for the background (beyond this, a random subset keeps files small).
 MAX_BACKGROUND_EDGES = 400_000

@@ -13,17 +13,8 @@ from engine.dispatch.replan import VehiclePosition, replan
 from engine.dispatch.solver import solve_arrays
 from engine.dispatch.verify import check_plan
 from engine.io.problem_json import problem_from_dict
-from engine.domain.problem import (
-    Break,
-    Carrier,
-    Depot,
-    ModelError,
-    Order,
-    Problem,
-    TimeWindow,
-    UnassignedReason,
-    VehicleType,
-)
+from engine.domain.problem import Break, Carrier, Depot, ModelError, Order, Problem, TimeWindow, VehicleType
+from engine.domain.plan import UnassignedReason
 
 H = 3600
 LAT, LON = 60.17, 24.94

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from engine.eta.route import EtaNoise, _normal_table, day_factors, plan_eta, route_eta_arrays, typical_slot_on_time
-from engine.domain.problem import Plan, Route, Stop, TimeWindow
+from engine.domain.problem import TimeWindow
+from engine.domain.plan import Plan, Route, Stop
 
 QUIET = EtaNoise(sigma_base=0.0, congestion=(0.0,) * 24, sigma_day=0.0, bad_day_p=0.0, sigma_service=0.0)
 
