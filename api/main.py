@@ -1,66 +1,90 @@
-"""The FastAPI application: mounts the routers, maps engine errors to 422.
+"""The FastAPI application: includes each router explicitly and maps engine errors to HTTP.
 
 Run with ``promise serve`` or ``uvicorn api.main:app``.
+
+Errors: every deliberate engine error carries its HTTP status
+(:mod:`engine.errors`); input errors become 422 in FastAPI's own shape
+(``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``), so clients parse
+one format.  Validation errors never echo the request back: the input may be
+50 MB, or hold text that cannot be encoded.
 """
 
 from __future__ import annotations
 
-import importlib
+import logging
 import math
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.deps import get_settings
+from api.routers import health, plans, promises, quotes
 from engine import __version__
-from engine.domain.problem import ModelError
+from engine.config import Settings
+from engine.errors import EngineError, InputError, UnavailableError
 
-_ROUTERS = ("health", "plans", "quotes", "promises")
+log = logging.getLogger(__name__)
+
+#: Longest message text a validation error may carry back.
+_MAX_MSG = 300
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; ``settings`` replaces the environment's (``promise serve --db``, tests)."""
     app = FastAPI(
         title="promise-engine",
         version=__version__,
         description="Dispatch plans, delivery quotes and 95%-on-time promise checks.",
     )
-    for name in _ROUTERS:
-        try:
-            mod = importlib.import_module(f"api.routers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"api.routers.{name}":
-                raise
-            continue
-        app.include_router(mod.router)
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    app.include_router(health.router)
+    app.include_router(plans.router)
+    app.include_router(quotes.router)
+    app.include_router(promises.router)
 
-    @app.exception_handler(ModelError)
-    async def _model_error(_: Request, exc: ModelError) -> JSONResponse:
-        # Same shape as FastAPI's own validation errors, so clients parse one format.
+    @app.exception_handler(InputError)
+    async def _input_error(_: Request, exc: InputError) -> JSONResponse:
         return JSONResponse(
-            status_code=422,
-            content={"detail": [{"loc": ["body", exc.item, exc.field], "msg": str(exc), "type": "value_error"}]},
+            status_code=exc.http_status,
+            content={"detail": [{"loc": ["body", *exc.loc], "msg": _safe_text(str(exc)), "type": "value_error"}]},
         )
+
+    @app.exception_handler(EngineError)
+    async def _engine_error(_: Request, exc: EngineError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, UnavailableError) and exc.retry_after_s is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+        if exc.http_status >= 500 and not isinstance(exc, UnavailableError):
+            log.error("engine error", exc_info=exc)
+        return JSONResponse(status_code=exc.http_status, content={"detail": _safe_text(str(exc))}, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's default handler echoes the input back and cannot serialise a NaN
-        # (Python's JSON parser accepts ``{"lat": NaN}``), which would turn a client
-        # error into a 500.
-        return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(exc.errors()))})
+        return JSONResponse(status_code=422, content={"detail": validation_detail(exc.errors())})
 
     return app
 
 
-def _json_safe(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    return x
+def validation_detail(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's error list without the echoed input, with text safe to encode."""
+    out = []
+    for e in list(errors)[:20]:
+        out.append(
+            {
+                "loc": [p if isinstance(p, int) else _safe_text(str(p))[:100] for p in e.get("loc", ())][:20],
+                "msg": _safe_text(str(e.get("msg", "")))[:_MAX_MSG],
+                "type": str(e.get("type", "value_error")),
+            }
+        )
+    return out
+
+
+def _safe_text(text: str) -> str:
+    # A lone surrogate in a message (quoting the bad input) would fail to encode as UTF-8.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 app = create_app()

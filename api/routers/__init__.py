@@ -1,1 +1,1 @@
-"""One router per resource; ``api.main`` mounts each that is present."""
+"""One router per resource; ``api.main`` includes each explicitly."""

@@ -1,16 +1,16 @@
 """The ``promise`` command-line tool: the front door to the engine.
 
 Each concern registers its own commands from a module of this package
-(``network.py``, ``plan.py``, ``quote.py``, ...), so that one file has one
-writer.  Heavy engine modules are imported inside the commands, which keeps
+(``network.py``, ``plan.py``, ``quote.py``, ...), included explicitly below.
+Heavy engine modules are imported inside the commands, which keeps
 ``promise --help`` fast.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from engine.cli import demo, matrix, network, plan, quote, serve, warm
 
 app = typer.Typer(
     name="promise",
@@ -20,17 +20,19 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Modules that define ``register(app)``; a module that is not there yet is skipped.
-_COMMAND_MODULES = ("network", "matrix", "plan", "quote", "serve", "demo", "warm")
-
-for _name in _COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is missing
-        if exc.name != f"{__name__}.{_name}":
-            raise
-        continue
+# Each concern registers its own commands, explicitly.
+for _mod in (network, matrix, plan, quote, serve, demo, warm):
     _mod.register(app)
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an internal error."),
+) -> None:
+    """promise-engine: road networks, travel-time matrices, dispatch and 95%-on-time delivery promises."""
+    from engine.cli._errors import set_debug
+
+    set_debug(debug)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Turn engine errors into one clear CLI message and exit code 2, never a traceback."""
+"""One clear line and the right exit code for every failure, never a traceback (unless ``--debug``).
+
+Exit codes (``engine.errors``): 0 success, 1 an internal error (a bug: please
+report it; ``promise --debug ...`` shows the traceback), 2 bad input (the
+message names the item and field), 3 a service the command needs is down.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,45 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from engine.errors import EXIT_BUG, EXIT_INPUT, EngineError
+
 err_console = Console(stderr=True)
+
+#: Set by ``promise --debug``: let exceptions through with their traceback.
+DEBUG = False
+
+
+def set_debug(on: bool) -> None:
+    global DEBUG
+    DEBUG = on
 
 
 @contextlib.contextmanager
 def cli_errors() -> Iterator[None]:
-    """Catch the engine's input errors (ValueError and friends, OSError) and exit 2."""
+    """Turn engine errors into one line and their exit code; anything else is reported as a bug."""
     try:
         yield
-    except (ValueError, LookupError, OSError) as exc:
-        # Escaped: messages quote JSON like "[lon, lat]", which rich would read as markup.
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(code=2) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        raise
+    except EngineError as exc:
+        if DEBUG:
+            raise
+        _say(str(exc))
+        raise typer.Exit(code=exc.exit_code) from None
+    except OSError as exc:
+        # A path the user gave cannot be read or written: their environment, not our bug.
+        if DEBUG:
+            raise
+        _say(str(exc))
+        raise typer.Exit(code=EXIT_INPUT) from None
+    except Exception as exc:
+        if DEBUG:
+            raise
+        _say(f"internal error ({type(exc).__name__}: {exc}); this is a bug, run again with 'promise --debug' for the traceback", "internal error")
+        raise typer.Exit(code=EXIT_BUG) from None
+
+
+def _say(message: str, label: str = "error") -> None:
+    # Escaped: messages quote JSON like "[lon, lat]", which rich would read as markup.
+    text = message if label == "error" else message.removeprefix("internal error ")
+    err_console.print(f"[bold red]{label}:[/] {escape(text)}")

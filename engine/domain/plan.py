@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from engine.domain.problem import TimeWindow
 
-__all__ = ["StopKind", "PlanStatus", "JobStatus", "UnassignedReason", "Stop", "Route", "Handoff", "Unassigned", "Plan"]
+__all__ = ["StopKind", "PlanStatus", "JobStatus", "SolveJob", "UnassignedReason", "Stop", "Route", "Handoff", "Unassigned", "Plan"]
 
 
 class StopKind(str, Enum):
@@ -142,3 +143,16 @@ class Plan:
     def vehicles_used(self) -> int:
         return sum(1 for r in self.routes if r.order_ids)
 
+
+
+@dataclass(slots=True)
+class SolveJob:
+    """A submitted solve as stored: its problem document and, once done, the plan document."""
+
+    plan_id: str
+    status: JobStatus
+    problem: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

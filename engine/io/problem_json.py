@@ -25,9 +25,11 @@ A problem document::
     }
 
 Times are seconds since ``day_start`` or ``"HH:MM"`` / ``"HH:MM:SS"``
-strings.  Every mistake raises ``ModelError`` naming the item and field
-(``order 'o7': windows: end 3600 before start 7200``); unknown fields are
-errors too, so a typo does not silently fall back to a default.
+strings.  The fields, defaults and limits are defined once, in
+:mod:`engine.io.schema`; this module turns a document into a ``Problem``
+(every mistake a ``ProblemError`` naming the item and field, as in
+``order 'o7': windows[0]: end 3600 before start 7200``) and writes problems
+and plans back out.
 """
 
 from __future__ import annotations
@@ -38,308 +40,71 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.domain.problem import Break, Carrier, Depot, ModelError, Order, Problem, TimeWindow, VehicleType
-from engine.domain.plan import Handoff, Plan, Route, Stop, Unassigned, UnassignedReason
+from pydantic import ValidationError
 
-# --------------------------------------------------------------------------- limits
+from engine.domain.plan import Handoff, Plan, PlanStatus, Route, Stop, StopKind, Unassigned, UnassignedReason
+from engine.domain.problem import Problem, TimeWindow
+from engine.errors import FormatError, ProblemError
+from engine.io.schema import MAX_ORDERS, ProblemDoc
 
-#: Largest time (seconds from ``day_start``, either sign) a document may give: a year.
-#: Beyond it the solvers' 32-bit times would overflow, and no delivery day is that long.
-MAX_SECONDS = 366 * 24 * 3600
-#: Largest order size or vehicle capacity per dimension (sizes are kept in hundredths
-#: in 32-bit integers); omit a dimension from ``capacity`` for "unlimited".
-MAX_AMOUNT = 1e7
-#: Largest money amount (a cost per hour/km, a fixed cost, a carrier price).
-MAX_COST = 1e7
-#: Most orders and vehicles in one problem: beyond this a solve would not fit memory or time.
-MAX_ORDERS = 20_000
-MAX_VEHICLES = 5_000
-#: Order priorities, as in VROOM.
-MAX_PRIORITY = 100
-
-# --------------------------------------------------------------------------- field readers
-
-
-def parse_time(value: Any, item: str, field_name: str) -> int:
-    """Seconds from an int/float or an ``"HH:MM[:SS]"`` string."""
-    if isinstance(value, bool):
-        raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ModelError(item, field_name, f"not a finite time: {value!r}")
-        if abs(value) > MAX_SECONDS:
-            raise ModelError(item, field_name, f"time {value!r} is more than a year ({MAX_SECONDS} s) from day_start")
-        return int(round(value))
-    if isinstance(value, str):
-        parts = value.strip().split(":")
-        try:
-            nums = [int(p) for p in parts]
-        except ValueError:
-            nums = []
-        if len(nums) in (2, 3) and all(x >= 0 for x in nums) and all(x < 60 for x in nums[1:]):
-            h, mi = nums[0], nums[1]
-            s = nums[2] if len(nums) == 3 else 0
-            if h * 3600 > MAX_SECONDS:
-                raise ModelError(item, field_name, f"time {value!r} is more than a year from day_start")
-            return h * 3600 + mi * 60 + s
-        raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
-    raise ModelError(item, field_name, f"expected seconds or 'HH:MM', got {value!r}")
-
-
-def _window(value: Any, item: str, field_name: str) -> TimeWindow:
-    if isinstance(value, dict):
-        value = [value.get("start"), value.get("end")]
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ModelError(item, field_name, f"expected [start, end], got {value!r}")
-    s, e = parse_time(value[0], item, field_name), parse_time(value[1], item, field_name)
-    if e < s:
-        raise ModelError(item, field_name, f"end {e} before start {s}")
-    return TimeWindow(s, e)
-
-
-def _num(
-    value: Any, item: str, field_name: str, *, minimum: float | None = None, maximum: float | None = None, integer: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelError(item, field_name, f"expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ModelError(item, field_name, f"expected a finite number, got {value!r}")
-    if integer and int(value) != value:
-        raise ModelError(item, field_name, f"expected a whole number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ModelError(item, field_name, f"must be >= {_fmt(minimum)}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ModelError(item, field_name, f"must be <= {_fmt(maximum)}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def _fmt(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def _amounts(value: Any, item: str, field_name: str, what: str) -> dict[str, float]:
-    """Sizes or capacities: ``{"parcels": 1, "kg": 2.5}``, each finite and in 0..MAX_AMOUNT."""
-    if not isinstance(value, dict):
-        raise ModelError(item, field_name, f"expected an object like {{\"parcels\": 1, \"kg\": 2.5}}, got {value!r}")
-    out = {}
-    for k, v in value.items():
-        x = _num(v, item, f"{field_name}.{k}", maximum=MAX_AMOUNT)
-        if x < 0:
-            raise ModelError(item, field_name, f"negative {what} {k}={x:g}")
-        out[str(k)] = x
-    return out
-
-
-def _skills(value: Any, item: str) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) for s in value):
-        raise ModelError(item, "skills", f"expected a list of strings, got {value!r}")
-    return frozenset(value)
-
-
-def _obj(value: Any, item: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ModelError(item, "-", f"expected an object, got {type(value).__name__}")
-    if item.split(" #")[0] != item and isinstance(value.get("id"), (str, int)) and not isinstance(value.get("id"), bool):
-        # Name the item by its id when it has one: "order 'o7'" beats "order #6".
-        item = f"{item.split(' #')[0]} {str(value['id'])!r}"
-    unknown = set(value) - allowed
-    if unknown:
-        raise ModelError(item, sorted(unknown)[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
-    missing = required - set(value)
-    if missing:
-        raise ModelError(item, sorted(missing)[0], "missing")
-    return value
-
-
-def _id(d: dict[str, Any], kind: str, index: int) -> str:
-    v = d.get("id")
-    if not isinstance(v, (str, int)) or isinstance(v, bool) or str(v) == "":
-        raise ModelError(f"{kind} #{index}", "id", f"expected a non-empty string, got {v!r}")
-    return str(v)
-
-
-# --------------------------------------------------------------------------- problem
-
-
-_DEPOT = {"id", "lat", "lon", "opening"}
-_VT = {
-    "id", "count", "start_depot", "end_depot", "capacity", "shift", "max_duration", "breaks",
-    "cost_per_hour", "cost_per_km", "fixed_cost", "skills", "speed_factor",
-}
-_CARRIER = {
-    "id", "base_cost", "cost_per_kg", "max_km", "zone_surcharge_per_km", "cutoff", "capacity",
-    "on_time_probability", "services", "pickup_depot", "skills",
-}
-_ORDER = {
-    "id", "lat", "lon", "size", "windows", "promised_by", "service_time", "priority", "skills",
-    "allow_carrier", "depot",
-}
-_TOP = {"network", "name", "day_start", "horizon", "lateness_cost_per_min", "risk_weight", "depots", "vehicle_types", "carriers", "orders"}
-
-
-def _coord(d: dict[str, Any], item: str) -> tuple[float, float]:
-    lat = _num(d.get("lat"), item, "lat")
-    lon = _num(d.get("lon"), item, "lon")
-    if not -90 <= lat <= 90:
-        raise ModelError(item, "lat", f"latitude {lat} outside -90..90")
-    if not -180 <= lon <= 180:
-        raise ModelError(item, "lon", f"longitude {lon} outside -180..180")
-    return lat, lon
+# The item names used in messages, by the top-level list they sit in.
+_ITEM_KIND = {"depots": "depot", "vehicle_types": "vehicle type", "carriers": "carrier", "orders": "order"}
 
 
 def problem_from_dict(doc: Any) -> Problem:
-    """Build and validate a ``Problem`` from a parsed problem document."""
-    doc = _obj(doc, "problem", _TOP, {"depots", "vehicle_types", "orders"})
-    for key in ("depots", "vehicle_types", "orders", "carriers"):
-        if key in doc and not isinstance(doc[key], list):
-            raise ModelError("problem", key, f"expected a list, got {type(doc[key]).__name__}")
+    """Build and validate a ``Problem`` from a parsed problem document.
 
-    if not doc["depots"]:
-        raise ModelError("problem", "depots", "at least one depot is needed")
-    if len(doc["orders"]) > MAX_ORDERS:
-        raise ModelError(
-            "problem", "orders", f"{len(doc['orders']):,} orders; at most {MAX_ORDERS:,} per problem (split the day by depot or region)"
+    The document is validated against :class:`engine.io.schema.ProblemDoc`;
+    the first mistake becomes a ``ProblemError`` naming the item by its id
+    (``order 'o7': windows[0]: end 3600 before start 7200``).
+    """
+    if not isinstance(doc, dict):
+        raise ProblemError("problem", "-", f"expected an object, got {type(doc).__name__}")
+    orders = doc.get("orders")
+    if isinstance(orders, list) and len(orders) > MAX_ORDERS:
+        # Before validation, which would build (and report on) every one of them.
+        raise ProblemError(
+            "problem", "orders", f"{len(orders):,} orders; at most {MAX_ORDERS:,} per problem (split the day by depot or region)"
         )
-    depots: list[Depot] = []
-    for i, d in enumerate(doc["depots"]):
-        item = f"depot #{i}"
-        d = _obj(d, item, _DEPOT, {"id", "lat", "lon"})
-        did = _id(d, "depot", i)
-        item = f"depot {did!r}"
-        lat, lon = _coord(d, item)
-        opening = _window(d["opening"], item, "opening") if d.get("opening") is not None else TimeWindow(0, 24 * 3600)
-        depots.append(Depot(did, lat, lon, opening))
-    depot_ids = {d.depot_id for d in depots}
+    try:
+        parsed = ProblemDoc.model_validate(doc)
+    except ValidationError as exc:
+        raise validation_error(exc, doc) from None
+    return parsed.to_problem()
 
-    vts: list[VehicleType] = []
-    for i, d in enumerate(doc["vehicle_types"]):
-        d = _obj(d, f"vehicle type #{i}", _VT, {"id", "count", "start_depot"})
-        vid = _id(d, "vehicle type", i)
-        item = f"vehicle type {vid!r}"
-        for key in ("start_depot", "end_depot"):
-            dep = d.get(key)
-            if dep is not None and str(dep) not in depot_ids:
-                raise ModelError(item, key, f"unknown depot {dep!r} (known: {', '.join(sorted(depot_ids))})")
-        capacity = _amounts(d.get("capacity", {"parcels": 100}), item, "capacity", "capacity")
-        breaks = []
-        for j, b in enumerate(d.get("breaks") or []):
-            b = _obj(b, f"{item} break #{j}", {"window", "duration"}, {"window", "duration"})
-            breaks.append(
-                Break(
-                    _window(b["window"], item, f"breaks[{j}].window"),
-                    int(_num(b["duration"], item, f"breaks[{j}].duration", minimum=0, maximum=MAX_SECONDS)),
-                )
-            )
-        max_dur = d.get("max_duration")
-        vts.append(
-            VehicleType(
-                type_id=vid,
-                count=int(_num(d["count"], item, "count", minimum=0, maximum=MAX_VEHICLES, integer=True)),
-                start_depot=str(d["start_depot"]),
-                end_depot=None if d.get("end_depot") is None else str(d["end_depot"]),
-                capacity=capacity,
-                shift=_window(d["shift"], item, "shift") if d.get("shift") is not None else TimeWindow(8 * 3600, 20 * 3600),
-                max_duration=None if max_dur is None else parse_time(max_dur, item, "max_duration"),
-                breaks=breaks,
-                cost_per_hour=_num(d.get("cost_per_hour", 25.0), item, "cost_per_hour", minimum=0, maximum=MAX_COST),
-                cost_per_km=_num(d.get("cost_per_km", 0.4), item, "cost_per_km", minimum=0, maximum=MAX_COST),
-                fixed_cost=_num(d.get("fixed_cost", 50.0), item, "fixed_cost", minimum=0, maximum=MAX_COST),
-                skills=_skills(d.get("skills"), item),
-                speed_factor=_num(d.get("speed_factor", 1.0), item, "speed_factor", minimum=0.01, maximum=100),
-            )
-        )
 
-    carriers: list[Carrier] = []
-    for i, d in enumerate(doc.get("carriers") or []):
-        d = _obj(d, f"carrier #{i}", _CARRIER, {"id"})
-        cid = _id(d, "carrier", i)
-        item = f"carrier {cid!r}"
-        pd = d.get("pickup_depot")
-        if pd is not None and str(pd) not in depot_ids:
-            raise ModelError(item, "pickup_depot", f"unknown depot {pd!r}")
-        p = _num(d.get("on_time_probability", 0.93), item, "on_time_probability", minimum=0)
-        if p > 1:
-            raise ModelError(item, "on_time_probability", f"must be in 0..1, got {p}")
-        services = d.get("services", ["standard"])
-        if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
-            raise ModelError(item, "services", f"expected a list of strings, got {services!r}")
-        carriers.append(
-            Carrier(
-                carrier_id=cid,
-                base_cost=_num(d.get("base_cost", 5.0), item, "base_cost", minimum=0, maximum=MAX_COST),
-                cost_per_kg=_num(d.get("cost_per_kg", 0.5), item, "cost_per_kg", minimum=0, maximum=MAX_COST),
-                max_km=_num(d.get("max_km", 100.0), item, "max_km", minimum=0, maximum=50_000),
-                zone_surcharge_per_km=_num(d.get("zone_surcharge_per_km", 0.0), item, "zone_surcharge_per_km", minimum=0, maximum=MAX_COST),
-                cutoff=parse_time(d.get("cutoff", 17 * 3600), item, "cutoff"),
-                capacity=int(_num(d.get("capacity", 10**9), item, "capacity", minimum=0, maximum=10**9, integer=True)),
-                on_time_probability=p,
-                services=tuple(services),
-                pickup_depot=None if pd is None else str(pd),
-                skills=_skills(d.get("skills"), item),
-            )
-        )
+def validation_error(exc: ValidationError, doc: Any) -> ProblemError:
+    """The first pydantic error as a ``ProblemError`` naming the item and the field."""
+    err = exc.errors(include_input=False, include_url=False)[0]
+    item, field = locate(tuple(err["loc"]), doc)
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    return ProblemError(item, field, msg)
 
-    horizon = parse_time(doc.get("horizon", 24 * 3600), "problem", "horizon")
-    if horizon <= 0:
-        raise ModelError("problem", "horizon", "must be > 0")
-    orders: list[Order] = []
-    for i, d in enumerate(doc["orders"]):
-        d = _obj(d, f"order #{i}", _ORDER, {"id", "lat", "lon"})
-        oid = _id(d, "order", i)
-        item = f"order {oid!r}"
-        lat, lon = _coord(d, item)
-        dep = d.get("depot")
-        if dep is not None and str(dep) not in depot_ids:
-            raise ModelError(item, "depot", f"unknown depot {dep!r} (known: {', '.join(sorted(depot_ids))})")
-        wins_raw = d.get("windows") or []
-        if not isinstance(wins_raw, list):
-            raise ModelError(item, "windows", f"expected a list of [start, end], got {wins_raw!r}")
-        wins = [_window(w, item, "windows") for w in wins_raw]
-        pb = d.get("promised_by")
-        allow = d.get("allow_carrier", True)
-        if not isinstance(allow, bool):
-            raise ModelError(item, "allow_carrier", f"expected true/false, got {allow!r}")
-        orders.append(
-            Order(
-                order_id=oid,
-                lat=lat,
-                lon=lon,
-                size=_amounts(d.get("size", {"parcels": 1}), item, "size", "size"),
-                windows=wins,
-                promised_by=None if pb is None else parse_time(pb, item, "promised_by"),
-                service_time=int(_num(d.get("service_time", 120), item, "service_time", minimum=0, maximum=MAX_SECONDS)),
-                priority=int(_num(d.get("priority", 0), item, "priority", minimum=0, maximum=MAX_PRIORITY, integer=True)),
-                skills=_skills(d.get("skills"), item),
-                allow_carrier=allow,
-                depot=None if dep is None else str(dep),
-            )
-        )
 
-    day_start = None
-    if doc.get("day_start") is not None:
+def locate(loc: tuple[Any, ...], doc: Any) -> tuple[str, str]:
+    """``("orders", 6, "windows", 0)`` -> ``("order 'o7'", "windows[0]")`` (by id when it has one)."""
+    if len(loc) >= 2 and loc[0] in _ITEM_KIND and isinstance(loc[1], int):
+        kind = _ITEM_KIND[str(loc[0])]
+        item = f"{kind} #{loc[1]}"
         try:
-            day_start = datetime.fromisoformat(str(doc["day_start"]))
-        except ValueError:
-            raise ModelError("problem", "day_start", f"not an ISO datetime: {doc['day_start']!r}") from None
-    lc = doc.get("lateness_cost_per_min")
-    problem = Problem(
-        depots=depots,
-        vehicle_types=vts,
-        orders=orders,
-        carriers=carriers,
-        day_start=day_start,
-        horizon=horizon,
-        lateness_cost_per_min=None if lc is None else _num(lc, "problem", "lateness_cost_per_min", minimum=0, maximum=MAX_COST),
-        risk_weight=_num(doc.get("risk_weight", 0.0), "problem", "risk_weight", minimum=0, maximum=MAX_COST),
-        name=str(doc.get("name", "problem")),
-        network=None if doc.get("network") is None else str(doc["network"]),
-    )
-    if sum(vt.count for vt in vts) > MAX_VEHICLES:
-        raise ModelError("problem", "vehicle_types", f"{sum(vt.count for vt in vts):,} vehicles; at most {MAX_VEHICLES:,} per problem")
-    problem.validate()  # duplicate ids, zero vehicles: the rules every Problem obeys
-    return problem
+            ident = doc[loc[0]][loc[1]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            ident = None
+        if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident):
+            item = f"{kind} {str(ident)[:80]!r}"
+        rest = loc[2:]
+    else:
+        item, rest = "problem", loc
+    if rest and isinstance(rest[-1], int):
+        rest = rest[:-1]  # "windows", not "windows[0]": the message says which window
+    field = ""
+    for part in rest:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return item, field or "-"
 
 
 def problem_to_dict(p: Problem) -> dict[str, Any]:
@@ -408,28 +173,28 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
 
 
 def read_json(path: str | Path, what: str = "problem file") -> Any:
-    """Parse a JSON file; a missing, unreadable, empty or malformed file is a ``ValueError`` naming it."""
+    """Parse a JSON file; a missing, unreadable, empty or malformed file is a ``FormatError`` naming it."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{what} {path} is a directory, not a JSON file")
+        raise FormatError(f"{what} {path} is a directory, not a JSON file")
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ValueError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise FormatError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{what} {path} is not a text (UTF-8 JSON) file") from None
+        raise FormatError(f"{what} {path} is not a text (UTF-8 JSON) file") from None
     if not text.strip():
-        raise ValueError(f"{what} {path} is empty")
+        raise FormatError(f"{what} {path} is empty")
     try:
         # Python's parser takes NaN/Infinity, JSON does not: a NaN would slip past "x < 0" checks.
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise FormatError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except _ConstantError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc} is not a JSON number)") from None
+        raise FormatError(f"{path}: not valid JSON ({exc} is not a JSON number)") from None
 
 
-class _ConstantError(ValueError):
+class _ConstantError(Exception):
     pass
 
 
@@ -452,7 +217,7 @@ def write_problem(problem: Problem, path: str | Path) -> None:
 def _stop_dict(s: Stop) -> dict[str, Any]:
     return {
         "order_id": s.order_id,
-        "kind": s.kind,
+        "kind": str(s.kind),
         "node": s.node,
         # A matrix-only (VROOM) stop has no coordinates: null, since NaN is not JSON.
         "lat": s.lat if math.isfinite(s.lat) else None,
@@ -470,7 +235,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """A JSON-ready dict of a ``Plan`` (times in seconds since ``day_start``)."""
     return {
         "problem_name": plan.problem_name,
-        "status": plan.status,
+        "status": str(plan.status),
         "day_start": plan.day_start.isoformat() if plan.day_start else None,
         "cost": plan.cost,
         "distance_m": plan.distance_m,
@@ -526,7 +291,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
                 stops=[
                     Stop(
                         order_id=s["order_id"],
-                        kind=s["kind"],
+                        kind=StopKind(s["kind"]),
                         node=s["node"],
                         lat=math.nan if s["lat"] is None else s["lat"],
                         lon=math.nan if s["lon"] is None else s["lon"],
@@ -556,11 +321,11 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             solve_seconds=d["solve_seconds"],
             day_start=datetime.fromisoformat(d["day_start"]) if d.get("day_start") else None,
             trajectory=[tuple(t) for t in d.get("trajectory", [])],
-            status=d.get("status", "ok"),
+            status=PlanStatus(d.get("status", "ok")),
             stats=d.get("stats", {}),
         )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"not a plan document: missing or bad field {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FormatError(f"not a plan document: missing or bad field {exc}") from None
 
 
 def write_plan(plan: Plan, path: str | Path) -> None:
@@ -568,7 +333,8 @@ def write_plan(plan: Plan, path: str | Path) -> None:
 
 
 __all__ = [
-    "parse_time",
+    "locate",
+    "validation_error",
     "problem_from_dict",
     "problem_to_dict",
     "read_json",

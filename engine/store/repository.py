@@ -1,68 +1,28 @@
-"""Persistence for plans, promises and events (SQLAlchemy; SQLite by default).
+"""The repository: the one door to the database for plans, promises and events.
 
-``PROMISE_DB_URL`` selects the database (``postgresql+psycopg://...`` works
-the same way); the default is a SQLite file in the working directory.  Plans
-and promises are stored as JSON documents next to the columns that later
-capabilities query on (status, order id, promised-by time), so delay warnings
-and tickets can be added as new tables without migrating these.
+``Settings.db_url`` selects the database (a SQLite file by default,
+``postgresql+psycopg://...`` the same way); tables are in
+:mod:`engine.store.tables`.  Methods take and return domain records or plain
+JSON documents, never ORM rows, so callers do not hold sessions.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, create_engine, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from engine.domain.plan import JobStatus, SolveJob
+from engine.errors import NotFoundError
+from engine.store.tables import Base, EventRow, PlanRow, PromiseRow
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class PlanRow(Base):
-    __tablename__ = "plans"
-
-    plan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # queued, running, done, failed
-    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
-
-
-class PromiseRow(Base):
-    __tablename__ = "promises"
-
-    promise_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(128), index=True)
-    carrier: Mapped[str] = mapped_column(String(64))
-    service: Mapped[str] = mapped_column(String(64))
-    promised_by: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    probability: Mapped[float] = mapped_column(Float)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class EventRow(Base):
-    __tablename__ = "events"
-
-    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    order_id: Mapped[str | None] = mapped_column(String(128), index=True, nullable=True)
-    vehicle_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+__all__ = ["Store", "make_engine"]
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -91,34 +51,35 @@ class Store:
     def create_plan(self, problem: dict[str, Any]) -> str:
         plan_id = str(uuid.uuid4())
         with self._session.begin() as s:
-            s.add(PlanRow(plan_id=plan_id, status="queued", problem=_jsonable(problem)))
+            s.add(PlanRow(plan_id=plan_id, status=str(JobStatus.QUEUED), problem=_jsonable(problem)))
         return plan_id
 
     def update_plan(
-        self, plan_id: str, status: str, result: dict[str, Any] | None = None, error: str | None = None
+        self, plan_id: str, status: JobStatus | str, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
         with self._session.begin() as s:
             row = s.get(PlanRow, plan_id)
             if row is None:
-                raise KeyError(plan_id)
-            row.status = status
+                raise NotFoundError(f"no plan with id {plan_id!r}")
+            row.status = str(JobStatus(status))
             if result is not None:
                 row.result = _jsonable(result)
             row.error = error
 
-    def get_plan(self, plan_id: str) -> dict[str, Any] | None:
+    def get_plan(self, plan_id: str) -> SolveJob | None:
         with self._session() as s:
             row = s.get(PlanRow, plan_id)
             if row is None:
                 return None
-            return {
-                "id": row.plan_id,
-                "status": row.status,
-                "result": row.result,
-                "error": row.error,
-                "created_at": row.created_at.isoformat() if row.created_at else None,
-                "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-            }
+            return SolveJob(
+                plan_id=row.plan_id,
+                status=JobStatus(row.status),
+                problem=row.problem,
+                result=row.result,
+                error=row.error,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
 
     # promises ------------------------------------------------------------
     def save_promise(

@@ -26,10 +26,13 @@ from engine.store.repository import Store
 from engine.cli import network as network_cli
 from engine.cli import plan as plan_cli
 from engine.dispatch.solver import check_limits
-from engine.io.problem_json import MAX_ORDERS, problem_from_dict, read_json
+from engine.io.problem_json import problem_from_dict, read_json
+from engine.io.schema import MAX_ORDERS
 from engine.io.vroom import VroomFormatError, arrays_from_vroom, check_document
 from engine.domain.problem import Carrier, Depot, ModelError, Order, Problem, VehicleType
-from engine.io.scenarios import load_network, scenario, split_network_spec
+from engine.io.scenarios import scenario
+from engine.network import load as load_network
+from engine.network import parse_source as split_network_spec
 
 LAT, LON = 60.17, 24.94
 

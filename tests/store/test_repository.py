@@ -2,6 +2,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from engine.domain.plan import JobStatus
+from engine.errors import NotFoundError
 from engine.store.repository import Store
 
 
@@ -12,13 +14,13 @@ def store() -> Store:
 
 def test_plan_lifecycle(store: Store) -> None:
     pid = store.create_plan({"orders": [{"order_id": "a"}]})
-    assert store.get_plan(pid)["status"] == "queued"
+    assert store.get_plan(pid).status is JobStatus.QUEUED
     store.update_plan(pid, "done", result={"cost": 12.5, "at": datetime(2026, 1, 1, tzinfo=timezone.utc)})
     got = store.get_plan(pid)
-    assert got["status"] == "done"
-    assert got["result"] == {"cost": 12.5, "at": "2026-01-01T00:00:00+00:00"}
+    assert got.status == "done" and got.problem == {"orders": [{"order_id": "a"}]}
+    assert got.result == {"cost": 12.5, "at": "2026-01-01T00:00:00+00:00"}
     assert store.get_plan("nope") is None
-    with pytest.raises(KeyError):
+    with pytest.raises(NotFoundError):
         store.update_plan("nope", "done")
 
 
