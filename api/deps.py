@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from engine.clock import Clock, WallClock
 from engine.config import Settings, get_settings as _settings
@@ -20,7 +20,7 @@ from engine.store.repository import Store
 if TYPE_CHECKING:  # pragma: no cover
     from engine.eta.model import EtaModel
 
-__all__ = ["get_settings", "get_store", "get_model", "get_clock"]
+__all__ = ["get_settings", "get_store", "get_model", "get_clock", "get_solve_service"]
 
 
 def get_settings() -> Settings:
@@ -47,3 +47,12 @@ _CLOCK = WallClock()
 
 def get_clock() -> Clock:
     return _CLOCK
+
+
+def get_solve_service(request: Request) -> "SolveService":
+    """The app's solve queue and worker pool (created in the lifespan, see ``api.main``)."""
+    return request.app.state.solves
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from api.jobs import SolveService

@@ -11,19 +11,22 @@ one format.  Validation errors never echo the request back: the input may be
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from typing import Any
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.deps import get_settings
+from api.deps import get_settings, get_store
+from api.jobs import SolveService
+from api.limits import Guard
 from api.routers import health, plans, promises, quotes
 from engine import __version__
 from engine.config import Settings
-from engine.errors import EngineError, InputError, UnavailableError
+from engine.errors import BusyError, EngineError, InputError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="promise-engine",
         version=__version__,
         description="Dispatch plans, delivery quotes and 95%-on-time promise checks.",
+        lifespan=_lifespan,
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
+    app.add_middleware(Guard, settings_fn=lambda: _resolve(app, get_settings)())
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(quotes.router)
@@ -55,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(EngineError)
     async def _engine_error(_: Request, exc: EngineError) -> JSONResponse:
         headers = {}
-        if isinstance(exc, UnavailableError) and exc.retry_after_s is not None:
+        if isinstance(exc, (UnavailableError, BusyError)) and exc.retry_after_s is not None:
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
         if exc.http_status >= 500 and not isinstance(exc, UnavailableError):
             log.error("engine error", exc_info=exc)
@@ -66,6 +71,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": validation_detail(exc.errors())})
 
     return app
+
+
+def _resolve(app: FastAPI, dep: Any) -> Any:
+    """A dependency as the app would resolve it, overrides included (for the lifespan and middleware)."""
+    return app.dependency_overrides.get(dep, dep)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = _resolve(app, get_settings)()
+    store_dep = _resolve(app, get_store)
+    store = store_dep(settings) if store_dep is get_store else store_dep()
+    solves = SolveService(store, settings)
+    app.state.solves = solves
+    solves.start()  # re-queues what a crashed or stopped server left behind
+    try:
+        yield
+    finally:
+        solves.shutdown()
 
 
 def validation_detail(errors: Any) -> list[dict[str, Any]]:

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     solve_workers: int = Field(default_factory=_cores, ge=1, description="Concurrent solves in the API's worker pool.")
     solve_queue: int = Field(16, ge=0, description="Solves waiting for a worker before new ones get 429.")
     memory_budget_gb: float = Field(8.0, gt=0, description="Memory one solve may plan for; larger problems get 413.")
+    solve_in_threads: bool = Field(False, description="Run solves in threads of the API process instead of worker processes (tests, embedding).")
+    max_attempts: int = Field(2, ge=1, description="Solve attempts a plan gets across server restarts before it is 'failed'.")
+    heartbeat_s: float = Field(5.0, gt=0, description="How often running solves are marked alive in the store.")
+    shutdown_grace_s: float = Field(5.0, ge=0, description="On shutdown, how long running solves may finish before they are re-queued.")
+    # --- retention -----------------------------------------------------------------
+    plan_retention_days: float = Field(30.0, gt=0, description="Finished plans older than this are deleted.")
+    max_stored_plans: int = Field(10_000, ge=1, description="Most plans kept; the oldest finished ones go first.")
+    max_synthetic_seed: int = Field(9, ge=0, description="Synthetic networks a client may choose: seeds 0..this.")
+    # --- request limits -------------------------------------------------------------
+    max_body: int = Field(1 << 20, ge=1024, description="Largest request body in bytes (quotes, checks, events).")
+    max_body_plans: int = Field(32 << 20, ge=1024, description="Largest POST /v1/plans body in bytes.")
+    max_json_depth: int = Field(32, ge=4, description="Deepest JSON nesting accepted.")
+    shed_lag_ms: float = Field(40.0, gt=0, description="Event-loop lag above which new requests get a fast 503.")
 
 
 @lru_cache(maxsize=1)

@@ -173,3 +173,17 @@ __all__ += [
     "ModelLoadError",
     "QuoteError",
 ]
+
+
+class BusyError(EngineError):
+    """The server has no room for this request now (a full solve queue, a per-key limit): 429."""
+
+    http_status = 429
+    exit_code = EXIT_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after_s: float = 5.0) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+__all__ += ["BusyError"]

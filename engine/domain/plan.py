@@ -156,3 +156,8 @@ class SolveJob:
     error: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    #: How to solve it: time limit, seed, solution limit.
+    params: dict[str, Any] = field(default_factory=dict)
+    #: Solve attempts started (a restart during a solve counts one).
+    attempts: int = 0
+    heartbeat_at: datetime | None = None

@@ -2,27 +2,40 @@
 
 ``Settings.db_url`` selects the database (a SQLite file by default,
 ``postgresql+psycopg://...`` the same way); tables are in
-:mod:`engine.store.tables`.  Methods take and return domain records or plain
-JSON documents, never ORM rows, so callers do not hold sessions.
+:mod:`engine.store.tables` and the schema is brought up to date by the
+Alembic migrations in :mod:`engine.store.migrations` when a ``Store`` opens.
+Methods take and return domain records or plain JSON documents, never ORM
+rows, so callers do not hold sessions.
+
+A database that fails (locked, read-only, deleted, unreachable) surfaces as
+:class:`~engine.errors.UnavailableError` (HTTP 503), never as a bare driver
+error, so the API can say "try again" instead of "internal error".
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from engine.domain.plan import JobStatus, SolveJob
-from engine.errors import NotFoundError
-from engine.store.tables import Base, EventRow, PlanRow, PromiseRow
+from engine.errors import NotFoundError, UnavailableError
+from engine.store.tables import EventRow, PlanRow, PromiseRow
 
-__all__ = ["Store", "make_engine"]
+__all__ = ["Store", "make_engine", "migrate"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The revision that matches databases created before migrations existed.
+_BASELINE = "0001"
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -31,7 +44,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         url = get_settings().db_url
     if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 5}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             # One shared connection, or every session would see its own empty database.
             kwargs["poolclass"] = StaticPool
@@ -39,47 +52,146 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a pre-migration database is adopted first)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if "plans" in tables and "alembic_version" not in tables:
+            command.stamp(cfg, _BASELINE)
+        command.upgrade(cfg, "head")
+
+
+@contextlib.contextmanager
+def _db_faults() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+        raise UnavailableError(f"database unavailable: {reason}", retry_after_s=5) from exc
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
+    return t.replace(tzinfo=timezone.utc) if t is not None and t.tzinfo is None else t
+
+
 class Store:
-    """Small repository over the three tables; safe to share between threads."""
+    """Repository over the tables; safe to share between threads."""
 
     def __init__(self, url: str | None = None) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        with _db_faults():
+            migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
+    def ping(self) -> None:
+        """Raise ``UnavailableError`` unless the database answers and accepts writes."""
+        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
+        if path and path != ":memory:" and not Path(path).is_file():
+            # An open connection keeps writing to a deleted file: nobody would ever read it.
+            raise UnavailableError(f"database unavailable: the SQLite file {path} is gone", retry_after_s=5)
+        with _db_faults(), self.engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
+            # A read-only or deleted SQLite file still answers SELECT: try a write that changes nothing.
+            conn.execute(update(PlanRow).where(PlanRow.plan_id == "").values(status=PlanRow.status))
+
     # plans ---------------------------------------------------------------
-    def create_plan(self, problem: dict[str, Any]) -> str:
+    def create_plan(self, problem: dict[str, Any], params: dict[str, Any] | None = None) -> str:
         plan_id = str(uuid.uuid4())
-        with self._session.begin() as s:
-            s.add(PlanRow(plan_id=plan_id, status=str(JobStatus.QUEUED), problem=_jsonable(problem)))
+        with _db_faults(), self._session.begin() as s:
+            s.add(PlanRow(
+                plan_id=plan_id, status=str(JobStatus.QUEUED), problem=_jsonable(problem),
+                params=_jsonable(params or {}), attempts=0,
+            ))
         return plan_id
 
     def update_plan(
         self, plan_id: str, status: JobStatus | str, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
-        with self._session.begin() as s:
+        with _db_faults(), self._session.begin() as s:
             row = s.get(PlanRow, plan_id)
             if row is None:
                 raise NotFoundError(f"no plan with id {plan_id!r}")
             row.status = str(JobStatus(status))
+            if status == JobStatus.RUNNING:
+                row.attempts = (row.attempts or 0) + 1
+                row.heartbeat_at = _now()
             if result is not None:
                 row.result = _jsonable(result)
             row.error = error
 
+    def heartbeat(self, plan_ids: list[str]) -> None:
+        """Mark running solves as alive (the server writes this every few seconds)."""
+        if not plan_ids:
+            return
+        with _db_faults(), self._session.begin() as s:
+            s.execute(update(PlanRow).where(PlanRow.plan_id.in_(plan_ids)).values(heartbeat_at=_now()))
+
     def get_plan(self, plan_id: str) -> SolveJob | None:
-        with self._session() as s:
+        with _db_faults(), self._session() as s:
             row = s.get(PlanRow, plan_id)
-            if row is None:
-                return None
-            return SolveJob(
-                plan_id=row.plan_id,
-                status=JobStatus(row.status),
-                problem=row.problem,
-                result=row.result,
-                error=row.error,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-            )
+            return None if row is None else _job(row)
+
+    def plans_with_status(self, *statuses: JobStatus) -> list[SolveJob]:
+        with _db_faults(), self._session() as s:
+            rows = s.scalars(
+                select(PlanRow).where(PlanRow.status.in_([str(x) for x in statuses])).order_by(PlanRow.created_at)
+            ).all()
+            return [_job(r) for r in rows]
+
+    def recover(self, *, max_attempts: int) -> list[SolveJob]:
+        """After a restart: plans left ``running`` go back to ``queued`` (or ``failed`` once they
+        have died ``max_attempts`` times); return every plan to queue again, oldest first."""
+        with _db_faults(), self._session.begin() as s:
+            for row in s.scalars(select(PlanRow).where(PlanRow.status == str(JobStatus.RUNNING))).all():
+                if (row.attempts or 0) >= max_attempts:
+                    row.status = str(JobStatus.FAILED)
+                    row.error = (
+                        f"server restarted during the solve ({row.attempts} attempt(s)); "
+                        "not retried again: submit it anew, with a shorter time_limit or fewer orders"
+                    )
+                else:
+                    row.status = str(JobStatus.QUEUED)
+                    row.error = None
+        return self.plans_with_status(JobStatus.QUEUED)
+
+    def requeue(self, plan_ids: list[str], reason: str) -> None:
+        """Put interrupted solves back in the queue (a graceful shutdown), without counting an attempt."""
+        if not plan_ids:
+            return
+        with _db_faults(), self._session.begin() as s:
+            for row in s.scalars(select(PlanRow).where(PlanRow.plan_id.in_(plan_ids))).all():
+                if row.status == str(JobStatus.RUNNING):
+                    row.status = str(JobStatus.QUEUED)
+                    row.attempts = max(0, (row.attempts or 0) - 1)
+                    row.error = reason
+
+    def prune(self, *, keep_days: float, max_plans: int) -> int:
+        """Delete finished plans older than ``keep_days``, then the oldest finished beyond ``max_plans``."""
+        finished = PlanRow.status.in_([str(JobStatus.DONE), str(JobStatus.FAILED)])
+        with _db_faults(), self._session.begin() as s:
+            n = s.execute(delete(PlanRow).where(finished, PlanRow.created_at < _now() - timedelta(days=keep_days))).rowcount or 0
+            total = s.scalar(select(func.count()).select_from(PlanRow)) or 0
+            excess = total - max_plans
+            if excess > 0:
+                old = s.scalars(select(PlanRow.plan_id).where(finished).order_by(PlanRow.created_at).limit(excess)).all()
+                if old:
+                    n += s.execute(delete(PlanRow).where(PlanRow.plan_id.in_(old))).rowcount or 0
+        return int(n)
+
+    def count_plans(self) -> int:
+        with _db_faults(), self._session() as s:
+            return int(s.scalar(select(func.count()).select_from(PlanRow)) or 0)
 
     # promises ------------------------------------------------------------
     def save_promise(
@@ -87,7 +199,7 @@ class Store:
         document: dict[str, Any],
     ) -> str:
         promise_id = str(uuid.uuid4())
-        with self._session.begin() as s:
+        with _db_faults(), self._session.begin() as s:
             s.add(PromiseRow(
                 promise_id=promise_id, order_id=order_id, carrier=carrier, service=service,
                 promised_by=promised_by, probability=probability, document=_jsonable(document),
@@ -95,7 +207,7 @@ class Store:
         return promise_id
 
     def promises_for(self, order_id: str) -> list[dict[str, Any]]:
-        with self._session() as s:
+        with _db_faults(), self._session() as s:
             rows = s.scalars(select(PromiseRow).where(PromiseRow.order_id == order_id)).all()
             return [dict(r.document, promise_id=r.promise_id) for r in rows]
 
@@ -104,20 +216,35 @@ class Store:
         self, kind: str, at: datetime, order_id: str | None = None, vehicle_id: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> int:
-        with self._session.begin() as s:
+        with _db_faults(), self._session.begin() as s:
             row = EventRow(kind=kind, at=at, order_id=order_id, vehicle_id=vehicle_id, payload=_jsonable(payload or {}))
             s.add(row)
             s.flush()
             return row.event_id
 
     def events_for(self, order_id: str) -> list[dict[str, Any]]:
-        with self._session() as s:
+        with _db_faults(), self._session() as s:
             rows = s.scalars(select(EventRow).where(EventRow.order_id == order_id).order_by(EventRow.at)).all()
             return [
                 {"kind": r.kind, "at": r.at.isoformat(), "order_id": r.order_id, "vehicle_id": r.vehicle_id,
                  "payload": r.payload}
                 for r in rows
             ]
+
+
+def _job(row: PlanRow) -> SolveJob:
+    return SolveJob(
+        plan_id=row.plan_id,
+        status=JobStatus(row.status),
+        problem=row.problem,
+        result=row.result,
+        error=row.error,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        params=dict(row.params or {}),
+        attempts=int(row.attempts or 0),
+        heartbeat_at=_aware(row.heartbeat_at),
+    )
 
 
 def _jsonable(doc: Any) -> Any:

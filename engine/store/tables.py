@@ -33,8 +33,14 @@ class PlanRow(Base):
     problem: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    #: How to solve it (time limit, seed, solution limit): what a restart needs to re-run it.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Solve attempts started; a plan that keeps dying with the server ends ``failed``.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Written by the server while a solve runs; a stale one means the server died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class PromiseRow(Base):

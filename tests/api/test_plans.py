@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.deps import get_store
+from engine.config import Settings
 from engine.store.repository import Store
 
 LAT, LON = 60.17, 24.94
@@ -26,13 +28,35 @@ PROBLEM = {
 }
 
 
-@pytest.fixture()
-def client():
-    app = create_app()
+def _client(**settings: object):
+    app = create_app(Settings(**settings))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
-    with TestClient(app) as c:
+    return TestClient(app)
+
+
+@pytest.fixture()
+def client():
+    """Solves in worker processes, as served."""
+    with _client(solve_workers=1) as c:
         yield c
+
+
+@pytest.fixture()
+def thread_client():
+    """Solves in threads of this process, so a test can patch the solver."""
+    with _client(solve_workers=1, solve_in_threads=True) as c:
+        yield c
+
+
+def _wait(client: TestClient, plan_id: str, timeout_s: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        doc = client.get(f"/v1/plans/{plan_id}").json()
+        if doc["status"] in ("done", "failed"):
+            return doc
+        time.sleep(0.1)
+    raise AssertionError(f"plan {plan_id} not finished after {timeout_s} s: {doc}")
 
 
 def test_post_then_get_returns_the_plan(client) -> None:
@@ -40,10 +64,7 @@ def test_post_then_get_returns_the_plan(client) -> None:
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status"] == "queued" and body["id"]
-    # TestClient runs background tasks before returning, so the plan is finished here.
-    g = client.get(f"/v1/plans/{body['id']}")
-    assert g.status_code == 200
-    doc = g.json()
+    doc = _wait(client, body["id"])
     assert doc["status"] == "done", doc.get("error")
     plan = doc["plan"]
     routed = [s["order_id"] for r in plan["routes"] for s in r["stops"] if s["kind"] == "delivery"]
@@ -84,13 +105,13 @@ def test_unknown_depot_is_422_via_model_error(client) -> None:
     assert "unknown depot 'XX'" in d["msg"] and "start_depot" in d["loc"]
 
 
-def test_failed_solve_is_reported_as_failed(client, monkeypatch) -> None:
+def test_failed_solve_is_reported_as_failed(thread_client, monkeypatch) -> None:
     import engine.dispatch
 
     def boom(*a, **k):
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(engine.dispatch, "solve", boom)
-    r = client.post("/v1/plans", json=PROBLEM)
-    doc = client.get(f"/v1/plans/{r.json()['id']}").json()
-    assert doc["status"] == "failed" and "solver exploded" in doc["error"]
+    r = thread_client.post("/v1/plans", json=PROBLEM)
+    doc = _wait(thread_client, r.json()["id"])
+    assert doc["status"] == "failed" and "solver exploded" in doc["error"] and doc["error"].startswith("internal error")

@@ -1,0 +1,268 @@
+"""Solves run in a bounded pool of worker processes of their own, and survive the server.
+
+Why processes: a solve is seconds of CPU in numba and OR-Tools; in a thread it
+would hold the interpreter and Starlette's shared thread pool, so health
+checks and checkout quotes would wait behind it.  In a worker process (spawned,
+not forked: numba's threading layer is not fork-safe) the API process stays
+free to answer.
+
+Why a queue of our own in front of the pool: the pool gets a job only when a
+worker is free, so the API knows which plans are really ``running`` (it marks
+them, and writes their heartbeat) and which are ``queued``; the queue is
+bounded (``Settings.solve_queue``), and a full one is a 429 with
+``Retry-After``, never an unbounded backlog.
+
+Surviving the server: every plan, with the parameters to solve it, is in the
+store before the client hears ``202``.  At start-up :meth:`SolveService.start`
+calls ``Store.recover``: plans left ``queued`` are queued again, plans left
+``running`` (the server died under them) are re-run, or marked ``failed`` with
+the reason once they have died ``Settings.max_attempts`` times.  On a graceful
+shutdown running solves get ``Settings.shutdown_grace_s`` to finish, then are
+re-queued in the store and their workers stopped, so SIGTERM never waits out a
+long time limit.
+
+The worker's function receives plain JSON and returns plain JSON: the parent
+process does every store write, so an in-memory SQLite store works too.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from engine.config import Settings
+from engine.domain.plan import JobStatus
+from engine.errors import BusyError, EngineError, InputError
+from engine.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SolveRequest:
+    """What the worker needs: the validated problem document and how to solve it."""
+
+    plan_id: str
+    problem: dict[str, Any]
+    time_limit: float
+    seed: int = 0
+    solution_limit: int | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"time_limit": self.time_limit, "seed": self.seed, "solution_limit": self.solution_limit}
+
+
+def solve_document(problem: dict[str, Any], time_limit: float, seed: int, solution_limit: int | None) -> dict[str, Any]:
+    """Run in a worker process: problem document in, ``{"plan": ...}`` or ``{"error": ..., "input": bool}`` out."""
+    try:
+        from engine.dispatch import solve
+        from engine.dispatch.stop import from_limits
+        from engine.io.problem_json import plan_to_dict, problem_from_dict
+        problem_obj = problem_from_dict(problem)
+        net = _network(problem_obj.network) if problem_obj.network else None
+        plan = solve(problem_obj, network=net, stop=from_limits(time_limit, solution_limit), seed=seed)
+        return {"plan": plan_to_dict(plan)}
+    except EngineError as exc:
+        # The client's mistake that only the network could show (a depot off its roads).
+        return {"error": f"{type(exc).__name__}: {exc}", "input": isinstance(exc, InputError)}
+    except Exception as exc:  # a failed solve must end "failed" with its reason, never kill the pool
+        import traceback
+
+        return {"error": f"internal error ({type(exc).__name__}): {exc}", "input": False, "trace": traceback.format_exc()}
+
+
+@functools.lru_cache(maxsize=2)
+def _network(spec: str) -> Any:
+    # Per worker, a few networks at most: a compiled city is tens to hundreds of MB.
+    from engine.network import load
+
+    return load(spec)
+
+
+def _warm_worker() -> None:
+    # Import the heavy modules once per worker, not in the first solve's time budget.
+    import engine.dispatch  # noqa: F401
+    import engine.io.problem_json  # noqa: F401
+
+
+class SolveService:
+    """The solve queue, its dispatcher thread, the worker pool and the heartbeat."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._queue: queue.Queue[SolveRequest] = queue.Queue()
+        self._slots = threading.BoundedSemaphore(settings.solve_workers)
+        self._lock = threading.Lock()
+        self._running: dict[str, Future[dict[str, Any]]] = {}
+        self._queued = 0
+        self._pool: Executor | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> int:
+        """Start the dispatcher and heartbeat, and queue what the last server left; returns that count."""
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._dispatch, name="solve-dispatch", daemon=True),
+            threading.Thread(target=self._beat, name="solve-heartbeat", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        recovered = self.store.recover(max_attempts=self.settings.max_attempts)
+        for job in recovered:
+            p = job.params or {}
+            self._put(SolveRequest(job.plan_id, job.problem, float(p.get("time_limit", 10.0)), int(p.get("seed", 0)), p.get("solution_limit")))
+        if recovered:
+            log.warning("re-queued %d plan(s) left by the previous server", len(recovered))
+        return len(recovered)
+
+    def shutdown(self) -> None:
+        """Stop taking work; give running solves the grace period, then re-queue them in the store."""
+        self._stop.set()
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._running:
+                    break
+            time.sleep(0.05)
+        with self._lock:
+            unfinished = list(self._running)
+            self._running.clear()
+        if unfinished:
+            try:
+                self.store.requeue(unfinished, "server shut down during the solve; re-queued for the next start")
+            except EngineError:
+                log.exception("could not re-queue %d solve(s) at shutdown", len(unfinished))
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if isinstance(pool, ProcessPoolExecutor):
+                # Running workers would finish their whole time limit: stop them now.
+                for proc in multiprocessing.active_children():
+                    proc.terminate()
+        for t in self._threads:
+            t.join(timeout=2)
+
+    # ------------------------------------------------------------------ submitting
+
+    @property
+    def capacity(self) -> int:
+        return self.settings.solve_workers + self.settings.solve_queue
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._running) + self._queued
+
+    def submit(self, problem: dict[str, Any], *, time_limit: float, seed: int, solution_limit: int | None) -> str:
+        """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full."""
+        if self._stop.is_set():
+            raise BusyError("server is shutting down", retry_after_s=10)
+        with self._lock:
+            if len(self._running) + self._queued >= self.capacity:
+                raise BusyError(
+                    f"all {self.settings.solve_workers} solver(s) busy and {self.settings.solve_queue} plan(s) waiting; "
+                    "try again later",
+                    retry_after_s=max(1.0, min(60.0, time_limit)),
+                )
+            self._queued += 1  # hold the place while the row is written
+        try:
+            req = SolveRequest("", problem, time_limit, seed, solution_limit)
+            plan_id = self.store.create_plan(problem, req.params)
+        except BaseException:
+            with self._lock:
+                self._queued -= 1
+            raise
+        self._queue.put(SolveRequest(plan_id, problem, time_limit, seed, solution_limit))
+        return plan_id
+
+    def _put(self, req: SolveRequest) -> None:
+        with self._lock:
+            self._queued += 1
+        self._queue.put(req)
+
+    # ------------------------------------------------------------------ threads
+
+    def _pool_(self) -> Executor:
+        if self._pool is None and self.settings.solve_in_threads:
+            self._pool = ThreadPoolExecutor(max_workers=self.settings.solve_workers, thread_name_prefix="solve")
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.settings.solve_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm_worker,
+            )
+        return self._pool
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                req = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            while not self._slots.acquire(timeout=0.1):
+                if self._stop.is_set():
+                    return  # left 'queued' in the store: the next start picks it up
+            try:
+                self.store.update_plan(req.plan_id, JobStatus.RUNNING)
+                fut = self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+            except Exception:
+                log.exception("could not start plan %s", req.plan_id)
+                self._slots.release()
+                with self._lock:
+                    self._queued -= 1
+                self._fail(req.plan_id, "internal error: the solve could not be started")
+                continue
+            with self._lock:
+                self._queued -= 1
+                self._running[req.plan_id] = fut
+            fut.add_done_callback(lambda f, pid=req.plan_id: self._finished(pid, f))
+
+    def _finished(self, plan_id: str, fut: Future[dict[str, Any]]) -> None:
+        self._slots.release()
+        with self._lock:
+            mine = self._running.pop(plan_id, None) is not None
+        if not mine or fut.cancelled():
+            return  # shut down: re-queued in the store already
+        try:
+            out = fut.result()
+        except Exception as exc:  # the worker process died (killed, out of memory)
+            self._fail(plan_id, f"the solver process died ({type(exc).__name__}: {exc})")
+            return
+        try:
+            if "plan" in out:
+                self.store.update_plan(plan_id, JobStatus.DONE, result=out["plan"])
+            else:
+                if out.get("input"):
+                    log.warning("plan %s failed: %s", plan_id, out["error"])
+                else:
+                    log.error("plan %s failed: %s\n%s", plan_id, out["error"], out.get("trace", ""))
+                self.store.update_plan(plan_id, JobStatus.FAILED, error=out["error"])
+        except EngineError:
+            log.exception("could not store the result of plan %s", plan_id)
+
+    def _fail(self, plan_id: str, reason: str) -> None:
+        try:
+            self.store.update_plan(plan_id, JobStatus.FAILED, error=reason)
+        except EngineError:
+            log.exception("could not mark plan %s failed", plan_id)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.settings.heartbeat_s):
+            with self._lock:
+                ids = list(self._running)
+            try:
+                self.store.heartbeat(ids)
+                self.store.prune(keep_days=self.settings.plan_retention_days, max_plans=self.settings.max_stored_plans)
+            except EngineError:
+                log.warning("heartbeat: database unavailable")

@@ -1,0 +1,172 @@
+"""Guards in front of every route: body size, JSON depth and load shedding (pure ASGI middleware).
+
+Pure ASGI, not ``BaseHTTPMiddleware``: the body is read here, chunk by chunk,
+so a chunked upload with no ``Content-Length`` meets the same limit as a
+declared one, and an oversized body is refused without building it in full.
+
+* **Body size**: per path prefix (``Settings.max_body_plans`` for
+  ``/v1/plans``, ``Settings.max_body`` for the rest); 413 at once when the
+  declared length is over, or as soon as the streamed bytes pass it.
+* **Depth**: JSON nested deeper than ``Settings.max_json_depth`` is a 422
+  before parsing (deep nesting costs recursion in every layer after).
+* **Load shedding**: when the event loop lags more than
+  ``Settings.shed_lag_ms`` behind (it is saturated, so every request would
+  wait), new requests get a fast 503 with ``Retry-After`` instead of
+  queueing seconds of latency.  Health and readiness are never shed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Awaitable, Callable
+
+import numpy as np
+
+from engine.config import Settings
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_NEVER_SHED = ("/healthz", "/readyz", "/docs", "/openapi.json")
+_OPEN = np.frombuffer(b"[{", np.uint8)
+_CLOSE = np.frombuffer(b"]}", np.uint8)
+
+
+def json_depth(body: bytes) -> int:
+    """Deepest nesting of ``[``/``{`` outside strings (escaped quotes respected), vectorised."""
+    a = np.frombuffer(body, np.uint8)
+    if a.size == 0:
+        return 0
+    quote = a == 34
+    if quote.any():
+        # A quote preceded by an odd run of backslashes is escaped.
+        bs = (a == 92).astype(np.int64)
+        run = np.zeros(a.size, np.int64)
+        # length of the backslash run ending just before each position
+        idx = np.arange(a.size)
+        last_non_bs = np.maximum.accumulate(np.where(bs == 0, idx, -1))
+        run[1:] = (idx[:-1] - last_non_bs[:-1])
+        quote &= (run % 2) == 0
+        inside = (np.cumsum(quote) % 2 == 1) & ~quote
+    else:
+        inside = np.zeros(a.size, bool)
+    step = np.isin(a, _OPEN).astype(np.int32) - np.isin(a, _CLOSE).astype(np.int32)
+    step[inside] = 0
+    return int(np.cumsum(step).max(initial=0))
+
+
+class LoopLag:
+    """Measures how late the event loop runs a timer: a saturated loop answers late."""
+
+    def __init__(self, interval_s: float = 0.01) -> None:
+        self.interval_s = interval_s
+        self.lag_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(self.interval_s)
+            late = time.perf_counter() - t0 - self.interval_s
+            # Fast attack, slow decay: shed as soon as the loop falls behind, recover over ~100 ms.
+            self.lag_s = late if late > self.lag_s else 0.8 * self.lag_s + 0.2 * late
+
+
+class Guard:
+    """The ASGI middleware: size, depth and overload limits from ``Settings``."""
+
+    def __init__(self, app: ASGIApp, settings_fn: Callable[[], Settings]) -> None:
+        self.app = app
+        self.settings_fn = settings_fn
+        self.lag = LoopLag()
+        self.shed = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.lag.start()
+        settings = self.settings_fn()
+        path: str = scope.get("path", "")
+        if not path.startswith(_NEVER_SHED) and self.lag.lag_s * 1000.0 > settings.shed_lag_ms:
+            self.shed += 1
+            await _respond(send, 503, "server overloaded: try again shortly", retry_after=1)
+            return
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        limit = settings.max_body_plans if path.startswith("/v1/plans") else settings.max_body
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _respond(send, 413, f"request body of {declared:,} bytes; at most {limit:,} bytes here")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            part = msg.get("body", b"")
+            size += len(part)
+            if size > limit:
+                await _respond(send, 413, f"request body over {limit:,} bytes")
+                return
+            chunks.append(part)
+            if not msg.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        depth = json_depth(body) if body[:1] in (b"{", b"[") or body.lstrip()[:1] in (b"{", b"[") else 0
+        if depth > settings.max_json_depth:
+            await _respond(send, 422, [{"loc": ["body"], "msg": f"JSON nested {depth} deep; at most {settings.max_json_depth}", "type": "value_error"}])
+            return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for k, v in scope.get("headers", ()):
+        if k == b"content-length":
+            try:
+                return int(v)
+            except ValueError:
+                return None
+    return None
+
+
+async def _respond(send: Send, status: int, detail: Any, retry_after: int | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    if status == 413:
+        headers.append((b"connection", b"close"))  # the rest of the upload is not read
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
