@@ -1,0 +1,87 @@
+"""A real ``promise serve`` process on 127.0.0.1 for fault tests: start, wait until ready, kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``promise serve`` in its own session (so a kill reaches its solver workers too)."""
+
+    def __init__(self, db: Path, port: int | None = None, **settings: Any) -> None:
+        self.db = db
+        self.port = port or free_port()
+        self.settings = settings
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(f".{self.port}.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> "Server":
+        env = dict(os.environ)
+        env.update({f"PROMISE_{k.upper()}": str(v) for k, v in self.settings.items()})
+        env["PROMISE_DB_URL"] = f"sqlite:///{self.db}"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"server not ready after {timeout_s} s: {self.log.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL, timeout_s: float = 30.0) -> float:
+        """Send ``sig`` to the server (SIGKILL: to its whole session); return seconds until it exited."""
+        if self.proc is None:
+            return 0.0
+        t0 = time.monotonic()
+        try:
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout_s)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            try:  # nothing of this session may outlive the test
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+        self.proc = None
+        return time.monotonic() - t0
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
