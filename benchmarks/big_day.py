@@ -34,8 +34,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     from engine import network as _net
-    from engine.dispatch import solve
-    from engine.dispatch.verify import check_plan
+    from engine.dispatch import MaxRuntime, check_plan, solve
     from engine.io.scenarios import metro_day
 
     net = _net.load("synthetic:250000", seed=1)
@@ -49,7 +48,7 @@ def main() -> None:
         f"network {net.n_nodes:,} nodes (loaded in {t_net:.1f} s, from cache: {net.info.get('from_cache')})"
     )
     t_solve0 = time.perf_counter()
-    plan = solve(problem, network=net, time_limit=args.time_limit, seed=args.seed)
+    plan = solve(problem, network=net, stop=MaxRuntime(args.time_limit), seed=args.seed)
     t_end = time.perf_counter()
     errors = check_plan(problem, plan)
     offset = t_solve0 - t0  # trajectory times are from the start of solve(); report end to end

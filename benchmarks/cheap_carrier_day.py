@@ -19,8 +19,7 @@ import time
 
 import numpy as np
 
-from engine.dispatch import solve
-from engine.dispatch.search import improve
+from engine.dispatch import MaxRuntime, SearchParams, SolveParams, solve
 from engine.domain.problem import Carrier, Depot, Order, Problem, VehicleType
 
 LAT, LON = 60.17, 24.94
@@ -41,19 +40,18 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=8.0)
     args = ap.parse_args()
     p = day()
-    shipped = improve.CONSTRUCTION_PENALTY
-    rows = [("solve (shipped)", {}, shipped), ("search, real-penalty start only", {}, 0),
-            ("OR-Tools alone", {"use_improve": False}, shipped)]
+    rows = [
+        ("solve (shipped)", SolveParams()),
+        # 0: no order's penalty is below it, so no forced start is built
+        ("search, real-penalty start only", SolveParams(search=SearchParams(construction_penalty=0))),
+        ("OR-Tools alone", SolveParams(use_improve=False)),
+    ]
     print(f"{'variant':34} {'cost':>9} {'routed':>7} {'handed off':>10} {'s':>5}")
-    try:
-        for name, kw, pen in rows:
-            improve.CONSTRUCTION_PENALTY = pen  # 0: no order is below it, so no forced start
-            t = time.perf_counter()
-            plan = solve(p, time_limit=args.time_limit, **kw)
-            routed = sum(len(r.order_ids) for r in plan.routes)
-            print(f"{name:34} {plan.cost:9.2f} {routed:7d} {len(plan.handoffs):10d} {time.perf_counter() - t:5.1f}")
-    finally:
-        improve.CONSTRUCTION_PENALTY = shipped
+    for name, params in rows:
+        t = time.perf_counter()
+        plan = solve(p, params=params, stop=MaxRuntime(args.time_limit))
+        routed = sum(len(r.order_ids) for r in plan.routes)
+        print(f"{name:34} {plan.cost:9.2f} {routed:7d} {len(plan.handoffs):10d} {time.perf_counter() - t:5.1f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Usage::
     python benchmarks/vrptw.py --instances C101,R1* --time-limit 10 --json out/solomon.jsonl --verify
     python benchmarks/vrptw.py --set homberger --instances c1_2_1,r2_2_1 --time-limit 60
     python benchmarks/vrptw.py --verify-only out/solomon.jsonl
+    python benchmarks/vrptw.py --instances R1* --params sweep/race02.toml   # a SolveParams point of a sweep
 
 Solvers run one after the other, never at the same time, so that each gets
 the machine.
@@ -32,6 +33,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,7 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _peers  # noqa: E402
+import _peers
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.dispatch import SolveParams
 
 DATA = ROOT.parent / "shared" / "data" / "vrptw"
 SCALE = 1000
@@ -208,7 +213,7 @@ def verify(inst: Instance, routes: list[list[int]], tol: float = 1e-6) -> list[s
 
 def arrays_for(inst: Instance):
     """``VrpArrays`` of the instance with the benchmark's rounded-up travel times."""
-    from engine.dispatch.arrays import from_solomon
+    from engine.io.solomon import from_solomon
 
     a = from_solomon(inst.path, scale=SCALE)
     dur = int_data(inst)["dur"].astype(np.int32)
@@ -218,20 +223,23 @@ def arrays_for(inst: Instance):
 
 
 def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads: int,
-             iterations: int | None = None) -> tuple[list[list[int]], float, str]:
+             iterations: int | None = None, params: SolveParams | None = None) -> tuple[list[list[int]], float, str]:
+    from engine.dispatch import MaxRuntime, SolveParams
+
+    params = params or SolveParams()
     t0 = time.perf_counter()
     a = arrays_for(inst)
     if engine == "pipeline":
-        from engine.dispatch import solver
+        from engine.dispatch.pipeline import solve_arrays
 
-        res = solver.solve_arrays(a, time_limit=time_limit - (time.perf_counter() - t0), seed=seed, t0=None)
+        res = solve_arrays(a, params=params, stop=MaxRuntime(time_limit - (time.perf_counter() - t0)), seed=seed)
         routes_nodes = res.routes
         note = ",".join(f"{p}:{s:.1f}s" for p, s, _ in res.phases)
     else:
         from engine.dispatch.search import improve
 
         limit = 0.0 if iterations else time_limit - (time.perf_counter() - t0)
-        res = improve.search_detailed(a, time_limit=limit, seed=seed, threads=threads, max_iterations=iterations)
+        res = improve.search(a, time_limit=limit, seed=seed, threads=threads, max_iterations=iterations, params=params.search)
         routes_nodes = res.routes
         note = f"{res.iterations} it"
     # job node k is row k of the file (one depot at row 0)
@@ -241,7 +249,7 @@ def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads:
 
 def run_solver(solver: str, inst: Instance, args) -> tuple[list[list[int]], float, str]:
     if solver == "ours":
-        return run_ours(inst, args.time_limit, args.seed, args.engine, args.threads, args.iterations)
+        return run_ours(inst, args.time_limit, args.seed, args.engine, args.threads, args.iterations, args.solve_params)
     d = int_data(inst)
     if solver == "pyvrp":
         r = _peers.solve_pyvrp(d["dist"], d["dur"], inst.demand, d["ready"], d["due"], d["service"], inst.capacity,
@@ -333,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="parallel runs of our search")
     ap.add_argument("--iterations", type=int, default=None,
                     help="ours (engine search): a fixed iteration budget instead of the time limit (reproducible)")
+    ap.add_argument("--params", type=Path, default=None,
+                    help="ours: a SolveParams TOML file (the search tunables sit under [search]); default: the shipped values")
     ap.add_argument("--vroom-time-limit", type=float, default=None, help="VROOM timeout (default: VROOM stops on its own)")
     ap.add_argument("--vroom-threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -343,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.verify_only:
         return 1 if verify_file(args.verify_only) else 0
+    from engine.dispatch import SolveParams
+
+    args.solve_params = SolveParams.from_toml(args.params) if args.params else SolveParams()
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
     for s in solvers:
         if s not in SOLVER_NAMES:

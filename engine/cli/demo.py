@@ -39,12 +39,12 @@ def _run(out: Path, time_limit: float, n_orders: int, seed: int) -> None:
     from rich.table import Table
 
     from engine import network as net_mod
-    from engine.dispatch import solve
+    from engine.dispatch import MaxRuntime, SolveParams, solve
     from engine.eta.route import plan_eta
     from engine.io.problem_json import plan_to_dict
+    from engine.io.scenarios import helsinki_day
     from engine.plot.plan_map import save_geojson, save_png
     from engine.promise import current_model, quote
-    from engine.io.scenarios import helsinki_day
 
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +62,7 @@ def _run(out: Path, time_limit: float, n_orders: int, seed: int) -> None:
         f"[bold]2. dispatch[/] {len(problem.orders)} orders, {len(problem.depots)} depots, "
         f"{n_veh} vehicles, {len(problem.carriers)} carriers; searching {time_limit:.0f} s ..."
     )
-    plan = solve(problem, network=net, time_limit=time_limit, seed=seed, matrix_source="network")
+    plan = solve(problem, network=net, params=SolveParams(matrix_source="network"), stop=MaxRuntime(time_limit), seed=seed)
     reasons = Counter(u.reason.name for u in plan.unassigned)
     t = Table(show_header=False, title="daily plan")
     t.add_row("cost", f"{plan.cost:,.2f}")

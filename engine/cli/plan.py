@@ -11,6 +11,7 @@ from typing import Any, Optional
 import typer
 
 from engine.cli._errors import cli_errors
+from engine.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -43,25 +44,27 @@ def _run(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.io.scenarios import load_network, scenario as resolve
-
-    from engine.dispatch.solver import check_limits
+    from engine.dispatch import SolveParams
+    from engine.dispatch.stop import from_limits
+    from engine.io.scenarios import scenario as resolve
+    from engine.network import load as load_network
 
     console = Console(stderr=True)
     # Every option is checked before the network loads and the search runs, so a typo
     # costs a second, not the whole time limit.
     if fmt not in ("plan", "vroom", "vroom-out"):
-        raise ValueError(f"--format must be 'plan' or 'vroom', got {fmt!r}")
+        raise InputError(f"--format must be 'plan' or 'vroom', got {fmt!r}", item="--format")
     try:
-        check_limits(time_limit, solution_limit, no_improvement)
-    except ValueError as exc:
-        raise ValueError(f"--{str(exc).replace('_', '-', 1)}") from None
+        stop = from_limits(time_limit, solution_limit, no_improvement)
+    except InputError as exc:
+        option = f"--{(exc.field or 'time_limit').replace('_', '-')}"
+        raise InputError(f"--{str(exc).replace('_', '-', 1)}", item=option) from None
     for opt, path in (("--out", out), ("--map", map_png), ("--geojson", geojson)):
         if path is not None:
             _check_writable(opt, path)
     kind, obj = resolve(scenario, n_orders=orders, seed=seed)
     if kind == "vroom" and (map_png or geojson) and not any("location" in j for j in obj.get("jobs") or []):
-        raise ValueError("--map/--geojson need coordinates, and this VROOM problem has only matrix indices")
+        raise InputError("--map/--geojson need coordinates, and this VROOM problem has only matrix indices", item="--map")
     net_spec = None if straight else (network_src or (obj.network if kind == "problem" else None))
     t_net = time.perf_counter()
     network = load_network(net_spec) if net_spec else None
@@ -72,21 +75,15 @@ def _run(
         if kind == "vroom":
             from engine.io.vroom import solve_vroom_plan
 
-            plan, vroom_out = solve_vroom_plan(
-                obj, time_limit=time_limit, seed=seed, solution_limit=solution_limit,
-                no_improvement=no_improvement, network=network, progress=bar.update,
-            )
+            plan, vroom_out = solve_vroom_plan(obj, network=network, stop=stop, seed=seed, progress=bar.update)
             problem = None
         else:
             from engine.dispatch import solve
             from engine.io.vroom import plan_to_vroom
 
             problem = obj
-            plan = solve(
-                problem, network=network, time_limit=time_limit, seed=seed, no_improvement=no_improvement,
-                solution_limit=solution_limit, progress=bar.update,
-                matrix_source="network" if network is not None else "haversine",
-            )
+            params = SolveParams(matrix_source="network" if network is not None else "haversine")
+            plan = solve(problem, network=network, params=params, stop=stop, seed=seed, progress=bar.update)
             vroom_out = plan_to_vroom(plan)
 
     from collections import Counter
@@ -123,24 +120,24 @@ def _run(
 
 
 def _check_writable(opt: str, path: Path) -> None:
-    """Raise ``ValueError`` when ``path`` cannot be written as a file (a directory, no permission)."""
+    """Raise ``InputError`` when ``path`` cannot be written as a file (a directory, no permission)."""
     import os
 
     if path.is_dir():
-        raise ValueError(f"{opt} {path} is a directory; give a file name")
+        raise InputError(f"{opt} {path} is a directory; give a file name", item=opt)
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent  # the first existing ancestor is where the directories get made
     if not parent.is_dir():
-        raise ValueError(f"{opt} {path}: {parent} is not a directory")
+        raise InputError(f"{opt} {path}: {parent} is not a directory", item=opt)
     if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"{opt} {path}: no permission to write there")
+        raise InputError(f"{opt} {path}: no permission to write there", item=opt)
     if parent == path.parent and not path.exists():
         # os.access says yes to root everywhere; creating the file is the only honest test.
         try:
             path.open("x").close()
         except OSError as exc:
-            raise ValueError(f"{opt} {path}: cannot write there ({exc.strerror or exc})") from None
+            raise InputError(f"{opt} {path}: cannot write there ({exc.strerror or exc})", item=opt) from None
         path.unlink()
 
 
@@ -158,7 +155,7 @@ class _ProgressBar:
         self.best: float | None = None
         self._stop = threading.Event()
 
-    def __enter__(self) -> "_ProgressBar":
+    def __enter__(self) -> _ProgressBar:
         if not self.enabled:
             return self
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

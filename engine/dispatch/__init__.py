@@ -1,25 +1,40 @@
 """Multi-carrier dispatch: own fleet routes, third-party hand-offs, unassigned with reasons.
 
-``solve(problem, ...) -> Plan`` builds flat arrays (``_arrays``), finds what
-cannot be served before solving (``precheck``), prices carriers
-(``carriers``), then runs OR-Tools (``solver``) with the numba search
-(``improve``) in between when it is available.
+``solve(problem, network=..., params=SolveParams(), stop=MaxRuntime(30), seed=0)``
+returns a ``Plan``; ``replan`` re-optimises what is left of one during the day.
+
+Modules: ``arrays`` (the flat problem both solvers read), ``convert`` (a
+``Problem`` to arrays), ``precheck`` (what no vehicle can serve), ``carriers``
+(hand-off prices and capacities), ``model`` (OR-Tools), ``search`` (the numba
+search), ``pipeline`` (``solve`` itself), ``params`` and ``stop`` (what to tune
+and when to stop), ``replanning``, ``verify`` (an independent check of a plan).
+numba loads on the first solve, not on import.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from engine.dispatch.params import SearchParams, SolveParams
+from engine.dispatch.pipeline import solve
+from engine.dispatch.replanning import VehiclePosition, replan
+from engine.dispatch.stop import (
+    FirstOf,
+    MaxRuntime,
+    NoImprovement,
+    SolutionLimit,
+    StoppingCriterion,
+)
+from engine.dispatch.verify import check_plan
 
-if TYPE_CHECKING:  # pragma: no cover
-    from engine.domain.problem import Problem
-    from engine.domain.plan import Plan
-
-
-def solve(problem: "Problem", **kwargs: Any) -> "Plan":
-    """Plan ``problem``; see ``engine.dispatch.solver.solve`` for the options."""
-    from engine.dispatch.solver import solve as _solve
-
-    return _solve(problem, **kwargs)
-
-
-__all__ = ["solve"]
+__all__ = [
+    "FirstOf",
+    "MaxRuntime",
+    "NoImprovement",
+    "SearchParams",
+    "SolutionLimit",
+    "SolveParams",
+    "StoppingCriterion",
+    "VehiclePosition",
+    "check_plan",
+    "replan",
+    "solve",
+]

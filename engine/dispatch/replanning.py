@@ -22,12 +22,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from engine.dispatch.arrays import Site
-from engine.dispatch.solver import solve
-from engine.domain.problem import ModelError, Problem
+from engine.dispatch.convert import Site
+from engine.dispatch.model import ProgressFn
+from engine.dispatch.params import SolveParams
+from engine.dispatch.pipeline import FleetState, solve
+from engine.dispatch.stop import MaxRuntime, StoppingCriterion
 from engine.domain.plan import Handoff, Plan, Route, Stop
+from engine.domain.problem import Problem
+from engine.errors import InputError, ProblemError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.network import RoadNetwork
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +55,19 @@ def replan(
     now: int,
     served: set[str] | frozenset[str] = frozenset(),
     positions: dict[str, VehiclePosition] | list[VehiclePosition] | None = None,
-    network: Any = None,
-    time_limit: float = 10.0,
+    network: RoadNetwork | None = None,
+    params: SolveParams = SolveParams(),
+    stop: StoppingCriterion = MaxRuntime(10.0),
     seed: int = 0,
-    solution_limit: int | None = None,
-    no_improvement: float | None = None,
-    progress: Any = None,
-    matrix_source: str = "auto",
+    progress: ProgressFn | None = None,
 ) -> Plan:
     """Re-optimise the remaining stops of ``plan`` at time ``now`` (see the module docstring).
 
     ``problem`` may contain orders that are not in ``plan`` (arrived since):
-    they are planned too.  Raises ``ModelError`` for a served or positioned
-    vehicle/order the plan does not know.
+    they are planned too.  ``network``, ``params``, ``stop``, ``seed`` and
+    ``progress`` are passed to ``solve`` as they are.  Raises
+    ``ProblemError`` for a served or positioned vehicle/order the plan does
+    not know.
     """
     if isinstance(positions, list):
         positions = {p.vehicle_id: p for p in positions}
@@ -69,15 +76,15 @@ def replan(
     route_of = {r.vehicle_id: r for r in plan.routes}
     for oid in served:
         if oid not in orders:
-            raise ModelError(f"order {oid!r}", "served", "not an order of the problem")
+            raise ProblemError(f"order {oid!r}", "served", "not an order of the problem")
         if plan.route_of(oid) is None:
-            raise ModelError(f"order {oid!r}", "served", "not on any route of the plan, so it cannot have been delivered")
+            raise ProblemError(f"order {oid!r}", "served", "not on any route of the plan, so it cannot have been delivered")
     all_vids = {f"{vt.type_id}-{k + 1}" for vt in problem.vehicle_types for k in range(vt.count)}
     for vid in positions:
         if vid not in all_vids:
-            raise ModelError(f"vehicle {vid!r}", "position", "no such vehicle in the problem")
+            raise ProblemError(f"vehicle {vid!r}", "position", "no such vehicle in the problem")
     if now < 0:
-        raise ValueError(f"now must be >= 0 seconds since day start, got {now}")
+        raise InputError(f"now must be >= 0 seconds since day start, got {now}", item="replan", field="now")
 
     handed = {h.order_id: h for h in plan.handoffs if h.order_id in orders}
     remaining = [o for o in problem.orders if o.order_id not in served and o.order_id not in handed]
@@ -95,7 +102,7 @@ def replan(
         if (lat is None or lon is None) and pos.node is not None and network is not None:
             lat, lon = float(network.lat[pos.node]), float(network.lon[pos.node])
         if lat is None or lon is None:
-            raise ModelError(f"vehicle {vid!r}", "position", "needs lat/lon (or a node and a network)")
+            raise ProblemError(f"vehicle {vid!r}", "position", "needs lat/lon (or a node and a network)")
         starts[vid] = (len(sites), max(int(pos.time), now))
         sites.append(Site(f"position:{vid}", float(lat), float(lon), pos.node))
 
@@ -140,22 +147,14 @@ def replan(
     sub = dataclasses.replace(problem, orders=remaining, carriers=carriers)
 
     initial = {r.vehicle_id: [o for o in r.order_ids if o not in served and o not in handed] for r in plan.routes}
-    new = solve(
-        sub,
-        network=network,
-        time_limit=time_limit,
-        seed=seed,
-        solution_limit=solution_limit,
-        no_improvement=no_improvement,
-        progress=progress,
-        matrix_source=matrix_source,
-        now=now,
-        sites=sites,
+    fleet = FleetState(
+        sites=tuple(sites),
         vehicle_starts=starts,  # site -1: stays at its depot, leaves no earlier than now
         initial_routes=initial,
         restrict=restrict,
-        keep_vehicles=out_vehicles,
+        keep_vehicles=frozenset(out_vehicles),
     )
+    new = solve(sub, network=network, params=params, stop=stop, seed=seed, progress=progress, now=now, fleet=fleet)
     return _merge(plan, new, prefixes, handed, served)
 
 

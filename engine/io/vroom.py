@@ -1,5 +1,8 @@
 """VROOM's JSON formats: read a VROOM problem, write a solution in VROOM's output shape.
 
+Over 500 lines on purpose: the reader's checks and the writers share one
+mapping of VROOM's ids, locations and units, kept in one place.
+
 Input (https://github.com/VROOM-Project/vroom/blob/master/docs/API.md): ``jobs``
 with ``location`` ([lon, lat]) or ``location_index``, ``delivery`` /
 ``pickup`` / ``amount``, ``service``, ``time_windows``, ``skills``,
@@ -25,14 +28,27 @@ and ``per_km`` (default 0) plus ``fixed``.
 
 from __future__ import annotations
 
-from engine.errors import VroomFormatError
-
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.dispatch.arrays import INT_INF, VrpArrays, haversine_matrices, network_matrices, scaled_durations
+from engine.dispatch.arrays import (
+    INT_INF,
+    VrpArrays,
+    haversine_matrices,
+    network_matrices,
+    speed_profiles,
+)
+from engine.dispatch.params import SolveParams
+from engine.dispatch.stop import MaxRuntime, StoppingCriterion
+from engine.errors import VroomFormatError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.dispatch.model import ProgressFn
+    from engine.domain.plan import Plan
+    from engine.network import RoadNetwork
 
 #: Jobs farther than this (metres) from the road network are left out as OFF_NETWORK.
 MAX_SNAP_M = 1000.0
@@ -139,28 +155,29 @@ def _vroom_id(obj: dict[str, Any], item: str) -> Any:
 
 def _check_matrix(m: Any, where: str) -> np.ndarray:
     if not isinstance(m, list) or not m or not all(isinstance(r, list) and len(r) == len(m) for r in m):
-        raise VroomFormatError(f"{where}: expected a square list of lists of numbers")
+        raise VroomFormatError(f"{where}: expected a square list of lists of numbers", item="problem", field=where)
     try:
         arr = np.asarray(m, dtype=np.float64)
     except (TypeError, ValueError):
-        raise VroomFormatError(f"{where}: every entry must be a number") from None
+        raise VroomFormatError(f"{where}: every entry must be a number", item="problem", field=where) from None
     if not np.isfinite(arr).all() or (arr < 0).any():
-        raise VroomFormatError(f"{where}: entries must be finite and >= 0")
+        raise VroomFormatError(f"{where}: entries must be finite and >= 0", item="problem", field=where)
     return arr
 
 
 def check_document(doc: Any) -> None:
     """Raise ``VroomFormatError`` naming the first malformed job, vehicle, break or matrix field."""
     if not is_vroom(doc):
-        raise VroomFormatError("not a VROOM problem: expected top-level 'jobs' and 'vehicles'")
+        raise VroomFormatError("not a VROOM problem: expected top-level 'jobs' and 'vehicles'", item="problem", field="vehicles")
     _keys(doc, "problem", _TOP_KEYS)
     jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]
-    if not isinstance(jobs, list) or not isinstance(vehicles, list):
-        raise VroomFormatError("'jobs' and 'vehicles' must be lists")
+    for key, value in (("jobs", jobs), ("vehicles", vehicles)):
+        if not isinstance(value, list):
+            raise _err("problem", key, f"expected a list, got {type(value).__name__}")
     mats = doc.get("matrices")
     if mats is not None:
         if not isinstance(mats, dict) or not all(isinstance(p, dict) for p in mats.values()):
-            raise VroomFormatError("matrices: expected {profile: {\"durations\": [[...]], \"distances\": [[...]]}}")
+            raise _err("problem", "matrices", "expected {profile: {\"durations\": [[...]], \"distances\": [[...]]}}")
         for prof, pm in mats.items():
             for kind in ("durations", "distances", "costs"):
                 if kind in pm:
@@ -253,12 +270,10 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     """A VROOM problem document as ``VrpArrays`` (see the module docstring for the mapping)."""
     check_document(doc)
     if doc.get("shipments"):
-        raise VroomFormatError("VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
-    jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]
-    if not isinstance(jobs, list) or not isinstance(vehicles, list):
-        raise VroomFormatError("'jobs' and 'vehicles' must be lists")
+        raise _err("problem", "shipments", "VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
+    jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]  # lists: checked by check_document
     if not vehicles:
-        raise VroomFormatError("vehicles: at least one vehicle is needed")
+        raise _err("problem", "vehicles", "at least one vehicle is needed")
 
     # Collect locations: vehicle start/end sites first, then jobs (the VrpArrays layout).
     site_locs: list[tuple[tuple[float, float] | None, int | None]] = []
@@ -294,24 +309,33 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     n = len(locs)
     ids = [j["id"] for j in jobs]
 
+    def owner(k: int) -> tuple[str, str]:
+        """The job or vehicle (and its key) that location ``k`` comes from, for messages."""
+        if k >= n_sites:
+            return f"job {ids[k - n_sites]!r}", "location"
+        v = next(i for i in range(len(vehicles)) if k in (v_start[i], v_end[i]))
+        return f"vehicle {vehicles[v]['id']!r}", "start" if v_start[v] == k else "end"
+
     # Matrices.
     dmat, lmat = _matrix(doc, "durations"), _matrix(doc, "distances")
     off_network: np.ndarray | None = None  # jobs too far from the road network (pre-check reports them)
     is_open = np.array([loc[1] is OPEN for loc in locs])
     if dmat is not None:
-        if dmat.ndim != 2 or dmat.shape[0] != dmat.shape[1]:
-            raise VroomFormatError(f"matrix: expected a square durations matrix, got shape {dmat.shape}")
         ix = []
         for k, (coord, idx) in enumerate(locs):
             if is_open[k]:
                 ix.append(0)
                 continue
             if idx is None:
-                raise VroomFormatError("with a matrix every location needs a *_index")
+                item, key = owner(k)
+                raise _err(item, f"{key}_index", "missing: with a matrix every location needs an index into it")
             if idx >= dmat.shape[0]:
-                raise VroomFormatError(f"location_index {idx} outside the {dmat.shape[0]}x{dmat.shape[0]} matrix")
+                item, key = owner(k)
+                raise _err(item, f"{key}_index", f"{idx} is outside the {dmat.shape[0]}x{dmat.shape[0]} matrix")
             ix.append(idx)
         ixa = np.asarray(ix)
+        if lmat is not None and lmat.shape != dmat.shape:
+            raise _err("problem", "distances", f"a {lmat.shape[0]}x{lmat.shape[1]} matrix for {dmat.shape[0]}x{dmat.shape[1]} durations")
         durations = dmat[np.ix_(ixa, ixa)]
         distances = lmat[np.ix_(ixa, ixa)] if lmat is not None else np.zeros_like(durations)
         lat = np.array([c[1] if c else np.nan for c, _ in locs])
@@ -319,7 +343,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     else:
         missing = [k for k, (c, _) in enumerate(locs) if c is None and not is_open[k]]
         if missing:
-            raise VroomFormatError("no matrix given, so every location needs coordinates [lon, lat]")
+            raise _err(*owner(missing[0]), "no matrix given, so every location needs coordinates [lon, lat]")
         lat = np.array([c[1] if c else 0.0 for c, _ in locs])
         lon = np.array([c[0] if c else 0.0 for c, _ in locs])
         if network is not None:
@@ -328,9 +352,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             far_sites = np.flatnonzero(snap_m[:n_sites] > MAX_SNAP_M)
             if far_sites.size:
                 k = int(far_sites[0])
-                v = next(i for i in range(len(vehicles)) if k in (v_start[i], v_end[i]))
                 raise _err(
-                    f"vehicle {vehicles[v]['id']!r}", "start" if v_start[v] == k else "end",
+                    *owner(k),
                     f"[lon, lat] {list(locs[k][0])} is {snap_m[k] / 1000:,.1f} km from the nearest road of the network "
                     f"(at most {MAX_SNAP_M:,.0f} m)",
                 )
@@ -400,8 +423,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     v_fixed = np.zeros(m)
     v_pm = np.zeros(m)
     v_ps = np.ones(m)
-    factors = [1.0]
-    v_prof = np.zeros(m, dtype=np.int32)
+    v_factor = np.ones(m)
     v_breaks = []
     compat = np.ones((m, n), dtype=bool)
     job_skills = [set(j.get("skills", [])) for j in jobs]
@@ -415,12 +437,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         v_fixed[i] = float(costs.get("fixed", 0))
         v_ps[i] = float(costs.get("per_hour", 3600)) / 3600.0
         v_pm[i] = float(costs.get("per_km", 0)) / 1000.0
-        sf = float(v.get("speed_factor", 1.0))
         # VROOM's speed_factor speeds a vehicle up (durations divided by it).
-        f = 1.0 / sf
-        if f not in factors:
-            factors.append(f)
-        v_prof[i] = factors.index(f)
+        v_factor[i] = 1.0 / float(v.get("speed_factor", 1.0))
         brs = []
         for b in v.get("breaks") or []:
             tws = b.get("time_windows") or [[0, INT_INF - 1]]
@@ -431,7 +449,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         vs = set(v.get("skills", []))
         for k in range(len(jobs)):
             compat[i, n_sites + k] = job_skills[k] <= vs
-    profiles = np.stack([scaled_durations(durations, f) for f in factors])
+    v_prof, profiles = speed_profiles(durations, v_factor.tolist())
     return VrpArrays(
         n_depots=n_sites,
         durations=profiles[0],
@@ -488,10 +506,11 @@ def _pad_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_vroom(path: str | Path, **kwargs: Any) -> VrpArrays:
+def read_vroom(path: str | Path, *, network: RoadNetwork | None = None, speed_kmh: float = 30.0) -> VrpArrays:
+    """A VROOM problem file as ``VrpArrays`` (see ``arrays_from_vroom``)."""
     from engine.io.problem_json import read_json
 
-    return arrays_from_vroom(read_json(path, "VROOM file"), **kwargs)
+    return arrays_from_vroom(read_json(path, "VROOM file"), network=network, speed_kmh=speed_kmh)
 
 
 def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[int]] | None = None) -> dict[str, Any]:
@@ -675,29 +694,31 @@ def plan_to_vroom(plan: Any) -> dict[str, Any]:
 def solve_vroom_plan(
     doc: Any,
     *,
-    time_limit: float = 10.0,
+    network: RoadNetwork | None = None,
+    params: SolveParams = SolveParams(),
+    stop: StoppingCriterion = MaxRuntime(10.0),
     seed: int = 0,
-    solution_limit: int | None = None,
-    no_improvement: float | None = None,
-    network: object | None = None,
-    progress: Any = None,
-) -> tuple[Any, dict[str, Any]]:
-    """Solve a VROOM problem document: ``(Plan, VROOM-shaped output)``."""
+    progress: ProgressFn | None = None,
+) -> tuple[Plan, dict[str, Any]]:
+    """Solve a VROOM problem document: ``(Plan, VROOM-shaped output)``.
+
+    ``params``, ``stop``, ``seed`` and ``progress`` mean what they mean for
+    ``engine.dispatch.solve`` (``params.matrix_source`` does not apply: the
+    document's matrix is used when it has one, else ``network``, else haversine).
+    """
     import dataclasses
     import time
 
     from engine.dispatch import precheck
-    from engine.dispatch.solver import build_routes, solve_arrays
+    from engine.dispatch.model import build_routes
+    from engine.dispatch.pipeline import solve_arrays
     from engine.domain.plan import Plan, Unassigned, UnassignedReason
 
     t0 = time.perf_counter()
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)
     a = dataclasses.replace(a, compat=pre.compat)
-    res = solve_arrays(
-        a, time_limit=time_limit, seed=seed, solution_limit=solution_limit, no_improvement=no_improvement,
-        progress=progress, t0=t0,
-    )
+    res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, t0=t0)
     times = None
     if res.model is not None and res.assignment is not None:
         times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]
@@ -731,6 +752,13 @@ def solve_vroom_plan(
     return plan, out
 
 
-def solve_vroom(doc: Any, **kwargs: Any) -> dict[str, Any]:
-    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer."""
-    return solve_vroom_plan(doc, **kwargs)[1]
+def solve_vroom(
+    doc: Any,
+    *,
+    network: RoadNetwork | None = None,
+    params: SolveParams = SolveParams(),
+    stop: StoppingCriterion = MaxRuntime(10.0),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer (see ``solve_vroom_plan``)."""
+    return solve_vroom_plan(doc, network=network, params=params, stop=stop, seed=seed)[1]

@@ -1,4 +1,4 @@
-"""The numba SISR search (engine.dispatch.improve): optimality on tiny cases, every side constraint, determinism."""
+"""The numba SISR search (engine.dispatch.search.improve): optimality on tiny cases, every side constraint, determinism."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.dispatch.search import improve
 from engine.dispatch.arrays import INT_INF, VrpArrays
+from engine.dispatch.search import improve
+
+
+def routes_cost(res: improve.SearchResult) -> tuple[list[list[int]], float]:
+    return res.routes, res.cost
 
 
 def make_arrays(
@@ -144,7 +148,7 @@ def test_finds_brute_force_optimum_on_tiny_instances(seed: int) -> None:
     a = random_tw_instance(seed, 6, 2)
     opt = brute_force(a)
     assert np.isfinite(opt)
-    routes, cost = improve.search(a, time_limit=0, seed=0, max_iterations=3000)
+    routes, cost = routes_cost(improve.search(a, time_limit=0, seed=0, max_iterations=3000))
     assert check_solution(a, routes) == pytest.approx(cost)
     assert cost == pytest.approx(opt)
 
@@ -166,7 +170,7 @@ def test_rich_constraints_are_respected() -> None:
         v_end=[0, 1, 1, 0, 0], max_duration=[700, INT_INF, 900, INT_INF, 400], fixed=[100, 100, 50, 300, 0],
         compat=compat, horizon=2000,
     )
-    routes, cost = improve.search(a, time_limit=0, seed=3, max_iterations=3000)
+    routes, cost = routes_cost(improve.search(a, time_limit=0, seed=3, max_iterations=3000))
     assert check_solution(a, routes) == pytest.approx(cost)
     for v, r in enumerate(routes):
         assert all(compat[v, j] for j in r)
@@ -183,8 +187,8 @@ def test_max_duration_binds() -> None:
     xy = np.array([[0, 0], [100, 0], [0, 100], [-100, 0], [0, -100]], dtype=float)
     free = make_arrays(xy, 1, 2)
     tight = make_arrays(xy, 1, 2, max_duration=[450, 450])
-    r_free, _ = improve.search(free, time_limit=0, seed=0, max_iterations=500)
-    r_tight, _ = improve.search(tight, time_limit=0, seed=0, max_iterations=500)
+    r_free, _ = routes_cost(improve.search(free, time_limit=0, seed=0, max_iterations=500))
+    r_tight, _ = routes_cost(improve.search(tight, time_limit=0, seed=0, max_iterations=500))
     assert max(len(r) for r in r_free) == 4  # one tour is cheapest without the limit
     assert sorted(len(r) for r in r_tight) == [2, 2]  # 4 jobs * ~141..200 per leg exceed 450 on one route
     for v, r in enumerate(r_tight):
@@ -195,11 +199,11 @@ def test_optional_jobs_follow_their_penalty() -> None:
     xy = np.array([[0, 0], [10, 0], [0, 10], [500, 500]], dtype=float)
     cheap = make_arrays(xy, 1, 1, penalty=np.array([0, 10**6, 10**6, 50]))
     dear = make_arrays(xy, 1, 1, penalty=np.array([0, 10**6, 10**6, 10**6]))
-    r1, c1 = improve.search(cheap, time_limit=0, seed=0, max_iterations=300)
-    r2, c2 = improve.search(dear, time_limit=0, seed=0, max_iterations=300)
+    r1, c1 = routes_cost(improve.search(cheap, time_limit=0, seed=0, max_iterations=300))
+    r2, c2 = routes_cost(improve.search(dear, time_limit=0, seed=0, max_iterations=300))
     assert 3 not in r1[0] and c1 == pytest.approx(check_solution(cheap, r1))
     assert 3 in r2[0] and c2 == pytest.approx(check_solution(dear, r2))
-    res = improve.search_detailed(cheap, time_limit=0, seed=0, max_iterations=300)
+    res = improve.search(cheap, time_limit=0, seed=0, max_iterations=300)
     assert res.unassigned == [3]
 
 
@@ -211,7 +215,7 @@ def test_cheap_hand_offs_do_not_keep_routes_closed() -> None:
     xy = np.array([[0, 0]] + [[100 + i, (i % 3)] for i in range(10)], dtype=float)
     for pen, routed in ((40, 0), (60, 10)):
         a = make_arrays(xy, 1, 2, fixed=[300, 300], penalty=np.array([0] + [pen] * 10))
-        res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=300)
+        res = improve.search(a, time_limit=0, seed=0, max_iterations=300)
         assert sum(len(r) for r in res.routes) == routed, pen
         assert res.cost == pytest.approx(check_solution(a, res.routes))
 
@@ -220,7 +224,7 @@ def test_unreachable_job_is_left_out_not_crashed() -> None:
     xy = np.array([[0, 0], [10, 0], [20, 0]], dtype=float)
     tw = np.array([[0, 1000], [0, 1000], [0, 5]])  # job 2 closes before anyone can get there
     a = make_arrays(xy, 1, 2, tw=tw, horizon=1000)
-    res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=100)
+    res = improve.search(a, time_limit=0, seed=0, max_iterations=100)
     assert res.unassigned == [2]
     assert res.routes[0] == [1] or res.routes[1] == [1]
 
@@ -229,7 +233,7 @@ def test_depot_opening_bounds_the_departure() -> None:
     xy = np.array([[0, 0], [10, 0], [0, 10]], dtype=float)
     tw = np.array([[500, 1000], [0, 505], [0, 520]])  # depot opens at 500: job 1 (due 505) is out of reach
     a = make_arrays(xy, 1, 2, tw=tw, horizon=1000)
-    res = improve.search_detailed(a, time_limit=0, seed=0, max_iterations=100)
+    res = improve.search(a, time_limit=0, seed=0, max_iterations=100)
     assert res.unassigned == [1]
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
 
@@ -239,7 +243,7 @@ def test_fixed_cost_and_cost_per_second() -> None:
     xy = np.array([[0, 0], [100, 1], [100, -1], [-100, 1], [-100, -1]], dtype=float)
     tw = np.array([[0, 10_000], [0, 10_000], [0, 10_000], [0, 10_000], [0, 10_000]])
     a = make_arrays(xy, 1, 2, tw=tw, fixed=[1000, 1000], cost_per_s=[0.5, 0.5], horizon=10_000)
-    routes, cost = improve.search(a, time_limit=0, seed=0, max_iterations=500)
+    routes, cost = routes_cost(improve.search(a, time_limit=0, seed=0, max_iterations=500))
     assert sum(1 for r in routes if r) == 1
     # cost = fixed + distance + 0.5 * duration (no waiting here: duration = travel time)
     r = next(r for r in routes if r)
@@ -253,7 +257,7 @@ def test_multi_window_jobs() -> None:
     tw = np.array([[0, 1000], [0, 1000], [0, 1000], [0, 1000]])
     wins = ((( 0, 1000),), ((0, 5), (200, 300)), ((0, 1000),), ((0, 1000),))
     a = make_arrays(xy, 1, 1, tw=tw, windows=wins, horizon=1000)
-    routes, _ = improve.search(a, time_limit=0, seed=0, max_iterations=300)
+    routes, _ = routes_cost(improve.search(a, time_limit=0, seed=0, max_iterations=300))
     arrivals, ok = a.route_schedule(0, routes[0])
     assert ok and sorted(routes[0]) == [1, 2, 3]
     pos = routes[0].index(1) + 1
@@ -264,7 +268,7 @@ def test_initial_routes_are_repaired_and_improved() -> None:
     a = random_tw_instance(11, 12, 3)
     jobs = list(range(1, 13))
     bad = [jobs[::-1], [], []]  # one long route in a poor order: breaks capacity and windows
-    routes, cost = improve.search(a, bad, time_limit=0, seed=0, max_iterations=2000)
+    routes, cost = routes_cost(improve.search(a, bad, time_limit=0, seed=0, max_iterations=2000))
     assert check_solution(a, routes) == pytest.approx(cost)
     with pytest.raises(ValueError, match="twice"):
         improve.search(a, [[1, 2], [2]], time_limit=0, max_iterations=10)
@@ -276,16 +280,16 @@ def test_initial_routes_are_repaired_and_improved() -> None:
 
 def test_deterministic_given_seed_and_iterations() -> None:
     a = random_tw_instance(5, 30, 6)
-    r1, c1 = improve.search(a, time_limit=0, seed=42, max_iterations=1500)
-    r2, c2 = improve.search(a, time_limit=0, seed=42, max_iterations=1500)
+    r1, c1 = routes_cost(improve.search(a, time_limit=0, seed=42, max_iterations=1500))
+    r2, c2 = routes_cost(improve.search(a, time_limit=0, seed=42, max_iterations=1500))
     assert r1 == r2 and c1 == c2
-    r3, c3 = improve.search(a, time_limit=0, seed=43, max_iterations=1500)
+    r3, c3 = routes_cost(improve.search(a, time_limit=0, seed=43, max_iterations=1500))
     assert check_solution(a, r3) == pytest.approx(c3)
 
 
 def test_two_threads_return_a_feasible_best() -> None:
     a = random_tw_instance(9, 30, 6)
-    res = improve.search_detailed(a, time_limit=0, seed=1, threads=2, max_iterations=1000)
+    res = improve.search(a, time_limit=0, seed=1, threads=2, max_iterations=1000)
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
     assert res.iterations == 2000
 
@@ -301,10 +305,10 @@ def test_bad_arguments() -> None:
 
 def test_degenerate_sizes() -> None:
     no_jobs = make_arrays(np.array([[0.0, 0.0]]), 1, 2)
-    assert improve.search(no_jobs, time_limit=0, max_iterations=10) == ([[], []], 0.0)
+    assert routes_cost(improve.search(no_jobs, time_limit=0, max_iterations=10)) == ([[], []], 0.0)
     one_job = make_arrays(np.array([[0.0, 0.0], [3.0, 4.0]]), 1, 2)
-    routes, cost = improve.search(one_job, time_limit=0, max_iterations=10)
+    routes, cost = routes_cost(improve.search(one_job, time_limit=0, max_iterations=10))
     assert sorted(routes) == [[], [1]] and cost == 10.0
     no_vehicles = make_arrays(np.array([[0.0, 0.0], [3.0, 4.0]]), 1, 0, capacity=np.zeros((0, 1)))
-    res = improve.search_detailed(no_vehicles, time_limit=0, max_iterations=10)
+    res = improve.search(no_vehicles, time_limit=0, max_iterations=10)
     assert res.routes == [] and res.unassigned == [1] and res.cost == 1e9

@@ -7,14 +7,31 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.dispatch import solve
-from engine.dispatch.arrays import from_solomon
-from engine.dispatch.replan import VehiclePosition, replan
-from engine.dispatch.solver import solve_arrays
-from engine.dispatch.verify import check_plan
-from engine.io.problem_json import problem_from_dict
-from engine.domain.problem import Break, Carrier, Depot, ModelError, Order, Problem, TimeWindow, VehicleType
+from engine.dispatch import (
+    FirstOf,
+    MaxRuntime,
+    NoImprovement,
+    SolutionLimit,
+    SolveParams,
+    VehiclePosition,
+    check_plan,
+    replan,
+    solve,
+)
+from engine.dispatch.pipeline import solve_arrays
 from engine.domain.plan import UnassignedReason
+from engine.domain.problem import (
+    Break,
+    Carrier,
+    Depot,
+    ModelError,
+    Order,
+    Problem,
+    TimeWindow,
+    VehicleType,
+)
+from engine.io.problem_json import problem_from_dict
+from engine.io.solomon import from_solomon
 
 H = 3600
 LAT, LON = 60.17, 24.94
@@ -33,11 +50,13 @@ def _problem(orders: list[Order], vts: list[VehicleType] | None = None, carriers
     return Problem([Depot("D1", LAT, LON)], vts, orders, carriers=carriers or [], **kw)
 
 
-def _solve(p: Problem, **kw):
-    kw.setdefault("time_limit", 1.5)
+def _stop(time_limit: float = 1.5, solution_limit: int | None = 200) -> MaxRuntime | FirstOf:
     # A solution cap keeps tests quick and identical from run to run.
-    kw.setdefault("solution_limit", 200)
-    plan = solve(p, **kw)
+    return MaxRuntime(time_limit) if solution_limit is None else FirstOf(MaxRuntime(time_limit), SolutionLimit(solution_limit))
+
+
+def _solve(p: Problem, *, time_limit: float = 1.5, solution_limit: int | None = 200, network=None):
+    plan = solve(p, network=network, stop=_stop(time_limit, solution_limit))
     assert check_plan(p, plan) == []
     return plan
 
@@ -203,7 +222,7 @@ def test_replan_keeps_served_stops_fixed_and_onboard_orders_on_their_vehicle() -
     served = set(r.order_ids[:3])
     third = [s for s in r.stops if s.order_id == r.order_ids[2]][0]
     now = third.departure + 30
-    new = replan(p, plan, now=now, served=served, time_limit=1.5, solution_limit=50)
+    new = replan(p, plan, now=now, served=served, stop=_stop(1.5, 50))
     assert check_plan(p, new) == []
     r2 = next(x for x in new.routes if x.vehicle_id == r.vehicle_id)
     # The driven head is unchanged, stop for stop.
@@ -219,7 +238,7 @@ def test_replan_moves_vehicle_start_to_its_position() -> None:
     plan = _solve(p)
     r = plan.routes[0]
     pos = VehiclePosition(r.vehicle_id, time=12 * H, lat=LAT + 0.02, lon=LON + 0.02)
-    new = replan(p, plan, now=12 * H, positions=[pos], time_limit=1.0)
+    new = replan(p, plan, now=12 * H, positions=[pos], stop=MaxRuntime(1.0))
     r2 = new.routes[0]
     first = next(s for s in r2.stops if s.kind == "delivery")
     assert first.arrival >= 12 * H
@@ -229,15 +248,15 @@ def test_replan_moves_vehicle_start_to_its_position() -> None:
 
 def test_deterministic_with_solution_limit() -> None:
     p = _problem(_orders(25, seed=7), [VehicleType("van", 3, "D1", capacity={"parcels": 10})])
-    a = solve(p, time_limit=30, solution_limit=60, seed=1)
-    b = solve(p, time_limit=30, solution_limit=60, seed=1)
+    a = solve(p, stop=_stop(30, 60), seed=1)
+    b = solve(p, stop=_stop(30, 60), seed=1)
     assert [r.order_ids for r in a.routes] == [r.order_ids for r in b.routes]
     assert a.cost == b.cost
 
 
 def test_no_improvement_stops_early() -> None:
     p = _problem(_orders(15, seed=2))
-    plan = solve(p, time_limit=20, no_improvement=0.3, use_improve=False)
+    plan = solve(p, params=SolveParams(use_improve=False), stop=FirstOf(MaxRuntime(20), NoImprovement(0.3)))
     assert plan.solve_seconds < 10
 
 
@@ -283,7 +302,7 @@ def test_off_network_order_is_unassigned_not_an_error() -> None:
 
 def test_solomon_arrays_solved_feasibly(vrptw_dir) -> None:
     a = from_solomon(vrptw_dir / "solomon" / "C101.txt")
-    res = solve_arrays(a, time_limit=3.0, seed=0)
+    res = solve_arrays(a, stop=MaxRuntime(3.0), seed=0)
     served = sorted(j for r in res.routes for j in r)
     assert served == list(range(1, 101))
     for v, r in enumerate(res.routes):

@@ -25,7 +25,7 @@ from api.deps import get_store
 from engine.store.repository import Store
 from engine.cli import network as network_cli
 from engine.cli import plan as plan_cli
-from engine.dispatch.solver import check_limits
+from engine.dispatch.stop import from_limits as check_limits
 from engine.io.problem_json import problem_from_dict, read_json
 from engine.io.schema import MAX_ORDERS
 from engine.io.vroom import VroomFormatError, arrays_from_vroom, check_document

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.dispatch import FirstOf, MaxRuntime, SolutionLimit
 from engine.io.vroom import (
     VroomFormatError,
     arrays_from_vroom,
@@ -68,7 +69,7 @@ def test_detects_vroom_documents() -> None:
 
 def test_solves_vroom_input_and_matches_pyvroom() -> None:
     doc = _doc()
-    out = solve_vroom(doc, time_limit=2.0, solution_limit=300)
+    out = solve_vroom(doc, stop=FirstOf(MaxRuntime(2.0), SolutionLimit(300)))
     _check_output(doc, out)
     assert out["summary"]["unassigned"] == 0
     vroom = pytest.importorskip("vroom")
@@ -80,7 +81,7 @@ def test_solves_vroom_input_and_matches_pyvroom() -> None:
 
 def test_round_trip_of_the_output_shape() -> None:
     doc = _doc()
-    out = solve_vroom(doc, time_limit=1.0)
+    out = solve_vroom(doc, stop=MaxRuntime(1.0))
     again = json.loads(json.dumps(out))
     assert again == out
     keys = {"code", "summary", "unassigned", "routes"}
@@ -101,7 +102,7 @@ def test_skill_and_window_mismatch_jobs_are_unassigned() -> None:
     doc = _doc()
     doc["jobs"].append({"id": 99, "location_index": 3, "skills": [7], "delivery": [1]})
     doc["jobs"].append({"id": 98, "location_index": 4, "time_windows": [[40000, 40010]], "delivery": [1]})
-    plan, out = solve_vroom_plan(doc, time_limit=1.0)
+    plan, out = solve_vroom_plan(doc, stop=MaxRuntime(1.0))
     reasons = {u.order_id: u.reason.name for u in plan.unassigned}
     assert reasons == {"99": "NO_SKILL", "98": "WINDOW_UNREACHABLE"}
     assert {u["id"] for u in out["unassigned"]} == {98, 99}
@@ -112,7 +113,7 @@ def test_coordinates_without_matrix_use_haversine() -> None:
         "vehicles": [{"id": 1, "start": [24.94, 60.17], "end": [24.94, 60.17], "capacity": [4]}],
         "jobs": [{"id": i, "location": [24.94 + 0.01 * i, 60.17 + 0.005 * i], "delivery": [1], "service": 60} for i in range(1, 6)],
     }
-    out = solve_vroom(doc, time_limit=1.0)
+    out = solve_vroom(doc, stop=MaxRuntime(1.0))
     assert out["summary"]["routes"] == 1 and out["summary"]["unassigned"] == 1  # capacity 4 for 5 jobs
     assert all("location" in s for s in out["routes"][0]["steps"])
 
@@ -120,7 +121,7 @@ def test_coordinates_without_matrix_use_haversine() -> None:
 def test_open_end_vehicle() -> None:
     doc = _doc()
     del doc["vehicles"][0]["end_index"]
-    out = solve_vroom(doc, time_limit=1.0)
+    out = solve_vroom(doc, stop=MaxRuntime(1.0))
     r = next(r for r in out["routes"] if r["vehicle"] == 1)
     assert r["steps"][-1]["type"] == "job"  # no end step: the route stops at its last job
 
@@ -144,7 +145,7 @@ def test_plan_to_vroom_shape() -> None:
 
     p = Problem([Depot("D", 60.17, 24.94)], [VehicleType("van", 1, "D", capacity={"parcels": 3})],
                 [Order(f"o{i}", 60.17 + 0.003 * i, 24.94) for i in range(5)], carriers=[Carrier("c", base_cost=30)])
-    plan = solve(p, time_limit=1.0)
+    plan = solve(p, stop=MaxRuntime(1.0))
     out = plan_to_vroom(plan)
     assert out["summary"]["routes"] == 1 and out["summary"]["handoffs"] == 2
     steps = out["routes"][0]["steps"]
@@ -157,8 +158,8 @@ def test_cli_plan_writes_plan_map_and_geojson(tmp_path) -> None:
     from typer.testing import CliRunner
 
     from engine.cli import plan as plan_cli
-    from engine.io.problem_json import write_problem
     from engine.domain.problem import Carrier, Depot, Order, Problem, VehicleType
+    from engine.io.problem_json import write_problem
 
     app = typer.Typer()
     plan_cli.register(app)

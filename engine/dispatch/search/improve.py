@@ -24,42 +24,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
-from engine.dispatch.search import kernels as K
 from engine.dispatch.arrays import INT_INF, VrpArrays
-
-
-@dataclass(frozen=True)
-class SearchParams:
-    """Tuning of the SISR search (defaults chosen on Solomon subsets at 5-10 s; see benchmarks/vrptw.py).
-
-    Temperatures are relative to the average cost per routed job of the first
-    solution, so that they carry over between scaled instances and real
-    problems in metres or cost units.
-    """
-
-    #: Average number of jobs removed per iteration (SISR's c-bar).
-    avg_removed: float = 10.0
-    #: Longest string removed from one route (SISR's L_max).
-    max_string: int = 10
-    #: Probability of a plain string (else a split string).
-    split_rate: float = 0.5
-    #: Chance to stop growing the kept part of a split string.
-    split_depth: float = 0.01
-    #: Probability of skipping an insertion position.
-    blink: float = 0.01
-    #: Start / end temperature, times the average cost per job.
-    t_start: float = 5.0
-    t_end: float = 0.05
-    #: Weights of the recreate orders: random, demand, far, close, tight window.
-    order_weights: tuple[float, float, float, float, float] = (4.0, 4.0, 2.0, 1.0, 2.0)
-    #: Nearest neighbours kept per job for the string removals.
-    neighbours: int = 100
+from engine.dispatch.params import SearchParams
+from engine.dispatch.search import kernels as K
+from engine.errors import InputError
 
 
 @dataclass
@@ -87,7 +61,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     """Flatten ``arrays`` into the kernels' ``KProblem``."""
     params = params or SearchParams()
     if not supports(arrays):
-        raise ValueError("improve.search: vehicles with breaks are not supported by the numba search")
+        raise InputError("improve.search: vehicles with breaks are not supported by the numba search", item="arrays", field="v_breaks")
     n = arrays.n_nodes
     nd = arrays.n_depots
     nv = arrays.n_vehicles
@@ -115,12 +89,12 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         ptr[i + 1] = len(ws)
     if np.any(twe < tws):
         bad = int(np.argmax(twe < tws))
-        raise ValueError(f"improve.search: node {bad} has a window ending before it starts")
+        raise InputError(f"improve.search: node {bad} has a window ending before it starts", item=f"node {bad}", field="windows")
 
     dist = np.ascontiguousarray(arrays.distances, dtype=np.int32)
     pdur = np.ascontiguousarray(arrays.profile_durations, dtype=np.int32)
     if np.any(dist < 0) or np.any(pdur < 0):
-        raise ValueError("improve.search: negative distance or travel time in the matrices")
+        raise InputError("improve.search: negative distance or travel time in the matrices", item="arrays", field="distances")
     demand = np.asarray(arrays.demand, dtype=np.int64)
     cap = np.asarray(arrays.v_capacity, dtype=np.int64)
     maxdur = big(arrays.v_max_duration)
@@ -135,7 +109,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     compat = np.ascontiguousarray(arrays.compat, dtype=np.bool_)
     for name, arr in (("v_start", vstart), ("v_end", vend)):
         if np.any((arr < 0) | (arr >= nd)):
-            raise ValueError(f"improve.search: {name} must name depot nodes 0..{nd - 1}")
+            raise InputError(f"improve.search: {name} must name depot nodes 0..{nd - 1}", item="arrays", field=name)
 
     # Interchangeable vehicles: only one empty vehicle per class is tried per insertion.
     classes: dict[tuple, int] = {}
@@ -183,15 +157,18 @@ def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] |
     if initial_routes is None:
         return seq, lens
     if len(initial_routes) > nv:
-        raise ValueError(f"improve.search: {len(initial_routes)} initial routes for {nv} vehicles")
+        raise InputError(f"improve.search: {len(initial_routes)} initial routes for {nv} vehicles", item="improve.search", field="initial_routes")
     seen: set[int] = set()
     for v, route in enumerate(initial_routes):
         for node in route:
             node = int(node)
             if not nd <= node < n:
-                raise ValueError(f"improve.search: initial route of vehicle {v} visits node {node}, not a job node ({nd}..{n - 1})")
+                raise InputError(
+                    f"improve.search: initial route of vehicle {v} visits node {node}, not a job node ({nd}..{n - 1})",
+                    item="improve.search", field="initial_routes",
+                )
             if node in seen:
-                raise ValueError(f"improve.search: job node {node} appears twice in the initial routes")
+                raise InputError(f"improve.search: job node {node} appears twice in the initial routes", item="improve.search", field="initial_routes")
             seen.add(node)
         lens[v] = len(route)
         seq[v, : len(route)] = np.asarray(route, dtype=np.int32)
@@ -277,15 +254,10 @@ class _Run:
         return routes, float(self.best_cost[0])
 
 
-#: Drop penalty every order gets while the start is built (``from_solomon`` uses the same).
-CONSTRUCTION_PENALTY = 10**12
-#: Share of the time budget in which the two starts race (see ``search_detailed``).
-RACE_SHARE = 0.1
-
 _ORDER_INIT = (2, 4, 0, 1)  # construction orders for the runs: far first, tight windows, random, demand
 
 
-def search_detailed(
+def search(
     arrays: VrpArrays,
     initial_routes: Sequence[Sequence[int]] | None = None,
     time_limit: float = 10.0,
@@ -296,25 +268,55 @@ def search_detailed(
     params: SearchParams | None = None,
     on_progress: Callable[[float, float], None] | None = None,
 ) -> SearchResult:
-    """Run the search and return the best solution with its statistics (see ``search``)."""
-    if time_limit <= 0 and max_iterations is None:
-        raise ValueError(f"improve.search: time_limit must be > 0, got {time_limit}")
+    """Best routes found by SISR within ``time_limit`` seconds (or ``max_iterations``).
+
+    Parameters
+    ----------
+    arrays
+        The problem.
+    initial_routes
+        Optional starting routes, one list of job nodes per vehicle (fewer
+        lists than vehicles is fine).  Infeasible ones are repaired by
+        ejecting jobs; jobs not on them are inserted by cheapest insertion.
+    time_limit
+        Wall-clock seconds, including set-up (0 with ``max_iterations``: no limit).
+    seed
+        Seed of the random stream.
+    max_iterations
+        Iteration budget; makes the run reproducible (see module docstring).
+    threads
+        Independent runs in parallel threads (seeds ``seed, seed+1, ...``);
+        the best is returned.
+    params
+        Search tuning (default ``SearchParams()``).
+    on_progress
+        Called with ``(seconds, best cost)`` whenever the best improves (one thread only).
+
+    Returns
+    -------
+    SearchResult
+        Per vehicle the job nodes in order (empty list: vehicle unused), the
+        objective (route costs plus penalties of the jobs left out), the jobs
+        left out, iterations, seconds and the trajectory.
+    """
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or math.isnan(time_limit) or (time_limit <= 0 and max_iterations is None):
+        raise InputError(f"improve.search: time_limit must be > 0, got {time_limit}", item="improve.search", field="time_limit")
     if threads < 1:
-        raise ValueError(f"improve.search: threads must be >= 1, got {threads}")
+        raise InputError(f"improve.search: threads must be >= 1, got {threads}", item="improve.search", field="threads")
     params = params or SearchParams()
     t0 = time.perf_counter()
     deadline = t0 + (time_limit if time_limit > 0 else math.inf)
     P = build_problem(arrays, params)
     init = _initial_arrays(arrays, initial_routes)
     forced = None
-    if initial_routes is None and bool(np.any(arrays.penalty[arrays.n_depots :] < CONSTRUCTION_PENALTY)):
+    if initial_routes is None and bool(np.any(arrays.penalty[arrays.n_depots :] < params.construction_penalty)):
         # Built with the real drop penalties, the start never opens a route when a carrier
         # costs less than a route's fixed cost for one order, and the search cannot climb
         # out of "hand everything off".  A second start is built with every order mandatory
-        # and the two race for a tenth of the budget.  Neither start's own cost says which
+        # and the two race for ``race_share`` of the budget.  Neither start's own cost says which
         # search ends better: on the 1,000-order day the forced one starts cheaper (fewer,
         # fuller routes) yet ends 4% worse.
-        forced_arrays = dataclasses.replace(arrays, penalty=np.maximum(arrays.penalty, CONSTRUCTION_PENALTY))
+        forced_arrays = dataclasses.replace(arrays, penalty=np.maximum(arrays.penalty, params.construction_penalty))
         forced = (forced_arrays, build_problem(forced_arrays, params))
     pairs: list[tuple[_Run, _Run | None]] = []
     for i in range(threads):
@@ -334,13 +336,13 @@ def search_detailed(
             # Progress is reported during the race too (a big day shows its first plan at
             # once); the trajectory is made monotone below.
             if max_iterations is not None:
-                race = max(1, int(RACE_SHARE * max_iterations))
+                race = max(1, int(params.race_share * max_iterations))
                 run.drive(deadline, race, t0, traj, progress)
                 other.drive(deadline, race, t0, traj, progress)
             else:
                 # Each gets half the race; the schedule still spans the whole budget.
                 now = time.perf_counter()
-                race_s = RACE_SHARE * max(0.0, deadline - now)
+                race_s = params.race_share * max(0.0, deadline - now)
                 run.drive(deadline, None, t0, traj, progress, until=now + 0.5 * race_s)
                 other.drive(deadline, None, t0, traj, progress, until=now + race_s)
             if float(other.best_cost[0]) < float(run.best_cost[0]):
@@ -391,48 +393,7 @@ def warm() -> None:
         v_fixed_cost=np.zeros(nv), v_cost_per_m=np.ones(nv), v_cost_per_s=np.array([0.0, 0.1]),
         compat=np.ones((nv, n), dtype=bool), penalty=np.full(n, 10**6, dtype=np.int64), windows=wins,
     )
-    search_detailed(a, [[1, 2]], time_limit=0, seed=0, max_iterations=50)
+    search(a, [[1, 2]], time_limit=0, seed=0, max_iterations=50)
 
 
-def search(
-    arrays: VrpArrays,
-    initial_routes: Sequence[Sequence[int]] | None = None,
-    time_limit: float = 10.0,
-    seed: int = 0,
-    *,
-    max_iterations: int | None = None,
-    threads: int = 1,
-    params: SearchParams | None = None,
-) -> tuple[list[list[int]], float]:
-    """Best routes found by SISR within ``time_limit`` seconds.
-
-    Parameters
-    ----------
-    arrays
-        The problem.
-    initial_routes
-        Optional starting routes, one list of job nodes per vehicle (fewer
-        lists than vehicles is fine).  Infeasible ones are repaired by
-        ejecting jobs; jobs not on them are inserted by cheapest insertion.
-    time_limit
-        Wall-clock seconds, including set-up (0 with ``max_iterations``: no limit).
-    seed
-        Seed of the random stream.
-    max_iterations
-        Iteration budget; makes the run reproducible (see module docstring).
-    threads
-        Independent runs in parallel threads (seeds ``seed, seed+1, ...``);
-        the best is returned.
-    params
-        Search tuning.
-
-    Returns
-    -------
-    routes, cost
-        Per vehicle the job nodes in order (empty list: vehicle unused), and
-        the objective: route costs plus penalties of the jobs left out.
-    """
-    res = search_detailed(
-        arrays, initial_routes, time_limit, seed, max_iterations=max_iterations, threads=threads, params=params
-    )
-    return res.routes, res.cost
+__all__ = ["SearchParams", "SearchResult", "build_problem", "search", "supports", "warm"]

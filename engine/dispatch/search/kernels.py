@@ -1,4 +1,7 @@
-"""Numba kernels of the ruin-and-recreate search (SISR) behind ``engine.dispatch.improve``.
+"""Numba kernels of the ruin-and-recreate search (SISR) behind ``engine.dispatch.search.improve``.
+
+Over 500 lines on purpose: the numba kernels share one state struct
+(``KState`` and its per-route caches), whose invariants every move must keep.
 
 The search is Slack Induction by String Removals (Christiaens & Vanden Berghe,
 Transportation Science 2020): remove a few strings of customers that sit close
@@ -426,6 +429,18 @@ def _recreate(
 
 
 @njit(cache=True, nogil=True)
+def _string_start(rng: np.ndarray, pos: int, span: int, L: int) -> int:
+    """Random first position of ``span`` consecutive positions in ``1..L`` that cover ``pos``."""
+    lo = pos - span + 1
+    if lo < 1:
+        lo = 1
+    hi = pos
+    if hi > L - span + 1:
+        hi = L - span + 1
+    return lo + _randint(rng, hi - lo + 1)
+
+
+@njit(cache=True, nogil=True)
 def _ruin(
     P: KProblem, S: KState, rng: np.ndarray, avg_removed: float, max_string: int, split_rate: float,
     split_depth: float, rem: np.ndarray, touched: np.ndarray, drop: np.ndarray,
@@ -481,13 +496,7 @@ def _ruin(
             drop[k] = 0
         if lt == L or _rand(rng) < split_rate:
             # a string of lt consecutive jobs containing c
-            lo = pos - lt + 1
-            if lo < 1:
-                lo = 1
-            hi = pos
-            if hi > L - lt + 1:
-                hi = L - lt + 1
-            s = lo + _randint(rng, hi - lo + 1)
+            s = _string_start(rng, pos, lt, L)
             for k in range(s, s + lt):
                 drop[k] = 1
         else:
@@ -496,13 +505,7 @@ def _ruin(
             while lt + m < L and _rand(rng) >= split_depth:
                 m += 1
             span = lt + m
-            lo = pos - span + 1
-            if lo < 1:
-                lo = 1
-            hi = pos
-            if hi > L - span + 1:
-                hi = L - span + 1
-            s = lo + _randint(rng, hi - lo + 1)
+            s = _string_start(rng, pos, span, L)
             keep = s + _randint(rng, lt + 1)
             for k in range(s, s + span):
                 if k < keep or k >= keep + m:

@@ -1,0 +1,248 @@
+"""The tunables of a solve: ``SolveParams`` (the pipeline) holding ``SearchParams`` (the numba search).
+
+Both are small frozen dataclasses, so one value describes a configuration: a
+sweep builds one per point, pickles it to a worker, or reads it from TOML::
+
+    matrix_source = "auto"
+    strategies = ["SAVINGS"]
+    search_share = 0.8
+
+    [search]
+    race_share = 0.2
+
+``SolveParams.from_toml`` reads that (a path or the text itself; a key it does
+not know is an ``InputError`` naming it), ``to_toml`` writes every field.
+What to stop on is not a tunable: see ``engine.dispatch.stop``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import FormatError, InputError
+
+#: OR-Tools first-solution strategies tried, best kept, when ``strategies="auto"``.
+DEFAULT_STRATEGIES: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "LOCAL_CHEAPEST_INSERTION")
+MATRIX_SOURCES = ("auto", "network", "haversine")
+
+
+def _bad(field_name: str, message: str) -> InputError:
+    return InputError(f"params: {field_name}: {message}", item="params", field=field_name)
+
+
+def _number(obj: object, name: str, prefix: str, *, lo: float, hi: float = math.inf, lo_open: bool = False, whole: bool = False) -> None:
+    """Check (and normalise to float / int) the field ``name`` of a frozen dataclass."""
+    v = getattr(obj, name)
+    where = prefix + name
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise _bad(where, f"expected a finite number, got {v!r}")
+    if whole and int(v) != v:
+        raise _bad(where, f"expected a whole number, got {v!r}")
+    if v < lo or (lo_open and v == lo) or v > hi:
+        lo_txt = f"> {lo:g}" if lo_open else f">= {lo:g}"
+        raise _bad(where, f"must be {lo_txt}" + (f" and <= {hi:g}" if hi < math.inf else "") + f", got {v!r}")
+    object.__setattr__(obj, name, int(v) if whole else float(v))
+
+
+def _flag(obj: object, name: str, prefix: str) -> None:
+    v = getattr(obj, name)
+    if not isinstance(v, bool):
+        raise _bad(prefix + name, f"expected true or false, got {v!r}")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Tuning of the numba SISR search (defaults chosen on Solomon subsets at 5-10 s; see benchmarks/vrptw.py).
+
+    Temperatures are relative to the average cost per routed job of the first
+    solution, so that they carry over between scaled instances and real
+    problems in metres or cost units.
+    """
+
+    #: Average number of jobs removed per iteration (SISR's c-bar).
+    avg_removed: float = 10.0
+    #: Longest string removed from one route (SISR's L_max).
+    max_string: int = 10
+    #: Probability of a plain string (else a split string).
+    split_rate: float = 0.5
+    #: Chance to stop growing the kept part of a split string.
+    split_depth: float = 0.01
+    #: Probability of skipping an insertion position.
+    blink: float = 0.01
+    #: Start / end temperature, times the average cost per job.
+    t_start: float = 5.0
+    t_end: float = 0.05
+    #: Weights of the recreate orders: random, demand, far, close, tight window.
+    order_weights: tuple[float, float, float, float, float] = (4.0, 4.0, 2.0, 1.0, 2.0)
+    #: Nearest neighbours kept per job for the string removals.
+    neighbours: int = 100
+    #: Drop penalty every job gets while the second, forced start is built; jobs whose
+    #: real penalty is below it get that start (``engine.io.solomon`` uses the same value,
+    #: so Solomon instances get none).
+    construction_penalty: int = 10**12
+    #: Share of the time (or iteration) budget in which the two starts race.
+    race_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        p = "search."  # field names in messages as in the TOML document
+        _number(self, "avg_removed", p, lo=0.0, lo_open=True)
+        _number(self, "max_string", p, lo=1, whole=True)
+        for name in ("split_rate", "split_depth", "blink", "race_share"):
+            _number(self, name, p, lo=0.0, hi=1.0)
+        _number(self, "t_start", p, lo=0.0, lo_open=True)
+        _number(self, "t_end", p, lo=0.0, lo_open=True)
+        _number(self, "neighbours", p, lo=1, whole=True)
+        _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
+        w = self.order_weights
+        if not isinstance(w, (list, tuple)) or len(w) != 5:
+            raise _bad(p + "order_weights", f"expected 5 weights (random, demand, far, close, tight window), got {w!r}")
+        if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
+            raise _bad(p + "order_weights", f"weights must be finite, >= 0 and not all 0, got {list(w)!r}")
+        object.__setattr__(self, "order_weights", tuple(float(x) for x in w))
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Everything a parameter sweep may vary in ``engine.dispatch.solve`` (defaults: the shipped behaviour)."""
+
+    #: ``"network"`` (shortest paths on the roads), ``"haversine"`` (straight line) or
+    #: ``"auto"`` (network when one is given).
+    matrix_source: str = "auto"
+    #: OR-Tools first-solution strategies, or ``"auto"``: ``DEFAULT_STRATEGIES`` on small
+    #: problems, the numba search's own start when it models every constraint.
+    strategies: str | tuple[str, ...] = "auto"
+    #: Run the numba search between OR-Tools' phases (when numba is installed).
+    use_improve: bool = True
+    #: Iterations of the numba search under a ``SolutionLimit`` (the deterministic stop).
+    improve_iterations: int = 2000
+    #: Share of the time limit the numba search gets when it models the problem exactly.
+    search_share: float = 0.9
+    #: Above this many orders, ``strategies="auto"`` skips OR-Tools' constructions
+    #: (minutes on ~1,000 orders) when the numba search applies.
+    auto_construction_max_jobs: int = 250
+    #: Cost units added to an order's drop penalty per priority level.
+    priority_step: float = 25.0
+    #: When orders find every carrier full after the solve, re-solve once (10% of the
+    #: time limit, at least 1 s) with those orders made mandatory.
+    repair: bool = True
+    #: Orders farther than this from the road network are unassigned as off-network.
+    max_snap_m: float = 1000.0
+    #: Tuning of the numba search.
+    search: SearchParams = field(default_factory=SearchParams)
+
+    def __post_init__(self) -> None:
+        if self.matrix_source not in MATRIX_SOURCES:
+            raise _bad("matrix_source", f"expected one of {', '.join(MATRIX_SOURCES)}, got {self.matrix_source!r}")
+        s = self.strategies
+        if s != "auto":
+            if isinstance(s, str) or not isinstance(s, (list, tuple)) or not all(isinstance(x, str) for x in s):
+                raise _bad("strategies", f"expected \"auto\" or a list of OR-Tools first-solution strategies, got {s!r}")
+            from ortools.constraint_solver import (
+                routing_enums_pb2,  # the enum only, not the solver
+            )
+
+            known = routing_enums_pb2.FirstSolutionStrategy.Value.keys()
+            for name in s:
+                if name not in known:
+                    raise _bad("strategies", f"unknown OR-Tools first-solution strategy {name!r}")
+            object.__setattr__(self, "strategies", tuple(s))
+        _flag(self, "use_improve", "")
+        _flag(self, "repair", "")
+        _number(self, "improve_iterations", "", lo=1, whole=True)
+        _number(self, "search_share", "", lo=0.0, hi=1.0, lo_open=True)
+        _number(self, "auto_construction_max_jobs", "", lo=0, whole=True)
+        _number(self, "priority_step", "", lo=0.0)
+        _number(self, "max_snap_m", "", lo=0.0, lo_open=True)
+        if not isinstance(self.search, SearchParams):
+            raise _bad("search", f"expected SearchParams, got {type(self.search).__name__}")
+
+    # ----------------------------------------------------------------- TOML
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> SolveParams:
+        """From a mapping shaped like the TOML document (``search`` a nested mapping)."""
+        return _build(cls, doc, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, as plain TOML-able values (tuples become lists)."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_toml(cls, source: str | Path) -> SolveParams:
+        """Read TOML from a file (a ``Path``, or a string without ``=``) or from the text itself.
+
+        Keys left out keep their defaults; an unknown key raises ``InputError``
+        naming it (``search.race_shar``), as does a value of the wrong type.
+        """
+        if isinstance(source, Path) or ("=" not in source and "[" not in source and source.strip()):
+            path = Path(source)
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise FormatError(f"cannot read parameters file {path}: {exc.strerror or exc}", item=str(path)) from None
+            where = str(path)
+        else:
+            text, where = source, "params"
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise FormatError(f"{where}: not valid TOML ({exc})", item=where) from None
+        try:
+            return cls.from_dict(doc)
+        except InputError as exc:
+            if where == "params":
+                raise
+            # Name the file rather than "params".
+            raise InputError(f"{where}: {str(exc).removeprefix('params: ')}", item=where, field=exc.field) from None
+
+    def to_toml(self) -> str:
+        """Every field as TOML text that ``from_toml`` reads back to an equal value."""
+        top = self.to_dict()
+        search = top.pop("search")
+        lines = [f"{k} = {_toml_value(v)}" for k, v in top.items()]
+        lines += ["", "[search]"] + [f"{k} = {_toml_value(v)}" for k, v in search.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _build(cls: type, doc: Mapping[str, Any], prefix: str) -> Any:
+    if not isinstance(doc, Mapping):
+        raise _bad(prefix.rstrip(".") or "params", f"expected a table, got {doc!r}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key not in known:
+            raise _bad(prefix + key, f"unknown key (known: {', '.join(known)})")
+        if key == "search" and cls is SolveParams:
+            value = _build(SearchParams, value, "search.")
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)  # finite by validation; Python's float repr is valid TOML
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string for the ASCII names used here
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {v!r}")
+
+
+__all__ = ["DEFAULT_STRATEGIES", "MATRIX_SOURCES", "SearchParams", "SolveParams"]

@@ -1,0 +1,402 @@
+"""The dispatch pipeline: ``solve`` (a ``Problem`` to a ``Plan``) and ``solve_arrays`` (its search).
+
+``solve``:
+
+1. price carriers for every order (``carriers.quotes``): the cheapest eligible
+   quote (+ risk weight * (1 - on-time probability) + a priority bonus) is the
+   order's disjunction penalty; orders no carrier takes get a huge penalty;
+2. flatten to ``VrpArrays`` with a road-network or haversine matrix
+   (``convert.from_problem``);
+3. pre-check (``precheck.run``): orders no vehicle can serve skip the solver and go
+   to a carrier, or are reported unassigned with the reason;
+4. ``solve_arrays``: a first solution (the numba search's own when it models
+   every constraint, else the best of a few OR-Tools strategies), the numba
+   search (``engine.dispatch.search.improve``, when numba is installed), then
+   OR-Tools' guided local search warm-started from the best routes;
+5. orders the solver left out are handed to carriers within each carrier's
+   daily capacity; the rest are unassigned with a reason.
+
+What to tune is a ``SolveParams``, when to stop a criterion of
+``engine.dispatch.stop``.  Determinism: OR-Tools runs single-threaded, so a
+run stopped by a ``SolutionLimit`` (with a time limit that does not bind) gives
+the same plan on every machine; a pure time limit gives the same plan on the
+same machine under the same load only.  numba is imported on the first solve,
+not with this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.dispatch import carriers as _carriers
+from engine.dispatch import precheck as _precheck
+from engine.dispatch.arrays import INT_INF, VrpArrays
+from engine.dispatch.convert import MUST_SERVE_PENALTY, Site, from_problem
+from engine.dispatch.model import (
+    OrToolsModel,
+    ProgressFn,
+    SearchResult,
+    Tracker,
+    build_routes,
+)
+from engine.dispatch.params import DEFAULT_STRATEGIES, SolveParams
+from engine.dispatch.stop import FirstOf, MaxRuntime, SolutionLimit, StoppingCriterion
+from engine.domain.plan import Plan, Unassigned, UnassignedReason
+from engine.domain.problem import Problem
+from engine.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.network import RoadNetwork
+
+
+@dataclass(frozen=True)
+class FleetState:
+    """Where the fleet stands during the day: the re-planning inputs of ``solve`` (see ``engine.dispatch.replan``)."""
+
+    #: Extra start nodes after the depots (vehicle positions).
+    sites: Sequence[Site] = ()
+    #: Vehicle id -> (index into ``sites``, earliest start); index -1 keeps the vehicle at its depot.
+    vehicle_starts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: Vehicle id -> order ids of its current route, to warm-start from.
+    initial_routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: Order id -> the vehicle(s) allowed to carry it.
+    restrict: Mapping[str, str | Collection[str]] = field(default_factory=dict)
+    #: Vehicles reported in the plan even with no orders (a vehicle out must still drive home).
+    keep_vehicles: Collection[str] = frozenset()
+
+
+def _limits(stop: StoppingCriterion) -> tuple[float, int | None, float | None]:
+    """(time limit, solution limit, no-improvement seconds) of ``stop``; it must carry a time limit."""
+    if not isinstance(stop, StoppingCriterion):
+        raise InputError(f"stop must be a stopping criterion (MaxRuntime, FirstOf, ...), got {stop!r}", item="stop")
+    if stop.time_limit is None:
+        raise InputError(
+            "the stop needs a MaxRuntime (the phases share out its time), e.g. FirstOf(MaxRuntime(30), SolutionLimit(200))",
+            item="stop", field="time_limit",
+        )
+    return stop.time_limit, stop.solution_limit, stop.no_improvement
+
+
+def _load_improve() -> ModuleType | None:
+    try:
+        from engine.dispatch.search import improve
+    except ImportError:  # numba missing: OR-Tools alone
+        return None
+    return improve
+
+
+def solve_arrays(
+    a: VrpArrays,
+    *,
+    params: SolveParams = SolveParams(),
+    stop: StoppingCriterion = MaxRuntime(30.0),
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    t0: float | None = None,
+) -> SearchResult:
+    """Solve a ``VrpArrays`` problem: construction -> numba search -> OR-Tools GLS.
+
+    When the numba search models every constraint (no breaks), it builds the
+    start and gets ``params.search_share`` of the time, and GLS polishes with
+    the rest; otherwise OR-Tools' constructions come first and the search works
+    on a break-free copy whose routes OR-Tools accepts or refuses.
+
+    The time limit bounds the whole call (seconds since ``t0``, default now).
+    A solution limit bounds the number of GLS solutions (the deterministic
+    stop; the numba search then runs ``params.improve_iterations`` iterations
+    instead of a share of the time).  ``initial_routes`` (job nodes per
+    vehicle) replaces the construction phase when OR-Tools accepts them.
+    """
+    time_limit, solution_limit, no_improvement = _limits(stop)
+    t0 = time.perf_counter() if t0 is None else t0
+    # The matrix may have eaten the budget (a cold cache): the search still gets a tenth
+    # of the limit, since a late plan beats no plan.
+    deadline = max(t0 + time_limit, time.perf_counter() + 0.1 * time_limit)
+    tracker = Tracker(t0, a.cost_scale, progress, no_improvement)
+    model = OrToolsModel(a)
+    model.watch(tracker)
+    phases: list[tuple[str, float, float]] = []
+
+    def left() -> float:
+        return max(0.05, deadline - time.perf_counter())
+
+    best, best_cost = None, math.inf
+
+    def keep(name: str, sol: object | None) -> None:
+        nonlocal best, best_cost
+        if sol is None:
+            return
+        c = float(sol.ObjectiveValue())  # type: ignore[attr-defined]
+        tracker.offer(c)
+        phases.append((name, time.perf_counter() - t0, c))
+        if c < best_cost:
+            best, best_cost = sol, c
+
+    improve = _load_improve() if params.use_improve else None
+    search_a, exact = a, True
+    if improve is not None and not improve.supports(a):
+        # The kernel does not model breaks: let it search a copy whose shifts are shortened
+        # by the break time, and let OR-Tools (which has the breaks) accept or refuse the routes.
+        search_a, exact = _without_breaks(a), False
+        if not improve.supports(search_a):
+            improve = None
+    deterministic = solution_limit is not None
+    auto = params.strategies == "auto"
+
+    def run_improve(start_routes: list[list[int]] | None, budget: float, name: str) -> None:
+        """numba ruin-and-recreate, then OR-Tools checks the routes against every side constraint."""
+        assert improve is not None
+        # An iteration budget in deterministic mode (same routes on every machine), else time.
+        limit, iterations = (0.0, params.improve_iterations) if deterministic else (budget, None)
+        # Its progress feeds the trajectory, so a big day shows costs while it runs; the
+        # costs of a break-free copy are not the real objective, so they stay out.
+        on_progress = (lambda _t, c: tracker.offer(float(c))) if exact else None
+        try:
+            routes = improve.search(
+                search_a, start_routes, limit, seed, max_iterations=iterations, params=params.search, on_progress=on_progress
+            ).routes
+        except (ValueError, NotImplementedError):
+            return
+        cand = model.from_routes(routes)
+        if cand is not None:
+            cand = model.improve(cand, time_limit=min(left(), 2.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or cand
+        keep(name, cand)
+
+    if initial_routes is not None:
+        warm = model.from_routes(initial_routes)
+        if warm is not None:
+            keep("warm start", model.improve(warm, time_limit=min(left(), 1.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or warm)
+    searched = False  # the search already built a start, and OR-Tools refused its routes
+    if best is None and improve is not None and exact and auto:
+        # The search models every constraint here, and on Solomon it beats OR-Tools'
+        # constructions plus GLS at the same budget (0.68% against 0.84% gap at 10 s), so it
+        # builds the start and keeps most of the time; OR-Tools re-checks its routes and
+        # polishes with the rest (or, should it refuse them, constructs below).
+        run_improve(None, params.search_share * left(), "improve.search")
+        searched = best is None
+    if best is None:
+        if auto:
+            # OR-Tools' constructions need minutes on ~1,000 orders; the numba search builds
+            # a good start in seconds, so big problems start from it when it models them.
+            big = a.n_jobs > params.auto_construction_max_jobs
+            strats: Sequence[str] = () if (big and improve is not None and not searched) else DEFAULT_STRATEGIES
+            if big and (improve is None or searched):
+                strats = ("LOCAL_CHEAPEST_INSERTION",)
+        else:
+            strats = params.strategies
+        for i, strat in enumerate(strats):
+            # The first strategy may use half of what is left, the others share the rest.
+            share = left() * 0.5 if i == 0 else left() * 0.5 / max(1, len(strats) - i)
+            keep(strat, model.first_solution(strat, share))
+            if time.perf_counter() > deadline - 0.5 * time_limit:
+                break
+        if best is None and improve is not None and not searched:
+            run_improve(None, 0.4 * left(), "improve.search (construction)")
+    if best is None:
+        return SearchResult([[] for _ in range(a.n_vehicles)], math.inf, tracker.trajectory, phases, model, None)
+
+    if improve is not None and not any(p[0].startswith("improve") for p in phases) and (deterministic or left() > 0.3 * time_limit):
+        run_improve(model.routes(best), 0.4 * left(), "improve.search")
+
+    if not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
+        gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
+        if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
+            best, best_cost = gls, float(gls.ObjectiveValue())
+        phases.append(("guided local search", time.perf_counter() - t0, best_cost))
+    return SearchResult(model.routes(best), best_cost, tracker.trajectory, phases, model, best)
+
+
+def _without_breaks(a: VrpArrays) -> VrpArrays:
+    """``a`` with breaks dropped and each vehicle's shift and max duration cut by its break time."""
+    total = np.array([sum(d for _, _, d in b) for b in a.v_breaks], dtype=np.int64)
+    maxd = a.v_max_duration.astype(np.int64)
+    maxd = np.where(maxd < INT_INF, np.maximum(0, maxd - total), maxd)
+    return dataclasses.replace(
+        a,
+        v_breaks=tuple(() for _ in range(a.n_vehicles)),
+        v_tw_end=np.maximum(a.v_tw_start, a.v_tw_end.astype(np.int64) - total).astype(np.int32),
+        v_max_duration=maxd.astype(np.int32),
+    )
+
+
+# --------------------------------------------------------------------------- Problem -> Plan
+
+
+def order_penalties(problem: Problem, order_quotes: dict[str, list[_carriers.Quote]], priority_step: float) -> np.ndarray:
+    """Drop penalty (currency units) per order: cheapest carrier price incl. risk, plus ``priority_step`` per priority."""
+    out = np.empty(len(problem.orders))
+    for i, o in enumerate(problem.orders):
+        qs = order_quotes.get(o.order_id, [])
+        if qs:
+            out[i] = qs[0].effective_cost(problem.risk_weight) + priority_step * max(0, o.priority)
+        else:
+            out[i] = MUST_SERVE_PENALTY * (1 + max(0, o.priority))
+    return out
+
+
+def _restricted(a: VrpArrays, restrict: Mapping[str, str | Collection[str]]) -> VrpArrays:
+    """``a`` with each order in ``restrict`` allowed only on the vehicle(s) named (where it was allowed at all)."""
+    compat = a.compat.copy()
+    vix = {vid: i for i, vid in enumerate(a.vehicle_ids)}
+    jix = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
+    for oid, vids in restrict.items():
+        if oid in jix:
+            col = np.zeros(a.n_vehicles, dtype=bool)
+            for vid in [vids] if isinstance(vids, str) else vids:
+                if vid in vix:
+                    col[vix[vid]] = compat[vix[vid], jix[oid]]
+            compat[:, jix[oid]] = col
+    return dataclasses.replace(a, compat=compat)
+
+
+def solve(
+    problem: Problem,
+    *,
+    network: RoadNetwork | None = None,
+    params: SolveParams = SolveParams(),
+    stop: StoppingCriterion = MaxRuntime(30.0),
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    now: int = 0,
+    fleet: FleetState | None = None,
+) -> Plan:
+    """Plan a day: routes for the fleet, hand-offs to carriers, unassigned orders with reasons.
+
+    Parameters
+    ----------
+    problem
+        The day (validated here; bad input raises ``ProblemError``).
+    network
+        Road network for matrices and snapping; without one, haversine matrices.
+    params
+        The tunables (``SolveParams``; the defaults are the shipped behaviour).
+    stop
+        When to stop (``engine.dispatch.stop``); it needs a ``MaxRuntime``, whose
+        seconds count the matrices too.  ``FirstOf(MaxRuntime(30), SolutionLimit(200))``
+        gives the same plan on every machine.
+    seed
+        Seed for the numba search; OR-Tools itself is deterministic.
+    progress
+        Called with ``(seconds, best cost)`` on every improvement.
+    now
+        Seconds since day start; carriers past their cut-off are skipped.
+    fleet
+        Re-planning state (``FleetState``): vehicle positions, current routes,
+        orders bound to a vehicle; ``engine.dispatch.replan`` builds it.
+    """
+    t0 = time.perf_counter()
+    time_limit, solution_limit, _ = _limits(stop)
+    fleet = fleet or FleetState()
+    problem.validate()
+    order_quotes = {o.order_id: _carriers.quotes(problem, o, now=now) for o in problem.orders}
+    pen = order_penalties(problem, order_quotes, params.priority_step)
+    a = from_problem(
+        problem,
+        network=network,
+        matrix_source=params.matrix_source,
+        penalties=pen,
+        sites=list(fleet.sites),
+        vehicle_starts=dict(fleet.vehicle_starts),
+        max_snap_m=params.max_snap_m,
+    )
+    if fleet.restrict:
+        a = _restricted(a, fleet.restrict)
+    pre = _precheck.run(a)
+    a = dataclasses.replace(a, compat=pre.compat)
+    routable = pre.routable(a)
+    sub = a.subset(routable)
+    t_matrix = time.perf_counter() - t0
+
+    routes_nodes: list[list[int]] = [[] for _ in range(a.n_vehicles)]
+    result: SearchResult | None = None
+    if sub.n_jobs and sub.n_vehicles:
+        init = None
+        if fleet.initial_routes:
+            jnode = {oid: sub.n_depots + j for j, oid in enumerate(sub.job_ids)}
+            init = [[jnode[o] for o in fleet.initial_routes.get(vid, []) if o in jnode] for vid in sub.vehicle_ids]
+        # t0 is the start of solve: the matrix time counts against the limit.
+        result = solve_arrays(sub, params=params, stop=stop, seed=seed, progress=progress, initial_routes=init, t0=t0)
+        routes_nodes = result.routes
+
+    served = {sub.job_ids[j - sub.n_depots] for r in routes_nodes for j in r}
+    # Orders the fleet cannot take at all (pre-check) or that the solver left out go to carriers.
+    dropped = [o for o in problem.orders if o.order_id not in served]
+    handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
+    sub_node = {oid: sub.n_depots + j for j, oid in enumerate(sub.job_ids)}
+    overflow = [sub_node[o.order_id] for o, why in left if why == _carriers.CAPACITY_FULL and o.order_id in sub_node]
+    if overflow and result is not None and result.assignment is not None and params.repair:
+        # The drop penalties assumed a free carrier; these found every carrier full.  Make
+        # them mandatory-ish and re-solve briefly from the current routes (one round).
+        pen = sub.penalty.copy()
+        pen[overflow] = int(MUST_SERVE_PENALTY * sub.cost_scale)
+        sub = dataclasses.replace(sub, penalty=pen)
+        repair_stop: StoppingCriterion = MaxRuntime(max(1.0, 0.1 * time_limit))
+        if solution_limit is not None:
+            repair_stop = FirstOf(repair_stop, SolutionLimit(solution_limit))
+        again = solve_arrays(
+            sub,
+            params=dataclasses.replace(params, strategies=(), use_improve=False),
+            stop=repair_stop,
+            seed=seed,
+            initial_routes=result.routes,
+        )
+        if again.assignment is not None:
+            # The repair's objective has other penalties: its costs stay out of the trajectory.
+            phases = [*result.phases, ("carrier-capacity repair", time.perf_counter() - t0, again.cost)]
+            result = SearchResult(again.routes, again.cost, result.trajectory, phases, again.model, again.assignment)
+            routes_nodes = result.routes
+            served = {sub.job_ids[j - sub.n_depots] for r in routes_nodes for j in r}
+            dropped = [o for o in problem.orders if o.order_id not in served]
+            handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
+    unassigned: list[Unassigned] = []
+    job_node = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
+    for o, why in left:
+        node = job_node[o.order_id]
+        if node in pre.fleet_reasons:
+            reason, detail = pre.fleet_reasons[node]
+            detail = f"{detail}; {why}"
+        elif not o.allow_carrier or not order_quotes[o.order_id]:
+            reason, detail = UnassignedReason.NO_CARRIER, f"no vehicle could fit it into a route; {why}"
+        else:
+            reason, detail = UnassignedReason.NOT_PLANNED, why
+        unassigned.append(Unassigned(o.order_id, reason, detail))
+    unassigned.sort(key=lambda u: u.order_id)
+
+    plan_routes = build_routes(sub, result, keep=fleet.keep_vehicles) if result is not None and result.assignment is not None else []
+    cost = sum(r.cost for r in plan_routes) + sum(h.cost for h in handoffs)
+    status = "ok" if not unassigned else "partial"
+    if result is not None and result.assignment is None:
+        status = "no_solution"
+    plan = Plan(
+        problem_name=problem.name,
+        routes=plan_routes,
+        handoffs=sorted(handoffs, key=lambda h: h.order_id),
+        unassigned=unassigned,
+        cost=round(cost, 4),
+        distance_m=float(sum(r.distance_m for r in plan_routes)),
+        duration_s=float(sum(r.duration_s for r in plan_routes)),
+        solve_seconds=round(time.perf_counter() - t0, 3),
+        day_start=problem.day_start,
+        trajectory=list(result.trajectory) if result is not None else [],
+        status=status,
+    )
+    plan.stats = {
+        "matrix_seconds": round(t_matrix, 3),
+        "phases": [(name, round(t, 3), round(c / sub.cost_scale, 3)) for name, t, c in (result.phases if result else [])],
+        "orders": len(problem.orders),
+        "routed_candidates": int(sub.n_jobs),
+        "matrix_source": a.meta["matrix_source"],
+    }
+    return plan
+
+
+__all__ = ["FleetState", "order_penalties", "solve", "solve_arrays"]
