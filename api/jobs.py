@@ -88,6 +88,11 @@ def _network(spec: str) -> Any:
 
 
 def _warm_worker() -> None:
+    import os
+
+    # Solvers yield the CPU to the API process: a quote or a health check must not
+    # wait behind a batch solve on a machine with as many solvers as cores.
+    os.nice(10)
     # Import the heavy modules once per worker, not in the first solve's time budget.
     import engine.dispatch  # noqa: F401
     import engine.io.problem_json  # noqa: F401
