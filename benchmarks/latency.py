@@ -143,7 +143,8 @@ def batch_throughput(n: int = 20_000) -> dict[str, float]:
 
     from engine.eta._time import to_iso  # noqa: PLC0415
     from engine.eta.model import default_model  # noqa: PLC0415
-    from engine.promise import quote_arrays, quote_table, quote_table_jsonl  # noqa: PLC0415
+    from engine.io.quote_table import quote_table, quote_table_jsonl  # noqa: PLC0415
+    from engine.promise import quote_arrays  # noqa: PLC0415
 
     m = default_model()
     rng = np.random.default_rng(1)

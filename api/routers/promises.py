@@ -1,10 +1,15 @@
-"""``POST /v1/promises/check``: is a promise still going to be met, given the order's state now?"""
+"""``POST /v1/promises/check``: is a promise still going to be met, given the order's state now?
+
+A ``QuoteError`` from the engine names the part (``promise``/``state``) and
+the field; the app's ``InputError`` handler turns it into a 422 with that
+``loc``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from api.schemas.quote import CheckRequest, CheckResponse
 
@@ -13,7 +18,7 @@ router = APIRouter(tags=["promises"])
 
 @router.post("/v1/promises/check", response_model=CheckResponse, summary="Probability an existing promise is met")
 def post_check(req: CheckRequest) -> CheckResponse:
-    from engine.promise import Promise, PromiseState, QuoteError, check, current_model  # noqa: PLC0415
+    from engine.promise import Promise, PromiseState, check, current_model  # noqa: PLC0415
 
     p = req.promise
     st = req.state
@@ -23,12 +28,7 @@ def post_check(req: CheckRequest) -> CheckResponse:
     )
     state = PromiseState(st.status, st.handed_over_at, st.delivered_at, st.eta_p50, st.eta_p95, st.eta_samples)
     model = current_model()
-    try:
-        r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
-    except (QuoteError, ValueError, KeyError, OverflowError) as exc:
-        msg = str(exc).strip("'\"")
-        field = "state" if msg.startswith("state") else "promise"
-        raise HTTPException(422, detail=[{"loc": ["body", field], "msg": msg, "type": "value_error"}]) from None
+    r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
     return CheckResponse(
         order_id=r.order_id, probability=r.probability, holds=r.holds, p50=r.p50, p95=r.p95,
         status=r.status, reason=r.reason, model=model.source,

@@ -40,9 +40,9 @@ def _quote_one(req: QuoteRequest, loc: list[Any]) -> dict[str, Any]:
             (req.destination.lat, req.destination.lon), when,
             [Item(i.weight_kg, i.quantity) for i in req.items], opts, order_id=req.order_id, model=_model(),
         )
-    except (QuoteError, ValueError, KeyError, OverflowError) as exc:
-        field = "only" if "option" in str(exc) else "body"
-        raise HTTPException(422, detail=[{"loc": ["body", *loc, field], "msg": str(exc).strip("'\""), "type": "value_error"}]) from None
+    except QuoteError as exc:
+        # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.
+        raise HTTPException(422, detail=[{"loc": ["body", *loc, exc.field or "body"], "msg": str(exc), "type": "value_error"}]) from None
     return q.to_json()
 
 

@@ -8,10 +8,11 @@ than an error deep in the engine.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from engine.domain.promise import DeliveryOption, PromiseStatus
 from engine.eta._time import MAX_YEAR, MIN_YEAR
 
 
@@ -78,29 +79,14 @@ QuoteBody = Annotated[
 ]
 
 
-class OptionOut(BaseModel):
-    carrier: str
-    service: str
-    kind: str
-    label: str
-    available: bool
-    promised_by: datetime | None
-    window_start: datetime | None
-    p50: datetime | None
-    probability: float | None
-    cost: float | None
-    cutoff: datetime | None
-    cutoff_text: str | None
-    reason: str | None
-
-
 class QuoteResponse(BaseModel):
     order_id: str
     created_at: datetime
     model: str = Field(description="'default' (shipped simulated-history model) or 'fitted'.")
     model_name: str
     target: float
-    options: list[OptionOut]
+    # The engine's record itself (pydantic reads a dataclass's fields): the documented option cannot drift from it.
+    options: list[DeliveryOption]
 
 
 class BatchQuoteResponse(BaseModel):
@@ -119,7 +105,7 @@ class PromiseIn(_Strict):
 
 
 class StateIn(_Strict):
-    status: Literal["pending", "handed_over", "on_route", "delivered"] = "pending"
+    status: PromiseStatus = PromiseStatus.PENDING
     handed_over_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
     eta_p50: AwareDatetime | None = None
@@ -139,6 +125,6 @@ class CheckResponse(BaseModel):
     holds: bool
     p50: datetime | None
     p95: datetime | None
-    status: str
+    status: PromiseStatus
     reason: str
     model: str

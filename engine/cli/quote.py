@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from engine.cli._errors import cli_errors
+from engine.errors import InputError, NotFoundError
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
             from engine.eta.history import read_history  # noqa: PLC0415
 
             if (history is None) == (simulate is None):
-                raise ValueError("give exactly one of --history FILE.csv or --simulate CITY")
+                raise InputError("give exactly one of --history FILE.csv or --simulate CITY", field="--history")
             c = get_city(simulate or city)
             if simulate:
                 from engine.eta.simulate import simulate_history  # noqa: PLC0415
@@ -76,23 +77,21 @@ def register(app: typer.Typer) -> None:
             import pandas as pd  # noqa: PLC0415
 
             from engine.eta.model import EtaModel, default_model  # noqa: PLC0415
-            from engine.promise import quote_table  # noqa: PLC0415
+            from engine.io.quote_table import quote_table, quote_table_jsonl  # noqa: PLC0415
 
             model = EtaModel.load(model_dir) if model_dir else default_model()
             if orders is None:
                 if lat is None or lon is None:
-                    raise ValueError("give --orders FILE.csv, or --lat and --lon for one quote")
+                    raise InputError("give --orders FILE.csv, or --lat and --lon for one quote", field="--orders")
                 from datetime import datetime, timezone  # noqa: PLC0415
 
                 when = at or datetime.now(timezone.utc).astimezone(model.tz).isoformat(timespec="seconds")
                 frame = pd.DataFrame([{"order_id": "cli", "dest_lat": lat, "dest_lon": lon, "created_at": when, "weight_kg": weight}])
             else:
                 if not orders.is_file():
-                    raise ValueError(f"orders file {str(orders)!r} not found")
+                    raise NotFoundError(f"orders file {str(orders)!r} not found")
                 frame = pd.read_csv(orders, dtype=str, keep_default_na=False)
             if as_json:
-                from engine.promise import quote_table_jsonl  # noqa: PLC0415
-
                 lines = quote_table_jsonl(model, frame, target=target)
                 sys.stdout.write("".join(line + "\n" for line in lines))
                 return

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.errors import InputError
+
 #: (name, ((month, day, month, day), ...)) per season.
 Seasons = tuple[tuple[str, tuple[tuple[int, int, int, int], ...]], ...]
 
@@ -98,7 +100,7 @@ def city(name: str) -> City:
     try:
         return CITIES[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown city {name!r}; known: {', '.join(sorted(CITIES))}") from None
+        raise InputError(f"unknown city {name!r}; known: {', '.join(sorted(CITIES))}", field="city") from None
 
 
 def infer_kind(service: str) -> str:

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from engine.errors import InputError
+
 #: Range of years accepted anywhere in the engine; outside it a time is a typo.
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MIN_EPOCH = datetime(MIN_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
@@ -41,10 +43,20 @@ def utc_offsets(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     return offs[inv].reshape(epoch.shape)
 
 
+def utc_offset_one(epoch: float, tz: ZoneInfo) -> int:
+    """Scalar :func:`utc_offsets` (the checkout path, where numpy's per-call cost would dominate)."""
+    return _hour_offset(tz, math.floor(epoch / 3600.0))
+
+
 def local_seconds(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """Local wall-clock seconds since 1970-01-01 local midnight (float64)."""
     epoch = np.asarray(epoch, dtype=np.float64)
     return epoch + utc_offsets(epoch, tz)
+
+
+def local_seconds_one(epoch: float, tz: ZoneInfo) -> float:
+    """Scalar :func:`local_seconds`."""
+    return epoch + _hour_offset(tz, math.floor(epoch / 3600.0))
 
 
 def weekday_hour(epoch: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,6 +69,13 @@ def weekday_hour(epoch: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarra
     return wd, np.clip(hr, 0, 23), day
 
 
+def weekday_hour_one(epoch: float, tz: ZoneInfo) -> tuple[int, int, int]:
+    """Scalar :func:`weekday_hour`."""
+    loc = epoch + _hour_offset(tz, math.floor(epoch / 3600.0))
+    day = math.floor(loc / 86400.0)
+    return (day + 3) % 7, min(max(int((loc - day * 86400.0) // 3600.0), 0), 23), day
+
+
 def local_to_epoch(local: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """Inverse of :func:`local_seconds` (wall-clock seconds -> epoch).
 
@@ -66,6 +85,12 @@ def local_to_epoch(local: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     local = np.asarray(local, dtype=np.float64)
     guess = local - utc_offsets(local, tz)
     return local - utc_offsets(guess, tz)
+
+
+def local_to_epoch_one(local: float, tz: ZoneInfo) -> float:
+    """Scalar :func:`local_to_epoch` (the same two passes)."""
+    guess = local - _hour_offset(tz, math.floor(local / 3600.0))
+    return local - _hour_offset(tz, math.floor(guess / 3600.0))
 
 
 def _offset_strings(offs: np.ndarray) -> np.ndarray:
@@ -88,10 +113,10 @@ def to_iso(epoch: np.ndarray, tz: ZoneInfo) -> np.ndarray:
 def epoch_of(dt: datetime) -> float:
     """Epoch seconds of an aware datetime; a naive one is an error."""
     if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"time {dt.isoformat()} has no UTC offset; give it one (e.g. +02:00)")
+        raise InputError(f"time {dt.isoformat()} has no UTC offset; give it one (e.g. +02:00)")
     ts = dt.timestamp()
     if not (MIN_EPOCH <= ts < MAX_EPOCH):
-        raise ValueError(f"time {dt.isoformat()} is outside the supported years {MIN_YEAR}-{MAX_YEAR - 1}")
+        raise InputError(f"time {dt.isoformat()} is outside the supported years {MIN_YEAR}-{MAX_YEAR - 1}")
     return ts
 
 

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from engine.errors import HistoryError, InputError
 from engine.eta._city import City, ServiceSpec, infer_kind
 from engine.geo import haversine_km
 from engine.eta._time import local_seconds, weekday_hour
@@ -468,10 +469,10 @@ def fit(
         lowest level whose held-out coverage reaches ``target + margin``.
     """
     if not (0.0 <= margin < 0.05):
-        raise ValueError(f"margin {margin} must be in [0, 0.05)")
+        raise InputError(f"margin {margin} must be in [0, 0.05)", field="margin")
     frame = history.frame
     if len(frame) == 0:
-        raise ValueError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
+        raise HistoryError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
     tz = ZoneInfo(city.tz)
     key_of = pd.Series(table_keys(frame, tz, city.seasons))
     vc = key_of.value_counts()
@@ -483,7 +484,7 @@ def fit(
     keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys)
     too_few = {k: int(v) for k, v in vb.items() if k not in keys}
     if not keys:
-        raise ValueError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")
+        raise HistoryError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")
     frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
     tables = fit_tables(frame, keys, tz, n_min, city.seasons)
     shift = np.zeros((len(keys), LEVELS.shape[0]))

@@ -19,9 +19,9 @@ quote is a table lookup (no graph search), so checkout answers in microseconds.
 
 from __future__ import annotations
 
-from engine.errors import ModelLoadError
-
 import json
+from bisect import bisect_right
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from engine.errors import ModelLoadError, QuoteError
 from engine.eta._city import City, Seasons, ServiceSpec
 from engine.geo import haversine_km
 
@@ -40,6 +41,8 @@ LEVELS = np.array(
 )
 #: Distance bands (km from origin): near, mid, far.
 DBAND_EDGES_KM = np.array([15.0, 45.0])
+_DBAND_EDGES = DBAND_EDGES_KM.tolist()
+_ORDINAL_1970 = date(1970, 1, 1).toordinal()
 TABLES = ("lead", "transit", "processing", "due")
 #: Separates a carrier/service from its season in a table key ("own:same_day@winter").
 SEASON_SEP = "@"
@@ -58,6 +61,20 @@ def season_labels(local_day: np.ndarray, seasons: "Seasons") -> np.ndarray:
             hit |= ((md >= a) & (md <= b)) if a <= b else ((md >= a) | (md <= b))
         out[hit] = name
     return out
+
+
+def season_label(local_day: int, seasons: "Seasons") -> str:
+    """Scalar :func:`season_labels` for one local day number."""
+    d = date.fromordinal(_ORDINAL_1970 + int(local_day))
+    md = d.month * 100 + d.day
+    for name, ranges in seasons:  # first listed wins
+        for m0, d0, m1, d1 in ranges:
+            a, b = m0 * 100 + d0, m1 * 100 + d1
+            if (a <= md <= b) if a <= b else (md >= a or md <= b):
+                return name
+    return ""
+
+
 FORMAT_VERSION = 1
 
 
@@ -91,6 +108,7 @@ class EtaModel:
     #: ``target + margin`` itself).
     cv_coverage: np.ndarray | None = None
     _levels_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _specs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ---- lookups -----------------------------------------------------------------
     @property
@@ -124,17 +142,28 @@ class EtaModel:
                 out[lab == n] = i
         return out
 
+    def table_index_one(self, key: str, season: str) -> int | None:
+        """Scalar :meth:`table_index` for one order whose creation day is in ``season``."""
+        if key not in self.keys:
+            return None
+        sk = key + SEASON_SEP + season
+        return self.keys.index(sk) if season and sk in self.keys else self.keys.index(key)
+
     def key_index(self, key: str) -> int:
         try:
             return self.keys.index(key)
         except ValueError:
-            raise KeyError(f"no fitted history for {key!r}; fitted: {', '.join(self.keys)}") from None
+            raise QuoteError(f"no fitted history for {key!r}; fitted: {', '.join(self.keys)}", item=key) from None
 
     def spec(self, key: str) -> ServiceSpec:
+        hit = self._specs.get(key)
+        if hit is not None:
+            return hit
         for s in self.city.services:
             if s.key == key:
+                self._specs[key] = s
                 return s
-        raise KeyError(f"unknown delivery option {key!r}")
+        raise QuoteError(f"unknown delivery option {key!r}; known: {', '.join(s.key for s in self.city.services)}", item=key)
 
     def promise_level_index(self, target: float) -> int:
         """Index of the level a promise with probability ``target`` is read at (``target + margin``)."""
@@ -169,15 +198,21 @@ class EtaModel:
     def level_index(self, p: float) -> int:
         """Index of the smallest stored level >= ``p`` (conservative)."""
         if not (0.0 < p < 1.0):
-            raise ValueError(f"target probability {p} must be in (0, 1)")
+            raise QuoteError(f"target probability {p} must be in (0, 1)", field="target")
         i = int(np.searchsorted(self.levels, p - 1e-12, side="left"))
         if i >= self.levels.shape[0]:
-            raise ValueError(f"target probability {p} is above the highest fitted level {self.levels[-1]}")
+            raise QuoteError(f"target probability {p} is above the highest fitted level {self.levels[-1]}", field="target")
         return i
 
     @staticmethod
     def dband(km: np.ndarray) -> np.ndarray:
+        """Distance band of each distance (index into the tables' band axis)."""
         return np.searchsorted(DBAND_EDGES_KM, np.asarray(km, dtype=np.float64), side="right")
+
+    @staticmethod
+    def dband_one(km: float) -> int:
+        """Scalar :meth:`dband`."""
+        return bisect_right(_DBAND_EDGES, km)
 
     def distance_km(self, dest_lat: np.ndarray, dest_lon: np.ndarray, origin_lat=None, origin_lon=None) -> np.ndarray:
         olat = self.city.depot[0] if origin_lat is None else origin_lat

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine.domain.plan import Plan
+from engine.errors import InputError
 
 _NONE_START = -1.0e18
 _NONE_END = 1.0e18
@@ -195,22 +196,22 @@ def route_eta_arrays(
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (service_s, win_start, promised)]
     for name, a in zip(("service_s", "win_start", "promised"), arrays):
         if a.shape != (R, S):
-            raise ValueError(f"{name} has shape {a.shape}, expected {(R, S)}")
+            raise InputError(f"{name} has shape {a.shape}, expected {(R, S)}", field=name)
     n_stops = np.ascontiguousarray(n_stops, dtype=np.int64)
     start_s = np.ascontiguousarray(start_s, dtype=np.float64)
     if n_stops.shape != (R,) or start_s.shape != (R,):
-        raise ValueError(f"n_stops and start_s need shape {(R,)}")
+        raise InputError(f"n_stops and start_s need shape {(R,)}", field="n_stops" if n_stops.shape != (R,) else "start_s")
     if (n_stops < 0).any() or (n_stops > S).any():
-        raise ValueError("n_stops must be within 0..S")
+        raise InputError("n_stops must be within 0..S", field="n_stops")
     if samples < 1:
-        raise ValueError("samples must be >= 1")
+        raise InputError("samples must be >= 1", field="samples")
     if not np.isfinite(leg_s).all() or (leg_s < 0).any():
-        raise ValueError("leg_s must be finite and >= 0")
+        raise InputError("leg_s must be finite and >= 0", field="leg_s")
     ws = np.where(np.isfinite(arrays[1]), arrays[1], _NONE_START)
     pr = np.where(np.isfinite(arrays[2]), arrays[2], _NONE_END)
     cong = np.ascontiguousarray(noise.congestion, dtype=np.float64)
     if cong.shape != (24,):
-        raise ValueError("noise.congestion needs 24 hourly values")
+        raise InputError("noise.congestion needs 24 hourly values", field="noise.congestion")
     # Congestion by the hour each leg is *planned* to be driven: looking the
     # hour up per sample inside the kernel costs more than the sampling itself,
     # and a few minutes' deviation rarely changes the hour.

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from engine.errors import InputError
 from engine.eta._city import City, city as get_city
 from engine.geo import haversine_km
 from engine.eta._time import local_to_epoch, to_iso
@@ -170,7 +171,7 @@ def simulate_history(
         The history CSV columns (timestamps as ISO-8601 strings with offset).
     """
     if weeks <= 0 or orders_per_day <= 0:
-        raise ValueError("weeks and orders_per_day must be positive")
+        raise InputError("weeks and orders_per_day must be positive", field="weeks" if weeks <= 0 else "orders_per_day")
     c = get_city(city) if isinstance(city, str) else city
     tz = ZoneInfo(c.tz)
     rng = np.random.default_rng(seed)

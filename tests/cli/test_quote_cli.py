@@ -80,7 +80,7 @@ def test_jsonl_writer_matches_json_dumps_of_quote_table() -> None:
 
     from engine.eta._time import to_iso
     from engine.eta.model import default_model
-    from engine.promise import quote_table, quote_table_jsonl
+    from engine.io.quote_table import quote_table, quote_table_jsonl
 
     m = default_model()
     rng = np.random.default_rng(4)

@@ -11,6 +11,7 @@ import pytest
 from engine.eta._city import HELSINKI
 from engine.eta.fit import fit, fit_table
 from engine.eta.history import read_history
+from engine.errors import HistoryError
 from engine.eta.model import EtaModel, ModelLoadError
 from engine.eta.simulate import simulate_history
 from engine.promise import quote_arrays
@@ -85,5 +86,5 @@ def test_model_round_trip(tmp_path: Path, fitted: EtaModel) -> None:
 
 def test_fit_rejects_empty_history() -> None:
     h = read_history(simulate_history(weeks=1, seed=3).iloc[:0])
-    with pytest.raises(ValueError, match="no usable rows"):
+    with pytest.raises(HistoryError, match="no usable rows"):
         fit(h, HELSINKI, slot_on_time=0.97)

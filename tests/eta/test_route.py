@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from engine.errors import InputError
 from engine.eta.route import EtaNoise, _normal_table, day_factors, plan_eta, route_eta_arrays, typical_slot_on_time
 from engine.domain.problem import TimeWindow
 from engine.domain.plan import Plan, Route, Stop
@@ -72,9 +73,9 @@ def test_deterministic_and_normal_table() -> None:
 
 
 def test_bad_shapes_are_errors() -> None:
-    with pytest.raises(ValueError, match="service_s has shape"):
+    with pytest.raises(InputError, match="service_s has shape"):
         route_eta_arrays(np.ones((2, 3)), np.ones((2, 2)), np.ones((2, 3)), np.ones((2, 3)), np.array([3, 3]), np.zeros(2))
-    with pytest.raises(ValueError, match="n_stops"):
+    with pytest.raises(InputError, match="n_stops"):
         route_eta_arrays(np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), np.ones((1, 3)), np.array([4]), np.zeros(1))
 
 

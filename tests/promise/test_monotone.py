@@ -15,8 +15,8 @@ import pytest
 
 from engine.eta.fit import _from_next_supported, _split_tails, monotone_in_order_time
 from engine.eta.model import default_model
+from engine.domain.promise import UnavailableReason
 from engine.promise import quote, quote_arrays
-from engine.promise.quoting import R_NEXT, R_SAME
 
 TZ = ZoneInfo("Europe/Helsinki")
 CENTRE = (60.17, 24.94)
@@ -59,7 +59,7 @@ def test_same_and_next_day_do_not_flicker(start: datetime) -> None:
             # Within a day: available until the cut-off, then not (never back on).
             assert not (np.diff(av.astype(int)) > 0).any(), f"{key} flickers on {d}: {av.astype(int)}"
             off = ~av
-            assert np.isin(b.reason[day == d, k][off], [R_SAME, R_NEXT]).all()
+            assert np.isin(b.reason[day == d, k][off], [UnavailableReason.SAME_DAY_CUTOFF, UnavailableReason.NEXT_DAY_CUTOFF]).all()
 
 
 def test_reported_example_is_monotone_and_names_the_cut_off() -> None:

@@ -157,19 +157,20 @@ def test_check_states() -> None:
 
 
 def test_single_cart_fast_path_matches_the_vectorised_one() -> None:
-    from engine.promise.quoting import _quote_one, _resolve_keys
+    from engine.promise import rules
+    from engine.promise.batch import quote_options, resolve_keys
 
     m = default_model()
-    keys = _resolve_keys(m, None)
+    keys = resolve_keys(m, None)
     rng = np.random.default_rng(5)
     for i in range(300):
         lat, lon = 60.17 + rng.normal(0, 0.2), 24.94 + rng.normal(0, 0.4)
         created = 1.77e9 + rng.uniform(0, 2 * 365 * 86400)  # across DST changes and peak seasons
         w = float(rng.uniform(0, 40))
         cap = {"own": 0} if i % 10 == 0 else {}
-        a = _quote_one(m, lat, lon, created, w, None, 0.95, keys, cap)
+        a = quote_options(rules.SCALAR, m, rules.orders_one(m, lat, lon, created, w), keys, 0.95, cap)
         b = quote_arrays(m, np.array([lat]), np.array([lon]), np.array([created]), np.array([w]), keys=keys, capacity_left=cap)
-        for f in ("available", "reason", "promised", "window_start", "p50", "probability", "cost", "cutoff"):
+        for f in ("available", "reason", "promised", "window_start", "p50", "probability", "cost", "cutoff", "cutoff_passed", "km"):
             np.testing.assert_allclose(getattr(a, f).astype(float), getattr(b, f).astype(float), atol=1e-6, err_msg=f"{f} at {i}")
 
 

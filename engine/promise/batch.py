@@ -1,0 +1,141 @@
+"""Quotes as arrays: every delivery option of ``N`` orders, composed once from the rules.
+
+:func:`quote_options` decides, per option, which rules apply and in what
+order; it runs on either form of the rules (``rules.VECTOR`` over arrays,
+``rules.SCALAR`` for the single checkout cart), so the batch and the
+checkout answers cannot drift apart.  :func:`quote_arrays` is the public
+vectorised entry.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from engine.domain.promise import BatchQuote, UnavailableReason as R
+from engine.errors import QuoteError
+from engine.eta.model import EtaModel
+from engine.promise import rules
+from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
+
+__all__ = ["quote_arrays", "quote_options", "resolve_keys"]
+
+#: Options promised within this many days of the order, by kind; they have a cut-off today.
+_DAYS_AHEAD = {"same_day": 0, "next_day": 1}
+_LATE = {"same_day": R.SAME_DAY_CUTOFF, "next_day": R.NEXT_DAY_CUTOFF}
+
+
+def resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
+    """The catalogue keys an ``only`` filter (``carrier:service``, carrier or service names) selects; all for ``None``."""
+    keys = [s.key for s in model.city.services]
+    if only is None:
+        return keys
+    wanted = [w.strip() for w in only if w and w.strip()]
+    out = [k for k in keys if any(w == k or w == k.split(":")[0] or w == k.split(":")[1] for w in wanted)]
+    if not out:
+        raise QuoteError(f"no delivery option matches {', '.join(wanted)!s}; known: {', '.join(keys)}", field="only")
+    return out
+
+
+def quote_options(
+    rs: RuleSet, model: EtaModel, o: Orders, keys: Sequence[str], target: float, capacity_left: Mapping[str, int],
+) -> BatchQuote:
+    """Every option in ``keys`` for the orders ``o``, with the rules of one form (``rules.VECTOR`` or ``rules.SCALAR``).
+
+    ``o`` and ``rs`` must be of the same form; ``keys`` must be in the catalogue.
+    """
+    t = rs.promise_table(model, target)
+    shape = (o.n, len(keys))
+    reason = np.zeros(shape, dtype=np.int64)
+    promised, wstart, p50, prob, cost, cutoff, passed = np.full((7, *shape), np.nan)
+    for k, key in enumerate(keys):
+        at = (o.rows, k)
+        spec = model.spec(key)
+        cost[at] = rs.cents(spec.base_cost + spec.cost_per_kg * o.weight + spec.cost_per_km * o.km)
+        why = [
+            (R.OFF_MAP, o.off_map),
+            (R.TOO_HEAVY, o.weight > spec.max_kg),
+            (R.OUT_OF_AREA, o.km > spec.max_km),
+            (R.NO_CAPACITY, rules.capacity_exhausted(capacity_left, key, spec.carrier)),
+        ]
+        tkey = rules.table_key(model, spec)
+        ti = None if tkey is None else rs.table_index(model, tkey, o)
+        if ti is None:
+            why.append((R.NO_HISTORY, True))
+        elif spec.kind == "slot":
+            start = rs.slot_start(model, ti, o)
+            wstart[at] = start
+            promised[at] = start + SLOT_S
+            p50[at] = start + SLOT_S / 2
+            prob[at] = p_slot = rules.slot_probability(model)
+            why.append((R.NO_SLOT, start - o.created > SLOT_HORIZON_S))
+            why.append((R.SLOT_PROBABILITY, p_slot < target))
+        else:
+            pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, o)
+            promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
+            ahead = _DAYS_AHEAD.get(spec.kind)
+            if ahead is None:
+                deadline = (pday + 1) * 86400.0  # by the end of the promised day
+            else:
+                late = pday > o.day + ahead
+                why.append((_LATE[spec.kind], late))
+                deadline = (o.day + 1 + ahead) * 86400.0
+                passed[at] = rs.passed_cutoff(model, t, ti, o, ahead, late)
+            cutoff[at] = rs.cutoff(model, t, ti, o, deadline)
+        reason[at] = rs.reason(why, o.n)
+    return BatchQuote(list(keys), reason == R.NONE, reason, promised, wstart, p50, prob, cost, cutoff, np.atleast_1d(o.km), passed)
+
+
+def quote_arrays(
+    model: EtaModel,
+    dest_lat: np.ndarray,
+    dest_lon: np.ndarray,
+    created: np.ndarray,
+    weight_kg: np.ndarray,
+    origin_lat: np.ndarray | None = None,
+    origin_lon: np.ndarray | None = None,
+    target: float = 0.95,
+    keys: Sequence[str] | None = None,
+    capacity_left: Mapping[str, int] | None = None,
+) -> BatchQuote:
+    """Vectorised quotes for many orders.
+
+    Parameters
+    ----------
+    model
+        The fitted model.
+    dest_lat, dest_lon, created, weight_kg
+        ``(N,)`` destination, creation time (epoch seconds) and cart weight.
+    origin_lat, origin_lon
+        ``(N,)`` where the goods leave from; the model's depot when ``None``.
+    target
+        Probability the promise must be met with.
+    keys
+        Options to quote (``carrier:service``); all in the catalogue when ``None``.
+    capacity_left
+        Orders today's plan can still take per option key (or ``"own"``).
+    """
+    dest_lat = np.asarray(dest_lat, dtype=np.float64)
+    dest_lon = np.asarray(dest_lon, dtype=np.float64)
+    created = np.asarray(created, dtype=np.float64)
+    weight_kg = np.asarray(weight_kg, dtype=np.float64)
+    n = dest_lat.shape[0] if dest_lat.ndim == 1 else -1
+    if n < 0:
+        raise QuoteError(f"dest_lat has shape {dest_lat.shape}, expected (N,)", field="dest_lat")
+    for name, a in (("dest_lon", dest_lon), ("created", created), ("weight_kg", weight_kg)):
+        if a.shape != (n,):
+            raise QuoteError(f"{name} has shape {a.shape}, expected ({n},)", field=name)
+    if not (np.isfinite(dest_lat).all() and np.isfinite(dest_lon).all()):
+        raise QuoteError("dest_lat/dest_lon must be finite numbers", field="dest_lat")
+    if not np.isfinite(created).all():
+        raise QuoteError("created must be finite epoch seconds", field="created")
+    if not (np.isfinite(weight_kg).all() and (weight_kg >= 0).all()):
+        raise QuoteError("weight_kg must be finite and >= 0", field="weight_kg")
+    catalogue = [s.key for s in model.city.services]
+    keys = list(keys) if keys is not None else catalogue
+    unknown = [k for k in keys if k not in catalogue]
+    if unknown:
+        raise QuoteError(f"unknown delivery option(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", field="keys")
+    o = rules.orders(model, dest_lat, dest_lon, created, weight_kg, origin_lat, origin_lon)
+    return quote_options(rules.VECTOR, model, o, keys, target, dict(capacity_left or {}))

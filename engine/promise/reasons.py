@@ -1,0 +1,82 @@
+"""The texts a customer reads: why an option is unavailable, how long is left to order, durations."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from engine.domain.promise import BatchQuote, UnavailableReason as R
+from engine.eta._city import ServiceSpec
+from engine.eta._time import from_epoch, local_seconds
+from engine.eta.model import EtaModel
+
+__all__ = ["fmt_duration", "cutoff_text", "reason_text", "reason_texts"]
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def fmt_duration(seconds: float) -> str:
+    """``2 h 5 min``, ``3 h``, ``40 min`` (whole minutes, never negative)."""
+    m = max(int(seconds // 60), 0)
+    h, m = divmod(m, 60)
+    if h and m:
+        return f"{h} h {m} min"
+    return f"{h} h" if h else f"{m} min"
+
+
+def cutoff_text(spec: ServiceSpec, cutoff: float, created: float, promised_day: str) -> str:
+    """``order within 2 h 5 min for Same-day delivery by 2026-11-11``."""
+    return f"order within {fmt_duration(cutoff - created)} for {spec.label or spec.key} by {promised_day}"
+
+
+def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
+    """Why option ``k`` of row ``i`` is unavailable, with the figures that decide it (the real cut-off time)."""
+    code = R(int(b.reason[i, k]))
+    spec = model.spec(b.keys[k])
+    text = code.text
+    if code == R.OUT_OF_AREA:
+        return text + f" ({b.km[i]:.0f} km > {spec.max_km:.0f} km)"
+    if code == R.TOO_HEAVY:
+        return text + f" (max {spec.max_kg:g} kg)"
+    if code == R.SLOT_PROBABILITY:
+        return text + f" ({b.probability[i, k]:.3f})"
+    if code in (R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF):
+        word = "same-day" if code == R.SAME_DAY_CUTOFF else "next-day"
+        cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
+        if math.isfinite(cut):
+            return text.replace("cut-off passed", f"cut-off {from_epoch(float(cut), model.tz):%H:%M} passed")
+        day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
+        return f"no {word} delivery for orders placed on a {day} (cannot promise it at the target probability)"
+    return text
+
+
+def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: bool = False) -> np.ndarray:
+    """:func:`reason_text` of every ``(N, K)`` cell (None where available), each distinct case formatted once.
+
+    ``as_json``: the JSON text of each (``null`` where available).
+    """
+    out = np.full(b.available.shape, "null" if as_json else None, dtype=object)
+    ii, kk = np.nonzero(~b.available)
+    if ii.shape[0] == 0:
+        return out
+    code = b.reason[ii, kk]
+    cut = (code == R.SAME_DAY_CUTOFF) | (code == R.NEXT_DAY_CUTOFF)
+    passed = b.cutoff_passed[ii, kk] if b.cutoff_passed is not None else np.full(ii.shape, np.nan)
+    wday = (np.floor(local_seconds(created[ii], model.tz) / 86400.0).astype(np.int64) + 3) % 7
+    # What the text depends on, per case; everything else zeroed so equal cases collapse.
+    case = np.column_stack([
+        kk, code,
+        np.where(code == R.OUT_OF_AREA, np.round(b.km[ii]), 0.0),
+        np.where(cut, np.nan_to_num(passed, nan=-1.0), 0.0),
+        np.where(cut, wday, 0),
+        np.where(code == R.SLOT_PROBABILITY, np.round(b.probability[ii, kk], 3), 0.0),
+    ])
+    _, first, inv = np.unique(case, axis=0, return_index=True, return_inverse=True)
+    texts = []
+    for f in first.tolist():
+        t = reason_text(model, b, int(ii[f]), int(kk[f]), float(created[ii[f]]))
+        texts.append(json.dumps(t) if as_json else t)
+    out[ii, kk] = np.array(texts, dtype=object)[inv.ravel()]
+    return out

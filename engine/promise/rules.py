@@ -1,0 +1,450 @@
+"""The promise rules, each written once: due times, cut-offs, snap-back, slots, cost and reason precedence.
+
+Every rule has a vectorised form over ``N`` orders (``(N,)`` arrays; the
+batch path and the fitting benchmarks) and, where checkout needs it, a
+scalar form ``*_one`` right beside it in plain Python floats: quoting one
+cart through numpy costs ~6x more in per-call overhead than the arithmetic
+itself.  The two forms must agree to the second; ``tests/promise/test_rules.py``
+compares each pair on many random inputs.  :data:`VECTOR` and :data:`SCALAR`
+bundle them for the one place that composes them per delivery option
+(:func:`engine.promise.batch.quote_options`).
+
+Promised times come from the fitted ``due`` table: one absolute local time
+per hour cell of order time, non-decreasing in order time (see
+``engine.eta.fit.fit_due_table``), read at the level whose held-out coverage
+meets the target (``EtaModel.promise_levels``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from engine.domain.promise import UnavailableReason as R
+from engine.eta._city import ServiceSpec
+from engine.eta._time import (
+    local_seconds,
+    local_seconds_one,
+    local_to_epoch,
+    local_to_epoch_one,
+    weekday_hour,
+    weekday_hour_one,
+)
+from engine.eta.model import EtaModel, season_label, season_labels
+from engine.geo import haversine_km
+
+#: Promised times are rounded up to this many seconds (customers read "by 18:05", not "by 18:03:17").
+ROUND_S = 300.0
+#: Hours ahead scanned for the moment an option's promise slips a day (the cut-off).
+CUTOFF_SCAN_H = 30
+#: Travel time guess for slot booking: road km per great-circle km, and a slow (p95) van speed.
+DETOUR, SLOW_KMH = 1.35, 20.0
+#: Loading a van before it leaves for a booked slot.
+LOAD_S = 1800.0
+#: Length of a booked slot.
+SLOT_S = 3600.0
+#: A slot starting later than this after the order is not offered.
+SLOT_HORIZON_S = 2 * 86400.0 + 3600.0
+#: How far back (hours) a promise in a no-delivery hour may move.
+SNAP_H = 96
+
+#: Which reason is given when several apply: the first listed.
+PRECEDENCE: tuple[R, ...] = (
+    R.OFF_MAP, R.NO_HISTORY, R.SLOT_PROBABILITY, R.NO_SLOT, R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF,
+    R.TOO_HEAVY, R.OUT_OF_AREA, R.NO_CAPACITY,
+)
+# Rank by code, a list: enum members hash in Python, list indexing by an int does not.
+_RANK = [len(PRECEDENCE)] * (max(R) + 1)
+for _i, _code in enumerate(PRECEDENCE):
+    _RANK[_code] = _i
+
+
+# ---------------------------------------------------------------------------- the orders the rules read
+
+
+@dataclass(slots=True)
+class Orders:
+    """What every rule reads of the orders: ``(N,)`` arrays, or plain numbers for one cart (``n == 1``)."""
+
+    n: int
+    #: Index of the orders' rows in an ``(N, K)`` result: all of them, or row 0 of one cart.
+    rows: Any
+    tz: ZoneInfo
+    created: Any  # epoch seconds
+    loc: Any  # local wall-clock seconds
+    day: Any  # local day number of the creation
+    wd: Any  # local weekday (Mon = 0)
+    hr: Any  # local hour
+    km: Any  # great-circle km from the origin
+    db: Any  # distance band
+    weight: Any  # cart kg
+    season: Any  # season label of the creation day ("" outside all)
+    off_map: Any  # destination outside the served map
+
+
+def orders(
+    model: EtaModel, lat: np.ndarray, lon: np.ndarray, created: np.ndarray, weight: np.ndarray,
+    origin_lat: np.ndarray | None = None, origin_lon: np.ndarray | None = None,
+) -> Orders:
+    """:class:`Orders` of ``(N,)`` validated arrays (origin: the model's depot when ``None``)."""
+    tz = model.tz
+    km = model.distance_km(lat, lon, origin_lat, origin_lon)
+    wd, hr, day = weekday_hour(created, tz)
+    la0, lo0, la1, lo1 = model.city.bbox
+    on_map = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
+    return Orders(
+        created.shape[0], slice(None), tz, created, local_seconds(created, tz), day, wd, hr, km, model.dband(km), weight,
+        season_labels(day, model.city.seasons), ~on_map,
+    )
+
+
+def orders_one(
+    model: EtaModel, lat: float, lon: float, created: float, weight: float, origin: tuple[float, float] | None = None,
+) -> Orders:
+    """Scalar :func:`orders` for one cart."""
+    tz = model.tz
+    olat, olon = origin if origin is not None else model.city.depot
+    km = float(haversine_km(olat, olon, lat, lon))
+    wd, hr, day = weekday_hour_one(created, tz)
+    la0, lo0, la1, lo1 = model.city.bbox
+    on_map = la0 <= lat <= la1 and lo0 <= lon <= lo1
+    return Orders(
+        1, 0, tz, created, local_seconds_one(created, tz), day, wd, hr, km, model.dband_one(km), weight,
+        season_label(day, model.city.seasons), not on_map,
+    )
+
+
+# ---------------------------------------------------------------------------- rules with one form
+
+
+def table_key(model: EtaModel, spec: ServiceSpec) -> str | None:
+    """The fitted table an option reads: its own, or for a slot its carrier's next-day (else first) table."""
+    if spec.kind != "slot":
+        key = spec.key
+        return key if key in model.keys else None
+    own = [x for x in model.base_keys if x.startswith(spec.carrier + ":")]
+    nd = spec.carrier + ":next_day"
+    return nd if nd in own else (own[0] if own else None)
+
+
+def slot_probability(model: EtaModel) -> float:
+    """Probability a booked slot is met: the parcel ready at the top level, then the van on time."""
+    return round(model.slot_on_time * model.levels[-1], 4)
+
+
+def capacity_exhausted(capacity_left: Mapping[str, int], key: str, carrier: str) -> bool:
+    """Today's plan can take no more orders for option ``key`` (by its key, else its carrier)."""
+    if not capacity_left:
+        return False
+    left = capacity_left.get(key, capacity_left.get(carrier))
+    return left is not None and left <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseTable:
+    """The due table at each key's promise level for one target, in the form the rules of one kind read."""
+
+    #: ``(keys, 7, 24, bands)`` array (vectorised), or ``[key][band] -> 168`` floats (scalar).
+    qt: Any
+    #: Level index of the p50.
+    l50: int
+
+
+def promise_table(model: EtaModel, target: float) -> PromiseTable:
+    """The ``(keys, 7, 24, bands)`` due table at each key's promise level (cached per target)."""
+    key = ("promise_table", target)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        lv = model.promise_levels(target)
+        due = model.tables["due"]
+        qt = np.ascontiguousarray(due[np.arange(due.shape[0]), :, :, :, lv])
+        hit = model._levels_cache[key] = PromiseTable(qt, model.level_index(0.5))
+    return hit
+
+
+def promise_table_one(model: EtaModel, target: float) -> PromiseTable:
+    """:func:`promise_table` as Python lists ``[key][band] -> 168 floats`` (cached): checkout indexes them per hour."""
+    key = ("promise_table_one", target)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        t = promise_table(model, target)
+        lists = [[t.qt[i, :, :, b].ravel().astype(float).tolist() for b in range(t.qt.shape[3])] for i in range(t.qt.shape[0])]
+        hit = model._levels_cache[key] = PromiseTable(lists, t.l50)
+    return hit
+
+
+# ---------------------------------------------------------------------------- the table row of an order
+
+
+def table_index(model: EtaModel, key: str, o: Orders) -> np.ndarray | None:
+    """Per order, the row of ``key``'s table: its season's when fitted (None: no table)."""
+    return model.table_index(key, o.created, o.season)
+
+
+def table_index_one(model: EtaModel, key: str, o: Orders) -> int | None:
+    """Scalar :func:`table_index`."""
+    return model.table_index_one(key, o.season)
+
+
+# ---------------------------------------------------------------------------- due times
+
+
+def due_local(qt: np.ndarray, ti: np.ndarray, hloc: np.ndarray, db: np.ndarray) -> np.ndarray:
+    """Promised local time (rounded up to ``ROUND_S``) of orders created in local hour number ``hloc``.
+
+    ``qt`` is the ``(keys, 7, 24, bands)`` due table at each key's promise
+    level; one value per hour cell, so every order of an hour gets the same promise.
+    """
+    day = np.floor(hloc / 24.0).astype(np.int64)
+    wd = (day + 3) % 7
+    hr = (hloc - day * 24).astype(np.int64)
+    return np.ceil((day * 86400.0 + qt[ti, wd, hr, db]) / ROUND_S) * ROUND_S
+
+
+def due_local_one(qt: list[float], hloc: int) -> float:
+    """Scalar :func:`due_local` for one key and band's flat ``7 * 24`` list ``qt`` (Monday 00-01 first)."""
+    # Local hour 0 was a Thursday (weekday 3): the cell is ((day + 3) % 7) * 24 + hour, i.e. (hloc + 72) % 168.
+    return math.ceil(((hloc // 24) * 86400.0 + qt[(hloc + 72) % 168]) / ROUND_S) * ROUND_S
+
+
+def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> tuple[np.ndarray, ...]:
+    """Promise of a due-table option: ``(local day of the promise, promised epoch, p50 epoch, probability)``.
+
+    Never before the order itself (rounded up); the p50 never after the
+    promise; the probability is the highest stored level the promise covers.
+    """
+    dq = model.tables["due"][ti, o.wd, o.hr, o.db].astype(np.float64)  # (n, L), from the creation day's midnight
+    day0 = o.day * 86400.0
+    pl = np.ceil((day0 + t.qt[ti, o.wd, o.hr, o.db].astype(np.float64)) / ROUND_S) * ROUND_S
+    pl = np.maximum(pl, np.ceil(o.loc / ROUND_S) * ROUND_S)
+    pr = local_to_epoch(pl, o.tz)
+    p50 = np.minimum(np.maximum(local_to_epoch(day0 + dq[:, t.l50], o.tz), o.created), pr)
+    covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
+    prob = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
+    return np.floor(pl / 86400.0), pr, p50, prob
+
+
+def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tuple[float, ...]:
+    """Scalar :func:`due_promise`."""
+    dq = model.tables["due"][ti, o.wd, o.hr, o.db]
+    day0 = o.day * 86400.0
+    pl = max(math.ceil((day0 + t.qt[ti][o.db][o.wd * 24 + o.hr]) / ROUND_S) * ROUND_S, math.ceil(o.loc / ROUND_S) * ROUND_S)
+    pr = local_to_epoch_one(pl, o.tz)
+    p50 = min(max(local_to_epoch_one(day0 + float(dq[t.l50]), o.tz), o.created), pr)
+    covered = int(np.count_nonzero(dq <= np.float64(pl - day0)))
+    prob = float(model.levels[covered - 1]) if covered > 0 else 0.0
+    return math.floor(pl / 86400.0), pr, p50, prob
+
+
+# ---------------------------------------------------------------------------- snap-back
+
+
+def snap_back(model: EtaModel, ti: np.ndarray, pr: np.ndarray, floor_: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """Move promises that fall in hours the carrier never delivers back to the end of its last delivering hour.
+
+    Nothing is delivered in between, so the probability is unchanged; never
+    earlier than ``floor_`` (the p50) nor more than ``SNAP_H`` hours back.
+    """
+    if model.delivers is None:
+        return pr
+    loc = local_seconds(pr, tz)
+    h0 = np.floor(loc / 3600.0).astype(np.int64)
+    out = pr.copy()
+    d0 = np.floor(h0 / 24.0).astype(np.int64)
+    todo = ~model.delivers[ti, (d0 + 3) % 7, h0 - d0 * 24]
+    for j in range(1, SNAP_H + 1):
+        if not todo.any():
+            break
+        h = h0 - j
+        day = np.floor(h / 24.0).astype(np.int64)
+        hit = todo & model.delivers[ti, (day + 3) % 7, h - day * 24]
+        if hit.any():
+            cand = local_to_epoch((h[hit] + 1) * 3600.0, tz)
+            out[hit] = np.where(cand >= floor_[hit], np.minimum(cand, pr[hit]), pr[hit])
+            todo &= ~hit
+    return out
+
+
+def snap_back_one(model: EtaModel, ti: int, pr: float, floor_: float, tz: ZoneInfo) -> float:
+    """Scalar :func:`snap_back`."""
+    if model.delivers is None:
+        return pr
+    dl = model.delivers[ti]
+    h0 = math.floor(local_seconds_one(pr, tz) / 3600.0)
+    d0 = h0 // 24
+    if dl[(d0 + 3) % 7, h0 - d0 * 24]:
+        return pr
+    for h in range(h0 - 1, h0 - SNAP_H - 1, -1):
+        day = h // 24
+        if dl[(day + 3) % 7, h - day * 24]:
+            cand = local_to_epoch_one((h + 1) * 3600.0, tz)
+            return min(cand, pr) if cand >= floor_ else pr
+    return pr
+
+
+# ---------------------------------------------------------------------------- cut-offs
+
+
+def cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, deadline: np.ndarray) -> np.ndarray:
+    """Latest creation time from now whose promise still meets ``deadline`` (local seconds; NaN: none within the scan).
+
+    Promises are constant within an hour and non-decreasing in order time, so
+    the cut-off is the start of the first later hour whose promise is past the deadline.
+    """
+    hour0 = np.floor(o.loc / 3600.0)
+    hloc = hour0[:, None] + np.arange(1, CUTOFF_SCAN_H)[None, :]
+    hit = due_local(t.qt, ti[:, None], hloc, o.db[:, None]) > deadline[:, None]
+    first = np.argmax(hit, axis=1)
+    cut = local_to_epoch(hloc[np.arange(o.n), first] * 3600.0, o.tz)
+    return np.where(hit.any(axis=1) & (cut > o.created), cut, np.nan)
+
+
+def cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, deadline: float) -> float:
+    """Scalar :func:`cutoff`, stopping at the first hour that crosses."""
+    qt = t.qt[ti][o.db]
+    hour0 = math.floor(o.loc / 3600.0)
+    for j in range(1, CUTOFF_SCAN_H):
+        if due_local_one(qt, hour0 + j) > deadline:
+            cut = local_to_epoch_one((hour0 + j) * 3600.0, o.tz)
+            return cut if cut > o.created else math.nan
+    return math.nan
+
+
+def passed_cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, days_ahead: int, late: np.ndarray) -> np.ndarray:
+    """Today's cut-off that ``late`` orders of an option promising within ``days_ahead`` days missed.
+
+    The end of the last hour of today, before the current one, whose promise
+    still fell within its deadline (epoch seconds); NaN when no hour of today
+    could have had it (e.g. no next-day delivery for Saturday orders) and for
+    orders that are not late.
+    """
+    out = np.full(o.n, np.nan)
+    if not late.any():
+        return out
+    loc, ti, db = o.loc[late], ti[late], o.db[late]
+    day = np.floor(loc / 86400.0)
+    hcur = np.floor(loc / 3600.0) - day * 24
+    hloc = day[:, None] * 24 + np.arange(24)[None, :]
+    ok = due_local(t.qt, ti[:, None], hloc, db[:, None]) <= ((day + 1 + days_ahead) * 86400.0)[:, None]
+    ok &= np.arange(24)[None, :] < hcur[:, None]
+    last = 23 - np.argmax(ok[:, ::-1], axis=1)
+    end = local_to_epoch((day * 24 + last + 1) * 3600.0, o.tz)
+    out[late] = np.where(ok.any(axis=1), end, np.nan)
+    return out
+
+
+def passed_cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, days_ahead: int, late: bool) -> float:
+    """Scalar :func:`passed_cutoff`, scanning back from the current hour."""
+    if not late:
+        return math.nan
+    qt = t.qt[ti][o.db]
+    day = math.floor(o.loc / 86400.0)
+    deadline = (day + 1 + days_ahead) * 86400.0
+    for h in range(math.floor(o.loc / 3600.0) - day * 24 - 1, -1, -1):
+        if due_local_one(qt, day * 24 + h) <= deadline:
+            return local_to_epoch_one((day * 24 + h + 1) * 3600.0, o.tz)
+    return math.nan
+
+
+# ---------------------------------------------------------------------------- booked slots
+
+
+def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
+    """Start (epoch) of the first 1-hour slot the parcel can make.
+
+    Ready when processed (top level), loaded and driven at a slow-day speed;
+    the next whole hour within the slot hours of a day the fleet drives.
+    """
+    q_proc = model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1]
+    ready = o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0
+    s_loc = np.ceil(local_seconds(ready, o.tz) / 3600.0) * 3600.0
+    day = np.floor(s_loc / 86400.0)
+    h = (s_loc - day * 86400.0) / 3600.0
+    h0, h1 = model.city.slot_hours
+    day = np.where(h > h1 - 1, day + 1, day)
+    h = np.where(h > h1 - 1, h0, np.maximum(h, h0))
+    for _ in range(2):  # skip days the fleet does not drive
+        closed = (day + 3) % 7 >= model.city.fleet_weekdays
+        day = np.where(closed, day + 1, day)
+        h = np.where(closed, h0, h)
+    return local_to_epoch(day * 86400.0 + h * 3600.0, o.tz)
+
+
+def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
+    """Scalar :func:`slot_start`."""
+    q_proc = float(model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1])
+    ready = o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0
+    s_loc = math.ceil(local_seconds_one(ready, o.tz) / 3600.0) * 3600.0
+    day = math.floor(s_loc / 86400.0)
+    h = (s_loc - day * 86400.0) / 3600.0
+    h0, h1 = model.city.slot_hours
+    if h > h1 - 1:
+        day, h = day + 1, h0
+    else:
+        h = max(h, h0)
+    for _ in range(2):
+        if (day + 3) % 7 >= model.city.fleet_weekdays:
+            day, h = day + 1, h0
+    return local_to_epoch_one(day * 86400.0 + h * 3600.0, o.tz)
+
+
+# ---------------------------------------------------------------------------- cost and reason
+
+
+def cents(amount: np.ndarray) -> np.ndarray:
+    """Prices rounded to the cent (``numpy.round``: half to even on ``amount * 100``)."""
+    return np.round(amount, 2)
+
+
+def cents_one(amount: float) -> float:
+    """Scalar :func:`cents` (``round(x, 2)`` rounds the decimal value instead, which can differ)."""
+    return round(amount * 100.0) / 100.0
+
+
+def reason(conditions: Sequence[tuple[R, Any]], n: int) -> np.ndarray:
+    """Per order, of the ``(reason, condition)`` pairs that hold, the reason first in :data:`PRECEDENCE` (``R.NONE``: none)."""
+    out = np.zeros(n, dtype=np.int64)
+    for code, cond in sorted(conditions, key=lambda c: _RANK[c[0]], reverse=True):  # later assignments win
+        if cond is not False:
+            out = np.where(cond, int(code), out)
+    return out
+
+
+def reason_one(conditions: Sequence[tuple[R, Any]], n: int = 1) -> int:
+    """Scalar :func:`reason`."""
+    best, rank = 0, len(PRECEDENCE)
+    for code, cond in conditions:
+        if cond and _RANK[code] < rank:
+            best, rank = code, _RANK[code]
+    return best
+
+
+# ---------------------------------------------------------------------------- the two forms
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rules of one form, as :func:`engine.promise.batch.quote_options` calls them."""
+
+    promise_table: Callable[[EtaModel, float], PromiseTable]
+    table_index: Callable[..., Any]
+    due_promise: Callable[..., tuple]
+    snap_back: Callable[..., Any]
+    cutoff: Callable[..., Any]
+    passed_cutoff: Callable[..., Any]
+    slot_start: Callable[..., Any]
+    cents: Callable[[Any], Any]
+    reason: Callable[[Sequence[tuple[R, Any]], int], Any]
+
+
+#: Over ``(N,)`` arrays.
+VECTOR = RuleSet(promise_table, table_index, due_promise, snap_back, cutoff, passed_cutoff, slot_start, cents, reason)
+#: For one cart in plain Python numbers.
+SCALAR = RuleSet(
+    promise_table_one, table_index_one, due_promise_one, snap_back_one, cutoff_one, passed_cutoff_one, slot_start_one,
+    cents_one, reason_one,
+)
