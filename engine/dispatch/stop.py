@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from engine.errors import InputError
 
@@ -38,23 +39,39 @@ class StoppingCriterion:
         return None
 
 
-def _seconds(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a finite number of seconds > 0, got {value!r}", item="stop", field=name)
-    return float(value)
+@dataclass(frozen=True)
+class _Seconds(StoppingCriterion):
+    """A criterion that is a number of seconds; ``_limit`` names the solve limit it sets."""
+
+    seconds: float
+    _limit: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        v = self.seconds
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise InputError(f"{self._limit} must be a finite number of seconds > 0, got {v!r}", item="stop", field=self._limit)
+        object.__setattr__(self, "seconds", float(v))
 
 
 @dataclass(frozen=True)
-class MaxRuntime(StoppingCriterion):
+class MaxRuntime(_Seconds):
     """Stop after ``seconds`` of wall-clock time, counted from the start of the solve."""
 
-    seconds: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "seconds", _seconds(self.seconds, "time_limit"))
+    _limit: ClassVar[str] = "time_limit"
 
     @property
     def time_limit(self) -> float:
+        return self.seconds
+
+
+@dataclass(frozen=True)
+class NoImprovement(_Seconds):
+    """Stop once ``seconds`` pass without a better solution."""
+
+    _limit: ClassVar[str] = "no_improvement"
+
+    @property
+    def no_improvement(self) -> float:
         return self.seconds
 
 
@@ -71,20 +88,6 @@ class SolutionLimit(StoppingCriterion):
     @property
     def solution_limit(self) -> int:
         return self.n
-
-
-@dataclass(frozen=True)
-class NoImprovement(StoppingCriterion):
-    """Stop once ``seconds`` pass without a better solution."""
-
-    seconds: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "seconds", _seconds(self.seconds, "no_improvement"))
-
-    @property
-    def no_improvement(self) -> float:
-        return self.seconds
 
 
 @dataclass(frozen=True, init=False)

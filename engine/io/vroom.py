@@ -750,15 +750,3 @@ def solve_vroom_plan(
     )
     out["summary"]["computing_times"] = {"solving": int(plan.solve_seconds * 1000)}
     return plan, out
-
-
-def solve_vroom(
-    doc: Any,
-    *,
-    network: RoadNetwork | None = None,
-    params: SolveParams = SolveParams(),
-    stop: StoppingCriterion = MaxRuntime(10.0),
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Solve a VROOM problem document with the dispatch engine; VROOM-shaped answer (see ``solve_vroom_plan``)."""
-    return solve_vroom_plan(doc, network=network, params=params, stop=stop, seed=seed)[1]

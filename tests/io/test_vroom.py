@@ -15,7 +15,6 @@ from engine.io.vroom import (
     is_vroom,
     plan_to_vroom,
     solution_to_vroom,
-    solve_vroom,
     solve_vroom_plan,
 )
 
@@ -69,7 +68,7 @@ def test_detects_vroom_documents() -> None:
 
 def test_solves_vroom_input_and_matches_pyvroom() -> None:
     doc = _doc()
-    out = solve_vroom(doc, stop=FirstOf(MaxRuntime(2.0), SolutionLimit(300)))
+    _, out = solve_vroom_plan(doc, stop=FirstOf(MaxRuntime(2.0), SolutionLimit(300)))
     _check_output(doc, out)
     assert out["summary"]["unassigned"] == 0
     vroom = pytest.importorskip("vroom")
@@ -81,7 +80,7 @@ def test_solves_vroom_input_and_matches_pyvroom() -> None:
 
 def test_round_trip_of_the_output_shape() -> None:
     doc = _doc()
-    out = solve_vroom(doc, stop=MaxRuntime(1.0))
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(1.0))
     again = json.loads(json.dumps(out))
     assert again == out
     keys = {"code", "summary", "unassigned", "routes"}
@@ -113,7 +112,7 @@ def test_coordinates_without_matrix_use_haversine() -> None:
         "vehicles": [{"id": 1, "start": [24.94, 60.17], "end": [24.94, 60.17], "capacity": [4]}],
         "jobs": [{"id": i, "location": [24.94 + 0.01 * i, 60.17 + 0.005 * i], "delivery": [1], "service": 60} for i in range(1, 6)],
     }
-    out = solve_vroom(doc, stop=MaxRuntime(1.0))
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(1.0))
     assert out["summary"]["routes"] == 1 and out["summary"]["unassigned"] == 1  # capacity 4 for 5 jobs
     assert all("location" in s for s in out["routes"][0]["steps"])
 
@@ -121,7 +120,7 @@ def test_coordinates_without_matrix_use_haversine() -> None:
 def test_open_end_vehicle() -> None:
     doc = _doc()
     del doc["vehicles"][0]["end_index"]
-    out = solve_vroom(doc, stop=MaxRuntime(1.0))
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(1.0))
     r = next(r for r in out["routes"] if r["vehicle"] == 1)
     assert r["steps"][-1]["type"] == "job"  # no end step: the route stops at its last job
 
