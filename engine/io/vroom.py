@@ -1,6 +1,6 @@
 """VROOM's JSON formats: read a VROOM problem, write a solution in VROOM's output shape.
 
-Over 500 lines on purpose: the reader's checks and the writers share one
+Why this module is long: the reader's checks and the writers share one
 mapping of VROOM's ids, locations and units, kept in one place.
 
 Input (https://github.com/VROOM-Project/vroom/blob/master/docs/API.md): ``jobs``

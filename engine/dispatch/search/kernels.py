@@ -1,7 +1,7 @@
 """Numba kernels of the ruin-and-recreate search (SISR) behind ``engine.dispatch.search.improve``.
 
-Over 500 lines on purpose: the numba kernels share one state struct
-(``KState`` and its per-route caches), whose invariants every move must keep.
+Why this module is long: the numba kernels share one state struct (``KState``
+and its per-route caches), whose invariants every move must keep.
 
 The search is Slack Induction by String Removals (Christiaens & Vanden Berghe,
 Transportation Science 2020): remove a few strings of customers that sit close
