@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.eta._city import HELSINKI  # noqa: E402
 from engine.eta._time import weekday_hour  # noqa: E402
 from engine.geo import haversine_km  # noqa: E402
-from engine.eta.fit import N_BANDS, _labels, fit, fit_tables  # noqa: E402
+from engine.eta.cells import DAYTYPE, N_BANDS  # noqa: E402
+from engine.eta.fit import _labels, fit, fit_tables  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402
 from engine.eta.simulate import simulate_history  # noqa: E402
@@ -44,7 +45,7 @@ def lognormal_tables(frame, keys: list[str], tz, peaks) -> np.ndarray:
     key_of = _labels(frame, keys, tz, peaks)
     cr, de = frame["created"].to_numpy(), frame["delivered"].to_numpy()
     wd, hr, _ = weekday_hour(cr, tz)
-    dt = np.array([0, 0, 0, 0, 1, 2, 3])[wd]
+    dt = DAYTYPE[wd]
     y = np.log(np.maximum(de - cr, 60.0))
     z = ndtri(LEVELS)
     out = np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]))
@@ -53,7 +54,7 @@ def lognormal_tables(frame, keys: list[str], tz, peaks) -> np.ndarray:
         mu0, sd0 = y[m].mean(), y[m].std()
         for w in range(7):
             for h in range(24):
-                c = m & (dt == np.array([0, 0, 0, 0, 1, 2, 3])[w]) & (hr == h)
+                c = m & (dt == DAYTYPE[w]) & (hr == h)
                 mu, sd = (y[c].mean(), y[c].std()) if c.sum() >= 40 else (mu0, sd0)
                 out[i, w, h, :, :] = np.exp(mu + sd * z)[None, :]
     return out

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from engine.eta._city import HELSINKI
-from engine.eta.fit import fit, fit_table
+from engine.eta.cells import fit_table
+from engine.eta.fit import fit
 from engine.eta.history import read_history
 from engine.errors import HistoryError
 from engine.eta.model import EtaModel, ModelLoadError

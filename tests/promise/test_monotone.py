@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from engine.eta.fit import _from_next_supported, _split_tails, monotone_in_order_time
+from engine.eta.due import _from_next_supported, _split_tails, monotone_in_order_time
 from engine.eta.model import default_model
 from engine.domain.promise import UnavailableReason
 from engine.promise import quote, quote_arrays

@@ -1,0 +1,185 @@
+"""Each promise rule's scalar form agrees with its vectorised form, and so do the two quoting paths.
+
+Checkout quotes one cart with ``rules.SCALAR``, batches use ``rules.VECTOR``;
+both go through the same composition (``batch.quote_options``), so it is
+enough that every pair of rules agrees, which is checked here pair by pair on
+random inputs (across DST changes, peak seasons, all distance bands and
+hours), and then end to end on a few thousand random carts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from engine.domain.promise import Item, QuoteOptions, UnavailableReason as R
+from engine.eta.model import default_model
+from engine.promise import quote, quote_arrays, rules
+from engine.promise.batch import quote_options, resolve_keys
+from engine.promise.single import options_from_batch
+
+N = 3000
+# Two years from early 2026: two DST changes a year and two peak seasons.
+T0, SPAN = 1.767e9, 2 * 365 * 86400.0
+
+
+@pytest.fixture(scope="module")
+def m():
+    return default_model()
+
+
+@pytest.fixture(scope="module")
+def carts():
+    rng = np.random.default_rng(2024)
+    lat = 60.17 + rng.normal(0, 0.3, N)  # near, mid and far bands, some off the map
+    lon = 24.94 + rng.normal(0, 0.6, N)
+    created = T0 + rng.uniform(0, SPAN, N)
+    created[: N // 10] = np.round(created[: N // 10] / 3600.0) * 3600.0  # exactly on the hour
+    w = rng.uniform(0, 40, N)
+    w[: N // 20] = 0.0
+    return lat, lon, created, w
+
+
+@pytest.fixture(scope="module")
+def both(m, carts):
+    """The vectorised orders and, per cart, the scalar ones."""
+    lat, lon, created, w = carts
+    vec = rules.orders(m, lat, lon, created, w)
+    one = [rules.orders_one(m, float(lat[i]), float(lon[i]), float(created[i]), float(w[i])) for i in range(N)]
+    return vec, one
+
+
+def _close(a, b) -> bool:
+    a, b = float(a), float(b)
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_orders_agree(m, both) -> None:
+    vec, one = both
+    for f in ("created", "loc", "day", "wd", "hr", "km", "db", "weight", "season", "off_map"):
+        v = getattr(vec, f)
+        s = [getattr(o, f) for o in one]
+        if f == "season":
+            assert list(v) == s
+        elif f == "km":
+            np.testing.assert_allclose(v, s, rtol=0, atol=1e-9)
+        else:
+            assert np.array_equal(np.asarray(v, dtype=float), np.asarray(s, dtype=float)), f
+    assert vec.off_map.any() and not vec.off_map.all()
+    assert set(vec.db.tolist()) == {0, 1, 2} and set(vec.season.tolist()) == {"", "peak"}
+
+
+def test_due_local_agrees(m) -> None:
+    t, t1 = rules.promise_table(m, 0.95), rules.promise_table_one(m, 0.95)
+    rng = np.random.default_rng(1)
+    n = 20_000
+    ti = rng.integers(0, len(m.keys), n)
+    db = rng.integers(0, t.qt.shape[3], n)
+    hloc = rng.integers(int(T0 // 3600), int((T0 + SPAN) // 3600), n)
+    v = rules.due_local(t.qt, ti, hloc, db)
+    s = [rules.due_local_one(t1.qt[ti[i]][db[i]], int(hloc[i])) for i in range(n)]
+    assert np.array_equal(v, np.array(s))
+
+
+@pytest.mark.parametrize("target", [0.95, 0.8, 0.5])
+def test_table_rules_agree(m, both, target: float) -> None:
+    vec, one = both
+    t, t1 = rules.promise_table(m, target), rules.promise_table_one(m, target)
+    rng = np.random.default_rng(int(target * 100))
+    for key in m.base_keys:
+        ti = rules.table_index(m, key, vec)
+        ti1 = [rules.table_index_one(m, key, o) for o in one]
+        assert ti.tolist() == ti1, key
+        pday, pr, p50, prob = rules.due_promise(m, t, ti, vec)
+        for i, o in enumerate(one):
+            d1, pr1, p501, prob1 = rules.due_promise_one(m, t1, ti1[i], o)
+            assert (pday[i], pr[i], p50[i], prob[i]) == (d1, pr1, p501, prob1), (key, i)
+        snapped = rules.snap_back(m, ti, pr, p50, vec.tz)
+        assert all(snapped[i] == rules.snap_back_one(m, ti1[i], float(pr[i]), float(p50[i]), o.tz) for i, o in enumerate(one))
+        # Deadlines: around the promised day, random, and exactly a promise of the scan (ties).
+        hit = rules.due_local(t.qt, ti, np.floor(vec.loc / 3600.0) + rng.integers(1, rules.CUTOFF_SCAN_H, N), vec.db)
+        for deadline in ((pday + 1) * 86400.0, (vec.day + 1) * 86400.0, vec.loc + rng.uniform(0, 3 * 86400, N), hit):
+            cut = rules.cutoff(m, t, ti, vec, deadline)
+            assert all(_close(cut[i], rules.cutoff_one(m, t1, ti1[i], o, float(deadline[i]))) for i, o in enumerate(one)), key
+        for ahead, late in ((0, pday > vec.day), (1, pday > vec.day + 1), (0, rng.random(N) < 0.5), (1, rng.random(N) < 0.5)):
+            passed = rules.passed_cutoff(m, t, ti, vec, ahead, late)
+            assert all(
+                _close(passed[i], rules.passed_cutoff_one(m, t1, ti1[i], o, ahead, bool(late[i]))) for i, o in enumerate(one)
+            ), (key, ahead)
+        start = rules.slot_start(m, ti, vec)
+        assert all(start[i] == rules.slot_start_one(m, ti1[i], o) for i, o in enumerate(one)), key
+
+
+def test_snap_back_agrees_on_random_times(m) -> None:
+    assert m.delivers is not None and not m.delivers.all()  # the rule has something to do
+    rng = np.random.default_rng(3)
+    n = 20_000
+    ti = rng.integers(0, len(m.keys), n)
+    pr = T0 + rng.uniform(0, SPAN, n)
+    floor_ = pr - rng.uniform(0, 3 * 86400, n)
+    floor_[: n // 2] = np.floor(floor_[: n // 2] / 3600.0) * 3600.0  # on the hour: ties with the snapped time
+    v = rules.snap_back(m, ti, pr, floor_, m.tz)
+    assert (v != pr).any()
+    assert all(v[i] == rules.snap_back_one(m, int(ti[i]), float(pr[i]), float(floor_[i]), m.tz) for i in range(n))
+
+
+def test_cents_agree() -> None:
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(0, 100, 50_000), np.arange(0, 100, 0.005)])  # includes exact half cents
+    assert np.array_equal(rules.cents(x), np.array([rules.cents_one(float(v)) for v in x]))
+
+
+def test_reason_agrees_and_follows_the_precedence() -> None:
+    rng = np.random.default_rng(5)
+    codes = [c for c in R if c != R.NONE]
+    for _ in range(300):
+        picked = rng.choice(len(codes), size=int(rng.integers(0, len(codes) + 1)), replace=False)
+        conds = [(codes[j], rng.random(40) < 0.4) for j in picked]
+        v = rules.reason(conds, 40)
+        for i in range(40):
+            one = [(c, bool(a[i])) for c, a in conds]
+            s = rules.reason_one(one)
+            assert v[i] == s
+            holding = [c for c, ok in one if ok]
+            assert s == (min(holding, key=rules.PRECEDENCE.index) if holding else R.NONE)
+    assert rules.reason([(R.TOO_HEAVY, True), (R.OFF_MAP, False)], 3).tolist() == [R.TOO_HEAVY] * 3
+
+
+def test_the_rule_sets_pair_up() -> None:
+    for f in fields(rules.RuleSet):
+        vec, one = getattr(rules.VECTOR, f.name), getattr(rules.SCALAR, f.name)
+        assert vec is not one and one.__name__ == vec.__name__ + "_one", f.name
+        assert vec.__module__ == one.__module__ == rules.__name__
+
+
+@pytest.mark.parametrize("target,cap,origin", [
+    (0.95, {}, None),
+    (0.8, {"own": 0}, None),
+    (0.9, {"posti:locker": 0, "own:slot": 3}, (60.25, 25.05)),
+    (0.99, {"matkahuolto": -1}, None),
+])
+def test_single_and_batch_paths_agree_on_random_carts(m, carts, target, cap, origin) -> None:
+    lat, lon, created, w = carts
+    keys = resolve_keys(m, None)
+    olat = None if origin is None else np.full(N, origin[0])
+    olon = None if origin is None else np.full(N, origin[1])
+    b = quote_arrays(m, lat, lon, created, w, olat, olon, target=target, keys=keys, capacity_left=cap)
+    assert len({int(r) for r in np.unique(b.reason)}) >= 6  # most reasons occur
+    for i in range(N):
+        a = quote_options(rules.SCALAR, m, rules.orders_one(m, float(lat[i]), float(lon[i]), float(created[i]), float(w[i]), origin), keys, target, cap)
+        for f in ("available", "reason", "promised", "window_start", "p50", "probability", "cost", "cutoff", "cutoff_passed"):
+            x, y = getattr(a, f)[0].astype(float), getattr(b, f)[i].astype(float)
+            assert np.array_equal(x, y, equal_nan=True), (f, i, x, y)
+        assert abs(a.km[0] - b.km[i]) < 1e-9
+
+
+def test_quote_records_match_the_batch(m, carts) -> None:
+    lat, lon, created, w = carts
+    b = quote_arrays(m, lat[:500], lon[:500], created[:500], w[:500])
+    for i in range(500):
+        q = quote((lat[i], lon[i]), datetime.fromtimestamp(created[i], timezone.utc), [Item(float(w[i]))], QuoteOptions(), model=m)
+        assert [o.to_json() for o in q.options] == [o.to_json() for o in options_from_batch(m, b, i, float(created[i]))]
