@@ -29,7 +29,4 @@ def post_check(req: CheckRequest) -> CheckResponse:
     state = PromiseState(st.status, st.handed_over_at, st.delivered_at, st.eta_p50, st.eta_p95, st.eta_samples)
     model = current_model()
     r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
-    return CheckResponse(
-        order_id=r.order_id, probability=r.probability, holds=r.holds, p50=r.p50, p95=r.p95,
-        status=r.status, reason=r.reason, model=model.source,
-    )
+    return CheckResponse(r.order_id, r.probability, r.holds, r.p50, r.p95, r.status, r.reason, model.source)

@@ -7,12 +7,13 @@ than an error deep in the engine.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from engine.domain.promise import DeliveryOption, PromiseStatus
+from engine.domain.promise import CheckResult, DeliveryOption, PromiseStatus
 from engine.eta._time import MAX_YEAR, MIN_YEAR
 
 
@@ -119,12 +120,8 @@ class CheckRequest(_Strict):
     state: StateIn = StateIn()
 
 
-class CheckResponse(BaseModel):
-    order_id: str
-    probability: float
-    holds: bool
-    p50: datetime | None
-    p95: datetime | None
-    status: PromiseStatus
-    reason: str
+@dataclass
+class CheckResponse(CheckResult):
+    """The engine's check result (its fields, so the contract cannot drift from it) and the model that gave it."""
+
     model: str

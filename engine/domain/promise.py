@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from engine.errors import QuoteError
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-class PromiseStatus(str, Enum):
+class PromiseStatus(StrEnum):
     """Where an order is on its way to the customer (``PromiseState.status``, ``CheckResult.status``)."""
 
     #: not handed over to the carrier yet
@@ -44,9 +44,6 @@ class PromiseStatus(str, Enum):
     ON_ROUTE = "on_route"
     #: delivered at ``delivered_at``
     DELIVERED = "delivered"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class UnavailableReason(IntEnum):
