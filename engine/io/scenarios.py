@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import InputError
 from engine.domain.problem import Break, Carrier, Depot, Order, Problem, TimeWindow, VehicleType
 
 H = 3600
@@ -135,7 +136,10 @@ def metro_day(
     r = np.hypot((lat - c_lat) * ky, (lon - c_lon) * kx) / 1000.0
     inside = np.flatnonzero(r <= radius_km)
     if inside.size < 10:
-        raise ValueError(f"metro_day: only {inside.size} network nodes within {radius_km} km of the centre")
+        raise InputError(
+            f"metro_day: only {inside.size} network nodes within {radius_km} km of the centre",
+            item="metro_day", field="radius_km",
+        )
     w = np.exp(-r[inside] / (radius_km / 2.5))
     w /= w.sum()
     depots = []
@@ -191,10 +195,11 @@ def scenario(name_or_path: str, *, n_orders: int | None = None, seed: int = 0) -
     file: VROOM format when it has ``jobs`` and ``vehicles``, else a problem.
     """
     from engine.io import problem_json
+    from engine.io.schema import MAX_ORDERS
     from engine.io.vroom import is_vroom
 
-    if n_orders is not None and not 0 <= n_orders <= problem_json.MAX_ORDERS:
-        raise ValueError(f"n_orders (--orders) must be in 0..{problem_json.MAX_ORDERS:,}, got {n_orders}")
+    if n_orders is not None and not 0 <= n_orders <= MAX_ORDERS:
+        raise InputError(f"n_orders (--orders) must be in 0..{MAX_ORDERS:,}, got {n_orders}", item="scenario", field="n_orders")
     key = name_or_path.strip().lower().replace("_", "-")
     if key in BUILDERS:
         stored = SCENARIO_DIR / f"{key.replace('-', '_')}.json"
@@ -206,30 +211,11 @@ def scenario(name_or_path: str, *, n_orders: int | None = None, seed: int = 0) -
         return "problem", BUILDERS[key](**kwargs)
     path = Path(name_or_path)
     if not path.exists():
-        raise ValueError(
-            f"unknown scenario {name_or_path!r}: not a file, and not one of {', '.join(sorted(BUILDERS))}"
+        raise InputError(
+            f"unknown scenario {name_or_path!r}: not a file, and not one of {', '.join(sorted(BUILDERS))}",
+            item="scenario",
         )
     doc = problem_json.read_json(path, "scenario file")
     if is_vroom(doc):
         return "vroom", doc
     return "problem", problem_json.problem_from_dict(doc)
-
-
-def load_network(spec: str | None) -> Any:
-    """A network from a problem's ``network`` field (``synthetic:N@seed`` carries its seed)."""
-    if not spec:
-        return None
-    from engine import network as _net
-
-    src, seed = split_network_spec(spec)
-    return _net.load(src, seed=seed)
-
-
-def split_network_spec(spec: str) -> tuple[str, int]:
-    """``"synthetic:N@seed"`` -> ``("synthetic:N", seed)``; other sources get seed 0."""
-    if "@" in spec and spec.strip().lower().startswith("synthetic:"):
-        src, s = spec.rsplit("@", 1)
-        if not s.strip().isdigit():
-            raise ValueError(f"network {spec!r}: the seed after '@' must be a non-negative integer, got {s!r}")
-        return src, int(s)
-    return spec, 0

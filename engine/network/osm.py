@@ -13,8 +13,8 @@ Three readers, one output format (the one ``engine.network.synthetic`` produces)
   the same rules as osmnx's ``drive`` network type.
 * ``place:<name>``: osmnx ``graph_from_place`` (needs internet).
 
-Errors are raised as ``OSMReadError`` with the file name and the cause; the
-network layer turns them into ``NetworkError``.
+Errors are raised as ``OSMReadError`` (a ``NetworkError``) with the file name
+and the cause.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _edges_from_segments(
     length_m = np.concatenate([length[fwd], length[bwd]])
     spd = np.concatenate([speed_kmh[fwd], speed_kmh[bwd]])
     if u.size == 0:
-        raise OSMReadError(f"{source}: no drivable roads in this extract")
+        raise OSMReadError(f"{source}: no drivable roads in this extract", item="network")
     return {
         "lat": np.asarray(lat, dtype=np.float64),
         "lon": np.asarray(lon, dtype=np.float64),
@@ -148,16 +148,16 @@ def read_pbf(path: Path) -> dict[str, np.ndarray]:
     try:
         import pyrosm
     except ImportError as exc:  # pragma: no cover - pyrosm is a dependency
-        raise OSMReadError(f"{path}: reading .osm.pbf needs pyrosm ({exc})") from None
+        raise OSMReadError(f"{path}: reading .osm.pbf needs pyrosm ({exc})", item="network") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             osm = pyrosm.OSM(str(path))
             result = osm.get_network(network_type="driving", nodes=True)
     except Exception as exc:  # pyrosm raises assorted errors on a bad file
-        raise OSMReadError(f"{path}: could not read as an OSM PBF file ({type(exc).__name__}: {exc})") from None
+        raise OSMReadError(f"{path}: could not read as an OSM PBF file ({type(exc).__name__}: {exc})", item="network") from None
     if result is None or result[1] is None or len(result[1]) == 0:
-        raise OSMReadError(f"{path}: no drivable roads in this extract")
+        raise OSMReadError(f"{path}: no drivable roads in this extract", item="network")
     nodes, edges = result
     highway = edges["highway"].to_numpy(dtype=object)
     codes = np.fromiter((class_code(h) for h in highway), dtype=np.int8, count=len(highway))
@@ -215,7 +215,7 @@ def _graph_to_raw(graph: Any, source: str) -> dict[str, np.ndarray]:
     """An osmnx MultiDiGraph (one-way already applied) to the raw format."""
     node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     if node_ids.size == 0:
-        raise OSMReadError(f"{source}: no drivable roads in this extract")
+        raise OSMReadError(f"{source}: no drivable roads in this extract", item="network")
     lat = np.fromiter((graph.nodes[n]["y"] for n in node_ids), dtype=np.float64, count=node_ids.size)
     lon = np.fromiter((graph.nodes[n]["x"] for n in node_ids), dtype=np.float64, count=node_ids.size)
     us: list[int] = []
@@ -230,7 +230,7 @@ def _graph_to_raw(graph: Any, source: str) -> dict[str, np.ndarray]:
         hws.append(data.get("highway"))
         mss.append(data.get("maxspeed"))
     if not us:
-        raise OSMReadError(f"{source}: no drivable roads in this extract")
+        raise OSMReadError(f"{source}: no drivable roads in this extract", item="network")
     codes = np.fromiter((class_code(h) for h in hws), dtype=np.int8, count=len(hws))
     speeds = _speeds_for(mss, codes)
     # osmnx already added the reverse edge of every two-way street.
@@ -262,7 +262,7 @@ def read_xml(path: Path) -> dict[str, np.ndarray]:
             warnings.simplefilter("ignore")
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except Exception as exc:  # XML, gzip and bz2 errors all surface here
-        raise OSMReadError(f"{path}: could not read as OSM XML ({type(exc).__name__}: {exc})") from None
+        raise OSMReadError(f"{path}: could not read as OSM XML ({type(exc).__name__}: {exc})", item="network") from None
     return _graph_to_raw(graph, str(path))
 
 
@@ -276,7 +276,8 @@ def read_place(name: str) -> dict[str, np.ndarray]:
     except Exception as exc:  # network errors, geocoder failures
         raise OSMReadError(
             f"could not download the road network of place {name!r} (no internet?) - "
-            f"load an .osm/.osm.pbf file instead ({type(exc).__name__}: {exc})"
+            f"load an .osm/.osm.pbf file instead ({type(exc).__name__}: {exc})",
+            item="network",
         ) from None
     return _graph_to_raw(graph, f"place:{name}")
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import NetworkError
+
 #: Road classes in code order.  ``*_link`` ramps get their own codes because
 #: their free-flow speed differs from the road they join.  ``road`` is the
 #: catch-all for OSM ``highway`` values we accept as drivable but don't model.
@@ -96,12 +98,15 @@ DEFAULT_SPEED_KMH.setflags(write=False)
 def profile_id(hour: float) -> int:
     """Period id (index into ``PERIOD_NAMES``) for a departure ``hour``.
 
-    Hours wrap around midnight (25.5 is 01:30 next day).  Raises ``ValueError``
+    Hours wrap around midnight (25.5 is 01:30 next day).  Raises ``NetworkError``
     for a non-finite hour.
     """
-    h = float(hour)
+    try:
+        h = float(hour)
+    except (TypeError, ValueError):
+        h = math.nan
     if not math.isfinite(h):
-        raise ValueError(f"departure hour must be a finite number, got {hour!r}")
+        raise NetworkError(f"departure hour must be a finite number, got {hour!r}", field="hour")
     return int(HOUR_TO_PERIOD[int(math.floor(h)) % 24])
 
 

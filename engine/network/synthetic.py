@@ -31,6 +31,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
+from engine.errors import NetworkError
 from engine.network.speeds import CLASS_CODE, DEFAULT_SPEED_KMH
 
 #: Default centre of the generated region (a plausible central-European city).
@@ -116,7 +117,10 @@ def generate(n_nodes: int, seed: int = 0, centre: tuple[float, float] = CENTRE) 
         per directed edge.  Deterministic for a given ``(n_nodes, seed)``.
     """
     if not MIN_NODES <= n_nodes <= MAX_NODES:
-        raise ValueError(f"synthetic network size must be between {MIN_NODES} and {MAX_NODES} nodes, got {n_nodes}")
+        raise NetworkError(
+            f"synthetic network size must be between {MIN_NODES} and {MAX_NODES} nodes, got {n_nodes}",
+            item="network", field="n_nodes",
+        )
     # Size the lattice so the kept node count lands near the request: the
     # outline and holes are random, so measure and correct the radius.
     k = int(math.ceil(math.sqrt(n_nodes / (math.pi * _KEEP_ESTIMATE * (1.0 + _SHAPE_PER_NODE)))))

@@ -308,10 +308,17 @@ def test_snap(helsinki: RoadNetwork) -> None:
     masked, mdist = helsinki.snap(far_lat, far_lon, on_far="mask")
     assert masked.tolist()[1] == -1 and masked.tolist()[3] == -1 and masked[0] == 0
     assert mdist[1] > 30_000
-    with pytest.raises(ValueError, match="invalid coordinates"):
-        helsinki.snap([91.0], [0.0])
-    with pytest.raises(ValueError, match="equal length"):
+    with pytest.raises(NetworkError, match="invalid coordinates") as bad:
+        helsinki.snap([60.0, 91.0], [25.0, 0.0])
+    assert (bad.value.item, bad.value.field) == ("point 1", "lat/lon")
+    with pytest.raises(NetworkError, match="equal length"):
         helsinki.snap([60.0, 60.1], [25.0])
+    with pytest.raises(NetworkError, match="on_far") as bad:
+        helsinki.snap([60.0], [25.0], on_far="drop")  # type: ignore[arg-type]
+    assert bad.value.field == "on_far"
+    with pytest.raises(NetworkError, match="max_distance_m") as bad:
+        helsinki.snap([60.0], [25.0], max_distance_m=float("nan"))
+    assert bad.value.field == "max_distance_m"
 
 
 # --- shared OSM extracts ----------------------------------------------------------
@@ -519,3 +526,8 @@ def test_cli_network_info(tmp_path: Path) -> None:
     res = runner.invoke(app, ["network", "info", str(tmp_path / "missing.osm.pbf")])
     assert res.exit_code == 2
     assert "not found" in res.output
+    # The seed may come with the source; a different --seed is refused.
+    res = runner.invoke(app, ["network", "info", "synthetic:400@2"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["network", "info", "synthetic:400@2", "--seed", "5"])
+    assert res.exit_code == 2 and "carries seed 2" in res.output
