@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from engine import matrix, network
-from engine.matrix import hierarchy as _ch
+from engine.matrix import contract as _contract
 from engine.matrix import dijkstra as _dijkstra
 from engine.matrix import query as matrix_query
 
@@ -66,6 +66,6 @@ def test_ch_route(benchmark, engine50k: matrix.MatrixEngine) -> None:
 def test_ch_preprocessing_20k(benchmark) -> None:
     net = network.load("synthetic:20000", seed=1)
     h = benchmark.pedantic(
-        _ch.build, args=(net.indptr, net.indices, net.travel_time_s, net.length_m), rounds=2, iterations=1
+        _contract.build, args=(net.indptr, net.indices, net.travel_time_s, net.length_m), rounds=2, iterations=1
     )
     assert h.n == net.n_nodes

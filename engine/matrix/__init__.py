@@ -1,8 +1,9 @@
 """Travel-time and distance matrices over a ``RoadNetwork``.
 
-``hierarchy`` builds a contraction hierarchy and answers bucket many-to-many
-queries on it; ``dijkstra`` is the plain reference (and the heap both use);
-``query`` holds the public functions, the in-memory memo and the disk cache.
+``contract`` builds a contraction hierarchy, ``hierarchy`` stores it and
+answers bucket many-to-many and path queries on it; ``dijkstra`` is the plain
+reference (and the heap and search primitives both use); ``query`` holds the
+public functions, the in-memory memo and the disk cache.
 """
 
 from __future__ import annotations

@@ -9,7 +9,12 @@ checked against these ones exactly.
 
 The heap is an indexed binary heap (``heap`` holds nodes, ``pos[node]`` their
 slot or -1) keyed by the caller's distance arrays, so decrease-key is in place
-and no stale entries pile up.  The heap primitives are shared with ``_ch``.
+and no stale entries pile up.  The heap and the per-search helpers
+(``workspace``, ``search_start``, ``search_reset``, ``heap_clear``) are shared
+with the contraction (:mod:`engine.matrix.contract`) and query
+(:mod:`engine.matrix.hierarchy`) kernels.  The per-edge relaxation loop is
+written out in each search on purpose: as a helper it costs 25-45% (numba
+counts references to every array passed at every call).
 """
 
 from __future__ import annotations
@@ -96,6 +101,41 @@ def edge_tail(indptr, e, n):  # pragma: no cover - numba
     return lo
 
 
+@njit(cache=True, inline="always")
+def heap_clear(heap, pos, size):  # pragma: no cover - numba
+    """Empty the heap (``pos`` back to -1) so the arrays serve the next search."""
+    while size > 0:
+        size -= 1
+        pos[heap[size]] = -1
+
+
+@njit(cache=True)
+def workspace(n):  # pragma: no cover - numba
+    """Fresh per-worker search arrays over ``n`` nodes: ``(d1, d2, pos, heap, touched)``."""
+    return np.full(n, np.inf), np.full(n, np.inf), np.full(n, -1, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+
+
+@njit(cache=True, inline="always")
+def search_start(s, d1, d2, heap, pos, touched):  # pragma: no cover - numba
+    """Start a search at ``s`` (distance 0, touched, on the heap); returns ``(heap size, n_touched)``.
+
+    The search appends every node it reaches for the first time to
+    ``touched`` so that ``search_reset`` can clear just those.
+    """
+    d1[s] = 0.0
+    d2[s] = 0.0
+    touched[0] = s
+    return heap_push(heap, pos, 0, s, d1, d2), 1
+
+
+@njit(cache=True, inline="always")
+def search_reset(d1, d2, touched, nt):  # pragma: no cover - numba
+    """Set the distances of the ``nt`` touched nodes back to infinity."""
+    for q in range(nt):
+        d1[touched[q]] = np.inf
+        d2[touched[q]] = np.inf
+
+
 @njit(cache=True)
 def _search(indptr, indices, w1, w2, s, d1, d2, heap, pos, touched, is_target, n_targets, pred):  # pragma: no cover
     """One Dijkstra from ``s``; stops once ``n_targets`` marked nodes are settled.
@@ -105,14 +145,9 @@ def _search(indptr, indices, w1, w2, s, d1, d2, heap, pos, touched, is_target, n
     length > 0.
     """
     record = pred.size > 0
-    nt = 0
-    d1[s] = 0.0
-    d2[s] = 0.0
-    touched[nt] = s
-    nt += 1
     if record:
         pred[s] = -1
-    size = heap_push(heap, pos, 0, s, d1, d2)
+    size, nt = search_start(s, d1, d2, heap, pos, touched)
     left = n_targets
     while size > 0:
         u, size = heap_pop(heap, pos, size, d1, d2)
@@ -122,6 +157,8 @@ def _search(indptr, indices, w1, w2, s, d1, d2, heap, pos, touched, is_target, n
                 break
         du1 = d1[u]
         du2 = d2[u]
+        # Written out, not a helper: numba counts references to every array
+        # passed to a call, which costs ~30% in this per-edge loop.
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             c1 = du1 + w1[e]
@@ -135,10 +172,7 @@ def _search(indptr, indices, w1, w2, s, d1, d2, heap, pos, touched, is_target, n
                 if record:
                     pred[v] = e
                 size = heap_push(heap, pos, size, v, d1, d2)
-    # Leave the heap empty for the next search.
-    while size > 0:
-        size -= 1
-        pos[heap[size]] = -1
+    heap_clear(heap, pos, size)
     return nt
 
 
@@ -166,20 +200,14 @@ def many_to_many(indptr, indices, w1, w2, sources, targets, nchunks):  # pragma:
     # would stop numba from caching the kernel.
     nchunks = max(1, min(ns, nchunks))
     for c in prange(nchunks):
-        d1 = np.full(n, np.inf)
-        d2 = np.full(n, np.inf)
-        pos = np.full(n, -1, np.int64)
-        heap = np.empty(n, np.int64)
-        touched = np.empty(n, np.int64)
+        d1, d2, pos, heap, touched = workspace(n)
         nopred = np.empty(0, np.int64)
         for i in range(c, ns, nchunks):
             k = _search(indptr, indices, w1, w2, sources[i], d1, d2, heap, pos, touched, is_target, distinct, nopred)
             for j in range(nt):
                 out1[i, j] = d1[targets[j]]
                 out2[i, j] = d2[targets[j]]
-            for q in range(k):
-                d1[touched[q]] = np.inf
-                d2[touched[q]] = np.inf
+            search_reset(d1, d2, touched, k)
     return out1, out2
 
 
@@ -187,11 +215,7 @@ def many_to_many(indptr, indices, w1, w2, sources, targets, nchunks):  # pragma:
 def shortest_path(indptr, indices, w1, w2, s, t):  # pragma: no cover - numba
     """Path from ``s`` to ``t``: ``(nodes, edge_ids, d1, d2)``; empty arrays and inf if unreachable."""
     n = indptr.size - 1
-    d1 = np.full(n, np.inf)
-    d2 = np.full(n, np.inf)
-    pos = np.full(n, -1, np.int64)
-    heap = np.empty(n, np.int64)
-    touched = np.empty(n, np.int64)
+    d1, d2, pos, heap, touched = workspace(n)
     pred = np.full(n, -1, np.int64)
     is_target = np.zeros(n, np.bool_)
     is_target[t] = True

@@ -1,9 +1,10 @@
 """Many-to-many travel-time and distance matrices on a ``RoadNetwork``.
 
-The heavy lifting is a contraction hierarchy (:mod:`engine.matrix.hierarchy`): built once
-per network, weight kind and congestion period, cached on disk beside the
-network (``engine.network.cache``, namespace ``"matrix"``) and kept in memory for the
-process.  A query is then the bucket many-to-many algorithm, parallel over
+The heavy lifting is a contraction hierarchy (built by
+:mod:`engine.matrix.contract`, searched by :mod:`engine.matrix.hierarchy`):
+built once per network, weight kind and congestion period, cached on disk
+beside the network (``engine.network.cache``, namespace ``"matrix"``) and kept
+in memory for the process.  A query is then the bucket many-to-many algorithm, parallel over
 sources.
 
 Paths are ordered lexicographically by ``(time, metres)`` for time matrices
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from engine.network import cache as _cache
+from engine.matrix import contract as _contract
 from engine.matrix import hierarchy as _ch
 from engine.matrix import dijkstra as _dijkstra
 
@@ -86,7 +88,7 @@ def _nchunks() -> int:
 def _edge_weights(network: RoadNetwork, hour: float | None, weight: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Primary/secondary edge weights and the profile tag for the cache key."""
     if weight not in _WEIGHTS:
-        raise MatrixError(f"weight must be one of {_WEIGHTS}, got {weight!r}")
+        raise MatrixError(f"weight must be one of {_WEIGHTS}, got {weight!r}", field="weight")
     if weight == "distance":
         # Shortest distance does not depend on the hour; the free-flow time
         # only breaks ties, so one hierarchy serves every hour.
@@ -98,9 +100,9 @@ def _edge_weights(network: RoadNetwork, hour: float | None, weight: str) -> tupl
         try:
             hour_f = float(hour)
         except (TypeError, ValueError):
-            raise MatrixError(f"hour must be a number of hours (0-24), got {hour!r}") from None
+            raise MatrixError(f"hour must be a number of hours (0-24), got {hour!r}", field="hour") from None
         if not np.isfinite(hour_f):
-            raise MatrixError(f"hour must be finite, got {hour!r}")
+            raise MatrixError(f"hour must be finite, got {hour!r}", field="hour")
         tt = np.asarray(network.travel_time_at(hour_f), np.float64)
         tag = f"period{network.profile_id(hour_f)}"
     return tt, np.asarray(network.length_m, np.float64), tag
@@ -108,10 +110,13 @@ def _edge_weights(network: RoadNetwork, hour: float | None, weight: str) -> tupl
 
 def _check_weights(name: str, w: np.ndarray, m: int) -> None:
     if w.shape != (m,):
-        raise MatrixError(f"network {name} has shape {w.shape}, expected ({m},) (one per edge)")
+        raise MatrixError(f"network {name} has shape {w.shape}, expected ({m},) (one per edge)", item="network", field=name)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        raise MatrixError(f"network {name} must be finite and >= 0; bad at edge(s) {np.flatnonzero(bad)[:10].tolist()}")
+        raise MatrixError(
+            f"network {name} must be finite and >= 0; bad at edge(s) {np.flatnonzero(bad)[:10].tolist()}",
+            item="network", field=name,
+        )
 
 
 def _as_nodes(name: str, nodes: Any, n: int) -> np.ndarray:
@@ -119,19 +124,20 @@ def _as_nodes(name: str, nodes: Any, n: int) -> np.ndarray:
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
-        raise MatrixError(f"{name} must be a 1-D sequence of node ids, got shape {arr.shape}")
+        raise MatrixError(f"{name} must be a 1-D sequence of node ids, got shape {arr.shape}", field=name)
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)
         else:
-            raise MatrixError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
+            raise MatrixError(f"{name} must hold integer node ids, got dtype {arr.dtype}", field=name)
     arr = arr.astype(np.int64, copy=False)
     bad = (arr < 0) | (arr >= n)
     if bad.any():
         idx = np.flatnonzero(bad)
         raise MatrixError(
             f"{name}: node id(s) {arr[idx[:10]].tolist()} at position(s) {idx[:10].tolist()} "
-            f"are outside the network's [0, {n}) range"
+            f"are outside the network's [0, {n}) range",
+            field=name,
         )
     return np.ascontiguousarray(arr)
 
@@ -226,7 +232,10 @@ def prepare(
     """
     for attr in ("indptr", "indices", "travel_time_s", "length_m", "cache_key"):
         if not hasattr(network, attr):
-            raise MatrixError(f"network must be an engine.network.RoadNetwork (missing {attr!r}), got {type(network).__name__}")
+            raise MatrixError(
+                f"network must be an engine.network.RoadNetwork (missing {attr!r}), got {type(network).__name__}",
+                field="network",
+            )
     w1, w2, tag = _edge_weights(network, hour, weight)
     m = int(network.indices.size)
     _check_weights("travel times" if weight == "time" else "lengths", w1, m)
@@ -248,7 +257,7 @@ def _prepare_locked(
 
     def build() -> dict[str, np.ndarray]:
         tb = time.perf_counter()
-        h = _ch.build(network.indptr, network.indices, w1, w2, **_CH_PARAMS)
+        h = _contract.build(network.indptr, network.indices, w1, w2, **_CH_PARAMS)
         arrays = h.arrays()
         arrays["preprocess_seconds"] = np.array(time.perf_counter() - tb)
         return arrays
@@ -341,7 +350,7 @@ def warm() -> None:
     indptr = np.arange(0, tail.size + 1, 3, dtype=np.int64)
     w1 = rng.random(tail.size)
     w2 = rng.random(tail.size)
-    h = _ch.build(indptr, head.astype(np.int32), w1, w2, **_CH_PARAMS)
+    h = _contract.build(indptr, head.astype(np.int32), w1, w2, **_CH_PARAMS)
     nodes = np.arange(n, dtype=np.int64)
     h.query(nodes, nodes, _nchunks())
     h.path(0, n - 1)

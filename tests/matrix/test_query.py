@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from engine import matrix, network
 from engine.matrix import query as matrix_query
-from engine.matrix import hierarchy as _ch
+from engine.matrix import contract as _contract
 from engine.matrix import dijkstra as _dijkstra
 from engine.cli import matrix as cli_matrix
 
@@ -31,6 +31,13 @@ def csr_from_edges(n: int, u: np.ndarray, v: np.ndarray, *weights: np.ndarray):
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
     return (indptr, v[order].astype(np.int32), *(np.asarray(w, np.float64)[order] for w in weights))
+
+
+def hierarchy_of(g):
+    """A generated graph (``graphs()``) as CSR arrays, its sources and targets, and its hierarchy."""
+    n, u, v, w1, w2, sources, targets = g
+    indptr, indices, w1c, w2c = csr_from_edges(n, u, v, w1, w2)
+    return indptr, indices, w1c, w2c, sources, targets, _contract.build(indptr, indices, w1c, w2c)
 
 
 def scipy_table(indptr, indices, w, sources, targets) -> np.ndarray:
@@ -82,9 +89,7 @@ def test_dijkstra_kernel_matches_scipy(g) -> None:
 @HYP
 @given(graphs())
 def test_hierarchy_matches_scipy(g) -> None:
-    n, u, v, w1, w2, sources, targets = g
-    indptr, indices, w1c, w2c = csr_from_edges(n, u, v, w1, w2)
-    h = _ch.build(indptr, indices, w1c, w2c)
+    indptr, indices, w1c, w2c, sources, targets, h = hierarchy_of(g)
     ours, _ = h.query(sources, targets, 3)
     assert_same(ours, scipy_table(indptr, indices, w1c, sources, targets))
 
@@ -96,10 +101,8 @@ def test_secondary_weight_is_lexicographic_optimum(g) -> None:
 
     With small integer weights ``w1 * 10_000 + w2`` is exact and orders paths
     the same way, so scipy gives the reference for both values."""
-    n, u, v, w1, w2, sources, targets = g
-    indptr, indices, w1c, w2c = csr_from_edges(n, u, v, w1, w2)
+    indptr, indices, w1c, w2c, sources, targets, h = hierarchy_of(g)
     ref = scipy_table(indptr, indices, w1c * 10_000 + w2c, sources, targets)
-    h = _ch.build(indptr, indices, w1c, w2c)
     p, s = h.query(sources, targets, 3)
     dp, ds = _dijkstra.many_to_many(indptr, indices, w1c, w2c, sources, targets, 2)
     fin = np.isfinite(ref)
@@ -111,9 +114,7 @@ def test_secondary_weight_is_lexicographic_optimum(g) -> None:
 @HYP
 @given(graphs())
 def test_paths_are_real_and_optimal(g) -> None:
-    n, u, v, w1, w2, sources, targets = g
-    indptr, indices, w1c, w2c = csr_from_edges(n, u, v, w1, w2)
-    h = _ch.build(indptr, indices, w1c, w2c)
+    indptr, indices, w1c, w2c, sources, targets, h = hierarchy_of(g)
     s, t = int(sources[0]), int(targets[0])
     ref = scipy_table(indptr, indices, w1c, [s], [t])[0, 0]
     for nodes, d1 in (h.path(s, t)[:2], _dijkstra.shortest_path(indptr, indices, w1c, w2c, s, t)[::2]):
@@ -142,7 +143,7 @@ def test_hierarchy_on_larger_grid_with_ties() -> None:
     u, v = u[keep], v[keep]
     w = rng.integers(1, 4, u.size).astype(float)
     indptr, indices, wc, lc = csr_from_edges(side * side, u, v, w, w * 10)
-    h = _ch.build(indptr, indices, wc, lc)
+    h = _contract.build(indptr, indices, wc, lc)
     src = rng.integers(0, side * side, 60)
     p, _ = h.query(src, src, 4)
     assert_same(p, scipy_table(indptr, indices, wc, src, src))
@@ -254,16 +255,19 @@ def test_duplicates_and_unsorted_nodes() -> None:
 )
 def test_bad_nodes_are_named(sources, message) -> None:
     net = random_network(seed=5)
-    with pytest.raises(matrix.MatrixError, match=message):
+    with pytest.raises(matrix.MatrixError, match=message) as err:
         matrix.travel_times(net, sources, [0])
+    assert err.value.field == "sources"
 
 
 def test_bad_arguments() -> None:
     net = random_network(seed=5)
-    with pytest.raises(matrix.MatrixError, match="weight must be"):
+    with pytest.raises(matrix.MatrixError, match="weight must be") as err:
         matrix.prepare(net, weight="fuel")  # type: ignore[arg-type]
-    with pytest.raises(matrix.MatrixError, match="hour must be finite"):
+    assert err.value.field == "weight"
+    with pytest.raises(matrix.MatrixError, match="hour must be finite") as err:
         matrix.travel_times(net, [0], [1], hour=float("nan"))
+    assert err.value.field == "hour"
     with pytest.raises(matrix.MatrixError, match="RoadNetwork"):
         matrix.prepare(object())  # type: ignore[arg-type]
 
@@ -346,6 +350,9 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     good.write_text("0.0,0.0\n")
     res = CliRunner().invoke(_cli(), ["matrix", "synthetic:1000", "--points", str(good)])
     assert res.exit_code == 2 and "farther than" in res.output
+    for args, needle in ((["--out", str(tmp_path / "m.txt")], "--out must end"), (["--distance", "--hour", "8"], "--hour has no effect")):
+        res = CliRunner().invoke(_cli(), ["matrix", "synthetic:1000", "--points", str(good), *args])
+        assert res.exit_code == 2 and needle in res.output, res.output
 
 
 def test_warm_runs() -> None:
