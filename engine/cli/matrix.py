@@ -7,20 +7,23 @@ from typing import Optional
 
 import typer
 
+from engine.errors import FormatError, InputError, NotFoundError
 from engine.cli._errors import cli_errors
+from engine.cli.network import SEED_HELP, SOURCE_HELP, summary_table
 
 
 def read_points(path: Path) -> tuple["np.ndarray", "np.ndarray"]:  # noqa: F821 - numpy imported lazily
     """``lat, lon`` columns of a CSV file; a header line is optional.
 
-    Raises ``ValueError`` naming the file and line of the first bad row.
+    Raises ``FormatError`` naming the file and line of the first bad row
+    (``NotFoundError`` when there is no such file).
     """
     import csv
 
     import numpy as np
 
     if not path.is_file():
-        raise FileNotFoundError(f"points file not found: {path}")
+        raise NotFoundError(f"points file not found: {path}")
     lats: list[float] = []
     lons: list[float] = []
     header_seen = False
@@ -30,32 +33,30 @@ def read_points(path: Path) -> tuple["np.ndarray", "np.ndarray"]:  # noqa: F821 
             if not any(cells) or cells[0].startswith("#"):
                 continue
             if len(cells) < 2:
-                raise ValueError(f"{path}:{lineno}: expected 'lat,lon', got {','.join(row)!r}")
+                raise FormatError(f"{path}:{lineno}: expected 'lat,lon', got {','.join(row)!r}", item=f"{path}:{lineno}")
             try:
                 lat, lon = float(cells[0]), float(cells[1])
             except ValueError:
                 if not lats and not header_seen:
                     header_seen = True
                     continue
-                raise ValueError(f"{path}:{lineno}: not a number in {','.join(row)!r}") from None
+                raise FormatError(f"{path}:{lineno}: not a number in {','.join(row)!r}", item=f"{path}:{lineno}") from None
             lats.append(lat)
             lons.append(lon)
     if not lats:
-        raise ValueError(f"{path}: no points (expected lines of 'lat,lon')")
+        raise FormatError(f"{path}: no points (expected lines of 'lat,lon')", item=str(path))
     return np.asarray(lats), np.asarray(lons)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("matrix")
     def matrix_cmd(
-        source: str = typer.Argument(
-            ..., help="'helsinki', a .osm.pbf/.osm/.osm.gz/.osm.bz2 path, 'place:<name>' or 'synthetic:<n_nodes>'."
-        ),
+        source: str = typer.Argument(..., help=SOURCE_HELP),
         points: Path = typer.Option(..., "--points", help="CSV with lat,lon per line (header optional)."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write the matrix to a .npy or .csv file."),
         hour: Optional[float] = typer.Option(None, "--hour", help="Departure hour for congested times (default: free flow)."),
         distance: bool = typer.Option(False, "--distance", help="Shortest distances in metres instead of travel times."),
-        seed: int = typer.Option(0, "--seed", help="Seed of a synthetic network."),
+        seed: Optional[int] = typer.Option(None, "--seed", help=SEED_HELP),
         max_snap_m: float = typer.Option(2000.0, "--max-snap-m", help="Points farther than this from a road are an error."),
     ) -> None:
         """Snap the points to SOURCE's roads and compute the all-pairs matrix between them."""
@@ -64,14 +65,14 @@ def register(app: typer.Typer) -> None:
 
             import numpy as np
             from rich.console import Console
-            from rich.table import Table
-
             from engine import matrix, network
 
             if out is not None and out.suffix.lower() not in (".npy", ".csv"):
-                raise ValueError(f"--out must end in .npy or .csv, got {out}")
+                raise InputError(f"--out must end in .npy or .csv, got {out}", field="--out")
             if distance and hour is not None:
-                raise ValueError("--hour has no effect with --distance (shortest distances do not depend on traffic)")
+                raise InputError(
+                    "--hour has no effect with --distance (shortest distances do not depend on traffic)", field="--hour"
+                )
             lat, lon = read_points(points)
             net = network.load(source, seed=seed)
             nodes, snap_m = net.snap(lat, lon, max_distance_m=max_snap_m)
@@ -84,9 +85,7 @@ def register(app: typer.Typer) -> None:
             off_diag = values[~np.eye(values.shape[0], dtype=bool)]
             unit = "m" if distance else "s"
             console = Console()
-            table = Table(title=f"{'distance' if distance else 'travel-time'} matrix on {net.source}", show_header=False)
-            table.add_column("what", style="bold")
-            table.add_column("value", justify="right")
+            table = summary_table(f"{'distance' if distance else 'travel-time'} matrix on {net.source}")
             table.add_row("network", f"{net.n_nodes:,} nodes, {net.n_edges:,} edges")
             table.add_row("points", f"{lat.size:,} ({np.unique(nodes).size:,} distinct nodes)")
             table.add_row("snap distance median / max", f"{np.median(snap_m):,.0f} / {snap_m.max():,.0f} m")

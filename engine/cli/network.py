@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Optional
+
 import typer
 
 from engine.cli._errors import cli_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
+
+#: Help of the SOURCE argument (``engine.network.SOURCES``, without importing numpy at startup).
+SOURCE_HELP = "'helsinki', a .osm.pbf/.osm/.osm.gz/.osm.bz2 path, 'place:<name>' or 'synthetic:<n_nodes>[@seed]'."
+#: Help of ``--seed``.
+SEED_HELP = "Seed of a synthetic network (default: the '@seed' of SOURCE, else 0)."
+
+
+def summary_table(title: str) -> "Table":
+    """A two-column what/value table, the way the CLI reports a result."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    return table
 
 
 def register(app: typer.Typer) -> None:
@@ -12,11 +32,8 @@ def register(app: typer.Typer) -> None:
 
     @sub.command("info")
     def info(
-        source: str = typer.Argument(
-            "helsinki",
-            help="'helsinki', a .osm.pbf/.osm/.osm.gz/.osm.bz2 path, 'place:<name>' or 'synthetic:<n_nodes>'.",
-        ),
-        seed: int = typer.Option(0, "--seed", help="Seed of a synthetic network."),
+        source: str = typer.Argument("helsinki", help=SOURCE_HELP),
+        seed: Optional[int] = typer.Option(None, "--seed", help=SEED_HELP),
         no_cache: bool = typer.Option(False, "--no-cache", help="Build from scratch; don't read or write the cache."),
     ) -> None:
         """Load SOURCE and print its size, what was dropped, speeds by class and load time."""
@@ -30,9 +47,7 @@ def register(app: typer.Typer) -> None:
             net = network.load(source, seed=seed, use_cache=not no_cache)
             i = net.info
             console = Console()
-            summary = Table(title=f"road network: {i.get('name', net.source)}", show_header=False)
-            summary.add_column("what", style="bold")
-            summary.add_column("value", justify="right")
+            summary = summary_table(f"road network: {i.get('name', net.source)}")
             summary.add_row("nodes", f"{net.n_nodes:,}")
             summary.add_row("edges (directed)", f"{net.n_edges:,}")
             summary.add_row("mean out-degree", f"{net.n_edges / max(net.n_nodes, 1):.2f}")

@@ -8,7 +8,7 @@ import time
 import typer
 
 # Modules that expose ``warm()``; compiled results land in numba's on-disk cache.
-_WARM_MODULES = ("engine.matrix", "engine.dispatch.improve", "engine.eta")
+_WARM_MODULES = ("engine.matrix", "engine.dispatch.search.improve", "engine.eta")
 
 
 def register(app: typer.Typer) -> None:

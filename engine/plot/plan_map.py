@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import InputError
 from engine.domain.problem import Problem
 from engine.domain.plan import Plan, Route
 
@@ -57,7 +58,7 @@ def _extent(plan: Plan, problem: Problem | None) -> tuple[float, float, float, f
         lats += [o.lat for o in problem.orders] + [d.lat for d in problem.depots]
         lons += [o.lon for o in problem.orders] + [d.lon for d in problem.depots]
     if not lats:
-        raise ValueError("the plan has no coordinates to draw (a matrix-only VROOM problem?)")
+        raise InputError("the plan has no coordinates to draw (a matrix-only VROOM problem?)", item="plan", field="lat/lon")
     la0, la1, lo0, lo1 = min(lats), max(lats), min(lons), max(lons)
     pad_la = max(0.002, 0.05 * (la1 - la0))
     pad_lo = max(0.002, 0.05 * (lo1 - lo0))
