@@ -68,7 +68,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": validation_detail(exc.errors())})
+        errors = exc.errors()
+        for e in errors:
+            if e.get("type") == "too_long" and tuple(e.get("loc", ()))[:2] == ("body", "orders"):
+                # Too many orders is a size limit, like a too-large body: 413, not "invalid".
+                n, most = (e.get("ctx") or {}).get("actual_length"), (e.get("ctx") or {}).get("max_length")
+                return JSONResponse(
+                    status_code=413,
+                    content={"detail": f"{n:,} orders; at most {most:,} per plan (split the day by depot or region)"},
+                )
+        return JSONResponse(status_code=422, content={"detail": validation_detail(errors)})
 
     return app
 

@@ -9,6 +9,7 @@ fails must end as ``failed`` with the message.
 from __future__ import annotations
 
 import copy
+import time
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.main import create_app
+from engine.config import Settings
 from api.deps import get_store
 from engine.store.repository import Store
 from engine.cli import network as network_cli
@@ -270,11 +272,22 @@ def test_network_info_bad_source_is_one_line(tmp_path: Path, monkeypatch: pytest
 
 @pytest.fixture()
 def client():
-    app = create_app()
+    # Solves in threads of this process: the tests patch the solver and poll the plan.
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+def _wait(client: TestClient, plan_id: str, timeout_s: float = 90.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        doc = client.get(f"/v1/plans/{plan_id}").json()
+        if doc["status"] in ("done", "failed"):
+            return doc
+        time.sleep(0.05)
+    raise AssertionError(f"plan {plan_id} not finished after {timeout_s} s")
 
 
 def _locs(r: Any) -> list[str]:
@@ -334,14 +347,14 @@ def test_api_failed_background_solve_is_stored_as_failed(client: TestClient, mon
     monkeypatch.setattr(engine.dispatch, "solve", broken)
     r = client.post("/v1/plans", json=PROBLEM, params={"time_limit": 1})
     assert r.status_code == 202
-    g = client.get(f"/v1/plans/{r.json()['id']}").json()
+    g = _wait(client, r.json()["id"])
     assert g["status"] == "failed" and "matrix exploded" in g["error"] and g["plan"] is None
 
 
 def test_api_far_order_is_reported_not_lost(client: TestClient) -> None:
     doc = _with(PROBLEM, lambda d: (d.update(network="helsinki"), d["orders"][0].update(lat=LAT + 4.5)))
     r = client.post("/v1/plans", json=doc, params={"time_limit": 5, "solution_limit": 20})
-    g = client.get(f"/v1/plans/{r.json()['id']}").json()
+    g = _wait(client, r.json()["id"])
     assert g["status"] == "done", g.get("error")
     plan = g["plan"]
     assert [(u["order_id"], u["reason"]) for u in plan["unassigned"]] == [("o0", "OFF_NETWORK")]
@@ -378,7 +391,7 @@ def test_api_fuzzed_bodies_never_500(client: TestClient, edits: list[tuple[tuple
     r = client.post("/v1/plans", json=doc, params={"time_limit": 0.5, "solution_limit": 5})
     assert r.status_code in (202, 413, 422), r.text
     if r.status_code == 202:
-        g = client.get(f"/v1/plans/{r.json()['id']}").json()
+        g = _wait(client, r.json()["id"])
         assert g["status"] in ("done", "failed")
         if g["status"] == "done":
             # Every order the server accepted is on a route, handed off or unassigned with a reason.
@@ -392,21 +405,22 @@ def test_api_fuzzed_bodies_never_500(client: TestClient, edits: list[tuple[tuple
 
 
 def test_depot_off_the_network_is_an_error_not_a_silent_snap() -> None:
-    from engine.dispatch import solve
+    from engine.dispatch import FirstOf, MaxRuntime, SolutionLimit, solve
 
     net = load_network("helsinki")
     problem = problem_from_dict(_with(PROBLEM, lambda d: d["depots"][0].update(lat=64.0)))
     with pytest.raises(ModelError, match="km from the nearest road") as err:
-        solve(problem, network=net, time_limit=2, solution_limit=5)
+        solve(problem, network=net, stop=FirstOf(MaxRuntime(2), SolutionLimit(5)))
     assert err.value.item == "depot 'D1'"
 
 
 def test_vroom_job_off_the_network_is_unassigned_and_vehicle_off_it_is_an_error() -> None:
+    from engine.dispatch import FirstOf, MaxRuntime, SolutionLimit
     from engine.io.vroom import solve_vroom_plan
 
     net = load_network("helsinki")
     doc = _with(VROOM, lambda d: d["jobs"][0].update(location=[30.0, LAT]))
-    plan, out = solve_vroom_plan(doc, network=net, time_limit=3, solution_limit=10)
+    plan, out = solve_vroom_plan(doc, network=net, stop=FirstOf(MaxRuntime(3), SolutionLimit(10)))
     assert [(u.order_id, u.reason.name) for u in plan.unassigned] == [("1", "OFF_NETWORK")]
     assert [(u["id"], u["reason"]) for u in out["unassigned"]] == [(1, "OFF_NETWORK")]
     with pytest.raises(VroomFormatError, match="vehicle 1: start: .* km from the nearest road"):
@@ -432,5 +446,5 @@ def test_api_depot_off_the_network_fails_with_the_reason(client: TestClient) -> 
     doc = _with(PROBLEM, lambda d: d.update(network="synthetic:200@3"))  # a generated city far from Helsinki
     r = client.post("/v1/plans", json=doc, params={"time_limit": 2, "solution_limit": 5})
     assert r.status_code == 202, r.text
-    g = client.get(f"/v1/plans/{r.json()['id']}").json()
+    g = _wait(client, r.json()["id"])
     assert g["status"] == "failed" and "depot 'D1'" in g["error"] and "km from the nearest road" in g["error"]
