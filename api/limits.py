@@ -85,8 +85,9 @@ class LoopLag:
             t0 = time.perf_counter()
             await asyncio.sleep(self.interval_s)
             late = time.perf_counter() - t0 - self.interval_s
-            # Fast attack, slow decay: shed as soon as the loop falls behind, recover over ~100 ms.
-            self.lag_s = late if late > self.lag_s else 0.8 * self.lag_s + 0.2 * late
+            # Smoothed over ~5 ticks: one slow request is not an overload, a loop that
+            # keeps falling behind is.
+            self.lag_s = 0.8 * self.lag_s + 0.2 * max(0.0, late)
 
 
 class Guard:

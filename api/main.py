@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import get_settings, get_store
 from api.jobs import SolveService
@@ -26,9 +27,18 @@ from api.limits import Guard
 from api.routers import health, plans, promises, quotes
 from engine import __version__
 from engine.config import Settings
+from engine.io.schema import ProblemDoc
 from engine.errors import BusyError, EngineError, InputError, UnavailableError
 
 log = logging.getLogger(__name__)
+
+#: What any route may answer besides its own codes (the guards in ``api.limits``, body parsing).
+_COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not parseable (not UTF-8 JSON)"},
+    413: {"description": "The body is over this route's size limit"},
+    422: {"description": "Invalid input: ``detail[].loc`` names the field"},
+    503: {"description": "Overloaded or the database is unavailable: retry after ``Retry-After`` seconds"},
+}
 
 #: Longest message text a validation error may carry back.
 _MAX_MSG = 300
@@ -41,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Dispatch plans, delivery quotes and 95%-on-time promise checks.",
         lifespan=_lifespan,
+        responses=_COMMON_RESPONSES,
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
@@ -49,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(quotes.router)
     app.include_router(promises.router)
+    _document_models(app, ProblemDoc)
 
     @app.exception_handler(InputError)
     async def _input_error(_: Request, exc: InputError) -> JSONResponse:
@@ -80,6 +92,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": validation_detail(errors)})
 
     return app
+
+
+def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add models that routes read themselves (off the event loop) to the OpenAPI components."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = base()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            for m in models:
+                js = m.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(js.pop("$defs", {}))
+                schemas[m.__name__] = js
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _resolve(app: FastAPI, dep: Any) -> Any:

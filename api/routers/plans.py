@@ -10,11 +10,14 @@ plan in the format of ``engine.io.problem_json.plan_to_dict``.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.deps import get_settings, get_solve_service, get_store
 from api.jobs import SolveService
@@ -60,22 +63,46 @@ class PlanStatus(BaseModel):
     response_model=PlanCreated,
     status_code=202,
     responses={413: {"description": "Too many orders, or more memory than the solve budget"}, 429: {"description": "Solve queue full; see Retry-After"}},
+    # The body is read and validated in a worker thread (see below); documented here as the schema.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemDoc"}}}}},
 )
-def create_plan(
-    body: ProblemDoc,
+async def create_plan(
+    request: Request,
     service: SolveService = Depends(get_solve_service),
     settings: Settings = Depends(get_settings),
     time_limit: float = Query(10.0, gt=0, le=600, description="Seconds for the solve."),
     seed: int = Query(0, ge=0, le=2**31 - 1),
     solution_limit: Optional[int] = Query(None, gt=0, le=10_000_000, description="Deterministic cap on search solutions."),
 ) -> PlanCreated:
-    """Queue a plan; 422 names the bad field (unknown depot, negative size, window end before start)."""
+    """Queue a plan (a ``ProblemDoc``); 422 names the bad field (unknown depot, negative size, window end before start).
+
+    Validating 20,000 orders takes about a second of CPU: it runs in a worker
+    thread, so health checks and quotes on the event loop are not held up.
+    """
+    raw = await request.body()
+    doc = await run_in_threadpool(_validated, raw, settings)
+    plan_id = await run_in_threadpool(service.submit, doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
+    return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
+
+
+def _validated(raw: bytes, settings: Settings) -> dict[str, Any]:
+    """The stored document of a valid, affordable problem; errors as the API reports them."""
+    try:
+        # Python's parser, not pydantic's: it keeps a lone surrogate ("\\ud800") as text,
+        # so the schema can refuse it naming the field rather than "invalid JSON".
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise RequestValidationError([{"loc": ("body",), "msg": f"not valid JSON: {str(exc)[:200]}", "type": "json_invalid"}]) from None
+    try:
+        body = ProblemDoc.model_validate(parsed)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=True)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
     if body.network is not None:
         body = body.model_copy(update={"network": _check_network(body.network, settings)})
     problem = body.to_problem()  # ProblemError -> 422 (unknown depot, zero vehicles, ...) before anything is stored
     _within_budget(problem, settings)
-    plan_id = service.submit(body.model_dump(mode="json"), time_limit=time_limit, seed=seed, solution_limit=solution_limit)
-    return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
+    return body.model_dump(mode="json")
 
 
 def _within_budget(problem: Any, settings: Settings) -> None:
