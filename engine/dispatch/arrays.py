@@ -16,15 +16,10 @@ All times are int32 seconds (Solomon: scaled time units), distances int32
 metres (Solomon: scaled distance).  ``scale`` says how many array units make
 one unit of the source (1 for real problems, 1000 for Solomon, whose
 coordinates are scaled by 1000 and rounded so that integer solvers keep
-three decimals).  A route's cost is
-
-    v_fixed_cost[v]                                   (if it serves a job)
-    + sum over arcs (i, j) of
-        v_cost_per_m[v] * distances[i, j]
-        + v_cost_per_s[v] * (travel time of v on (i, j) + service[i])
-
-(waiting is not charged; ``arc_costs`` gives the per-vehicle matrix) plus
-``penalty[j]`` for every job left out.
+three decimals).  What a plan costs is stated once, in
+``engine.dispatch.cost`` (fixed cost of used vehicles, metres, seconds driven,
+seconds of service at its own rate, carrier prices within their capacity,
+``penalty`` for the rest; waiting is not charged).
 
 For Solomon ``v_cost_per_s`` is 0 and ``v_cost_per_m`` 1, so the cost is the
 scaled distance; divide by ``scale`` to compare with the literature.
@@ -41,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.dispatch import cost as _cost
 from engine.geo import haversine_m
 
 #: Stand-in for "no limit" in int32 time arithmetic (leaves headroom for sums).
@@ -75,7 +71,7 @@ class VrpArrays:
     v_cost_per_s: np.ndarray  # float64 [n_veh]
     #: bool [n_veh, n]: vehicle may visit node (skills, depot of the goods).
     compat: np.ndarray
-    #: int64 [n]: cost of leaving a job out (handing it to a carrier); 0 at depots.
+    #: int64 [n]: cost of a job neither routed nor handed off (without carriers: of leaving it out); 0 at depots.
     penalty: np.ndarray
     #: int32 [n_veh] index into ``profile_durations``.
     v_profile: np.ndarray = None  # type: ignore[assignment]
@@ -92,6 +88,14 @@ class VrpArrays:
     #: Array cost units per currency unit (1000 for problems built by ``from_problem``:
     #: costs are kept in milli-units so integer solvers lose nothing that matters).
     cost_scale: float = 1.0
+    #: float64 [n_veh] cost per second of service (None: ``v_cost_per_s``; see ``engine.dispatch.cost``).
+    v_cost_per_service_s: np.ndarray | None = None
+    #: Carriers that take jobs off the routes (see ``engine.dispatch.cost``).
+    carrier_ids: tuple[str, ...] = ()
+    #: int64 [n_carriers] jobs each carrier takes at most.
+    carrier_capacity: np.ndarray = None  # type: ignore[assignment]
+    #: float64 [n_carriers, n] price of handing job node j to carrier k (inf: it cannot take it).
+    carrier_price: np.ndarray = None  # type: ignore[assignment]
     #: Order id of each job (job j is node n_depots + j).
     job_ids: tuple[str, ...] = ()
     #: Vehicle id of each vehicle.
@@ -129,6 +133,15 @@ class VrpArrays:
             object.__setattr__(self, "job_ids", tuple(str(i) for i in range(n - self.n_depots)))
         if not self.vehicle_ids:
             object.__setattr__(self, "vehicle_ids", tuple(f"v{i}" for i in range(m)))
+        k = len(self.carrier_ids)
+        if self.carrier_capacity is None:
+            object.__setattr__(self, "carrier_capacity", np.zeros(k, dtype=np.int64))
+        if self.carrier_price is None:
+            object.__setattr__(self, "carrier_price", np.full((k, n), np.inf))
+        if self.carrier_capacity.shape != (k,) or self.carrier_price.shape != (k, n):
+            raise ValueError(f"carrier_capacity must be [{k}] and carrier_price [{k}, {n}]")
+        if self.v_cost_per_service_s is not None and np.shape(self.v_cost_per_service_s) != (m,):
+            raise ValueError(f"v_cost_per_service_s must have shape ({m},)")
 
     @property
     def n_nodes(self) -> int:
@@ -141,6 +154,10 @@ class VrpArrays:
     @property
     def n_vehicles(self) -> int:
         return int(self.v_start.shape[0])
+
+    @property
+    def n_carriers(self) -> int:
+        return len(self.carrier_ids)
 
     @property
     def n_dims(self) -> int:
@@ -175,6 +192,10 @@ class VrpArrays:
             v_fixed_cost=self.v_fixed_cost,
             v_cost_per_m=self.v_cost_per_m,
             v_cost_per_s=self.v_cost_per_s,
+            v_cost_per_service_s=self.v_cost_per_service_s,
+            carrier_ids=self.carrier_ids,
+            carrier_capacity=self.carrier_capacity,
+            carrier_price=np.ascontiguousarray(self.carrier_price[:, keep]),
             compat=np.ascontiguousarray(self.compat[:, keep]),
             penalty=self.penalty[keep],
             v_profile=self.v_profile,
@@ -191,28 +212,16 @@ class VrpArrays:
         )
 
     def route_cost(self, vehicle: int, route: list[int]) -> float:
-        """Cost of ``vehicle`` serving job nodes ``route`` in order (no feasibility check)."""
-        if not route:
-            return 0.0
-        dur = self.profile_durations[self.v_profile[vehicle]]
-        path = [int(self.v_start[vehicle]), *route, int(self.v_end[vehicle])]
-        d = sum(int(self.distances[a, b]) for a, b in zip(path, path[1:]))
-        t = sum(int(dur[a, b]) + int(self.service[a]) for a, b in zip(path, path[1:]))
-        return float(self.v_fixed_cost[vehicle] + self.v_cost_per_m[vehicle] * d + self.v_cost_per_s[vehicle] * t)
+        """Cost of ``vehicle`` serving job nodes ``route`` in order (``engine.dispatch.cost.route_cost``)."""
+        return _cost.route_cost(self, vehicle, route)
 
     def arc_costs(self, vehicle: int) -> np.ndarray:
-        """float64 [n, n] cost of each arc for ``vehicle`` (the sum in the module docstring)."""
-        dur = self.profile_durations[self.v_profile[vehicle]]
-        return self.v_cost_per_m[vehicle] * self.distances + self.v_cost_per_s[vehicle] * (
-            dur.astype(np.float64) + self.service[:, None]
-        )
+        """float64 [n, n] cost of each arc for ``vehicle`` (``engine.dispatch.cost.arc_costs``)."""
+        return _cost.arc_costs(self, vehicle)
 
-    def total_cost(self, routes: list[list[int]]) -> float:
-        """Cost of a whole solution: ``routes[v]`` are vehicle v's job nodes; missing jobs pay ``penalty``."""
-        served = {j for r in routes for j in r}
-        out = sum(self.route_cost(v, r) for v, r in enumerate(routes))
-        out += sum(int(self.penalty[j]) for j in range(self.n_depots, self.n_nodes) if j not in served)
-        return float(out)
+    def total_cost(self, routes: list[list[int]], handoffs: dict[int, int] | None = None) -> float:
+        """Cost of a whole solution (``engine.dispatch.cost.plan_cost``)."""
+        return _cost.plan_cost(self, routes, handoffs)
 
     def route_schedule(self, vehicle: int, route: list[int]) -> tuple[list[int], bool]:
         """Earliest arrival at each node of ``[start, *route, end]`` and whether every window holds.

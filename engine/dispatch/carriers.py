@@ -7,15 +7,20 @@ it lacks, orders whose goods sit at another depot, and everything once the
 day's pick-up cut-off has passed.  For the solver the price of handing an
 order over is the cheapest eligible quote plus ``risk_weight * (1 -
 on_time_probability)``: that is the disjunction penalty, so OR-Tools drops an
-order from the fleet exactly when a carrier is cheaper.
+order from the fleet exactly when a carrier is cheaper.  When a carrier's daily
+capacity could bind, ``with_carriers`` puts the carriers into the model
+itself (``engine.dispatch.cost``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.dispatch.arrays import VrpArrays
+from engine.dispatch.convert import MUST_SERVE_PENALTY
 from engine.geo import haversine_m
 from engine.domain.problem import Carrier, Order, Problem
 from engine.domain.plan import Handoff
@@ -120,3 +125,43 @@ def assign_handoffs(
         else:
             left.append((o, CAPACITY_FULL))
     return handoffs, left
+
+
+def with_carriers(
+    problem: Problem, a: VrpArrays, order_quotes: dict[str, list[Quote]], used: dict[str, int], priority_step: float
+) -> VrpArrays:
+    """``a`` with the carriers in the model when a daily capacity could bind.
+
+    Each carrier's price for a job is its quote (with the risk charge and the
+    priority bonus, as in ``order_penalties``); its room is its capacity less
+    ``used``.  A job then pays ``MUST_SERVE_PENALTY`` only when it is on no
+    route and no carrier with room takes it (``engine.dispatch.cost``).  When
+    every carrier has room for every job it quotes, ``a`` is returned as is:
+    its penalties (each job's cheapest price) already say everything.
+    """
+    if not problem.carriers or a.n_jobs == 0:
+        return a
+    rw = problem.risk_weight
+    ids = tuple(c.carrier_id for c in problem.carriers)
+    col = {cid: k for k, cid in enumerate(ids)}
+    room = np.array([max(0, int(c.capacity) - used.get(c.carrier_id, 0)) for c in problem.carriers], dtype=np.int64)
+    price = np.full((len(ids), a.n_nodes), np.inf)
+    by_id = {o.order_id: o for o in problem.orders}
+    for j, oid in enumerate(a.job_ids):
+        o = by_id[oid]
+        for q in order_quotes.get(oid, []):
+            price[col[q.carrier_id], a.n_depots + j] = (q.effective_cost(rw) + priority_step * max(0, o.priority)) * a.cost_scale
+    takers = np.isfinite(price).sum(axis=1)
+    if np.all(room >= takers):
+        return a
+    penalty = a.penalty.copy()
+    for j, oid in enumerate(a.job_ids):
+        penalty[a.n_depots + j] = int(MUST_SERVE_PENALTY * (1 + max(0, by_id[oid].priority)) * a.cost_scale)
+    keep = takers > 0
+    return dataclasses.replace(
+        a,
+        penalty=penalty,
+        carrier_ids=tuple(cid for cid, k in zip(ids, keep) if k),
+        carrier_capacity=room[keep],
+        carrier_price=np.ascontiguousarray(price[keep]),
+    )

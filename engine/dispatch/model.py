@@ -2,7 +2,9 @@
 
 ``OrToolsModel`` makes every job optional at its drop penalty and models
 windows (several per job, hard or soft), capacities in every dimension,
-breaks, shifts and maximum durations; ``Tracker`` follows the best cost over
+breaks, shifts and maximum durations, and carriers as extra vehicles (each
+job on one costs its price, at most the carrier's capacity of them; the cost
+model is ``engine.dispatch.cost``); ``Tracker`` follows the best cost over
 every phase of one solve; ``build_routes`` turns a solution into routes with
 times, loads and legs.
 """
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from engine.dispatch import cost as _cost
 from engine.dispatch.arrays import INT_INF, VrpArrays
 from engine.dispatch.convert import DIM_SCALE
 from engine.domain.plan import Route, Stop
@@ -71,7 +74,13 @@ class OrToolsModel:
         n, m = a.n_nodes, a.n_vehicles
         if m == 0:
             raise ValueError("the OR-Tools model needs at least one vehicle")
-        self.manager = pywrapcp.RoutingIndexManager(n, m, [int(x) for x in a.v_start], [int(x) for x in a.v_end])
+        # Carriers are vehicles m .. m + n_carriers - 1, parked at vehicle 0's start; they
+        # neither drive nor take time (see the time dimension below).
+        nc = a.n_carriers
+        home = int(a.v_start[0])
+        self.manager = pywrapcp.RoutingIndexManager(
+            n, m + nc, [int(x) for x in a.v_start] + [home] * nc, [int(x) for x in a.v_end] + [home] * nc
+        )
         self.routing = routing = pywrapcp.RoutingModel(self.manager)
         mgr = self.manager
         self._keep: list[object] = []  # callbacks and intervals must outlive the solve
@@ -98,7 +107,19 @@ class OrToolsModel:
         horizon = int(max(int(a.v_tw_end.max()), int(a.tw_end.max()), 0))
         cap = horizon + int(a.durations.max(initial=0)) + int(a.service.max(initial=0)) + 1
         cap = min(cap, INT_INF)
-        routing.AddDimensionWithVehicleTransits(time_transits, cap, cap, False, "time")
+        for k in range(nc):
+            price = np.where(np.isfinite(a.carrier_price[k]), a.carrier_price[k], 0.0)
+            price[: a.n_depots] = 0.0
+            c = np.broadcast_to(np.rint(price).astype(np.int64)[None, :], (n, n))
+            cb = routing.RegisterTransitMatrix(c.tolist())
+            routing.SetArcCostEvaluatorOfVehicle(cb, m + k)
+        if nc:
+            # A carrier's "travel" goes back by the whole horizon on every arc and the slack
+            # (up to twice the horizon) brings it anywhere: its jobs may come in any order
+            # and every window still holds.
+            back = routing.RegisterTransitMatrix(np.full((n, n), -cap, dtype=np.int64).tolist())
+            time_transits += [back] * nc
+        routing.AddDimensionWithVehicleTransits(time_transits, 2 * cap if nc else cap, cap, False, "time")
         self.time = time_dim = routing.GetDimensionOrDie("time")
 
         for k in range(a.n_dims):
@@ -106,8 +127,14 @@ class OrToolsModel:
             if not col.any():
                 continue
             cb = routing.RegisterUnaryTransitVector([int(x) for x in col])
-            caps = [int(min(int(x), INT_INF)) for x in a.v_capacity[:, k]]
+            caps = [int(min(int(x), INT_INF)) for x in a.v_capacity[:, k]] + [INT_INF] * nc
             routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"dim{k}")
+        if nc:
+            ones = np.ones(n, dtype=np.int64)
+            ones[: a.n_depots] = 0
+            cb = routing.RegisterUnaryTransitVector([int(x) for x in ones])
+            caps = [INT_INF] * m + [int(min(int(x), INT_INF)) for x in a.carrier_capacity]
+            routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "carrier_jobs")
 
         soft = a.lateness_cost_per_s > 0
         soft_coef = max(1, int(round(a.lateness_cost_per_s))) if soft else 0
@@ -116,7 +143,7 @@ class OrToolsModel:
             if node not in starts_ends:
                 # A depot no vehicle uses is not a stop: free to leave out, never worth visiting.
                 routing.AddDisjunction([mgr.NodeToIndex(node)], 0)
-        all_vehicles = np.arange(m)
+        all_vehicles = np.arange(m + nc)
         for node in range(a.n_depots, n):
             idx = mgr.NodeToIndex(node)
             wins = [(ws, we) for ws, we in a.windows[node] if we >= ws]
@@ -131,10 +158,10 @@ class OrToolsModel:
                         cum.RemoveInterval(int(e1 + 1), int(s2 - 1))
                 if soft:
                     time_dim.SetCumulVarSoftUpperBound(idx, int(hi), soft_coef)
-            allowed = all_vehicles[a.compat[:, node]]
+            allowed = all_vehicles[np.concatenate([a.compat[:, node], np.isfinite(a.carrier_price[:, node])])]
             if allowed.size == 0:
                 routing.solver().Add(routing.ActiveVar(idx) == 0)
-            elif allowed.size < m:
+            elif allowed.size < m + nc:
                 # SetAllowedVehiclesForIndex's SWIG binding rejects Python lists in OR-Tools 9.15;
                 # restricting the vehicle variable's domain is the equivalent (-1 = unperformed).
                 routing.VehicleVar(idx).SetValues([-1, *(int(x) for x in allowed)])
@@ -162,6 +189,9 @@ class OrToolsModel:
                 for iv in ivs:
                     routing.AddIntervalToAssignment(iv)
             self.breaks.append(ivs)
+        for k in range(nc):
+            time_dim.CumulVar(routing.Start(m + k)).SetRange(0, cap)
+            time_dim.CumulVar(routing.End(m + k)).SetRange(0, cap)
         self._keep.append(node_visit)
         # Schedules: finish each route as early as possible, then leave as late as that
         # allows (no pointless waiting at the first stop).  Finalizers run in the order added.
@@ -210,14 +240,26 @@ class OrToolsModel:
         p = self.params(strategy=strategy, time_limit=time_limit, solution_limit=1, metaheuristic="GREEDY_DESCENT")
         return self.routing.SolveWithParameters(p)
 
-    def from_routes(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
-        """An assignment for ``routes`` (job nodes per vehicle), or None if OR-Tools finds it infeasible."""
+    def from_routes(
+        self, routes: Sequence[Sequence[int]], handoffs: Mapping[int, int] | None = None
+    ) -> pywrapcp.Assignment | None:
+        """An assignment for ``routes`` (job nodes per vehicle), or None if OR-Tools finds it infeasible.
+
+        ``handoffs`` (job node -> carrier index) fills the carriers; by default
+        the jobs off the routes go to carriers by ``engine.dispatch.cost.hand_off``.
+        """
+        a = self.a
+        if handoffs is None:
+            on = {int(x) for r in routes for x in r}
+            handoffs = _cost.hand_off(a, [j for j in range(a.n_depots, a.n_nodes) if j not in on])
         # ReadAssignmentFromRoutes wants routing indices, which differ from nodes whenever
         # an end depot is not also a start.
         to_index = self.manager.NodeToIndex
         as_lists = [[int(to_index(int(x))) for x in r] for r in routes]
-        while len(as_lists) < self.a.n_vehicles:
+        while len(as_lists) < a.n_vehicles:
             as_lists.append([])
+        for k in range(a.n_carriers):
+            as_lists.append([int(to_index(j)) for j, kk in sorted(handoffs.items()) if kk == k])
         try:
             return self.routing.ReadAssignmentFromRoutes(as_lists, True)
         except Exception:  # pragma: no cover - OR-Tools raises on malformed routes
@@ -248,6 +290,17 @@ class OrToolsModel:
             out.append(path)
         return out
 
+    def handoffs(self, sol: pywrapcp.Assignment) -> dict[int, int]:
+        """Job node -> carrier index of every job on a carrier."""
+        out: dict[int, int] = {}
+        r, mgr, m = self.routing, self.manager, self.a.n_vehicles
+        for k in range(self.a.n_carriers):
+            idx = sol.Value(r.NextVar(r.Start(m + k)))
+            while not r.IsEnd(idx):
+                out[int(mgr.IndexToNode(idx))] = k
+                idx = sol.Value(r.NextVar(idx))
+        return out
+
     def times(self, sol: pywrapcp.Assignment, v: int) -> list[int]:
         """Time-dimension value (start of service) at start, each stop and end of vehicle ``v``."""
         r = self.routing
@@ -271,7 +324,6 @@ class OrToolsModel:
 
 
 @dataclass
-@dataclass
 class SearchResult:
     """Best solution of a solve over arrays, with the OR-Tools model and assignment it lives in."""
 
@@ -281,6 +333,8 @@ class SearchResult:
     phases: list[tuple[str, float, float]] = field(default_factory=list)  # (phase, seconds, cost)
     model: OrToolsModel | None = None
     assignment: object | None = None
+    #: Job node -> carrier index of the jobs handed off in the model (``VrpArrays.carrier_ids``).
+    handoffs: dict[int, int] = field(default_factory=dict)
 
 
 

@@ -129,8 +129,8 @@ class SolveParams:
     auto_construction_max_jobs: int = 250
     #: Cost units added to an order's drop penalty per priority level.
     priority_step: float = 25.0
-    #: When orders find every carrier full after the solve, re-solve once (10% of the
-    #: time limit, at least 1 s) with those orders made mandatory.
+    #: Kept so that older parameter files still read; it changes nothing: carriers'
+    #: capacities are in the model (``carriers.with_carriers``), so no repair round runs.
     repair: bool = True
     #: Orders farther than this from the road network are unassigned as off-network.
     max_snap_m: float = 1000.0

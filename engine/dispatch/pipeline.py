@@ -13,8 +13,11 @@
    every constraint, else the best of a few OR-Tools strategies), the numba
    search (``engine.dispatch.search.improve``, when numba is installed), then
    OR-Tools' guided local search warm-started from the best routes;
-5. orders the solver left out are handed to carriers within each carrier's
-   daily capacity; the rest are unassigned with a reason.
+5. when a carrier's daily capacity could bind, the carriers are in the model
+   (``carriers.with_carriers``: an order goes to a carrier only while it has
+   room, and is left out only when no vehicle and no carrier can take it);
+   otherwise an order's penalty is its cheapest carrier's price.  Orders on no
+   route and no carrier are unassigned with a reason.
 
 What to tune is a ``SolveParams``, when to stop a criterion of
 ``engine.dispatch.stop``.  Determinism: OR-Tools runs single-threaded, so a
@@ -212,7 +215,7 @@ def solve_arrays(
         if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
             best, best_cost = gls, float(gls.ObjectiveValue())
         phases.append(("guided local search", time.perf_counter() - t0, best_cost))
-    return SearchResult(model.routes(best), best_cost, tracker.trajectory, phases, model, best)
+    return SearchResult(model.routes(best), best_cost, tracker.trajectory, phases, model, best, model.handoffs(best))
 
 
 def _without_breaks(a: VrpArrays) -> VrpArrays:
@@ -294,7 +297,6 @@ def solve(
         orders bound to a vehicle; ``engine.dispatch.replan`` builds it.
     """
     t0 = time.perf_counter()
-    time_limit, solution_limit, _ = _limits(stop)
     fleet = fleet or FleetState()
     problem.validate()
     order_quotes = {o.order_id: _carriers.quotes(problem, o, now=now) for o in problem.orders}
@@ -313,7 +315,14 @@ def solve(
     pre = _precheck.run(a)
     a = dataclasses.replace(a, compat=pre.compat)
     routable = pre.routable(a)
+    # Orders no vehicle can serve go to carriers first: they have no other way out.
+    routable_ids = {a.job_ids[j - a.n_depots] for j in routable}
+    used: dict[str, int] = {}
+    pre_handoffs, pre_left = _carriers.assign_handoffs(
+        problem, [o for o in problem.orders if o.order_id not in routable_ids], order_quotes, used=used
+    )
     sub = a.subset(routable)
+    sub = _carriers.with_carriers(problem, sub, order_quotes, used, params.priority_step)
     t_matrix = time.perf_counter() - t0
 
     routes_nodes: list[list[int]] = [[] for _ in range(a.n_vehicles)]
@@ -328,35 +337,21 @@ def solve(
         routes_nodes = result.routes
 
     served = {sub.job_ids[j - sub.n_depots] for r in routes_nodes for j in r}
-    # Orders the fleet cannot take at all (pre-check) or that the solver left out go to carriers.
-    dropped = [o for o in problem.orders if o.order_id not in served]
-    handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
-    sub_node = {oid: sub.n_depots + j for j, oid in enumerate(sub.job_ids)}
-    overflow = [sub_node[o.order_id] for o, why in left if why == _carriers.CAPACITY_FULL and o.order_id in sub_node]
-    if overflow and result is not None and result.assignment is not None and params.repair:
-        # The drop penalties assumed a free carrier; these found every carrier full.  Make
-        # them mandatory-ish and re-solve briefly from the current routes (one round).
-        pen = sub.penalty.copy()
-        pen[overflow] = int(MUST_SERVE_PENALTY * sub.cost_scale)
-        sub = dataclasses.replace(sub, penalty=pen)
-        repair_stop: StoppingCriterion = MaxRuntime(max(1.0, 0.1 * time_limit))
-        if solution_limit is not None:
-            repair_stop = FirstOf(repair_stop, SolutionLimit(solution_limit))
-        again = solve_arrays(
-            sub,
-            params=dataclasses.replace(params, strategies=(), use_improve=False),
-            stop=repair_stop,
-            seed=seed,
-            initial_routes=result.routes,
-        )
-        if again.assignment is not None:
-            # The repair's objective has other penalties: its costs stay out of the trajectory.
-            phases = [*result.phases, ("carrier-capacity repair", time.perf_counter() - t0, again.cost)]
-            result = SearchResult(again.routes, again.cost, result.trajectory, phases, again.model, again.assignment)
-            routes_nodes = result.routes
-            served = {sub.job_ids[j - sub.n_depots] for r in routes_nodes for j in r}
-            dropped = [o for o in problem.orders if o.order_id not in served]
-            handoffs, left = _carriers.assign_handoffs(problem, dropped, order_quotes)
+    # The model's hand-offs first (each within its carrier's room), then whatever is left
+    # (the model had no carriers, or found no solution) by regret within what is still free.
+    handoffs = list(pre_handoffs)
+    on_carrier: set[str] = set()
+    if result is not None and result.handoffs:
+        for node, k in sorted(result.handoffs.items()):
+            oid, cid = sub.job_ids[node - sub.n_depots], sub.carrier_ids[k]
+            q = next(q for q in order_quotes[oid] if q.carrier_id == cid)
+            handoffs.append(_carriers.Handoff(oid, cid, q.depot, q.cost, q.on_time_probability))
+            used[cid] = used.get(cid, 0) + 1
+            on_carrier.add(oid)
+    rest = [o for o in problem.orders if o.order_id in routable_ids and o.order_id not in served and o.order_id not in on_carrier]
+    more, left = _carriers.assign_handoffs(problem, rest, order_quotes, used=used)
+    handoffs += more
+    left = pre_left + left
     unassigned: list[Unassigned] = []
     job_node = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
     for o, why in left:
@@ -395,6 +390,7 @@ def solve(
         "orders": len(problem.orders),
         "routed_candidates": int(sub.n_jobs),
         "matrix_source": a.meta["matrix_source"],
+        "carriers_in_model": sub.n_carriers,
     }
     return plan
 

@@ -22,8 +22,9 @@ What differs from VROOM, on purpose and documented:
 * Jobs VROOM would leave unassigned are left out at a penalty proportional to
   ``priority + 1``, so higher-priority jobs are served first, as in VROOM.
 
-Costs follow VROOM: ``per_hour`` (default 3600, i.e. cost = seconds of travel)
-and ``per_km`` (default 0) plus ``fixed``.
+Costs follow VROOM (``engine.dispatch.cost``): ``per_hour`` (default 3600,
+i.e. cost = seconds of travel) on travel time only, ``per_task_hour`` (default
+0) on service time, ``per_km`` (default 0) and ``fixed``; waiting is free.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.dispatch import cost as _cost
 from engine.dispatch.arrays import (
     INT_INF,
     VrpArrays,
@@ -82,7 +84,7 @@ _TOP_KEYS = {"jobs", "shipments", "vehicles", "matrices", "matrix", "distances",
 _JOB_KEYS = {"id", "description", "location", "location_index", "setup", "service", "delivery", "pickup", "amount", "skills", "priority", "time_windows"}
 _VEHICLE_KEYS = {"id", "profile", "description", "start", "start_index", "end", "end_index", "capacity", "costs", "skills", "time_window", "breaks", "speed_factor", "max_travel_time"}
 _BREAK_KEYS = {"id", "description", "time_windows", "service"}
-_COST_KEYS = {"fixed", "per_hour", "per_km"}
+_COST_KEYS = {"fixed", "per_hour", "per_km", "per_task_hour"}
 _UNSUPPORTED = {
     "max_tasks": "a cap on jobs per vehicle",
     "max_distance": "a cap on route distance",
@@ -423,6 +425,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     v_fixed = np.zeros(m)
     v_pm = np.zeros(m)
     v_ps = np.ones(m)
+    v_pss = np.zeros(m)  # VROOM charges per_hour on travel only; service at per_task_hour
     v_factor = np.ones(m)
     v_breaks = []
     compat = np.ones((m, n), dtype=bool)
@@ -436,6 +439,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         costs = v.get("costs") or {}
         v_fixed[i] = float(costs.get("fixed", 0))
         v_ps[i] = float(costs.get("per_hour", 3600)) / 3600.0
+        v_pss[i] = float(costs.get("per_task_hour", 0)) / 3600.0
         v_pm[i] = float(costs.get("per_km", 0)) / 1000.0
         # VROOM's speed_factor speeds a vehicle up (durations divided by it).
         v_factor[i] = 1.0 / float(v.get("speed_factor", 1.0))
@@ -467,6 +471,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         v_fixed_cost=v_fixed,
         v_cost_per_m=v_pm,
         v_cost_per_s=v_ps,
+        v_cost_per_service_s=v_pss,
         compat=compat,
         penalty=penalty,
         v_profile=v_prof,
@@ -591,7 +596,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             wait_sum += wait
             serv_sum += svc
             prev_dep = start + svc
-        cost = int(round(a.v_fixed_cost[v] + a.v_cost_per_s[v] * t_travel + a.v_cost_per_m[v] * dist))
+        cost = int(round(_cost.route_cost(a, v, jobs)))
         route = {
             "vehicle": vroom_veh[v],
             "cost": cost,

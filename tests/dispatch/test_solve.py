@@ -174,7 +174,9 @@ def test_full_carrier_sends_orders_back_to_the_fleet() -> None:
     plan = _solve(p)
     assert len(plan.handoffs) == 2 and not plan.unassigned
     assert len(plan.routes[0].order_ids) == 8
-    assert any(name == "carrier-capacity repair" for name, _, _ in plan.stats["phases"])
+    # The carrier's capacity is in the model itself: no repair round after the solve.
+    assert plan.stats["carriers_in_model"] == 1
+    assert not any("repair" in name for name, _, _ in plan.stats["phases"])
 
 
 def test_priority_orders_are_kept_on_the_fleet() -> None:

@@ -7,9 +7,10 @@ insertion) or from routes another solver found, e.g. an OR-Tools first
 solution, and its result can warm-start OR-Tools.
 
 Supported: heterogeneous vehicles (own start/end node, shift window, capacity
-in several dimensions, maximum duration, fixed cost if used, cost per metre
-and per second of duty), speed profiles, a vehicle/job compatibility mask,
-several windows per job, optional jobs with a penalty (left out when that is
+in several dimensions, maximum duration, fixed cost if used, cost per metre,
+per second driven and per second of service (``engine.dispatch.cost``), speed
+profiles, a vehicle/job compatibility mask, several windows per job, optional
+jobs with a penalty and carriers pooled into one capacity (left out when that is
 cheaper or no route can take them).  Not modelled: breaks and soft windows
 (``supports`` tells the caller; soft windows are searched as hard, which only
 errs on the safe side).
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.dispatch import cost as _cost
 from engine.dispatch.arrays import INT_INF, VrpArrays
 from engine.dispatch.params import SearchParams
 from engine.dispatch.search import kernels as K
@@ -101,6 +103,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     fixed = np.asarray(arrays.v_fixed_cost, dtype=np.float64)
     cm = np.asarray(arrays.v_cost_per_m, dtype=np.float64)
     cs = np.asarray(arrays.v_cost_per_s, dtype=np.float64)
+    css = np.asarray(_cost.service_rates(arrays), dtype=np.float64)
     prof = np.asarray(arrays.v_profile, dtype=np.int32)
     vstart = np.asarray(arrays.v_start, dtype=np.int32)
     vend = np.asarray(arrays.v_end, dtype=np.int32)
@@ -117,13 +120,24 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     for v in range(nv):
         key = (
             int(vstart[v]), int(vend[v]), tuple(cap[v].tolist()), int(vtws[v]), int(vtwe[v]), int(maxdur[v]),
-            float(fixed[v]), float(cm[v]), float(cs[v]), int(prof[v]), compat[v].tobytes(),
+            float(fixed[v]), float(cm[v]), float(cs[v]), float(css[v]), int(prof[v]), compat[v].tobytes(),
         )
         vclass[v] = classes.setdefault(key, len(classes))
 
     jobs = np.arange(nd, n, dtype=np.int32)
-    pen = np.asarray(arrays.penalty, dtype=np.float64).copy()
-    pen[:nd] = 0.0
+    pen_full = np.asarray(arrays.penalty, dtype=np.float64).copy()
+    pen_full[:nd] = 0.0
+    # Carriers are pooled here: a job left out costs its cheapest carrier price while the
+    # carriers together have room, its full penalty after that.  The OR-Tools model that
+    # polishes the result has each carrier's own capacity (engine.dispatch.cost).
+    if arrays.n_carriers:
+        cheapest = arrays.carrier_price.min(axis=0)
+        hand_ok = np.isfinite(cheapest) & (cheapest < pen_full)
+        hand_ok[:nd] = False
+        pen = np.where(hand_ok, cheapest, pen_full)
+        room = int(min(int(arrays.carrier_capacity.sum()), len(jobs)))
+    else:
+        pen, hand_ok, room = pen_full.copy(), np.zeros(n, dtype=np.bool_), 0
     # Neighbours by symmetric distance; -1 pads when there are few jobs.
     kn = max(1, min(params.neighbours, len(jobs) - 1))
     adj = np.full((n, kn), -1, dtype=np.int32)
@@ -144,10 +158,19 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         pdur=pdur, dist=dist, service=np.asarray(arrays.service, dtype=np.int64), tws=tws, twe=twe,
         win_ptr=ptr, win_s=np.asarray(ws, dtype=np.int64), win_e=np.asarray(we, dtype=np.int64), multi=multi,
         demand=np.ascontiguousarray(demand), vstart=vstart, vend=vend, cap=np.ascontiguousarray(cap),
-        vtws=vtws, vtwe=vtwe, maxdur=maxdur, fixed=fixed, cm=cm, cs=cs, prof=prof, vclass=vclass,
-        exact_v=maxdur < tinf, compat=compat, penalty=pen, jobs=jobs, adj=adj,
+        vtws=vtws, vtwe=vtwe, maxdur=maxdur, fixed=fixed, cm=cm, cs=cs, css=css, prof=prof, vclass=vclass,
+        exact_v=maxdur < tinf, compat=compat, penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room),
+        jobs=jobs, adj=adj,
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
     )
+
+
+def _leave_out_prices(arrays: VrpArrays) -> np.ndarray:
+    """Cheapest way to leave each job out: a carrier's price or the penalty."""
+    pen = arrays.penalty[arrays.n_depots :].astype(np.float64)
+    if arrays.n_carriers:
+        pen = np.minimum(pen, arrays.carrier_price[:, arrays.n_depots :].min(axis=0))
+    return pen
 
 
 def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -309,14 +332,18 @@ def search(
     P = build_problem(arrays, params)
     init = _initial_arrays(arrays, initial_routes)
     forced = None
-    if initial_routes is None and bool(np.any(arrays.penalty[arrays.n_depots :] < params.construction_penalty)):
+    if initial_routes is None and bool(np.any(_leave_out_prices(arrays) < params.construction_penalty)):
         # Built with the real drop penalties, the start never opens a route when a carrier
         # costs less than a route's fixed cost for one order, and the search cannot climb
         # out of "hand everything off".  A second start is built with every order mandatory
         # and the two race for ``race_share`` of the budget.  Neither start's own cost says which
         # search ends better: on the 1,000-order day the forced one starts cheaper (fewer,
         # fuller routes) yet ends 4% worse.
-        forced_arrays = dataclasses.replace(arrays, penalty=np.maximum(arrays.penalty, params.construction_penalty))
+        forced_arrays = dataclasses.replace(
+            arrays,
+            penalty=np.maximum(arrays.penalty, params.construction_penalty),
+            carrier_price=np.maximum(arrays.carrier_price, params.construction_penalty),
+        )
         forced = (forced_arrays, build_problem(forced_arrays, params))
     pairs: list[tuple[_Run, _Run | None]] = []
     for i in range(threads):

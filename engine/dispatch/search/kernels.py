@@ -58,12 +58,16 @@ KProblem = namedtuple(
         "maxdur",  # int64 [V] (TINF: none)
         "fixed",  # float64 [V]
         "cm",  # float64 [V] cost per distance unit
-        "cs",  # float64 [V] cost per time unit of route duration
+        "cs",  # float64 [V] cost per time unit driven
+        "css",  # float64 [V] cost per time unit of service
         "prof",  # int32 [V]
         "vclass",  # int32 [V] vehicles with equal class are interchangeable
         "exact_v",  # bool [V] route needs the exact O(L) check (max duration)
         "compat",  # bool [V, n]
-        "penalty",  # float64 [n] cost of leaving a job unassigned
+        "penalty",  # float64 [n] cost of leaving a job out while a carrier has room (its cheapest price)
+        "pen_full",  # float64 [n] cost of leaving a job out once the carriers are full (or none takes it)
+        "hand_ok",  # bool [n] some carrier may take the job
+        "room",  # int64 jobs the carriers take in all (pooled over carriers)
         "jobs",  # int32 [J] job nodes
         "adj",  # int32 [n, K] nearest job nodes of each job node
         "key_demand",  # float64 [n] sort keys for the recreate orders
@@ -87,6 +91,7 @@ KState = namedtuple(
         "unas",  # int32 [n] unassigned jobs (first nunas[0])
         "nunas",  # int32 [1]
         "pen",  # float64 [1] penalty sum of the unassigned jobs
+        "nhand",  # int32 [1] unassigned jobs priced as handed to a carrier (at most ``room``)
     ],
 )
 
@@ -107,6 +112,7 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int) -> KState:
         unas=np.zeros(n, dtype=np.int32),
         nunas=np.zeros(1, dtype=np.int32),
         pen=np.zeros(1, dtype=np.float64),
+        nhand=np.zeros(1, dtype=np.int32),
     )
 
 
@@ -171,10 +177,14 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
     es[0] = t0
     bad = -1
     dsum = 0
+    tsum = 0
+    ssum = 0
     for k in range(1, L + 2):
         a = seq[k - 1]
         b = seq[k]
         dsum += P.dist[a, b]
+        tsum += P.pdur[p, a, b]
+        ssum += P.service[a]
         arr = es[k - 1] + P.service[a] + P.pdur[p, a, b]
         if k == L + 1:
             es[k] = arr
@@ -195,8 +205,9 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
         b = seq[k + 1]
         x = ls[k + 1] - P.pdur[p, a, b] - P.service[a]
         ls[k] = x if x < P.twe[a] or k == 0 else P.twe[a]
-    cost = P.fixed[v] + P.cm[v] * dsum
-    if P.cs[v] != 0.0 or P.maxdur[v] < TINF:
+    # The cost model of engine.dispatch.cost: driving and service, never waiting.
+    cost = P.fixed[v] + P.cm[v] * dsum + P.cs[v] * tsum + P.css[v] * ssum
+    if P.maxdur[v] < TINF:
         # Savelsbergh: delay the departure by the most that neither moves the
         # return nor breaks a window, i.e. min(total waiting, cumwait + slack).
         cum = 0
@@ -213,7 +224,6 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
         if delay < 0:
             delay = 0
         duration = es[L + 1] - (es[0] + delay)
-        cost += P.cs[v] * duration
         if duration > P.maxdur[v] and bad < 0:
             bad = L + 1
     return bad, cost
@@ -307,12 +317,31 @@ def _exact_delta(P: KProblem, S: KState, v: int, k: int, c: int, tseq: np.ndarra
 
 
 @njit(cache=True, nogil=True)
+def _leave_out_cost(P: KProblem, S: KState, c: int) -> float:
+    """What leaving ``c`` out costs now: a carrier's price while one has room, else the full penalty."""
+    if P.hand_ok[c] and S.nhand[0] < P.room:
+        return P.penalty[c]
+    return P.pen_full[c]
+
+
+@njit(cache=True, nogil=True)
+def _leave_out(P: KProblem, S: KState, c: int) -> None:
+    S.unas[S.nunas[0]] = c
+    S.nunas[0] += 1
+    if P.hand_ok[c] and S.nhand[0] < P.room:
+        S.pen[0] += P.penalty[c]
+        S.nhand[0] += 1
+    else:
+        S.pen[0] += P.pen_full[c]
+
+
+@njit(cache=True, nogil=True)
 def _best_insertion(
     P: KProblem, S: KState, c: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
     tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
 ) -> tuple:
     """Cheapest feasible (vehicle, position) for job ``c``; vehicle -1 if leaving it out is cheaper."""
-    best = P.penalty[c]
+    best = _leave_out_cost(P, S, c)
     bv = -1
     bk = -1
     nv = S.rlen.shape[0]
@@ -341,14 +370,15 @@ def _best_insertion(
         fix = P.fixed[v] if L == 0 else 0.0
         cmv = P.cm[v]
         csv = P.cs[v]
+        svc = P.css[v] * sc
         for k in range(L + 1):
             if blink > 0.0 and _rand(rng) < blink:
                 continue
             a = S.seq[v, k]
             b = S.seq[v, k + 1]
-            delta = fix + cmv * (P.dist[a, c] + P.dist[c, b] - P.dist[a, b])
+            delta = fix + svc + cmv * (P.dist[a, c] + P.dist[c, b] - P.dist[a, b])
             if csv != 0.0:
-                delta += csv * (P.pdur[p, a, c] + P.pdur[p, c, b] - P.pdur[p, a, b] + sc)
+                delta += csv * (P.pdur[p, a, c] + P.pdur[p, c, b] - P.pdur[p, a, b])
             if delta >= best:
                 continue
             arr = S.es[v, k] + P.service[a] + P.pdur[p, a, c]
@@ -412,14 +442,13 @@ def _recreate(
             rem[i] = tmp[idx[i]]
     S.nunas[0] = 0
     S.pen[0] = 0.0
+    S.nhand[0] = 0
     for i in range(nrem):
         c = rem[i]
         stamp_box[0] += 1
         v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls)
         if v < 0:
-            S.unas[S.nunas[0]] = c
-            S.nunas[0] += 1
-            S.pen[0] += P.penalty[c]
+            _leave_out(P, S, c)
         else:
             _insert(P, S, v, k, c)
             touched[v] = 1
@@ -609,6 +638,7 @@ def run_chunk(
     cur_unas = W.unas.copy()
     cur_nunas = W.nunas[0]
     cur_pen = W.pen[0]
+    cur_nhand = W.nhand[0]
     wsum = order_weights.sum()
     accepted = 0
     ratio = t_end / t_start if t_start > 0.0 else 1.0
@@ -640,6 +670,7 @@ def run_chunk(
             for i in range(cur_nunas):
                 cur_unas[i] = W.unas[i]
             cur_pen = W.pen[0]
+            cur_nhand = W.nhand[0]
             if new_cost < best_cost[0] - 1e-9:
                 best_cost[0] = new_cost
                 for v in range(nv):
@@ -657,4 +688,5 @@ def run_chunk(
             for i in range(cur_nunas):
                 W.unas[i] = cur_unas[i]
             W.pen[0] = cur_pen
+            W.nhand[0] = cur_nhand
     return accepted
