@@ -12,7 +12,7 @@ import pytest
 
 from engine.eta.model import default_model
 from engine.eta.route import route_eta_arrays, warm
-from engine.promise import quote_arrays
+from engine.promise import Item, quote, quote_arrays
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,14 @@ def test_batch_quote_20000(benchmark) -> None:
     b = benchmark.pedantic(quote_arrays, args=(m, lat, lon, created, w), rounds=5, warmup_rounds=1)
     assert b.available.any(axis=1).all()
     benchmark.extra_info["quotes_per_s_mean"] = n / benchmark.stats.stats.mean
+
+
+def test_checkout_quote_one_cart(benchmark) -> None:
+    """One ``quote()`` (every option of one cart, records and reason texts): the checkout path."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    m = default_model()
+    when = datetime(2026, 11, 11, 10, 40, tzinfo=ZoneInfo("Europe/Helsinki"))
+    q = benchmark(quote, (60.19, 24.97), when, [Item(2.0)], model=m)
+    assert len(q.options) == len(m.city.services)

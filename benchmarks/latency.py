@@ -138,6 +138,34 @@ async def _load(host: str, port: int, path: str, rate: float, duration: float, b
     return lat, errors, max_late
 
 
+def single_quote_us(n: int = 2000, repeats: int = 3) -> dict[str, float]:
+    """p50 and p95 (microseconds) of one in-process ``quote()`` over ``n`` random carts (best of ``repeats``)."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from engine.eta.model import default_model  # noqa: PLC0415
+    from engine.promise import Item, quote  # noqa: PLC0415
+
+    m = default_model()
+    rng = np.random.default_rng(0)
+    carts = [
+        ((60.17 + rng.normal(0, 0.04), 24.94 + rng.normal(0, 0.08)),
+         datetime.fromtimestamp(1_790_000_000 + rng.uniform(0, 30 * 86400), m.tz), [Item(float(rng.uniform(0.2, 8)))])
+        for _ in range(n)
+    ]
+    for d, t, it in carts[:200]:  # warm the model's caches
+        quote(d, t, it, model=m)
+    runs = []
+    for _ in range(repeats):
+        ts = np.empty(n)
+        for i, (d, t, it) in enumerate(carts):
+            t0 = time.perf_counter()
+            quote(d, t, it, model=m)
+            ts[i] = time.perf_counter() - t0
+        runs.append(np.percentile(ts, [50, 95]) * 1e6)
+    p50, p95 = min(runs, key=lambda r: r[0])
+    return {"p50_us": float(p50), "p95_us": float(p95)}
+
+
 def batch_throughput(n: int = 20_000) -> dict[str, float]:
     import pandas as pd  # noqa: PLC0415
 
@@ -206,6 +234,8 @@ def main() -> None:
         print(f"  latency ms: p50 {q[0]:.2f}  p95 {q[1]:.2f}  p99 {q[2]:.2f}  max {np.nanmax(ms):.2f}")
         print(f"  errors: {errors}   sender max lateness: {late * 1000:.1f} ms")
         print(f"  load after: {os.getloadavg()}")
+    sq = single_quote_us()
+    print(f"in-process quote() of one cart (checkout, all options): p50 {sq['p50_us']:.1f} us  p95 {sq['p95_us']:.1f} us")
     bt = batch_throughput()
     print(
         f"in-process batch: {bt['orders']} orders x {bt['options_per_order']} options: "

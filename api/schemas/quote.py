@@ -1,8 +1,9 @@
 """Pydantic models of the quote / promise-check contract (``/v1/quotes``, ``/v1/promises/check``).
 
-Every number is finite and range-checked and every time must carry a UTC
-offset and lie in 2000-2099, so bad input is a 422 naming the field rather
-than an error deep in the engine.
+Every number is a JSON number (not ``true`` or ``"1"``, which pydantic's lax
+mode would read as one), finite and range-checked, and every time is an
+ISO-8601 string with a UTC offset in 2000-2099, so bad input is a 422 naming
+the field rather than an error deep in the engine.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 from engine.domain.promise import CheckResult, DeliveryOption, PromiseStatus
 from engine.eta._time import MAX_YEAR, MIN_YEAR
@@ -29,8 +30,20 @@ def _aware(v: datetime) -> datetime:
     return v
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Finite = Field(allow_inf_nan=False)
+def _json_number(v: Any) -> Any:
+    if isinstance(v, (bool, str)):
+        raise ValueError("must be a JSON number")
+    return v
+
+
+def _json_time(v: Any) -> Any:
+    if isinstance(v, (bool, int, float)):
+        raise ValueError("time must be an ISO-8601 string with a UTC offset, e.g. 2026-11-11T10:40:00+02:00")
+    return v
+
+
+AwareDatetime = Annotated[datetime, BeforeValidator(_json_time), AfterValidator(_aware)]
+Number = BeforeValidator(_json_number)
 
 
 class _Strict(BaseModel):
@@ -38,13 +51,13 @@ class _Strict(BaseModel):
 
 
 class LatLon(_Strict):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Annotated[float, Number] = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Annotated[float, Number] = Field(ge=-180, le=180, allow_inf_nan=False)
 
 
 class ItemIn(_Strict):
-    weight_kg: float = Field(0.0, ge=0, le=10_000, allow_inf_nan=False)
-    quantity: int = Field(1, ge=1, le=10_000)
+    weight_kg: Annotated[float, Number] = Field(0.0, ge=0, le=10_000, allow_inf_nan=False)
+    quantity: Annotated[int, Number] = Field(1, ge=1, le=10_000)
 
 
 class QuoteRequest(_Strict):
@@ -54,11 +67,11 @@ class QuoteRequest(_Strict):
     destination: LatLon
     order_time: AwareDatetime | None = Field(None, description="When the order is created (default: now).")
     items: list[ItemIn] = Field(min_length=1, max_length=1000)
-    target: float = Field(0.95, ge=0.5, le=0.99, allow_inf_nan=False, description="Probability the promise must be met with.")
+    target: Annotated[float, Number] = Field(0.95, ge=0.5, le=0.99, allow_inf_nan=False, description="Probability the promise must be met with.")
     only: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
         None, max_length=50, description="Restrict to options: 'carrier:service', a carrier or a service."
     )
-    capacity_left: dict[Annotated[str, Field(max_length=100)], Annotated[int, Field(ge=-10**9, le=10**9)]] | None = Field(
+    capacity_left: dict[Annotated[str, Field(max_length=100)], Annotated[int, Number, Field(ge=-10**9, le=10**9)]] | None = Field(
         None, max_length=50, description="Orders today's plan can still take, per option key or 'own'."
     )
     origin: LatLon | None = None
@@ -100,7 +113,7 @@ class PromiseIn(_Strict):
     service: str = Field(min_length=1, max_length=100)
     created_at: AwareDatetime
     promised_by: AwareDatetime
-    target: float = Field(0.95, gt=0, lt=1, allow_inf_nan=False)
+    target: Annotated[float, Number] = Field(0.95, gt=0, lt=1, allow_inf_nan=False)
     window_start: AwareDatetime | None = None
     destination: LatLon | None = None
 
