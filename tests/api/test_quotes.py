@@ -60,6 +60,10 @@ def test_check_endpoint() -> None:
         ({**CART, "items": [{"weight_kg": -1}]}, "weight_kg"),
         ({**CART, "target": 1.5}, "target"),
         ({**CART, "only": ["dhl"]}, "only"),
+        ({**CART, "destination": {"lat": True, "lon": 24.94}}, "lat"),
+        ({**CART, "origin": {"lat": 60.2, "lon": "24.9"}}, "lon"),
+        ({**CART, "items": [{"weight_kg": 2, "quantity": True}]}, "quantity"),
+        ({**CART, "order_time": 1790000000}, "order_time"),
         ({**CART, "surprise": 1}, "surprise"),
         ({"orders": []}, "orders"),
     ],
@@ -86,6 +90,21 @@ def test_check_422() -> None:
     ):
         r = client.post("/v1/promises/check", json=body)
         assert r.status_code == 422, (body, r.text)
+    # Engine-side errors name the part and the field.
+    r = client.post("/v1/promises/check", json={**base, "state": {"status": "handed_over"}})
+    assert r.json()["detail"][0]["loc"] == ["body", "state", "handed_over_at"]
+    r = client.post("/v1/promises/check", json={"promise": {**base["promise"], "carrier": "dhl"}})
+    assert r.json()["detail"][0]["loc"] == ["body", "promise", "service"]
+
+
+def test_integral_numbers_still_read() -> None:
+    body = {**CART, "destination": {"lat": 60, "lon": 25}, "items": [{"weight_kg": 2, "quantity": 2.0}]}
+    assert client.post("/v1/quotes", json=body).status_code == 200
+
+
+def test_large_batch_is_answered_in_order() -> None:
+    r = client.post("/v1/quotes", json={"orders": [{**CART, "order_id": f"o{i}"} for i in range(200)]})
+    assert r.status_code == 200 and [q["order_id"] for q in r.json()["quotes"]] == [f"o{i}" for i in range(200)]
 
 
 _scalars = st.one_of(
