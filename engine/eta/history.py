@@ -9,8 +9,6 @@ so the fit can report what it used.
 
 from __future__ import annotations
 
-from engine.errors import HistoryError
-
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.errors import HistoryError
 from engine.eta._time import MAX_EPOCH, MIN_EPOCH
 
 REQUIRED: tuple[str, ...] = (

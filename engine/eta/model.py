@@ -6,7 +6,7 @@ level)`` in seconds, float32:
 * ``due``: the promise checkout gives, as the local wall-clock delivery time
   counted from the local midnight of the creation day; one absolute time per
   hour cell ("ordered Tue 10-11 -> by Wed 17:35"), pooled by cut-off period
-  and non-decreasing in order time (see ``engine.eta.fit.fit_due_table``);
+  and non-decreasing in order time (see ``engine.eta.due.fit_due_table``);
 * ``lead``: created -> delivered (includes warehouse processing, hand-over
   and transit), the checkout distribution ``check`` starts from;
 * ``transit``: handed over -> delivered, for re-checking a promise once the
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo

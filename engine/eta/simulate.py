@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
-from engine.eta._city import City, city as get_city
-from engine.geo import haversine_km
+from engine.eta._city import City
+from engine.eta._city import city as get_city
 from engine.eta._time import local_to_epoch, to_iso
+from engine.geo import haversine_km
 
 H = 3600.0
 DAY = 86400.0

@@ -13,7 +13,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from engine.domain.promise import BatchQuote, UnavailableReason as R
+from engine.domain.promise import BatchQuote
+from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
 from engine.eta.model import EtaModel
 from engine.promise import rules

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from engine.domain.promise import BatchQuote, UnavailableReason as R
+from engine.domain.promise import BatchQuote
+from engine.domain.promise import UnavailableReason as R
 from engine.eta._city import ServiceSpec
 from engine.eta._time import from_epoch, local_seconds
 from engine.eta.model import EtaModel

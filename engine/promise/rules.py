@@ -11,7 +11,7 @@ bundle them for the one place that composes them per delivery option
 
 Promised times come from the fitted ``due`` table: one absolute local time
 per hour cell of order time, non-decreasing in order time (see
-``engine.eta.fit.fit_due_table``), read at the level whose held-out coverage
+``engine.eta.due.fit_due_table``), read at the level whose held-out coverage
 meets the target (``EtaModel.promise_levels``).
 """
 
