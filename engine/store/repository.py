@@ -231,6 +231,128 @@ class Store:
                 for r in rows
             ]
 
+    # live monitor (issue 12) -----------------------------------------------
+    def monitor_start(self, plan_key: str, plan: dict[str, Any], promises: dict[str, Any], params: dict[str, Any],
+                      state: dict[str, Any] | None = None) -> None:
+        """Watch ``plan`` (replacing a plan of the same key) and make it the active one."""
+        from engine.store.tables import MonitorPlanRow
+
+        with _db_faults(), self._session.begin() as s:
+            s.execute(update(MonitorPlanRow).where(MonitorPlanRow.active.is_(True)).values(active=False))
+            row = s.get(MonitorPlanRow, plan_key)
+            if row is None:
+                row = MonitorPlanRow(plan_key=plan_key, version=0)
+                s.add(row)
+            row.active = True
+            row.plan, row.promises, row.params = _jsonable(plan), _jsonable(promises), _jsonable(params)
+            row.state = _jsonable(state) if state is not None else None
+            row.version = (row.version or 0) + 1
+
+    def monitor_active(self) -> dict[str, Any] | None:
+        """The active watched plan: ``plan_key``, ``plan``, ``promises``, ``params``, ``version`` (no state)."""
+        from engine.store.tables import MonitorPlanRow
+
+        with _db_faults(), self._session() as s:
+            row = s.scalars(select(MonitorPlanRow).where(MonitorPlanRow.active.is_(True))).first()
+            if row is None:
+                return None
+            return {"plan_key": row.plan_key, "plan": row.plan, "promises": row.promises, "params": row.params,
+                    "version": row.version}
+
+    def monitor_transaction(self, plan_key: str, work: Any) -> Any:
+        """Run ``work`` on a watched plan's state under its write lock, and store what it returns.
+
+        ``work(version, load_state, existing)`` gets the version before this write,
+        ``load_state()`` (the stored state, read only when called) and
+        ``existing(ids)`` (which of these event ids are stored already); it returns
+        a dict with ``state`` (new state or None to keep), ``events`` (documents
+        with ``event_id``, ``kind``, ``at``), ``warnings`` (documents with
+        ``warning_id``, ``order_id``, ``kind``, ``severity``, ``at``),
+        ``accepted`` (warning ids) and ``result`` (returned to the caller with
+        the new version).  One writer at a time per plan: the version bump comes
+        first, so a second worker waits for the first (SQLite's write lock, a row
+        lock on PostgreSQL) and then sees its state.
+        """
+        from engine.store.tables import MonitorEventRow, MonitorPlanRow, MonitorWarningRow
+
+        with _db_faults(), self._session.begin() as s:
+            n = s.execute(update(MonitorPlanRow).where(MonitorPlanRow.plan_key == plan_key)
+                          .values(version=MonitorPlanRow.version + 1)).rowcount
+            if not n:
+                raise NotFoundError(f"no watched plan {plan_key!r}: start the monitor first")
+            version = int(s.scalar(select(MonitorPlanRow.version).where(MonitorPlanRow.plan_key == plan_key)) or 0)
+
+            def load_state() -> dict[str, Any] | None:
+                return s.scalar(select(MonitorPlanRow.state).where(MonitorPlanRow.plan_key == plan_key))
+
+            def existing(ids: list[str]) -> set[str]:
+                found: set[str] = set()
+                for i in range(0, len(ids), 500):
+                    found.update(s.scalars(select(MonitorEventRow.event_id).where(MonitorEventRow.event_id.in_(ids[i:i + 500]))).all())
+                return found
+
+            out = work(version - 1, load_state, existing)
+            evs = out.get("events") or []
+            for i in range(0, len(evs), 1000):  # SQLite caps the parameters of one statement
+                s.execute(_insert_ignore(s, MonitorEventRow.__table__, [
+                    {"event_id": d["event_id"], "plan_key": plan_key, "kind": d["kind"], "at": float(d["at"]),
+                     "document": _jsonable(d), "received_at": _now()} for d in evs[i:i + 1000]], "event_id"))
+            if out.get("warnings"):
+                s.execute(_insert_ignore(s, MonitorWarningRow.__table__, [
+                    {"warning_id": d["warning_id"], "plan_key": plan_key, "order_id": d["order_id"], "kind": d["kind"],
+                     "severity": d["severity"], "at": float(d["at"]), "accepted": bool(d.get("accepted", False)),
+                     "document": _jsonable(d), "created_at": _now()} for d in out["warnings"]], "warning_id"))
+            for wid in out.get("accepted", ()):
+                row = s.scalars(select(MonitorWarningRow).where(MonitorWarningRow.warning_id == wid)).first()
+                if row is not None:
+                    row.accepted = True
+                    row.document = dict(row.document, accepted=True)
+            if out.get("state") is not None:
+                s.execute(update(MonitorPlanRow).where(MonitorPlanRow.plan_key == plan_key).values(state=_jsonable(out["state"])))
+        return out.get("result"), version
+
+    def monitor_version(self, plan_key: str) -> int | None:
+        from engine.store.tables import MonitorPlanRow
+
+        with _db_faults(), self._session() as s:
+            v = s.scalar(select(MonitorPlanRow.version).where(MonitorPlanRow.plan_key == plan_key))
+            return None if v is None else int(v)
+
+    def monitor_warnings(self, *, plan_key: str | None = None, since: float | None = None, severity: list[str] | None = None,
+                         order_id: str | None = None, kind: str | None = None, after: int = 0,
+                         limit: int = 100) -> list[dict[str, Any]]:
+        """Stored notices in arrival order (``row_no``), filtered; ``after`` pages past a ``row_no``."""
+        from engine.store.tables import MonitorWarningRow as W
+
+        q = select(W).where(W.row_no > after)
+        if plan_key is not None:
+            q = q.where(W.plan_key == plan_key)
+        if since is not None:
+            q = q.where(W.at >= since)
+        if severity:
+            q = q.where(W.severity.in_(severity))
+        if order_id is not None:
+            q = q.where(W.order_id == order_id)
+        if kind is not None:
+            q = q.where(W.kind == kind)
+        with _db_faults(), self._session() as s:
+            rows = s.scalars(q.order_by(W.row_no).limit(limit)).all()
+            return [dict(r.document, row_no=r.row_no, accepted=r.accepted) for r in rows]
+
+    def monitor_warning(self, warning_id: str) -> dict[str, Any] | None:
+        from engine.store.tables import MonitorWarningRow as W
+
+        with _db_faults(), self._session() as s:
+            r = s.scalars(select(W).where(W.warning_id == warning_id)).first()
+            return None if r is None else dict(r.document, row_no=r.row_no, accepted=r.accepted)
+
+    def monitor_event_count(self, plan_key: str) -> int:
+        from engine.store.tables import MonitorEventRow
+
+        with _db_faults(), self._session() as s:
+            return int(s.scalar(select(func.count()).select_from(MonitorEventRow).where(MonitorEventRow.plan_key == plan_key)) or 0)
+
+
 
 def _job(row: PlanRow) -> SolveJob:
     return SolveJob(
@@ -260,3 +382,15 @@ def _default(obj: Any) -> Any:
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _insert_ignore(session: Any, table: Any, rows: list[dict[str, Any]], key: str) -> Any:
+    """INSERT that skips rows whose ``key`` is already stored (SQLite and PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])

@@ -65,3 +65,55 @@ class EventRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(128), index=True, nullable=True)
     vehicle_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# -- live monitor (issue 12) ------------------------------------------------------
+from sqlalchemy import Boolean, UniqueConstraint  # noqa: E402
+
+
+class MonitorPlanRow(Base):
+    """A watched plan: its documents, the monitor's moving state and a version bumped by every write."""
+
+    __tablename__ = "monitor_plans"
+
+    plan_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    promises: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class MonitorEventRow(Base):
+    """A tracking event as received; the id makes a repeat a no-op."""
+
+    __tablename__ = "monitor_events"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    plan_key: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float, index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class MonitorWarningRow(Base):
+    """A monitor notice (delay, recovered, broken, unknown); ``row_no`` orders them for paging and the stream."""
+
+    __tablename__ = "monitor_warnings"
+    __table_args__ = (UniqueConstraint("warning_id", name="uq_monitor_warnings_warning_id"),)
+
+    row_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[str] = mapped_column(String(36))
+    plan_key: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+__all__ += ["MonitorPlanRow", "MonitorEventRow", "MonitorWarningRow"]

@@ -1,0 +1,155 @@
+"""Rescue proposals: move an at-risk order to a neighbouring van, judged by the same forecast.
+
+For an order warned on van A, every van B whose remaining stops pass within
+``neighbour_km`` of the order is tried: B takes the parcel over from A where
+A is (a "meet" stop; from the depot when A has not left) and delivers it at
+the cheapest place in its remaining sequence.  The what-if is re-forecast
+with B's pace and the incidents on B's legs; a move is proposed only when it
+brings the order to ``clear_above`` and leaves none of B's own orders below
+``warn_below`` that were above it.  Served stops are never touched: only the
+remaining tails change.
+
+Inserted legs are straight-line distance x 1.3 at the van's planned average
+speed: a what-if, not a road route.  Re-sequencing the whole fleet is
+``engine.dispatch.replan``'s job (it keeps loaded goods on their van, so it
+cannot express a hand-over between vans, which is what a rescue is).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING
+
+from engine.domain.monitor import Proposal, WatchState
+from engine.geo import haversine_m
+from engine.monitor.forecast import forecast_vehicles
+from engine.monitor.tracks import StopRef, VehicleTrack
+
+__all__ = ["propose", "apply_move"]
+
+_DETOUR = 1.3
+_MEET_S = 300.0
+_MAX_CANDIDATES = 4
+
+
+def _leg(a: tuple[float, float], b: tuple[float, float], speed: float) -> float:
+    return float(haversine_m(a[0], a[1], b[0], b[1])) * _DETOUR / max(speed, 1.0)
+
+
+def _here(v: VehicleTrack) -> tuple[float, float]:
+    if v.pos_lat is not None and v.pos_lon is not None:
+        return v.pos_lat, v.pos_lon
+    if v.next_idx > 0:
+        s = v.stops[v.next_idx - 1]
+        return s.lat, s.lon
+    return v.start_lat, v.start_lon
+
+
+def _insert(b: VehicleTrack, k: int, meet: tuple[float, float] | None, stop: StopRef) -> tuple[list[StopRef], float]:
+    """B's stops with (meet,) stop inserted before index ``k``; and the extra metres."""
+    prev = (b.stops[k - 1].lat, b.stops[k - 1].lon) if k > 0 else _here(b) if k == b.next_idx else (b.start_lat, b.start_lon)
+    if k == b.next_idx:
+        prev = _here(b)
+    nxt = b.stops[k] if k < len(b.stops) else None
+    new: list[StopRef] = []
+    pts = [prev]
+    if meet is not None:
+        new.append(StopRef(None, meet[0], meet[1], stop.planned, _leg(prev, meet, b.speed_mps), _MEET_S, -math.inf, "meet"))
+        pts.append(meet)
+    new.append(dataclasses.replace(stop, leg_s=_leg(pts[-1], (stop.lat, stop.lon), b.speed_mps), win_start=-math.inf))
+    pts.append((stop.lat, stop.lon))
+    extra = sum(float(haversine_m(p[0], p[1], q[0], q[1])) for p, q in zip(pts, pts[1:]))
+    stops = list(b.stops[:k]) + new
+    if nxt is not None:
+        old = float(haversine_m(prev[0], prev[1], nxt.lat, nxt.lon))
+        back = float(haversine_m(stop.lat, stop.lon, nxt.lat, nxt.lon))
+        extra += back - old
+        stops.append(dataclasses.replace(nxt, leg_s=nxt.leg_s + max(back - old, 0.0) * _DETOUR / max(b.speed_mps, 1.0)))
+        stops += list(b.stops[k + 1:])
+    return stops, extra * _DETOUR
+
+
+def propose(mon: "Monitor", order_id: str) -> Proposal | None:
+    """The best move of ``order_id`` to another van, or None when none clears the order."""
+    w = mon.orders[order_id]
+    a = mon.vehicles.get(w.vehicle_id or "")
+    if a is None:
+        return None
+    i = a.index_of(order_id)
+    if i is None or i < a.next_idx or (a.at_stop and i == a.next_idx):
+        return None
+    stop = a.stops[i]
+    departed = a.next_idx > 0 or (a.pos_t is not None and a.pos_t > a.departure)
+    meet = _here(a) if departed else None
+    lim = mon.params.neighbour_km * 1000.0
+    cands: list[tuple[float, str, int, list[StopRef]]] = []
+    for b in mon.vehicles.values():
+        if b.vehicle_id == a.vehicle_id or b.silent or not b.remaining():
+            continue
+        if any(inc.scope.vehicle_id == b.vehicle_id and inc.extra_s > 0 and inc.active(mon.now) for inc in mon.incidents.values()):
+            continue
+        first = b.next_idx + (1 if b.at_stop else 0)
+        close = [k for k in range(first, len(b.stops))
+                 if float(haversine_m(b.stops[k].lat, b.stops[k].lon, stop.lat, stop.lon)) <= lim]
+        if not close:
+            continue
+        b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
+        best: tuple[float, int, list[StopRef]] | None = None
+        for k in range(first, len(b.stops)):
+            stops, extra = _insert(b, k, b_meet, stop)
+            if best is None or extra < best[0]:
+                best = (extra, k, stops)
+        if best is not None:
+            cands.append((best[0], b.vehicle_id, best[1], best[2]))
+    if not cands:
+        return None
+    cands.sort()
+    cands = cands[:_MAX_CANDIDATES]
+    trial = [dataclasses.replace(mon.vehicles[vid], stops=stops) for _, vid, _, stops in cands]
+    promises = dict(mon._promise)
+    fcs = forecast_vehicles(trial, list(mon.incidents.values()), mon.params, day0=mon.day0, hour0=mon.hour0,
+                            seed=mon.seed, index=mon._index, promises=promises)
+    best_prop: Proposal | None = None
+    for (extra, vid, k, _), fc in zip(cands, fcs):
+        p_after = fc.orders.get(order_id, (0.0, 0.0, 0.0))[0]
+        if p_after < mon.params.clear_above or p_after <= w.p_on_time + 0.1:
+            continue
+        hurt = False
+        for oid, (p, _p50, _p95) in fc.orders.items():
+            if oid == order_id:
+                continue
+            other = mon.orders.get(oid)
+            if other is not None and other.state == WatchState.ON_TRACK and other.p_on_time >= mon.params.warn_below and p < mon.params.warn_below:
+                hurt = True
+                break
+        if hurt:
+            continue
+        b_meet = meet if meet is not None else None
+        prop = Proposal(order_id, a.vehicle_id, vid, k, round(w.p_on_time, 3), round(p_after, 3), round(extra / 1000.0, 2),
+                        None if b_meet is None else b_meet[0], None if b_meet is None else b_meet[1])
+        if best_prop is None or (prop.p_after, -prop.extra_km) > (best_prop.p_after, -best_prop.extra_km):
+            best_prop = prop
+    return best_prop
+
+
+def apply_move(mon: "Monitor", prop: Proposal) -> None:
+    """Carry out ``prop`` on the monitor's tracks (the order leaves A's tail and joins B's)."""
+    a = mon.vehicles[prop.from_vehicle]
+    b = mon.vehicles[prop.to_vehicle]
+    i = a.index_of(prop.order_id)
+    if i is None or i < a.next_idx:
+        return
+    stop = a.stops.pop(i)
+    if i < len(a.stops):
+        prev = (a.stops[i - 1].lat, a.stops[i - 1].lon) if i > 0 else (a.start_lat, a.start_lon)
+        nxt = a.stops[i]
+        a.stops[i] = dataclasses.replace(nxt, leg_s=_leg(prev, (nxt.lat, nxt.lon), a.speed_mps))
+    k = min(max(prop.insert_at, b.next_idx + (1 if b.at_stop else 0)), len(b.stops))
+    meet = (prop.meet_lat, prop.meet_lon) if prop.meet_lat is not None and prop.meet_lon is not None else None
+    b.stops, _ = _insert(b, k, meet, stop)
+    mon.orders[prop.order_id].vehicle_id = b.vehicle_id
+
+
+if TYPE_CHECKING:  # pragma: no cover - the monitor imports this module lazily
+    from engine.monitor.watch import Monitor
