@@ -75,8 +75,13 @@ def vehicle_start(v: VehicleTrack, incidents: list[Incident]) -> tuple[float, fl
     for inc in incidents:
         # A van (or its depot, before it leaves) held by a breakdown or a sorting error.
         mine = inc.scope.vehicle_id == v.vehicle_id or (inc.scope.depot == v.depot and v.next_idx == 0 and not v.at_stop)
-        if mine and inc.extra_s > 0 and inc.start <= t0 < inc.start + inc.extra_s and inc.start <= inc.end:
-            t0 = inc.start + inc.extra_s
+        if not (mine and inc.extra_s > 0):
+            continue
+        if inc.start <= t0 < inc.start + inc.extra_s:
+            t0 = inc.start + inc.extra_s  # held now: moves again once the repair is done
+            holding.append(inc)
+        elif t0 < inc.start <= t0 + 12 * 3600:
+            t0 += inc.extra_s  # held later on (or since its last report): the route loses that time
             holding.append(inc)
     return t0, frac, holding
 

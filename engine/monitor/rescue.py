@@ -30,7 +30,8 @@ __all__ = ["propose", "apply_move"]
 
 _DETOUR = 1.3
 _MEET_S = 300.0
-_MAX_CANDIDATES = 4
+_MAX_CANDIDATES = 12
+_PER_VAN = 4
 
 
 def _leg(a: tuple[float, float], b: tuple[float, float], speed: float) -> float:
@@ -95,16 +96,12 @@ def propose(mon: "Monitor", order_id: str) -> Proposal | None:
         if not close:
             continue
         b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
-        best: tuple[float, int, list[StopRef]] | None = None
-        for k in range(first, len(b.stops)):
-            stops, extra = _insert(b, k, b_meet, stop)
-            if best is None or extra < best[0]:
-                best = (extra, k, stops)
-        if best is not None:
-            cands.append((best[0], b.vehicle_id, best[1], best[2]))
+        # The cheapest few places on this van (the cheapest may push its own orders late).
+        tries = sorted((_insert(b, k, b_meet, stop)[::-1] + (k,) for k in range(first, len(b.stops))), key=lambda x: x[0])
+        cands += [(extra, b.vehicle_id, k, stops) for extra, stops, k in tries[:_PER_VAN]]
     if not cands:
         return None
-    cands.sort()
+    cands.sort(key=lambda c: c[0])
     cands = cands[:_MAX_CANDIDATES]
     trial = [dataclasses.replace(mon.vehicles[vid], stops=stops) for _, vid, _, stops in cands]
     promises = dict(mon._promise)
