@@ -25,6 +25,7 @@ from api.deps import get_settings, get_store
 from api.jobs import SolveService
 from api.limits import Guard
 from api.routers import health, plans, promises, quotes
+from api.routers import events as monitor_events, warnings as monitor_warnings
 from engine import __version__
 from engine.config import Settings
 from engine.io.schema import ProblemDoc
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(quotes.router)
     app.include_router(promises.router)
+    app.include_router(monitor_events.router)
+    app.include_router(monitor_warnings.router)
     _document_models(app, ProblemDoc)
 
     @app.exception_handler(InputError)
