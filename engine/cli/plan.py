@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Optional
 
 import typer
@@ -32,7 +34,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Plan a day: fleet routes, carrier hand-offs, unassigned orders with reasons."""
-        with cli_errors():
+        with (vroom_errors(out) if fmt in ("vroom", "vroom-out") else cli_errors()):
             _run(scenario, time_limit, out, map_png, geojson, fmt, seed, orders, network_src, straight, no_improvement, solution_limit, quiet)
 
 
@@ -117,6 +119,44 @@ def _run(
 
         save_geojson(plan, geojson, problem=problem, network=network)
         console.print(f"GeoJSON written to {geojson}")
+
+
+#: VROOM's exit codes (docs/API.md): 1 internal error, 2 input error, 3 routing error.
+VROOM_INTERNAL, VROOM_INPUT, VROOM_ROUTING = 1, 2, 3
+
+
+def vroom_error(exc: BaseException) -> dict[str, Any]:
+    """VROOM's error output ``{"code": ..., "error": ...}`` for an exception."""
+    from engine.errors import MatrixError, NetworkError
+
+    if isinstance(exc, (NetworkError, MatrixError)):
+        return {"code": VROOM_ROUTING, "error": str(exc)}
+    if isinstance(exc, (InputError, OSError)):
+        return {"code": VROOM_INPUT, "error": str(exc)}
+    return {"code": VROOM_INTERNAL, "error": f"internal error ({type(exc).__name__}: {exc})"}
+
+
+@contextlib.contextmanager
+def vroom_errors(out: Path | None) -> Iterator[None]:
+    """With ``--format vroom``, failures answer as VROOM does: its error JSON on stdout (and in
+    ``--out``), and its exit code."""
+    from engine.cli import _errors
+
+    try:
+        yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        if _errors.DEBUG:
+            raise
+        doc = vroom_error(exc)
+        text = json.dumps(doc)
+        print(text)
+        if out is not None:
+            with contextlib.suppress(OSError):
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text)
+        raise typer.Exit(code=doc["code"]) from None
 
 
 def _check_writable(opt: str, path: Path) -> None:

@@ -89,6 +89,9 @@ class SearchParams:
     construction_penalty: int = 10**12
     #: Share of the time (or iteration) budget in which the two starts race.
     race_share: float = 0.1
+    #: Iterations without a new best, per job (at least 5,000), after which the search
+    #: has converged and the solve returns early.
+    stall_iterations: int = 1000
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -99,6 +102,7 @@ class SearchParams:
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)
+        _number(self, "stall_iterations", p, lo=1, whole=True)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -154,6 +154,7 @@ def solve_arrays(
             improve = None
     deterministic = solution_limit is not None
     auto = params.strategies == "auto"
+    converged = False  # the numba search stopped on its own: guided local search is skipped
 
     def run_improve(start_routes: list[list[int]] | None, budget: float, name: str) -> None:
         """numba ruin-and-recreate, then OR-Tools checks the routes against every side constraint."""
@@ -163,13 +164,16 @@ def solve_arrays(
         # Its progress feeds the trajectory, so a big day shows costs while it runs; the
         # costs of a break-free copy are not the real objective, so they stay out.
         on_progress = (lambda _t, c: tracker.offer(float(c))) if exact else None
+        nonlocal converged
         try:
-            routes = improve.search(
+            found = improve.search(
                 search_a, start_routes, limit, seed, max_iterations=iterations, params=params.search, on_progress=on_progress
-            ).routes
+            )
         except (ValueError, NotImplementedError):
             return
+        routes = found.routes
         cand = model.from_routes(routes)
+        converged = cand is not None and found.converged and exact
         if cand is not None:
             cand = model.improve(cand, time_limit=min(left(), 2.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or cand
         keep(name, cand)
@@ -210,7 +214,7 @@ def solve_arrays(
     if improve is not None and not any(p[0].startswith("improve") for p in phases) and (deterministic or left() > 0.3 * time_limit):
         run_improve(model.routes(best), 0.4 * left(), "improve.search")
 
-    if not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
+    if not converged and not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
         gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
         if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
             best, best_cost = gls, float(gls.ObjectiveValue())

@@ -268,8 +268,74 @@ def _matrix(doc: dict[str, Any], kind: str) -> np.ndarray | None:
     return None
 
 
+def shift_times(doc: Any) -> tuple[Any, int]:
+    """``doc`` with every time window moved back by its earliest start, and that offset.
+
+    VROOM problems often give Unix timestamps, beyond the engine's 32-bit times;
+    shifted to the earliest window start they fit, and the output adds the
+    offset back (``meta["time_offset"]``).  A document whose times already fit
+    is returned as is, with offset 0.
+    """
+    if not is_vroom(doc):
+        return doc, 0
+    windows: list[list[Any]] = []
+    for v in doc.get("vehicles") or []:
+        if isinstance(v, dict):
+            if isinstance(v.get("time_window"), list):
+                windows.append(v["time_window"])
+            for b in v.get("breaks") or [] if isinstance(v.get("breaks"), list) else []:
+                if isinstance(b, dict) and isinstance(b.get("time_windows"), list):
+                    windows += [w for w in b["time_windows"] if isinstance(w, list)]
+    for key in ("jobs", "shipments"):
+        for j in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+            tasks = [j] if key == "jobs" else [j.get("pickup"), j.get("delivery")] if isinstance(j, dict) else []
+            for t in tasks:
+                if isinstance(t, dict) and isinstance(t.get("time_windows"), list):
+                    windows += [w for w in t["time_windows"] if isinstance(w, list)]
+    starts = [w[0] for w in windows if len(w) == 2 and isinstance(w[0], int) and not isinstance(w[0], bool)]
+    ends = [w[1] for w in windows if len(w) == 2 and isinstance(w[1], int) and not isinstance(w[1], bool)]
+    if not starts or max(starts + ends) < INT_INF - 1:
+        return doc, 0
+    offset = min(starts)
+
+    def moved(w: Any) -> Any:
+        if isinstance(w, list) and len(w) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in w):
+            return [max(0, w[0] - offset), max(0, w[1] - offset)]
+        return w
+
+    out = dict(doc)
+    vehicles = []
+    for v in doc.get("vehicles") or []:
+        if isinstance(v, dict):
+            v = dict(v)
+            if "time_window" in v:
+                v["time_window"] = moved(v["time_window"])
+            if isinstance(v.get("breaks"), list):
+                v["breaks"] = [
+                    {**b, "time_windows": [moved(w) for w in b["time_windows"]]} if isinstance(b, dict) and isinstance(b.get("time_windows"), list) else b
+                    for b in v["breaks"]
+                ]
+        vehicles.append(v)
+    out["vehicles"] = vehicles
+
+    def task(t: Any) -> Any:
+        if isinstance(t, dict) and isinstance(t.get("time_windows"), list):
+            return {**t, "time_windows": [moved(w) for w in t["time_windows"]]}
+        return t
+
+    if isinstance(doc.get("jobs"), list):
+        out["jobs"] = [task(j) for j in doc["jobs"]]
+    if isinstance(doc.get("shipments"), list):
+        out["shipments"] = [
+            {**s, "pickup": task(s.get("pickup")), "delivery": task(s.get("delivery"))} if isinstance(s, dict) else s
+            for s in doc["shipments"]
+        ]
+    return out, int(offset)
+
+
 def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: float = 30.0) -> VrpArrays:
     """A VROOM problem document as ``VrpArrays`` (see the module docstring for the mapping)."""
+    doc, time_offset = shift_times(doc)
     check_document(doc)
     if doc.get("shipments"):
         raise _err("problem", "shipments", "VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
@@ -483,6 +549,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         vehicle_ids=tuple(str(v["id"]) for v in vehicles),
         name=str(doc.get("name", "vroom")),
         meta={
+            "time_offset": time_offset,
+            "setup": np.concatenate([np.zeros(n_sites, dtype=np.int64), [int(j.get("setup", 0)) for j in jobs]]).astype(np.int64),
+            "priority": np.concatenate([np.zeros(n_sites, dtype=np.int64), [int(j.get("priority", 0)) for j in jobs]]).astype(np.int64),
             "lat": lat,
             "lon": lon,
             "net_node": np.full(n, -1, dtype=np.int64),
@@ -531,6 +600,9 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
     vroom_veh = meta.get("vroom_vehicle_ids", a.vehicle_ids)
     locs = meta.get("vroom_locations")
     open_sites = meta.get("open_sites", np.zeros(a.n_nodes, dtype=bool))
+    offset = int(meta.get("time_offset", 0))
+    setups = meta.get("setup", np.zeros(a.n_nodes, dtype=np.int64))
+    priorities = meta.get("priority", np.zeros(a.n_nodes, dtype=np.int64))
 
     def loc_fields(node: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -546,7 +618,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
 
     out_routes = []
     served: set[int] = set()
-    sums = {"cost": 0, "service": 0, "duration": 0, "waiting_time": 0, "distance": 0}
+    sums = {"cost": 0, "setup": 0, "service": 0, "duration": 0, "waiting_time": 0, "priority": 0, "distance": 0}
     total_amount = np.zeros(a.n_dims, dtype=np.int64)
     for v, jobs in enumerate(routes):
         if not jobs:
@@ -564,6 +636,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
         dist = 0
         wait_sum = 0
         serv_sum = 0
+        setup_sum = 0
         prev_dep = int(ts[0])
         for k, node in enumerate(path):
             leg_t = int(dur[path[k - 1], node]) if k else 0
@@ -580,13 +653,18 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             else:
                 kind = "job"
             svc = int(a.service[node]) if kind == "job" else 0
+            # The reader folds a job's setup into its service: the output splits them again.
+            setup = int(setups[node]) if kind == "job" else 0
             if kind == "job":
                 load = load - a.demand[node]
                 served.add(node)
             if (kind == "start" or kind == "end") and bool(open_sites[node]):
                 prev_dep = start + svc
                 continue
-            step = {"type": kind, **loc_fields(node), "arrival": arrival, "duration": t_travel, "service": svc, "waiting_time": wait, "load": [int(x) for x in load]}
+            step = {
+                "type": kind, **loc_fields(node), "setup": setup, "service": svc - setup, "waiting_time": wait,
+                "load": [int(x) for x in load], "arrival": arrival + offset, "duration": t_travel, "violations": [],
+            }
             if kind == "job":
                 step["id"] = vroom_jobs[node - a.n_depots]
                 step["job"] = vroom_jobs[node - a.n_depots]
@@ -594,16 +672,20 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
                 step["distance"] = dist
             steps.append(step)
             wait_sum += wait
-            serv_sum += svc
+            serv_sum += svc - setup
+            setup_sum += setup
             prev_dep = start + svc
         cost = int(round(_cost.route_cost(a, v, jobs)))
         route = {
             "vehicle": vroom_veh[v],
             "cost": cost,
             "steps": steps,
+            "setup": setup_sum,
             "service": serv_sum,
             "duration": t_travel,
             "waiting_time": wait_sum,
+            "priority": int(sum(int(priorities[j]) for j in jobs)),
+            "violations": [],
             "delivery": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
             "amount": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
         }
@@ -611,6 +693,8 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             route["distance"] = dist
         out_routes.append(route)
         sums["cost"] += cost
+        sums["setup"] += setup_sum
+        sums["priority"] += route["priority"]
         sums["service"] += serv_sum
         sums["duration"] += t_travel
         sums["waiting_time"] += wait_sum
@@ -625,9 +709,12 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
         "unassigned": len(unassigned),
         "delivery": [int(x) for x in total_amount],
         "amount": [int(x) for x in total_amount],
+        "setup": sums["setup"],
         "service": sums["service"],
         "duration": sums["duration"],
         "waiting_time": sums["waiting_time"],
+        "priority": sums["priority"],
+        "violations": [],
     }
     if a.distances.any():
         summary["distance"] = sums["distance"]

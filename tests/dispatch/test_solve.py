@@ -349,3 +349,16 @@ def test_cheap_carrier_does_not_keep_the_fleet_home() -> None:
     plan = _solve(p, solution_limit=None)
     assert sum(len(r.order_ids) for r in plan.routes) >= 10
     assert plan.cost < 12 * 11.25
+
+
+def test_small_problem_stops_when_the_search_converges() -> None:
+    """A 2-order day must not run the whole time limit."""
+    import time
+
+    p = _problem(_orders(2))
+    solve(p, stop=MaxRuntime(2))  # numba kernels loaded
+    t = time.perf_counter()
+    plan = solve(p, stop=MaxRuntime(30))
+    assert time.perf_counter() - t < 3.0
+    assert check_plan(p, plan) == [] and not plan.unassigned
+    assert all(name != "guided local search" for name, _, _ in plan.stats["phases"])

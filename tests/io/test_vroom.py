@@ -187,3 +187,70 @@ def test_cli_plan_writes_plan_map_and_geojson(tmp_path) -> None:
     bad.write_text(json.dumps({"depots": [], "vehicle_types": [], "orders": []}))
     res = runner.invoke(app, ["plan", str(bad)])
     assert res.exit_code == 2 and "depots" in res.output
+
+
+def _stamped_doc(offset: int) -> dict:
+    """A small VROOM problem with absolute (Unix) times, as in VROOM's documented examples."""
+    m = [[0, 300, 500, 400], [300, 0, 250, 350], [500, 250, 0, 200], [400, 350, 200, 0]]
+    return {
+        "vehicles": [{"id": 7, "start_index": 0, "end_index": 0, "capacity": [4], "time_window": [offset, offset + 8 * 3600]}],
+        "jobs": [
+            {"id": 1, "location_index": 1, "delivery": [1], "service": 120, "setup": 30, "priority": 5,
+             "time_windows": [[offset + 3600, offset + 7200]]},
+            {"id": 2, "location_index": 2, "delivery": [1], "service": 60, "time_windows": [[offset, offset + 3600]]},
+            {"id": 3, "location_index": 3, "delivery": [1], "service": 60},
+        ],
+        "matrices": {"car": {"durations": m}},
+    }
+
+
+def test_unix_timestamps_are_shifted_and_given_back() -> None:
+    t0 = 1_600_000_000
+    doc = _stamped_doc(t0)
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(2.0))
+    assert out["code"] == 0 and out["summary"]["unassigned"] == 0
+    steps = {s["id"]: s for r in out["routes"] for s in r["steps"] if s["type"] == "job"}
+    for j in doc["jobs"]:
+        start = steps[j["id"]]["arrival"] + steps[j["id"]]["waiting_time"]
+        for lo, hi in j.get("time_windows", [[0, 2**62]]):
+            assert lo <= start <= hi
+    assert all(t0 <= s["arrival"] <= t0 + 8 * 3600 for r in out["routes"] for s in r["steps"])
+    # Same plan as the document with times counted from zero, only moved.
+    _, rel = solve_vroom_plan(_stamped_doc(0), stop=MaxRuntime(2.0))
+    assert out["summary"]["cost"] == rel["summary"]["cost"]
+    assert [s["arrival"] - t0 for s in out["routes"][0]["steps"]] == [s["arrival"] for s in rel["routes"][0]["steps"]]
+
+
+def test_output_has_setup_priority_and_violations() -> None:
+    _, out = solve_vroom_plan(_stamped_doc(0), stop=MaxRuntime(2.0))
+    s = out["summary"]
+    assert s["setup"] == 30 and s["service"] == 240 and s["priority"] == 5 and s["violations"] == []
+    r = out["routes"][0]
+    assert r["setup"] == 30 and r["priority"] == 5 and r["violations"] == []
+    job1 = next(x for x in r["steps"] if x["type"] == "job" and x["id"] == 1)
+    assert job1["setup"] == 30 and job1["service"] == 120 and job1["violations"] == []
+
+
+def test_cli_errors_in_vroom_format_are_vroom_json_with_its_exit_codes(tmp_path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from engine.cli import plan as plan_cli
+    from engine.errors import MatrixError
+
+    app = typer.Typer()
+    plan_cli.register(app)
+    app.command("noop")(lambda: None)
+    runner = CliRunner()
+    bad = tmp_path / "bad.json"
+    doc = _doc()
+    doc["jobs"][0]["time_windows"] = [[10, 5]]
+    bad.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["plan", str(bad), "-t", "1", "-q", "--format", "vroom", "--out", str(tmp_path / "o.json")])
+    assert res.exit_code == 2
+    err = json.loads(res.stdout.strip().splitlines()[-1])
+    assert err["code"] == 2 and "time_windows" in err["error"]
+    assert json.loads((tmp_path / "o.json").read_text()) == err
+    # Routing problems are VROOM's code 3, bugs code 1.
+    assert plan_cli.vroom_error(MatrixError("no route", item="matrix"))["code"] == 3
+    assert plan_cli.vroom_error(RuntimeError("boom"))["code"] == 1

@@ -52,6 +52,8 @@ class SearchResult:
     seconds: float
     #: (seconds, best cost) whenever the best improved (sampled per chunk).
     trajectory: list[tuple[float, float]] = field(default_factory=list)
+    #: The search stopped before its budget: no new best for ``SearchParams.stall_iterations`` per job.
+    converged: bool = False
 
 
 def supports(arrays: VrpArrays) -> bool:
@@ -217,6 +219,7 @@ class _Run:
         self.best_len = self.W.rlen.copy()
         self.cur_cost = np.array([cost])
         self.best_cost = np.array([cost])
+        self.best_cost_seen = cost
         routed = int(self.W.rlen.sum())
         per_job = float(self.W.rcost.sum()) / max(1, routed)
         if per_job <= 0.0:
@@ -225,6 +228,11 @@ class _Run:
         self.t_end = params.t_end * per_job
         self.weights = np.asarray(params.order_weights, dtype=np.float64)
         self.iterations = 0
+        self.last_best_it = 0
+        self.converged = False
+        # No new best for this many iterations: the search has converged (a 2-job day
+        # gets there in milliseconds, a 100-job one takes 100,000 iterations).
+        self.stall_limit = max(5_000, params.stall_iterations * arrays.n_jobs)
 
     def chunk(self, n_iter: int, it_total: int) -> None:
         p = self.params
@@ -245,7 +253,7 @@ class _Run:
         while True:
             now = time.perf_counter()
             left = deadline - now
-            if left <= 0 or (until is not None and now >= until):
+            if left <= 0 or (until is not None and now >= until) or self.converged:
                 break
             if max_iterations is not None:
                 total = max_iterations
@@ -264,6 +272,11 @@ class _Run:
             if dt > 0:
                 step = int(min(max(50, step * 0.1 / dt), 200_000))
             b = float(self.best_cost[0])
+            if b < float(self.best_cost_seen):
+                self.best_cost_seen = b
+                self.last_best_it = self.iterations
+            elif self.iterations - self.last_best_it >= self.stall_limit:
+                self.converged = True
             if b < last_best:
                 last_best = b
                 t = time.perf_counter() - t0
@@ -397,7 +410,7 @@ def search(
     unassigned = [j for j in range(arrays.n_depots, arrays.n_nodes) if j not in routed]
     return SearchResult(
         routes=routes, cost=cost, unassigned=unassigned, iterations=sum(r.iterations for r in runs),
-        seconds=time.perf_counter() - t0, trajectory=trajectory,
+        seconds=time.perf_counter() - t0, trajectory=trajectory, converged=all(r.converged for r in runs),
     )
 
 
