@@ -85,7 +85,7 @@ class WebhookChannel:
         return json.dumps({
             "type": f"order.{n.event}" if n.ticket_id is None else f"ticket.{n.event}",
             "timestamp": datetime.fromtimestamp(n.created_at, timezone.utc).isoformat(),
-            "data": {**data, "order_id": n.order_id, "customer_id": n.customer_id, "ticket_id": n.ticket_id,
+            "data": {**data, "order_id": n.order_id, "customer_id": n.customer_id, "ticket_id": n.ticket_id or data.get("ticket_id"),
                      "language": n.language, "title": msg.subject, "text": msg.body},
         }, separators=(",", ":"), ensure_ascii=False)
 

@@ -119,8 +119,9 @@ def set_status(
     t = load(repo, ticket_id)
     if new not in _MOVES[t.status]:
         raise ConflictError(f"ticket {ticket_id} cannot go from {t.status} to {new}")
+    if new in (TicketStatus.RESOLVED, TicketStatus.WAITING_CUSTOMER):
+        _first_response(t, actor, now)  # an agent asking the customer, or solving it, has answered
     if new == TicketStatus.RESOLVED:
-        _first_response(t, actor, now)
         t.resolved_at = now
     elif new in OPEN_STATUSES:
         t.resolved_at = None
