@@ -131,7 +131,7 @@ class MonitorService:
                 out.append(r if r is not None else EventResult(e.event_id, "duplicate"))
             ok = {r.event_id for r in results if r.status == "accepted"}
             docs = [warning_to_doc(n) for n in notices]
-            return {"events": [{"event_id": e.event_id, **event_to_doc(e)} for e in fresh if e.event_id in ok],
+            return {"events": [{**event_to_doc(e), "event_id": e.event_id, "at": e.at} for e in fresh if e.event_id in ok],
                     "warnings": docs, "result": (out, docs)}
 
         return self._write(act, fn)
