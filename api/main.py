@@ -26,6 +26,7 @@ from api.jobs import SolveService
 from api.limits import Guard
 from api.routers import health, plans, promises, quotes
 from api.routers import events as monitor_events, warnings as monitor_warnings
+from api.routers import customers, tickets
 from engine import __version__
 from engine.config import Settings
 from engine.io.schema import ProblemDoc
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(promises.router)
     app.include_router(monitor_events.router)
     app.include_router(monitor_warnings.router)
+    app.include_router(tickets.router)
+    app.include_router(customers.router)
     _document_models(app, ProblemDoc)
 
     @app.exception_handler(InputError)

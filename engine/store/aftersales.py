@@ -164,6 +164,10 @@ class StoreUnit:
         self.s.merge(OrderCustomerRow(order_id=order_id, customer_id=customer_id, region=region))
         self.s.flush()
 
+    def orders_of(self, customer_id: str, *, limit: int = 1000) -> list[str]:
+        return list(self.s.scalars(select(OrderCustomerRow.order_id).where(OrderCustomerRow.customer_id == customer_id)
+                                   .order_by(OrderCustomerRow.order_id).limit(limit)).all())
+
     # outbox ----------------------------------------------------------------
     def add_notification(self, n: Notification) -> bool:
         if self.s.scalar(select(OutboxRow.notification_id).where(OutboxRow.key == n.key)) is not None:

@@ -1,0 +1,94 @@
+"""HTTP contract of /v1/tickets and /v1/customers: every change is in the history, notifications follow."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timezone
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from api.deps import get_clock
+from api.main import create_app
+from engine.clock import SimClock
+from engine.config import Settings
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture()
+def api(tmp_path):
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'api.db'}", solve_workers=1, solve_in_threads=True))
+    clock = SimClock(T0)
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app) as c:
+        yield c, clock
+
+
+def test_ticket_lifecycle_history_sla_and_customer_history(api) -> None:
+    c, clock = api
+    r = c.put("/v1/customers/c1", json={"name": "Li Wei", "language": "zh_CN", "timezone": "Asia/Shanghai",
+                                        "channels": ["email", "sms"], "addresses": {"email": "li@example.cn"},
+                                        "quiet_start": 0, "quiet_end": 0})
+    assert r.status_code == 200, r.text
+    assert c.post("/v1/customers/c1/orders", json={"order_id": "o1", "region": "east"}).status_code == 204
+    r = c.post("/v1/tickets", json={"category": "damage", "order_id": "o1", "channel": "phone", "text": "box crushed"})
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert t["queue"] == "damage/east" and t["customer_id"] == "c1" and t["status"] == "new"
+    assert t["sla"]["first_response"]["allowed_s"] == 1800 and t["sla"]["resolution"]["allowed_s"] == 86400
+    tid = t["ticket_id"]
+    clock.advance(600)
+    assert c.post(f"/v1/tickets/{tid}/assign", json={"agent": "a7", "actor": "lead"}).json()["agent"] == "a7"
+    r = c.post(f"/v1/tickets/{tid}/notes", json={"text": "Sorry! A photo, please?", "actor": "a7"})
+    assert r.json()["first_response_at"] is not None and r.json()["sla"]["first_response"]["met"] is True
+    r = c.post(f"/v1/tickets/{tid}/status", json={"status": "waiting_customer", "actor": "a7"})
+    assert r.json()["sla"]["resolution"]["paused"] is True
+    clock.advance(7200)
+    c.post(f"/v1/tickets/{tid}/status", json={"status": "open", "actor": "customer"})
+    r = c.post(f"/v1/tickets/{tid}/resolve", json={"actor": "a7", "text": "refund sent"})
+    assert r.status_code == 200 and r.json()["status"] == "resolved"
+    full = c.get(f"/v1/tickets/{tid}").json()
+    kinds = [h["kind"] for h in full["history"]]
+    assert kinds[0] == "created" and "assign" in kinds and "note" in kinds and kinds[-1] == "status"
+    assert full["sla"]["resolution"]["elapsed_s"] == pytest.approx(600)  # 2 h waiting on the customer excluded
+    assert c.post(f"/v1/tickets/{tid}/assign", json={"agent": "a8"}).status_code == 409
+    assert c.get("/v1/tickets/nope").status_code == 404
+    h = c.get("/v1/customers/c1/history").json()
+    assert [x["ticket_id"] for x in h["tickets"]] == [tid] and h["customer"]["language"] == "zh_CN"
+    events = sorted((n["event"], n["channel"], n["status"]) for n in h["notifications"])
+    assert ("ticket_update", "email", "pending") in events and ("ticket_update", "sms", "skipped") in events
+    assert len(events) == 6  # acknowledged, waiting on you, resolved: on email, and skipped on sms (no number)
+
+
+def test_listing_filters_paging_and_kpis(api) -> None:
+    c, clock = api
+    ids = []
+    for i in range(5):
+        r = c.post("/v1/tickets", json={"category": "feedback" if i % 2 else "delay", "customer_id": f"k{i}", "channel": "chat"})
+        ids.append(r.json()["ticket_id"])
+        clock.advance(60)
+    page = c.get("/v1/tickets", params={"category": "delay", "limit": 2}).json()
+    assert page["total"] == 3 and [t["ticket_id"] for t in page["items"]] == [ids[4], ids[2]]
+    assert c.get("/v1/tickets", params={"status": ["new", "open"], "offset": 4}).json()["items"][0]["ticket_id"] == ids[0]
+    c.post(f"/v1/tickets/{ids[0]}/resolve", json={"actor": "a1"})
+    clock.advance(30 * 3600)
+    k = c.get("/v1/tickets/kpis", params={"since": T0.isoformat()}).json()
+    assert k["opened"] == 5 and k["resolved_24h_judged"] == 3 and k["resolved_24h_share"] == pytest.approx(1 / 3)
+    assert k["by_queue"]["delay"]["backlog"] == 2 and k["by_queue"]["feedback"]["backlog"] == 2
+
+
+def test_bad_input_names_the_field(api) -> None:
+    c, _ = api
+    r = c.post("/v1/tickets", json={"category": "nonsense", "order_id": "o1"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "category"
+    r = c.post("/v1/tickets", json={"category": "damage"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "order_id"
+    r = c.put("/v1/customers/x", json={"timezone": "Mars/Olympus"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "timezone"
+    assert c.get("/v1/tickets/kpis", params={"since": "2026-12-01", "until": "2026-11-01"}).status_code == 422
+    assert c.get("/v1/customers/ghost/history").status_code == 404
+    assert c.post("/v1/customers/ghost/orders", json={"order_id": "o"}).status_code == 404
