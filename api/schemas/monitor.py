@@ -140,10 +140,11 @@ class WarningPage(BaseModel):
 class MonitorParamsIn(_In):
     warn_below: float = Field(0.8, gt=0, le=1)
     clear_above: float = Field(0.9, gt=0, le=1)
+    confirm_s: float = Field(1200.0, ge=0, description="A minor risk is warned once it has lasted this long; major and critical at once.")
     silent_after_s: float = Field(600.0, gt=0)
     future_tolerance_s: float = Field(3600.0, gt=0)
     samples: int = Field(200, ge=16, le=5000)
-    pace_prior_s: float = Field(1800.0, ge=0)
+    pace_prior_s: float = Field(600.0, ge=0)
     rescue: bool = True
     auto_apply: bool = Field(False, description="Apply the best rescue at once instead of waiting for accept.")
     neighbour_km: float = Field(3.0, gt=0, le=50)

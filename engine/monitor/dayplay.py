@@ -11,7 +11,8 @@
 * the truth, from a harsher world than the plan: a pace per van and per day,
   noisy legs and stops, a van that breaks down (repair 75-120 min, reported 5
   minutes later with a 90-minute estimate), snow over the northern districts
-  in the afternoon (announced at 12:30, speeds -35%), a missed sort at the
+  in the afternoon (announced at 12:30 as speeds -35%, in truth -45%), an
+  unreported jam in the south (15:00-16:30, speeds -50%), a missed sort at the
   carrier's hub for a third of its parcels, and a van whose GPS drops out;
 * the event stream: positions every 30 s (jittered by ~15 m, a few delivered
   late so the stream is out of order), stop arrived/completed, carrier scans
@@ -177,10 +178,17 @@ def simulate_day(orders: int = 1000, vehicles: int = 40, seed: int = 0, *, day: 
         # The muted van's phone keeps its stop scans and sends them when it reconnects.
         return mute_at + mute_for if vid == mute and mute_at <= t < mute_at + mute_for else None
 
+    # An unreported jam in the south in the afternoon: the monitor only sees it in the vans' pace.
+    jam_c = (CENTER[0] - 0.04, CENTER[1] + float(rng.uniform(-0.05, 0.05)))
+    jam = (d0 + 15 * 3600, d0 + 16.5 * 3600)
+
     def snow_f(lat: float, lon: float, t: float) -> float:
+        f = 1.0
         if snow.active(t) and float(haversine_m(snow_c[0], snow_c[1], lat, lon)) <= 7000.0:
-            return 1.0 / 0.65
-        return 1.0
+            f /= 0.55  # heavier than the forecast said (-45%, announced -35%)
+        if jam[0] <= t <= jam[1] and float(haversine_m(jam_c[0], jam_c[1], lat, lon)) <= 3000.0:
+            f /= 0.5
+        return f
 
     delivered: dict[str, float | None] = {}
     van_truth: dict[str, dict] = {}

@@ -20,6 +20,11 @@ class MonitorParams:
         A warning when P(delivered by the promise) falls below this ...
     clear_above
         ... and a ``recovered`` notice only once it is back above this (hysteresis).
+    confirm_s
+        A minor risk (P between 0.5 and ``warn_below``, p50 still within the
+        promise) is warned only once it has lasted this long: a van a few
+        minutes behind often catches up, and customers should not hear of
+        every wobble.  Major and critical risks are warned at once.
     silent_after_s
         A vehicle with no event for this long puts its orders in ``unknown``.
     future_tolerance_s
@@ -41,10 +46,11 @@ class MonitorParams:
 
     warn_below: float = 0.8
     clear_above: float = 0.9
+    confirm_s: float = 1200.0
     silent_after_s: float = 600.0
     future_tolerance_s: float = 3600.0
     samples: int = 200
-    pace_prior_s: float = 1800.0
+    pace_prior_s: float = 600.0
     noise: EtaNoise = field(default_factory=lambda: EtaNoise(sigma_day=0.04, bad_day_p=0.0))
     rescue: bool = True
     auto_apply: bool = False
@@ -55,5 +61,7 @@ class MonitorParams:
             raise InputError("need 0 < warn_below <= clear_above <= 1", item="monitor", field="warn_below")
         if self.samples < 16:
             raise InputError("samples must be >= 16", item="monitor", field="samples")
+        if self.confirm_s < 0:
+            raise InputError("confirm_s must be >= 0", item="monitor", field="confirm_s")
         if self.silent_after_s <= 0:
             raise InputError("silent_after_s must be > 0", item="monitor", field="silent_after_s")

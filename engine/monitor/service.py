@@ -33,7 +33,7 @@ from engine.monitor.watch import EventResult, Monitor
 
 __all__ = ["MonitorService", "params_to_doc", "params_from_doc"]
 
-_PARAM_KEYS = ("warn_below", "clear_above", "silent_after_s", "future_tolerance_s", "samples", "pace_prior_s", "rescue",
+_PARAM_KEYS = ("warn_below", "clear_above", "confirm_s", "silent_after_s", "future_tolerance_s", "samples", "pace_prior_s", "rescue",
                "auto_apply", "neighbour_km")
 
 

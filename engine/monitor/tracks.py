@@ -107,16 +107,20 @@ class OrderWatch:
     scan_place: str | None = None
     cause_ids: list[str] = field(default_factory=list)
     open_warning: str | None = None
+    #: since when a minor risk has been seen without a warning yet (the confirmation clock)
+    risk_since: float | None = None
+    #: the reason of the latest forecast (what a confirmed warning says)
+    reason: str = ""
 
     _MOVING = ("vehicle_id", "state", "severity", "seq", "p_on_time", "p50", "p95", "delivered_at", "scan_status",
-               "scan_t", "scan_place", "cause_ids", "open_warning")
+               "scan_t", "scan_place", "cause_ids", "open_warning", "risk_since", "reason")
 
     def dump(self) -> dict[str, Any]:
         return {k: (str(getattr(self, k)) if k in ("state", "severity") else getattr(self, k)) for k in self._MOVING}
 
     def load(self, d: dict[str, Any]) -> None:
         for k in self._MOVING:
-            setattr(self, k, d[k])
+            setattr(self, k, d.get(k))
         self.state = WatchState(self.state)
         self.severity = Severity(self.severity)
         self.cause_ids = list(self.cause_ids)

@@ -206,6 +206,9 @@ class Monitor:
                     w.state = WatchState.UNKNOWN
                     out.append(self._notice(w, NoticeKind.UNKNOWN, Severity.MINOR, reason, []))
         for w in self.orders.values():
+            # A minor risk whose confirmation time has run out without a new forecast (a parcel between scans).
+            if w.risk_since is not None and w.state not in _DONE and self.now - w.risk_since >= self.params.confirm_s:
+                out += self._judge(w, w.p_on_time, w.p50, w.p95, w.reason, w.cause_ids[-5:], propose=w.vehicle_id is not None)
             if w.state not in _DONE and w.promised_by < self.now:
                 w.state = WatchState.BROKEN
                 out.append(self._notice(w, NoticeKind.BROKEN, Severity.CRITICAL,
@@ -361,7 +364,7 @@ class Monitor:
                propose: bool) -> list[DelayWarning]:
         if w.state in _DONE:
             return []
-        w.p_on_time, w.p50, w.p95 = p, p50, p95
+        w.p_on_time, w.p50, w.p95, w.reason = p, p50, p95, reason
         late50 = p50 > w.promised_by
         risk = p < self.params.warn_below or late50
         clear = p >= self.params.clear_above and not late50
@@ -369,7 +372,15 @@ class Monitor:
         out: list[DelayWarning] = []
         was = w.state
         if was in (WatchState.ON_TRACK, WatchState.UNKNOWN) and w.severity == Severity.INFO:
+            if risk and sev == Severity.MINOR and self.params.confirm_s > 0:
+                if w.risk_since is None:
+                    w.risk_since = self.now
+                if self.now - w.risk_since < self.params.confirm_s:
+                    return out  # not confirmed yet: no warning, state unchanged
+            elif not risk:
+                w.risk_since = None
             if risk:
+                w.risk_since = None
                 w.state, w.severity = WatchState.AT_RISK, sev
                 out.append(self._notice(w, NoticeKind.DELAY, sev, reason, causes, propose=propose))
             elif was == WatchState.UNKNOWN:

@@ -90,7 +90,7 @@ def test_a_breakdown_warns_the_vans_later_orders_with_its_reason():
 
 def test_hysteresis_one_warning_then_recovered_only_above_the_clear_level():
     day = small_day()
-    mon = _mon(day, rescue=False)
+    mon = _mon(day, rescue=False, confirm_s=0)
     oid = next(o for o, w in mon.orders.items() if w.vehicle_id)
     w = mon.orders[oid]
     pb = w.promised_by
@@ -173,3 +173,20 @@ def test_known_incident_widens_quotes_in_its_area_only():
     poly = Incident("p", IncidentKind.TRAFFIC, Scope(polygon=((60.0, 24.0), (60.0, 25.0), (61.0, 25.0), (61.0, 24.0))), 0.0, 1e9, 0.5)
     assert quote_adjustment(60.5, 24.5, 10.0, incidents=[poly])[0] > 0
     assert "speeds -50%" in quote_adjustment(60.5, 24.5, 10.0, incidents=[poly])[1]
+
+
+def test_a_minor_risk_waits_for_confirmation_a_major_one_does_not():
+    day = small_day()
+    mon = _mon(day, rescue=False, confirm_s=600)
+    a, b = [o for o, w in mon.orders.items() if w.vehicle_id][:2]
+    wa, wb = mon.orders[a], mon.orders[b]
+    t = mon.now
+    assert mon._judge(wa, 0.7, wa.promised_by - 900, wa.promised_by + 60, "wobble", [], propose=False) == []
+    assert wa.state == WatchState.ON_TRACK and wa.risk_since == t
+    # Still minor ten minutes later: now it is a warning, and it says why.
+    mon.now = t + 600
+    got = mon.tick(t + 600)
+    assert [(n.order_id, n.kind, n.reason) for n in got if n.order_id == a] == [(a, NoticeKind.DELAY, "wobble")]
+    # A major risk is warned at once.
+    got = mon._judge(wb, 0.3, wb.promised_by - 60, wb.promised_by + 900, "jam", [], propose=False)
+    assert [n.kind for n in got] == [NoticeKind.DELAY] and got[0].severity == Severity.MAJOR
