@@ -292,23 +292,26 @@ class Store:
                 return found
 
             out = work(version - 1, load_state, existing)
+            # Documents arrive JSON-ready (the monitor's records): no round trip through json here,
+            # and executemany rather than one statement with thousands of parameters.
+            now = _now()
             evs = out.get("events") or []
-            for i in range(0, len(evs), 1000):  # SQLite caps the parameters of one statement
-                s.execute(_insert_ignore(s, MonitorEventRow.__table__, [
+            if evs:
+                s.execute(_insert_ignore(s, MonitorEventRow.__table__, "event_id"), [
                     {"event_id": d["event_id"], "plan_key": plan_key, "kind": d["kind"], "at": float(d["at"]),
-                     "document": _jsonable(d), "received_at": _now()} for d in evs[i:i + 1000]], "event_id"))
+                     "document": d, "received_at": now} for d in evs])
             if out.get("warnings"):
-                s.execute(_insert_ignore(s, MonitorWarningRow.__table__, [
+                s.execute(_insert_ignore(s, MonitorWarningRow.__table__, "warning_id"), [
                     {"warning_id": d["warning_id"], "plan_key": plan_key, "order_id": d["order_id"], "kind": d["kind"],
                      "severity": d["severity"], "at": float(d["at"]), "accepted": bool(d.get("accepted", False)),
-                     "document": _jsonable(d), "created_at": _now()} for d in out["warnings"]], "warning_id"))
+                     "document": d, "created_at": now} for d in out["warnings"]])
             for wid in out.get("accepted", ()):
                 row = s.scalars(select(MonitorWarningRow).where(MonitorWarningRow.warning_id == wid)).first()
                 if row is not None:
                     row.accepted = True
                     row.document = dict(row.document, accepted=True)
             if out.get("state") is not None:
-                s.execute(update(MonitorPlanRow).where(MonitorPlanRow.plan_key == plan_key).values(state=_jsonable(out["state"])))
+                s.execute(update(MonitorPlanRow).where(MonitorPlanRow.plan_key == plan_key).values(state=out["state"]))
         return out.get("result"), version
 
     def monitor_version(self, plan_key: str) -> int | None:
@@ -384,13 +387,13 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _insert_ignore(session: Any, table: Any, rows: list[dict[str, Any]], key: str) -> Any:
-    """INSERT that skips rows whose ``key`` is already stored (SQLite and PostgreSQL)."""
+def _insert_ignore(session: Any, table: Any, key: str) -> Any:
+    """INSERT (run with a list of rows) that skips rows whose ``key`` is already stored (SQLite and PostgreSQL)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+        return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
