@@ -17,6 +17,7 @@ Usage::
     python benchmarks/vrptw.py --set homberger --instances c1_2_1,r2_2_1 --time-limit 60
     python benchmarks/vrptw.py --verify-only out/solomon.jsonl
     python benchmarks/vrptw.py --instances R1* --params sweep/race02.toml   # a SolveParams point of a sweep
+    python benchmarks/vrptw.py --li-lim --time-limit 10      # Li & Lim PDPTW as VROOM shipments, beside VROOM
 
 Solvers run one after the other, never at the same time, so that each gets
 the machine.
@@ -330,8 +331,117 @@ def verify_file(path: Path, set_name: str | None = None) -> int:
     return bad
 
 
+def check_pdptw(doc: dict, table: np.ndarray, steps: list[list[tuple[str, int]]], cap: int) -> tuple[float, list[str]]:
+    """Real Euclidean distance of the routes and every Li & Lim rule broken (recomputed from the file).
+
+    ``steps[v]`` lists (type, task number) of route v in order; times use the
+    file's real numbers (travel = distance), with a 1e-6 tolerance.
+    """
+    errors: list[str] = []
+    xy = table[:, 1:3]
+    sibling = {int(r[0]): (int(r[7]), int(r[8])) for r in table}
+    seen: set[int] = set()
+    dist_total = 0.0
+    for r in steps:
+        t, load, prev = 0.0, 0, 0
+        pos = {task: k for k, (_, task) in enumerate(r)}
+        for kind, task in r:
+            d = float(np.hypot(*(xy[task] - xy[prev])))
+            dist_total += d
+            t = max(t + (table[prev, 6] if prev else 0.0) + d, table[task, 4])
+            if t > table[task, 5] + 1e-6:
+                errors.append(f"task {task} late")
+            load += int(table[task, 3])
+            if load > cap:
+                errors.append(f"over capacity at task {task}")
+            pu, de = sibling[task]
+            if kind == "pickup" and (de not in pos or pos[de] < pos[task]):
+                errors.append(f"pickup {task} without its delivery after it on the route")
+            if task in seen:
+                errors.append(f"task {task} twice")
+            seen.add(task)
+            prev = task
+        dist_total += float(np.hypot(*(xy[0] - xy[prev])))
+        if t + table[prev, 6] + float(np.hypot(*(xy[0] - xy[prev]))) > table[0, 5] + 1e-6:
+            errors.append("back at the depot too late")
+    missing = set(range(1, len(table))) - seen
+    if missing:
+        errors.append(f"{len(missing)} tasks not served")
+    return dist_total, errors
+
+
+def li_lim(args) -> int:
+    """Li & Lim PDPTW instances as VROOM shipments: ours (``solve_vroom_plan``) and VROOM on the same document."""
+    import tempfile
+
+    from engine.dispatch import MaxRuntime
+    from engine.io.solomon import li_lim_to_vroom
+    from engine.io.vroom import solve_vroom_plan
+
+    pd_dir = DATA.parent / "pdptw"
+    bks = json.loads((pd_dir / "BKS.json").read_text())
+    files = sorted((pd_dir / "li_lim_100").glob("*.txt"), key=lambda f: _natural(f.stem))
+    if args.instances:
+        pats = [x.strip().lower() for x in args.instances.split(",")]
+        files = [f for f in files if any(fnmatch.fnmatch(f.stem.lower(), q) for q in pats)]
+    print(f"li_lim_100: {len(files)} instances, ours {args.time_limit:g} s, VROOM {args.vroom_time_limit or 'own stop'}, load {os.getloadavg()}")
+    print(f"{'instance':<8} {'BKS':>8} {'bveh':>4} | {'ours':>9} {'gap%':>6} {'veh':>3} {'ok':>3} | {'vroom':>9} {'gap%':>6} {'veh':>3} {'ok':>3} {'s':>5}")
+    out = args.json.open("w") if args.json else None
+    rows = []
+    for f in files:
+        table = np.array([[float(x) for x in line.split()[:9]] for line in f.read_text().splitlines()[1:] if line.strip()])
+        cap = int(f.read_text().split()[1])
+        doc = li_lim_to_vroom(f)
+        ref = bks.get(f.stem, {})
+        rec = {"instance": f.stem, "bks": ref.get("best_known_cost"), "bks_vehicles": ref.get("solved_with_vehicles")}
+        _, res = solve_vroom_plan(doc, stop=MaxRuntime(args.time_limit), seed=args.seed)
+        steps = [[(s["type"], int(s["id"])) for s in r["steps"] if s["type"] in ("pickup", "delivery")] for r in res["routes"]]
+        cost, errs = check_pdptw(doc, table, steps, cap)
+        rec["ours"] = {"cost": round(cost, 3), "vehicles": len(steps), "errors": errs[:3]}
+        try:
+            import vroom
+
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as tmp:
+                json.dump(doc, tmp)
+            t0 = time.perf_counter()
+            kw = {"exploration_level": 5, "nb_threads": args.vroom_threads}
+            if args.vroom_time_limit:
+                from datetime import timedelta
+
+                kw["timeout"] = timedelta(seconds=args.vroom_time_limit)
+            sol = vroom.Input.from_json(tmp.name).solve(**kw)
+            vsec = time.perf_counter() - t0
+            df = sol.routes
+            vsteps = [[(str(t), int(i)) for t, i in zip(g["type"], g["id"]) if t in ("pickup", "delivery")]
+                      for _, g in df.groupby("vehicle_id", sort=True)]
+            vcost, verrs = check_pdptw(doc, table, vsteps, cap)
+            rec["vroom"] = {"cost": round(vcost, 3), "vehicles": len([r for r in vsteps if r]), "errors": verrs[:3], "seconds": round(vsec, 2)}
+        except ImportError:
+            rec["vroom"] = None
+        rows.append(rec)
+        if out:
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+        b = rec["bks"] or float("nan")
+        o, v = rec["ours"], rec["vroom"] or {"cost": float("nan"), "vehicles": 0, "errors": ["-"], "seconds": 0}
+        print(f"{f.stem:<8} {b:>8.2f} {rec['bks_vehicles'] or 0:>4} | {o['cost']:>9.2f} {100 * (o['cost'] - b) / b:>6.2f} {o['vehicles']:>3} "
+              f"{'ok' if not o['errors'] else 'NO':>3} | {v['cost']:>9.2f} {100 * (v['cost'] - b) / b:>6.2f} {v['vehicles']:>3} "
+              f"{'ok' if not v['errors'] else 'NO':>3} {v['seconds']:>5.1f}", flush=True)
+    if out:
+        out.close()
+    for who in ("ours", "vroom"):
+        ok = [r for r in rows if r.get(who) and not r[who]["errors"] and r["bks"]]
+        if ok:
+            gaps = [100 * (r[who]["cost"] - r["bks"]) / r["bks"] for r in ok]
+            print(f"{who}: {len(ok)}/{len(rows)} feasible, mean gap {np.mean(gaps):.2f}% to the best-known distance "
+                  f"(vehicles above the best-known count on {sum(r[who]['vehicles'] > (r['bks_vehicles'] or 0) for r in ok)})")
+    print(f"load at end {os.getloadavg()}")
+    return 0 if all(not r["ours"]["errors"] for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--li-lim", action="store_true", help="Li & Lim PDPTW (../shared/data/pdptw) as VROOM shipments, ours beside VROOM")
     ap.add_argument("--set", choices=sorted(SETS), default="solomon")
     ap.add_argument("--instances", help="comma-separated names or globs (default: the whole set)")
     ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance for ours and pyvrp")
@@ -353,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.verify_only:
         return 1 if verify_file(args.verify_only) else 0
+    if args.li_lim:
+        return li_lim(args)
     from engine.dispatch import SolveParams
 
     args.solve_params = SolveParams.from_toml(args.params) if args.params else SolveParams()

@@ -96,6 +96,9 @@ class VrpArrays:
     carrier_capacity: np.ndarray = None  # type: ignore[assignment]
     #: float64 [n_carriers, n] price of handing job node j to carrier k (inf: it cannot take it).
     carrier_price: np.ndarray = None  # type: ignore[assignment]
+    #: int32 [n_pairs, 2] (pickup node, delivery node): both on one route, pickup first, or both
+    #: left out.  A pickup's demand is positive, its delivery's the same amount negative.
+    pairs: np.ndarray = None  # type: ignore[assignment]
     #: Order id of each job (job j is node n_depots + j).
     job_ids: tuple[str, ...] = ()
     #: Vehicle id of each vehicle.
@@ -133,6 +136,8 @@ class VrpArrays:
             object.__setattr__(self, "job_ids", tuple(str(i) for i in range(n - self.n_depots)))
         if not self.vehicle_ids:
             object.__setattr__(self, "vehicle_ids", tuple(f"v{i}" for i in range(m)))
+        if self.pairs is None:
+            object.__setattr__(self, "pairs", np.zeros((0, 2), dtype=np.int32))
         k = len(self.carrier_ids)
         if self.carrier_capacity is None:
             object.__setattr__(self, "carrier_capacity", np.zeros(k, dtype=np.int64))
@@ -196,6 +201,7 @@ class VrpArrays:
             carrier_ids=self.carrier_ids,
             carrier_capacity=self.carrier_capacity,
             carrier_price=np.ascontiguousarray(self.carrier_price[:, keep]),
+            pairs=_kept_pairs(self.pairs, keep),
             compat=np.ascontiguousarray(self.compat[:, keep]),
             penalty=self.penalty[keep],
             v_profile=self.v_profile,
@@ -250,12 +256,24 @@ class VrpArrays:
         if t > int(self.v_tw_end[vehicle]) or t - arrivals[0] > int(self.v_max_duration[vehicle]):
             ok = False
         if route:
-            load = self.demand[np.asarray(route)].sum(axis=0)
+            # The most on board at any point (shipments load and unload along the way).
+            load = np.cumsum(self.demand[np.asarray(route)], axis=0).max(axis=0)
             if np.any(load > self.v_capacity[vehicle]):
                 ok = False
+            pos = {j: i for i, j in enumerate(route)}
+            for pu, de in self.pairs:
+                if (int(pu) in pos) != (int(de) in pos) or (int(pu) in pos and pos[int(pu)] > pos[int(de)]):
+                    ok = False
             if not all(bool(self.compat[vehicle, j]) for j in route):
                 ok = False
         return arrivals, ok
+
+def _kept_pairs(pairs: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Pairs whose two nodes are both kept, renumbered (a pair losing one node is dropped whole)."""
+    where = {int(x): i for i, x in enumerate(keep)}
+    out = [(where[int(p)], where[int(d)]) for p, d in pairs if int(p) in where and int(d) in where]
+    return np.asarray(out, dtype=np.int32).reshape(-1, 2)
+
 
 def haversine_matrices(lat: np.ndarray, lon: np.ndarray, *, speed_kmh: float = 30.0, detour: float = 1.3) -> tuple[np.ndarray, np.ndarray]:
     """Travel seconds and metres between points from straight-line distance.

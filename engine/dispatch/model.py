@@ -126,6 +126,8 @@ class OrToolsModel:
             col = a.demand[:, k]
             if not col.any():
                 continue
+            # Counts up along the route: what was delivered so far, or (shipments, whose
+            # delivery is negative) what is on board.
             cb = routing.RegisterUnaryTransitVector([int(x) for x in col])
             caps = [int(min(int(x), INT_INF)) for x in a.v_capacity[:, k]] + [INT_INF] * nc
             routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"dim{k}")
@@ -168,6 +170,13 @@ class OrToolsModel:
             routing.AddDisjunction([idx], int(min(a.penalty[node], 2**62)))
 
         solver = routing.solver()
+        for pu, de in a.pairs:
+            # Same vehicle, pickup first, both or neither.
+            ip, idl = mgr.NodeToIndex(int(pu)), mgr.NodeToIndex(int(de))
+            routing.AddPickupAndDelivery(ip, idl)
+            solver.Add(routing.ActiveVar(ip) == routing.ActiveVar(idl))
+            solver.Add(routing.VehicleVar(ip) == routing.VehicleVar(idl))
+            solver.Add(time_dim.CumulVar(ip) <= time_dim.CumulVar(idl))
         node_visit = [0] * routing.Size()
         for idx in range(routing.Size()):
             node_visit[idx] = int(a.service[mgr.IndexToNode(idx)])

@@ -119,4 +119,43 @@ def from_solomon(path: str | Path, *, scale: int = 1000, n_vehicles: int | None 
     )
 
 
-__all__ = ["MUST_SERVE", "from_solomon", "read_solomon"]
+def li_lim_to_vroom(path: str | Path, *, scale: int = 1000) -> dict[str, Any]:
+    """A Li & Lim PDPTW instance as a VROOM problem with ``shipments``.
+
+    The format: a line ``VEHICLES CAPACITY SPEED``, then rows ``TASK X Y DEMAND
+    EARLY LATE SERVICE PICKUP DELIVERY`` (task 0 the depot; a pickup names its
+    delivery, a delivery its pickup).  Distances and travel times are the
+    Euclidean distances times ``scale``, rounded (as ``from_solomon``), so the
+    VROOM cost (travel seconds) divided by ``scale`` is the literature's distance.
+    """
+    path = Path(path)
+    try:
+        rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    except OSError as exc:
+        raise FormatError(f"cannot read Li & Lim file {path}: {exc}", item=str(path)) from None
+    try:
+        n_veh, cap = int(rows[0][0]), int(rows[0][1])
+        table = np.array([[float(x) for x in r[:9]] for r in rows[1:]])
+    except (IndexError, ValueError):
+        raise FormatError(f"{path}: not a Li & Lim PDPTW file", item=str(path)) from None
+    if table.ndim != 2 or table.shape[1] != 9 or table[0, 0] != 0:
+        raise FormatError(f"{path}: not a Li & Lim PDPTW file (task 0 must be the depot)", item=str(path))
+    xy = table[:, 1:3]
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * scale).astype(np.int64)
+    task = {int(r[0]): r for r in table}
+    horizon = int(round(table[0, 5] * scale))
+
+    def stop(i: int) -> dict[str, Any]:
+        r = task[i]
+        return {"id": i, "location_index": i, "service": int(round(r[6] * scale)),
+                "time_windows": [[int(round(r[4] * scale)), int(round(r[5] * scale))]]}
+
+    shipments = [
+        {"pickup": stop(int(r[0])), "delivery": stop(int(r[8])), "amount": [int(r[3])]}
+        for r in table[1:] if int(r[7]) == 0 and int(r[8]) > 0
+    ]
+    vehicles = [{"id": v, "start_index": 0, "end_index": 0, "capacity": [cap], "time_window": [0, horizon]} for v in range(n_veh)]
+    return {"vehicles": vehicles, "shipments": shipments, "matrices": {"car": {"durations": dist.tolist()}}, "name": path.stem}
+
+
+__all__ = ["MUST_SERVE", "from_solomon", "li_lim_to_vroom", "read_solomon"]

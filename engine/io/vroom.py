@@ -14,7 +14,9 @@ network when one is given).
 
 What differs from VROOM, on purpose and documented:
 
-* ``shipments`` (pickup-and-delivery pairs) are refused with a clear error.
+* ``shipments`` (pickup-and-delivery pairs: same route, pickup first) are
+  solved by OR-Tools' pickup-and-delivery model (the numba search does not
+  model them); together with delivery jobs they are refused.
 * A job with both ``pickup`` and ``delivery`` amounts takes room for both for
   the whole route (conservative: every plan is feasible for VROOM too).
 * ``max_travel_time`` bounds the route's duration (travel + service + waiting),
@@ -84,6 +86,8 @@ _TOP_KEYS = {"jobs", "shipments", "vehicles", "matrices", "matrix", "distances",
 _JOB_KEYS = {"id", "description", "location", "location_index", "setup", "service", "delivery", "pickup", "amount", "skills", "priority", "time_windows"}
 _VEHICLE_KEYS = {"id", "profile", "description", "start", "start_index", "end", "end_index", "capacity", "costs", "skills", "time_window", "breaks", "speed_factor", "max_travel_time"}
 _BREAK_KEYS = {"id", "description", "time_windows", "service"}
+_SHIPMENT_KEYS = {"pickup", "delivery", "amount", "skills", "priority"}
+_TASK_KEYS = {"id", "description", "location", "location_index", "setup", "service", "time_windows"}
 _COST_KEYS = {"fixed", "per_hour", "per_km", "per_task_hour"}
 _UNSUPPORTED = {
     "max_tasks": "a cap on jobs per vehicle",
@@ -231,6 +235,56 @@ def check_document(doc: Any) -> None:
             _windows(j["time_windows"], item, "time_windows")
         if "skills" in j:
             _wholes(j["skills"], item, "skills", hi=2**62)
+    shipments = doc.get("shipments") or []
+    if not isinstance(shipments, list):
+        raise _err("problem", "shipments", f"expected a list, got {type(shipments).__name__}")
+    seen: dict[str, set[str]] = {"pickup": set(), "delivery": set()}
+    for i, sh in enumerate(shipments):
+        item = f"shipments[{i}]"
+        _keys(sh, item, _SHIPMENT_KEYS)
+        for kind in ("pickup", "delivery"):
+            if kind not in sh:
+                raise _err(item, kind, "missing")
+            t = _keys(sh[kind], f"{item} {kind}", _TASK_KEYS)
+            oid = str(_vroom_id(t, f"{item} {kind}"))
+            if oid in seen[kind]:
+                raise _err(f"{kind} {t['id']!r}", "id", f"duplicate {kind} id")
+            seen[kind].add(oid)
+            if "location" in t:
+                _location(t["location"], f"{kind} {t['id']!r}", "location")
+            for key in ("service", "setup"):
+                if key in t:
+                    _whole(t[key], f"{kind} {t['id']!r}", key)
+            if "time_windows" in t:
+                _windows(t["time_windows"], f"{kind} {t['id']!r}", "time_windows")
+        if "amount" in sh:
+            _wholes(sh["amount"], item, "amount")
+        if "priority" in sh:
+            _whole(sh["priority"], item, "priority", hi=100)
+        if "skills" in sh:
+            _wholes(sh["skills"], item, "skills", hi=2**62)
+
+
+def _tasks(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """Jobs, then each shipment's pickup and delivery as job-like tasks; and the (pickup, delivery) pairs.
+
+    A task carries ``_type`` ("job", "pickup", "delivery") and, for shipments,
+    ``_amount`` (loaded at the pickup, unloaded at the delivery).
+    """
+    jobs = [{**j, "_type": "job"} for j in doc.get("jobs") or []]
+    pairs: list[tuple[int, int]] = []
+    shipments = doc.get("shipments") or []
+    if shipments and any("delivery" in j or "amount" in j for j in jobs):
+        # Capacity counts up along a route (see engine.dispatch.model); goods loaded at the
+        # depot for delivery jobs would have to count down while shipments come and go.
+        raise _err("problem", "shipments", "shipments together with delivery jobs are not supported; give pickup jobs or shipments only")
+    for sh in shipments:
+        amount = np.asarray(sh.get("amount", []), dtype=np.int64)
+        common = {"skills": sh.get("skills", []), "priority": sh.get("priority", 0)}
+        pairs.append((len(jobs), len(jobs) + 1))
+        jobs.append({**sh["pickup"], **common, "_type": "pickup", "_amount": amount})
+        jobs.append({**sh["delivery"], **common, "_type": "delivery", "_amount": -amount})
+    return jobs, pairs
 
 
 def _entries(objs: list[Any], kind: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -337,9 +391,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     """A VROOM problem document as ``VrpArrays`` (see the module docstring for the mapping)."""
     doc, time_offset = shift_times(doc)
     check_document(doc)
-    if doc.get("shipments"):
-        raise _err("problem", "shipments", "VROOM 'shipments' (pickup-and-delivery pairs) are not supported; use jobs")
-    jobs, vehicles = doc.get("jobs") or [], doc["vehicles"]  # lists: checked by check_document
+    jobs, pairs = _tasks(doc)
+    vehicles = doc["vehicles"]  # a list: checked by check_document
     if not vehicles:
         raise _err("problem", "vehicles", "at least one vehicle is needed")
 
@@ -368,7 +421,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     n_sites = len(site_locs)
     job_locs = []
     for j in jobs:
-        item = f"job {j['id']!r}"
+        item = f"{j['_type']} {j['id']!r}"
         loc = _loc(j, "location", item)
         if loc == (None, None):
             raise _err(item, "location", "missing (give location [lon, lat] or location_index)")
@@ -380,7 +433,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     def owner(k: int) -> tuple[str, str]:
         """The job or vehicle (and its key) that location ``k`` comes from, for messages."""
         if k >= n_sites:
-            return f"job {ids[k - n_sites]!r}", "location"
+            return f"{jobs[k - n_sites]['_type']} {ids[k - n_sites]!r}", "location"
         v = next(i for i in range(len(vehicles)) if k in (v_start[i], v_end[i]))
         return f"vehicle {vehicles[v]['id']!r}", "start" if v_start[v] == k else "end"
 
@@ -444,6 +497,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
 
     # Amounts.
     def amounts(j: dict[str, Any]) -> np.ndarray:
+        if "_amount" in j:
+            return j["_amount"]
         tot = None
         for key in ("delivery", "pickup", "amount"):
             if key in j:
@@ -545,7 +600,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         windows=tuple(windows),
         v_breaks=tuple(v_breaks),
         cost_scale=1.0,
-        job_ids=tuple(str(x) for x in ids),
+        job_ids=tuple(str(j["id"]) if j["_type"] == "job" else f"{j['_type']}-{j['id']}" for j in jobs),
+        pairs=np.asarray([(n_sites + p, n_sites + d) for p, d in pairs], dtype=np.int32).reshape(-1, 2),
         vehicle_ids=tuple(str(v["id"]) for v in vehicles),
         name=str(doc.get("name", "vroom")),
         meta={
@@ -560,6 +616,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "site_names": tuple(f"site{k}" for k in range(n_sites)),
             "vehicle_type": tuple(str(v.get("profile", "car")) for v in vehicles),
             "vroom_job_ids": tuple(ids),
+            "task_type": ("start",) * n_sites + tuple(j["_type"] for j in jobs),
+            "load_start": _load_start(jobs, n_sites, n_dims),
+            "load_change": _load_change(jobs, n_sites, n_dims),
             "vroom_vehicle_ids": tuple(v["id"] for v in vehicles),
             "vroom_locations": tuple(
                 (list(c) if c else None, None if (i is None or i is OPEN) else i) for c, i in locs
@@ -571,6 +630,33 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "matrix_source": "matrix" if dmat is not None else ("network" if network is not None else "haversine"),
         },
     )
+
+
+def _vec(x: Any, n_dims: int) -> np.ndarray:
+    out = np.zeros(n_dims, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64).ravel()
+    out[: x.size] = x
+    return out
+
+
+def _load_start(jobs: list[dict[str, Any]], n_sites: int, n_dims: int) -> np.ndarray:
+    """[n, n_dims] what each task puts on the vehicle at the start (a job's delivery)."""
+    out = np.zeros((n_sites + len(jobs), n_dims), dtype=np.int64)
+    for k, j in enumerate(jobs):
+        if j["_type"] == "job":
+            out[n_sites + k] = _vec(j.get("delivery", j.get("amount", [])), n_dims)
+    return out
+
+
+def _load_change(jobs: list[dict[str, Any]], n_sites: int, n_dims: int) -> np.ndarray:
+    """[n, n_dims] how each task changes the load (VROOM's step ``load`` is the load after it)."""
+    out = np.zeros((n_sites + len(jobs), n_dims), dtype=np.int64)
+    for k, j in enumerate(jobs):
+        if j["_type"] == "job":
+            out[n_sites + k] = _vec(j.get("pickup", []), n_dims) - _vec(j.get("delivery", j.get("amount", [])), n_dims)
+        else:
+            out[n_sites + k] = _vec(j["_amount"], n_dims)
+    return out
 
 
 def _pad_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -603,6 +689,9 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
     offset = int(meta.get("time_offset", 0))
     setups = meta.get("setup", np.zeros(a.n_nodes, dtype=np.int64))
     priorities = meta.get("priority", np.zeros(a.n_nodes, dtype=np.int64))
+    task_type = meta.get("task_type", ("start",) * a.n_depots + ("job",) * a.n_jobs)
+    load_start = meta.get("load_start", a.demand)
+    load_change = meta.get("load_change", -np.asarray(a.demand, dtype=np.int64))
 
     def loc_fields(node: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -629,7 +718,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             ts = times[v]
         else:
             ts, _ = a.route_schedule(v, list(jobs))
-        load = a.demand[np.asarray(jobs)].sum(axis=0).astype(np.int64)
+        load = np.asarray(load_start)[np.asarray(jobs)].sum(axis=0).astype(np.int64)
         total_amount += load
         steps = []
         t_travel = 0
@@ -651,12 +740,13 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             elif k == len(path) - 1:
                 kind = "end"
             else:
-                kind = "job"
-            svc = int(a.service[node]) if kind == "job" else 0
+                kind = task_type[node]
+            task = kind not in ("start", "end")
+            svc = int(a.service[node]) if task else 0
             # The reader folds a job's setup into its service: the output splits them again.
-            setup = int(setups[node]) if kind == "job" else 0
-            if kind == "job":
-                load = load - a.demand[node]
+            setup = int(setups[node]) if task else 0
+            if task:
+                load = load + np.asarray(load_change)[node]
                 served.add(node)
             if (kind == "start" or kind == "end") and bool(open_sites[node]):
                 prev_dep = start + svc
@@ -665,8 +755,9 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
                 "type": kind, **loc_fields(node), "setup": setup, "service": svc - setup, "waiting_time": wait,
                 "load": [int(x) for x in load], "arrival": arrival + offset, "duration": t_travel, "violations": [],
             }
-            if kind == "job":
+            if task:
                 step["id"] = vroom_jobs[node - a.n_depots]
+            if kind == "job":
                 step["job"] = vroom_jobs[node - a.n_depots]
             if a.distances.any():
                 step["distance"] = dist
@@ -702,7 +793,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
     unassigned = []
     for node in range(a.n_depots, a.n_nodes):
         if node not in served:
-            unassigned.append({"id": vroom_jobs[node - a.n_depots], "type": "job", **loc_fields(node)})
+            unassigned.append({"id": vroom_jobs[node - a.n_depots], "type": task_type[node], **loc_fields(node)})
     summary = {
         "cost": sums["cost"],
         "routes": len(out_routes),
@@ -822,10 +913,9 @@ def solve_vroom_plan(
             continue
         reason, detail = pre.fleet_reasons.get(node, (UnassignedReason.NOT_PLANNED, "the solver could not fit it"))
         unassigned.append(Unassigned(a.job_ids[node - a.n_depots], reason, detail))
-    for u in out["unassigned"]:
-        match = next((x for x in unassigned if x.order_id == str(u["id"])), None)
-        if match is not None:
-            u["reason"] = match.reason.name
+    # Both lists follow the job nodes in order.
+    for u, x in zip(out["unassigned"], unassigned):
+        u["reason"] = x.reason.name
     routes = build_routes(a, res)
     plan = Plan(
         problem_name=a.name,

@@ -254,3 +254,42 @@ def test_cli_errors_in_vroom_format_are_vroom_json_with_its_exit_codes(tmp_path)
     # Routing problems are VROOM's code 3, bugs code 1.
     assert plan_cli.vroom_error(MatrixError("no route", item="matrix"))["code"] == 3
     assert plan_cli.vroom_error(RuntimeError("boom"))["code"] == 1
+
+
+def test_shipments_ride_one_route_pickup_first(tmp_path) -> None:
+    m = [[0, 100, 200, 300, 400], [100, 0, 100, 200, 300], [200, 100, 0, 100, 200], [300, 200, 100, 0, 100], [400, 300, 200, 100, 0]]
+    doc = {
+        "vehicles": [{"id": v, "start_index": 0, "end_index": 0, "capacity": [2]} for v in (1, 2)],
+        "shipments": [
+            {"pickup": {"id": 1, "location_index": 4, "service": 10}, "delivery": {"id": 1, "location_index": 1}, "amount": [2]},
+            {"pickup": {"id": 2, "location_index": 2}, "delivery": {"id": 2, "location_index": 3, "time_windows": [[0, 5000]]}, "amount": [1]},
+        ],
+        "matrices": {"car": {"durations": m}},
+    }
+    a = arrays_from_vroom(doc)
+    assert a.pairs.shape == (2, 2) and a.job_ids == ("pickup-1", "delivery-1", "pickup-2", "delivery-2")
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(2.0))
+    assert out["summary"]["unassigned"] == 0
+    for r in out["routes"]:
+        tasks = [(s["type"], s["id"]) for s in r["steps"] if s["type"] in ("pickup", "delivery")]
+        for kind, i in tasks:
+            if kind == "pickup":
+                assert ("delivery", i) in tasks[tasks.index((kind, i)) + 1 :]
+        loads = [s["load"][0] for s in r["steps"]]
+        assert loads[0] == 0 and loads[-1] == 0 and max(loads) <= 2
+    # Capacity 2 and shipment 1 fills it: a route carrying both must not hold them at once.
+    vroom = pytest.importorskip("vroom")
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    ref = vroom.Input.from_json(tmp_path / "doc.json").solve(exploration_level=5, nb_threads=1)
+    assert out["summary"]["cost"] == int(ref.summary.cost)
+
+
+def test_shipments_with_delivery_jobs_are_refused() -> None:
+    doc = {
+        "vehicles": [{"id": 1, "start_index": 0}],
+        "jobs": [{"id": 1, "location_index": 1, "delivery": [1]}],
+        "shipments": [{"pickup": {"id": 1, "location_index": 1}, "delivery": {"id": 1, "location_index": 0}}],
+        "matrix": [[0, 1], [1, 0]],
+    }
+    with pytest.raises(VroomFormatError, match="shipments"):
+        arrays_from_vroom(doc)

@@ -57,8 +57,8 @@ class SearchResult:
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (breaks are not modelled)."""
-    return not any(len(b) for b in arrays.v_breaks)
+    """Whether ``search`` models every hard constraint of ``arrays`` (breaks and pickup-and-delivery pairs are not)."""
+    return not any(len(b) for b in arrays.v_breaks) and not len(arrays.pairs)
 
 
 def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
@@ -140,11 +140,15 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         room = int(min(int(arrays.carrier_capacity.sum()), len(jobs)))
     else:
         pen, hand_ok, room = pen_full.copy(), np.zeros(n, dtype=np.bool_), 0
-    # Neighbours by symmetric distance; -1 pads when there are few jobs.
+    # Neighbours by what an arc costs (a VROOM problem may have durations only, and
+    # zero distances would make every job everyone's neighbour); -1 pads when few jobs.
+    prox = float(cm.mean()) * dist.astype(np.float64) + float(cs.mean()) * pdur[0].astype(np.float64)
+    if not prox.any():
+        prox = dist.astype(np.float64) + pdur[0].astype(np.float64)
     kn = max(1, min(params.neighbours, len(jobs) - 1))
     adj = np.full((n, kn), -1, dtype=np.int32)
     if len(jobs) > 1:
-        sub = dist[np.ix_(jobs, jobs)].astype(np.float64)
+        sub = prox[np.ix_(jobs, jobs)]
         sym = sub + sub.T
         np.fill_diagonal(sym, np.inf)
         part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
@@ -153,7 +157,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     capmax = cap.max(axis=0) if nv else np.ones(demand.shape[1], dtype=np.int64)
     capsafe = np.where(capmax > 0, capmax, 1).astype(np.float64)
     key_demand = (demand / capsafe).sum(axis=1)
-    key_far = dist[vstart.min(), :].astype(np.float64) if nv else np.zeros(n)
+    key_far = prox[vstart.min(), :] if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
     return K.KProblem(
