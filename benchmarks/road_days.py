@@ -222,7 +222,9 @@ def carrier_day(source: str, n: int, seconds: float, seed: int, vroom_timeout: f
     rec = {
         "orders": n, "parcels": int(parcels.sum()), "time_limit": seconds, "solve_seconds": round(wall, 2),
         "routed": sum(len(r.order_ids) for r in plan.routes), "handed_off": len(plan.handoffs),
-        "unassigned": len(plan.unassigned), "not_planned": sum(u.reason == "NOT_PLANNED" for u in plan.unassigned),
+        "unassigned": len(plan.unassigned), "not_planned": sum(u.reason.name == "NOT_PLANNED" for u in plan.unassigned),
+        "unassigned_details": sorted({u.detail for u in plan.unassigned}),
+        "parcels_routed": int(sum(r.stops[0].load.get("parcels", 0) for r in plan.routes)), "fleet_parcels": 40 * 40,
         "vans_used": len(plan.routes), "check_plan_errors": len(errors), "phases": plan.stats["phases"],
     }
     print(json.dumps(rec), flush=True)

@@ -99,6 +99,11 @@ class VrpArrays:
     #: int32 [n_pairs, 2] (pickup node, delivery node): both on one route, pickup first, or both
     #: left out.  A pickup's demand is positive, its delivery's the same amount negative.
     pairs: np.ndarray = None  # type: ignore[assignment]
+    #: int32 [n_veh] longest route in metres (None: no limit).
+    v_max_distance: np.ndarray | None = None
+    #: Per vehicle, job nodes it must serve in this order (other jobs may come between):
+    #: VROOM's ``steps``, re-planning's fixed stops.  Empty tuples: none.
+    v_fixed: tuple[tuple[int, ...], ...] = ()
     #: Order id of each job (job j is node n_depots + j).
     job_ids: tuple[str, ...] = ()
     #: Vehicle id of each vehicle.
@@ -136,6 +141,8 @@ class VrpArrays:
             object.__setattr__(self, "job_ids", tuple(str(i) for i in range(n - self.n_depots)))
         if not self.vehicle_ids:
             object.__setattr__(self, "vehicle_ids", tuple(f"v{i}" for i in range(m)))
+        if not self.v_fixed:
+            object.__setattr__(self, "v_fixed", tuple(() for _ in range(m)))
         if self.pairs is None:
             object.__setattr__(self, "pairs", np.zeros((0, 2), dtype=np.int32))
         k = len(self.carrier_ids)
@@ -202,6 +209,8 @@ class VrpArrays:
             carrier_capacity=self.carrier_capacity,
             carrier_price=np.ascontiguousarray(self.carrier_price[:, keep]),
             pairs=_kept_pairs(self.pairs, keep),
+            v_max_distance=self.v_max_distance,
+            v_fixed=_kept_fixed(self.v_fixed, keep),
             compat=np.ascontiguousarray(self.compat[:, keep]),
             penalty=self.penalty[keep],
             v_profile=self.v_profile,
@@ -255,6 +264,11 @@ class VrpArrays:
             arrivals.append(t)
         if t > int(self.v_tw_end[vehicle]) or t - arrivals[0] > int(self.v_max_duration[vehicle]):
             ok = False
+        if self.v_max_distance is not None and sum(int(self.distances[a, b]) for a, b in zip(path, path[1:])) > int(self.v_max_distance[vehicle]):
+            ok = False
+        fixed = list(self.v_fixed[vehicle]) if self.v_fixed else []
+        if fixed and [j for j in route if j in set(fixed)] != fixed:
+            ok = False
         if route:
             # The most on board at any point (shipments load and unload along the way).
             load = np.cumsum(self.demand[np.asarray(route)], axis=0).max(axis=0)
@@ -273,6 +287,11 @@ def _kept_pairs(pairs: np.ndarray, keep: np.ndarray) -> np.ndarray:
     where = {int(x): i for i, x in enumerate(keep)}
     out = [(where[int(p)], where[int(d)]) for p, d in pairs if int(p) in where and int(d) in where]
     return np.asarray(out, dtype=np.int32).reshape(-1, 2)
+
+
+def _kept_fixed(fixed: tuple[tuple[int, ...], ...], keep: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    where = {int(x): i for i, x in enumerate(keep)}
+    return tuple(tuple(where[j] for j in f if j in where) for f in fixed)
 
 
 def haversine_matrices(lat: np.ndarray, lon: np.ndarray, *, speed_kmh: float = 30.0, detour: float = 1.3) -> tuple[np.ndarray, np.ndarray]:

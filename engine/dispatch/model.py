@@ -177,6 +177,16 @@ class OrToolsModel:
             solver.Add(routing.ActiveVar(ip) == routing.ActiveVar(idl))
             solver.Add(routing.VehicleVar(ip) == routing.VehicleVar(idl))
             solver.Add(time_dim.CumulVar(ip) <= time_dim.CumulVar(idl))
+        if a.v_max_distance is not None and np.any(a.v_max_distance < INT_INF):
+            dcb = routing.RegisterTransitMatrix(a.distances.astype(np.int64).tolist())
+            caps = [int(min(int(x), INT_INF)) for x in a.v_max_distance] + [INT_INF] * nc
+            routing.AddDimensionWithVehicleCapacity(dcb, 0, caps, True, "distance")
+        for v, fixed in enumerate(a.v_fixed):
+            # Fixed steps: on this vehicle, in this order (others may come between).
+            for j in fixed:
+                routing.VehicleVar(mgr.NodeToIndex(int(j))).SetValue(v)
+            for j1, j2 in zip(fixed, fixed[1:]):
+                solver.Add(time_dim.CumulVar(mgr.NodeToIndex(int(j1))) + int(a.service[int(j1)]) <= time_dim.CumulVar(mgr.NodeToIndex(int(j2))))
         node_visit = [0] * routing.Size()
         for idx in range(routing.Size()):
             node_visit[idx] = int(a.service[mgr.IndexToNode(idx)])

@@ -21,6 +21,11 @@ What differs from VROOM, on purpose and documented:
   the whole route (conservative: every plan is feasible for VROOM too).
 * ``max_travel_time`` bounds the route's duration (travel + service + waiting),
   which is at least as strict as VROOM's travel-only bound.
+* ``max_tasks`` is one more capacity (each task takes one unit), ``max_distance``
+  an OR-Tools distance dimension; ``steps`` bind their tasks to the vehicle in
+  that order (other tasks may come between, as in VROOM's solving mode) and
+  their ``service_at`` / ``_after`` / ``_before`` narrow the task's windows;
+  ``start``, ``end`` and ``break`` steps are not constrained.
 * Jobs VROOM would leave unassigned are left out at a penalty proportional to
   ``priority + 1``, so higher-priority jobs are served first, as in VROOM.
 
@@ -84,15 +89,13 @@ def _loc(d: dict[str, Any], key: str, item: str) -> tuple[tuple[float, float] | 
 #: itself does not know are refused too, so a typo does not fall back to a default.
 _TOP_KEYS = {"jobs", "shipments", "vehicles", "matrices", "matrix", "distances", "name", "options"}
 _JOB_KEYS = {"id", "description", "location", "location_index", "setup", "service", "delivery", "pickup", "amount", "skills", "priority", "time_windows"}
-_VEHICLE_KEYS = {"id", "profile", "description", "start", "start_index", "end", "end_index", "capacity", "costs", "skills", "time_window", "breaks", "speed_factor", "max_travel_time"}
+_VEHICLE_KEYS = {"id", "profile", "description", "start", "start_index", "end", "end_index", "capacity", "costs", "skills", "time_window", "breaks", "speed_factor", "max_travel_time", "max_tasks", "max_distance", "steps"}
+_STEP_KEYS = {"type", "id", "service_at", "service_after", "service_before"}
 _BREAK_KEYS = {"id", "description", "time_windows", "service"}
 _SHIPMENT_KEYS = {"pickup", "delivery", "amount", "skills", "priority"}
 _TASK_KEYS = {"id", "description", "location", "location_index", "setup", "service", "time_windows"}
 _COST_KEYS = {"fixed", "per_hour", "per_km", "per_task_hour"}
 _UNSUPPORTED = {
-    "max_tasks": "a cap on jobs per vehicle",
-    "max_distance": "a cap on route distance",
-    "steps": "fixed route steps",
     "max_load": "a load cap during breaks",
 }
 
@@ -199,8 +202,19 @@ def check_document(doc: Any) -> None:
             _wholes(v["capacity"], item, "capacity")
         if "time_window" in v:
             _windows([v["time_window"]], item, "time_window")
-        if v.get("max_travel_time") is not None:
-            _whole(v["max_travel_time"], item, "max_travel_time")
+        for key in ("max_travel_time", "max_distance", "max_tasks"):
+            if v.get(key) is not None:
+                _whole(v[key], item, key)
+        if "steps" in v:
+            if not isinstance(v["steps"], list):
+                raise _err(item, "steps", f"expected a list, got {v['steps']!r}")
+            for k, st in enumerate(v["steps"]):
+                _keys(st, f"{item} step #{k}", _STEP_KEYS)
+                if st.get("type") not in ("start", "end", "break", "job", "pickup", "delivery"):
+                    raise _err(item, f"steps[{k}].type", f"expected start, end, break, job, pickup or delivery, got {st.get('type')!r}")
+                for key in ("service_at", "service_after", "service_before"):
+                    if key in st:
+                        _whole(st[key], item, f"steps[{k}].{key}", hi=2**62)
         if "speed_factor" in v:
             _number(v["speed_factor"], item, "speed_factor", lo=1e-3, hi=100)
         if "skills" in v:
@@ -520,6 +534,15 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         if c is not None:
             v_capacity[i, : c.size] = c
             v_capacity[i, c.size :] = 0 if c.size < n_dims else INT_INF
+    vroom_dims = n_dims
+    if any(v.get("max_tasks") is not None for v in vehicles):
+        # max_tasks is one more capacity: every task (job, pickup, delivery) takes one unit.
+        ones = np.zeros((n, 1), dtype=np.int64)
+        ones[n_sites:] = 1
+        demand = np.hstack([demand, ones])
+        limit = [[int(v["max_tasks"]) if v.get("max_tasks") is not None else INT_INF] for v in vehicles]
+        v_capacity = np.hstack([v_capacity, np.asarray(limit, dtype=np.int64)])
+        n_dims += 1
 
     # Windows and service.
     service = np.zeros(n, dtype=np.int32)
@@ -574,6 +597,43 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         vs = set(v.get("skills", []))
         for k in range(len(jobs)):
             compat[i, n_sites + k] = job_skills[k] <= vs
+    v_maxdist = np.array([int(v["max_distance"]) if v.get("max_distance") is not None else INT_INF for v in vehicles], dtype=np.int64)
+    v_maxdist = np.minimum(v_maxdist, INT_INF).astype(np.int32)
+    # Steps: the tasks a vehicle's route must contain, in this order (VROOM's partial routes);
+    # their service_at / _after / _before narrow the task's windows.
+    node_of = {(j["_type"], str(j["id"])): n_sites + k for k, j in enumerate(jobs)}
+    fixed: list[tuple[int, ...]] = []
+    bound: dict[int, str] = {}
+    for i, v in enumerate(vehicles):
+        item = f"vehicle {v['id']!r}"
+        seq: list[int] = []
+        for k, st in enumerate(v.get("steps") or []):
+            if st["type"] in ("start", "end", "break"):
+                continue
+            node = node_of.get((st["type"], str(st.get("id"))))
+            if node is None:
+                raise _err(item, f"steps[{k}].id", f"no {st['type']} with id {st.get('id')!r}")
+            if node in bound:
+                raise _err(item, f"steps[{k}].id", f"{st['type']} {st.get('id')!r} is already a step of vehicle {bound[node]}")
+            bound[node] = str(v["id"])
+            if not compat[i, node]:
+                raise _err(item, f"steps[{k}].id", f"{st['type']} {st.get('id')!r} needs skills this vehicle lacks")
+            lo = int(st.get("service_at", st.get("service_after", 0))) - time_offset
+            hi = int(st.get("service_at", st.get("service_before", INT_INF - 1 + time_offset))) - time_offset
+            wins = [(max(a, lo), min(b, hi)) for a, b in windows[node] if max(a, lo) <= min(b, hi)]
+            if not wins:
+                raise _err(item, f"steps[{k}]", f"service_at/after/before leave {st['type']} {st.get('id')!r} no time in its windows")
+            windows[node] = tuple(wins)
+            tw_start[node], tw_end[node] = wins[0][0], wins[-1][1]
+            compat[:, node] = False
+            compat[i, node] = True
+            seq.append(node)
+        fixed.append(tuple(seq))
+    for p_, d_ in pairs:
+        # A shipment's two tasks share a vehicle: a step on one binds the other.
+        for x, y in ((n_sites + p_, n_sites + d_), (n_sites + d_, n_sites + p_)):
+            if x in bound and y not in bound:
+                compat[:, y] = compat[:, x]
     v_prof, profiles = speed_profiles(durations, v_factor.tolist())
     return VrpArrays(
         n_depots=n_sites,
@@ -593,6 +653,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         v_cost_per_m=v_pm,
         v_cost_per_s=v_ps,
         v_cost_per_service_s=v_pss,
+        v_max_distance=v_maxdist if np.any(v_maxdist < INT_INF) else None,
+        v_fixed=tuple(fixed),
         compat=compat,
         penalty=penalty,
         v_profile=v_prof,
@@ -611,14 +673,15 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "lat": lat,
             "lon": lon,
             "net_node": np.full(n, -1, dtype=np.int64),
-            "dims": tuple(f"amount{k}" for k in range(n_dims)),
+            "dims": tuple(f"amount{k}" for k in range(vroom_dims)) + (("tasks",) if n_dims > vroom_dims else ()),
+            "vroom_dims": vroom_dims,
             "dim_scale": 1,
             "site_names": tuple(f"site{k}" for k in range(n_sites)),
             "vehicle_type": tuple(str(v.get("profile", "car")) for v in vehicles),
             "vroom_job_ids": tuple(ids),
             "task_type": ("start",) * n_sites + tuple(j["_type"] for j in jobs),
-            "load_start": _load_start(jobs, n_sites, n_dims),
-            "load_change": _load_change(jobs, n_sites, n_dims),
+            "load_start": _load_start(jobs, n_sites, vroom_dims),
+            "load_change": _load_change(jobs, n_sites, vroom_dims),
             "vroom_vehicle_ids": tuple(v["id"] for v in vehicles),
             "vroom_locations": tuple(
                 (list(c) if c else None, None if (i is None or i is OPEN) else i) for c, i in locs
@@ -708,7 +771,7 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
     out_routes = []
     served: set[int] = set()
     sums = {"cost": 0, "setup": 0, "service": 0, "duration": 0, "waiting_time": 0, "priority": 0, "distance": 0}
-    total_amount = np.zeros(a.n_dims, dtype=np.int64)
+    total_amount = np.zeros(np.asarray(load_start).shape[1], dtype=np.int64)
     for v, jobs in enumerate(routes):
         if not jobs:
             continue
@@ -777,8 +840,8 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             "waiting_time": wait_sum,
             "priority": int(sum(int(priorities[j]) for j in jobs)),
             "violations": [],
-            "delivery": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
-            "amount": [int(x) for x in a.demand[np.asarray(jobs)].sum(axis=0)],
+            "delivery": [int(x) for x in np.asarray(load_start)[np.asarray(jobs)].sum(axis=0)],
+            "amount": [int(x) for x in np.asarray(load_start)[np.asarray(jobs)].sum(axis=0)],
         }
         if a.distances.any():
             route["distance"] = dist
@@ -901,7 +964,9 @@ def solve_vroom_plan(
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)
     a = dataclasses.replace(a, compat=pre.compat)
-    res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, t0=t0)
+    # Steps (fixed or partial routes) are the warm start, like re-planning's current routes.
+    init = [list(f) for f in a.v_fixed] if any(a.v_fixed) else None
+    res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, initial_routes=init, t0=t0)
     times = None
     if res.model is not None and res.assignment is not None:
         times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]

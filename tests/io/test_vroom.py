@@ -293,3 +293,38 @@ def test_shipments_with_delivery_jobs_are_refused() -> None:
     }
     with pytest.raises(VroomFormatError, match="shipments"):
         arrays_from_vroom(doc)
+
+
+def test_max_tasks_max_distance_and_steps(tmp_path) -> None:
+    doc = _doc()
+    n = len(doc["jobs"])
+    for v in doc["vehicles"]:
+        v["max_tasks"] = (n + 1) // 2 + 1
+    first, second = doc["vehicles"][0], doc["vehicles"][1]
+    j3, j5 = doc["jobs"][3]["id"], doc["jobs"][5]["id"]
+    # A partial route: these two on the first vehicle, j5 before j3.
+    first["steps"] = [{"type": "start"}, {"type": "job", "id": j5}, {"type": "job", "id": j3}, {"type": "end"}]
+    a = arrays_from_vroom(doc)
+    assert a.v_fixed[0] and not a.v_fixed[1]
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(2.0))
+    routes = {r["vehicle"]: [s["id"] for s in r["steps"] if s["type"] == "job"] for r in out["routes"]}
+    r0 = routes[first["id"]]
+    assert j5 in r0 and j3 in r0 and r0.index(j5) < r0.index(j3)
+    assert all(len(r) <= first["max_tasks"] for r in routes.values())
+    assert all(len(s["load"]) == len(_doc()["vehicles"][0]["capacity"]) for r in out["routes"] for s in r["steps"])
+    # max_distance: a vehicle allowed no distance at all stays home.
+    doc["matrices"]["car"]["distances"] = doc["matrices"]["car"]["durations"]
+    second["max_distance"] = 0
+    del first["steps"]
+    assert arrays_from_vroom(doc).v_max_distance is not None
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(2.0))
+    assert all(r["vehicle"] != second["id"] for r in out["routes"])
+    # pyvroom on the same document agrees on what each vehicle may do.
+    vroom = pytest.importorskip("vroom")
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    ref = vroom.Input.from_json(tmp_path / "doc.json").solve(exploration_level=5, nb_threads=1)
+    assert out["summary"]["unassigned"] == int(ref.summary.unassigned)
+    bad = json.loads(json.dumps(doc))
+    bad["vehicles"][0]["steps"] = [{"type": "job", "id": 10**6}]
+    with pytest.raises(VroomFormatError, match="steps"):
+        arrays_from_vroom(bad)

@@ -57,8 +57,14 @@ class SearchResult:
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (breaks and pickup-and-delivery pairs are not)."""
-    return not any(len(b) for b in arrays.v_breaks) and not len(arrays.pairs)
+    """Whether ``search`` models every hard constraint of ``arrays`` (breaks, pickup-and-delivery pairs,
+    fixed steps and distance limits are not)."""
+    return (
+        not any(len(b) for b in arrays.v_breaks)
+        and not len(arrays.pairs)
+        and not any(arrays.v_fixed)
+        and (arrays.v_max_distance is None or bool(np.all(arrays.v_max_distance >= INT_INF)))
+    )
 
 
 def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
