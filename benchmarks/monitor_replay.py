@@ -2,7 +2,8 @@
 
 For each seed: generate a day (``promise monitor simulate-day``: 1,000 orders,
 40 vans), score the monitor and the two baselines in process on the same
-stream (recall, precision, lead, rescues), then start ``promise serve`` on
+stream (recall, precision, lead; rescues from a second pass that applies
+them: ``engine.monitor.score.evaluate_day``), then start ``promise serve`` on
 127.0.0.1 with a fresh SQLite file, watch the plan, and post the whole event
 stream in batches with warnings computed and stored before each answer:
 ``events_per_s`` is events over wall time, ``warning_p99_s`` the 99th
@@ -38,9 +39,8 @@ sys.path.insert(0, str(ROOT))
 from engine.cli.monitor import read_day, write_day  # noqa: E402
 from engine.io.problem_json import plan_to_dict  # noqa: E402
 from engine.monitor.dayplay import simulate_day  # noqa: E402
-from engine.monitor.params import MonitorParams  # noqa: E402
 from engine.monitor.records import event_to_doc, iso, parse_instant  # noqa: E402
-from engine.monitor.score import baseline_day, replay_day, score  # noqa: E402
+from engine.monitor.score import evaluate_day, score  # noqa: E402
 
 KEYS = ("recall_30min", "precision", "median_lead_min", "rescued_share", "events_per_s", "warning_p99_s")
 
@@ -150,9 +150,8 @@ def main() -> None:
             write_day(simulate_day(a.orders, a.vehicles, seed=seed), Path(tmp))
             day = read_day(Path(tmp))  # through the files, as `promise monitor replay` reads them
         load = os.getloadavg()
-        m, _ = replay_day(day, MonitorParams(auto_apply=True))
+        m = evaluate_day(day)
         m["in_process"] = {"events_per_s": m.pop("events_per_s"), "warning_p99_s": m.pop("warning_p99_s")}
-        m["baselines"] = {"p50_eta_passes_promise": baseline_day(day, "p50"), "vehicle_15min_behind": baseline_day(day, "behind15")}
         if not a.no_http:
             h = http_replay(day, a.batch)
             m["http"] = h

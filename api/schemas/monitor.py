@@ -148,6 +148,7 @@ class MonitorParamsIn(_In):
     rescue: bool = True
     auto_apply: bool = Field(False, description="Apply the best rescue at once instead of waiting for accept.")
     neighbour_km: float = Field(3.0, gt=0, le=50)
+    max_takeovers: int = Field(3, ge=0, le=1000, description="Most orders one van takes over from others in a day.")
 
 
 class MonitorStartIn(_In):

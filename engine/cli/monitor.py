@@ -106,22 +106,19 @@ def replay_cmd(
     src: Path = typer.Argument(..., help="A directory from `promise monitor simulate-day`."),
     out: Path = typer.Option(Path("metrics.json"), "--out"),
     batch_s: float = typer.Option(30.0, min=1.0, help="Seconds of stream per ingested batch."),
-    auto_apply: bool = typer.Option(True, help="Apply rescue proposals as they come (and re-drive them in the truth)."),
     baselines: bool = typer.Option(True, help="Score the two baseline rules on the same stream."),
     seed: int = typer.Option(0, min=0, help="The monitor's Monte Carlo seed."),
 ) -> None:
-    """Stream a day through the monitor and score its warnings (metrics JSON)."""
+    """Stream a day through the monitor and score its warnings (metrics JSON).
+
+    Warning quality is scored without applying rescues; ``rescued_share`` (and
+    ``with_rescue``) come from a second pass that applies every proposal.
+    """
     with cli_errors():
-        from engine.monitor.params import MonitorParams
-        from engine.monitor.score import baseline_day, replay_day
+        from engine.monitor.score import evaluate_day
 
         day = read_day(src)
-        m, _ = replay_day(day, MonitorParams(auto_apply=auto_apply), batch_s=batch_s, seed=seed)
-        if baselines:
-            m["baselines"] = {
-                "p50_eta_passes_promise": baseline_day(day, "p50", batch_s=batch_s),
-                "vehicle_15min_behind": baseline_day(day, "behind15", batch_s=batch_s),
-            }
+        m = evaluate_day(day, batch_s=batch_s, seed=seed, baselines=baselines)
         out.write_text(json.dumps(m, indent=1))
         keys = ("recall_30min", "precision", "median_lead_min", "rescued_share", "events_per_s", "warning_p99_s")
         typer.echo(" ".join(f"{k}={m[k]}" for k in keys))

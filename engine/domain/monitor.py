@@ -170,6 +170,8 @@ class Proposal:
     #: the receiving van meets the other one here to take the parcel (None: from the depot)
     meet_lat: float | None = None
     meet_lon: float | None = None
+    #: set when the receiving van leaves its depot early for the rescue (epoch s)
+    depart_at: float | None = None
 
     @property
     def text(self) -> str:

@@ -88,11 +88,13 @@ def vehicle_start(v: VehicleTrack, incidents: list[Incident]) -> tuple[float, fl
 
 def forecast_vehicles(tracks: list[VehicleTrack], incidents: list[Incident], params: MonitorParams, *,
                       day0: float, hour0: float, seed: int, index: dict[str, int],
-                      promises: dict[str, float]) -> list[VehicleForecast]:
+                      promises: dict[str, float], not_before: float | None = None) -> list[VehicleForecast]:
     """Forecast every remaining delivery of ``tracks`` in one Monte Carlo call.
 
     ``index`` gives each vehicle a fixed stream (common random numbers across
     recomputes, so P(on time) does not jitter from sampling alone).
+    ``not_before`` starts every remaining route no earlier than that (a what-if
+    that can only begin now).
     """
     out: list[VehicleForecast] = []
     rows: list[tuple[VehicleTrack, list[StopRef], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float, float, list[Incident]]] = []
@@ -102,6 +104,8 @@ def forecast_vehicles(tracks: list[VehicleTrack], incidents: list[Incident], par
             out.append(VehicleForecast(v.vehicle_id, 0.0, 1.0, [], {}))
             continue
         t0, frac, holding = vehicle_start(v, incidents)
+        if not_before is not None:
+            t0 = max(t0, not_before)
         pace = min(max(v.pace(params.pace_prior_s), 0.7), 2.5)
         leg = np.empty(len(rem))
         svc = np.empty(len(rem))

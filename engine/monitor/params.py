@@ -40,6 +40,9 @@ class MonitorParams:
         Propose rescues (moves to a neighbouring vehicle) for at-risk orders.
     auto_apply
         Apply the best proposal at once instead of waiting for ``accept``.
+    max_takeovers
+        Most orders one van takes over from others in a day (rescues chained
+        onto one van delay its own orders).
     neighbour_km
         Vehicles whose remaining stops come this close to an order may take it.
     """
@@ -55,6 +58,7 @@ class MonitorParams:
     rescue: bool = True
     auto_apply: bool = False
     neighbour_km: float = 3.0
+    max_takeovers: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.warn_below <= self.clear_above <= 1.0:

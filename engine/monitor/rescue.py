@@ -3,10 +3,14 @@
 For an order warned on van A, every van B whose remaining stops pass within
 ``neighbour_km`` of the order is tried: B takes the parcel over from A where
 A is (a "meet" stop; from the depot when A has not left) and delivers it at
-the cheapest place in its remaining sequence.  The what-if is re-forecast
+the cheapest place in its remaining sequence.  A van still at its depot with
+half an hour or more before its shift makes a round trip first (meet,
+deliver, back by its planned departure).  An order is moved once at most, a
+van takes over at most ``max_takeovers`` orders and none while its own are
+at risk.  The what-if is re-forecast
 with B's pace and the incidents on B's legs; a move is proposed only when it
-brings the order to ``clear_above`` and leaves none of B's own orders below
-``warn_below`` that were above it.  Served stops are never touched: only the
+brings the order to ``clear_above`` and leaves each of B's own orders at its
+odds (or at ``clear_above``), to within 0.02: a rescue must not move the risk.  Served stops are never touched: only the
 remaining tails change.
 
 Inserted legs are straight-line distance x 1.3 at the van's planned average
@@ -78,37 +82,53 @@ def propose(mon: "Monitor", order_id: str) -> Proposal | None:
     if a is None:
         return None
     i = a.index_of(order_id)
-    if i is None or i < a.next_idx or (a.at_stop and i == a.next_idx):
+    if i is None or i < a.next_idx or (a.at_stop and i == a.next_idx) or w.moved:
         return None
     stop = a.stops[i]
     departed = a.next_idx > 0 or (a.pos_t is not None and a.pos_t > a.departure)
     meet = _here(a) if departed else None
     lim = mon.params.neighbour_km * 1000.0
-    cands: list[tuple[float, str, int, list[StopRef]]] = []
+    # (extra metres, van, insert index, its new stops, where it takes the parcel over, new departure)
+    cands: list[tuple[float, str, int, list[StopRef], tuple[float, float] | None, float | None]] = []
     for b in mon.vehicles.values():
-        if b.vehicle_id == a.vehicle_id or b.silent or not b.remaining():
+        if b.vehicle_id == a.vehicle_id or not b.remaining() or b.taken >= mon.params.max_takeovers:
+            continue
+        # A van with orders of its own at risk has no time to spare.
+        if any(mon.orders[s.order_id].state == WatchState.AT_RISK for s in b.remaining() if s.order_id in mon.orders):
             continue
         if any(inc.scope.vehicle_id == b.vehicle_id and inc.extra_s > 0 and inc.active(mon.now) for inc in mon.incidents.values()):
             continue
+        idle = b.next_idx == 0 and not b.at_stop and (b.pos_t is None or b.pos_t <= b.departure) and b.departure > mon.now + 1800
+        if idle:
+            # A van still at its depot with time before its shift: a round trip there and back first.
+            stops, extra = _pretrip(b, meet, stop)
+            if float(haversine_m(b.start_lat, b.start_lon, stop.lat, stop.lon)) <= 4 * lim:
+                cands.append((extra, b.vehicle_id, 0, stops, meet, mon.now))
+            continue
+        if b.silent:
+            continue
         first = b.next_idx + (1 if b.at_stop else 0)
-        close = [k for k in range(first, len(b.stops))
-                 if float(haversine_m(b.stops[k].lat, b.stops[k].lon, stop.lat, stop.lon)) <= lim]
+        done = all(s.order_id is None for s in b.stops[first:])  # only its way home is left: free to help
+        near = lim * (4 if done else 1)
+        here = _here(b)
+        close = float(haversine_m(here[0], here[1], stop.lat, stop.lon)) <= near or any(
+            float(haversine_m(b.stops[k].lat, b.stops[k].lon, stop.lat, stop.lon)) <= near for k in range(first, len(b.stops)))
         if not close:
             continue
         b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
         # The cheapest few places on this van (the cheapest may push its own orders late).
         tries = sorted((_insert(b, k, b_meet, stop)[::-1] + (k,) for k in range(first, len(b.stops))), key=lambda x: x[0])
-        cands += [(extra, b.vehicle_id, k, stops) for extra, stops, k in tries[:_PER_VAN]]
+        cands += [(extra, b.vehicle_id, k, stops, b_meet, None) for extra, stops, k in tries[:_PER_VAN]]
     if not cands:
         return None
     cands.sort(key=lambda c: c[0])
     cands = cands[:_MAX_CANDIDATES]
-    trial = [dataclasses.replace(mon.vehicles[vid], stops=stops) for _, vid, _, stops in cands]
-    promises = dict(mon._promise)
+    trial = [dataclasses.replace(mon.vehicles[vid], stops=stops, departure=dep if dep is not None else mon.vehicles[vid].departure)
+             for _, vid, _, stops, _, dep in cands]
     fcs = forecast_vehicles(trial, list(mon.incidents.values()), mon.params, day0=mon.day0, hour0=mon.hour0,
-                            seed=mon.seed, index=mon._index, promises=promises)
+                            seed=mon.seed, index=mon._index, promises=mon._promise, not_before=mon.now)
     best_prop: Proposal | None = None
-    for (extra, vid, k, _), fc in zip(cands, fcs):
+    for (extra, vid, k, _, b_meet, dep), fc in zip(cands, fcs):
         p_after = fc.orders.get(order_id, (0.0, 0.0, 0.0))[0]
         if p_after < mon.params.clear_above or p_after <= w.p_on_time + 0.1:
             continue
@@ -117,17 +137,32 @@ def propose(mon: "Monitor", order_id: str) -> Proposal | None:
             if oid == order_id:
                 continue
             other = mon.orders.get(oid)
-            if other is not None and other.state == WatchState.ON_TRACK and other.p_on_time >= mon.params.warn_below and p < mon.params.warn_below:
+            # The van's own orders keep their odds (to within sampling noise), or the rescue only moves the risk.
+            if other is not None and other.state not in (WatchState.DELIVERED, WatchState.FAILED, WatchState.BROKEN) \
+                    and p < min(other.p_on_time, mon.params.clear_above) - 0.02:
                 hurt = True
                 break
         if hurt:
             continue
-        b_meet = meet if meet is not None else None
         prop = Proposal(order_id, a.vehicle_id, vid, k, round(w.p_on_time, 3), round(p_after, 3), round(extra / 1000.0, 2),
-                        None if b_meet is None else b_meet[0], None if b_meet is None else b_meet[1])
+                        None if b_meet is None else b_meet[0], None if b_meet is None else b_meet[1], depart_at=dep)
         if best_prop is None or (prop.p_after, -prop.extra_km) > (best_prop.p_after, -best_prop.extra_km):
             best_prop = prop
     return best_prop
+
+
+def _pretrip(b: VehicleTrack, meet: tuple[float, float] | None, stop: StopRef) -> tuple[list[StopRef], float]:
+    """An idle van's stops with a trip first: (meet,) deliver, back to the depot by its planned departure."""
+    depot = (b.start_lat, b.start_lon)
+    pts = [depot] + ([meet] if meet is not None else []) + [(stop.lat, stop.lon), depot]
+    new: list[StopRef] = []
+    if meet is not None:
+        new.append(StopRef(None, meet[0], meet[1], stop.planned, _leg(depot, meet, b.speed_mps), _MEET_S, -math.inf, "meet"))
+    new.append(dataclasses.replace(stop, leg_s=_leg(pts[-3], (stop.lat, stop.lon), b.speed_mps), win_start=-math.inf))
+    # Back at the depot; its own route starts no earlier than planned (the window start makes it wait).
+    new.append(StopRef(None, depot[0], depot[1], b.departure, _leg((stop.lat, stop.lon), depot, b.speed_mps), 0.0, b.departure, "depot"))
+    extra = sum(float(haversine_m(p[0], p[1], q[0], q[1])) for p, q in zip(pts, pts[1:])) * _DETOUR
+    return new + list(b.stops), extra
 
 
 def apply_move(mon: "Monitor", prop: Proposal) -> None:
@@ -142,10 +177,17 @@ def apply_move(mon: "Monitor", prop: Proposal) -> None:
         prev = (a.stops[i - 1].lat, a.stops[i - 1].lon) if i > 0 else (a.start_lat, a.start_lon)
         nxt = a.stops[i]
         a.stops[i] = dataclasses.replace(nxt, leg_s=_leg(prev, (nxt.lat, nxt.lon), a.speed_mps))
-    k = min(max(prop.insert_at, b.next_idx + (1 if b.at_stop else 0)), len(b.stops))
     meet = (prop.meet_lat, prop.meet_lon) if prop.meet_lat is not None and prop.meet_lon is not None else None
-    b.stops, _ = _insert(b, k, meet, stop)
+    if prop.depart_at is not None and b.next_idx == 0 and not b.at_stop:
+        b.stops, _ = _pretrip(b, meet, stop)
+        b.departure = prop.depart_at
+        b.last_seen = max(b.last_seen, prop.depart_at)
+    else:
+        k = min(max(prop.insert_at, b.next_idx + (1 if b.at_stop else 0)), len(b.stops))
+        b.stops, _ = _insert(b, k, meet, stop)
     mon.orders[prop.order_id].vehicle_id = b.vehicle_id
+    mon.orders[prop.order_id].moved = True
+    b.taken += 1
 
 
 if TYPE_CHECKING:  # pragma: no cover - the monitor imports this module lazily

@@ -34,7 +34,7 @@ from engine.monitor.watch import EventResult, Monitor
 __all__ = ["MonitorService", "params_to_doc", "params_from_doc"]
 
 _PARAM_KEYS = ("warn_below", "clear_above", "confirm_s", "silent_after_s", "future_tolerance_s", "samples", "pace_prior_s", "rescue",
-               "auto_apply", "neighbour_km")
+               "auto_apply", "neighbour_km", "max_takeovers")
 
 
 def params_to_doc(p: MonitorParams) -> dict[str, Any]:

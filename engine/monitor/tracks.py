@@ -56,6 +56,8 @@ class VehicleTrack:
     plan_s: float = 0.0
     silent: bool = False
     cause_ids: list[str] = field(default_factory=list)
+    #: orders this van took over from others (rescues)
+    taken: int = 0
 
     def remaining(self) -> list[StopRef]:
         return self.stops[self.next_idx:]
@@ -71,7 +73,7 @@ class VehicleTrack:
         return (self.obs_s + prior_s) / (self.plan_s + prior_s)
 
     _MOVING = ("next_idx", "at_stop", "arrived_at", "pos_lat", "pos_lon", "pos_t", "last_seen", "last_done_t",
-               "obs_s", "plan_s", "silent", "cause_ids")
+               "obs_s", "plan_s", "silent", "cause_ids", "taken")
 
     def dump(self) -> dict[str, Any]:
         d: dict[str, Any] = {k: getattr(self, k) for k in self._MOVING}
@@ -81,8 +83,8 @@ class VehicleTrack:
 
     def load(self, d: dict[str, Any]) -> None:
         for k in self._MOVING:
-            setattr(self, k, d[k])
-        self.cause_ids = list(self.cause_ids)
+            setattr(self, k, d.get(k, 0 if k == "taken" else None))
+        self.cause_ids = list(self.cause_ids or [])
         self.stops = [StopRef(o, la, lo, p, l, sv, -math.inf if w is None else w, k) for o, la, lo, p, l, sv, w, k in d["stops"]]
 
 
@@ -109,11 +111,13 @@ class OrderWatch:
     open_warning: str | None = None
     #: since when a minor risk has been seen without a warning yet (the confirmation clock)
     risk_since: float | None = None
+    #: moved to another van by a rescue (never moved twice)
+    moved: bool = False
     #: the reason of the latest forecast (what a confirmed warning says)
     reason: str = ""
 
     _MOVING = ("vehicle_id", "state", "severity", "seq", "p_on_time", "p50", "p95", "delivered_at", "scan_status",
-               "scan_t", "scan_place", "cause_ids", "open_warning", "risk_since", "reason")
+               "scan_t", "scan_place", "cause_ids", "open_warning", "risk_since", "reason", "moved")
 
     def dump(self) -> dict[str, Any]:
         return {k: (str(getattr(self, k)) if k in ("state", "severity") else getattr(self, k)) for k in self._MOVING}

@@ -194,6 +194,9 @@ class Monitor:
         for v in self.vehicles.values():
             if v.silent or self.now - v.last_seen <= self.params.silent_after_s:
                 continue
+            nxt = v.stops[v.next_idx] if v.next_idx < len(v.stops) else None
+            if nxt is not None and nxt.kind == "depot" and nxt.win_start > self.now:
+                continue  # back from a rescue trip, waiting for its shift: not expected to report
             live = [s.order_id for s in v.remaining() if s.order_id and s.order_id in self.orders
                     and self.orders[s.order_id].state not in _DONE]
             if not live:

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.domain.monitor import TrackKind
+from engine.monitor.params import MonitorParams
 from engine.monitor.score import baseline_day, replay_day, score
 from tests.monitor.helpers import small_day
 
@@ -74,3 +75,11 @@ def test_cli_start_and_ingest_with_a_bad_line(tmp_path):
     r = CliRunner().invoke(app, ["monitor", "ingest", str(tmp_path / "e.jsonl"), "--db", db])
     assert r.exit_code == 2
     assert "50 accepted" in r.output and "line 4" in r.output and "lat" in r.output
+
+
+def test_applied_rescues_are_re_driven_in_the_truth():
+    day = small_day(orders=150, vehicles=6, seed=2)
+    m, mon = replay_day(day, MonitorParams(auto_apply=True))
+    assert m["moved"] == sum(1 for w in mon.orders.values() if w.moved)
+    assert m["rescued"] <= m["moved"]
+    assert all(v.taken <= MonitorParams().max_takeovers for v in mon.vehicles.values())
