@@ -53,4 +53,5 @@ def register(app: typer.Typer) -> None:
                 pass
             finally:
                 w.close()
-                typer.echo(f"sent {w.sent}, retrying {w.failed}, dead {w.dead}", err=True)
+                typer.echo(f"sent {w.sent}, retrying {w.failed}, dead {w.dead}, database errors {w.db_errors}"
+                           + (f" (last: {w.last_db_error})" if w.last_db_error else ""), err=True)

@@ -27,7 +27,7 @@ import tenacity
 
 from engine.clock import Clock
 from engine.domain.notification import Attempt, ChannelKind, Notification, OutboxStatus
-from engine.errors import InputError
+from engine.errors import InputError, UnavailableError
 from engine.notify.channels import Channel, DeliveryError
 from engine.notify.messages import render
 from engine.notify.repo import Outbox, Outcome
@@ -105,28 +105,48 @@ class Worker:
         self.batch, self.lease_s = batch, lease_s
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox")
-        self.sent = self.failed = self.dead = 0
+        self.sent = self.failed = self.dead = self.db_errors = 0
+        self.last_db_error: str | None = None
 
     def run_once(self) -> int:
         """One claim-send-record round; how many rows it handled (0: nothing due)."""
-        rows = self.outbox.claim(self.clock.now(), limit=self.batch, lease_s=self.lease_s, worker_id=self.worker_id)
+        rows = self._db(lambda: self.outbox.claim(self.clock.now(), limit=self.batch, lease_s=self.lease_s,
+                                                  worker_id=self.worker_id))
         if not rows:
             return 0
         now = self.clock.now()
         outcomes = list(self._pool.map(lambda n: deliver(n, self.channels, self.retry, now), rows))
-        self.outbox.finish(self.worker_id, outcomes)
+        # Losing this write would leave the batch "sending" until the lease ends (then sent twice): insist a little.
+        self._db(lambda: self.outbox.finish(self.worker_id, outcomes))
         for o in outcomes:
             self.sent += o.status == OutboxStatus.SENT
             self.failed += o.status == OutboxStatus.PENDING
             self.dead += o.status == OutboxStatus.DEAD
         return len(rows)
 
+    def _db(self, call):  # type: ignore[no-untyped-def]
+        """``call()`` retried on a busy database (a lock held by a writer): short exponential backoff with jitter."""
+        for attempt in tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(6), wait=tenacity.wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
+            retry=tenacity.retry_if_exception_type(UnavailableError), sleep=self.clock.sleep, reraise=True,
+        ):
+            with attempt:
+                return call()
+
     def run(self, *, stop: Callable[[], bool] = lambda: False, idle_s: float = 0.2, max_rounds: int | None = None) -> None:
         """Rounds until ``stop()`` (or ``max_rounds``); sleeps ``idle_s`` on the clock when nothing is due."""
         rounds = 0
         while not stop() and (max_rounds is None or rounds < max_rounds):
             rounds += 1
-            if self.run_once() == 0:
+            try:
+                handled = self.run_once()
+            except UnavailableError as exc:
+                # The database is busy or down: what this round claimed stays "sending" until its lease
+                # runs out and is sent again then (same webhook-id); the worker itself carries on.
+                self.db_errors += 1
+                self.last_db_error = str(exc)
+                handled = 0
+            if handled == 0:
                 self.clock.sleep(idle_s)
 
     def close(self) -> None:

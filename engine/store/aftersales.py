@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Float, and_, bindparam, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.domain.notification import Attempt, ChannelKind, Customer, Notification, NoticeEvent, OutboxStatus
@@ -40,6 +39,15 @@ def unit(store: Store) -> Iterator["StoreUnit"]:
     """One unit of work: everything written through it commits on exit (or nothing, on an error)."""
     with _db_faults(), store._session.begin() as s:  # noqa: SLF001 -- the store's own session factory
         yield StoreUnit(s)
+
+
+def _insert_new(session: Session, table: Any, key: str) -> Any:
+    """INSERT that does nothing when ``key`` is taken (SQLite and PostgreSQL both say ON CONFLICT DO NOTHING)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
 def _ticket(row: TicketRow, changes: list[TicketChangeRow]) -> Ticket:
@@ -77,6 +85,8 @@ class StoreUnit:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        #: ticket id -> history entries already stored (spares a MAX(seq) query per save)
+        self._stored: dict[str, int] = {}
 
     # tickets ---------------------------------------------------------------
     def _load(self, rows: Iterable[TicketRow]) -> list[Ticket]:
@@ -89,6 +99,8 @@ class StoreUnit:
             for c in self.s.scalars(select(TicketChangeRow).where(TicketChangeRow.ticket_id.in_(ids[i:i + 500]))
                                     .order_by(TicketChangeRow.ticket_id, TicketChangeRow.seq)).all():
                 changes[c.ticket_id].append(c)
+        for i, cs in changes.items():
+            self._stored[i] = max((c.seq for c in cs), default=0)
         return [_ticket(r, changes[r.ticket_id]) for r in rows]
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
@@ -114,12 +126,15 @@ class StoreUnit:
         row.subject, row.source = ticket.subject[:300], ticket.source[:200]
         row.created_at, row.updated_at = ticket.created_at, ticket.updated_at
         row.first_response_at, row.resolved_at = ticket.first_response_at, ticket.resolved_at
-        stored = self.s.scalar(select(func.max(TicketChangeRow.seq)).where(TicketChangeRow.ticket_id == ticket.ticket_id)) or 0
-        for c in ticket.history:
-            if c.seq > stored:
-                self.s.add(TicketChangeRow(ticket_id=ticket.ticket_id, seq=c.seq, at=c.at, kind=str(c.kind), actor=c.actor[:64],
-                                           value=None if c.value is None else c.value[:200], text=c.text))
+        stored = self._stored.get(ticket.ticket_id)
+        if stored is None:
+            stored = self.s.scalar(select(func.max(TicketChangeRow.seq)).where(TicketChangeRow.ticket_id == ticket.ticket_id)) or 0
+        new = [{"ticket_id": ticket.ticket_id, "seq": c.seq, "at": c.at, "kind": str(c.kind), "actor": c.actor[:64],
+                "value": None if c.value is None else c.value[:200], "text": c.text} for c in ticket.history if c.seq > stored]
         self.s.flush()
+        if new:
+            self.s.connection().execute(TicketChangeRow.__table__.insert(), new)
+        self._stored[ticket.ticket_id] = max([stored, *(c["seq"] for c in new)])
 
     def _where(self, q: TicketQuery) -> list[Any]:
         w: list[Any] = []
@@ -170,21 +185,19 @@ class StoreUnit:
 
     # outbox ----------------------------------------------------------------
     def add_notification(self, n: Notification) -> bool:
-        if self.s.scalar(select(OutboxRow.notification_id).where(OutboxRow.key == n.key)) is not None:
-            return False
-        row = OutboxRow(
+        values = dict(
             key=n.key, cause=n.key.rsplit("/", 1)[0], event=str(n.event), channel=str(n.channel), address=n.address,
             language=n.language, order_id=n.order_id, customer_id=n.customer_id, ticket_id=n.ticket_id,
             critical=n.critical, status=str(n.status), not_before=n.not_before, created_at=n.created_at,
             attempts=n.attempts, last_error=n.last_error, payload=_jsonable(n.payload),
         )
-        try:
-            with self.s.begin_nested():  # a concurrent writer of the same cause: keep its row, drop ours
-                self.s.add(row)
-                self.s.flush()
-        except IntegrityError:
+        # One statement, and a concurrent writer of the same cause keeps its row without failing ours.
+        self.s.flush()
+        stmt = _insert_new(self.s, OutboxRow.__table__, "key").values(values).returning(OutboxRow.__table__.c.notification_id)
+        nid = self.s.connection().execute(stmt).scalar()
+        if nid is None:
             return False
-        n.notification_id = row.notification_id
+        n.notification_id = int(nid)
         return True
 
     def recent_causes(self, customer_id: str, since: float) -> list[float]:

@@ -47,11 +47,12 @@ def open_ticket(
     repo: TicketRepo, *, category: TicketCategory, now: float, order_id: str | None = None,
     customer_id: str | None = None, channel: ContactChannel = ContactChannel.SYSTEM,
     priority: Priority = Priority.NORMAL, subject: str = "", text: str = "", region: str | None = None,
-    source: str = "", actor: str = "system", ticket_id: str | None = None,
+    source: str = "", actor: str = "system", ticket_id: str | None = None, save: bool = True,
 ) -> Ticket:
     """Open a ticket (status ``new``) in the queue of its category and region.
 
     The customer and region default to the order's (``repo.order_customer``).
+    ``save=False`` leaves the saving to the caller (who adds to the history first).
     """
     if order_id is not None and (customer_id is None or region is None):
         c, r = repo.order_customer(order_id)
@@ -64,7 +65,8 @@ def open_ticket(
         subject=subject or f"{category} {order_id or ''}".strip(), updated_at=now, source=source,
     )
     t.log(TicketChange(now, ChangeKind.CREATED, actor=actor, value=str(TicketStatus.NEW), text=text))
-    repo.save_ticket(t)
+    if save:
+        repo.save_ticket(t)
     return t
 
 

@@ -86,7 +86,7 @@ def on_warning(repo: TicketRepo, warning: DelayWarning, *, min_severity: Severit
 def _open(repo: TicketRepo, w: DelayWarning, priority: Priority, text: str) -> Ticket:
     t = open_ticket(
         repo, category=TicketCategory.DELAY, now=w.at, order_id=w.order_id, priority=priority,
-        subject=f"delay: order {w.order_id}", text=text, source=f"warning:{w.warning_id}", actor="monitor",
+        subject=f"delay: order {w.order_id}", text=text, source=f"warning:{w.warning_id}", actor="monitor", save=False,
     )
     # The id in the history makes a replayed warning a no-op.
     t.log(TicketChange(w.at, ChangeKind.NOTE, actor="monitor", value=w.warning_id, text=w.reason))
