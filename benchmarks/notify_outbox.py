@@ -199,7 +199,7 @@ def run_kill(n: int = 1000, kills: int = 20, seed: int = 0, delay_s: float = 0.0
         deadline = time.time() + 120
         while time.time() < deadline and _counts(store).get("sent", 0) < n:
             time.sleep(0.2)
-        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGTERM)
         p.wait(30)
         wall = time.perf_counter() - t0
         st = rx.stats()
@@ -318,7 +318,7 @@ def run_lag(rate: float = 200.0, duration_s: float = 30.0, concurrency: int = 32
         deadline = time.time() + 60
         while time.time() < deadline and _counts(store).get("sent", 0) < n:
             time.sleep(0.2)
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         worker_said = worker.stderr.read().strip()[-300:]
         from sqlalchemy import select

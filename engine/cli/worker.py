@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
 
 from engine.cli._errors import cli_errors
@@ -42,15 +45,17 @@ def register(app: typer.Typer) -> None:
             store = Store(db or Settings().db_url)
             w = Worker(StoreOutbox(store), channels, WallClock(), retry=RetryPolicy(max_attempts=max_attempts),
                        batch=batch, concurrency=concurrency, lease_s=lease)
+            stop = threading.Event()
+            # SIGTERM (systemd, Kubernetes) and SIGINT finish the round in hand, record it, and exit.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
             typer.echo(f"worker {w.worker_id}: channels {', '.join(sorted(str(c) for c in channels))}", err=True)
             try:
                 if once:
-                    while w.run_once():
+                    while not stop.is_set() and w.run_once():
                         pass
                 else:
-                    w.run(idle_s=idle)
-            except KeyboardInterrupt:
-                pass
+                    w.run(stop=stop.is_set, idle_s=idle)
             finally:
                 w.close()
                 typer.echo(f"sent {w.sent}, retrying {w.failed}, dead {w.dead}, database errors {w.db_errors}"

@@ -49,7 +49,7 @@ def _raise_to(t: Ticket, p: Priority, now: float, why: str) -> None:
 def on_warning(repo: TicketRepo, warning: DelayWarning, *, min_severity: Severity = Severity.MINOR) -> Ticket | None:
     """Open or update the order's delay ticket from one monitor notice; the ticket touched, or None.
 
-    - ``delay`` / ``unknown`` at or above ``min_severity``: opens one delay
+    - ``delay`` at or above ``min_severity`` (``unknown``: at least major): opens one delay
       ticket per order (or notes the new reason and window on the open one,
       raising its priority to the warning's);
     - ``recovered``: a note on the open ticket (it stays open for an agent to close);
@@ -64,7 +64,9 @@ def on_warning(repo: TicketRepo, warning: DelayWarning, *, min_severity: Severit
     window = f"revised {_hm(warning.revised_p50)}-{_hm(warning.revised_p95)}, promised {_hm(warning.promised_by)}"
     text = f"{kind}: {warning.reason} ({window}, P(on time) {warning.p_on_time:.2f})"
     if kind in (NoticeKind.DELAY, NoticeKind.UNKNOWN):
-        if sev.rank < min_severity.rank:
+        # "unknown" (a silent van) is not yet a delay: it takes a major one to open a ticket.
+        floor = min_severity if kind == NoticeKind.DELAY else max(min_severity, Severity.MAJOR, key=lambda s: s.rank)
+        if sev.rank < floor.rank:
             return t
         if t is None:
             return _open(repo, warning, severity_priority(sev), text)

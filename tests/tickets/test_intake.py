@@ -78,3 +78,9 @@ def test_a_silent_carrier_parcel_opens_one_lost_parcel_ticket(repo) -> None:
     assert "postnord" in opened[0].subject
     assert check_lost_parcels(repo, scans, 50 * 3600.0) == []  # still open: not twice
     assert on_delivered(repo, "o1", 51 * 3600.0)[0].status == TicketStatus.RESOLVED
+
+
+def test_a_silent_van_opens_a_ticket_only_when_it_is_major(repo) -> None:
+    assert on_warning(repo, warning("u1", kind=NoticeKind.UNKNOWN, severity=Severity.MINOR)) is None
+    t = on_warning(repo, warning("u2", kind=NoticeKind.UNKNOWN, severity=Severity.MAJOR))
+    assert t is not None and t.category == TicketCategory.DELAY
