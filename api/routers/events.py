@@ -116,6 +116,10 @@ def _ingest(raw: bytes, svc: MonitorService, now: float) -> IngestResponse:
             raise InputError("a batch is {\"events\": [...]}", item="body", field="events" if not extra else sorted(extra)[0])
         if len(items) > _MAX_BATCH:
             raise InputError(f"{len(items)} events; at most {_MAX_BATCH} per batch", item="body", field="events")
+        for i, it in enumerate(items):
+            if not isinstance(it, dict):
+                # Not an event at all: the batch is malformed (a bad event is reported in results instead).
+                raise RequestValidationError([{"loc": ("body", "events", i), "msg": "an event must be a JSON object", "type": "dict_type"}])
     parsed: list[Any] = []
     errors: dict[int, InputError] = {}
     for i, it in enumerate(items):
@@ -151,7 +155,7 @@ def _ingest(raw: bytes, svc: MonitorService, now: float) -> IngestResponse:
     )
 
 
-@router.get("/v1/monitor/orders/{order_id}")
+@router.get("/v1/monitor/orders/{order_id}", responses={404: {"description": "No watched plan, or no such order on it"}})
 def order_state(order_id: str, svc: MonitorService = Depends(get_monitor)) -> dict[str, Any]:
     """Where one order of the watched plan stands: state, severity, P(on time)."""
     return svc.order_state(order_id)

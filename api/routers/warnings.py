@@ -32,7 +32,7 @@ def list_warnings(
     order: Optional[str] = Query(None, max_length=128, description="One order's notices."),
     kind: Optional[Kind] = Query(None),
     plan_key: Optional[str] = Query(None, max_length=64),
-    cursor: int = Query(0, ge=0, description="next_cursor of the previous page."),
+    cursor: int = Query(0, ge=0, le=2**62, description="next_cursor of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> WarningPage:
     """Stored notices in the order they were raised, filtered and paged."""
@@ -49,14 +49,21 @@ async def stream(
     request: Request,
     store: Store = Depends(get_store),
     severity: Optional[list[Severity]] = Query(None),
-    after: int = Query(0, ge=0, description="Start after this row_no (or send Last-Event-ID)."),
+    after: int = Query(0, ge=0, le=2**62, description="Start after this row_no (or send Last-Event-ID)."),
     max_s: float = Query(300.0, gt=0, le=3600, description="Close the stream after this many seconds (clients reconnect with Last-Event-ID)."),
     poll_s: float = Query(0.5, ge=0.05, le=10),
     last_event_id: Optional[str] = Header(None),
+    accept: Optional[str] = Header(None),
 ) -> StreamingResponse:
-    """Server-Sent Events: every new notice as it is stored, for dashboards."""
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    """Server-Sent Events: every new notice as it is stored, for dashboards.
+
+    The connection stays open (up to ``max_s``) for clients that send
+    ``Accept: text/event-stream``, as ``EventSource`` does; any other client
+    gets the notices stored so far as events and the stream ends.
+    """
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() and len(last_event_id) < 19 else after
     sev = list(severity) if severity else None
+    live = "text/event-stream" in (accept or "")
 
     async def gen() -> AsyncIterator[bytes]:
         cur = start
@@ -72,12 +79,14 @@ async def stream(
                 body = WarningOut(**r).model_dump_json()
                 yield f"id: {cur}\nevent: warning\ndata: {body}\n\n".encode()
             if not rows:
+                if not live:
+                    return
                 await asyncio.sleep(poll_s)
 
     return StreamingResponse(gen(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/{warning_id}", response_model=WarningOut)
+@router.get("/{warning_id}", response_model=WarningOut, responses={404: {"description": "No such warning"}})
 def get_warning(warning_id: str, store: Store = Depends(get_store)) -> WarningOut:
     w = store.monitor_warning(warning_id)
     if w is None:

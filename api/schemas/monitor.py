@@ -70,7 +70,12 @@ class EventIn(_In):
 
 
 class EventBatch(_In):
-    events: list[EventIn] = Field(..., max_length=5000, description="Up to 5,000 events; each is judged on its own.")
+    # Items are judged one by one: an item that is not a valid EventIn is reported as rejected in
+    # ``results`` (the field named) while the rest are applied, so the batch itself stays valid.
+    events: list[Union[EventIn, dict[str, Any]]] = Field(
+        ..., max_length=5000,
+        description="Up to 5,000 events (EventIn); each is judged on its own and a bad one is reported in results, not refused with the batch.",
+    )
 
 
 def events_request_schema() -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_accept_applies_the_rescue_once():
 
 def test_stream_sends_stored_warnings_as_server_sent_events():
     c, store, new, van = _broken_van_day()
-    with c.stream("GET", "/v1/warnings/stream", params={"max_s": 0.3, "poll_s": 0.05}) as r:
+    with c.stream("GET", "/v1/warnings/stream", params={"max_s": 0.3, "poll_s": 0.05}, headers={"Accept": "text/event-stream"}) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         text = "".join(r.iter_text())
     blocks = [b for b in text.split("\n\n") if b.startswith("id:")]
@@ -81,6 +81,10 @@ def test_stream_sends_stored_warnings_as_server_sent_events():
     assert first[1] == "event: warning" and json.loads(first[2][len("data: "):])["warning_id"]
     # Resume after the last one seen: nothing new.
     last = first[0].split(": ")[1]
-    with c.stream("GET", "/v1/warnings/stream", params={"max_s": 0.2, "poll_s": 0.05}, headers={"Last-Event-ID": str(total)}) as r:
+    with c.stream("GET", "/v1/warnings/stream", params={"max_s": 0.2, "poll_s": 0.05},
+                  headers={"Last-Event-ID": str(total), "Accept": "text/event-stream"}) as r:
         assert [b for b in "".join(r.iter_text()).split("\n\n") if b.startswith("id:")] == []
     assert last == "1"
+    # A client that does not ask for an event stream gets what is stored and the end of it, at once.
+    with c.stream("GET", "/v1/warnings/stream", params={"max_s": 600}) as r:
+        assert len([b for b in "".join(r.iter_text()).split("\n\n") if b.startswith("id:")]) == total
