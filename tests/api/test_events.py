@@ -141,3 +141,23 @@ def test_openapi_documents_the_event_formats():
     assert {"EventIn", "EventBatch", "IncidentIn", "ScopeIn"} <= set(defs)
     assert "speed_factor" in defs["IncidentIn"]["properties"]
     assert copy.deepcopy(defs["EventIn"]["properties"]["kind"])
+
+
+def test_start_from_a_stored_plan_id_takes_the_promises_from_its_orders(day):
+    from engine.domain.plan import JobStatus
+
+    store = Store("sqlite://")
+    c = client_for(store)
+    d0 = day.plan.day_start.timestamp()
+    problem = {"orders": [{"id": o, "promised_by": int(t - d0)} for o, t in day.promises.items()]}
+    pid = store.create_plan(problem)
+    assert c.post("/v1/monitor/start", json={"plan_id": pid}).status_code == 409  # not solved yet
+    store.update_plan(pid, JobStatus.DONE, result=plan_to_dict(day.plan))
+    r = c.post("/v1/monitor/start", json={"plan_id": pid})
+    assert r.status_code == 200, r.text
+    assert r.json()["plan_key"] == pid and r.json()["orders"] == len(day.promises)
+    # Carrier parcels have no stop window: they are watched because the orders carry promises.
+    carrier = day.plan.handoffs[0].order_id
+    assert c.get(f"/v1/monitor/orders/{carrier}").json()["carrier_id"] == day.plan.handoffs[0].carrier_id
+    assert c.post("/v1/monitor/start", json={"plan_id": "nope"}).status_code == 404
+    assert c.post("/v1/monitor/start", json={}).status_code == 422
