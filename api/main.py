@@ -16,7 +16,7 @@ import logging
 import math
 from typing import Any, AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -24,11 +24,13 @@ from pydantic import BaseModel
 from api.deps import get_settings, get_store
 from api.jobs import SolveService
 from api.limits import Guard
-from api.routers import health, plans, promises, quotes
+from api.auth import limit_plans, require
+from api.routers import health, keys, plans, promises, quotes
 from api.routers import events as monitor_events, warnings as monitor_warnings
 from api.routers import customers, tickets
 from engine import __version__
 from engine.config import Settings
+from engine.domain.access import Role
 from engine.io.schema import ProblemDoc
 from engine.errors import BusyError, EngineError, InputError, UnavailableError
 
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 #: What any route may answer besides its own codes (the guards in ``api.limits``, body parsing).
 _COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not parseable (not UTF-8 JSON)"},
+    401: {"description": "No API key, or an invalid or revoked one"},
+    403: {"description": "The key's role may not use this route"},
     413: {"description": "The body is over this route's size limit"},
     422: {"description": "Invalid input: ``detail[].loc`` names the field"},
     503: {"description": "Overloaded or the database is unavailable: retry after ``Retry-After`` seconds"},
@@ -58,14 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     app.add_middleware(Guard, settings_fn=lambda: _resolve(app, get_settings)())
-    app.include_router(health.router)
-    app.include_router(plans.router)
-    app.include_router(quotes.router)
-    app.include_router(promises.router)
+    app.include_router(health.router)  # open: load balancers and orchestrators probe it
+    app.include_router(plans.router, dependencies=[Depends(require(Role.DISPATCHER)), Depends(limit_plans)])
+    app.include_router(quotes.router, dependencies=[Depends(require(Role.CHECKOUT))])
+    app.include_router(promises.router, dependencies=[Depends(require(Role.CHECKOUT))])
     app.include_router(monitor_events.router)
     app.include_router(monitor_warnings.router)
     app.include_router(tickets.router)
     app.include_router(customers.router)
+    app.include_router(keys.router, dependencies=[Depends(require(Role.ADMIN))])
     _document_models(app, ProblemDoc)
 
     @app.exception_handler(InputError)

@@ -63,8 +63,8 @@ def _day(n_orders: int, seed: int = 0) -> dict:
     return doc
 
 
-def _sample(url: str, path: str, body: dict | None, rate: float, stop: threading.Event, out: list[float], codes: list[int]) -> None:
-    with httpx.Client(base_url=url, timeout=10) as c:
+def _sample(srv: Server, path: str, body: dict | None, rate: float, stop: threading.Event, out: list[float], codes: list[int]) -> None:
+    with srv.client(timeout=10) as c:
         nxt = time.perf_counter()
         while not stop.is_set():
             t0 = time.perf_counter()
@@ -83,8 +83,8 @@ def solves(srv: Server, seconds: float, n: int = 40, time_limit: float = 120) ->
     hc: list[int] = []
     qc: list[int] = []
     samplers = [
-        threading.Thread(target=_sample, args=(srv.url, "/healthz", None, 20, stop, health, hc)),
-        threading.Thread(target=_sample, args=(srv.url, "/v1/quotes", QUOTE, 20, stop, quotes, qc)),
+        threading.Thread(target=_sample, args=(srv, "/healthz", None, 20, stop, health, hc)),
+        threading.Thread(target=_sample, args=(srv, "/v1/quotes", QUOTE, 20, stop, quotes, qc)),
     ]
     for t in samplers:
         t.start()
@@ -92,7 +92,7 @@ def solves(srv: Server, seconds: float, n: int = 40, time_limit: float = 120) ->
 
     def post(_: int) -> tuple[int, float]:
         t0 = time.perf_counter()
-        r = httpx.post(f"{srv.url}/v1/plans", params={"time_limit": time_limit}, json=day, timeout=60)
+        r = httpx.post(f"{srv.url}/v1/plans", params={"time_limit": time_limit}, json=day, timeout=60, headers=srv.headers)
         return r.status_code, (time.perf_counter() - t0) * 1000
 
     with ThreadPoolExecutor(n) as ex:
@@ -131,7 +131,7 @@ def flood(srv: Server, rate: int, seconds: float) -> dict:
         json.dump(QUOTE, f)
     res = subprocess.run(
         [hey, "-z", f"{seconds}s", "-c", str(conns), "-q", str(rate / conns), "-m", "POST", "-T", "application/json",
-         "-D", f.name, "-o", "csv", "-t", "5", f"{srv.url}/v1/quotes"],
+         "-D", f.name, "-o", "csv", "-t", "5", "-H", f"Authorization: Bearer {srv.key}", f"{srv.url}/v1/quotes"],
         capture_output=True, text=True, timeout=seconds + 60,
     )
     rows = [line.split(",") for line in res.stdout.splitlines()[1:] if line.strip()]
@@ -168,13 +168,13 @@ def memory(srv: Server) -> dict:
         doc = copy.deepcopy(big)
         doc["orders"] = [dict(base[i % len(base)], id=f"o{i}", lat=base[i % len(base)]["lat"] + rng.uniform(-0.01, 0.01)) for i in range(n)]
         t0 = time.perf_counter()
-        r = httpx.post(f"{srv.url}/v1/plans", params={"time_limit": 5}, json=doc, timeout=120)
+        r = httpx.post(f"{srv.url}/v1/plans", params={"time_limit": 5}, json=doc, timeout=120, headers=srv.headers)
         res = {"status": r.status_code, "answer_ms": (time.perf_counter() - t0) * 1000, "detail": r.text[:300]}
         if r.status_code == 202:
             pid = r.json()["id"]
             peak = 0
             while True:
-                d = httpx.get(f"{srv.url}/v1/plans/{pid}", timeout=10).json()
+                d = httpx.get(f"{srv.url}/v1/plans/{pid}", timeout=10, headers=srv.headers).json()
                 peak = max(peak, _children_rss(srv))
                 if d["status"] in ("done", "failed"):
                     break
@@ -212,7 +212,7 @@ def main() -> None:
                 report["solves"] = solves(srv, args.seconds)
         if args.flood:
             with Server(Path(tmp) / "flood.db") as srv:
-                httpx.post(f"{srv.url}/v1/quotes", json=QUOTE, timeout=30)  # load the model first
+                httpx.post(f"{srv.url}/v1/quotes", json=QUOTE, timeout=30, headers=srv.headers)  # load the model first
                 report["flood"] = flood(srv, args.rate, args.seconds)
         if args.memory:
             with Server(Path(tmp) / "memory.db") as srv:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "reset_settings"]
@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     plan_retention_days: float = Field(30.0, gt=0, description="Finished plans older than this are deleted.")
     max_stored_plans: int = Field(10_000, ge=1, description="Most plans kept; the oldest finished ones go first.")
     max_synthetic_seed: int = Field(9, ge=0, description="Synthetic networks a client may choose: seeds 0..this.")
+    # --- access ----------------------------------------------------------------------
+    auth: bool = Field(True, description="Require an API key on every route but /healthz, /readyz and the docs.")
+    key_pepper: Optional[SecretStr] = Field(None, description="Secret mixed into stored key hashes; unset: a random one kept in secrets_dir.")
+    secrets_dir: Path = Field(Path.home() / ".config" / "promise-engine", description="Where the generated pepper lives (mode 600).")
+    plans_per_minute: int = Field(30, ge=1, description="Plan solves one key may submit per minute (429 beyond).")
     # --- request limits -------------------------------------------------------------
     max_body: int = Field(1 << 20, ge=1024, description="Largest request body in bytes (quotes, checks, events).")
     max_body_plans: int = Field(32 << 20, ge=1024, description="Largest POST /v1/plans body in bytes.")

@@ -120,7 +120,7 @@ def _within_budget(problem: Any, settings: Settings) -> None:
         )
 
 
-@router.get("/{plan_id}", response_model=PlanStatus)
+@router.get("/{plan_id}", response_model=PlanStatus, responses={404: {"description": "No plan with that id"}})
 def get_plan(plan_id: str, store: Store = Depends(get_store)) -> PlanStatus:
     job = store.get_plan(plan_id)
     if job is None:

@@ -22,15 +22,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def key_for(db_url_or_store: Any, role: str = "admin") -> str:
+    """A fresh API key of ``role`` in that database (created the way ``promise keys create`` does)."""
+    from engine.config import Settings
+    from engine.store.keys import create_key
+    from engine.store.repository import Store
+
+    store = db_url_or_store if isinstance(db_url_or_store, Store) else Store(db_url_or_store)
+    return create_key(store, role, "test", Settings())[1]
+
+
 class Server:
     """``promise serve`` in its own session (so a kill reaches its solver workers too)."""
 
-    def __init__(self, db: Path, port: int | None = None, **settings: Any) -> None:
+    def __init__(self, db: Path, port: int | None = None, role: str = "admin", **settings: Any) -> None:
         self.db = db
         self.port = port or free_port()
         self.settings = settings
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(f".{self.port}.log")
+        self.key = key_for(f"sqlite:///{db}", role)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a client sends: the test key."""
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def client(self, **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=self.headers, **kw)
 
     @property
     def url(self) -> str:

@@ -46,7 +46,7 @@ def test_kill_9_mid_solve_then_restart_finishes_every_plan(tmp_path: Path) -> No
     db = tmp_path / "plans.db"
     srv = Server(db, solve_workers=1, solve_queue=8).start()
     try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
+        with srv.client(timeout=10) as c:
             ids = [c.post("/v1/plans", params={"time_limit": 3}, json=DAY).json()["id"] for _ in range(3)]
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any(d["status"] == "running" for d in _statuses(c, ids).values()):
@@ -54,7 +54,7 @@ def test_kill_9_mid_solve_then_restart_finishes_every_plan(tmp_path: Path) -> No
             assert any(d["status"] == "running" for d in _statuses(c, ids).values())
     finally:
         srv.kill(signal.SIGKILL)
-    with Server(db, solve_workers=1, solve_queue=8) as srv2, httpx.Client(base_url=srv2.url, timeout=10) as c:
+    with Server(db, solve_workers=1, solve_queue=8) as srv2, srv2.client(timeout=10) as c:
         final = _wait_finished(c, ids, timeout_s=60)
     assert all(d["status"] == "done" for d in final.values()), final
 
@@ -63,14 +63,14 @@ def test_a_plan_that_keeps_dying_ends_failed_with_the_reason(tmp_path: Path) -> 
     db = tmp_path / "plans.db"
     srv = Server(db, solve_workers=1, max_attempts=1).start()
     try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
+        with srv.client(timeout=10) as c:
             pid = c.post("/v1/plans", params={"time_limit": 30}, json=DAY).json()["id"]
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and c.get(f"/v1/plans/{pid}").json()["status"] != "running":
                 time.sleep(0.1)
     finally:
         srv.kill(signal.SIGKILL)
-    with Server(db, solve_workers=1, max_attempts=1) as srv2, httpx.Client(base_url=srv2.url, timeout=10) as c:
+    with Server(db, solve_workers=1, max_attempts=1) as srv2, srv2.client(timeout=10) as c:
         doc = c.get(f"/v1/plans/{pid}").json()
     assert doc["status"] == "failed" and "server restarted during the solve" in doc["error"]
 
@@ -79,7 +79,7 @@ def test_sigterm_does_not_wait_out_a_long_solve_and_the_plan_is_requeued(tmp_pat
     db = tmp_path / "plans.db"
     srv = Server(db, solve_workers=1, shutdown_grace_s=1).start()
     try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
+        with srv.client(timeout=10) as c:
             pid = c.post("/v1/plans", params={"time_limit": 120}, json=DAY).json()["id"]
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and c.get(f"/v1/plans/{pid}").json()["status"] != "running":
@@ -103,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_a_full_solve_queue_answers_429_with_retry_after(server: Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=10) as c:
+    with server.client(timeout=10) as c:
         codes = [c.post("/v1/plans", params={"time_limit": 4}, json=DAY) for _ in range(4)]
         assert [r.status_code for r in codes[:2]] == [202, 202]
         busy = [r for r in codes[2:] if r.status_code == 429]
@@ -116,7 +116,7 @@ def test_a_full_solve_queue_answers_429_with_retry_after(server: Server) -> None
 @pytest.mark.parametrize("path", ["/v1/plans", "/v1/quotes", "/v1/promises/check"])
 def test_a_54_mb_body_is_413_at_once_declared_or_chunked(server: Server, path: str) -> None:
     blob = b'{"x": "' + b"a" * (54 << 20) + b'"}'
-    with httpx.Client(base_url=server.url, timeout=30) as c:
+    with server.client(timeout=30) as c:
         t0 = time.perf_counter()
         r = c.post(path, content=blob, headers={"content-type": "application/json"})
         took = time.perf_counter() - t0
@@ -136,7 +136,7 @@ def test_a_54_mb_body_is_413_at_once_declared_or_chunked(server: Server, path: s
 @pytest.mark.parametrize("path", ["/v1/plans", "/v1/quotes", "/v1/promises/check"])
 def test_hostile_bodies_are_422_not_500(server: Server, path: str) -> None:
     deep = "[" * 600 + "]" * 600
-    with httpx.Client(base_url=server.url, timeout=10) as c:
+    with server.client(timeout=10) as c:
         r = c.post(path, content=deep, headers={"content-type": "application/json"})
         assert r.status_code == 422, r.text[:300]
         surrogate = copy.deepcopy(DAY)
@@ -154,7 +154,7 @@ def test_surrogates_and_coercions_in_plans_are_422_naming_the_field(server: Serv
         (lambda d: d["orders"][0].update(lon=False), "lon"),
         (lambda d: d["vehicle_types"][0].update(breaks=[{"window": ["11:00", "12:00"], "duration": 40000}]), "vehicle_types"),
     ]
-    with httpx.Client(base_url=server.url, timeout=10) as c:
+    with server.client(timeout=10) as c:
         for change, field in cases:
             doc = copy.deepcopy(DAY)
             change(doc)
@@ -169,7 +169,7 @@ def test_surrogates_and_coercions_in_plans_are_422_naming_the_field(server: Serv
 def test_too_big_for_the_memory_budget_is_413_before_any_work(server: Server) -> None:
     doc = copy.deepcopy(DAY)
     doc["orders"] = [{"id": f"o{i}", "lat": LAT + 1e-4 * (i % 100), "lon": LON + 1e-4 * (i // 100)} for i in range(20_000)]
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    with server.client(timeout=60) as c:
         t0 = time.perf_counter()
         r = c.post("/v1/plans", json=doc)
         assert r.status_code == 413, r.text[:300]

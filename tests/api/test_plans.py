@@ -12,6 +12,7 @@ from api.main import create_app
 from api.deps import get_store
 from engine.config import Settings
 from engine.store.repository import Store
+from tests.api.server import key_for
 
 LAT, LON = 60.17, 24.94
 
@@ -32,7 +33,8 @@ def _client(**settings: object):
     app = create_app(Settings(**settings))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
-    return TestClient(app)
+    headers = {"Authorization": f"Bearer {key_for(store)}"}
+    return TestClient(app, headers=headers)
 
 
 @pytest.fixture()

@@ -25,6 +25,7 @@ from api.main import create_app
 from engine.config import Settings
 from api.deps import get_store
 from engine.store.repository import Store
+from tests.api.server import key_for
 from engine.cli import network as network_cli
 from engine.cli import plan as plan_cli
 from engine.dispatch.stop import from_limits as check_limits
@@ -273,10 +274,11 @@ def test_network_info_bad_source_is_one_line(tmp_path: Path, monkeypatch: pytest
 @pytest.fixture()
 def client():
     # Solves in threads of this process: the tests patch the solver and poll the plan.
-    app = create_app(Settings(solve_workers=1, solve_in_threads=True))
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True, plans_per_minute=100_000))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
-    with TestClient(app, raise_server_exceptions=False) as c:
+    headers = {"Authorization": f"Bearer {key_for(store)}"}
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as c:
         yield c
 
 

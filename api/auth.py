@@ -1,0 +1,91 @@
+"""API keys on every route but health and the docs: 401 without a valid key, 403 for the wrong role.
+
+Keys are sent as ``Authorization: Bearer pe_...`` or ``X-API-Key: pe_...``.
+A verified key is remembered for a few seconds, so a quote does not pay a
+database round trip and an HMAC each time (a revoked key stops working within
+that time).  Plan solves are also limited per key (``Settings.plans_per_minute``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import get_settings, get_store
+from engine.config import Settings
+from engine.domain.access import GRANTS, Role
+from engine.errors import BusyError
+from engine.store.keys import ApiKey, verify_key
+from engine.store.repository import Store
+
+__all__ = ["require", "get_key", "limit_plans"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `promise keys create --role ROLE`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, as a header")
+
+_CACHE_S = 10.0
+_cache: dict[str, tuple[float, ApiKey]] = {}
+_cache_lock = threading.Lock()
+_OPEN = ApiKey("open", Role.ADMIN, "auth disabled", created_at=None)  # type: ignore[arg-type]
+
+
+def get_key(
+    bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    header: str | None = Depends(_header),
+    settings: Settings = Depends(get_settings),
+    store: Store = Depends(get_store),
+) -> ApiKey:
+    """The caller's key, or 401."""
+    if not settings.auth:
+        return _OPEN
+    text = bearer.credentials if bearer is not None else header
+    if not text:
+        raise HTTPException(401, "an API key is required (Authorization: Bearer <key> or X-API-Key)", headers={"WWW-Authenticate": "Bearer"})
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(text)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    key = verify_key(store, text, settings)
+    if key is None:
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    with _cache_lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[text] = (now + _CACHE_S, key)
+    return key
+
+
+def require(role: Role) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that admits keys whose role may use a route of ``role``."""
+    allowed = GRANTS[role]
+
+    def check(key: ApiKey = Depends(get_key)) -> ApiKey:
+        if key.role not in allowed:
+            raise HTTPException(403, f"a {key.role.value} key may not use this route (needs {role.value})")
+        return key
+
+    return check
+
+
+_windows: dict[str, deque[float]] = {}
+_windows_lock = threading.Lock()
+
+
+def limit_plans(request: Request, key: ApiKey = Depends(get_key), settings: Settings = Depends(get_settings)) -> None:
+    """At most ``Settings.plans_per_minute`` plan submissions per key per minute."""
+    if request.method != "POST":
+        return
+    now = time.monotonic()
+    with _windows_lock:
+        q = _windows.setdefault(key.key_id, deque())
+        while q and q[0] < now - 60.0:
+            q.popleft()
+        if len(q) >= settings.plans_per_minute:
+            raise BusyError(f"at most {settings.plans_per_minute} plans per minute per key", retry_after_s=60.0 - (now - q[0]))
+        q.append(now)
