@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook
@@ -20,6 +21,8 @@ class Receiver:
         self.bad_signatures = 0
         self.fail_times = 0
         self.fail_with = 503
+        #: seconds each accepted request takes (so a test can kill a sender mid-delivery)
+        self.delay_s = 0.0
         self._lock = threading.Lock()
         outer = self
 
@@ -38,6 +41,8 @@ class Receiver:
                     except Exception:  # noqa: BLE001
                         outer.bad_signatures += 1
                     outer.calls.append((headers.get("webhook-id", headers.get("idempotency-key", "")), json.loads(body)))
+                if outer.delay_s:
+                    time.sleep(outer.delay_s)
                 self.send_response(200)
                 self.end_headers()
 
