@@ -161,6 +161,17 @@ class MonitorService:
 
         return self._write(act, fn)
 
+    def known_incidents(self) -> list[Any]:
+        """The incidents the active plan's monitor knows (as stored: any worker sees them).
+
+        For checkout: ``quote_adjustment(lat, lon, at, incidents=service.known_incidents())``.
+        """
+        from engine.monitor.watch import incident_from_doc
+
+        act = self.store.monitor_active()
+        state = self.store.monitor_state(act["plan_key"]) if act is not None else None
+        return [incident_from_doc(d) for d in (state or {}).get("incidents", [])]
+
     def order_state(self, order_id: str) -> dict[str, Any]:
         """The active plan's current watch of one order (as the last write left it)."""
         act = self.active()

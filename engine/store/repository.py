@@ -355,6 +355,13 @@ class Store:
         with _db_faults(), self._session() as s:
             return int(s.scalar(select(func.count()).select_from(MonitorEventRow).where(MonitorEventRow.plan_key == plan_key)) or 0)
 
+    def monitor_state(self, plan_key: str) -> dict[str, Any] | None:
+        """A watched plan's last written monitor state (read without the write lock)."""
+        from engine.store.tables import MonitorPlanRow
+
+        with _db_faults(), self._session() as s:
+            return s.scalar(select(MonitorPlanRow.state).where(MonitorPlanRow.plan_key == plan_key))
+
 
 
 def _job(row: PlanRow) -> SolveJob:

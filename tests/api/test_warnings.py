@@ -88,3 +88,21 @@ def test_stream_sends_stored_warnings_as_server_sent_events():
     # A client that does not ask for an event stream gets what is stored and the end of it, at once.
     with c.stream("GET", "/v1/warnings/stream", params={"max_s": 600}) as r:
         assert len([b for b in "".join(r.iter_text()).split("\n\n") if b.startswith("id:")]) == total
+
+
+def test_incidents_reach_checkout_from_the_store():
+    from engine.io.problem_json import plan_from_dict
+    from engine.monitor.incidents import quote_adjustment
+    from engine.monitor.service import MonitorService
+
+    c, store, new, van = _broken_van_day()
+    day = small_day(orders=120, vehicles=8, seed=5)
+    at = day.plan.day_start.timestamp() + 15 * 3600
+    storm = {"id": "storm", "kind": "incident", "at": iso(at - 6 * 3600), "incident": {
+        "id": "storm", "kind": "weather", "scope": {"center": [60.25, 24.94], "radius_m": 6000}, "start": iso(at - 3600),
+        "end": iso(at + 3600), "speed_factor": 0.6, "text": "storm warning for the afternoon"}}
+    assert c.post("/v1/events", json=storm).json()["accepted"] == 1
+    incidents = MonitorService(store, plan_from_dict).known_incidents()  # e.g. another worker
+    assert {i.incident_id for i in incidents} == {"bd", "storm"}
+    extra, why = quote_adjustment(60.25, 24.95, at, incidents=incidents)
+    assert extra > 0 and why == "storm warning for the afternoon"
