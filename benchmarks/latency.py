@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,11 +83,12 @@ class _Conn:
         return int(status_line.split()[1])
 
 
-async def _load(host: str, port: int, path: str, rate: float, duration: float, bodies: list[bytes]) -> tuple[np.ndarray, int, float]:
+async def _load(host: str, port: int, path: str, rate: float, duration: float, bodies: list[bytes], key: str = "") -> tuple[np.ndarray, int, float]:
     n = int(rate * duration)
     lat = np.full(n, np.nan)
     errors = 0
-    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: ".encode()
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: ".encode()
     idle: list[_Conn] = []
     kinds: dict[str, int] = {}
 
@@ -208,7 +210,12 @@ def main() -> None:
     print(f"load before: {os.getloadavg()}")
     if not args.skip_http:
         port = _free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        db = Path(tempfile.mkdtemp()) / "latency.db"
+        sys.path.insert(0, str(ROOT))
+        from tests.api.server import key_for  # noqa: PLC0415
+
+        key = key_for(f"sqlite:///{db}", "checkout")
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMISE_DB_URL": f"sqlite:///{db}"}
         srv = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60"],
             cwd=ROOT, env=env,
@@ -224,7 +231,7 @@ def main() -> None:
                     time.sleep(0.1)
             else:
                 raise SystemExit("uvicorn did not come up")
-            lat, errors, late = asyncio.run(_load("127.0.0.1", port, "/v1/quotes", args.rate, args.duration, _bodies(2000)))
+            lat, errors, late = asyncio.run(_load("127.0.0.1", port, "/v1/quotes", args.rate, args.duration, _bodies(2000), key))
         finally:
             srv.terminate()
             srv.wait(timeout=10)

@@ -88,7 +88,7 @@ def _run(out: Path, time_limit: float, n_orders: int, seed: int) -> None:
     day = problem.day_start or plan.day_start
     order_time = (day + timedelta(hours=10)) if day is not None else None
     if order_time is None:
-        raise ValueError("the scenario has no day_start to quote from")
+        raise RuntimeError("the Helsinki scenario has no day_start to quote from")
     rng = np.random.default_rng(seed)
     picks = rng.choice(net.n_nodes, size=3, replace=False)
     quotes = []
@@ -111,3 +111,15 @@ def _run(out: Path, time_limit: float, n_orders: int, seed: int) -> None:
         console.print(qt)
     (out / "quotes.json").write_text(json.dumps(quotes, indent=1))
     console.print(f"wrote {out}/plan.json, plan.png, plan.geojson, quotes.json in {time.perf_counter() - t0:.1f} s")
+
+    from engine.config import Settings
+    from engine.store.keys import create_key
+    from engine.store.repository import Store
+
+    settings = Settings()
+    _, key = create_key(Store(settings.db_url), "admin", "make demo", settings)
+    console.print(
+        f"[bold]5. the HTTP API[/] a local admin key (shown once, stored hashed in {settings.db_url}):\n"
+        f"   {key}\n"
+        f"   promise serve   # then: curl -H 'Authorization: Bearer {key}' localhost:8000/v1/keys"
+    )
