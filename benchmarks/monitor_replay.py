@@ -36,11 +36,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.cli.monitor import read_day, write_day  # noqa: E402
-from engine.io.problem_json import plan_to_dict  # noqa: E402
-from engine.monitor.dayplay import simulate_day  # noqa: E402
-from engine.monitor.records import event_to_doc, iso, parse_instant  # noqa: E402
-from engine.monitor.score import evaluate_day, score  # noqa: E402
+from engine.cli.monitor import read_day, write_day
+from engine.io.problem_json import plan_to_dict
+from engine.monitor.dayplay import simulate_day
+from engine.monitor.records import event_to_doc, iso, parse_instant
+from engine.monitor.score import evaluate_day, score
 
 KEYS = ("recall_30min", "precision", "median_lead_min", "rescued_share", "events_per_s", "warning_p99_s")
 

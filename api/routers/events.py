@@ -20,7 +20,12 @@ from fastapi.exceptions import RequestValidationError
 
 from api.deps import get_clock, get_store
 from api.schemas.monitor import (
-    EventResultOut, IngestResponse, MonitorStartIn, MonitorStartOut, WarningOut, events_request_schema,
+    EventResultOut,
+    IngestResponse,
+    MonitorStartIn,
+    MonitorStartOut,
+    WarningOut,
+    events_request_schema,
 )
 from engine.clock import Clock
 from engine.errors import InputError, NotFoundError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import AsyncIterator, Literal, Optional
+from collections.abc import AsyncIterator
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,11 +27,11 @@ Kind = Literal["delay", "recovered", "broken", "unknown"]
 @router.get("", response_model=WarningPage)
 def list_warnings(
     store: Store = Depends(get_store),
-    since: Optional[str] = Query(None, description="Only notices raised at or after this time (ISO 8601 or epoch seconds)."),
-    severity: Optional[list[Severity]] = Query(None, description="One or more severities."),
-    order: Optional[str] = Query(None, max_length=128, description="One order's notices."),
-    kind: Optional[Kind] = Query(None),
-    plan_key: Optional[str] = Query(None, max_length=64),
+    since: str | None = Query(None, description="Only notices raised at or after this time (ISO 8601 or epoch seconds)."),
+    severity: list[Severity] | None = Query(None, description="One or more severities."),
+    order: str | None = Query(None, max_length=128, description="One order's notices."),
+    kind: Kind | None = Query(None),
+    plan_key: str | None = Query(None, max_length=64),
     cursor: int = Query(0, ge=0, le=2**62, description="next_cursor of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> WarningPage:
@@ -48,12 +48,12 @@ def list_warnings(
 async def stream(
     request: Request,
     store: Store = Depends(get_store),
-    severity: Optional[list[Severity]] = Query(None),
+    severity: list[Severity] | None = Query(None),
     after: int = Query(0, ge=0, le=2**62, description="Start after this row_no (or send Last-Event-ID)."),
     max_s: float = Query(300.0, gt=0, le=3600, description="Close the stream after this many seconds (clients reconnect with Last-Event-ID)."),
     poll_s: float = Query(0.5, ge=0.05, le=10),
-    last_event_id: Optional[str] = Header(None),
-    accept: Optional[str] = Header(None),
+    last_event_id: str | None = Header(None),
+    accept: str | None = Header(None),
 ) -> StreamingResponse:
     """Server-Sent Events: every new notice as it is stored, for dashboards.
 
@@ -99,5 +99,3 @@ def accept(warning_id: str, svc: MonitorService = Depends(get_monitor)) -> list[
     """Apply the rescue proposed with this warning to the watched plan; returns the notices of the new forecast."""
     return [WarningOut(**d) for d in svc.accept(warning_id)]
 
-
-_ = json

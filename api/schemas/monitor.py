@@ -9,13 +9,24 @@ rest are applied.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "ScopeIn", "IncidentIn", "EventIn", "EventBatch", "EventResultOut", "IngestResponse", "ProposalOut", "WarningOut",
-    "WarningPage", "MonitorStartIn", "MonitorStartOut", "MonitorParamsIn", "events_request_schema",
+    "EventBatch",
+    "EventIn",
+    "EventResultOut",
+    "IncidentIn",
+    "IngestResponse",
+    "MonitorParamsIn",
+    "MonitorStartIn",
+    "MonitorStartOut",
+    "ProposalOut",
+    "ScopeIn",
+    "WarningOut",
+    "WarningPage",
+    "events_request_schema",
 ]
 
 Instant = Union[datetime, float]
@@ -28,12 +39,12 @@ class _In(BaseModel):
 class ScopeIn(_In):
     """What an incident touches: at least one of these."""
 
-    vehicle_id: Optional[str] = Field(None, description="One vehicle (a breakdown).")
-    depot: Optional[str] = Field(None, description="Every vehicle leaving this depot (a sorting error).")
-    carrier_id: Optional[str] = Field(None, description="Every parcel with this carrier (a carrier delay).")
-    polygon: Optional[list[tuple[float, float]]] = Field(None, min_length=3, description="A road area: [[lat, lon], ...] corners.")
-    center: Optional[tuple[float, float]] = Field(None, description="A road area: circle centre [lat, lon] ...")
-    radius_m: Optional[float] = Field(None, gt=0, description="... and radius in metres.")
+    vehicle_id: str | None = Field(None, description="One vehicle (a breakdown).")
+    depot: str | None = Field(None, description="Every vehicle leaving this depot (a sorting error).")
+    carrier_id: str | None = Field(None, description="Every parcel with this carrier (a carrier delay).")
+    polygon: list[tuple[float, float]] | None = Field(None, min_length=3, description="A road area: [[lat, lon], ...] corners.")
+    center: tuple[float, float] | None = Field(None, description="A road area: circle centre [lat, lon] ...")
+    radius_m: float | None = Field(None, gt=0, description="... and radius in metres.")
 
 
 class IncidentIn(_In):
@@ -42,8 +53,8 @@ class IncidentIn(_In):
     scope: ScopeIn
     start: Instant = Field(..., description="ISO 8601 (UTC if no zone) or epoch seconds.")
     end: Instant
-    speed_factor: Optional[float] = Field(None, gt=0, le=1, description="Speeds in scope times this: 0.6 = -40%.")
-    extra_minutes: Optional[float] = Field(None, ge=0, description="A fixed delay: a repair, the next sort run.")
+    speed_factor: float | None = Field(None, gt=0, le=1, description="Speeds in scope times this: 0.6 = -40%.")
+    extra_minutes: float | None = Field(None, ge=0, description="A fixed delay: a repair, the next sort run.")
     text: str = Field("", max_length=500, description="The reason customers are told, e.g. 'snow in the northern districts, speeds -40%'.")
 
 
@@ -59,20 +70,20 @@ class EventIn(_In):
     id: str = Field(..., min_length=1, max_length=128)
     kind: Literal["position", "stop_arrived", "stop_completed", "stop_failed", "carrier_scan", "incident"]
     at: Instant = Field(..., description="When it happened: ISO 8601 (UTC if no zone) or epoch seconds; at most an hour past the newest event or now.")
-    vehicle_id: Optional[str] = Field(None, max_length=128)
-    order_id: Optional[str] = Field(None, max_length=128)
-    lat: Optional[float] = Field(None, ge=-90, le=90)
-    lon: Optional[float] = Field(None, ge=-180, le=180)
-    carrier_id: Optional[str] = Field(None, max_length=128)
-    status: Optional[Literal["picked_up", "at_hub", "sorted", "missed_sort", "out_for_delivery", "delivered", "exception"]] = None
-    reason: Optional[str] = Field(None, max_length=500, description="Why a stop failed; where a carrier scan happened.")
-    incident: Optional[IncidentIn] = None
+    vehicle_id: str | None = Field(None, max_length=128)
+    order_id: str | None = Field(None, max_length=128)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    carrier_id: str | None = Field(None, max_length=128)
+    status: Literal["picked_up", "at_hub", "sorted", "missed_sort", "out_for_delivery", "delivered", "exception"] | None = None
+    reason: str | None = Field(None, max_length=500, description="Why a stop failed; where a carrier scan happened.")
+    incident: IncidentIn | None = None
 
 
 class EventBatch(_In):
     # Items are judged one by one: an item that is not a valid EventIn is reported as rejected in
     # ``results`` (the field named) while the rest are applied, so the batch itself stays valid.
-    events: list[Union[EventIn, dict[str, Any]]] = Field(
+    events: list[EventIn | dict[str, Any]] = Field(
         ..., max_length=5000,
         description="Up to 5,000 events (EventIn); each is judged on its own and a bad one is reported in results, not refused with the batch.",
     )
@@ -100,8 +111,8 @@ class ProposalOut(BaseModel):
     p_before: float
     p_after: float
     extra_km: float
-    meet_lat: Optional[float] = None
-    meet_lon: Optional[float] = None
+    meet_lat: float | None = None
+    meet_lon: float | None = None
     text: str
 
 
@@ -109,7 +120,7 @@ class WarningOut(BaseModel):
     """A monitor notice about one order: ``delay``, ``recovered``, ``broken`` or ``unknown``."""
 
     warning_id: str
-    row_no: Optional[int] = Field(None, description="Arrival order in the store (the paging cursor and SSE id).")
+    row_no: int | None = Field(None, description="Arrival order in the store (the paging cursor and SSE id).")
     plan_key: str
     seq: int = Field(..., description="The order's notice number: one per change of state.")
     kind: Literal["delay", "recovered", "broken", "unknown"]
@@ -117,15 +128,15 @@ class WarningOut(BaseModel):
     at_iso: str = Field(..., description="Event time the notice was raised at.")
     promised_by: str
     p_on_time: float = Field(..., description="P(delivered by the promise) at that time.")
-    revised_p50: Optional[str] = None
-    revised_p95: Optional[str] = Field(None, description="Revised latest arrival at the checkout promise's 95% level.")
+    revised_p50: str | None = None
+    revised_p95: str | None = Field(None, description="Revised latest arrival at the checkout promise's 95% level.")
     severity: Literal["info", "minor", "major", "critical"]
     lead_min: float = Field(..., description="Minutes from the notice to the promise.")
     reason: str = Field(..., description="From the events that caused it, e.g. 'van-3 broke down at 14:05'.")
-    vehicle_id: Optional[str] = None
-    carrier_id: Optional[str] = None
+    vehicle_id: str | None = None
+    carrier_id: str | None = None
     cause_event_ids: list[str] = Field(default_factory=list)
-    proposal: Optional[ProposalOut] = Field(None, description="A rescue: POST /v1/warnings/{id}/accept applies it.")
+    proposal: ProposalOut | None = Field(None, description="A rescue: POST /v1/warnings/{id}/accept applies it.")
     accepted: bool = False
 
 
@@ -139,7 +150,7 @@ class IngestResponse(BaseModel):
 
 class WarningPage(BaseModel):
     items: list[WarningOut]
-    next_cursor: Optional[int] = Field(None, description="Pass as ?cursor= for the next page; null at the end.")
+    next_cursor: int | None = Field(None, description="Pass as ?cursor= for the next page; null at the end.")
 
 
 class MonitorParamsIn(_In):
@@ -159,12 +170,12 @@ class MonitorParamsIn(_In):
 class MonitorStartIn(_In):
     """Watch a plan: a finished ``plan_id`` from POST /v1/plans, or a plan document with its promises."""
 
-    plan_id: Optional[str] = None
-    plan: Optional[dict[str, Any]] = Field(None, description="A plan document (the `result` of GET /v1/plans/{id}).")
+    plan_id: str | None = None
+    plan: dict[str, Any] | None = Field(None, description="A plan document (the `result` of GET /v1/plans/{id}).")
     promises: dict[str, Instant] = Field(default_factory=dict, description="Order id -> promised by; default: each stop's window end.")
     params: MonitorParamsIn = Field(default_factory=MonitorParamsIn)
     seed: int = Field(0, ge=0)
-    plan_key: Optional[str] = Field(None, max_length=64, description="Name of the watch (default: the plan id, or a new uuid).")
+    plan_key: str | None = Field(None, max_length=64, description="Name of the watch (default: the plan id, or a new uuid).")
 
 
 class MonitorStartOut(BaseModel):

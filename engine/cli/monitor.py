@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -136,9 +136,9 @@ def _service(db: str) -> Any:
 @monitor_app.command("start")
 def start_cmd(
     plan: Path = typer.Argument(..., help="A plan document (as `promise plan` writes it)."),
-    promises: Optional[Path] = typer.Option(None, help="JSON: order id -> promised by (ISO 8601 or epoch s)."),
+    promises: Path | None = typer.Option(None, help="JSON: order id -> promised by (ISO 8601 or epoch s)."),
     db: str = typer.Option("", help="Database URL (default: $PROMISE_DB_URL or a SQLite file here)."),
-    plan_key: Optional[str] = typer.Option(None, help="Name of the watch (default: a new uuid)."),
+    plan_key: str | None = typer.Option(None, help="Name of the watch (default: a new uuid)."),
     auto_apply: bool = typer.Option(False, help="Apply rescue proposals without waiting for accept."),
     seed: int = typer.Option(0, min=0),
 ) -> None:

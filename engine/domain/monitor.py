@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 __all__ = [
-    "TrackKind", "IncidentKind", "Severity", "WatchState", "NoticeKind",
-    "Scope", "Incident", "TrackingEvent", "Forecast", "Proposal", "DelayWarning",
+    "DelayWarning",
+    "Forecast",
+    "Incident",
+    "IncidentKind",
+    "NoticeKind",
+    "Proposal",
+    "Scope",
+    "Severity",
+    "TrackKind",
+    "TrackingEvent",
+    "WatchState",
 ]
 
 

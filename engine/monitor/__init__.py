@@ -17,6 +17,13 @@ from engine.monitor.rescue import apply_move, propose
 from engine.monitor.watch import EventResult, Monitor, severity_of
 
 __all__ = [
-    "Monitor", "MonitorParams", "EventResult", "severity_of", "quote_adjustment",
-    "forecast_vehicles", "CARRIER_TRANSIT", "propose", "apply_move",
+    "CARRIER_TRANSIT",
+    "EventResult",
+    "Monitor",
+    "MonitorParams",
+    "apply_move",
+    "forecast_vehicles",
+    "propose",
+    "quote_adjustment",
+    "severity_of",
 ]

@@ -25,17 +25,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
-from engine.domain.monitor import Incident, IncidentKind, Scope, TrackingEvent, TrackKind
+from engine.domain.monitor import (
+    Incident,
+    IncidentKind,
+    Scope,
+    TrackingEvent,
+    TrackKind,
+)
 from engine.domain.plan import Handoff, Plan, Route, Stop, StopKind
 from engine.domain.problem import TimeWindow
 from engine.eta.route import EtaNoise, route_eta_arrays
 from engine.geo import haversine_m
 
-__all__ = ["DayPlay", "simulate_day", "CENTER"]
+__all__ = ["CENTER", "DayPlay", "simulate_day"]
 
 CENTER = (60.19, 24.94)
 _SPEED = 6.5  # m/s planned (parking and access included)
@@ -71,7 +77,7 @@ def _leg(a: tuple[float, float], b: tuple[float, float]) -> float:
 def simulate_day(orders: int = 1000, vehicles: int = 40, seed: int = 0, *, day: str = "2026-11-11") -> DayPlay:
     """A day to replay (see the module docstring)."""
     rng = np.random.default_rng(seed)
-    day_start = datetime.fromisoformat(day).replace(hour=0, minute=0, tzinfo=timezone.utc)
+    day_start = datetime.fromisoformat(day).replace(hour=0, minute=0, tzinfo=UTC)
     d0 = day_start.timestamp()
     depots = {"north": (CENTER[0] + 0.05, CENTER[1] - 0.02), "south": (CENTER[0] - 0.05, CENTER[1] + 0.02)}
     pts = _pt(rng, orders, CENTER, 11.0)
@@ -172,7 +178,7 @@ def simulate_day(orders: int = 1000, vehicles: int = 40, seed: int = 0, *, day: 
     emit(TrackKind.INCIDENT, d0 + 12.5 * 3600, incident=snow)  # a forecast, announced before it falls
     emit(TrackKind.INCIDENT, brk_at + 300, incident=Incident(
         f"breakdown-{broken}", IncidentKind.VEHICLE_BREAKDOWN, Scope(vehicle_id=broken), brk_at, brk_at + 3 * 3600, extra_s=90 * 60.0,
-        text=f"{broken} broke down at {datetime.fromtimestamp(brk_at, timezone.utc):%H:%M}"))
+        text=f"{broken} broke down at {datetime.fromtimestamp(brk_at, UTC):%H:%M}"))
 
     def buffered(vid: str, t: float) -> float | None:
         # The muted van's phone keeps its stop scans and sends them when it reconnects.

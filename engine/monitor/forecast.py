@@ -26,7 +26,7 @@ from engine.monitor.incidents import leg_factor
 from engine.monitor.params import MonitorParams
 from engine.monitor.tracks import StopRef, VehicleTrack
 
-__all__ = ["VehicleForecast", "forecast_vehicles", "vehicle_start", "carrier_forecast", "CARRIER_TRANSIT"]
+__all__ = ["CARRIER_TRANSIT", "VehicleForecast", "carrier_forecast", "forecast_vehicles", "vehicle_start"]
 
 #: Scan status -> (median seconds from the scan to delivery, log-sd).
 CARRIER_TRANSIT: dict[str | None, tuple[float, float]] = {

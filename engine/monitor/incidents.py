@@ -12,13 +12,13 @@ extra time at a destination and time, and gets the reason to show with it.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 
 from engine.domain.monitor import Incident, IncidentKind, Scope
 from engine.geo import haversine_m
 
-__all__ = ["in_area", "touches_point", "leg_factor", "quote_adjustment", "publish", "withdraw", "known_incidents"]
+__all__ = ["in_area", "known_incidents", "leg_factor", "publish", "quote_adjustment", "touches_point", "withdraw"]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -70,10 +70,7 @@ def leg_factor(incidents: Iterable[Incident], lat: float, lon: float, t: float, 
     f = 1.0
     hit: list[Incident] = []
     for inc in incidents:
-        if inc.speed_factor < 1.0 and inc.scope.is_area and inc.active(t) and in_area(inc.scope, lat, lon):
-            f /= max(inc.speed_factor, 0.05)
-            hit.append(inc)
-        elif inc.speed_factor < 1.0 and inc.active(t) and (
+        if inc.speed_factor < 1.0 and inc.scope.is_area and inc.active(t) and in_area(inc.scope, lat, lon) or inc.speed_factor < 1.0 and inc.active(t) and (
             (inc.scope.vehicle_id and inc.scope.vehicle_id == vehicle_id) or (inc.scope.depot and inc.scope.depot == depot)
         ):
             f /= max(inc.speed_factor, 0.05)
@@ -142,4 +139,4 @@ def describe(inc: Incident) -> str:
     return ", ".join(parts)
 
 
-__all__ += ["describe", "IncidentKind"]
+__all__ += ["IncidentKind", "describe"]

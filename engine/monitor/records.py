@@ -22,15 +22,21 @@ Parsing raises :class:`~engine.errors.InputError` naming the field
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.domain.monitor import (
-    DelayWarning, Incident, IncidentKind, Proposal, Scope, TrackingEvent, TrackKind,
+    DelayWarning,
+    Incident,
+    IncidentKind,
+    Proposal,
+    Scope,
+    TrackingEvent,
+    TrackKind,
 )
 from engine.errors import InputError
 
-__all__ = ["event_from_doc", "event_to_doc", "warning_to_doc", "parse_instant", "iso", "SCAN_STATUSES"]
+__all__ = ["SCAN_STATUSES", "event_from_doc", "event_to_doc", "iso", "parse_instant", "warning_to_doc"]
 
 SCAN_STATUSES = ("picked_up", "at_hub", "sorted", "missed_sort", "out_for_delivery", "delivered", "exception")
 _KEYS = {"id", "kind", "at", "vehicle_id", "order_id", "lat", "lon", "carrier_id", "status", "reason", "incident"}
@@ -49,7 +55,7 @@ def parse_instant(value: Any, *, item: str | None, field: str) -> float:
         except ValueError:
             raise InputError(f"not an ISO 8601 time: {value[:40]!r}", item=item, field=field) from None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         v = dt.timestamp()
     else:
         raise InputError("a time must be ISO 8601 or epoch seconds", item=item, field=field)
@@ -59,7 +65,7 @@ def parse_instant(value: Any, *, item: str | None, field: str) -> float:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _text(doc: dict[str, Any], key: str, item: str | None, *, required: bool = False, most: int = _MAX_ID) -> str | None:

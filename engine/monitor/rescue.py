@@ -30,7 +30,7 @@ from engine.geo import haversine_m
 from engine.monitor.forecast import forecast_vehicles
 from engine.monitor.tracks import StopRef, VehicleTrack
 
-__all__ = ["propose", "apply_move"]
+__all__ = ["apply_move", "propose"]
 
 _DETOUR = 1.3
 _MEET_S = 300.0
@@ -75,7 +75,7 @@ def _insert(b: VehicleTrack, k: int, meet: tuple[float, float] | None, stop: Sto
     return stops, extra * _DETOUR
 
 
-def propose(mon: "Monitor", order_id: str) -> Proposal | None:
+def propose(mon: Monitor, order_id: str) -> Proposal | None:
     """The best move of ``order_id`` to another van, or None when none clears the order."""
     w = mon.orders[order_id]
     a = mon.vehicles.get(w.vehicle_id or "")
@@ -165,7 +165,7 @@ def _pretrip(b: VehicleTrack, meet: tuple[float, float] | None, stop: StopRef) -
     return new + list(b.stops), extra
 
 
-def apply_move(mon: "Monitor", prop: Proposal) -> None:
+def apply_move(mon: Monitor, prop: Proposal) -> None:
     """Carry out ``prop`` on the monitor's tracks (the order leaves A's tail and joins B's)."""
     a = mon.vehicles[prop.from_vehicle]
     b = mon.vehicles[prop.to_vehicle]

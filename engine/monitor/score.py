@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +39,7 @@ from engine.monitor.params import MonitorParams
 from engine.monitor.tracks import VehicleTrack
 from engine.monitor.watch import Monitor
 
-__all__ = ["replay_day", "baseline_day", "evaluate_day", "score", "batches"]
+__all__ = ["baseline_day", "batches", "evaluate_day", "replay_day", "score"]
 
 _SERVICE = 180.0
 _MEET = 300.0
@@ -303,8 +302,6 @@ def baseline_day(day: DayPlay, rule: str, *, batch_s: float = 30.0) -> dict[str,
     m["warning_p99_s"] = round(float(np.percentile(lat, 99)), 4) if lat else None
     return m
 
-
-_ = math
 
 
 def evaluate_day(day: DayPlay, *, batch_s: float = 30.0, seed: int = 0, baselines: bool = True,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.domain.monitor import TrackingEvent
 from engine.domain.plan import Plan
@@ -31,7 +32,7 @@ from engine.monitor.params import MonitorParams
 from engine.monitor.records import event_to_doc, warning_to_doc
 from engine.monitor.watch import EventResult, Monitor
 
-__all__ = ["MonitorService", "params_to_doc", "params_from_doc"]
+__all__ = ["MonitorService", "params_from_doc", "params_to_doc"]
 
 _PARAM_KEYS = ("warn_below", "clear_above", "confirm_s", "silent_after_s", "future_tolerance_s", "samples", "pace_prior_s", "rescue",
                "auto_apply", "neighbour_km", "max_takeovers")

@@ -15,7 +15,7 @@ from typing import Any
 from engine.domain.monitor import Severity, WatchState
 from engine.domain.plan import Plan, StopKind
 
-__all__ = ["StopRef", "VehicleTrack", "OrderWatch", "day_zero", "tracks_from_plan"]
+__all__ = ["OrderWatch", "StopRef", "VehicleTrack", "day_zero", "tracks_from_plan"]
 
 
 @dataclass(slots=True)

@@ -27,11 +27,19 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.domain.monitor import (
-    DelayWarning, Incident, IncidentKind, NoticeKind, Proposal, Severity, TrackingEvent, TrackKind, WatchState,
+    DelayWarning,
+    Incident,
+    IncidentKind,
+    NoticeKind,
+    Proposal,
+    Severity,
+    TrackingEvent,
+    TrackKind,
+    WatchState,
 )
 from engine.domain.plan import Plan
 from engine.errors import InputError, NotFoundError
@@ -40,7 +48,7 @@ from engine.monitor.incidents import describe, publish
 from engine.monitor.params import MonitorParams
 from engine.monitor.tracks import OrderWatch, VehicleTrack, day_zero, tracks_from_plan
 
-__all__ = ["Monitor", "EventResult", "severity_of"]
+__all__ = ["EventResult", "Monitor", "severity_of"]
 
 _NS = uuid.UUID("6b1f5a9e-6c0e-4d57-9a43-0f4d1c2b9e11")
 _DONE = (WatchState.DELIVERED, WatchState.FAILED, WatchState.BROKEN)
@@ -414,7 +422,8 @@ class Monitor:
         )
         w.open_warning = wid if kind == NoticeKind.DELAY else None
         if propose and kind == NoticeKind.DELAY and self.params.rescue and w.vehicle_id is not None:
-            from engine.monitor.rescue import propose as _propose, apply_move
+            from engine.monitor.rescue import apply_move
+            from engine.monitor.rescue import propose as _propose
 
             prop = _propose(self, w.order_id)
             if prop is not None:
@@ -438,7 +447,7 @@ class Monitor:
         return "; ".join(parts) or f"{v.vehicle_id} traffic and stop times"
 
     def _hhmm(self, t: float) -> str:
-        dt = datetime.fromtimestamp(t, tz=timezone.utc)
+        dt = datetime.fromtimestamp(t, tz=UTC)
         if self._tz is not None:
             dt = dt + self._tz
         return dt.strftime("%H:%M")
@@ -491,5 +500,3 @@ def incident_from_doc(d: dict[str, Any]) -> Incident:
 def _proposal_doc(p: Proposal) -> dict[str, Any]:
     return {k: getattr(p, k) for k in Proposal.__slots__}  # type: ignore[attr-defined]
 
-
-_ = timedelta  # datetime arithmetic above uses the tz offset directly

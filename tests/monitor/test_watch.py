@@ -7,7 +7,14 @@ import dataclasses
 import pytest
 
 from engine.domain.monitor import (
-    Incident, IncidentKind, NoticeKind, Scope, Severity, TrackingEvent, TrackKind, WatchState,
+    Incident,
+    IncidentKind,
+    NoticeKind,
+    Scope,
+    Severity,
+    TrackingEvent,
+    TrackKind,
+    WatchState,
 )
 from engine.monitor import Monitor, MonitorParams
 from engine.monitor.incidents import quote_adjustment, withdraw
