@@ -162,12 +162,15 @@ def ingest_cmd(
 ) -> None:
     """Send events to the watched plan; bad lines and rejected events are listed, the rest applied (exit 2 if any)."""
     with cli_errors():
+        from engine.clock import WallClock
+
         evs, bad = read_events(events)
         svc = _service(db)
+        now = WallClock().now()  # "too far in the future" is judged against the real clock, as the API does
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         n_warn = 0
         for i in range(0, len(evs), batch):
-            results, warnings = svc.ingest(evs[i:i + batch])
+            results, warnings = svc.ingest(evs[i:i + batch], now=now)
             n_warn += len(warnings)
             for r in results:
                 counts[r.status] += 1
