@@ -161,3 +161,18 @@ def test_start_from_a_stored_plan_id_takes_the_promises_from_its_orders(day):
     assert c.get(f"/v1/monitor/orders/{carrier}").json()["carrier_id"] == day.plan.handoffs[0].carrier_id
     assert c.post("/v1/monitor/start", json={"plan_id": "nope"}).status_code == 404
     assert c.post("/v1/monitor/start", json={}).status_code == 422
+
+
+def test_events_and_warnings_need_a_dispatcher_key():
+    from tests.api.server import key_for
+
+    store = Store("sqlite://")
+    app = create_app(Settings())
+    app.dependency_overrides[get_store] = lambda: store
+    anon = TestClient(app)
+    assert anon.post("/v1/events", json={"id": "a", "kind": "position", "at": 0}).status_code == 401
+    assert anon.get("/v1/warnings").status_code == 401
+    checkout = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'checkout')}"})
+    assert checkout.get("/v1/warnings").status_code == 403
+    dispatcher = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'dispatcher')}"})
+    assert dispatcher.get("/v1/warnings").status_code == 200
