@@ -127,10 +127,24 @@ class Receiver:
 
 
 # --- helpers -------------------------------------------------------------------------
+#: Set by ``--db-url``: run against this database (its ticket and outbox tables are emptied first).
+DB_URL: str | None = None
+
+
+def _url(path: Path) -> str:
+    return DB_URL or f"sqlite:///{path}"
+
+
 def _store(path: Path):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
     from engine.store.repository import Store
 
-    return Store(f"sqlite:///{path}")
+    store = Store(_url(path))
+    if DB_URL:
+        with store.engine.begin() as c:
+            c.execute(text("TRUNCATE outbox_attempts, outbox, ticket_changes, tickets, order_customers, customers RESTART IDENTITY"))
+    return store
 
 
 def _customers(store, n: int, url: str) -> None:  # type: ignore[no-untyped-def]
@@ -158,7 +172,7 @@ def _enqueue(store, n: int, now: float) -> list[str]:  # type: ignore[no-untyped
 
 
 def _worker_cmd(db: Path, url: str, *, lease: float, batch: int, concurrency: int, once: bool = False) -> list[str]:
-    cmd = [PROMISE, "worker", "--db", f"sqlite:///{db}", "--webhook-secret", SECRET, "--webhook-url", url,
+    cmd = [PROMISE, "worker", "--db", _url(db), "--webhook-secret", SECRET, "--webhook-url", url,
            "--lease", str(lease), "--batch", str(batch), "--concurrency", str(concurrency), "--idle", "0.02"]
     return cmd + (["--once"] if once else [])
 
@@ -265,7 +279,7 @@ def run_throughput(n: int = 5000, concurrency: int = 32, batch: int = 200) -> di
         st = rx.stats()
         peer = _peer_posts(rx.url, n, concurrency)
         ours = counts.get("sent", 0) / wall
-        return {"notifications": n, "sent": counts.get("sent", 0), "wall_s_incl_startup": round(wall, 2),
+        return {"database": "postgresql" if DB_URL else "sqlite", "notifications": n, "sent": counts.get("sent", 0), "wall_s_incl_startup": round(wall, 2),
                 "per_s": round(ours, 1), "received_distinct": st["distinct"], "peer_raw_posts_per_s": round(peer, 1),
                 "ratio_vs_peer": round(ours / peer, 2), "concurrency": concurrency, "batch": batch, "loadavg": _load()}
     finally:
@@ -287,7 +301,7 @@ def run_lag(rate: float = 200.0, duration_s: float = 30.0, concurrency: int = 32
     n = int(rate * duration_s)
     try:
         _customers(store, n, rx.url)
-        if wal:
+        if wal and not DB_URL:
             from sqlalchemy import text
 
             with store.engine.connect() as c:
@@ -328,7 +342,7 @@ def run_lag(rate: float = 200.0, duration_s: float = 30.0, concurrency: int = 32
         with store.engine.connect() as c:
             rows = c.execute(select(OutboxRow.not_before, OutboxRow.sent_at)).all()
         lag = np.array([s - nb for nb, s in rows if s is not None])
-        return {"warnings": n, "target_rate": rate, "warnings_per_transaction": per, "sqlite_wal": wal, "achieved_rate": round(n / produced_s, 1),
+        return {"warnings": n, "target_rate": rate, "warnings_per_transaction": per, "sqlite_wal": wal, "database": "postgresql" if DB_URL else "sqlite", "achieved_rate": round(n / produced_s, 1),
                 "producer_max_behind_s": round(behind, 3), "sent": int(len(lag)),
                 "lag_p50_s": round(float(np.percentile(lag, 50)), 3), "lag_p99_s": round(float(np.percentile(lag, 99)), 3),
                 "lag_max_s": round(float(lag.max()), 3), "received_distinct": rx.stats()["distinct"], "worker_said": worker_said, "loadavg": _load()}
@@ -344,7 +358,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--wal", action="store_true", help="lag: put the SQLite file in WAL mode first")
+    ap.add_argument("--db-url", default=None, help="a PostgreSQL URL instead of a fresh SQLite file (its ticket/outbox tables are emptied)")
     a = ap.parse_args()
+    global DB_URL
+    DB_URL = a.db_url
     out: dict = {"command": " ".join([Path(PY).name, *sys.argv]), "uptime_before": _load()}
     if a.what in ("kill", "all"):
         out["kill"] = run_kill(n=a.n or 1000, seed=a.seed)
