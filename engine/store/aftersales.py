@@ -31,7 +31,7 @@ from engine.store.tables import (
 )
 from engine.tickets.repo import TicketQuery
 
-__all__ = ["StoreUnit", "StoreOutbox", "unit"]
+__all__ = ["StoreUnit", "StoreOutbox", "unit", "after_warnings", "after_delivered"]
 
 
 @contextlib.contextmanager
@@ -39,6 +39,31 @@ def unit(store: Store) -> Iterator["StoreUnit"]:
     """One unit of work: everything written through it commits on exit (or nothing, on an error)."""
     with _db_faults(), store._session.begin() as s:  # noqa: SLF001 -- the store's own session factory
         yield StoreUnit(s)
+
+
+def after_warnings(session: Session, warnings: Iterable[Any]) -> None:
+    """Tickets and customer notifications for monitor notices, in the session that stores them.
+
+    The one place to wire the monitor to tickets and notifications: call it
+    inside the transaction that inserts the warning rows (the monitor's
+    ``monitor_transaction``), with the :class:`~engine.domain.monitor.DelayWarning`
+    records, so a warning, its ticket and its outbox rows commit together.
+    """
+    from engine import notify, tickets  # noqa: PLC0415 -- the store stays importable without them
+
+    u = StoreUnit(session)
+    for w in warnings:
+        t = tickets.on_warning(u, w)
+        notify.on_warning(u, w, ticket_id=t.ticket_id if t is not None else None)
+
+
+def after_delivered(session: Session, order_id: str, at: float) -> None:
+    """An order was delivered: resolve its delay / lost-parcel tickets and tell the customer (same transaction)."""
+    from engine import notify, tickets  # noqa: PLC0415
+
+    u = StoreUnit(session)
+    tickets.on_delivered(u, order_id, at)
+    notify.on_order_event(u, order_id, "delivered", at)
 
 
 def _insert_new(session: Session, table: Any, key: str) -> Any:

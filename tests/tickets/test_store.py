@@ -83,3 +83,19 @@ def test_claims_are_exclusive_stale_leases_are_taken_again_and_late_finishes_ign
         rows = u.notifications_for(customer_id="c1")
         assert {n.status for n in rows} == {OutboxStatus.SENT} and all(n.sent_at == pytest.approx(1012.01) for n in rows)
         assert len(u.attempts_for(a[0].notification_id)) == 2
+
+
+def test_the_monitor_hooks_write_in_the_callers_transaction(store) -> None:
+    from engine.store.aftersales import after_delivered, after_warnings
+
+    _setup(store)
+    with store._session.begin() as s:  # noqa: SLF001 -- as the monitor's own transaction would
+        after_warnings(s, [W])
+    with unit(store) as u:
+        (t,) = u.list_tickets(tickets.TicketQuery(order_id="o1"))
+        assert t.status == TicketStatus.NEW and u.outbox_counts() == {"pending": 2}
+    with store._session.begin() as s:  # noqa: SLF001
+        after_delivered(s, "o1", 7000.0)
+    with unit(store) as u:
+        assert u.get_ticket(t.ticket_id).status == TicketStatus.RESOLVED
+        assert u.outbox_counts() == {"pending": 4}
