@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Role", "GRANTS"]
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """A key's role; ``admin`` may do everything, the others one job each."""
 
     #: quotes and promise checks, for the shop's checkout
@@ -18,9 +18,6 @@ class Role(str, Enum):
     AGENT = "agent"
     #: API keys, and every other route
     ADMIN = "admin"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: The roles allowed where a route asks for one of them.

@@ -1,14 +1,14 @@
 """What dispatch returns: a ``Plan`` of ``Route``s of ``Stop``s, hand-offs and unassigned orders.
 
-The enums are ``str`` enums: they compare equal to their JSON strings
-(``StopKind.DELIVERY == "delivery"``) and serialise as those strings.
+The enums are ``StrEnum``s: they compare equal to their JSON strings
+(``StopKind.DELIVERY == "delivery"``), and ``str()`` and JSON give those strings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from engine.domain.problem import TimeWindow
@@ -16,7 +16,7 @@ from engine.domain.problem import TimeWindow
 __all__ = ["StopKind", "PlanStatus", "JobStatus", "SolveJob", "UnassignedReason", "Stop", "Route", "Handoff", "Unassigned", "Plan"]
 
 
-class StopKind(str, Enum):
+class StopKind(StrEnum):
     """What a vehicle does at a stop."""
 
     START = "start"
@@ -24,11 +24,8 @@ class StopKind(str, Enum):
     BREAK = "break"
     END = "end"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class PlanStatus(str, Enum):
+class PlanStatus(StrEnum):
     """How complete a solved plan is."""
 
     #: every order routed or handed off
@@ -38,20 +35,14 @@ class PlanStatus(str, Enum):
     #: the solver found no solution at all
     NO_SOLUTION = "no_solution"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Where a submitted solve is in its life (the API's and the store's plan status)."""
 
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class UnassignedReason(str, Enum):

@@ -22,6 +22,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_status(get: Any, plan_id: str, statuses: tuple[str, ...] = ("done", "failed"), timeout_s: float = 90.0) -> dict:
+    """Poll ``GET /v1/plans/{id}`` through ``get`` (a client's ``get``) until the status is one of ``statuses``."""
+    deadline = time.monotonic() + timeout_s
+    doc: dict = {}
+    while time.monotonic() < deadline:
+        doc = get(f"/v1/plans/{plan_id}").json()
+        if doc.get("status") in statuses:
+            return doc
+        time.sleep(0.05)
+    raise AssertionError(f"plan {plan_id} not {'/'.join(statuses)} after {timeout_s} s: {doc}")
+
+
 def key_for(db_url_or_store: Any, role: str = "admin") -> str:
     """A fresh API key of ``role`` in that database (created the way ``promise keys create`` does)."""
     from engine.config import Settings

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.server import Server
+from tests.api.server import Server, wait_for_status
 
 LAT, LON = 60.17, 24.94
 DAY = {
@@ -65,9 +65,7 @@ def test_a_plan_that_keeps_dying_ends_failed_with_the_reason(tmp_path: Path) -> 
     try:
         with srv.client(timeout=10) as c:
             pid = c.post("/v1/plans", params={"time_limit": 30}, json=DAY).json()["id"]
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and c.get(f"/v1/plans/{pid}").json()["status"] != "running":
-                time.sleep(0.1)
+            wait_for_status(c.get, pid, ("running",), timeout_s=30)
     finally:
         srv.kill(signal.SIGKILL)
     with Server(db, solve_workers=1, max_attempts=1) as srv2, srv2.client(timeout=10) as c:
@@ -81,9 +79,7 @@ def test_sigterm_does_not_wait_out_a_long_solve_and_the_plan_is_requeued(tmp_pat
     try:
         with srv.client(timeout=10) as c:
             pid = c.post("/v1/plans", params={"time_limit": 120}, json=DAY).json()["id"]
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and c.get(f"/v1/plans/{pid}").json()["status"] != "running":
-                time.sleep(0.1)
+            wait_for_status(c.get, pid, ("running",), timeout_s=30)
         took = srv.kill(signal.SIGTERM, timeout_s=30)
     finally:
         srv.kill(signal.SIGKILL)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +12,7 @@ from api.deps import get_store
 from engine.config import Settings
 from engine.store.repository import Store
 from tests.api.server import key_for
+from tests.api.server import wait_for_status as _wait
 
 LAT, LON = 60.17, 24.94
 
@@ -51,14 +51,6 @@ def thread_client():
         yield c
 
 
-def _wait(client: TestClient, plan_id: str, timeout_s: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        doc = client.get(f"/v1/plans/{plan_id}").json()
-        if doc["status"] in ("done", "failed"):
-            return doc
-        time.sleep(0.1)
-    raise AssertionError(f"plan {plan_id} not finished after {timeout_s} s: {doc}")
 
 
 def test_post_then_get_returns_the_plan(client) -> None:
@@ -66,7 +58,7 @@ def test_post_then_get_returns_the_plan(client) -> None:
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status"] == "queued" and body["id"]
-    doc = _wait(client, body["id"])
+    doc = _wait(client.get, body["id"])
     assert doc["status"] == "done", doc.get("error")
     plan = doc["plan"]
     routed = [s["order_id"] for r in plan["routes"] for s in r["stops"] if s["kind"] == "delivery"]
@@ -115,5 +107,5 @@ def test_failed_solve_is_reported_as_failed(thread_client, monkeypatch) -> None:
 
     monkeypatch.setattr(engine.dispatch, "solve", boom)
     r = thread_client.post("/v1/plans", json=PROBLEM)
-    doc = _wait(thread_client, r.json()["id"])
+    doc = _wait(thread_client.get, r.json()["id"])
     assert doc["status"] == "failed" and "solver exploded" in doc["error"] and doc["error"].startswith("internal error")

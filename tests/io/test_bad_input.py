@@ -9,7 +9,6 @@ fails must end as ``failed`` with the message.
 from __future__ import annotations
 
 import copy
-import time
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +25,7 @@ from engine.config import Settings
 from api.deps import get_store
 from engine.store.repository import Store
 from tests.api.server import key_for
+from tests.api.server import wait_for_status as _wait
 from engine.cli import network as network_cli
 from engine.cli import plan as plan_cli
 from engine.dispatch.stop import from_limits as check_limits
@@ -282,14 +282,6 @@ def client():
         yield c
 
 
-def _wait(client: TestClient, plan_id: str, timeout_s: float = 90.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        doc = client.get(f"/v1/plans/{plan_id}").json()
-        if doc["status"] in ("done", "failed"):
-            return doc
-        time.sleep(0.05)
-    raise AssertionError(f"plan {plan_id} not finished after {timeout_s} s")
 
 
 def _locs(r: Any) -> list[str]:
@@ -349,14 +341,14 @@ def test_api_failed_background_solve_is_stored_as_failed(client: TestClient, mon
     monkeypatch.setattr(engine.dispatch, "solve", broken)
     r = client.post("/v1/plans", json=PROBLEM, params={"time_limit": 1})
     assert r.status_code == 202
-    g = _wait(client, r.json()["id"])
+    g = _wait(client.get, r.json()["id"])
     assert g["status"] == "failed" and "matrix exploded" in g["error"] and g["plan"] is None
 
 
 def test_api_far_order_is_reported_not_lost(client: TestClient) -> None:
     doc = _with(PROBLEM, lambda d: (d.update(network="helsinki"), d["orders"][0].update(lat=LAT + 4.5)))
     r = client.post("/v1/plans", json=doc, params={"time_limit": 5, "solution_limit": 20})
-    g = _wait(client, r.json()["id"])
+    g = _wait(client.get, r.json()["id"])
     assert g["status"] == "done", g.get("error")
     plan = g["plan"]
     assert [(u["order_id"], u["reason"]) for u in plan["unassigned"]] == [("o0", "OFF_NETWORK")]
@@ -393,7 +385,7 @@ def test_api_fuzzed_bodies_never_500(client: TestClient, edits: list[tuple[tuple
     r = client.post("/v1/plans", json=doc, params={"time_limit": 0.5, "solution_limit": 5})
     assert r.status_code in (202, 413, 422), r.text
     if r.status_code == 202:
-        g = _wait(client, r.json()["id"])
+        g = _wait(client.get, r.json()["id"])
         assert g["status"] in ("done", "failed")
         if g["status"] == "done":
             # Every order the server accepted is on a route, handed off or unassigned with a reason.
@@ -448,5 +440,5 @@ def test_api_depot_off_the_network_fails_with_the_reason(client: TestClient) -> 
     doc = _with(PROBLEM, lambda d: d.update(network="synthetic:200@3"))  # a generated city far from Helsinki
     r = client.post("/v1/plans", json=doc, params={"time_limit": 2, "solution_limit": 5})
     assert r.status_code == 202, r.text
-    g = _wait(client, r.json()["id"])
+    g = _wait(client.get, r.json()["id"])
     assert g["status"] == "failed" and "depot 'D1'" in g["error"] and "km from the nearest road" in g["error"]
