@@ -1,6 +1,8 @@
+import os
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import text
 
 from engine.domain.plan import JobStatus
 from engine.errors import NotFoundError
@@ -9,7 +11,14 @@ from engine.store.repository import Store
 
 @pytest.fixture()
 def store() -> Store:
-    return Store("sqlite://")
+    """In-memory SQLite, or PostgreSQL (emptied) when PROMISE_TEST_PG_URL is set (CI runs both)."""
+    pg = os.environ.get("PROMISE_TEST_PG_URL")
+    if not pg:
+        return Store("sqlite://")
+    s = Store(pg)
+    with s.engine.begin() as conn:
+        conn.execute(text("TRUNCATE plans, promises, events RESTART IDENTITY"))
+    return s
 
 
 def test_plan_lifecycle(store: Store) -> None:
