@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     # --- storage ---------------------------------------------------------------
     db_url: str = Field("sqlite:///promise-engine.db", description="SQLAlchemy URL: SQLite file by default, postgresql+psycopg://... for PostgreSQL.")
     cache_dir: Path = Field(Path.home() / ".cache" / "promise-engine", description="Compiled networks and hierarchies.")
+    cache_max_gb: float = Field(5.0, gt=0, description="Largest the cache may grow; least recently used entries go first.")
     # --- models and networks -----------------------------------------------------
     model_dir: Optional[Path] = Field(None, description="A fitted ETA model directory to serve instead of the default.")
     network_dir: Optional[Path] = Field(None, description="OSM files the API may load; unset: only 'helsinki' and synthetic.")

@@ -8,7 +8,9 @@ input or a changed format never serves a stale entry.
 
 The directory is ``$PROMISE_CACHE_DIR`` or ``~/.cache/promise-engine``.
 Writes are atomic (temp file + rename) so concurrent builders can't leave a
-half-written entry; an unreadable entry is rebuilt rather than trusted.
+half-written entry; an unreadable entry is rebuilt rather than trusted.  The
+cache is bounded (``Settings.cache_max_gb``): after each write the least
+recently used entries go until it fits.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-ENV_VAR = "PROMISE_CACHE_DIR"
+ENV_VAR = "PROMISE_CACHE_DIR"  # read by engine.config.Settings; named here for tests
 
 
 def cache_dir(namespace: str | None = None) -> Path:
@@ -96,6 +98,7 @@ def cached_npz(
     if path.is_file():
         arrays = _load(path)
         if arrays is not None:
+            _touch(path)
             return arrays, True
     arrays = {k: np.asarray(v) for k, v in builder().items()}
     try:
@@ -107,11 +110,52 @@ def cached_npz(
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        evict(keep=path)
     except OSError:
         # A read-only or full cache directory must not stop the engine: the
         # result is correct, only the next load will be slow.
         pass
     return arrays, False
+
+
+def _touch(path: Path) -> None:
+    # The modification time doubles as "last used": eviction drops the least recently used.
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def evict(max_bytes: float | None = None, *, keep: Path | None = None) -> int:
+    """Delete least recently used entries until the cache holds at most ``max_bytes``.
+
+    ``max_bytes`` defaults to ``Settings.cache_max_gb``; ``keep`` (the entry just
+    written) is never deleted.  Returns how many files went.
+    """
+    from engine.config import Settings
+
+    limit = Settings().cache_max_gb * 1e9 if max_bytes is None else float(max_bytes)
+    try:
+        entries = []
+        for p in cache_dir().rglob("*.npz"):
+            st = p.stat()
+            entries.append((st.st_mtime_ns, st.st_size, p))
+    except OSError:
+        return 0
+    total = sum(size for _, size, _ in entries)
+    n = 0
+    for _, size, p in sorted(entries, key=lambda e: e[0]):
+        if total <= limit:
+            break
+        if keep is not None and p == keep:
+            continue
+        try:
+            p.unlink()
+        except OSError:
+            continue
+        total -= size
+        n += 1
+    return n
 
 
 def clear(namespace: str | None = None) -> int:

@@ -531,3 +531,18 @@ def test_cli_network_info(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["network", "info", "synthetic:400@2", "--seed", "5"])
     assert res.exit_code == 2 and "carries seed 2" in res.output
+
+
+def test_cache_is_bounded_least_recently_used_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    monkeypatch.setenv(_cache.ENV_VAR, str(tmp_path))
+    for i in range(4):
+        _cache.cached_npz(f"k{i}", lambda: {"a": np.zeros(25_000)}, namespace="t")  # 200 kB each
+        os.utime(tmp_path / "t" / f"k{i}.npz", (time.time() - 100 + i, time.time() - 100 + i))
+    _cache.cached_npz("k0", lambda: {"a": np.ones(1)}, namespace="t")  # a hit: k0 is now the most recent
+    monkeypatch.setenv("PROMISE_CACHE_MAX_GB", str(450_000 / 1e9))
+    _cache.cached_npz("k4", lambda: {"a": np.zeros(25_000)}, namespace="t")
+    left = sorted(p.stem for p in (tmp_path / "t").glob("*.npz"))
+    assert left == ["k0", "k4"], left
