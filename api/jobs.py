@@ -169,6 +169,16 @@ class SolveService:
         with self._lock:
             return len(self._running) + self._queued
 
+    def ensure_room(self) -> None:
+        """``BusyError`` (429) now if the queue is full, so callers can refuse before costly work."""
+        if self._stop.is_set():
+            raise BusyError("server is shutting down", retry_after_s=10)
+        if self.in_flight() >= self.capacity:
+            raise BusyError(
+                f"all {self.settings.solve_workers} solver(s) busy and {self.settings.solve_queue} plan(s) waiting; try again later",
+                retry_after_s=10,
+            )
+
     def submit(self, problem: dict[str, Any], *, time_limit: float, seed: int, solution_limit: int | None) -> str:
         """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full."""
         if self._stop.is_set():

@@ -79,6 +79,7 @@ async def create_plan(
     Validating 20,000 orders takes about a second of CPU: it runs in a worker
     thread, so health checks and quotes on the event loop are not held up.
     """
+    service.ensure_room()  # a full queue refuses before the body is even parsed: excess is cheap
     raw = await request.body()
     doc = await run_in_threadpool(_validated, raw, settings)
     plan_id = await run_in_threadpool(service.submit, doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
