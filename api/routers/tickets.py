@@ -6,17 +6,19 @@ unit of work (the transactional outbox).  Time comes from the app's Clock.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import get_clock, get_store
 from api.schemas.tickets import (
-    AssignIn, Category, KpisOut, NoteIn, PriorityName, ResolveIn, Status, StatusIn, TicketIn, TicketOut, TicketPage,
+    AssignIn, Category, InstantText, KpisOut, NoteIn, PriorityName, ResolveIn, Status, StatusIn, TicketIn, TicketOut, TicketPage,
+    epoch, iso,
 )
 from engine.clock import Clock
 from engine.errors import InputError
+
+TicketId = Path(..., min_length=1, max_length=36)
 from engine.store.aftersales import unit
 from engine.store.repository import Store
 
@@ -36,14 +38,15 @@ def list_tickets(
     status: Optional[list[Status]] = Query(None), queue: Optional[str] = Query(None, max_length=100),
     category: Optional[Category] = None, order_id: Optional[str] = Query(None, max_length=128),
     customer_id: Optional[str] = Query(None, max_length=128), agent: Optional[str] = Query(None, max_length=64),
-    since: Optional[datetime] = None, until: Optional[datetime] = None,
+    since: Optional[InstantText] = Query(None, description="Opened at or after (ISO 8601 or epoch seconds)."),
+    until: Optional[InstantText] = Query(None, description="Opened before."),
     offset: int = Query(0, ge=0, le=1_000_000), limit: int = Query(50, ge=1, le=500),
     store: Store = Depends(get_store), clock: Clock = Depends(get_clock),
 ) -> TicketPage:
     from engine.tickets import TicketQuery  # noqa: PLC0415
 
     q = TicketQuery(status=status, queue=queue, category=category, order_id=order_id, customer_id=customer_id, agent=agent,
-                    since=since.timestamp() if since else None, until=until.timestamp() if until else None)
+                    since=epoch(since, field="since"), until=epoch(until, field="until"))
     with unit(store) as u:
         rows = u.list_tickets(q, offset=offset, limit=limit)
         total = u.count_tickets(q)
@@ -55,8 +58,6 @@ def create_ticket(body: TicketIn, store: Store = Depends(get_store), clock: Cloc
     from engine.notify import on_ticket_change  # noqa: PLC0415
     from engine.tickets import open_ticket  # noqa: PLC0415
 
-    if body.order_id is None and body.customer_id is None:
-        raise InputError("a ticket needs an order_id or a customer_id", item="ticket", field="order_id")
     with unit(store) as u:
         t = open_ticket(u, category=body.category, now=clock.now(), order_id=body.order_id, customer_id=body.customer_id,
                         channel=body.channel, priority=body.priority, subject=body.subject, text=body.text,
@@ -67,24 +68,26 @@ def create_ticket(body: TicketIn, store: Store = Depends(get_store), clock: Cloc
 
 @router.get("/kpis", response_model=KpisOut, summary="Ticket KPIs over a time range")
 def get_kpis(
-    since: datetime, until: Optional[datetime] = None, store: Store = Depends(get_store), clock: Clock = Depends(get_clock),
+    since: InstantText = Query(..., description="Tickets opened at or after (ISO 8601 or epoch seconds)."),
+    until: Optional[InstantText] = Query(None, description="... and before (default: now)."),
+    store: Store = Depends(get_store), clock: Clock = Depends(get_clock),
 ) -> KpisOut:
     from engine.tickets import TicketQuery, kpis  # noqa: PLC0415
 
-    t0 = since.timestamp()
-    t1 = until.timestamp() if until else clock.now()
+    t0 = epoch(since, field="since")
+    t1 = epoch(until, field="until") if until is not None else clock.now()
     if t1 <= t0:
         raise InputError("until must be after since", item="kpis", field="until")
     with unit(store) as u:
         rows = u.list_tickets(TicketQuery(since=t0, until=t1), limit=10**7)
     k = kpis(rows, since=t0, until=t1, now=min(t1, clock.now()) if until is None else t1)
     d = k.to_dict()
-    d["since"], d["until"] = since, datetime.fromtimestamp(t1, since.tzinfo) if until is None else until
+    d["since"], d["until"] = iso(t0), iso(t1)
     return KpisOut(**d)
 
 
 @router.get("/{ticket_id}", response_model=TicketOut, responses=_NOT_FOUND, summary="One ticket with its full history")
-def get_ticket(ticket_id: str, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
+def get_ticket(ticket_id: str = TicketId, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
     from engine.tickets.desk import load  # noqa: PLC0415
 
     with unit(store) as u:
@@ -101,28 +104,28 @@ def _change(store: Store, clock: Clock, fn, ticket_id: str, *args, **kw) -> Tick
 
 
 @router.post("/{ticket_id}/notes", response_model=TicketOut, responses={**_NOT_FOUND, **_CONFLICT}, summary="Add a note")
-def post_note(ticket_id: str, body: NoteIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
+def post_note(body: NoteIn, ticket_id: str = TicketId, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
     from engine.tickets import add_note  # noqa: PLC0415
 
     return _change(store, clock, add_note, ticket_id, body.text, actor=body.actor, public=body.public)
 
 
 @router.post("/{ticket_id}/assign", response_model=TicketOut, responses={**_NOT_FOUND, **_CONFLICT}, summary="Assign an agent")
-def post_assign(ticket_id: str, body: AssignIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
+def post_assign(body: AssignIn, ticket_id: str = TicketId, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
     from engine.tickets import assign  # noqa: PLC0415
 
     return _change(store, clock, assign, ticket_id, body.agent, actor=body.actor)
 
 
 @router.post("/{ticket_id}/status", response_model=TicketOut, responses={**_NOT_FOUND, **_CONFLICT}, summary="Change the status")
-def post_status(ticket_id: str, body: StatusIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
+def post_status(body: StatusIn, ticket_id: str = TicketId, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
     from engine.tickets import set_status  # noqa: PLC0415
 
     return _change(store, clock, set_status, ticket_id, body.status, actor=body.actor, text=body.text)
 
 
 @router.post("/{ticket_id}/resolve", response_model=TicketOut, responses={**_NOT_FOUND, **_CONFLICT}, summary="Resolve")
-def post_resolve(ticket_id: str, body: ResolveIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
+def post_resolve(body: ResolveIn, ticket_id: str = TicketId, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> TicketOut:
     from engine.tickets import resolve  # noqa: PLC0415
 
     return _change(store, clock, resolve, ticket_id, actor=body.actor, text=body.text)

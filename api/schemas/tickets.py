@@ -6,7 +6,8 @@ Times go out as ISO 8601 UTC; they come in as ISO 8601 (UTC if no zone) or epoch
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +17,7 @@ from engine.domain.ticket import Ticket
 __all__ = [
     "TicketIn", "NoteIn", "AssignIn", "StatusIn", "ResolveIn", "ChangeOut", "TicketOut", "TicketPage",
     "QueueKpisOut", "KpisOut", "CustomerIn", "CustomerOut", "OrderLinkIn", "NotificationOut", "HistoryOut", "iso",
+    "Instant", "InstantText", "epoch",
 ]
 
 Category = Literal["delay", "damage", "lost_parcel", "quality", "returns", "feedback"]
@@ -24,6 +26,35 @@ PriorityName = Literal["low", "normal", "high", "urgent"]
 Channel = Literal["phone", "email", "chat", "app", "social", "system"]
 NoticeChannel = Literal["webhook", "email", "sms", "push"]
 Actor = Field("agent", min_length=1, max_length=64, description="Who does it (an agent id).")
+#: ISO 8601 (UTC if no zone) or epoch seconds.
+Instant = Union[datetime, Annotated[float, Field(ge=0, le=4_102_444_800)]]  # epoch up to 2100
+#: IANA zone names this server knows (the schema says exactly which).
+TimeZone = Literal[tuple(sorted(available_timezones()))]  # type: ignore[valid-type]
+
+
+#: A query-string instant: ISO 8601 (UTC if no zone) or epoch seconds; parsed by :func:`epoch`.
+InstantText = Annotated[str, Field(
+    pattern=r"^(\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?|\d{1,10}(\.\d{1,6})?)$",
+    description="ISO 8601 (UTC if no zone) or epoch seconds.", examples=["2026-11-28T00:00:00Z", "1796000000"],
+)]
+
+
+def epoch(t: "datetime | float | str | None", *, field: str = "since") -> Optional[float]:
+    """An instant as epoch seconds (a datetime without a zone is UTC); a bad one is an InputError naming ``field``."""
+    from engine.errors import InputError  # noqa: PLC0415
+
+    if t is None:
+        return None
+    if isinstance(t, str):
+        try:
+            t = float(t) if t.replace(".", "", 1).isdigit() else datetime.fromisoformat(t.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(f"{field} is not a date-time: {t!r}", item="query", field=field) from exc
+    if isinstance(t, datetime):
+        return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+    if not 0 <= t <= 4_102_444_800:
+        raise InputError(f"{field} must be epoch seconds between 1970 and 2100", item="query", field=field)
+    return float(t)
 
 
 def iso(t: float | None) -> Optional[datetime]:
@@ -31,7 +62,8 @@ def iso(t: float | None) -> Optional[datetime]:
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: 0 is not false and "8" is not 8, as the schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class TicketIn(_In):
@@ -152,7 +184,7 @@ class KpisOut(BaseModel):
 class CustomerIn(_In):
     name: str = Field("", max_length=200)
     language: Literal["en", "zh_CN"] = "en"
-    timezone: str = Field("UTC", max_length=64, description="IANA zone for quiet hours and the times in messages.")
+    timezone: TimeZone = Field("UTC", description="IANA zone for quiet hours and the times in messages.")
     channels: list[NoticeChannel] = Field(default_factory=lambda: ["email"], max_length=4)
     addresses: dict[NoticeChannel, str] = Field(default_factory=dict, description="Where each channel goes.")
     quiet_start: int = Field(22, ge=0, le=23, description="Local hour quiet hours begin (equal to quiet_end: none).")

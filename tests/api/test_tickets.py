@@ -85,10 +85,13 @@ def test_bad_input_names_the_field(api) -> None:
     c, _ = api
     r = c.post("/v1/tickets", json={"category": "nonsense", "order_id": "o1"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "category"
-    r = c.post("/v1/tickets", json={"category": "damage"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "order_id"
+    r = c.post("/v1/tickets", json={"category": "damage", "order_id": "o1", "priority": "high", "channel": "chat", "text": 5})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "text"
+    r = c.post("/v1/tickets/x/notes", json={"text": "hi", "public": 0})  # strict: 0 is not false
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "public"
     r = c.put("/v1/customers/x", json={"timezone": "Mars/Olympus"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "timezone"
     assert c.get("/v1/tickets/kpis", params={"since": "2026-12-01", "until": "2026-11-01"}).status_code == 422
+    assert c.get("/v1/tickets/kpis", params={"since": T0.timestamp() - 3600}).status_code == 200  # epoch seconds too
     assert c.get("/v1/customers/ghost/history").status_code == 404
     assert c.post("/v1/customers/ghost/orders", json={"order_id": "o"}).status_code == 404
