@@ -234,10 +234,13 @@ class Store:
     # live monitor (issue 12) -----------------------------------------------
     def monitor_start(self, plan_key: str, plan: dict[str, Any], promises: dict[str, Any], params: dict[str, Any],
                       state: dict[str, Any] | None = None) -> None:
-        """Watch ``plan`` (replacing a plan of the same key) and make it the active one."""
-        from engine.store.tables import MonitorPlanRow
+        """Watch ``plan`` and make it the active one; a plan of the same key is replaced, its events and warnings dropped."""
+        from engine.store.tables import MonitorEventRow, MonitorPlanRow, MonitorWarningRow
 
         with _db_faults(), self._session.begin() as s:
+            # A fresh watch: old rows would make its events look repeated and its warning ids collide.
+            s.execute(delete(MonitorEventRow).where(MonitorEventRow.plan_key == plan_key))
+            s.execute(delete(MonitorWarningRow).where(MonitorWarningRow.plan_key == plan_key))
             s.execute(update(MonitorPlanRow).where(MonitorPlanRow.active.is_(True)).values(active=False))
             row = s.get(MonitorPlanRow, plan_key)
             if row is None:

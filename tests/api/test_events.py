@@ -176,3 +176,13 @@ def test_events_and_warnings_need_a_dispatcher_key():
     assert checkout.get("/v1/warnings").status_code == 403
     dispatcher = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'dispatcher')}"})
     assert dispatcher.get("/v1/warnings").status_code == 200
+
+
+def test_starting_a_watch_again_starts_it_afresh(day):
+    store = Store("sqlite://")
+    c = client_for(store)
+    docs = [event_to_doc(e) for e in day.events[:200]]
+    for _ in range(2):
+        assert c.post("/v1/monitor/start", json=start_body(day)).status_code == 200
+        assert c.post("/v1/events", json={"events": docs}).json()["accepted"] == len(docs)
+    assert store.monitor_event_count("day-3") == len(docs)
