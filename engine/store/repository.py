@@ -291,7 +291,8 @@ class Store:
             def existing(ids: list[str]) -> set[str]:
                 found: set[str] = set()
                 for i in range(0, len(ids), 500):
-                    found.update(s.scalars(select(MonitorEventRow.event_id).where(MonitorEventRow.event_id.in_(ids[i:i + 500]))).all())
+                    found.update(s.scalars(select(MonitorEventRow.event_id).where(
+                        MonitorEventRow.plan_key == plan_key, MonitorEventRow.event_id.in_(ids[i:i + 500]))).all())
                 return found
 
             out = work(version - 1, load_state, existing)
@@ -300,7 +301,7 @@ class Store:
             now = _now()
             evs = out.get("events") or []
             if evs:
-                s.execute(_insert_ignore(s, MonitorEventRow.__table__, "event_id"), [
+                s.execute(_insert_ignore(s, MonitorEventRow.__table__, "plan_key", "event_id"), [
                     {"event_id": d["event_id"], "plan_key": plan_key, "kind": d["kind"], "at": float(d["at"]),
                      "document": d, "received_at": now} for d in evs])
             if out.get("warnings"):
@@ -397,13 +398,13 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _insert_ignore(session: Any, table: Any, key: str) -> Any:
+def _insert_ignore(session: Any, table: Any, *key: str) -> Any:
     """INSERT (run with a list of rows) that skips rows whose ``key`` is already stored (SQLite and PostgreSQL)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing(index_elements=[key])
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(key))
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))

@@ -88,12 +88,12 @@ class MonitorPlanRow(Base):
 
 
 class MonitorEventRow(Base):
-    """A tracking event as received; the id makes a repeat a no-op."""
+    """A tracking event as received; its id (within its watched plan) makes a repeat a no-op."""
 
     __tablename__ = "monitor_events"
 
+    plan_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    plan_key: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[float] = mapped_column(Float, index=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)

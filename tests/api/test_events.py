@@ -186,3 +186,13 @@ def test_starting_a_watch_again_starts_it_afresh(day):
         assert c.post("/v1/monitor/start", json=start_body(day)).status_code == 200
         assert c.post("/v1/events", json={"events": docs}).json()["accepted"] == len(docs)
     assert store.monitor_event_count("day-3") == len(docs)
+
+
+def test_event_ids_are_per_watched_plan(day):
+    store = Store("sqlite://")
+    c = client_for(store)
+    docs = [event_to_doc(e) for e in day.events[:100]]
+    for key in ("day-a", "day-b"):
+        assert c.post("/v1/monitor/start", json={**start_body(day), "plan_key": key}).status_code == 200
+        assert c.post("/v1/events", json={"events": docs}).json()["accepted"] == len(docs)
+    assert store.monitor_event_count("day-a") == store.monitor_event_count("day-b") == len(docs)

@@ -31,14 +31,13 @@ def upgrade() -> None:
     op.create_index("ix_monitor_plans_active", "monitor_plans", ["active"])
     op.create_table(
         "monitor_events",
+        sa.Column("plan_key", sa.String(64), primary_key=True),
         sa.Column("event_id", sa.String(128), primary_key=True),
-        sa.Column("plan_key", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("at", sa.Float(), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_monitor_events_plan_key", "monitor_events", ["plan_key"])
     op.create_index("ix_monitor_events_at", "monitor_events", ["at"])
     op.create_table(
         "monitor_warnings",
