@@ -74,7 +74,7 @@ class MonitorService:
             self.store.monitor_start(key, plan_doc, promises or {}, {**params_to_doc(params), "seed": seed})
             notices = mon.start()
             docs = [warning_to_doc(n) for n in notices]
-            _, version = self.store.monitor_transaction(key, lambda v, load, existing: {"state": mon.dump(), "warnings": docs})
+            _, version = self.store.monitor_transaction(key, lambda v, load, existing: {"state": mon.dump(), "warnings": docs, "records": notices})
             self._cache[key] = (version, mon)
         return key, docs
 
@@ -133,7 +133,7 @@ class MonitorService:
             ok = {r.event_id for r in results if r.status == "accepted"}
             docs = [warning_to_doc(n) for n in notices]
             return {"events": [{**event_to_doc(e), "event_id": e.event_id, "at": e.at} for e in fresh if e.event_id in ok],
-                    "warnings": docs, "result": (out, docs)}
+                    "warnings": docs, "records": notices, "delivered": mon.take_delivered(), "result": (out, docs)}
 
         return self._write(act, fn)
 
@@ -142,8 +142,9 @@ class MonitorService:
         act = self.active()
 
         def fn(mon: Monitor, _existing: Any) -> dict[str, Any]:
-            docs = [warning_to_doc(n) for n in mon.tick(now)]
-            return {"warnings": docs, "result": docs}
+            notices = mon.tick(now)
+            docs = [warning_to_doc(n) for n in notices]
+            return {"warnings": docs, "records": notices, "result": docs}
 
         return self._write(act, fn)
 
@@ -157,8 +158,9 @@ class MonitorService:
             return []
 
         def fn(mon: Monitor, _existing: Any) -> dict[str, Any]:
-            docs = [warning_to_doc(n) for n in mon.accept(warning_id)]
-            return {"warnings": docs, "accepted": [warning_id], "result": docs}
+            notices = mon.accept(warning_id)
+            docs = [warning_to_doc(n) for n in notices]
+            return {"warnings": docs, "records": notices, "accepted": [warning_id], "result": docs}
 
         return self._write(act, fn)
 

@@ -111,6 +111,8 @@ class Monitor:
         self.now: float = min((v.departure for v in self.vehicles.values()), default=self.day0)
         self.applied = 0
         self._pending: list[DelayWarning] = []
+        #: (order id, time) of deliveries seen since the last ``take_delivered``
+        self._delivered: list[tuple[str, float]] = []
 
     # -- public ---------------------------------------------------------------
     def start(self) -> list[DelayWarning]:
@@ -241,6 +243,11 @@ class Monitor:
                 self.notices[i] = replace(n, accepted=True)
         return self._recompute({prop.from_vehicle, prop.to_vehicle}, set(), propose=False)
 
+    def take_delivered(self) -> list[tuple[str, float]]:
+        """Deliveries (order id, time) seen since the last call (for tickets and notifications)."""
+        out, self._delivered = self._delivered, []
+        return out
+
     def state_of(self, order_id: str) -> OrderWatch:
         w = self.orders.get(order_id)
         if w is None:
@@ -274,6 +281,7 @@ class Monitor:
                 w.cause_ids = [ev.event_id]
             if ev.status == "delivered" and w.state not in _DONE:
                 w.state, w.delivered_at = WatchState.DELIVERED, ev.at
+                self._delivered.append((w.order_id, ev.at))
             dirty_o.add(w.order_id)
             return
         vid = ev.vehicle_id or (self.orders[ev.order_id].vehicle_id if ev.order_id else None)
@@ -300,6 +308,7 @@ class Monitor:
         if w is not None and w.state not in _DONE:
             if k == TrackKind.STOP_COMPLETED:
                 w.state, w.delivered_at = WatchState.DELIVERED, ev.at
+                self._delivered.append((w.order_id, ev.at))
             else:
                 w.state = WatchState.FAILED
                 self._pending.append(self._notice(

@@ -271,6 +271,9 @@ class Store:
         a dict with ``state`` (new state or None to keep), ``events`` (documents
         with ``event_id``, ``kind``, ``at``), ``warnings`` (documents with
         ``warning_id``, ``order_id``, ``kind``, ``severity``, ``at``),
+        ``records`` (the same warnings as ``DelayWarning``: the new ones go to
+        tickets and notifications, :func:`engine.store.aftersales.after_warnings`),
+        ``delivered`` ((order id, time) pairs: ``after_delivered``),
         ``accepted`` (warning ids) and ``result`` (returned to the caller with
         the new version).  One writer at a time per plan: the version bump comes
         first, so a second worker waits for the first (SQLite's write lock, a row
@@ -304,11 +307,23 @@ class Store:
                 s.execute(_insert_ignore(s, MonitorEventRow.__table__, "plan_key", "event_id"), [
                     {"event_id": d["event_id"], "plan_key": plan_key, "kind": d["kind"], "at": float(d["at"]),
                      "document": d, "received_at": now} for d in evs])
+            fresh_ids: set[str] = set()
             if out.get("warnings"):
+                ids = [d["warning_id"] for d in out["warnings"]]
+                fresh_ids = set(ids) - set(s.scalars(select(MonitorWarningRow.warning_id).where(MonitorWarningRow.warning_id.in_(ids))).all())
                 s.execute(_insert_ignore(s, MonitorWarningRow.__table__, "warning_id"), [
                     {"warning_id": d["warning_id"], "plan_key": plan_key, "order_id": d["order_id"], "kind": d["kind"],
                      "severity": d["severity"], "at": float(d["at"]), "accepted": bool(d.get("accepted", False)),
                      "document": d, "created_at": now} for d in out["warnings"]])
+            # Tickets and notifications commit with the warnings that cause them (each warning once).
+            if out.get("records") or out.get("delivered"):
+                from engine.store.aftersales import after_delivered, after_warnings
+
+                records = [r for r in out.get("records") or () if r.warning_id in fresh_ids]
+                if records:
+                    after_warnings(s, records)
+                for order_id, at in out.get("delivered") or ():
+                    after_delivered(s, order_id, at)
             for wid in out.get("accepted", ()):
                 row = s.scalars(select(MonitorWarningRow).where(MonitorWarningRow.warning_id == wid)).first()
                 if row is not None:

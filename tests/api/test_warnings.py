@@ -106,3 +106,18 @@ def test_incidents_reach_checkout_from_the_store():
     assert {i.incident_id for i in incidents} == {"bd", "storm"}
     extra, why = quote_adjustment(60.25, 24.95, at, incidents=incidents)
     assert extra > 0 and why == "storm warning for the afternoon"
+
+
+def test_warnings_open_tickets_in_the_same_transaction_once():
+    from sqlalchemy import func, select
+
+    from engine.store.tables import Base
+
+    c, store, new, van = _broken_van_day()
+    tickets = Base.metadata.tables.get("tickets")
+    if tickets is None:  # pragma: no cover - a tree without the ticket tables
+        return
+    with store.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(tickets)).scalar()
+    noticed = {w["order_id"] for w in store.monitor_warnings(limit=10_000) if w["kind"] in ("delay", "broken", "unknown")}
+    assert 0 < n <= len(noticed)
