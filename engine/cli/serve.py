@@ -26,9 +26,12 @@ def register(app: typer.Typer) -> None:
                 if db:
                     # Worker processes import the app afresh and read PROMISE_* themselves.
                     raise InputError("--db works with one worker; with --workers > 1 set PROMISE_DB_URL instead", field="--db")
-                uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
+                uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning",
+                            limit_concurrency=Settings().max_in_flight, access_log=False)
                 return
             from api.main import create_app
 
             settings = Settings(db_url=db) if db else Settings()
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+            # limit_concurrency: past it uvicorn itself answers 503, the cheapest possible refusal.
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                        limit_concurrency=settings.max_in_flight, access_log=False)
