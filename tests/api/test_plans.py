@@ -109,3 +109,19 @@ def test_failed_solve_is_reported_as_failed(thread_client, monkeypatch) -> None:
     r = thread_client.post("/v1/plans", json=PROBLEM)
     doc = _wait(thread_client.get, r.json()["id"])
     assert doc["status"] == "failed" and "solver exploded" in doc["error"] and doc["error"].startswith("internal error")
+
+
+def test_a_broken_database_is_503_and_readyz_says_why(tmp_path) -> None:
+    db = tmp_path / "api.db"
+    store = Store(f"sqlite:///{db}")
+    key = key_for(store)
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True))
+    app.dependency_overrides[get_store] = lambda: store
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
+        assert c.get("/readyz").json()["database"] == "ok"
+        db.write_bytes(b"not a database" * 200)  # corrupted under the running server
+        r = c.post("/v1/plans", json=PROBLEM)
+        assert r.status_code == 503 and "database unavailable" in r.json()["detail"] and r.headers.get("retry-after")
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and "database unavailable" in ready.json()["database"]
+        assert c.get("/healthz").status_code == 200  # alive, not ready
