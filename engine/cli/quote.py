@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         history: Optional[Path] = typer.Option(None, "--history", help="History CSV (one row per delivered order)."),
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         simulate: Optional[str] = typer.Option(None, "--simulate", help="Fit on simulated history for this city instead (e.g. helsinki)."),
-        city: str = typer.Option("helsinki", "--city", help="City whose time zone, map and catalogue the model serves."),
+        city: Optional[str] = typer.Option(None, "--city", help="Embedded region whose time zone, map and catalogue the model serves (default with --history: inferred from the history; with --simulate: that region)."),
+        tz: Optional[str] = typer.Option(None, "--tz", help="IANA time zone of the history (default: inferred from the timestamps' UTC offsets)."),
         weeks: int = typer.Option(52, "--weeks", help="Weeks of simulated history (52: a year, with one peak season)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulated history."),
         start: str = typer.Option("2026-01-05", "--start", help="First day of the simulated history."),
@@ -36,8 +37,10 @@ def register(app: typer.Typer) -> None:
 
             if (history is None) == (simulate is None):
                 raise InputError("give exactly one of --history FILE.csv or --simulate CITY", field="--history")
-            c = get_city(simulate or city)
+            c = get_city(simulate or city) if (simulate or city) else None
+            region: dict[str, object] = {}
             if simulate:
+                assert c is not None
                 from engine.eta.simulate import simulate_history  # noqa: PLC0415
 
                 df = simulate_history(c, start=date.fromisoformat(start), weeks=weeks, seed=seed)
@@ -45,14 +48,26 @@ def register(app: typer.Typer) -> None:
                 source, label = "default", f"{c.name}-simulated-seed{seed}-{weeks}w"
                 extra = {"simulated": {"city": c.name, "seed": seed, "weeks": weeks, "start": start, "travel_source": df.attrs.get("travel_source")}}
             else:
-                h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
                 source, label = "fitted", Path(history).stem  # type: ignore[arg-type]
                 extra = {}
+                if c is None:
+                    from engine.eta.region import infer_region  # noqa: PLC0415
+
+                    c, h, region = infer_region(read_history(history), tz=tz, name=name or label)  # type: ignore[arg-type]
+                    extra["region"] = region
+                else:
+                    h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
             model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
             model.save(out)
             s = h.summary()
             typer.echo(f"fitted {model.name!r}: used {s['rows_used']} of {s['rows_read']} rows, skipped {s['rows_skipped']}")
+            if region:
+                area = region["area"]
+                typer.echo(
+                    f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
+                    f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
+                )
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:

@@ -63,6 +63,23 @@ class History:
         }
 
 
+def _offset_seconds(s: pd.Series) -> np.ndarray:
+    """UTC offset written at the end of each ISO time, in seconds (NaN when there is none)."""
+    m = s.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
+    out = np.full(len(s), np.nan)
+    z = (m == "Z").to_numpy()
+    out[z] = 0.0
+    rest = m.where(~(m == "Z")).str.replace(":", "", regex=False)
+    ok = rest.notna().to_numpy()
+    if ok.any():
+        r = rest[ok]
+        sign = np.where(r.str[0] == "-", -1.0, 1.0)
+        hh = pd.to_numeric(r.str[1:3], errors="coerce").to_numpy(dtype=np.float64)
+        mm = pd.to_numeric(r.str[3:5], errors="coerce").to_numpy(dtype=np.float64)
+        out[ok] = sign * (hh * 3600.0 + mm * 60.0)
+    return out
+
+
 def read_history(
     source: str | Path | pd.DataFrame,
     bbox: tuple[float, float, float, float] | None = None,
@@ -152,9 +169,11 @@ def read_history(
     drop(~np.isfinite(w) | (w < 0) | (w > 10_000), "bad weight_kg")
 
     times = {}
+    offsets = {}
     for c in TIME_COLUMNS:
         s = df[c].str.strip()
         has_off = s.str.contains(_OFFSET_RE, regex=True, na=False).to_numpy()
+        offsets[c] = _offset_seconds(s)
         t = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
         ep = np.full(len(df), np.nan)
         ok = t.notna().to_numpy()
@@ -183,6 +202,10 @@ def read_history(
             "created": cr[keep],
             "handed": ho[keep],
             "delivered": de[keep],
+            # UTC offsets as written (s): the time zone is inferred from them.
+            "created_off": offsets["created_at"][keep],
+            "handed_off": offsets["handed_over_at"][keep],
+            "delivered_off": offsets["delivered_at"][keep],
         }
     )
     return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored)

@@ -31,6 +31,8 @@ from engine.eta._time import local_to_epoch, to_iso
 from engine.geo import haversine_km
 
 H = 3600.0
+#: The depot the district centres below are laid out around.
+_HELSINKI_DEPOT = (60.2520, 24.9950)
 DAY = 86400.0
 
 #: Relative order volume by local hour (web shop traffic).
@@ -195,6 +197,9 @@ def simulate_history(
 
     # Destinations: most in the capital region, some across the wider area.
     centres = np.array([[60.170, 24.940], [60.205, 24.655], [60.293, 25.040], [60.230, 25.080], [60.250, 24.860]])
+    if tuple(c.depot) != _HELSINKI_DEPOT:
+        # Another region: the same layout of districts around its own depot.
+        centres = centres + (np.array(c.depot) - np.array(_HELSINKI_DEPOT))
     which = rng.integers(0, centres.shape[0], n)
     lat = centres[which, 0] + rng.normal(0, 0.035, n)
     lon = centres[which, 1] + rng.normal(0, 0.07, n)

@@ -45,7 +45,11 @@ def test_fit_then_quote_json(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in res.output.splitlines()]
     assert [x["order_id"] for x in lines] == ["a", "b", "c", "d"]
-    assert lines[0]["model"] == "fitted" and len(lines[0]["options"]) == 6
+    # No --city: the region is inferred, so the catalogue is what the history
+    # delivered (the five carrier/services; the embedded city's booked slot is not in it).
+    assert m.city.tz == "Europe/Helsinki" and m.meta["region"]["tz_from"] == "timestamp offsets"
+    assert lines[0]["model"] == "fitted" and len(lines[0]["options"]) == 5
+    assert {o["carrier"] + ":" + o["service"] for o in lines[0]["options"]} == set(m.base_keys)
     o = lines[1]["options"]
     assert len(o) == 1 and o[0]["carrier"] == "posti" and o[0]["service"] == "locker" and o[0]["available"]
     assert o[0]["promised_by"].endswith("+02:00") and o[0]["probability"] >= 0.95

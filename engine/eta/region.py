@@ -1,0 +1,215 @@
+"""Infer the region a history serves: time zone, service area and offer catalogue.
+
+``promise fit --history FILE.csv`` needs nothing else: the time zone is the
+IANA zone whose UTC offsets explain every timestamp's written offset, the
+service area is a circle around the depot (the most frequent origin) whose
+radius is a high quantile of the history's distances plus a margin (so only
+rows far outside it are "outside the map"), and every carrier/service seen
+becomes an offer with a kind guessed from its name and its delivery days,
+default prices and the weight/distance range it was seen delivering.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import HistoryError, InputError
+from engine.eta._city import KINDS, City, ServiceSpec, infer_kind
+from engine.eta.history import History
+from engine.geo import haversine_km
+
+__all__ = ["infer_tz", "infer_area", "infer_services", "infer_region", "drop_outside"]
+
+#: Zones picked first when several explain the same offsets (the most populous of each offset).
+PREFERRED_ZONES = (
+    "Asia/Shanghai", "Europe/Helsinki", "Europe/London", "Europe/Berlin", "Europe/Moscow", "Europe/Istanbul",
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Sao_Paulo",
+    "America/Mexico_City", "Asia/Tokyo", "Asia/Seoul", "Asia/Kolkata", "Asia/Jakarta", "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh", "Asia/Dubai", "Asia/Karachi", "Asia/Dhaka", "Asia/Manila", "Asia/Singapore",
+    "Australia/Sydney", "Australia/Perth", "Africa/Lagos", "Africa/Cairo", "Africa/Johannesburg", "Africa/Nairobi",
+    "Pacific/Auckland", "UTC",
+)
+#: Service-area radius: this quantile of depot distances, times ``AREA_FACTOR`` plus ``AREA_MARGIN_KM``.
+AREA_QUANTILE, AREA_FACTOR, AREA_MARGIN_KM = 0.99, 1.5, 10.0
+#: Default prices until a catalogue gives them (base, per kg, per km), by kind.
+DEFAULT_PRICES = {
+    "same_day": (6.5, 0.05, 0.10), "next_day": (4.9, 0.05, 0.05), "slot": (7.9, 0.05, 0.10),
+    "standard": (5.9, 0.20, 0.0), "locker": (3.9, 0.10, 0.0), "pickup_point": (3.9, 0.10, 0.0),
+}
+
+
+@lru_cache(maxsize=1)
+def _zones() -> tuple[str, ...]:
+    pref = [z for z in PREFERRED_ZONES]
+    rest = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+    return tuple(pref + [z for z in rest if z not in pref])
+
+
+def _offset_at(zone: ZoneInfo, epoch: float) -> float:
+    off = datetime.fromtimestamp(epoch, zone).utcoffset()
+    return off.total_seconds() if off is not None else 0.0
+
+
+def infer_tz(frame: pd.DataFrame, tz: str | None = None) -> tuple[str, list[str]]:
+    """The IANA zone that explains every written UTC offset, and all zones that do.
+
+    Parameters
+    ----------
+    frame
+        ``History.frame`` (epoch columns and their ``*_off`` offsets).
+    tz
+        A zone the caller names (``--tz``): checked against the offsets, not guessed.
+
+    Raises
+    ------
+    HistoryError
+        When no single zone explains the offsets (mixed offsets): names rows.
+    """
+    ep = np.concatenate([frame[c].to_numpy() for c in ("created", "handed", "delivered")])
+    off = np.concatenate([frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
+    rows = np.tile(np.arange(len(frame)), 3)
+    ok = np.isfinite(off)
+    ep, off, rows = ep[ok], off[ok], rows[ok]
+    if ep.shape[0] == 0:
+        raise HistoryError("no usable rows to infer the time zone from")
+    # One check per distinct (UTC hour, offset): offsets only change on the hour.
+    pairs = np.unique(np.column_stack([np.floor(ep / 3600.0), off]), axis=0)
+    if tz is not None:
+        try:
+            cands = [ZoneInfo(tz).key]
+        except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
+            raise InputError(f"unknown time zone {tz!r} (an IANA name such as Asia/Shanghai)", field="tz") from None
+    else:
+        cands = list(_zones())
+    good: list[str] = []
+    for name in cands:
+        z = ZoneInfo(name)
+        if all(_offset_at(z, h * 3600.0 + 1800.0) == o for h, o in pairs.tolist()):
+            good.append(name)
+    if good:
+        return good[0], good
+    # Explain: the offsets the best-fitting zone disagrees with, by row.
+    best, best_bad = None, None
+    for name in cands:
+        z = ZoneInfo(name)
+        bad = [(h, o) for h, o in pairs.tolist() if _offset_at(z, h * 3600.0 + 1800.0) != o]
+        if best_bad is None or len(bad) < len(best_bad):
+            best, best_bad = name, bad
+    assert best is not None and best_bad is not None
+    bad_set = {(h, o) for h, o in best_bad}
+    hours = np.floor(ep / 3600.0)
+    hit = np.array([(h, o) in bad_set for h, o in zip(hours.tolist(), off.tolist())])
+    ids = frame["order_id"].to_numpy()[np.unique(rows[hit])]
+    shown = ", ".join(f"{i}" for i in ids[:5].tolist())
+    offs = sorted({_fmt_off(o) for o in off.tolist()})
+    what = f"time zone {tz}" if tz is not None else f"any single IANA time zone (closest: {best})"
+    raise HistoryError(
+        f"the history's UTC offsets ({', '.join(offs)}) are not explained by {what}: "
+        f"{ids.shape[0]} row(s) disagree, e.g. order_id {shown}; give --tz ZONE or fix those rows"
+    )
+
+
+def _fmt_off(o: float) -> str:
+    sign = "-" if o < 0 else "+"
+    a = int(abs(o))
+    return f"{sign}{a // 3600:02d}:{(a % 3600) // 60:02d}"
+
+
+def infer_area(frame: pd.DataFrame) -> tuple[tuple[float, float], float]:
+    """Depot (the most frequent origin) and service-area radius (km) of a history."""
+    olat, olon = frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy()
+    if olat.shape[0] == 0:
+        raise HistoryError("no usable rows to infer the service area from")
+    key = Counter(zip(np.round(olat, 3).tolist(), np.round(olon, 3).tolist()))
+    (la, lo), _ = key.most_common(1)[0]
+    near = (np.abs(olat - la) < 1e-3) & (np.abs(olon - lo) < 1e-3)
+    depot = (float(np.median(olat[near])), float(np.median(olon[near])))
+    d = np.concatenate([
+        haversine_km(depot[0], depot[1], frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy()),
+        haversine_km(depot[0], depot[1], olat, olon),
+    ])
+    radius = float(np.quantile(d, AREA_QUANTILE)) * AREA_FACTOR + AREA_MARGIN_KM
+    return depot, radius
+
+
+def bbox_around(centre: tuple[float, float], radius_km: float) -> tuple[float, float, float, float]:
+    """``(min_lat, min_lon, max_lat, max_lon)`` of the circle (clipped to valid coordinates)."""
+    dlat = radius_km / 111.32
+    dlon = radius_km / (111.32 * max(math.cos(math.radians(centre[0])), 0.05))
+    return (max(centre[0] - dlat, -90.0), max(centre[1] - dlon, -180.0), min(centre[0] + dlat, 90.0), min(centre[1] + dlon, 180.0))
+
+
+def _kind_from_data(service: str, created: np.ndarray, delivered: np.ndarray, tz: ZoneInfo) -> str:
+    name = infer_kind(service)
+    if name != "standard" or "standard" in service.lower():
+        return name
+    from engine.eta._time import local_seconds  # noqa: PLC0415
+
+    days = np.floor(local_seconds(delivered, tz) / 86400.0) - np.floor(local_seconds(created, tz) / 86400.0)
+    if np.mean(days == 0) >= 0.5:
+        return "same_day"
+    if np.mean(days <= 1) >= 0.8:
+        return "next_day"
+    return "standard"
+
+
+def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float]) -> tuple[ServiceSpec, ...]:
+    """One offer per carrier/service seen, with a kind, default prices and the range seen delivering."""
+    z = ZoneInfo(tz)
+    key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
+    out = []
+    for k in sorted(set(key.tolist())):
+        m = key == k
+        c, s = k.split(":", 1)
+        kind = _kind_from_data(s, frame["created"].to_numpy()[m], frame["delivered"].to_numpy()[m], z)
+        assert kind in KINDS or kind == "pickup_point"
+        base, per_kg, per_km = DEFAULT_PRICES.get(kind, DEFAULT_PRICES["standard"])
+        max_km = math.ceil(float(np.quantile(km[m], 0.999)) * 1.1 + 1.0)
+        max_kg = math.ceil(float(np.max(frame["weight_kg"].to_numpy()[m])))
+        out.append(ServiceSpec(c, s, kind, base, per_kg, per_km, max_km=float(max_km), max_kg=float(max(max_kg, 1)), label=f"{c} {s}"))
+    return tuple(out)
+
+
+def drop_outside(history: History, centre: tuple[float, float], radius_km: float) -> History:
+    """The history without rows whose origin or destination is beyond ``radius_km`` (counted as "point outside the map")."""
+    f = history.frame
+    far = (haversine_km(centre[0], centre[1], f["dest_lat"].to_numpy(), f["dest_lon"].to_numpy()) > radius_km) | (
+        haversine_km(centre[0], centre[1], f["origin_lat"].to_numpy(), f["origin_lon"].to_numpy()) > radius_km
+    )
+    if not far.any():
+        return history
+    skipped = Counter(history.skipped)
+    skipped["point outside the map"] += int(far.sum())
+    return History(frame=f[~far].reset_index(drop=True), rows_read=history.rows_read, skipped=skipped, ignored_columns=history.ignored_columns)
+
+
+def infer_region(history: History, tz: str | None = None, name: str = "inferred") -> tuple[City, History, dict[str, object]]:
+    """The :class:`City` a history serves, the history restricted to it, and what was inferred (for ``meta``).
+
+    Raises
+    ------
+    HistoryError
+        No usable rows, or offsets no single zone explains.
+    """
+    if len(history.frame) == 0:
+        raise HistoryError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
+    zone, cands = infer_tz(history.frame, tz)
+    depot, radius = infer_area(history.frame)
+    h = drop_outside(history, depot, radius)
+    services = infer_services(h.frame, zone, depot)
+    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=())
+    info: dict[str, object] = {
+        "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": "--tz" if tz else "timestamp offsets",
+        "area": {"centre": list(depot), "radius_km": round(radius, 3)},
+        "services": {s.key: s.kind for s in services}, "prices": "defaults (no catalogue)",
+        "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return city, h, info

@@ -1,0 +1,142 @@
+"""Fitting on history from any region: time zone, service area and catalogue inferred."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from engine.errors import HistoryError, InputError
+from engine.eta.fit import fit
+from engine.eta.history import read_history
+from engine.eta.model import EtaModel
+from engine.eta.region import infer_region, infer_tz
+from engine.promise import quote_arrays
+from tests.eta._region_history import shanghai_history
+
+
+@pytest.fixture(scope="module")
+def train_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("sh") / "train.csv"
+    df = shanghai_history(weeks=13, seed=0)
+    # Two rows far away (a typo'd coordinate, a parcel to Beijing): the only ones outside the map.
+    df.loc[3, "dest_lat"], df.loc[3, "dest_lon"] = 39.9, 116.4
+    df.loc[4, "dest_lat"] = 13.2
+    df.to_csv(p, index=False)
+    return p
+
+
+@pytest.fixture(scope="module")
+def cli_model(train_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[EtaModel, str]:
+    from engine.cli import quote as quote_cli
+    import typer
+
+    app = typer.Typer()
+    quote_cli.register(app)
+    out = tmp_path_factory.mktemp("shm") / "model"
+    res = CliRunner().invoke(app, ["fit", "--history", str(train_csv), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return EtaModel.load(out), res.output
+
+
+def test_fit_with_no_option_infers_the_region(cli_model: tuple[EtaModel, str]) -> None:
+    m, output = cli_model
+    assert m.city.tz == "Asia/Shanghai"
+    assert "skipped 2: point outside the map" in output and "Asia/Shanghai" in output
+    r = m.meta["region"]
+    assert r["tz_from"] == "timestamp offsets" and 20 < r["area"]["radius_km"] < 300
+    assert abs(m.city.depot[0] - 31.2304) < 1e-3 and abs(m.city.depot[1] - 121.4737) < 1e-3
+    kinds = {s.key: s.kind for s in m.city.services}
+    assert kinds == {"own:same_day": "same_day", "own:next_day": "next_day", "sf:locker": "locker",
+                     "sf:standard": "standard", "zto:standard": "standard"}
+    assert set(m.base_keys) == set(kinds)
+
+
+def test_quotes_on_the_inferred_model_are_local_and_calibrated(cli_model: tuple[EtaModel, str]) -> None:
+    m, _ = cli_model
+    f = read_history(shanghai_history(weeks=4, seed=5, start=date(2026, 6, 1))).frame
+    key = (f["carrier"] + ":" + f["service"]).to_numpy()
+    met = []
+    for k in ("sf:standard", "zto:standard", "sf:locker"):
+        s = key == k
+        b = quote_arrays(m, f["dest_lat"].to_numpy()[s], f["dest_lon"].to_numpy()[s], f["created"].to_numpy()[s],
+                         f["weight_kg"].to_numpy()[s], target=0.95, keys=[k])
+        assert b.available[:, 0].all(), k
+        met.append(f["delivered"].to_numpy()[s] <= b.promised[:, 0])
+    assert 0.93 <= float(np.concatenate(met).mean()) <= 0.985
+
+
+def test_cli_quote_uses_the_region(cli_model: tuple[EtaModel, str], tmp_path: Path) -> None:
+    from engine.cli import quote as quote_cli
+    import typer
+
+    m, _ = cli_model
+    d = tmp_path / "m"
+    m.save(d)
+    app = typer.Typer()
+    quote_cli.register(app)
+    res = CliRunner().invoke(app, ["quote", "--model", str(d), "--lat", "31.25", "--lon", "121.45",
+                                   "--at", "2026-06-03T10:00:00+08:00", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    ok = [o for o in out["options"] if o["available"]]
+    assert ok and all(o["promised_by"].endswith("+08:00") for o in ok)
+
+
+def test_api_quotes_use_the_served_model(cli_model: tuple[EtaModel, str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_store
+    from api.main import create_app
+    from engine.config import Settings
+    from engine.promise import set_model
+    from engine.store.repository import Store
+    from tests.api.server import key_for
+
+    m, _ = cli_model
+    store = Store("sqlite://")
+    app = create_app(Settings())
+    app.dependency_overrides[get_store] = lambda: store
+    client = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'checkout')}"})
+    set_model(m)
+    try:
+        r = client.post("/v1/quotes", json={"destination": {"lat": 31.25, "lon": 121.45},
+                                            "order_time": "2026-06-03T10:00:00+08:00", "items": [{"weight_kg": 2}]})
+    finally:
+        set_model(None)
+    assert r.status_code == 200, r.text
+    opts = r.json()["options"]
+    assert {o["carrier"] for o in opts} == {"own", "sf", "zto"}
+    assert all(o["promised_by"].endswith("+08:00") for o in opts if o["available"])
+
+
+def test_mixed_offsets_are_an_error_naming_rows() -> None:
+    df = shanghai_history(weeks=2, seed=1)
+    df.loc[7, "created_at"] = df.loc[7, "created_at"].replace("+08:00", "+09:00")
+    h = read_history(df)
+    with pytest.raises(HistoryError) as e:
+        infer_region(h)
+    msg = str(e.value)
+    assert df.loc[7, "order_id"] in msg and "+09:00" in msg and "--tz" in msg
+
+
+def test_tz_given_is_checked_not_trusted() -> None:
+    h = read_history(shanghai_history(weeks=1, seed=2))
+    assert infer_tz(h.frame, "Asia/Shanghai")[0] == "Asia/Shanghai"
+    with pytest.raises(HistoryError, match="Europe/Helsinki"):
+        infer_tz(h.frame, "Europe/Helsinki")
+    with pytest.raises(InputError, match="Mars/Olympus"):
+        infer_tz(h.frame, "Mars/Olympus")
+
+
+def test_dst_zone_inferred_from_offsets_across_a_change() -> None:
+    from engine.eta.simulate import simulate_history
+
+    # Helsinki history across the March change: +02:00 then +03:00, one zone explains both.
+    h = read_history(simulate_history(weeks=3, seed=3, start=date(2026, 3, 16)))
+    city, _, info = infer_region(h)
+    assert city.tz == "Europe/Helsinki" and fit(h, city, slot_on_time=0.97).city.tz == "Europe/Helsinki"
