@@ -3,7 +3,8 @@
 ``solve(problem, network=..., params=SolveParams(), stop=MaxRuntime(30), seed=0)``
 returns a ``Plan``; ``replan`` re-optimises what is left of one during the day.
 
-Modules: ``arrays`` (the flat problem both solvers read), ``convert`` (a
+Modules: ``cost`` (the one cost model every path follows), ``arrays`` (the
+flat problem both solvers read), ``convert`` (a
 ``Problem`` to arrays), ``precheck`` (what no vehicle can serve), ``carriers``
 (hand-off prices and capacities), ``model`` (OR-Tools), ``search`` (the numba
 search), ``pipeline`` (``solve`` itself), ``params`` and ``stop`` (what to tune

@@ -99,6 +99,11 @@ class VrpArrays:
     #: int32 [n_pairs, 2] (pickup node, delivery node): both on one route, pickup first, or both
     #: left out.  A pickup's demand is positive, its delivery's the same amount negative.
     pairs: np.ndarray = None  # type: ignore[assignment]
+    #: int32 [n, n_dims] or None.  None: ``demand`` counts up along a route (what was
+    #: delivered so far; the classic model).  Given (shipments beside delivery jobs):
+    #: ``demand`` is the change of the load at each node (negative for a delivery job)
+    #: and ``preload`` what each job puts on the vehicle at the start.
+    preload: np.ndarray | None = None
     #: int32 [n_veh] longest route in metres (None: no limit).
     v_max_distance: np.ndarray | None = None
     #: Per vehicle, job nodes it must serve in this order (other jobs may come between):
@@ -211,6 +216,7 @@ class VrpArrays:
             pairs=_kept_pairs(self.pairs, keep),
             v_max_distance=self.v_max_distance,
             v_fixed=_kept_fixed(self.v_fixed, keep),
+            preload=None if self.preload is None else self.preload[keep],
             compat=np.ascontiguousarray(self.compat[:, keep]),
             penalty=self.penalty[keep],
             v_profile=self.v_profile,
@@ -271,8 +277,13 @@ class VrpArrays:
             ok = False
         if route:
             # The most on board at any point (shipments load and unload along the way).
-            load = np.cumsum(self.demand[np.asarray(route)], axis=0).max(axis=0)
-            if np.any(load > self.v_capacity[vehicle]):
+            steps = np.cumsum(self.demand[np.asarray(route)], axis=0)
+            if self.preload is not None:
+                steps = steps + self.preload[np.asarray(route)].sum(axis=0)
+                start = self.preload[np.asarray(route)].sum(axis=0)
+                if np.any(start > self.v_capacity[vehicle]) or np.any(steps < 0):
+                    ok = False
+            if np.any(steps.max(axis=0) > self.v_capacity[vehicle]):
                 ok = False
             pos = {j: i for i, j in enumerate(route)}
             for pu, de in self.pairs:

@@ -124,6 +124,9 @@ class OrToolsModel:
 
         for k in range(a.n_dims):
             col = a.demand[:, k]
+            if a.preload is not None and a.preload[:, k].any():
+                self._load_with_preload(k, nc)
+                continue
             if not col.any():
                 continue
             # Counts up along the route: what was delivered so far, or (shipments, whose
@@ -218,6 +221,23 @@ class OrToolsModel:
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
         for v in range(m):
             routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+
+    def _load_with_preload(self, k: int, nc: int) -> None:
+        """Dimension ``k`` when delivery jobs load at the start and shipments come and go.
+
+        ``load{k}`` is the load itself (start free, each node adds its signed change,
+        within 0..capacity everywhere); ``pre{k}`` counts the route's preload up, and the
+        load at the start must hold all of it.
+        """
+        a, routing = self.a, self.routing
+        caps = [int(min(int(x), INT_INF)) for x in a.v_capacity[:, k]] + [INT_INF] * nc
+        change = routing.RegisterUnaryTransitVector([int(x) for x in a.demand[:, k]])
+        routing.AddDimensionWithVehicleCapacity(change, 0, caps, False, f"load{k}")
+        pre = routing.RegisterUnaryTransitVector([int(x) for x in a.preload[:, k]])
+        routing.AddDimensionWithVehicleCapacity(pre, 0, [INT_INF] * len(caps), True, f"pre{k}")
+        load, total = routing.GetDimensionOrDie(f"load{k}"), routing.GetDimensionOrDie(f"pre{k}")
+        for v in range(a.n_vehicles):
+            routing.solver().Add(load.CumulVar(routing.Start(v)) >= total.CumulVar(routing.End(v)))
 
     # ----------------------------------------------------------------- search
 

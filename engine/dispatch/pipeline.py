@@ -4,7 +4,8 @@
 
 1. price carriers for every order (``carriers.quotes``): the cheapest eligible
    quote (+ risk weight * (1 - on-time probability) + a priority bonus) is the
-   order's disjunction penalty; orders no carrier takes get a huge penalty;
+   order's disjunction penalty; orders no carrier takes get a huge penalty
+   (costs: ``engine.dispatch.cost``);
 2. flatten to ``VrpArrays`` with a road-network or haversine matrix
    (``convert.from_problem``);
 3. pre-check (``precheck.run``): orders no vehicle can serve skip the solver and go

@@ -16,7 +16,7 @@ What differs from VROOM, on purpose and documented:
 
 * ``shipments`` (pickup-and-delivery pairs: same route, pickup first) are
   solved by OR-Tools' pickup-and-delivery model (the numba search does not
-  model them); together with delivery jobs they are refused.
+  model them); delivery jobs beside them load at the start (``VrpArrays.preload``).
 * A job with both ``pickup`` and ``delivery`` amounts takes room for both for
   the whole route (conservative: every plan is feasible for VROOM too).
 * ``max_travel_time`` bounds the route's duration (travel + service + waiting),
@@ -288,10 +288,6 @@ def _tasks(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[int, i
     jobs = [{**j, "_type": "job"} for j in doc.get("jobs") or []]
     pairs: list[tuple[int, int]] = []
     shipments = doc.get("shipments") or []
-    if shipments and any("delivery" in j or "amount" in j for j in jobs):
-        # Capacity counts up along a route (see engine.dispatch.model); goods loaded at the
-        # depot for delivery jobs would have to count down while shipments come and go.
-        raise _err("problem", "shipments", "shipments together with delivery jobs are not supported; give pickup jobs or shipments only")
     for sh in shipments:
         amount = np.asarray(sh.get("amount", []), dtype=np.int64)
         common = {"skills": sh.get("skills", []), "priority": sh.get("priority", 0)}
@@ -528,6 +524,12 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     demand = np.zeros((n, n_dims), dtype=np.int64)
     for k, a in enumerate(job_amounts):
         demand[n_sites + k, : a.size] = a
+    preload = None
+    if pairs:
+        # With shipments the load goes up and down: demand is the change at each task and
+        # ``preload`` what a delivery job puts on the vehicle at the start.
+        demand = _load_change(jobs, n_sites, n_dims)
+        preload = _load_start(jobs, n_sites, n_dims)
     m = len(vehicles)
     v_capacity = np.full((m, n_dims), INT_INF, dtype=np.int64)
     for i, c in enumerate(caps):
@@ -540,6 +542,8 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         ones = np.zeros((n, 1), dtype=np.int64)
         ones[n_sites:] = 1
         demand = np.hstack([demand, ones])
+        if preload is not None:
+            preload = np.hstack([preload, np.zeros((n, 1), dtype=np.int64)])
         limit = [[int(v["max_tasks"]) if v.get("max_tasks") is not None else INT_INF] for v in vehicles]
         v_capacity = np.hstack([v_capacity, np.asarray(limit, dtype=np.int64)])
         n_dims += 1
@@ -655,6 +659,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         v_cost_per_service_s=v_pss,
         v_max_distance=v_maxdist if np.any(v_maxdist < INT_INF) else None,
         v_fixed=tuple(fixed),
+        preload=None if preload is None else np.minimum(preload, INT_INF).astype(np.int32),
         compat=compat,
         penalty=penalty,
         v_profile=v_prof,

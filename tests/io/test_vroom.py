@@ -284,15 +284,17 @@ def test_shipments_ride_one_route_pickup_first(tmp_path) -> None:
     assert out["summary"]["cost"] == int(ref.summary.cost)
 
 
-def test_shipments_with_delivery_jobs_are_refused() -> None:
+def test_shipments_beside_delivery_jobs_are_read() -> None:
     doc = {
-        "vehicles": [{"id": 1, "start_index": 0}],
+        "vehicles": [{"id": 1, "start_index": 0, "capacity": [2]}],
         "jobs": [{"id": 1, "location_index": 1, "delivery": [1]}],
-        "shipments": [{"pickup": {"id": 1, "location_index": 1}, "delivery": {"id": 1, "location_index": 0}}],
+        "shipments": [{"pickup": {"id": 1, "location_index": 1}, "delivery": {"id": 1, "location_index": 0}, "amount": [1]}],
         "matrix": [[0, 1], [1, 0]],
     }
-    with pytest.raises(VroomFormatError, match="shipments"):
-        arrays_from_vroom(doc)
+    a = arrays_from_vroom(doc)
+    # The delivery job loads at the start; its node unloads it, the shipment's nodes load and unload.
+    assert a.n_depots == 2  # the start and an open end
+    assert a.preload[:, 0].tolist() == [0, 0, 1, 0, 0] and a.demand[:, 0].tolist() == [0, 0, -1, 1, -1]
 
 
 def test_max_tasks_max_distance_and_steps(tmp_path) -> None:
@@ -328,3 +330,56 @@ def test_max_tasks_max_distance_and_steps(tmp_path) -> None:
     bad["vehicles"][0]["steps"] = [{"type": "job", "id": 10**6}]
     with pytest.raises(VroomFormatError, match="steps"):
         arrays_from_vroom(bad)
+
+
+def _example_1_like() -> dict:
+    """Shaped like VROOM's docs/example_1.json (skills, breaks, delivery jobs beside a shipment), on a matrix."""
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 1, size=(8, 2))
+    m = np.rint(np.hypot(*(xy[:, None] - xy[None, :]).transpose(2, 0, 1)) * 1800).astype(int).tolist()
+    return {
+        "vehicles": [
+            {"id": v, "start_index": 0, "end_index": 0, "capacity": [4], "skills": [v, 14], "time_window": [28800, 43200],
+             "breaks": [{"id": v, "service": 300, "time_windows": [[36000, 37800]]}]}
+            for v in (1, 2)
+        ],
+        "jobs": [
+            {"id": 1, "service": 300, "delivery": [1], "location_index": 1, "skills": [1], "time_windows": [[32400, 36000]]},
+            {"id": 2, "service": 300, "delivery": [1], "location_index": 2, "skills": [1]},
+            {"id": 5, "service": 300, "delivery": [1], "location_index": 3, "skills": [14]},
+            {"id": 6, "service": 300, "delivery": [1], "location_index": 4, "skills": [14]},
+        ],
+        "shipments": [
+            {"amount": [1], "skills": [2], "pickup": {"id": 4, "service": 300, "location_index": 5},
+             "delivery": {"id": 3, "service": 300, "location_index": 6}},
+        ],
+        "matrices": {"car": {"durations": m}},
+    }
+
+
+def test_delivery_jobs_beside_shipments_as_in_vroom_example_1(tmp_path) -> None:
+    doc = _example_1_like()
+    a = arrays_from_vroom(doc)
+    assert a.preload is not None and len(a.pairs) == 1
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(3.0))
+    assert out["code"] == 0 and out["summary"]["unassigned"] == 0
+    for r in out["routes"]:
+        loads = [s["load"][0] for s in r["steps"] if s["type"] != "break"]
+        assert all(0 <= x <= 4 for x in loads)
+        tasks = [(s["type"], s["id"]) for s in r["steps"] if s["type"] in ("pickup", "delivery")]
+        if tasks:
+            assert tasks == [("pickup", 4), ("delivery", 3)] and r["vehicle"] == 2
+    # pyvroom on the same document serves the same tasks.
+    vroom = pytest.importorskip("vroom")
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    ref = vroom.Input.from_json(tmp_path / "doc.json").solve(exploration_level=5, nb_threads=1)
+    assert int(ref.summary.unassigned) == 0 and out["summary"]["cost"] <= int(ref.summary.cost) * 1.02
+    # A third shipment of 3 on vehicle 2 does not fit beside its two deliveries and the first shipment.
+    doc["shipments"].append({"amount": [3], "skills": [2], "pickup": {"id": 9, "location_index": 7},
+                             "delivery": {"id": 9, "location_index": 6}})
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(3.0))
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    ref = vroom.Input.from_json(tmp_path / "doc.json").solve(exploration_level=5, nb_threads=1)
+    assert out["summary"]["unassigned"] == int(ref.summary.unassigned)
+    for r in out["routes"]:
+        assert all(0 <= s["load"][0] <= 4 for s in r["steps"] if s["type"] != "break")
