@@ -98,7 +98,7 @@ class QuoteOptions:
 
 @dataclass(slots=True)
 class DeliveryOption:
-    """One option of a quote; unavailable ones have no times and say why in ``reason``."""
+    """One option of a quote; unavailable ones have no times and say why in ``reason`` (so do non-nominal ones)."""
 
     carrier: str
     service: str
@@ -113,6 +113,10 @@ class DeliveryOption:
     cutoff: datetime | None
     cutoff_text: str | None
     reason: str | None
+    #: False when the option is quoted later than its kind promises (next-day
+    #: past its cut-off: ``reason`` then says so, e.g. "next-day cut-off 18:00
+    #: passed: arrives by Sat 18:00").
+    nominal: bool = True
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -231,3 +235,7 @@ class BatchQuote:
     #: ``(N, K)`` for same-day/next-day options past their cut-off: today's
     #: cut-off that passed (epoch seconds; NaN when there was none today).
     cutoff_passed: np.ndarray | None = None
+    #: ``(N, K)`` bool: False where an available option cannot keep its kind's
+    #: day (next-day past its cut-off, a weekend) and is quoted for the earliest
+    #: time it can be kept instead; None means all nominal.
+    nominal: np.ndarray | None = None

@@ -8,7 +8,10 @@ only.  Each row answers::
         {"carrier": "own", "service": "same_day", "available": true,
          "promised_by": "2026-11-11T18:05:00+02:00", "window_start": null,
          "p50": "2026-11-11T15:40:00+02:00", "probability": 0.955, "cost": 6.83,
-         "cutoff": "2026-11-11T13:00:00+02:00", "reason": null}, ...]}
+         "cutoff": "2026-11-11T13:00:00+02:00", "reason": null, "nominal": true}, ...]}
+
+``nominal`` is false for an option quoted later than its kind promises (next-day
+past its cut-off), and ``reason`` then says why and when it arrives.
 
 or ``{"order_id": ..., "error": "..."}`` for a row that cannot be quoted;
 a bad row never stops the batch.
@@ -143,6 +146,7 @@ def quote_table(model: EtaModel, rows: pd.DataFrame, target: float = 0.95) -> li
             for name, arr in zip(_TIMES, (b.promised, b.window_start, b.p50, b.cutoff))
         }
         reasons = reason_texts(model, b, created[idx])
+        nominal = b.nominal if b.nominal is not None else np.ones(b.available.shape, dtype=bool)
         specs = [model.spec(k) for k in keys]
         prob = np.where(b.available, b.probability, np.nan).astype(object)
         prob[~b.available] = None
@@ -161,6 +165,7 @@ def quote_table(model: EtaModel, rows: pd.DataFrame, target: float = 0.95) -> li
                         "cost": float(b.cost[j, k]),
                         "cutoff": cols["cutoff"][j, k],
                         "reason": reasons[j, k],
+                        "nominal": bool(nominal[j, k]),
                     }
                 )
             out[i] = {"order_id": oid[i], "model": model.source, "options": opts}
@@ -181,6 +186,7 @@ def quote_table_jsonl(model: EtaModel, rows: pd.DataFrame, target: float = 0.95)
     src = json.dumps(model.source)
     for idx, keys, b in batches:
         av = b.available
+        nominal = b.nominal if b.nominal is not None else np.ones(av.shape, dtype=bool)
         all_reasons = reason_texts(model, b, created[idx], as_json=True)
         n_b = idx.shape[0]
         # One list of columns (constant text or per-row text), joined row by row in C.
@@ -196,7 +202,8 @@ def quote_table_jsonl(model: EtaModel, rows: pd.DataFrame, target: float = 0.95)
                 ', "promised_by": ', iso["promised_by"], ', "window_start": ', iso["window_start"],
                 ', "p50": ', iso["p50"], ', "probability": ', _json_floats(b.probability[:, k], ok).tolist(),
                 ', "cost": ', _json_floats(b.cost[:, k], np.ones(ok.shape, dtype=bool)).tolist(),
-                ', "cutoff": ', iso["cutoff"], ', "reason": ', all_reasons[:, k].tolist(), "}",
+                ', "cutoff": ', iso["cutoff"], ', "reason": ', all_reasons[:, k].tolist(),
+                ', "nominal": ', np.where(nominal[:, k], "true", "false").tolist(), "}",
             ]
         cols.append("]}")
         lines = map("".join, zip(*(c if isinstance(c, list) else repeat(c, n_b) for c in cols)))

@@ -20,11 +20,20 @@ from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
 
-__all__ = ["quote_arrays", "quote_options", "resolve_keys"]
+__all__ = ["quote_arrays", "quote_options", "resolve_keys", "strict_cutoff"]
 
 #: Options promised within this many days of the order, by kind; they have a cut-off today.
 _DAYS_AHEAD = {"same_day": 0, "next_day": 1}
 _LATE = {"same_day": R.SAME_DAY_CUTOFF, "next_day": R.NEXT_DAY_CUTOFF}
+#: The carrier name of the own fleet: only its same-day option is withdrawn past
+#: its cut-off; every other option a carrier delivers is quoted for the earliest
+#: time it can keep, marked not nominal.
+OWN_FLEET = "own"
+
+
+def strict_cutoff(carrier: str, kind: str) -> bool:
+    """True when missing the kind's day withdraws the option (own-fleet same-day) rather than moving its date."""
+    return kind == "same_day" and carrier == OWN_FLEET
 
 
 def resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
@@ -50,6 +59,7 @@ def quote_options(
     shape = (o.n, len(keys))
     reason = np.zeros(shape, dtype=np.int64)
     promised, wstart, p50, prob, cost, cutoff, passed = np.full((7, *shape), np.nan)
+    nominal = np.ones(shape, dtype=bool)
     for k, key in enumerate(keys):
         at = (o.rows, k)
         spec = model.spec(key)
@@ -80,12 +90,15 @@ def quote_options(
                 deadline = (pday + 1) * 86400.0  # by the end of the promised day
             else:
                 late = pday > o.day + ahead
-                why.append((_LATE[spec.kind], late))
+                if strict_cutoff(spec.carrier, spec.kind):
+                    why.append((_LATE[spec.kind], late))
+                else:
+                    nominal[at] = np.logical_not(late)
                 deadline = (o.day + 1 + ahead) * 86400.0
                 passed[at] = rs.passed_cutoff(model, t, ti, o, ahead, late)
             cutoff[at] = rs.cutoff(model, t, ti, o, deadline)
         reason[at] = rs.reason(why, o.n)
-    return BatchQuote(list(keys), reason == R.NONE, reason, promised, wstart, p50, prob, cost, cutoff, np.atleast_1d(o.km), passed)
+    return BatchQuote(list(keys), reason == R.NONE, reason, promised, wstart, p50, prob, cost, cutoff, np.atleast_1d(o.km), passed, nominal)
 
 
 def quote_arrays(

@@ -13,7 +13,7 @@ from engine.eta._city import ServiceSpec
 from engine.eta._time import from_epoch, local_seconds
 from engine.eta.model import EtaModel
 
-__all__ = ["fmt_duration", "cutoff_text", "reason_text", "reason_texts"]
+__all__ = ["fmt_duration", "cutoff_text", "late_text", "reason_text", "reason_texts"]
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -32,8 +32,27 @@ def cutoff_text(spec: ServiceSpec, cutoff: float, created: float, promised_day: 
     return f"order within {fmt_duration(cutoff - created)} for {spec.label or spec.key} by {promised_day}"
 
 
+def _arrival(promised: float, created: float, model: EtaModel) -> str:
+    d = from_epoch(promised, model.tz)
+    return f"{d:%a %H:%M}" if promised - created < 6 * 86400.0 else f"{d:%a %d %b %H:%M}"
+
+
+def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
+    """Why available option ``k`` of row ``i`` is not nominal: ``next-day cut-off 18:00 passed: arrives by Sat 18:00``."""
+    spec = model.spec(b.keys[k])
+    word = "same-day" if spec.kind == "same_day" else "next-day"
+    cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
+    arrives = _arrival(float(b.promised[i, k]), created, model)
+    if math.isfinite(cut):
+        return f"{word} cut-off {from_epoch(float(cut), model.tz):%H:%M} passed: arrives by {arrives}"
+    day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
+    return f"no {word} delivery for orders placed on a {day}: arrives by {arrives}"
+
+
 def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
-    """Why option ``k`` of row ``i`` is unavailable, with the figures that decide it (the real cut-off time)."""
+    """Why option ``k`` of row ``i`` is unavailable (or not nominal), with the figures that decide it (the real cut-off time)."""
+    if b.available[i, k]:
+        return late_text(model, b, i, k, created)
     code = R(int(b.reason[i, k]))
     spec = model.spec(b.keys[k])
     text = code.text
@@ -59,11 +78,13 @@ def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: b
     ``as_json``: the JSON text of each (``null`` where available).
     """
     out = np.full(b.available.shape, "null" if as_json else None, dtype=object)
-    ii, kk = np.nonzero(~b.available)
+    said = ~b.available if b.nominal is None else ~b.available | ~b.nominal
+    ii, kk = np.nonzero(said)
     if ii.shape[0] == 0:
         return out
     code = b.reason[ii, kk]
-    cut = (code == R.SAME_DAY_CUTOFF) | (code == R.NEXT_DAY_CUTOFF)
+    late = b.available[ii, kk]
+    cut = (code == R.SAME_DAY_CUTOFF) | (code == R.NEXT_DAY_CUTOFF) | late
     passed = b.cutoff_passed[ii, kk] if b.cutoff_passed is not None else np.full(ii.shape, np.nan)
     wday = (np.floor(local_seconds(created[ii], model.tz) / 86400.0).astype(np.int64) + 3) % 7
     # What the text depends on, per case; everything else zeroed so equal cases collapse.
@@ -73,6 +94,8 @@ def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: b
         np.where(cut, np.nan_to_num(passed, nan=-1.0), 0.0),
         np.where(cut, wday, 0),
         np.where(code == R.SLOT_PROBABILITY, np.round(b.probability[ii, kk], 3), 0.0),
+        # A non-nominal option's text names its promise (to the minute; all promises are rounded to 5).
+        np.where(late, np.nan_to_num(b.promised[ii, kk], nan=-1.0), 0.0),
     ])
     _, first, inv = np.unique(case, axis=0, return_index=True, return_inverse=True)
     texts = []

@@ -99,6 +99,7 @@ def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -
     for k, key in enumerate(b.keys):
         spec = model.spec(key)
         ok = bool(b.available[i, k])
+        nominal = True if b.nominal is None else bool(b.nominal[i, k])
         promised, cut, prob, cost = (float(a[i, k]) for a in (b.promised, b.cutoff, b.probability, b.cost))
         promised_dt = dt(promised) if ok else None
         cut_text = None
@@ -118,7 +119,8 @@ def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -
                 cost=cost if math.isfinite(cost) else None,
                 cutoff=dt(cut) if ok else None,
                 cutoff_text=cut_text,
-                reason=None if ok else reason_text(model, b, i, k, created),
+                reason=None if ok and nominal else reason_text(model, b, i, k, created),
+                nominal=nominal,
             )
         )
     return out

@@ -140,3 +140,42 @@ def test_dst_zone_inferred_from_offsets_across_a_change() -> None:
     h = read_history(simulate_history(weeks=3, seed=3, start=date(2026, 3, 16)))
     city, _, info = infer_region(h)
     assert city.tz == "Europe/Helsinki" and fit(h, city, slot_on_time=0.97).city.tz == "Europe/Helsinki"
+
+
+def test_every_delivered_service_is_quoted_on_held_out_history(cli_model: tuple[EtaModel, str]) -> None:
+    # The carrier/service each held-out order was delivered by is on offer at its
+    # creation time (own-fleet same-day past its cut-off is the only exception): <= 2% without.
+    m, _ = cli_model
+    f = read_history(shanghai_history(weeks=4, seed=6, start=date(2026, 6, 29))).frame
+    key = (f["carrier"] + ":" + f["service"]).to_numpy()
+    missing, late_same_day, total = 0, 0, 0
+    for k in m.base_keys:
+        s = key == k
+        b = quote_arrays(m, f["dest_lat"].to_numpy()[s], f["dest_lon"].to_numpy()[s], f["created"].to_numpy()[s],
+                         f["weight_kg"].to_numpy()[s], target=0.95, keys=[k])
+        av = b.available[:, 0]
+        if k == "own:same_day":
+            late_same_day += int((~av).sum())
+        else:
+            missing += int((~av).sum())
+            # Not nominal only where the kind's day was missed, and then the reason says when it arrives.
+            off = av & ~b.nominal[:, 0]
+            assert m.spec(k).kind in ("next_day", "same_day") or not off.any(), k
+        total += int(s.sum())
+    assert missing / total <= 0.02, (missing, total)
+
+
+def test_non_nominal_next_day_names_cut_off_and_arrival(cli_model: tuple[EtaModel, str]) -> None:
+    from engine.promise import quote
+
+    m, _ = cli_model
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    q = quote((31.25, 121.45), datetime(2026, 6, 5, 21, 30, tzinfo=ZoneInfo("Asia/Shanghai")), [2.0], model=m)
+    nd = q.option("own", "next_day")
+    assert nd.available and nd.nominal is False and nd.promised_by is not None
+    assert nd.reason.startswith("next-day cut-off ") and nd.reason.endswith(f"arrives by {nd.promised_by:%a %H:%M}")
+    sd = q.option("own", "same_day")
+    assert not sd.available and "cut-off" in sd.reason
+    assert all(o.available for o in q.options if o.carrier != "own")

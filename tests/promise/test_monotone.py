@@ -70,8 +70,10 @@ def test_reported_example_is_monotone_and_names_the_cut_off() -> None:
         for s in seen:
             o = q.option("own", s)
             seen[s].append(o)
+    # Next-day past its cut-off is still offered, for a later day, and says so (nominal false).
+    assert all(o.available for o in seen["next_day"])
     for s, opts in seen.items():
-        av = [o.available for o in opts]
+        av = [o.available and o.nominal for o in opts]
         first_off = av.index(False) if False in av else len(av)
         assert not any(av[first_off:]), f"{s} comes back after its cut-off: {av}"
         proms = [o.promised_by for o in opts if o.available]
@@ -79,10 +81,12 @@ def test_reported_example_is_monotone_and_names_the_cut_off() -> None:
         for o in opts[first_off:]:
             # The reason says which cut-off passed (e.g. "next-day cut-off 19:00 passed"), or that there is none that day.
             assert ("cut-off" in o.reason and "passed" in o.reason) or o.reason.startswith("no "), o.reason
+            if o.available:
+                assert ": arrives by " in o.reason and o.reason.endswith(f"{o.promised_by:%a %H:%M}"), o.reason
     nd = seen["next_day"]
-    off = next(o for o in nd if not o.available)
+    off = next(o for o in nd if not o.nominal)
     cut = off.reason.split("cut-off ")[1].split(" ")[0]
-    last_ok = max(i for i, o in enumerate(nd) if o.available)
+    last_ok = max(i for i, o in enumerate(nd) if o.nominal)
     assert cut == f"{last_ok + 1:02d}:00", (cut, last_ok)
 
 
