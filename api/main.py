@@ -68,8 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(promises.router, dependencies=[Depends(require(Role.CHECKOUT))])
     app.include_router(monitor_events.router, dependencies=[Depends(require(Role.DISPATCHER))])
     app.include_router(monitor_warnings.router, dependencies=[Depends(require(Role.DISPATCHER))])
-    app.include_router(tickets.router)
-    app.include_router(customers.router)
+    app.include_router(tickets.router, dependencies=[Depends(require(Role.AGENT))])
+    app.include_router(customers.router, dependencies=[Depends(require(Role.AGENT))])
     app.include_router(keys.router, dependencies=[Depends(require(Role.ADMIN))])
     _document_models(app, ProblemDoc)
 

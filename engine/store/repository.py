@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, delete, func, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -48,8 +48,38 @@ def make_engine(url: str | None = None) -> Engine:
         if url in ("sqlite://", "sqlite:///:memory:"):
             # One shared connection, or every session would see its own empty database.
             kwargs["poolclass"] = StaticPool
-        return create_engine(url, **kwargs)
+            return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        path = engine.url.database
+
+        @event.listens_for(engine, "begin")
+        def _file_intact(conn: Any) -> None:
+            # In WAL mode SQLite keeps working from its shared-memory index when the file is
+            # deleted or overwritten under it; a server must notice instead of serving stale data.
+            if path and not _sqlite_header_ok(path):
+                raise UnavailableError(f"database unavailable: the SQLite file {path} is missing or not a database", retry_after_s=5)
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_conn: Any, _record: Any) -> None:
+            # WAL: readers do not block the writer, so the API reads while the outbox worker writes.
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            finally:
+                cur.close()
+
+        return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_header_ok(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head == b"SQLite format 3\x00" or head == b""  # empty: a new database about to be created
 
 
 def migrate(engine: Engine) -> None:

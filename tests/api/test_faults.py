@@ -91,6 +91,14 @@ def test_sigterm_does_not_wait_out_a_long_solve_and_the_plan_is_requeued(tmp_pat
     assert status == "queued" and "shut down" in error
 
 
+def _drained(srv: Server, timeout_s: float = 40.0) -> Server:
+    """Wait until no solve is queued or running (an earlier test filled the queue on purpose)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and httpx.get(f"{srv.url}/readyz", timeout=5).json().get("solves_in_flight"):
+        time.sleep(0.2)
+    return srv
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("srv") / "plans.db"
@@ -131,6 +139,7 @@ def test_a_54_mb_body_is_413_at_once_declared_or_chunked(server: Server, path: s
 
 @pytest.mark.parametrize("path", ["/v1/plans", "/v1/quotes", "/v1/promises/check"])
 def test_hostile_bodies_are_422_not_500(server: Server, path: str) -> None:
+    _drained(server)
     deep = "[" * 600 + "]" * 600
     with server.client(timeout=10) as c:
         r = c.post(path, content=deep, headers={"content-type": "application/json"})
@@ -143,6 +152,7 @@ def test_hostile_bodies_are_422_not_500(server: Server, path: str) -> None:
 
 
 def test_surrogates_and_coercions_in_plans_are_422_naming_the_field(server: Server) -> None:
+    _drained(server)
     cases = [
         (lambda d: d.update(name="bad\ud800name"), "name"),
         (lambda d: d["orders"][0].update(id="o\udfff"), "id"),
@@ -163,6 +173,7 @@ def test_surrogates_and_coercions_in_plans_are_422_naming_the_field(server: Serv
 
 
 def test_too_big_for_the_memory_budget_is_413_before_any_work(server: Server) -> None:
+    _drained(server)
     doc = copy.deepcopy(DAY)
     doc["orders"] = [{"id": f"o{i}", "lat": LAT + 1e-4 * (i % 100), "lon": LON + 1e-4 * (i // 100)} for i in range(20_000)]
     with server.client(timeout=60) as c:

@@ -15,16 +15,18 @@ from api.deps import get_clock
 from api.main import create_app
 from engine.clock import SimClock
 from engine.config import Settings
+from tests.api.server import key_for
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
 def api(tmp_path):
-    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'api.db'}", solve_workers=1, solve_in_threads=True))
+    db = f"sqlite:///{tmp_path / 'api.db'}"
+    app = create_app(Settings(db_url=db, solve_workers=1, solve_in_threads=True))
     clock = SimClock(T0)
     app.dependency_overrides[get_clock] = lambda: clock
-    with TestClient(app) as c:
+    with TestClient(app, headers={"Authorization": f"Bearer {key_for(db, 'agent')}"}) as c:
         yield c, clock
 
 
