@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         simulate: Optional[str] = typer.Option(None, "--simulate", help="Fit on simulated history for this city instead (e.g. helsinki)."),
         city: Optional[str] = typer.Option(None, "--city", help="Embedded region whose time zone, map and catalogue the model serves (default with --history: inferred from the history; with --simulate: that region)."),
+        catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Catalogue TOML (region, depots, seasons, carriers' services, prices): overrides what the history implies."),
         tz: Optional[str] = typer.Option(None, "--tz", help="IANA time zone of the history (default: inferred from the timestamps' UTC offsets)."),
         weeks: int = typer.Option(52, "--weeks", help="Weeks of simulated history (52: a year, with one peak season)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the simulated history."),
@@ -50,7 +51,12 @@ def register(app: typer.Typer) -> None:
             else:
                 source, label = "fitted", Path(history).stem  # type: ignore[arg-type]
                 extra = {}
-                if c is None:
+                if catalogue is not None:
+                    if c is not None:
+                        raise InputError("give --city or --catalogue, not both", field="--catalogue")
+                    c, h, region = _with_catalogue(read_history(history), catalogue, tz)  # type: ignore[arg-type]
+                    extra["region"] = region
+                elif c is None:
                     from engine.eta.region import infer_region  # noqa: PLC0415
 
                     c, h, region = infer_region(read_history(history), tz=tz, name=name or label)  # type: ignore[arg-type]
@@ -64,10 +70,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"fitted {model.name!r}: used {s['rows_used']} of {s['rows_read']} rows, skipped {s['rows_skipped']}")
             if region:
                 area = region["area"]
-                typer.echo(
-                    f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
-                    f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
-                )
+                if "catalogue" in region:
+                    typer.echo(f"  region {region['region']!r} from {region['catalogue']}: time zone {region['tz']}, seasons {region['seasons']}")
+                    if region.get("from_history_only"):
+                        typer.echo(f"  in the history but not the catalogue (default prices): {region['from_history_only']}")
+                else:
+                    typer.echo(
+                        f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
+                        f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
+                    )
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:
@@ -132,9 +143,27 @@ def register(app: typer.Typer) -> None:
                     t.add_row(
                         *lead, f"{o['carrier']}:{o['service']}", _short(o["promised_by"]), _short(o["p50"]),
                         f"{o['probability']:.3f}" if o["probability"] is not None else "-", f"{o['cost']:.2f}",
-                        _short(o["cutoff"]) if o["available"] else f"[yellow]{o['reason']}",
+                        _short(o["cutoff"]) if o["available"] and o["nominal"] else f"[yellow]{o['reason']}",
                     )
             Console().print(t)
+
+
+def _with_catalogue(h: "History", path: Path, tz: Optional[str]) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
+    """The catalogue's region and services, plus (default-priced) any service the history has and the catalogue lacks."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from engine.eta.region import infer_services  # noqa: PLC0415
+    from engine.io.catalogue import apply_catalogue, read_catalogue  # noqa: PLC0415
+
+    cat = read_catalogue(path)
+    if tz is not None and tz != cat.city.tz:
+        raise InputError(f"--tz {tz} differs from the catalogue's region.tz {cat.city.tz}", field="--tz")
+    city, h = apply_catalogue(h, cat)
+    known = {s.key for s in city.services}
+    extra = [s for s in infer_services(h.frame, city.tz, city.depot) if s.key not in known]
+    info = dict(cat.info)
+    info["from_history_only"] = [s.key for s in extra]
+    return replace(city, services=city.services + tuple(extra)), h, info
 
 
 def _short(iso: str | None) -> str:

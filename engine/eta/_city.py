@@ -12,8 +12,9 @@ from typing import Any
 
 from engine.errors import InputError
 
-#: (name, ((month, day, month, day), ...)) per season.
-Seasons = tuple[tuple[str, tuple[tuple[int, int, int, int], ...]], ...]
+#: (name, ((month, day, month, day), ...)) per season: recurring every year; a
+#: range of two ints is one dated range of local day numbers (days since 1970-01-01).
+Seasons = tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
 
 #: Kinds of delivery option; ``kind`` decides how a promise is phrased.
 KINDS = ("same_day", "next_day", "standard", "locker", "slot")

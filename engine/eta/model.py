@@ -56,7 +56,11 @@ def season_labels(local_day: np.ndarray, seasons: "Seasons") -> np.ndarray:
     out = np.full(md.shape, "", dtype=object)
     for name, ranges in reversed(seasons):  # first listed wins
         hit = np.zeros(md.shape, dtype=bool)
-        for m0, d0, m1, d1 in ranges:
+        for r in ranges:
+            if len(r) == 2:  # one dated range: local day numbers, inclusive
+                hit |= (d.astype(np.int64) >= r[0]) & (d.astype(np.int64) <= r[1])
+                continue
+            m0, d0, m1, d1 = r
             a, b = m0 * 100 + d0, m1 * 100 + d1
             hit |= ((md >= a) & (md <= b)) if a <= b else ((md >= a) | (md <= b))
         out[hit] = name
@@ -68,7 +72,12 @@ def season_label(local_day: int, seasons: "Seasons") -> str:
     d = date.fromordinal(_ORDINAL_1970 + int(local_day))
     md = d.month * 100 + d.day
     for name, ranges in seasons:  # first listed wins
-        for m0, d0, m1, d1 in ranges:
+        for r in ranges:
+            if len(r) == 2:  # one dated range: local day numbers, inclusive
+                if r[0] <= local_day <= r[1]:
+                    return name
+                continue
+            m0, d0, m1, d1 = r
             a, b = m0 * 100 + d0, m1 * 100 + d1
             if (a <= md <= b) if a <= b else (md >= a or md <= b):
                 return name
