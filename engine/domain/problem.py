@@ -1,19 +1,13 @@
-"""The data contract shared by dispatch, ETA, promise, monitoring and the API.
+"""A delivery day as dispatch reads it: depots, vehicle types, carriers and orders.
 
 Plain, typed dataclasses: the engine computes on numpy arrays, these hold what a
 dispatcher, checkout or a planner talks about.  Times are seconds since the
 start of the planning day (``Problem.day_start``, a timezone-aware datetime) so
 that the solvers work on integers; helpers convert to wall-clock datetimes.
 
-The same objects carry through the later capabilities without a rewrite:
-
-* ``Order`` has an ``order_id`` that promises (``engine.promise.Promise``),
-  plan stops and events (``engine.domain.events.Event``) refer to;
-* ``Plan`` is what dispatch returns and what monitoring compares the live
-  state against;
-* ``Event`` (in ``engine.domain.events``) records what happened to an order or a
-  vehicle (hand-over, arrival, delay warning) so tickets and notifications can
-  be opened from it.
+``Order.order_id`` is the key everything else uses: plan stops
+(``engine.domain.plan``), promises (``engine.domain.promise``), tracking events
+and warnings (``engine.domain.monitor``), tickets and notifications.
 """
 
 from __future__ import annotations
