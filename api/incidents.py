@@ -1,0 +1,64 @@
+"""Incidents known in advance reach checkout: quotes in the affected area and time widen, and say why.
+
+Promise (the quote rules) sits upstream of the monitor, so it cannot ask the
+monitor; the API, which composes both, applies the monitor's
+:func:`engine.monitor.incidents.quote_adjustment` to each quoted option.  The
+incidents come from the store (any API worker sees those another ingested)
+and are kept for a few seconds, so a checkout quote does not pay a database
+read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.monitor.incidents import quote_adjustment
+
+__all__ = ["widen", "incidents_from"]
+
+_TTL_S = 5.0
+_lock = threading.Lock()
+_cached: tuple[float, list[Any]] = (0.0, [])
+
+
+def incidents_from(store: Any) -> list[Any]:
+    """The active plan's incidents, as stored, re-read at most every few seconds."""
+    global _cached
+    now = time.monotonic()
+    with _lock:
+        if _cached[0] > now:
+            return _cached[1]
+    try:
+        from engine.monitor.service import MonitorService
+
+        from engine.io.problem_json import plan_from_dict
+
+        found = MonitorService(store, plan_from_dict).known_incidents()
+    except Exception:  # noqa: BLE001 - checkout must answer even when the monitor's state cannot be read
+        found = []
+    with _lock:
+        _cached = (now + _TTL_S, found)
+    return found
+
+
+def widen(quote: dict[str, Any], lat: float, lon: float, incidents: list[Any]) -> dict[str, Any]:
+    """Push each available option's promise (and p50) out by what the incidents cost, with the reason."""
+    if not incidents:
+        return quote
+    for opt in quote.get("options", ()):
+        when = opt.get("promised_by")
+        if not opt.get("available") or not when:
+            continue
+        t = datetime.fromisoformat(when)
+        extra, why = quote_adjustment(lat, lon, t.timestamp(), incidents=incidents)
+        if extra <= 0:
+            continue
+        step = timedelta(seconds=300 * -(-extra // 300))  # whole 5-minute steps, as promises are rounded
+        opt["promised_by"] = (t + step).isoformat()
+        if opt.get("p50"):
+            opt["p50"] = (datetime.fromisoformat(opt["p50"]) + step).isoformat()
+        opt["reason"] = f"later by {int(step.total_seconds() // 60)} min: {why}"
+    return quote
