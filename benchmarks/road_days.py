@@ -145,9 +145,18 @@ def arrays(day: Day) -> VrpArrays:
     )
 
 
+#: Seconds to our first plan in the last run (the progress callback's first call).
+first: list[float] = []
+
+
 def ours(day: Day, seconds: float, seed: int) -> tuple[list[list[int]], float]:
     t0 = time.perf_counter()
-    res = solve_arrays(arrays(day), stop=MaxRuntime(seconds), seed=seed)
+
+    def progress(t: float, _cost: float) -> None:
+        if not first:
+            first.append(round(t, 2))
+
+    res = solve_arrays(arrays(day), stop=MaxRuntime(seconds), seed=seed, progress=progress)
     return res.routes, time.perf_counter() - t0
 
 
@@ -259,6 +268,7 @@ def main() -> None:
     ap.add_argument("--osm-dir", type=Path, default=OSM_DIR)
     ap.add_argument("--capacity", choices=["tight", "loose", "both"], default="both")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--solvers", default="ours,pyvrp,vroom", help="comma-separated subset of ours,pyvrp,vroom")
     ap.add_argument("--carrier-day", action="store_true", help="run issue 9's 1,000-order carrier day instead")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "road_days.json")
     args = ap.parse_args()
@@ -287,12 +297,17 @@ def main() -> None:
             for tight in caps:
                 day = make_day(net, label, n, tight, args.seed)
                 rec = {"day": day.name, "size": n, "tight": tight, "vans": day.n_vehicles}
-                for name, run in (("ours", lambda: ours(day, args.time_limit, args.seed)),
-                                  ("pyvrp", lambda: pyvrp(day, args.time_limit, args.seed)),
-                                  ("vroom", lambda: vroom(day, args.vroom_timeout))):
-                    routes, secs = run()
+                runs = {"ours": lambda: ours(day, args.time_limit, args.seed),
+                        "pyvrp": lambda: pyvrp(day, args.time_limit, args.seed),
+                        "vroom": lambda: vroom(day, args.vroom_timeout)}
+                for name in args.solvers.split(","):
+                    if name == "ours":
+                        first.clear()
+                    routes, secs = runs[name]()
                     served, travel, errors = check(day, routes)
                     rec[name] = {"served": served, "travel": travel, "seconds": round(secs, 2), "errors": errors[:3]}
+                    if name == "ours" and first:
+                        rec[name]["first_plan_s"] = first[0]
                     print(f"{day.name:34} {name:6} {served:6d} {travel:9d} {secs:6.1f}  {'ok' if not errors else errors[:2]}", flush=True)
                 rows.append(rec)
     print()
@@ -300,8 +315,8 @@ def main() -> None:
     for n in args.sizes:
         ratios, behind = [], 0
         for r in (x for x in rows if x["size"] == n):
-            peers = [r[p] for p in ("pyvrp", "vroom") if not r[p]["errors"]]
-            if not peers or r["ours"]["errors"]:
+            peers = [r[p] for p in ("pyvrp", "vroom") if p in r and not r[p]["errors"]]
+            if not peers or "ours" not in r or r["ours"]["errors"]:
                 continue
             best = max(peers, key=lambda p: (p["served"], -p["travel"]))
             if r["ours"]["served"] < best["served"]:
