@@ -57,6 +57,10 @@ class City:
     #: Christmas) by default: a separate winter table did not improve held-out
     #: coverage (benchmarks/calibration.py), the peak table took it from 92% to 95%.
     seasons: Seasons = (("peak", ((11, 20, 12, 22),)),)
+    #: Country code of the public-holiday calendar (the ``holidays`` package):
+    #: the fit labels holidays and make-up workdays and learns their own
+    #: tables when the history has enough of them.  "" for none.
+    holidays: str = ""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -74,6 +78,7 @@ class City:
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
+            holidays=str(d.get("holidays", "")),
         )
 
 
@@ -94,7 +99,29 @@ HELSINKI = City(
     ),
 )
 
-CITIES: dict[str, City] = {"helsinki": HELSINKI}
+#: The second embedded region: a synthetic metro centred on Shanghai, priced in
+#: CNY, on China's calendar (public holidays, make-up workdays) with its two
+#: shopping peaks.  Its history comes from ``engine.eta.simulate`` with those
+#: holidays closing the carriers; travel times are great-circle based (no road
+#: network of the region ships with the engine).
+SHANGHAI = City(
+    name="shanghai",
+    tz="Asia/Shanghai",
+    bbox=(30.70, 120.85, 31.85, 122.10),
+    depot=(31.2304, 121.4737),  # a warehouse in Pudong
+    services=(
+        ServiceSpec("own", "same_day", "same_day", 12.0, 1.0, 0.3, max_km=30.0, max_kg=30.0, label="当日达 Same-day"),
+        ServiceSpec("own", "next_day", "next_day", 8.0, 1.0, 0.1, max_km=45.0, max_kg=30.0, label="次日达 Next-day"),
+        ServiceSpec("own", "slot", "slot", 15.0, 1.0, 0.3, max_km=30.0, max_kg=30.0, label="预约 1-hour slot"),
+        ServiceSpec("sf", "standard", "standard", 12.0, 2.0, 0.0, max_km=1000.0, max_kg=35.0, label="SF Express"),
+        ServiceSpec("sf", "locker", "locker", 8.0, 1.0, 0.0, max_km=1000.0, max_kg=20.0, label="SF parcel locker"),
+        ServiceSpec("zto", "standard", "standard", 6.0, 1.5, 0.0, max_km=1000.0, max_kg=35.0, label="ZTO Express"),
+    ),
+    seasons=(("double11", ((10, 31, 11, 13),)), ("618", ((6, 1, 6, 20),))),
+    holidays="CN",
+)
+
+CITIES: dict[str, City] = {"helsinki": HELSINKI, "shanghai": SHANGHAI}
 
 
 def city(name: str) -> City:

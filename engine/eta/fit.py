@@ -32,6 +32,7 @@ delivery times is measured on whole days.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ import pandas as pd
 from engine.errors import HistoryError, InputError
 from engine.eta._city import City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
+from engine.eta.calendar import calendar_seasons
 from engine.eta.cells import N_BANDS, fit_table
 from engine.eta.due import fit_due_table
 from engine.eta.history import History
@@ -164,6 +166,41 @@ def conformal_shift(
     return shift
 
 
+#: A holiday/workday table is kept only where the all-year table covers fewer of its rows than this.
+CALENDAR_MAX_COVERAGE = 0.90
+
+
+def _calendar_keys(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, seasons: Seasons, n_min: int) -> tuple[list[str], dict[str, float]]:
+    """Drop holiday/workday tables the history does not need, and say how the others were chosen.
+
+    A calendar label gets its own table only when the carrier/service's
+    table without it covers its rows clearly less than the target (below
+    :data:`CALENDAR_MAX_COVERAGE` at the 95% level): holidays that do not
+    slow a carrier down stay pooled, so a few days of rows do not make a
+    noisier table.
+    """
+    from engine.eta.calendar import HOLIDAY, WORKDAY  # noqa: PLC0415
+
+    cal = [k for k in keys if SEASON_SEP in k and k.split(SEASON_SEP)[1] in (HOLIDAY, WORKDAY)]
+    if not cal:
+        return keys, {}
+    rest = [k for k in keys if k not in cal]
+    frame = frame.sort_values("created", kind="stable").reset_index(drop=True)
+    tab = due_tables(frame, _labels(frame, rest, tz, seasons), rest, tz, n_min)
+    lab = table_keys(frame, tz, seasons)
+    wd, hr, _, db, y = _due_rows(frame, tz)
+    li = int(np.searchsorted(LEVELS, 0.95 - 1e-12))
+    kept: dict[str, float] = {}
+    for k in cal:
+        m = lab == k
+        i = rest.index(k.split(SEASON_SEP)[0])
+        prom = np.ceil(tab[i][wd[m], hr[m], db[m], li] / 300.0) * 300.0
+        cov = float(np.mean(y[m] <= prom)) if m.any() else 1.0
+        if cov < CALENDAR_MAX_COVERAGE:
+            kept[k] = round(cov, 4)
+    return rest + [k for k in cal if k in kept], kept
+
+
 def fit(
     history: History,
     city: City,
@@ -210,6 +247,14 @@ def fit(
     if len(frame) == 0:
         raise HistoryError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
     tz = ZoneInfo(city.tz)
+    if city.holidays:
+        # Holidays and make-up workdays are labelled like seasons (after the
+        # named peaks, which win): their own tables when the history has enough rows.
+        y0 = datetime.fromtimestamp(float(frame["created"].min()), tz).year
+        y1 = datetime.fromtimestamp(float(frame["created"].max()), tz).year
+        named = {n for n, _ in city.seasons}
+        cal = calendar_seasons(city.holidays, range(y0, y1 + 4))
+        city = replace(city, seasons=city.seasons + tuple(x for x in cal if x[0] not in named))
     key_of = pd.Series(table_keys(frame, tz, city.seasons))
     vc = key_of.value_counts()
     # A season with enough rows gets its own table; the carrier/service's
@@ -219,6 +264,9 @@ def fit(
     keys = sorted(k for k, v in vb.items() if v >= min_rows_per_key)
     keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys)
     too_few = {k: int(v) for k, v in vb.items() if k not in keys}
+    calendar_kept: dict[str, float] = {}
+    if city.holidays:
+        keys, calendar_kept = _calendar_keys(frame[np.isin(base_of, keys)], keys, tz, city.seasons, n_min)
     if not keys:
         raise HistoryError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")
     frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
@@ -239,7 +287,7 @@ def fit(
         if k not in known and SEASON_SEP not in k:
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
-    city = City(city.name, city.tz, city.bbox, city.depot, tuple(services), city.slot_hours, city.fleet_weekdays, city.seasons)
+    city = replace(city, services=tuple(services))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()
@@ -272,6 +320,8 @@ def fit(
             "calib_frac": calib_frac if conformal else 0.0,
             "history": history.summary(),
             "keys_too_few_rows": too_few,
+            "calendar": {"holidays": city.holidays or None, "own_tables": calendar_kept,
+                         "rule": f"a holiday/workday table where the all-year table covers < {CALENDAR_MAX_COVERAGE} of its rows"},
             "conformal_shift_s_at_0.95": {k: float(shift[i, int(np.searchsorted(LEVELS, 0.95))]) for i, k in enumerate(keys)},
             "fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "history_span": [

@@ -22,6 +22,7 @@ import pandas as pd
 
 from engine.errors import HistoryError, InputError
 from engine.eta._city import KINDS, City, ServiceSpec, infer_kind
+from engine.eta.calendar import country_of_tz
 from engine.eta.history import History
 from engine.geo import haversine_km
 
@@ -205,11 +206,12 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     depot, radius = infer_area(history.frame)
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
-    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=())
+    country = country_of_tz(zone)
+    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=(), holidays=country)
     info: dict[str, object] = {
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": "--tz" if tz else "timestamp offsets",
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
-        "services": {s.key: s.kind for s in services}, "prices": "defaults (no catalogue)",
+        "services": {s.key: s.kind for s in services}, "holidays": country or None, "prices": "defaults (no catalogue)",
         "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return city, h, info

@@ -66,25 +66,53 @@ def _peak(days: np.ndarray, start: date) -> np.ndarray:
     return out
 
 
-def _next_day_with(days: np.ndarray, start_wd: int, allowed: int) -> np.ndarray:
-    """First day >= ``days`` whose weekday is < ``allowed`` (5: Mon-Fri, 6: Mon-Sat)."""
+#: Per simulated day: public holiday, make-up workday (None: weekdays only, as for the embedded Helsinki).
+Calendar = tuple[np.ndarray, np.ndarray] | None
+
+
+def _next_day_with(days: np.ndarray, start_wd: int, allowed: int, cal: Calendar = None) -> np.ndarray:
+    """First day >= ``days`` whose weekday is < ``allowed`` (5: Mon-Fri, 6: Mon-Sat), and not a holiday."""
     out = days.copy()
-    for _ in range(7):
+    for _ in range(7 if cal is None else 21):
         bad = (start_wd + out) % 7 >= allowed
+        if cal is not None:
+            i = np.minimum(out, cal[0].shape[0] - 1)
+            bad = (bad & ~cal[1][i]) | cal[0][i]
         if not bad.any():
             break
         out[bad] += 1
     return out
 
 
-def _add_business_days(days: np.ndarray, k: np.ndarray, start_wd: int, allowed: int) -> np.ndarray:
+def _add_business_days(days: np.ndarray, k: np.ndarray, start_wd: int, allowed: int, cal: Calendar = None) -> np.ndarray:
     out = days.copy()
     k = k.copy()
     while (k > 0).any():
         m = k > 0
-        out[m] = _next_day_with(out[m] + 1, start_wd, allowed)
+        out[m] = _next_day_with(out[m] + 1, start_wd, allowed, cal)
         k[m] -= 1
     return out
+
+
+def _calendar(c: City, start: date, n: int) -> Calendar:
+    """Holidays and make-up workdays of ``c.holidays`` for ``n`` days from ``start`` (None without a calendar)."""
+    if not c.holidays:
+        return None
+    import holidays  # noqa: PLC0415
+
+    years = list(range(start.year, (start + timedelta(days=n)).year + 1))
+    h = holidays.country_holidays(c.holidays, years=years)
+    work = getattr(h, "weekend_workdays", set())
+    days = [start + timedelta(days=i) for i in range(n)]
+    return np.array([d in h for d in days]), np.array([d in work for d in days])
+
+
+def _season_days(c: City, start: date, n: int) -> np.ndarray:
+    """Peak days of a region with its own seasons (every named season counts as a peak)."""
+    from engine.eta.model import season_labels  # noqa: PLC0415
+
+    d0 = (start - date(1970, 1, 1)).days
+    return season_labels(np.arange(d0, d0 + n), c.seasons) != ""
 
 
 def _process(t: np.ndarray, work: np.ndarray, start_wd: int) -> np.ndarray:
@@ -120,6 +148,8 @@ def road_travel_s(city: City, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndar
     """
     km = haversine_km(city.depot[0], city.depot[1], lat, lon)
     fallback = km * 1.35 / 32.0 * H
+    if city.name != "helsinki":
+        return fallback, "haversine (no road network of this region ships with the engine)"
     try:
         from engine import matrix as _matrix  # noqa: PLC0415
         from engine import network as _network  # noqa: PLC0415
@@ -181,7 +211,8 @@ def simulate_history(
     n_days = weeks * 7
     start_wd = start.weekday()
     all_days = np.arange(n_days + 10)
-    peak_day = _peak(all_days, start)
+    cal = _calendar(c, start, n_days + 90)
+    peak_day = _season_days(c, start, all_days.shape[0]) if c.holidays else _peak(all_days, start)
     month = np.array([(start + timedelta(days=int(d))).month for d in all_days])
     bad_p = np.where(np.isin(month, (11, 12, 1, 2, 3)), 0.10, 0.05)
     bad_day = rng.random(all_days.shape[0]) < bad_p
@@ -237,19 +268,23 @@ def simulate_history(
         m = pick == s_idx
         if kind == "same_day":
             today = (htod <= 15.5 * H) & ((start_wd + hday) % 7 < 6)
-            wave_day = np.where(today, hday, _next_day_with(hday + 1, start_wd, 6))
+            if cal is not None:
+                today &= ~cal[0][np.minimum(hday, cal[0].shape[0] - 1)]
+            wave_day = np.where(today, hday, _next_day_with(hday + 1, start_wd, 6, cal))
             wave_start = np.where(today, 16 * H, 9 * H)
             span = np.where(today, 3.5 * H, 6.0 * H)
         else:
-            wave_day = _next_day_with(hday + 1, start_wd, 6)
+            wave_day = _next_day_with(hday + 1, start_wd, 6, cal)
             wave_start = np.full(n, 9 * H)
             span = np.full(n, 6.0 * H)
+        if cal is not None:  # a holiday run can push past the drawn days
+            wave_day = np.minimum(wave_day, all_days.shape[0] - 1)
         sev = severity[wave_day]
         pos = rng.beta(1.6, 1.6, n)
         leg_noise = np.exp(rng.normal(0, 0.18, n))
         arr = wave_day * DAY + wave_start + 25 * 60 + travel_s * sev * leg_noise + pos * span * sev
         failed = rng.random(n) < 0.012
-        retry = _next_day_with(wave_day + 1, start_wd, 6)
+        retry = _next_day_with(wave_day + 1, start_wd, 6, cal)
         arr = np.where(failed, retry * DAY + 9 * H + 25 * 60 + travel_s + pos * 6 * H, arr)
         delivered[m] = arr[m]
 
@@ -260,12 +295,14 @@ def simulate_history(
         m = pick == s_idx
         spec = _CARRIERS[key]
         late = htod > spec["cutoff"] * H
-        dep = _next_day_with(np.where(late, hday + 1, hday), start_wd, 5)
+        dep = _next_day_with(np.where(late, hday + 1, hday), start_wd, 5, cal)
         k = rng.choice(np.array(spec["days"]), size=n, p=np.array(spec["p"]))
         k = k + (rng.random(n) < np.where(bad_day[np.minimum(dep + 1, all_days.shape[0] - 1)], 0.35, 0.0))
+        if cal is not None:
+            dep = np.minimum(dep, all_days.shape[0] - 1)
         k = k + (rng.random(n) < np.where(peak_day[dep], 0.25, 0.0))
         k = k + (rng.random(n) < np.where(km > 60, 0.30, 0.0))
-        dd = _add_business_days(dep, k.astype(np.int64), start_wd, spec["deliv_wd"])
+        dd = _add_business_days(dep, k.astype(np.int64), start_wd, spec["deliv_wd"], cal)
         dd = np.minimum(dd, all_days.shape[0] - 1)
         lo, hi = spec["hours"]
         t = rng.beta(1.3, 1.8, n) * (hi - lo) * H + lo * H
@@ -278,7 +315,8 @@ def simulate_history(
     e_deliv = local_to_epoch(base_local + delivered, tz)
     weight = np.round(np.exp(rng.normal(np.log(2.0), 0.9, n)), 2).clip(0.05, 30.0)
     order = np.argsort(e_created, kind="stable")
-    carriers = np.array([k[0] for k in keys])[pick]
+    names = {"posti": "sf", "matkahuolto": "zto"} if c.name == "shanghai" else {}
+    carriers = np.array([names.get(k[0], k[0]) for k in keys])[pick]
     services = np.array([k[1] for k in keys])[pick]
     df = pd.DataFrame(
         {

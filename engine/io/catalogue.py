@@ -283,7 +283,7 @@ def read_catalogue(path: str | Path) -> Catalogue:
         raise InputError("catalogue: no [carrier.<name>.service.<name>] given", field="carrier")
     city = City(
         name=name, tz=tz, bbox=bbox, depot=(depots[0][1], depots[0][2]), services=tuple(services),
-        fleet_weekdays=max(own_days) if own_days else 6, seasons=tuple((n, tuple(rs)) for n, rs in merged.items()),  # type: ignore[arg-type]
+        fleet_weekdays=max(own_days) if own_days else 6, holidays=region_cal or "", seasons=tuple((n, tuple(rs)) for n, rs in merged.items()),  # type: ignore[arg-type]
     )
     info = {
         "catalogue": str(p), "region": name, "tz": tz, "currency": reg.get("currency"), "holidays": region_cal,

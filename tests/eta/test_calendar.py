@@ -1,0 +1,62 @@
+"""Calendars learnt: holidays and make-up workdays get their own tables only when the history needs them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+
+from engine.eta._city import SHANGHAI
+from engine.eta.calendar import HOLIDAY, WORKDAY, calendar_seasons, country_of_tz
+from engine.eta.fit import fit
+from engine.eta.history import read_history
+from engine.eta.model import season_labels
+from engine.eta.simulate import simulate_history
+from engine.promise import quote_arrays
+
+
+def test_country_and_china_make_up_workdays() -> None:
+    assert country_of_tz("Asia/Shanghai") == "CN" and country_of_tz("Europe/Helsinki") == "FI"
+    s = dict(calendar_seasons("CN", range(2026, 2027)))
+    d = lambda x: (x - date(1970, 1, 1)).days  # noqa: E731
+    lab = season_labels(np.array([d(date(2026, 2, 17)), d(date(2026, 2, 28)), d(date(2026, 10, 1)), d(date(2026, 3, 10))]),
+                        tuple(s.items()))
+    # Spring Festival, a make-up Saturday, National Day, an ordinary Tuesday.
+    assert lab.tolist() == [HOLIDAY, WORKDAY, HOLIDAY, ""]
+
+
+@pytest.fixture(scope="module")
+def year() -> tuple:
+    tr = read_history(simulate_history(SHANGHAI, start=date(2026, 1, 5), weeks=52, seed=0), bbox=SHANGHAI.bbox)
+    return tr, fit(tr, SHANGHAI, slot_on_time=0.97), fit(tr, replace(SHANGHAI, holidays=""), slot_on_time=0.97)
+
+
+def test_holiday_tables_are_learnt_where_carriers_stop(year) -> None:
+    _, m, _ = year
+    kept = m.meta["calendar"]["own_tables"]
+    # The simulated carriers stop on public holidays: their holiday rows need their own table.
+    assert "sf:standard@holiday" in kept and "sf:standard@holiday" in m.keys
+    assert all(v < 0.9 for v in kept.values())
+    assert any(n == HOLIDAY for n, _ in m.city.seasons) and m.city.holidays == "CN"
+
+
+def test_holiday_tables_keep_promises_around_holidays(year) -> None:
+    _, m, pooled = year
+    # Held out: the next year's Labour Day and National Day (orders the day before and on them).
+    te = read_history(simulate_history(SHANGHAI, start=date(2027, 4, 26), weeks=1, seed=9), bbox=SHANGHAI.bbox).frame
+    te2 = read_history(simulate_history(SHANGHAI, start=date(2027, 9, 27), weeks=1, seed=10), bbox=SHANGHAI.bbox).frame
+    import pandas as pd
+
+    f = pd.concat([te, te2], ignore_index=True)
+    key = (f["carrier"] + ":" + f["service"]).to_numpy()
+    s = key == "sf:standard"
+
+    def met(model) -> float:
+        b = quote_arrays(model, f["dest_lat"].to_numpy()[s], f["dest_lon"].to_numpy()[s], f["created"].to_numpy()[s],
+                         f["weight_kg"].to_numpy()[s], keys=["sf:standard"])
+        return float(np.mean(f["delivered"].to_numpy()[s] <= b.promised[:, 0]))
+
+    # Measured: 0.896 vs 0.842 pooled (one table for every holiday: a 1-day and a 7-day closure differ).
+    assert met(m) >= 0.88 and met(m) > met(pooled) + 0.03, (met(m), met(pooled))
