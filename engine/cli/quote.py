@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         history: Optional[Path] = typer.Option(None, "--history", help="History CSV (one row per delivered order)."),
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         simulate: Optional[str] = typer.Option(None, "--simulate", help="Fit on simulated history for this city instead (e.g. helsinki)."),
-        city: Optional[str] = typer.Option(None, "--city", help="Embedded region whose time zone, map and catalogue the model serves (default with --history: inferred from the history; with --simulate: that region)."),
+        city: Optional[str] = typer.Option(None, "--city", "--region", help="Embedded region whose time zone, map and catalogue the model serves (default with --history: inferred from the history; with --simulate: that region)."),
         catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Catalogue TOML (region, depots, seasons, carriers' services, prices): overrides what the history implies."),
         tz: Optional[str] = typer.Option(None, "--tz", help="IANA time zone of the history (default: inferred from the timestamps' UTC offsets)."),
         weeks: int = typer.Option(52, "--weeks", help="Weeks of simulated history (52: a year, with one peak season)."),
@@ -90,7 +90,8 @@ def register(app: typer.Typer) -> None:
     @app.command("quote")
     def quote_cmd(
         orders: Optional[Path] = typer.Option(None, "--orders", help="Orders CSV: order_id, dest_lat, dest_lon, created_at, weight_kg[, origin_lat, origin_lon, carrier, service]."),
-        model_dir: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped default model)."),
+        model_dir: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped default model of --region)."),
+        region: str = typer.Option("helsinki", "--region", help="Embedded region whose shipped model quotes when no --model is given: helsinki or shanghai."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
         target: float = typer.Option(0.95, "--target", help="Probability the promise must be met with."),
         lat: Optional[float] = typer.Option(None, "--lat", help="Quote one destination (with --lon, --at)."),
@@ -105,7 +106,7 @@ def register(app: typer.Typer) -> None:
             from engine.eta.model import EtaModel, default_model  # noqa: PLC0415
             from engine.io.quote_table import quote_table, quote_table_jsonl  # noqa: PLC0415
 
-            model = EtaModel.load(model_dir) if model_dir else default_model()
+            model = EtaModel.load(model_dir) if model_dir else default_model(region)
             if orders is None:
                 if lat is None or lon is None:
                     raise InputError("give --orders FILE.csv, or --lat and --lon for one quote", field="--orders")

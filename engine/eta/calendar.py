@@ -20,8 +20,10 @@ from engine.eta._city import Seasons
 __all__ = ["country_of_tz", "calendar_seasons", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
-#: Orders placed this many days before a holiday already meet it on their way.
-LEAD_DAYS = 1
+#: Orders placed this many days before a holiday already meet it on their way (3: a
+#: standard parcel takes up to three days; with 1 the days before a week-long
+#: closure stayed in the all-year table and their tail pushed every promise later).
+LEAD_DAYS = 3
 _EPOCH = date(1970, 1, 1)
 
 

@@ -186,8 +186,11 @@ def _calendar_keys(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, seasons: 
         return keys, {}
     rest = [k for k in keys if k not in cal]
     frame = frame.sort_values("created", kind="stable").reset_index(drop=True)
-    tab = due_tables(frame, _labels(frame, rest, tz, seasons), rest, tz, n_min)
     lab = table_keys(frame, tz, seasons)
+    # The all-year table as it would be without the calendar's rows (with them
+    # folded in, their tail would already have pushed it later).
+    plain = ~np.isin(lab, cal)
+    tab = due_tables(frame[plain], _labels(frame[plain], rest, tz, seasons), rest, tz, n_min)
     wd, hr, _, db, y = _due_rows(frame, tz)
     li = int(np.searchsorted(LEVELS, 0.95 - 1e-12))
     kept: dict[str, float] = {}

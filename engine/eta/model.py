@@ -303,12 +303,18 @@ class EtaModel:
 
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
-_default: EtaModel | None = None
+#: Shipped models by embedded region, each fitted on a simulated year of its history.
+DEFAULT_DIRS = {"helsinki": DEFAULT_DIR, "shanghai": Path(__file__).resolve().parent / "default_shanghai"}
+_defaults: dict[str, EtaModel] = {}
 
 
-def default_model() -> EtaModel:
-    """The shipped model fitted on simulated Helsinki history (cached)."""
-    global _default
-    if _default is None:
-        _default = EtaModel.load(DEFAULT_DIR, source="default")
-    return _default
+def default_model(region: str = "helsinki") -> EtaModel:
+    """The shipped model of an embedded region (cached): Helsinki, or Shanghai on China's calendar."""
+    key = region.lower()
+    hit = _defaults.get(key)
+    if hit is None:
+        d = DEFAULT_DIRS.get(key)
+        if d is None:
+            raise QuoteError(f"no default model for region {region!r}; known: {', '.join(sorted(DEFAULT_DIRS))}", field="region")
+        hit = _defaults[key] = EtaModel.load(d, source="default")
+    return hit

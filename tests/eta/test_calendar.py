@@ -60,3 +60,30 @@ def test_holiday_tables_keep_promises_around_holidays(year) -> None:
 
     # Measured: 0.896 vs 0.842 pooled (one table for every holiday: a 1-day and a 7-day closure differ).
     assert met(m) >= 0.88 and met(m) > met(pooled) + 0.03, (met(m), met(pooled))
+
+
+def test_shipped_shanghai_model_and_region_option() -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from engine.cli import quote as quote_cli
+    from engine.errors import QuoteError
+    from engine.eta.model import default_model
+
+    m = default_model("shanghai")
+    assert m.city.tz == "Asia/Shanghai" and m.city.holidays == "CN" and m.source == "default"
+    assert {n for n, _ in m.city.seasons} >= {"double11", "618", "holiday", "workday"}
+    assert "sf:standard@double11" in m.keys and "sf:standard@holiday" in m.keys
+    with pytest.raises(QuoteError, match="atlantis"):
+        default_model("atlantis")
+    app = typer.Typer()
+    quote_cli.register(app)
+    res = CliRunner().invoke(app, ["quote", "--region", "shanghai", "--lat", "31.25", "--lon", "121.45",
+                                   "--at", "2027-03-09T10:00:00+08:00", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    nd = next(o for o in d["options"] if o["service"] == "next_day")
+    # An ordinary Tuesday morning: next-day means tomorrow.
+    assert nd["available"] and nd["nominal"] and nd["promised_by"].startswith("2027-03-10")
