@@ -193,6 +193,38 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     return out
 
 
+def inferred_report(target: float) -> dict:
+    """The new-user path: 90 days of Shanghai history, fitted with nothing but the history (region inferred), tested on the next 90."""
+    from engine.eta.region import infer_region  # noqa: PLC0415
+
+    city = CITIES["shanghai"]
+    tr_h = read_history(simulate_history(city, weeks=13, seed=31, start=date(2026, 8, 3)))
+    te = read_history(simulate_history(city, weeks=13, seed=32, start=date(2026, 11, 2))).frame
+    c, h, info = infer_region(tr_h, name="inferred")
+    model = fit(h, c, name="inferred")
+    key = (te["carrier"] + ":" + te["service"]).to_numpy()
+    met_all, miss, total, per = [], 0, 0, {}
+    for k in model.base_keys:
+        m = key == k
+        b = quote_arrays(model, te["dest_lat"].to_numpy()[m], te["dest_lon"].to_numpy()[m], te["created"].to_numpy()[m],
+                         te["weight_kg"].to_numpy()[m], target=target, keys=[k])
+        av = b.available[:, 0]
+        met = te["delivered"].to_numpy()[m][av] <= b.promised[av, 0]
+        per[k] = {"orders": int(m.sum()), "no_quote": float(np.mean(~av)), "met": float(met.mean())}
+        met_all.append(met)
+        if k != "own:same_day":
+            miss += int((~av).sum())
+            total += int(m.sum())
+    out = {"tz": c.tz, "area_km": info["area"], "kinds": info["services"], "keys": model.keys,
+           "met_overall": float(np.concatenate(met_all).mean()), "no_quote_share": miss / max(total, 1), "per_key": per}
+    print(f"\n== inferred region (no options): 13 w Shanghai history from 2026-08-03 (seed 31), test 13 w from 2026-11-02 (seed 32)")
+    print(f"  inferred tz {c.tz}, area {info['area']}, kinds {info['services']}")
+    for k, r in per.items():
+        print(f"  {k:18s} {r['orders']:7d} no quote {r['no_quote']:.4f} met {r['met']:.4f}")
+    print(f"  met overall {out['met_overall']:.4f}; no quote for the delivered service {out['no_quote_share']:.4f}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--train-weeks", type=int, default=52)
@@ -208,6 +240,7 @@ def main() -> None:
     print(f"load: {os.getloadavg()}")
     if args.regions_only:
         regions = {r: region_report(r, args.target, args.train_weeks, args.region_test_weeks) for r in args.regions.split(",") if r}
+        regions["inferred"] = inferred_report(args.target)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "calibration_regions.json").write_text(json.dumps(regions, indent=2))
         print(f"\nwrote {OUT / 'calibration_regions.json'} and reliability_<region>.png")
