@@ -14,6 +14,7 @@ from collections import deque
 from typing import Callable
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import get_settings, get_store
@@ -34,7 +35,7 @@ _cache_lock = threading.Lock()
 _OPEN = ApiKey("open", Role.ADMIN, "auth disabled", created_at=None)  # type: ignore[arg-type]
 
 
-def get_key(
+async def get_key(
     bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
     header: str | None = Depends(_header),
     settings: Settings = Depends(get_settings),
@@ -51,7 +52,7 @@ def get_key(
         hit = _cache.get(text)
     if hit is not None and hit[0] > now:
         return hit[1]
-    key = verify_key(store, text, settings)
+    key = await run_in_threadpool(verify_key, store, text, settings)  # a database read: off the loop
     if key is None:
         raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     with _cache_lock:
@@ -65,7 +66,7 @@ def require(role: Role) -> Callable[[ApiKey], ApiKey]:
     """A dependency that admits keys whose role may use a route of ``role``."""
     allowed = GRANTS[role]
 
-    def check(key: ApiKey = Depends(get_key)) -> ApiKey:
+    async def check(key: ApiKey = Depends(get_key)) -> ApiKey:
         if key.role not in allowed:
             raise HTTPException(403, f"a {key.role.value} key may not use this route (needs {role.value})")
         return key
@@ -77,7 +78,7 @@ _windows: dict[str, deque[float]] = {}
 _windows_lock = threading.Lock()
 
 
-def limit_plans(request: Request, key: ApiKey = Depends(get_key), settings: Settings = Depends(get_settings)) -> None:
+async def limit_plans(request: Request, key: ApiKey = Depends(get_key), settings: Settings = Depends(get_settings)) -> None:
     """At most ``Settings.plans_per_minute`` plan submissions per key per minute."""
     if request.method != "POST":
         return

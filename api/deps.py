@@ -1,42 +1,45 @@
 """Shared state for the routers, as FastAPI dependencies (override them in tests).
 
-One ``Settings`` (read from the environment once), one ``Store``, the served
+One ``Settings`` (the app's, set by ``create_app``), one ``Store``, the served
 ETA model and the ``Clock``: routers ask for them with ``Depends`` instead of
 reaching for globals, so a test swaps any of them with
 ``app.dependency_overrides``.
+
+They are ``async`` on purpose: a plain ``def`` dependency costs a hop to the
+thread pool on every request, which on the checkout path is more than the
+quote itself.  None of them blocks (the store is opened once, in the lifespan).
 """
 
-from __future__ import annotations
-
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request
 
 from engine.clock import Clock, WallClock
-from engine.config import Settings, get_settings as _settings
+from engine.config import Settings
 from engine.store.repository import Store
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.eta.model import EtaModel
+    from api.jobs import SolveService
 
-__all__ = ["get_settings", "get_store", "get_model", "get_clock", "get_solve_service"]
+__all__ = ["get_settings", "get_store", "get_model", "get_clock", "get_solve_service", "store_for"]
 
 
-def get_settings() -> Settings:
-    return _settings()
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 @lru_cache(maxsize=4)
-def _store_for(url: str) -> Store:
+def store_for(url: str) -> Store:
+    """The store of a database URL, opened (and migrated) once per process."""
     return Store(url)
 
 
-def get_store(settings: Settings = Depends(get_settings)) -> Store:
-    return _store_for(settings.db_url)
+async def get_store(settings: Settings = Depends(get_settings)) -> Store:
+    return store_for(settings.db_url)
 
 
-def get_model() -> "EtaModel":
+async def get_model() -> Any:
     from engine.promise import current_model  # the model loads on first use, not at import
 
     return current_model()
@@ -45,14 +48,10 @@ def get_model() -> "EtaModel":
 _CLOCK = WallClock()
 
 
-def get_clock() -> Clock:
+async def get_clock() -> Clock:
     return _CLOCK
 
 
-def get_solve_service(request: Request) -> "SolveService":
+async def get_solve_service(request: Request) -> "SolveService":
     """The app's solve queue and worker pool (created in the lifespan, see ``api.main``)."""
     return request.app.state.solves
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from api.jobs import SolveService

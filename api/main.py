@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import get_settings, get_store
+from api.deps import get_store, store_for
 from api.jobs import SolveService
 from api.limits import Guard
 from api.auth import limit_plans, require
@@ -59,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
         responses=_COMMON_RESPONSES,
     )
-    if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
-    app.add_middleware(Guard, settings_fn=lambda: _resolve(app, get_settings)())
+    # The app's settings live on its state (not in a dependency override: FastAPI re-analyses
+    # an overridden dependency on every request, which the checkout path cannot afford).
+    app.state.settings = settings if settings is not None else Settings()
+    app.add_middleware(Guard, settings_fn=lambda: app.state.settings)
     app.include_router(health.router)  # open: load balancers and orchestrators probe it
     app.include_router(plans.router, dependencies=[Depends(require(Role.DISPATCHER)), Depends(limit_plans)])
     app.include_router(quotes.router, dependencies=[Depends(require(Role.CHECKOUT))])
@@ -123,16 +124,11 @@ def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _resolve(app: FastAPI, dep: Any) -> Any:
-    """A dependency as the app would resolve it, overrides included (for the lifespan and middleware)."""
-    return app.dependency_overrides.get(dep, dep)
-
-
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = _resolve(app, get_settings)()
-    store_dep = _resolve(app, get_store)
-    store = store_dep(settings) if store_dep is get_store else store_dep()
+    settings = app.state.settings
+    override = app.dependency_overrides.get(get_store)
+    store = override() if override is not None else store_for(settings.db_url)
     solves = SolveService(store, settings)
     app.state.solves = solves
     solves.start()  # re-queues what a crashed or stopped server left behind

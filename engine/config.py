@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     solve_workers: int = Field(default_factory=_cores, ge=1, description="Concurrent solves in the API's worker pool.")
     solve_queue: int = Field(16, ge=0, description="Solves waiting for a worker before new ones get 429.")
     memory_budget_gb: float = Field(8.0, gt=0, description="Memory one solve may plan for; larger problems get 413.")
-    solve_in_threads: bool = Field(False, description="Run solves in threads of the API process instead of worker processes (tests, embedding).")
+    solve_in_threads: bool = Field(False, description="Run solves in threads of the API process instead of worker processes (tests, embedding; a solve then holds the interpreter, so raise shed_lag_ms).")
     max_attempts: int = Field(2, ge=1, description="Solve attempts a plan gets across server restarts before it is 'failed'.")
     heartbeat_s: float = Field(5.0, gt=0, description="How often running solves are marked alive in the store.")
     shutdown_grace_s: float = Field(5.0, ge=0, description="On shutdown, how long running solves may finish before they are re-queued.")

@@ -23,7 +23,7 @@ QUOTE = {"destination": {"lat": 60.1699, "lon": 24.9384}, "items": [{"weight_kg"
 
 @pytest.fixture()
 def app_store():
-    app = create_app(Settings(solve_workers=1, solve_in_threads=True, plans_per_minute=3))
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000, plans_per_minute=3))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
     with TestClient(app) as c:
@@ -94,7 +94,7 @@ def test_cli_creates_a_key_the_api_accepts(tmp_path) -> None:
     res = CliRunner().invoke(cli, ["keys", "create", "--role", "dispatcher", "--db", db])
     assert res.exit_code == 0, res.output
     key = res.stdout.strip().splitlines()[0]
-    app = create_app(Settings(db_url=db, solve_workers=1, solve_in_threads=True))
+    app = create_app(Settings(db_url=db, solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000))
     with TestClient(app) as c:
         assert c.post("/v1/plans", json=DAY, params={"time_limit": 0.5}, headers=_h(key)).status_code == 202
     bad = CliRunner().invoke(cli, ["keys", "create", "--role", "boss", "--db", db])

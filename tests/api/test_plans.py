@@ -47,7 +47,7 @@ def client():
 @pytest.fixture()
 def thread_client():
     """Solves in threads of this process, so a test can patch the solver."""
-    with _client(solve_workers=1, solve_in_threads=True) as c:
+    with _client(solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000) as c:
         yield c
 
 
@@ -115,7 +115,7 @@ def test_a_broken_database_is_503_and_readyz_says_why(tmp_path) -> None:
     db = tmp_path / "api.db"
     store = Store(f"sqlite:///{db}")
     key = key_for(store)
-    app = create_app(Settings(solve_workers=1, solve_in_threads=True))
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000))
     app.dependency_overrides[get_store] = lambda: store
     with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
         assert c.get("/readyz").json()["database"] == "ok"

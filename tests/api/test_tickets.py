@@ -23,7 +23,7 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture()
 def api(tmp_path):
     db = f"sqlite:///{tmp_path / 'api.db'}"
-    app = create_app(Settings(db_url=db, solve_workers=1, solve_in_threads=True))
+    app = create_app(Settings(db_url=db, solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000))
     clock = SimClock(T0)
     app.dependency_overrides[get_clock] = lambda: clock
     with TestClient(app, headers={"Authorization": f"Bearer {key_for(db, 'agent')}"}) as c:

@@ -275,7 +275,7 @@ def test_network_info_bad_source_is_one_line(tmp_path: Path, monkeypatch: pytest
 @pytest.fixture()
 def client():
     # Solves in threads of this process: the tests patch the solver and poll the plan.
-    app = create_app(Settings(solve_workers=1, solve_in_threads=True, plans_per_minute=100_000))
+    app = create_app(Settings(solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000, plans_per_minute=100_000))
     store = Store("sqlite://")
     app.dependency_overrides[get_store] = lambda: store
     headers = {"Authorization": f"Bearer {key_for(store)}"}
