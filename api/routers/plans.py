@@ -10,6 +10,7 @@ plan in the format of ``engine.io.problem_json.plan_to_dict``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any, Optional
@@ -28,6 +29,10 @@ from engine.io.schema import ProblemDoc
 from engine.store.repository import Store
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+#: One plan body validated at a time: validation holds the interpreter, and forty at once
+#: (a burst of submissions) would starve the event loop that answers health checks and quotes.
+_VALIDATING = asyncio.Semaphore(1)
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +86,9 @@ async def create_plan(
     """
     service.ensure_room()  # a full queue refuses before the body is even parsed: excess is cheap
     raw = await request.body()
-    doc = await run_in_threadpool(_validated, raw, settings)
+    async with _VALIDATING:
+        service.ensure_room()
+        doc = await run_in_threadpool(_validated, raw, settings)
     plan_id = await run_in_threadpool(service.submit, doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
     return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
 
