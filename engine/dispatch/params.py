@@ -131,6 +131,10 @@ class SolveParams:
     #: Above this many orders, ``strategies="auto"`` skips OR-Tools' constructions
     #: (minutes on ~1,000 orders) when the numba search applies.
     auto_construction_max_jobs: int = 250
+    #: Above this many orders, when the numba search models the problem exactly, its routes
+    #: are kept as they are: OR-Tools' local search on ~5,000 orders cannot stop within its
+    #: time limit (a 2 s polish took 25 s), and the search gets the whole time instead.
+    gls_max_jobs: int = 2000
     #: Cost units added to an order's drop penalty per priority level.
     priority_step: float = 25.0
     #: Kept so that older parameter files still read; it changes nothing: carriers'
@@ -162,6 +166,7 @@ class SolveParams:
         _number(self, "improve_iterations", "", lo=1, whole=True)
         _number(self, "search_share", "", lo=0.0, hi=1.0, lo_open=True)
         _number(self, "auto_construction_max_jobs", "", lo=0, whole=True)
+        _number(self, "gls_max_jobs", "", lo=0, whole=True)
         _number(self, "priority_step", "", lo=0.0)
         _number(self, "max_snap_m", "", lo=0.0, lo_open=True)
         if not isinstance(self.search, SearchParams):

@@ -156,6 +156,8 @@ def solve_arrays(
     deterministic = solution_limit is not None
     auto = params.strategies == "auto"
     converged = False  # the numba search stopped on its own: guided local search is skipped
+    # Big problems the search models exactly keep its routes unpolished (see SolveParams.gls_max_jobs).
+    polish = not (improve is not None and exact and a.n_jobs > params.gls_max_jobs)
 
     def run_improve(start_routes: list[list[int]] | None, budget: float, name: str) -> None:
         """numba ruin-and-recreate, then OR-Tools checks the routes against every side constraint."""
@@ -175,7 +177,7 @@ def solve_arrays(
         routes = found.routes
         cand = model.from_routes(routes)
         converged = cand is not None and found.converged and exact
-        if cand is not None:
+        if cand is not None and polish:
             cand = model.improve(cand, time_limit=min(left(), 2.0), solution_limit=1, metaheuristic="GREEDY_DESCENT") or cand
         keep(name, cand)
 
@@ -189,7 +191,7 @@ def solve_arrays(
         # constructions plus GLS at the same budget (0.68% against 0.84% gap at 10 s), so it
         # builds the start and keeps most of the time; OR-Tools re-checks its routes and
         # polishes with the rest (or, should it refuse them, constructs below).
-        run_improve(None, params.search_share * left(), "improve.search")
+        run_improve(None, (params.search_share if polish else 0.97) * left(), "improve.search")
         searched = best is None
     if best is None:
         if auto:
@@ -215,7 +217,7 @@ def solve_arrays(
     if improve is not None and not any(p[0].startswith("improve") for p in phases) and (deterministic or left() > 0.3 * time_limit):
         run_improve(model.routes(best), 0.4 * left(), "improve.search")
 
-    if not converged and not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
+    if polish and not converged and not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
         gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
         if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
             best, best_cost = gls, float(gls.ObjectiveValue())
