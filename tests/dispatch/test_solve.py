@@ -362,3 +362,16 @@ def test_small_problem_stops_when_the_search_converges() -> None:
     assert time.perf_counter() - t < 3.0
     assert check_plan(p, plan) == [] and not plan.unassigned
     assert all(name != "guided local search" for name, _, _ in plan.stats["phases"])
+
+
+def test_big_problems_keep_the_search_routes_and_the_time_limit() -> None:
+    """Above gls_max_jobs the search's routes are not polished by OR-Tools (whose local search
+    on thousands of orders cannot stop in time): here forced on a small day."""
+    import time
+
+    p = _problem(_orders(30))
+    t = time.perf_counter()
+    plan = solve(p, params=SolveParams(gls_max_jobs=0), stop=MaxRuntime(3))
+    assert time.perf_counter() - t < 3.5
+    assert check_plan(p, plan) == [] and not plan.unassigned
+    assert [name for name, _, _ in plan.stats["phases"]] == ["improve.search"]
