@@ -79,6 +79,8 @@ def register(app: typer.Typer) -> None:
                         f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
                         f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
                     )
+                    if region.get("tz_warning"):
+                        typer.echo(f"  warning: {region['tz_warning']}")
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:

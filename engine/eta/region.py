@@ -148,17 +148,20 @@ def bbox_around(centre: tuple[float, float], radius_km: float) -> tuple[float, f
 
 
 def _kind_from_data(service: str, created: np.ndarray, delivered: np.ndarray, tz: ZoneInfo) -> str:
-    name = infer_kind(service)
-    if name != "standard" or "standard" in service.lower():
-        return name
+    """The kind a service's name says, unless its deliveries contradict it (an "express" that takes two days is standard)."""
     from engine.eta._time import local_seconds  # noqa: PLC0415
 
     days = np.floor(local_seconds(delivered, tz) / 86400.0) - np.floor(local_seconds(created, tz) / 86400.0)
-    if np.mean(days == 0) >= 0.5:
-        return "same_day"
-    if np.mean(days <= 1) >= 0.8:
-        return "next_day"
-    return "standard"
+    same, next_ = float(np.mean(days == 0)), float(np.mean(days <= 1))
+    data = "same_day" if same >= 0.5 else "next_day" if next_ >= 0.8 else "standard"
+    name = infer_kind(service)
+    if name in ("locker", "slot") or "standard" in service.lower():
+        return name  # how it is delivered, not how fast: the name knows better
+    if name == "same_day" and same < 0.5:
+        return data
+    if name == "next_day" and next_ < 0.5:
+        return data
+    return name if name != "standard" else data
 
 
 def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float]) -> tuple[ServiceSpec, ...]:
@@ -208,7 +211,11 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
     city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=(), holidays=country)
+    warn = None
+    if {round(o) for o in np.concatenate([h.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")]).tolist()} == {0}:
+        warn = "every timestamp is in UTC (+00:00/Z): local weekdays and hours are read in UTC; give --tz for the shop's zone"
     info: dict[str, object] = {
+        "tz_warning": warn,
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": "--tz" if tz else "timestamp offsets",
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
         "services": {s.key: s.kind for s in services}, "holidays": country or None, "prices": "defaults (no catalogue)",

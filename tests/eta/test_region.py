@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -179,3 +180,19 @@ def test_non_nominal_next_day_names_cut_off_and_arrival(cli_model: tuple[EtaMode
     sd = q.option("own", "same_day")
     assert not sd.available and "cut-off" in sd.reason
     assert all(o.available for o in q.options if o.carrier != "own")
+
+
+def test_kinds_follow_the_deliveries_and_utc_histories_warn() -> None:
+    df = shanghai_history(weeks=2, seed=8)
+    # A carrier calling its two-day service "express" is not same-day.
+    df.loc[df["carrier"] == "zto", "service"] = "express"
+    h = read_history(df)
+    city, _, info = infer_region(h)
+    assert {s.key: s.kind for s in city.services}["zto:express"] == "standard"
+    assert info["tz_warning"] is None
+    utc = df.copy()
+    for c in ("created_at", "handed_over_at", "delivered_at"):
+        utc[c] = pd.to_datetime(utc[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    city, _, info = infer_region(read_history(utc))
+    # Winter-only UTC offsets: London explains them as well as UTC; either way the fit says to give --tz.
+    assert city.tz in ("UTC", "Europe/London") and "--tz" in info["tz_warning"]
