@@ -16,6 +16,9 @@ from engine.errors import InputError
 #: range of two ints is one dated range of local day numbers (days since 1970-01-01).
 Seasons = tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
 
+#: The carrier name of the own fleet (its same-day and slots are time-critical).
+OWN_FLEET = "own"
+
 #: Kinds of delivery option; ``kind`` decides how a promise is phrased.
 KINDS = ("same_day", "next_day", "standard", "locker", "slot")
 
@@ -61,6 +64,9 @@ class City:
     #: the fit labels holidays and make-up workdays and learns their own
     #: tables when the history has enough of them.  "" for none.
     holidays: str = ""
+    #: Local day numbers (days since 1970-01-01) the own fleet does not drive:
+    #: the public holidays on which the history shows it idle (booked slots skip them).
+    closed_days: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -79,6 +85,7 @@ class City:
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
             holidays=str(d.get("holidays", "")),
+            closed_days=tuple(int(x) for x in d.get("closed_days", ())),
         )
 
 

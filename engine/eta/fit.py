@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import HistoryError, InputError
-from engine.eta._city import City, Seasons, ServiceSpec, infer_kind
+from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
 from engine.eta.calendar import calendar_seasons
 from engine.eta.cells import N_BANDS, fit_table
@@ -204,6 +204,32 @@ def _calendar_keys(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, seasons: 
     return rest + [k for k in cal if k in kept], kept
 
 
+def _fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[int, ...]:
+    """Public holidays (history years and three after) on which the own fleet is idle in the history, else ``()``.
+
+    Idle: on the holidays the history covers it delivered under a fifth of an ordinary day's parcels.
+    """
+    if not city.holidays:
+        return city.closed_days
+    import holidays  # noqa: PLC0415
+
+    own = frame[frame["carrier"] == OWN_FLEET]
+    if len(own) == 0:
+        return city.closed_days
+    _, _, dday = weekday_hour(own["delivered"].to_numpy(), tz)
+    y0 = datetime.fromtimestamp(float(frame["created"].min()), tz).year
+    y1 = datetime.fromtimestamp(float(frame["created"].max()), tz).year
+    epoch0 = datetime(1970, 1, 1).date()
+    hol = np.array(sorted((d - epoch0).days for d in holidays.country_holidays(city.holidays, years=list(range(y0, y1 + 4)))))
+    span = np.arange(dday.min(), dday.max() + 1)
+    per_day = np.bincount(dday - span[0], minlength=span.shape[0])
+    on = np.isin(span, hol)
+    if on.sum() < 2 or (~on).sum() < 7:
+        return city.closed_days
+    idle = per_day[on].mean() < 0.2 * per_day[~on].mean()
+    return tuple(int(x) for x in hol) if idle else ()
+
+
 def fit(
     history: History,
     city: City,
@@ -290,7 +316,7 @@ def fit(
         if k not in known and SEASON_SEP not in k:
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
-    city = replace(city, services=tuple(services))
+    city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()

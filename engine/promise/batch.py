@@ -16,6 +16,7 @@ import numpy as np
 from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
+from engine.eta._city import OWN_FLEET
 from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
@@ -25,10 +26,9 @@ __all__ = ["quote_arrays", "quote_options", "resolve_keys", "strict_cutoff"]
 #: Options promised within this many days of the order, by kind; they have a cut-off today.
 _DAYS_AHEAD = {"same_day": 0, "next_day": 1}
 _LATE = {"same_day": R.SAME_DAY_CUTOFF, "next_day": R.NEXT_DAY_CUTOFF}
-#: The carrier name of the own fleet: only its same-day option is withdrawn past
-#: its cut-off; every other option a carrier delivers is quoted for the earliest
-#: time it can keep, marked not nominal.
-OWN_FLEET = "own"
+# Only the own fleet's (OWN_FLEET) same-day option is withdrawn past its
+# cut-off; every other option a carrier delivers is quoted for the earliest
+# time it can keep, marked not nominal.
 
 
 def strict_cutoff(carrier: str, kind: str) -> bool:

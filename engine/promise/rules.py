@@ -367,8 +367,11 @@ def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
     h0, h1 = model.city.slot_hours
     day = np.where(h > h1 - 1, day + 1, day)
     h = np.where(h > h1 - 1, h0, np.maximum(h, h0))
-    for _ in range(2):  # skip days the fleet does not drive
+    shut = model.city.closed_days
+    for _ in range(2 + (10 if shut else 0)):  # skip days the fleet does not drive (a week-long holiday too)
         closed = (day + 3) % 7 >= model.city.fleet_weekdays
+        if shut:
+            closed |= np.isin(day, shut)
         day = np.where(closed, day + 1, day)
         h = np.where(closed, h0, h)
     return local_to_epoch(day * 86400.0 + h * 3600.0, o.tz)
@@ -386,8 +389,9 @@ def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
         day, h = day + 1, h0
     else:
         h = max(h, h0)
-    for _ in range(2):
-        if (day + 3) % 7 >= model.city.fleet_weekdays:
+    shut = model.city.closed_days
+    for _ in range(2 + (10 if shut else 0)):
+        if (day + 3) % 7 >= model.city.fleet_weekdays or (shut and day in shut):
             day, h = day + 1, h0
     return local_to_epoch_one(day * 86400.0 + h * 3600.0, o.tz)
 

@@ -87,3 +87,27 @@ def test_shipped_shanghai_model_and_region_option() -> None:
     nd = next(o for o in d["options"] if o["service"] == "next_day")
     # An ordinary Tuesday morning: next-day means tomorrow.
     assert nd["available"] and nd["nominal"] and nd["promised_by"].startswith("2027-03-10")
+
+
+def test_slots_skip_the_days_the_fleet_is_idle() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from engine.eta.model import default_model
+    from engine.promise import quote
+
+    m = default_model("shanghai")
+    assert m.city.closed_days, "the simulated own fleet stops on public holidays: learnt"
+    tz = ZoneInfo("Asia/Shanghai")
+    # National Day eve: no slot within two days; an ordinary Tuesday: one by the next day.
+    assert not quote((31.25, 121.45), datetime(2026, 9, 30, 19, 30, tzinfo=tz), [2.0], model=m).option("own", "slot").available
+    q = quote((31.25, 121.45), datetime(2027, 3, 9, 10, 0, tzinfo=tz), [2.0], model=m).option("own", "slot")
+    assert q.available and q.promised_by.date() <= date(2027, 3, 10)
+    # The batch form agrees with checkout across the holiday week.
+    t = np.array([datetime(2026, 9, 28, h, tzinfo=tz).timestamp() + d * 86400 for d in range(10) for h in (8, 13, 20)])
+    b = quote_arrays(m, np.full(t.shape, 31.25), np.full(t.shape, 121.45), t, np.full(t.shape, 2.0), keys=["own:slot"])
+    for i, x in enumerate(t.tolist()):
+        o = quote((31.25, 121.45), datetime.fromtimestamp(x, tz), [2.0], model=m).option("own", "slot")
+        assert o.available == bool(b.available[i, 0])
+        if o.available:
+            assert o.promised_by.timestamp() == b.promised[i, 0]
