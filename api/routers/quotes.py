@@ -11,9 +11,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
+from api.deps import get_store
+from api.incidents import incidents_from, widen
+from engine.store.repository import Store
 from api.schemas.quote import BatchQuoteRequest, BatchQuoteResponse, QuoteBody, QuoteRequest, QuoteResponse
 
 
@@ -31,7 +34,7 @@ def _model():
     return current_model()
 
 
-def _quote_one(req: QuoteRequest, loc: list[Any]) -> dict[str, Any]:
+def _quote_one(req: QuoteRequest, loc: list[Any], incidents: list[Any] = ()) -> dict[str, Any]:
     from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
 
     when = req.order_time or datetime.now(timezone.utc)
@@ -49,7 +52,8 @@ def _quote_one(req: QuoteRequest, loc: list[Any]) -> dict[str, Any]:
     except QuoteError as exc:
         # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.
         raise HTTPException(422, detail=[{"loc": ["body", *loc, exc.field or "body"], "msg": str(exc), "type": "value_error"}]) from None
-    return q.to_json()
+    # Incidents known in advance (a storm warning for the afternoon) push promises out, with the reason.
+    return widen(q.to_json(), req.destination.lat, req.destination.lon, list(incidents))
 
 
 @router.post(
@@ -58,17 +62,18 @@ def _quote_one(req: QuoteRequest, loc: list[Any]) -> dict[str, Any]:
     responses={200: {"model": QuoteResponse | BatchQuoteResponse, "description": "A quote, or {'quotes': [...]} for a batch."}},
     summary="Quote delivery options (one cart, or {'orders': [...]})",
 )
-async def post_quotes(body: QuoteBody) -> Response:
+async def post_quotes(body: QuoteBody, store: Store = Depends(get_store)) -> Response:
     # async on purpose: a quote is ~0.1 ms of CPU, cheaper run inline than via the threadpool hop.
+    incidents = incidents_from(store)
     if isinstance(body, BatchQuoteRequest):
         quotes = []
         for i, r in enumerate(body.orders):
             if i and i % _CARTS_PER_YIELD == 0:
                 await asyncio.sleep(0)
-            quotes.append(_quote_one(r, ["orders", i]))
+            quotes.append(_quote_one(r, ["orders", i], incidents))
         out: dict[str, Any] = {"quotes": quotes}
     else:
-        out = _quote_one(body, [])
+        out = _quote_one(body, [], incidents)
     return Response(json.dumps(out), media_type="application/json")
 
 

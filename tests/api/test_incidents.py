@@ -38,3 +38,37 @@ def test_outside_the_area_or_the_time_nothing_changes() -> None:
     for inc in (far, later):
         q = widen(_quote(60.17), 60.17, 24.94, [inc])
         assert q["options"][0]["promised_by"] == T.isoformat() and q["options"][0]["reason"] is None
+
+
+def test_an_incident_posted_to_the_monitor_reaches_checkout(monkeypatch) -> None:
+    """Through the API: a storm announced to the monitor widens quotes to that area, with its text."""
+    import api.incidents
+    from engine.io.problem_json import plan_to_dict
+    from engine.monitor.records import event_to_doc, iso
+    from engine.store.repository import Store
+    from tests.api.test_events import client_for
+    from tests.monitor.helpers import small_day
+
+    monkeypatch.setattr(api.incidents, "_cached", (0.0, []))  # no incidents remembered from other tests
+    monkeypatch.setattr(api.incidents, "_TTL_S", 0.0)
+    day = small_day()
+    store = Store("sqlite://")
+    c = client_for(store)
+    assert c.post("/v1/monitor/start", json={"plan": plan_to_dict(day.plan), "plan_key": "storm-day",
+                                             "promises": {o: iso(t) for o, t in day.promises.items()}}).status_code == 200
+    first = event_to_doc(day.events[0])
+    at = datetime.fromisoformat(first["at"]) if isinstance(first["at"], str) else datetime.fromtimestamp(first["at"], timezone.utc)
+    order_time = datetime(2026, 11, 11, 10, 40, tzinfo=timezone(timedelta(hours=2)))
+    body = {"destination": {"lat": 60.1699, "lon": 24.9384}, "items": [{"weight_kg": 2.5}], "order_time": order_time.isoformat()}
+    calm = c.post("/v1/quotes", json=body).json()
+    storm = {"id": "storm-1", "kind": "incident", "at": at.isoformat(), "incident": {
+        "id": "storm", "kind": "weather", "scope": {"center": [60.1699, 24.9384], "radius_m": 20000},
+        "start": (order_time - timedelta(days=1)).isoformat(), "end": (order_time + timedelta(days=7)).isoformat(),
+        "speed_factor": 0.5, "text": "storm warning for the centre"}}
+    assert c.post("/v1/events", json=storm).status_code == 200
+    windy = c.post("/v1/quotes", json=body).json()
+    pairs = [(a, b) for a, b in zip(calm["options"], windy["options"]) if a["available"] and a["promised_by"]]
+    assert pairs
+    for a, b in pairs:
+        assert datetime.fromisoformat(b["promised_by"]) > datetime.fromisoformat(a["promised_by"])
+        assert "storm warning for the centre" in b["reason"]
