@@ -12,7 +12,8 @@ declared one, and an oversized body is refused without building it in full.
 * **Load shedding**: when the event loop lags more than
   ``Settings.shed_lag_ms`` behind (it is saturated, so every request would
   wait), new requests get a fast 503 with ``Retry-After`` instead of
-  queueing seconds of latency.  Health and readiness are never shed.
+  queueing seconds of latency.  Health and readiness are never shed, nor plan
+  submissions, which the bounded solve queue admits or refuses (429) itself.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Guard:
         self.lag.start()
         settings = self.settings_fn()
         path: str = scope.get("path", "")
-        if not path.startswith(_NEVER_SHED) and self.lag.lag_s * 1000.0 > settings.shed_lag_ms:
+        if not path.startswith(_NEVER_SHED) and not _own_admission(path, scope) and self.lag.lag_s * 1000.0 > settings.shed_lag_ms:
             self.shed += 1
             await _respond(send, 503, "server overloaded: try again shortly", retry_after=1)
             return
@@ -150,6 +151,12 @@ class Guard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _own_admission(path: str, scope: Scope) -> bool:
+    """Plan submissions have their own admission control (the bounded solve queue answers 429),
+    and refusing one there costs less than the lag it would cause: they are not shed here."""
+    return path == "/v1/plans" and scope.get("method") == "POST"
 
 
 def _content_length(scope: Scope) -> int | None:
