@@ -54,20 +54,11 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _file_intact(conn: Any) -> None:
-            # In WAL mode SQLite keeps working from its shared-memory index when the file is
-            # deleted or overwritten under it; a server must notice instead of serving stale data.
+            # An open connection keeps working on a file deleted or overwritten under it;
+            # a server must notice instead of writing where nobody will read.
             if path and not _sqlite_header_ok(path):
                 raise UnavailableError(f"database unavailable: the SQLite file {path} is missing or not a database", retry_after_s=5)
 
-        @event.listens_for(engine, "connect")
-        def _wal(dbapi_conn: Any, _record: Any) -> None:
-            # WAL: readers do not block the writer, so the API reads while the outbox worker writes.
-            cur = dbapi_conn.cursor()
-            try:
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-            finally:
-                cur.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True)

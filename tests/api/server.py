@@ -40,8 +40,13 @@ def key_for(db_url_or_store: Any, role: str = "admin") -> str:
     from engine.store.keys import create_key
     from engine.store.repository import Store
 
-    store = db_url_or_store if isinstance(db_url_or_store, Store) else Store(db_url_or_store)
-    return create_key(store, role, "test", Settings())[1]
+    if isinstance(db_url_or_store, Store):
+        return create_key(db_url_or_store, role, "test", Settings())[1]
+    store = Store(db_url_or_store)
+    try:
+        return create_key(store, role, "test", Settings())[1]
+    finally:
+        store.engine.dispose()  # no connection of this process may linger on a server's database
 
 
 class Server:
