@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import math
 from typing import Any, AsyncIterator
 
@@ -132,10 +134,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     solves = SolveService(store, settings)
     app.state.solves = solves
     solves.start()  # re-queues what a crashed or stopped server left behind
+    if not settings.solve_in_threads:
+        # Plan bodies are validated in a process of their own (see api.routers.plans).
+        app.state.parse_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     try:
         yield
     finally:
         solves.shutdown()
+        pool = getattr(app.state, "parse_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            app.state.parse_pool = None
 
 
 def validation_detail(errors: Any) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from api.deps import get_settings, get_solve_service, get_store
 from api.jobs import SolveService
 from engine.config import Settings
 from engine.domain.plan import JobStatus
-from engine.errors import NetworkError, NotFoundError, TooLargeError
+from engine.errors import EngineError, InputError, NetworkError, NotFoundError, TooLargeError, UnavailableError
 from engine.io.schema import ProblemDoc
 from engine.store.repository import Store
 
@@ -88,9 +88,47 @@ async def create_plan(
     raw = await request.body()
     async with _VALIDATING:
         service.ensure_room()
-        doc = await run_in_threadpool(_validated, raw, settings)
+        pool = getattr(request.app.state, "parse_pool", None)
+        if pool is None:
+            doc = await run_in_threadpool(_validated, raw, settings)
+        else:
+            doc = _unpack(await asyncio.wrap_future(pool.submit(validate_elsewhere, raw, settings)))
     plan_id = await run_in_threadpool(service.submit, doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
     return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
+
+
+def validate_elsewhere(raw: bytes, settings: Settings) -> tuple[Any, ...]:
+    """``_validated`` in the parse process, with its outcome as plain picklable values.
+
+    Why another process: validating a large day is tens to hundreds of milliseconds of
+    CPU that would hold the API process's interpreter, and health checks and checkout
+    quotes would wait behind it during a burst of submissions.
+    """
+    try:
+        return ("ok", _validated(raw, settings))
+    except RequestValidationError as exc:
+        return ("invalid", [
+            {"loc": tuple(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", "value_error")),
+             "ctx": {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, (int, float, str))}}
+            for e in list(exc.errors())[:20]
+        ])
+    except EngineError as exc:
+        return ("engine", exc.http_status, getattr(exc, "item", None), getattr(exc, "field", None), str(exc),
+                getattr(exc, "retry_after_s", None))
+
+
+def _unpack(outcome: tuple[Any, ...]) -> dict[str, Any]:
+    kind = outcome[0]
+    if kind == "ok":
+        return outcome[1]
+    if kind == "invalid":
+        raise RequestValidationError(outcome[1])
+    _, status, item, field, message, retry = outcome
+    if status >= 500:
+        raise UnavailableError(message, retry_after_s=retry)
+    err = InputError(message, item=item, field=field)
+    err.http_status = status  # 413 for a too-large problem, 422 otherwise
+    raise err
 
 
 def _validated(raw: bytes, settings: Settings) -> dict[str, Any]:
