@@ -171,25 +171,23 @@ class SolveService:
 
     def ensure_room(self) -> None:
         """``BusyError`` (429) now if the queue is full, so callers can refuse before costly work."""
+        with self._lock:
+            self._refuse_if_full(retry_after_s=10.0)
+
+    def _refuse_if_full(self, retry_after_s: float) -> None:
+        # Callers hold self._lock.
         if self._stop.is_set():
             raise BusyError("server is shutting down", retry_after_s=10)
-        if self.in_flight() >= self.capacity:
+        if len(self._running) + self._queued >= self.capacity:
             raise BusyError(
                 f"all {self.settings.solve_workers} solver(s) busy and {self.settings.solve_queue} plan(s) waiting; try again later",
-                retry_after_s=10,
+                retry_after_s=retry_after_s,
             )
 
     def submit(self, problem: dict[str, Any], *, time_limit: float, seed: int, solution_limit: int | None) -> str:
         """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full."""
-        if self._stop.is_set():
-            raise BusyError("server is shutting down", retry_after_s=10)
         with self._lock:
-            if len(self._running) + self._queued >= self.capacity:
-                raise BusyError(
-                    f"all {self.settings.solve_workers} solver(s) busy and {self.settings.solve_queue} plan(s) waiting; "
-                    "try again later",
-                    retry_after_s=max(1.0, min(60.0, time_limit)),
-                )
+            self._refuse_if_full(retry_after_s=max(1.0, min(60.0, time_limit)))
             self._queued += 1  # hold the place while the row is written
         try:
             req = SolveRequest("", problem, time_limit, seed, solution_limit)

@@ -48,11 +48,10 @@ def cli_errors() -> Iterator[None]:
     except Exception as exc:
         if DEBUG:
             raise
-        _say(f"internal error ({type(exc).__name__}: {exc}); this is a bug, run again with 'promise --debug' for the traceback", "internal error")
+        _say(f"({type(exc).__name__}: {exc}); this is a bug, run again with 'promise --debug' for the traceback", "internal error")
         raise typer.Exit(code=EXIT_BUG) from None
 
 
 def _say(message: str, label: str = "error") -> None:
     # Escaped: messages quote JSON like "[lon, lat]", which rich would read as markup.
-    text = message if label == "error" else message.removeprefix("internal error ")
-    err_console.print(f"[bold red]{label}:[/] {escape(text)}")
+    err_console.print(f"[bold red]{label}:[/] {escape(message)}")

@@ -52,7 +52,7 @@ from engine.dispatch.model import (
     build_routes,
 )
 from engine.dispatch.params import DEFAULT_STRATEGIES, SolveParams
-from engine.dispatch.stop import FirstOf, MaxRuntime, SolutionLimit, StoppingCriterion
+from engine.dispatch.stop import MaxRuntime, StoppingCriterion
 from engine.domain.plan import Plan, Unassigned, UnassignedReason
 from engine.domain.problem import Problem
 from engine.errors import InputError

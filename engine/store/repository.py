@@ -57,7 +57,7 @@ def make_engine(url: str | None = None) -> Engine:
             # An open connection keeps working on a file deleted or overwritten under it;
             # a server must notice instead of writing where nobody will read.
             if path and not _sqlite_header_ok(path):
-                raise UnavailableError(f"database unavailable: the SQLite file {path} is missing or not a database", retry_after_s=5)
+                raise UnavailableError(f"database unavailable: the SQLite file {path} is gone or not a database", retry_after_s=5)
 
 
         return engine
@@ -117,10 +117,7 @@ class Store:
 
     def ping(self) -> None:
         """Raise ``UnavailableError`` unless the database answers and accepts writes."""
-        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
-        if path and path != ":memory:" and not Path(path).is_file():
-            # An open connection keeps writing to a deleted file: nobody would ever read it.
-            raise UnavailableError(f"database unavailable: the SQLite file {path} is gone", retry_after_s=5)
+        # A SQLite file deleted or overwritten under us is caught when the transaction begins (make_engine).
         with _db_faults(), self.engine.begin() as conn:
             conn.execute(text("SELECT 1"))
             # A read-only or deleted SQLite file still answers SELECT: try a write that changes nothing.
