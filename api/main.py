@@ -134,6 +134,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     solves = SolveService(store, settings)
     app.state.solves = solves
     solves.start()  # re-queues what a crashed or stopped server left behind
+    try:  # load (and so validate) the served model now, not on the first checkout
+        from engine.promise import current_model
+
+        current_model()
+    except Exception:  # noqa: BLE001 - a broken model dir is reported on the first quote instead
+        log.exception("the served ETA model could not be loaded")
     if not settings.solve_in_threads:
         # Plan bodies are validated in a process of their own (see api.routers.plans).
         app.state.parse_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))

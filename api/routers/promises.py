@@ -8,17 +8,19 @@ the field; the app's ``InputError`` handler turns it into a 422 with that
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.deps import get_model
 from api.schemas.quote import CheckRequest, CheckResponse
 
 router = APIRouter(tags=["promises"])
 
 
 @router.post("/v1/promises/check", response_model=CheckResponse, summary="Probability an existing promise is met")
-def post_check(req: CheckRequest) -> CheckResponse:
-    from engine.promise import Promise, PromiseState, check, current_model  # noqa: PLC0415
+def post_check(req: CheckRequest, model: Any = Depends(get_model)) -> CheckResponse:
+    from engine.promise import Promise, PromiseState, check  # noqa: PLC0415
 
     p = req.promise
     st = req.state
@@ -27,6 +29,5 @@ def post_check(req: CheckRequest) -> CheckResponse:
         p.destination.lat if p.destination else None, p.destination.lon if p.destination else None,
     )
     state = PromiseState(st.status, st.handed_over_at, st.delivered_at, st.eta_p50, st.eta_p95, st.eta_samples)
-    model = current_model()
     r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
     return CheckResponse(r.order_id, r.probability, r.holds, r.p50, r.p95, r.status, r.reason, model.source)

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
-from api.deps import get_store
+from api.deps import get_model, get_store
 from api.incidents import incidents_from, widen
 from engine.store.repository import Store
 from api.schemas.quote import BatchQuoteRequest, BatchQuoteResponse, QuoteBody, QuoteRequest, QuoteResponse
@@ -28,13 +28,8 @@ router = APIRouter(tags=["quotes"])
 _CARTS_PER_YIELD = 16
 
 
-def _model():
-    from engine.promise import current_model  # noqa: PLC0415
 
-    return current_model()
-
-
-def _quote_one(req: QuoteRequest, loc: list[Any], incidents: list[Any] = ()) -> dict[str, Any]:
+def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any] = ()) -> dict[str, Any]:
     from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
 
     when = req.order_time or datetime.now(timezone.utc)
@@ -47,7 +42,7 @@ def _quote_one(req: QuoteRequest, loc: list[Any], incidents: list[Any] = ()) -> 
     try:
         q = quote(
             (req.destination.lat, req.destination.lon), when,
-            [Item(i.weight_kg, i.quantity) for i in req.items], opts, order_id=req.order_id, model=_model(),
+            [Item(i.weight_kg, i.quantity) for i in req.items], opts, order_id=req.order_id, model=model,
         )
     except QuoteError as exc:
         # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.
@@ -62,7 +57,7 @@ def _quote_one(req: QuoteRequest, loc: list[Any], incidents: list[Any] = ()) -> 
     responses={200: {"model": QuoteResponse | BatchQuoteResponse, "description": "A quote, or {'quotes': [...]} for a batch."}},
     summary="Quote delivery options (one cart, or {'orders': [...]})",
 )
-async def post_quotes(body: QuoteBody, store: Store = Depends(get_store)) -> Response:
+async def post_quotes(body: QuoteBody, store: Store = Depends(get_store), model: Any = Depends(get_model)) -> Response:
     # async on purpose: a quote is ~0.1 ms of CPU, cheaper run inline than via the threadpool hop.
     incidents = incidents_from(store)
     if isinstance(body, BatchQuoteRequest):
@@ -70,15 +65,9 @@ async def post_quotes(body: QuoteBody, store: Store = Depends(get_store)) -> Res
         for i, r in enumerate(body.orders):
             if i and i % _CARTS_PER_YIELD == 0:
                 await asyncio.sleep(0)
-            quotes.append(_quote_one(r, ["orders", i], incidents))
+            quotes.append(_quote_one(r, ["orders", i], model, incidents))
         out: dict[str, Any] = {"quotes": quotes}
     else:
-        out = _quote_one(body, [], incidents)
+        out = _quote_one(body, [], model, incidents)
     return Response(json.dumps(out), media_type="application/json")
 
-
-# Load (and so validate) the served model when the API starts, not on the first checkout.
-try:  # pragma: no cover - a broken model dir is reported on the first request instead
-    _model()
-except Exception:  # noqa: BLE001
-    pass
