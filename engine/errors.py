@@ -187,3 +187,10 @@ class BusyError(EngineError):
 
 
 __all__ += ["BusyError"]
+
+
+class ScenarioError(InputError):
+    """A simulation scenario (TOML or an override) is malformed: names the file, the dotted key and what is wrong."""
+
+
+__all__ += ["ScenarioError"]
