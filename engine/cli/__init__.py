@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import demo, keys, matrix, monitor, network, plan, quote, serve, tickets, warm, worker
+from engine.cli import demo, keys, matrix, monitor, network, plan, quote, serve, simulate, tickets, warm, worker
 
 app = typer.Typer(
     name="promise",
@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 # Each concern registers its own commands, explicitly.
-for _mod in (network, matrix, plan, quote, serve, demo, warm, monitor, keys, tickets, worker):
+for _mod in (network, matrix, plan, quote, serve, demo, warm, monitor, keys, tickets, worker, simulate):
     _mod.register(app)
 
 
