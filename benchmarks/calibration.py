@@ -144,8 +144,16 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     tr = read_history(simulate_history(city, weeks=train_weeks, seed=1, start=train_start), bbox=city.bbox)
     te = read_history(simulate_history(city, weeks=test_weeks, seed=2, start=test_start), bbox=city.bbox).frame
     model = fit(tr, city, name=f"{region}-calibration")
-    trk = (tr.frame["carrier"] + ":" + tr.frame["service"]).to_numpy()
-    lead_tr = (tr.frame["delivered"] - tr.frame["created"]).to_numpy()
+    head = f"region {region} ({city.tz}); fit seed 1 {train_start} + {train_weeks} w, test seed 2 {test_start} + {test_weeks} w"
+    out = figures(model, tr.frame, te, target, head, f"{region}: held-out reliability (seed 2, {test_start} + {test_weeks} w)", region)
+    out.update({"region": region, "train": [str(train_start), train_weeks], "test": [str(test_start), test_weeks]})
+    return out
+
+
+def figures(model: EtaModel, train, te, target: float, head: str, title: str, region: str, origin: bool = True) -> dict:
+    """The four issue-10 figures of ``model`` on the held-out frame ``te`` (naive p95 from ``train``), printed, plus the reliability plot."""
+    trk = (train["carrier"] + ":" + train["service"]).to_numpy()
+    lead_tr = (train["delivered"] - train["created"]).to_numpy()
     key = (te["carrier"] + ":" + te["service"]).to_numpy()
     rows = {}
     met_all, miss, total = [], 0, 0
@@ -154,8 +162,8 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
         if not m.any():
             continue
         b = quote_arrays(model, te["dest_lat"].to_numpy()[m], te["dest_lon"].to_numpy()[m], te["created"].to_numpy()[m],
-                         te["weight_kg"].to_numpy()[m], te["origin_lat"].to_numpy()[m], te["origin_lon"].to_numpy()[m],
-                         target=target, keys=[k])
+                         te["weight_kg"].to_numpy()[m], te["origin_lat"].to_numpy()[m] if origin else None,
+                         te["origin_lon"].to_numpy()[m] if origin else None, target=target, keys=[k])
         av = b.available[:, 0]
         spec = model.spec(k)
         exempt = spec.carrier == "own" and spec.kind in ("same_day", "slot")
@@ -172,24 +180,48 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     big = {k: r for k, r in rows.items() if r["orders"] >= 300}
     own = [r["ratio"] for k, r in big.items() if k.startswith("own:")]
     out = {
-        "region": region, "tz": city.tz, "train": [str(train_start), train_weeks], "test": [str(test_start), test_weeks],
-        "calendar_tables": model.meta["calendar"]["own_tables"], "keys": model.keys,
+        "tz": model.city.tz, "calendar_tables": model.meta["calendar"]["own_tables"], "keys": model.keys,
         "met_overall": float(np.concatenate(met_all).mean()), "no_quote_share": miss / max(total, 1),
         "mean_ratio": float(np.mean([r["ratio"] for r in big.values()])), "mean_ratio_own": float(np.mean(own)) if own else None,
         "per_key": rows,
     }
-    print(f"\n== region {region} ({city.tz}); fit seed 1 {train_start} + {train_weeks} w, test seed 2 {test_start} + {test_weeks} w")
-    print(f"  {'carrier:service':18s} {'orders':>7s} {'no quote':>9s} {'later day':>9s} {'met':>7s} {'horizon h':>9s} {'naive p95':>9s} {'ratio':>6s}")
+    print(f"\n== {head}")
+    print(f"  {'carrier:service':22s} {'orders':>7s} {'no quote':>9s} {'later day':>9s} {'met':>7s} {'horizon h':>9s} {'naive p95':>9s} {'ratio':>6s}")
     for k, r in rows.items():
         flag = "" if r["orders"] < 300 or 0.94 <= r["met"] <= 0.98 else "  <- outside 94-98%"
-        print(f"  {k:18s} {r['orders']:7d} {r['no_quote']:9.4f} {r['non_nominal']:9.4f} {r['met']:7.4f} {r['horizon_h']:9.1f} {r['naive_p95_h']:9.1f} {r['ratio']:6.3f}"
+        print(f"  {k:22s} {r['orders']:7d} {r['no_quote']:9.4f} {r['non_nominal']:9.4f} {r['met']:7.4f} {r['horizon_h']:9.1f} {r['naive_p95_h']:9.1f} {r['ratio']:6.3f}"
               + (" (exempt: own-fleet time-critical)" if r["exempt"] else "") + flag)
     print(f"  met overall {out['met_overall']:.4f} (95-97%); no quote for the delivered service {out['no_quote_share']:.4f} (<= 0.02);"
           f" horizon / naive p95 mean {out['mean_ratio']:.3f} (<= 0.93), own fleet {out['mean_ratio_own']} (<= 0.88)")
     print(f"  calendar tables kept: {out['calendar_tables']}")
     rel = reliability(model, te)
-    plot(rel, OUT / f"reliability_{region}.png", f"{region}: held-out reliability (seed 2, {test_start} + {test_weeks} w)")
+    plot(rel, OUT / f"reliability_{region}.png", title)
     out["reliability"] = rel
+    return out
+
+
+def independent_report(target: float, seed: int = 7) -> dict:
+    """A third region on history we did not write: ``benchmarks/independent_history.py`` (Bengaluru, Asia/Kolkata, India's calendar).
+
+    The model is fitted through the command line exactly as a user would
+    (``promise fit --history train.csv --out DIR``, no other option) and
+    tested on the history's last 26 weeks (the festive sale, Diwali, ...).
+    """
+    import subprocess  # noqa: PLC0415
+
+    d = OUT / "bengaluru"
+    gen = Path(__file__).resolve().parent / "independent_history.py"
+    subprocess.run([sys.executable, str(gen), "--out", str(d), "--seed", str(seed)], check=True)
+    promise = Path(sys.executable).parent / "promise"
+    cmd = [str(promise), "fit", "--history", str(d / "train.csv"), "--out", str(d / "model")]
+    print("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True)
+    model = EtaModel.load(d / "model")
+    tr = read_history(d / "train.csv").frame
+    te = read_history(d / "test.csv").frame
+    head = f"independent history (benchmarks/independent_history.py, seed {seed}): {model.city.tz}, fitted by `promise fit --history train.csv` alone, tested on its last 26 weeks"
+    out = figures(model, tr, te, target, head, "bengaluru (independent generator): held-out reliability, last 26 weeks", "bengaluru", origin=True)
+    out.update({"region": "bengaluru", "command": " ".join(cmd), "inferred": model.meta.get("region")})
     return out
 
 
@@ -235,12 +267,22 @@ def main() -> None:
     ap.add_argument("--regions", default="helsinki,shanghai", help="embedded regions for the issue-10 figures (comma separated; '' to skip)")
     ap.add_argument("--region-test-weeks", type=int, default=52, help="held-out weeks of the region figures (a year: every peak and holiday)")
     ap.add_argument("--regions-only", action="store_true", help="only the region figures, not the method comparison")
+    ap.add_argument("--no-independent", action="store_true", help="skip the third region (history from benchmarks/independent_history.py)")
+    ap.add_argument("--independent-only", action="store_true", help="only the third region (independent history, fitted through the CLI)")
     ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
     args = ap.parse_args()
     print(f"load: {os.getloadavg()}")
+    if args.independent_only:
+        OUT.mkdir(parents=True, exist_ok=True)
+        r = independent_report(args.target)
+        (OUT / "calibration_independent.json").write_text(json.dumps(r, indent=2, default=str))
+        print(f"\nwrote {OUT / 'calibration_independent.json'} and reliability_bengaluru.png")
+        return
     if args.regions_only:
         regions = {r: region_report(r, args.target, args.train_weeks, args.region_test_weeks) for r in args.regions.split(",") if r}
         regions["inferred"] = inferred_report(args.target)
+        if not args.no_independent:
+            regions["bengaluru"] = independent_report(args.target)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "calibration_regions.json").write_text(json.dumps(regions, indent=2))
         print(f"\nwrote {OUT / 'calibration_regions.json'} and reliability_<region>.png")
