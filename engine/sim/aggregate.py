@@ -30,6 +30,7 @@ __all__ = [
     "interval",
     "summarise",
     "on_time_share",
+    "headline",
     "series",
     "variant_document",
     "kpis_document",
@@ -193,8 +194,27 @@ def _timing(results: Sequence[ReplicationResult]) -> dict[str, Any]:
     return {"phases_s": phases, "per_replication_s": [float(r.timing.get("total", math.nan)) for r in results]}
 
 
-def variant_document(overrides: Mapping[str, Any], results: Sequence[ReplicationResult]) -> dict[str, Any]:
-    """One entry of ``kpis.json``'s ``variants``: summary, per-replication KPIs, series and (apart) timing."""
+def headline(results: Sequence[ReplicationResult], target: float) -> dict[str, Any]:
+    """On-time share per replication from the outcomes (the fleet search's definition), its interval,
+    and the share of replications that reach ``target``."""
+    shares = [on_time_share(r) for r in results]
+    finite = [s for s in shares if math.isfinite(s)]
+    lo, hi = interval(finite)
+    return {
+        "on_time_share": {
+            "mean": _json_float(float(np.mean(finite))) if finite else None,
+            "ci_low": lo,
+            "ci_high": hi,
+            "n": len(finite),
+            "values": [_json_float(s) for s in shares],
+        },
+        "target": float(target),
+        "meets_target": float(np.mean([s >= target for s in finite])) if finite else None,
+    }
+
+
+def variant_document(overrides: Mapping[str, Any], results: Sequence[ReplicationResult], target: float = 0.95) -> dict[str, Any]:
+    """One entry of ``kpis.json``'s ``variants``: headline, summary, per-replication KPIs, series and (apart) timing."""
     results = sorted(results, key=lambda r: r.replication)
     per_rep = [
         {"replication": int(r.replication), "seed": int(r.seed), "orders": len(r.orders), "fleet_size": int(r.fleet_size), "kpis": r.kpis}
@@ -202,6 +222,7 @@ def variant_document(overrides: Mapping[str, Any], results: Sequence[Replication
     ]
     return {
         "overrides": dict(overrides),
+        "headline": headline(results, target),
         "kpis": summarise([r.kpis for r in results]),
         "per_replication": per_rep,
         "series": series(results),

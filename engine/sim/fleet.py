@@ -11,16 +11,18 @@ between counts far less noisy than independent runs would be.
 **Monotone assumption.**  Bisection assumes that adding vehicles never makes
 the pass rate drop.  It usually holds, but a dispatcher stopped on an
 iteration count can, on a given day, plan worse with one more van.  The
-search therefore always evaluates the answer and the count below it (the
-bisection's two final brackets), keeps every count it evaluated on the curve,
-and reports ``monotone: false`` with the offending pairs if the evaluated
-counts contradict the assumption, rather than hiding it.
+search evaluates the answer and the count below it (the bisection's final
+bracket), so the answer is verified on both sides; it keeps every count it
+evaluated on the curve; and, since every count ran the same replications,
+it compares each replication across the evaluated counts and reports
+``monotone: false`` with the pairs where more vehicles delivered a smaller
+share on time (beyond :data:`MONOTONE_TOLERANCE`), rather than hiding it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -29,6 +31,10 @@ from engine.sim.aggregate import on_time_share
 from engine.sim.result import ReplicationResult
 
 __all__ = ["CountResult", "FleetSearch", "find_fleet", "fleet_count"]
+
+#: A replication's on-time share may drop this much with one more vehicle before it counts as
+#: a violation of the monotone assumption (a re-planned route can shift a handful of orders).
+MONOTONE_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,8 @@ class FleetSearch:
     recommended: int | None
     curve: list[CountResult] = field(default_factory=list)
     monotone: bool = True
-    violations: list[tuple[int, int]] = field(default_factory=list)
+    #: (count, larger count, replication, drop in on-time share) where more vehicles did worse
+    violations: list[tuple[int, int, int, float]] = field(default_factory=list)
     results: dict[int, list[ReplicationResult]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +112,7 @@ def find_fleet(
     hi: int,
     runner: Any,
     root_seed: int | None = None,
+    known: Mapping[int, Sequence[ReplicationResult]] | None = None,
 ) -> FleetSearch:
     """Smallest count in ``[lo, hi]`` of ``vehicle_type`` that passes (see the module docstring).
 
@@ -122,6 +130,11 @@ def find_fleet(
         fails, there is no recommendation; if ``lo`` passes, ``lo`` is the answer.
     runner
         A :class:`~engine.sim.runner.Runner` (or anything with its ``run``).
+    root_seed
+        The root seed every count runs under (``None``: the scenario's).
+    known
+        Replications already run at some counts with the same seeds (today's
+        fleet, run for the report), so they are not run again.
     """
     fleet_count(scenario, vehicle_type)  # the type must exist: fail before any work
     if not 1 <= lo <= hi:
@@ -135,7 +148,10 @@ def find_fleet(
 
     def evaluate(count: int) -> CountResult:
         if count not in evaluated:
-            [results] = runner.run([_with_count(scenario, vehicle_type, count)], replications, root_seed=root_seed)
+            if known is not None and count in known and len(known[count]) == replications:
+                results = list(known[count])
+            else:
+                [results] = runner.run([_with_count(scenario, vehicle_type, count)], replications, root_seed=root_seed)
             shares = tuple(on_time_share(r) for r in results)
             meets = float(np.mean([s >= target for s in shares]))
             evaluated[count] = CountResult(count, meets, float(np.mean(shares)), shares, meets >= confidence)
@@ -148,6 +164,13 @@ def find_fleet(
         else:
             # Invariant: lo fails, hi passes; the answer is in (lo, hi].
             a, b = lo, hi
+            # Counts already run cost nothing: let them narrow the bracket first.
+            for k in sorted(known or {}):
+                if a < k < b and len(known[k]) == replications:  # type: ignore[index]
+                    if evaluate(k).passes:
+                        b = k
+                    else:
+                        a = k
             while b - a > 1:
                 mid = (a + b) // 2
                 if evaluate(mid).passes:
@@ -158,8 +181,13 @@ def find_fleet(
             # The bracket's low end (b - 1) was evaluated and failed: the answer is verified on both sides.
             assert (b - 1) in evaluated and not evaluated[b - 1].passes
     search.curve = [evaluated[c] for c in sorted(evaluated)]
+    # Bisection's own pass/fail points can never contradict monotonicity (every
+    # failing count it keeps is below every passing one), so check where common
+    # random numbers make it checkable: the same replication, more vehicles,
+    # should not deliver a smaller share on time.
     for x, y in zip(search.curve, search.curve[1:]):
-        if x.passes and not y.passes:
-            search.violations.append((x.count, y.count))
+        for rep, (a, b) in enumerate(zip(x.on_time, y.on_time)):
+            if b < a - MONOTONE_TOLERANCE:
+                search.violations.append((x.count, y.count, rep, round(a - b, 6)))
     search.monotone = not search.violations
     return search

@@ -39,7 +39,8 @@ def fake_replication(scenario: FakeScenario, replication: int, *, root_seed: int
     root = scenario.seed if root_seed is None else root_seed
     ss = np.random.SeedSequence([root, zlib.crc32(scenario.name.encode()), replication])
     day, demand = (np.random.default_rng(s) for s in ss.spawn(2))
-    n = scenario.orders
+    # A real Scenario (tests of the CLI) or the FakeScenario above.
+    n = int(getattr(scenario, "orders", 0) or min(400, scenario.demand.orders_per_day * scenario.demand.surge))
     vans = scenario.fleet["van"].count
     # The day's difficulty does not depend on the fleet (common random numbers).
     hard = day.normal(0.0, 0.02)
