@@ -31,7 +31,26 @@ from engine.domain.plan import JobStatus, SolveJob
 from engine.errors import NotFoundError, UnavailableError
 from engine.store.tables import EventRow, PlanRow, PromiseRow
 
-__all__ = ["Store", "make_engine", "migrate"]
+__all__ = ["Store", "RawJSON", "make_engine", "migrate"]
+
+
+class RawJSON(str):
+    """JSON text to store as it is, in a JSON column (a plan's problem or result).
+
+    Why: the API process receives a plan's problem already serialised (from its parse
+    process) and its result already serialised (from the solver process).  Parsing
+    100 kB documents there only to serialise them again costs the event loop's
+    interpreter milliseconds each and leaves tens of thousands of objects for the
+    garbage collector, whose full passes then stall every request.  The text must be
+    valid JSON; it is read back as a document like any other.
+    """
+
+    __slots__ = ()
+
+
+def _dumps(doc: Any) -> str:
+    """The engines' JSON serialiser: ``RawJSON`` as it is, anything else as SQLAlchemy would."""
+    return str.__str__(doc) if isinstance(doc, RawJSON) else json.dumps(doc)
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The revision that matches databases created before migrations existed.
@@ -44,7 +63,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         url = get_settings().db_url
     if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 5}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 5}, "json_serializer": _dumps}
         if url in ("sqlite://", "sqlite:///:memory:"):
             # One shared connection, or every session would see its own empty database.
             kwargs["poolclass"] = StaticPool
@@ -61,7 +80,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_dumps)
 
 
 def _sqlite_header_ok(path: str) -> bool:
@@ -124,29 +143,34 @@ class Store:
             conn.execute(update(PlanRow).where(PlanRow.plan_id == "").values(status=PlanRow.status))
 
     # plans ---------------------------------------------------------------
-    def create_plan(self, problem: dict[str, Any], params: dict[str, Any] | None = None) -> str:
+    def create_plan(self, problem: dict[str, Any] | RawJSON, params: dict[str, Any] | None = None) -> str:
+        """Store a plan as ``queued``; ``problem`` is a document, or its JSON text as ``RawJSON``."""
         plan_id = str(uuid.uuid4())
         with _db_faults(), self._session.begin() as s:
             s.add(PlanRow(
-                plan_id=plan_id, status=str(JobStatus.QUEUED), problem=_jsonable(problem),
+                plan_id=plan_id, status=str(JobStatus.QUEUED), problem=_as_stored(problem),
                 params=_jsonable(params or {}), attempts=0,
             ))
         return plan_id
 
     def update_plan(
-        self, plan_id: str, status: JobStatus | str, result: dict[str, Any] | None = None, error: str | None = None
+        self, plan_id: str, status: JobStatus | str, result: dict[str, Any] | RawJSON | None = None, error: str | None = None
     ) -> None:
+        """Set a plan's status (``running`` counts an attempt and beats), its result or its error.
+
+        One UPDATE statement: the stored problem and result are not read back.
+        """
+        status = JobStatus(status)
+        values: dict[str, Any] = {"status": str(status), "error": error}
+        if status == JobStatus.RUNNING:
+            values["attempts"] = func.coalesce(PlanRow.attempts, 0) + 1
+            values["heartbeat_at"] = _now()
+        if result is not None:
+            values["result"] = _as_stored(result)
         with _db_faults(), self._session.begin() as s:
-            row = s.get(PlanRow, plan_id)
-            if row is None:
-                raise NotFoundError(f"no plan with id {plan_id!r}")
-            row.status = str(JobStatus(status))
-            if status == JobStatus.RUNNING:
-                row.attempts = (row.attempts or 0) + 1
-                row.heartbeat_at = _now()
-            if result is not None:
-                row.result = _jsonable(result)
-            row.error = error
+            n = s.execute(update(PlanRow).where(PlanRow.plan_id == plan_id).values(**values)).rowcount
+        if not n:
+            raise NotFoundError(f"no plan with id {plan_id!r}")
 
     def heartbeat(self, plan_ids: list[str]) -> None:
         """Mark running solves as alive (the server writes this every few seconds)."""
@@ -419,6 +443,10 @@ def _job(row: PlanRow) -> SolveJob:
 def _jsonable(doc: Any) -> Any:
     """Round-trip through json so datetimes and numpy scalars are stored as plain values."""
     return json.loads(json.dumps(doc, default=_default))
+
+
+def _as_stored(doc: Any) -> Any:
+    return doc if isinstance(doc, RawJSON) else _jsonable(doc)
 
 
 def _default(obj: Any) -> Any:

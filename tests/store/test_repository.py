@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from engine.domain.plan import JobStatus
 from engine.errors import NotFoundError
-from engine.store.repository import Store
+from engine.store.repository import RawJSON, Store
 
 
 @pytest.fixture()
@@ -31,6 +31,22 @@ def test_plan_lifecycle(store: Store) -> None:
     assert store.get_plan("nope") is None
     with pytest.raises(NotFoundError):
         store.update_plan("nope", "done")
+
+
+def test_documents_given_as_json_text_are_stored_as_documents(store: Store) -> None:
+    pid = store.create_plan(RawJSON('{"orders": [{"id": "a", "lat": 60.17}]}'), {"time_limit": 3})
+    before = store.get_plan(pid)
+    assert before.problem == {"orders": [{"id": "a", "lat": 60.17}]} and before.params == {"time_limit": 3}
+    store.update_plan(pid, JobStatus.RUNNING)
+    running = store.get_plan(pid)
+    assert running.attempts == 1 and running.heartbeat_at is not None
+    store.update_plan(pid, JobStatus.DONE, result=RawJSON('{"routes": [], "cost": 1.5}'))
+    got = store.get_plan(pid)
+    assert got.status is JobStatus.DONE and got.result == {"routes": [], "cost": 1.5} and got.error is None
+    assert got.problem == before.problem and got.updated_at >= before.updated_at
+    # The text is stored as it is: a plain string stays a JSON string, not a document.
+    other = store.create_plan({"name": '{"not": "parsed"}'})
+    assert store.get_plan(other).problem == {"name": '{"not": "parsed"}'}
 
 
 def test_promises_and_events(store: Store) -> None:
