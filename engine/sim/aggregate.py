@@ -124,11 +124,13 @@ def on_time_share(result: ReplicationResult) -> float:
 
 
 def _by_hour(results: Sequence[ReplicationResult]) -> dict[str, Any]:
-    """On-time share by hour of order: per replication, then mean and interval over replications."""
+    """On-time share by local hour of order: per replication, then mean and interval over replications."""
     per_rep = np.full((len(results), 24), np.nan)
     counts = np.zeros(24, dtype=np.int64)
     for i, r in enumerate(results):
-        hour = np.clip((np.asarray(r.orders.placed_s) // 3600).astype(np.int64), 0, 23)
+        # Local hour of day, whichever day: the morning's backlog (placed the day before, negative
+        # placed_s) falls in the evening hours it was ordered in.
+        hour = (np.floor(np.asarray(r.orders.placed_s, dtype=np.float64) / 3600.0).astype(np.int64)) % 24
         n = np.bincount(hour, minlength=24)
         k = np.bincount(hour, weights=np.asarray(r.orders.on_time, dtype=np.float64), minlength=24)
         with np.errstate(invalid="ignore", divide="ignore"):

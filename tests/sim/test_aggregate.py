@@ -70,3 +70,10 @@ def test_document_is_strict_json_and_identical_apart_from_timing() -> None:
     assert a != b and strip_timing(a) == strip_timing(b)
     assert a["variants"][0]["kpis"]["warnings.lead_time_s"]["values"][1] is None
     assert a["variants"][0]["per_replication"][1]["kpis"]["warnings"]["lead_time_s"] is None
+
+
+def test_backlog_orders_count_in_the_hour_they_were_placed() -> None:
+    r = fake_replication(FakeScenario(), 0)
+    r.orders.placed_s[:] = -1800.0  # every order placed at 23:30 the day before
+    h = series([r])["on_time_by_hour"]
+    assert h["orders"][23] == len(r.orders) and sum(h["orders"]) == len(r.orders)
