@@ -1,0 +1,145 @@
+"""The KPIs of one simulated day: a nested dict of plain numbers, JSON-ready, with no timings in it.
+
+Keys (shares are 0-1; times in seconds; ``None`` where nothing was there to measure):
+
+* ``orders``; ``demand``: ``placed`` (both days drawn), ``placed_today`` (on D),
+  ``no_option`` (nothing checkout could offer), ``other_day`` (for another
+  day: not simulated), ``covered`` (= ``orders``);
+* ``on_time``: ``overall``, ``by_option`` (kind), ``by_carrier`` (``own`` or
+  the carrier that delivered), ``by_hour`` (local hour of order, ``"00"``-``"23"``),
+  ``backlog`` (orders of D - 1) and ``today``;
+* ``calibration``: ``quoted_mean`` vs ``realised`` overall, and ``bins`` of
+  quoted probability (``"0.95-1.00"``: ``orders``, ``quoted``, ``realised``);
+* ``padding_s``: promised - delivered over delivered orders (``mean``,
+  ``median``, ``p10``, ``p90``) and ``late_p50_s``/``late_p90_s`` (lateness of late ones);
+* ``cost``: ``total``, ``per_order``, ``fleet`` (fixed + hourly + per km of
+  the plans as driven on plan), ``carriers`` (hand-offs at their price);
+* ``fleet``: ``size``, ``vehicles_used`` (physical vehicles sent out at least
+  once), ``routes``, ``driver_hours`` (true), ``utilisation`` (driver hours /
+  shift hours of the whole fleet), ``peak_on_road``, ``breakdowns``;
+* ``handed_to_carriers`` (by dispatch), ``unplanned``, ``carrier_extra_day``
+  (bad day, missed sort, over capacity, outage), ``over_carrier_capacity``;
+* ``warnings``: ``notices`` by kind, ``orders_warned``, ``late_warned_share``
+  (late orders warned before their promise), ``precision`` (warned orders
+  that were late), ``lead_median_s``/``lead_mean_s`` (promise - first warning,
+  late orders warned in time), ``rescues_proposed``, ``events``;
+* ``tickets``: ``opened``, ``resolved``, ``resolved_24h_share``,
+  ``opened_by`` (monitor delay/broken/unknown, customer calls);
+* ``notifications``: rows written per event, ``total``, ``skipped``;
+* ``waves``: per wave ``"HH:MM"``: ``orders``, ``routes``, ``handoffs``, ``unassigned``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from engine.sim.aftersales import AfterSales
+from engine.sim.result import OrderOutcomes
+from engine.sim.scenario import Scenario, clock_s
+from engine.sim.waves import WaveOutcome
+from engine.sim.watch import Watched
+from engine.sim.world import World
+
+__all__ = ["CALIBRATION_EDGES", "compute"]
+
+#: Quoted-probability bins of the calibration table.
+CALIBRATION_EDGES = (0.0, 0.5, 0.8, 0.9, 0.95, 1.0000001)
+
+
+def _share(mask: np.ndarray) -> float | None:
+    return float(np.mean(mask)) if mask.size else None
+
+
+def _f(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 6)
+
+
+def compute(s: Scenario, w: World, o: OrderOutcomes, wo: WaveOutcome, mon: Watched, after: AfterSales, *, n_all: int,
+            placed_today: int, no_option: int, other_day: int, on_road: np.ndarray, extra_day: np.ndarray,
+            spill: np.ndarray) -> dict[str, Any]:
+    n = len(o)
+    ok = np.asarray(o.on_time, dtype=bool)
+    out: dict[str, Any] = {"orders": n}
+    out["demand"] = {"placed": n_all, "placed_today": placed_today, "no_option": no_option, "other_day": other_day, "covered": n}
+    hour = (np.floor(o.placed_s / 3600.0).astype(np.int64)) % 24
+    out["on_time"] = {
+        "overall": _share(ok),
+        "by_option": {k: _share(ok[o.option == k]) for k in sorted(set(o.option.tolist()))},
+        "by_carrier": {c: _share(ok[o.carrier == c]) for c in sorted(set(o.carrier.tolist()))},
+        "by_hour": {f"{h:02d}": _share(ok[hour == h]) for h in range(24) if (hour == h).any()},
+        "backlog": _share(ok[o.placed_s < 0]),
+        "today": _share(ok[o.placed_s >= 0]),
+    }
+    p = np.asarray(o.quoted_p, dtype=np.float64)
+    bins = {}
+    for lo, hi in zip(CALIBRATION_EDGES, CALIBRATION_EDGES[1:]):
+        m = (p >= lo) & (p < hi)
+        if m.any():
+            bins[f"{lo:.2f}-{min(hi, 1.0):.2f}"] = {"orders": int(m.sum()), "quoted": _f(float(p[m].mean())), "realised": _f(float(ok[m].mean()))}
+    out["calibration"] = {"quoted_mean": _f(float(np.nanmean(p))) if n else None, "realised": _share(ok), "bins": bins}
+    d = np.asarray(o.delivered_s)
+    got = np.isfinite(d)
+    pad = (o.promised_s - d)[got]
+    late = -pad[pad < 0]
+    out["padding_s"] = {
+        "mean": _f(float(pad.mean())) if pad.size else None,
+        "median": _f(float(np.median(pad))) if pad.size else None,
+        "p10": _f(float(np.quantile(pad, 0.1))) if pad.size else None,
+        "p90": _f(float(np.quantile(pad, 0.9))) if pad.size else None,
+        "late_p50_s": _f(float(np.median(late))) if late.size else None,
+        "late_p90_s": _f(float(np.quantile(late, 0.9))) if late.size else None,
+        "undelivered": int((~got).sum()),
+    }
+    # Cost: the plans' routes at their own cost model, hand-offs at the carrier's price.
+    fleet_cost = sum(r.cost for wv in wo.waves for r in wv.plan.routes if r.order_ids)
+    carrier_cost = sum(h.cost for wv in wo.waves for h in wv.plan.handoffs)
+    total = fleet_cost + carrier_cost
+    out["cost"] = {"total": _f(total), "per_order": _f(total / n) if n else None, "fleet": _f(fleet_cost), "carriers": _f(carrier_cost)}
+    hours = sum(b - a for spans in wo.busy.values() for a, b in spans) / 3600.0
+    shift_h = sum(v.count * (clock_s(v.shift[1]) - clock_s(v.shift[0])) for v in s.fleet.values()) / 3600.0
+    out["fleet"] = {
+        "size": s.fleet_size,
+        "vehicles_used": len(wo.busy),
+        "routes": sum(1 for wv in wo.waves for r in wv.plan.routes if r.order_ids),
+        "driver_hours": _f(hours),
+        "utilisation": _f(hours / shift_h) if shift_h > 0 else None,
+        "peak_on_road": int(on_road.max()) if on_road.size else 0,
+        "breakdowns": sum(1 for wv in wo.waves for dr in wv.drives.values() if dr.breakdown_at is not None),
+    }
+    out["handed_to_carriers"] = int(np.count_nonzero(o.handed_off))
+    out["unplanned"] = int(np.count_nonzero(o.unplanned))
+    out["carrier_extra_day"] = int(np.count_nonzero(extra_day))
+    out["over_carrier_capacity"] = int(np.count_nonzero(spill))
+    kinds = Counter(str(x.kind) for x in mon.notices)
+    warned = np.isfinite(o.warned_s)
+    late_m = ~ok
+    in_time = warned & (o.warned_s <= o.promised_s)
+    lead = (o.promised_s - o.warned_s)[late_m & in_time]
+    out["warnings"] = {
+        "notices": {k: int(v) for k, v in sorted(kinds.items())},
+        "orders_warned": int(warned.sum()),
+        "late_warned_share": _share(in_time[late_m]),
+        "precision": _share(late_m[warned]),
+        "lead_median_s": _f(float(np.median(lead))) if lead.size else None,
+        "lead_mean_s": _f(float(lead.mean())) if lead.size else None,
+        "rescues_proposed": mon.proposals,
+        "events": mon.events,
+    }
+    tk = after.ticket_kpis
+    out["tickets"] = {
+        "opened": int(tk["opened"]),
+        "resolved": int(tk["resolved"]),
+        "resolved_24h_share": _f(tk["resolved_24h_share"]),
+        "opened_by": {k: int(v) for k, v in sorted(after.opened_by.items())},
+    }
+    out["notifications"] = {**{k: int(v) for k, v in sorted(after.notifications.items())},
+                            "total": int(sum(after.notifications.values())), "skipped": int(after.skipped)}
+    out["waves"] = {
+        s.waves.times[wv.index]: {"orders": wv.orders, "routes": sum(1 for r in wv.plan.routes if r.order_ids),
+                                  "handoffs": len(wv.plan.handoffs), "unassigned": len(wv.plan.unassigned)}
+        for wv in wo.waves
+    }
+    return out
