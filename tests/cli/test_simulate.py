@@ -125,3 +125,28 @@ def test_malformed_scenario_names_file_and_key(app: typer.Typer, tmp_path: Path)
     assert res.exit_code == 2 and "bad.toml" in res.output and "fleet.van.count" in res.output, res.output
     res = CliRunner().invoke(app, ["simulate", str(tmp_path / "missing.toml"), "--no-progress"])
     assert res.exit_code == 2 and "missing.toml" in res.output
+
+
+@pytest.mark.slow
+def test_real_day_end_to_end(tmp_path: Path) -> None:
+    """The real simulated day (tiny: 400-node synthetic map, ~50 orders), on two worker processes,
+    then the same seeds in this process: identical KPIs, and a complete report."""
+    from engine.sim.aggregate import jsonable
+    from engine.sim.scenario import load_scenario
+
+    scen = tmp_path / "tiny.toml"
+    scen.write_text(TINY.replace('source = "synthetic:400@1"', 'source = "synthetic:400@1"\ncentre = [31.23, 121.47]').replace("orders_per_day = 150", "orders_per_day = 60"))
+    app = typer.Typer()
+    simulate_cli.register(app)
+    app.command("noop")(lambda: None)
+    res = CliRunner().invoke(app, ["simulate", str(scen), "-n", "2", "--out", str(tmp_path / "r"), "--workers", "2", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "r" / "kpis.json").read_text())
+    assert doc["timing"]["where"] == "2 local processes"
+    with Runner(workers=1) as r:
+        [here] = r.run([load_scenario(scen)], 2, root_seed=3)
+    assert [p["kpis"] for p in doc["variants"][0]["per_replication"]] == [jsonable(x.kpis) for x in here]
+    assert doc["variants"][0]["kpis"]["on_time.overall"]["n"] == 2
+    assert doc["variants"][0]["headline"]["on_time_share"]["values"] == [pytest.approx(x.kpis["on_time"]["overall"]) for x in here]
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert "delivered by the promise" in html and (tmp_path / "r" / "v1-map.png").exists()
