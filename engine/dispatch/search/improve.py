@@ -54,14 +54,15 @@ class SearchResult:
     trajectory: list[tuple[float, float]] = field(default_factory=list)
     #: The search stopped before its budget: no new best for ``SearchParams.stall_iterations`` per job.
     converged: bool = False
+    #: Job nodes left out because the construction ran out of time before trying them.
+    unplaced: list[int] = field(default_factory=list)
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (breaks, pickup-and-delivery pairs,
+    """Whether ``search`` models every hard constraint of ``arrays`` (pickup-and-delivery pairs,
     fixed steps and distance limits are not)."""
     return (
-        not any(len(b) for b in arrays.v_breaks)
-        and not len(arrays.pairs)
+        not len(arrays.pairs)
         and not any(arrays.v_fixed)
         and (arrays.v_max_distance is None or bool(np.all(arrays.v_max_distance >= INT_INF)))
     )
@@ -71,7 +72,10 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     """Flatten ``arrays`` into the kernels' ``KProblem``."""
     params = params or SearchParams()
     if not supports(arrays):
-        raise InputError("improve.search: vehicles with breaks are not supported by the numba search", item="arrays", field="v_breaks")
+        raise InputError(
+            "improve.search: pickup-and-delivery pairs, fixed steps and distance limits are not modelled by the numba search",
+            item="arrays", field="pairs",
+        )
     n = arrays.n_nodes
     nd = arrays.n_depots
     nv = arrays.n_vehicles
@@ -122,6 +126,15 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         if np.any((arr < 0) | (arr >= nd)):
             raise InputError(f"improve.search: {name} must name depot nodes 0..{nd - 1}", item="arrays", field=name)
 
+    # Breaks, per vehicle in the order of their windows (CSR); one that cannot happen
+    # (window ending before it starts, no duration) is no constraint, as in the OR-Tools model.
+    bptr = np.zeros(nv + 1, dtype=np.int64)
+    brk: list[tuple[int, int, int]] = []
+    for v in range(nv):
+        brk += sorted((int(ws), int(we), int(d)) for ws, we, d in arrays.v_breaks[v] if we >= ws and d > 0)
+        bptr[v + 1] = len(brk)
+    barr = np.asarray(brk, dtype=np.int64).reshape(-1, 3)
+
     # Interchangeable vehicles: only one empty vehicle per class is tried per insertion.
     classes: dict[tuple, int] = {}
     vclass = np.zeros(nv, dtype=np.int32)
@@ -129,41 +142,37 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         key = (
             int(vstart[v]), int(vend[v]), tuple(cap[v].tolist()), int(vtws[v]), int(vtwe[v]), int(maxdur[v]),
             float(fixed[v]), float(cm[v]), float(cs[v]), float(css[v]), int(prof[v]), compat[v].tobytes(),
+            barr[bptr[v] : bptr[v + 1]].tobytes(),
         )
         vclass[v] = classes.setdefault(key, len(classes))
 
     jobs = np.arange(nd, n, dtype=np.int32)
-    pen_full = np.asarray(arrays.penalty, dtype=np.float64).copy()
-    pen_full[:nd] = 0.0
-    # Carriers are pooled here: a job left out costs its cheapest carrier price while the
-    # carriers together have room, its full penalty after that.  The OR-Tools model that
-    # polishes the result has each carrier's own capacity (engine.dispatch.cost).
-    if arrays.n_carriers:
-        cheapest = arrays.carrier_price.min(axis=0)
-        hand_ok = np.isfinite(cheapest) & (cheapest < pen_full)
-        hand_ok[:nd] = False
-        pen = np.where(hand_ok, cheapest, pen_full)
-        room = int(min(int(arrays.carrier_capacity.sum()), len(jobs)))
-    else:
-        pen, hand_ok, room = pen_full.copy(), np.zeros(n, dtype=np.bool_), 0
+    pen, pen_full, hand_ok, room = _leave_out_model(arrays)
     # Neighbours by what an arc costs (a VROOM problem may have durations only, and
     # zero distances would make every job everyone's neighbour); -1 pads when few jobs.
-    prox = float(cm.mean()) * dist.astype(np.float64) + float(cs.mean()) * pdur[0].astype(np.float64)
-    if not prox.any():
-        prox = dist.astype(np.float64) + pdur[0].astype(np.float64)
+    wm, ws_ = (float(cm.mean()), float(cs.mean())) if nv else (1.0, 1.0)
+    if not (wm * np.any(dist) or ws_ * np.any(pdur[0])):
+        wm, ws_ = 1.0, 1.0
+
+    def prox(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return wm * dist[np.ix_(rows, cols)].astype(np.float64) + ws_ * pdur[0][np.ix_(rows, cols)].astype(np.float64)
+
     kn = max(1, min(params.neighbours, len(jobs) - 1))
     adj = np.full((n, kn), -1, dtype=np.int32)
     if len(jobs) > 1:
-        sub = prox[np.ix_(jobs, jobs)]
-        sym = sub + sub.T
-        np.fill_diagonal(sym, np.inf)
-        part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
-        order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
-        adj[jobs] = jobs[np.take_along_axis(part, order, axis=1)]
+        # In blocks of rows: the same numbers as one n x n pass, without its n^2 temporaries.
+        block = max(1, 2_000_000 // len(jobs))
+        for r0 in range(0, len(jobs), block):
+            rows = jobs[r0 : r0 + block]
+            sym = prox(rows, jobs) + prox(jobs, rows).T
+            sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
+            part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
+            order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
+            adj[rows] = jobs[np.take_along_axis(part, order, axis=1)]
     capmax = cap.max(axis=0) if nv else np.ones(demand.shape[1], dtype=np.int64)
     capsafe = np.where(capmax > 0, capmax, 1).astype(np.float64)
     key_demand = (demand / capsafe).sum(axis=1)
-    key_far = prox[vstart.min(), :] if nv else np.zeros(n)
+    key_far = prox(np.array([vstart.min()]), np.arange(n))[0] if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
     return K.KProblem(
@@ -171,10 +180,39 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         win_ptr=ptr, win_s=np.asarray(ws, dtype=np.int64), win_e=np.asarray(we, dtype=np.int64), multi=multi,
         demand=np.ascontiguousarray(demand), vstart=vstart, vend=vend, cap=np.ascontiguousarray(cap),
         vtws=vtws, vtwe=vtwe, maxdur=maxdur, fixed=fixed, cm=cm, cs=cs, css=css, prof=prof, vclass=vclass,
-        exact_v=maxdur < tinf, compat=compat, penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room),
+        exact_v=(maxdur < tinf) | (np.diff(bptr) > 0), bptr=bptr, bws=np.ascontiguousarray(barr[:, 0]),
+        bwe=np.ascontiguousarray(barr[:, 1]), bdur=np.ascontiguousarray(barr[:, 2]),
+        compat=compat, penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room),
         jobs=jobs, adj=adj,
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
     )
+
+
+def _leave_out_model(arrays: VrpArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """What leaving each node out costs: (price while the carriers have room, price after, carrier may take it, room).
+
+    Carriers are pooled here: a job left out costs its cheapest carrier price while the
+    carriers together have room, its full penalty after that.  The OR-Tools model that
+    polishes the result has each carrier's own capacity (engine.dispatch.cost).
+    """
+    nd, n = arrays.n_depots, arrays.n_nodes
+    pen_full = np.asarray(arrays.penalty, dtype=np.float64).copy()
+    pen_full[:nd] = 0.0
+    if arrays.n_carriers:
+        cheapest = arrays.carrier_price.min(axis=0)
+        hand_ok = np.isfinite(cheapest) & (cheapest < pen_full)
+        hand_ok[:nd] = False
+        pen = np.where(hand_ok, cheapest, pen_full)
+        room = int(min(int(arrays.carrier_capacity.sum()), n - nd))
+    else:
+        pen, hand_ok, room = pen_full.copy(), np.zeros(n, dtype=np.bool_), 0
+    return pen, pen_full, hand_ok, room
+
+
+def _with_prices(P: K.KProblem, arrays: VrpArrays) -> K.KProblem:
+    """``P`` (built from arrays with the same matrices and fleet) with the leave-out prices of ``arrays``."""
+    pen, pen_full, hand_ok, room = _leave_out_model(arrays)
+    return P._replace(penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room))
 
 
 def _leave_out_prices(arrays: VrpArrays) -> np.ndarray:
@@ -213,16 +251,24 @@ def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] |
 class _Run:
     """One SISR trajectory: its own state, random stream and best solution."""
 
-    def __init__(self, P: K.KProblem, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], seed: int, params: SearchParams, order_kind: int) -> None:
+    def __init__(
+        self, P: K.KProblem, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], seed: int, params: SearchParams,
+        order_kind: int, deadline: float = math.inf,
+    ) -> None:
         self.P = P
         self.params = params
-        self.W = K.new_state(arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs)
+        self.W = K.new_state(arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs, int(np.diff(P.bptr).max(initial=0)))
         # splitmix64 of the seed so that nearby seeds give unrelated streams
         z = (int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
         self.rng = np.array([(z ^ (z >> 31)) or 1], dtype=np.uint64)
-        cost = K.init_solution(P, self.W, init[0], init[1], self.rng, order_kind)
+        #: Job nodes the construction had no time to place (left out; empty unless the deadline hit).
+        self.unplaced: list[int] = []
+        t_build = time.perf_counter()
+        cost = self._construct(arrays, init, order_kind, deadline)
+        #: Seconds the construction took (the search skips a second start when time is short).
+        self.build_seconds = time.perf_counter() - t_build
         self.cur_seq = self.W.seq.copy()
         self.cur_len = self.W.rlen.copy()
         self.best_seq = self.W.seq.copy()
@@ -243,6 +289,36 @@ class _Run:
         # No new best for this many iterations: the search has converged (a 2-job day
         # gets there in milliseconds, a 100-job one takes 100,000 iterations).
         self.stall_limit = max(5_000, params.stall_iterations * arrays.n_jobs)
+
+    def _construct(self, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], order_kind: int, deadline: float) -> float:
+        """Cheapest insertion of every job not on ``init``, in chunks with the deadline checked between them.
+
+        Jobs still waiting at the deadline are left out (``unplaced``): a late plan that
+        leaves orders to carriers beats a plan after the time limit.  Without a deadline
+        (the deterministic stop) every job is tried.
+        """
+        P, W = self.P, self.W
+        n, C = arrays.n_nodes, W.seq.shape[1]
+        rem = np.empty(n + 1, dtype=np.int32)
+        keys = np.empty(n + 1, dtype=np.float64)
+        nrem = int(K.init_begin(P, W, init[0], init[1], self.rng, order_kind, rem, keys))
+        stamp = np.zeros(1, dtype=np.int64)
+        seen = np.zeros(arrays.n_vehicles + 1, dtype=np.int64)
+        tseq, tes, tls = np.empty(C + 1, dtype=np.int32), np.empty(C + 1, dtype=np.int64), np.empty(C + 1, dtype=np.int64)
+        i, step = 0, nrem if deadline == math.inf else 32
+        while i < nrem:
+            now = time.perf_counter()
+            if now >= deadline:
+                K.leave_out_rest(P, W, rem, i, nrem)
+                self.unplaced = [int(x) for x in rem[i:nrem]]
+                break
+            j = min(nrem, i + step)
+            K.init_insert(P, W, rem, i, j, self.rng, stamp, seen, tseq, tes, tls)
+            dt = time.perf_counter() - now
+            # chunks of ~20 ms: the deadline is never overrun by more than that
+            step = int(min(max(8, (j - i) * 0.02 / max(dt, 1e-6)), 4 * (j - i) + 8))
+            i = j
+        return float(K.total(W))
 
     def chunk(self, n_iter: int, it_total: int) -> None:
         p = self.params
@@ -367,15 +443,17 @@ def search(
             penalty=np.maximum(arrays.penalty, params.construction_penalty),
             carrier_price=np.maximum(arrays.carrier_price, params.construction_penalty),
         )
-        forced = (forced_arrays, build_problem(forced_arrays, params))
+        forced = (forced_arrays, _with_prices(P, forced_arrays))
     pairs: list[tuple[_Run, _Run | None]] = []
     for i in range(threads):
         kind = _ORDER_INIT[i % len(_ORDER_INIT)]
-        run = _Run(P, arrays, init, seed + i, params, kind)
+        run = _Run(P, arrays, init, seed + i, params, kind, deadline)
         other = None
-        if forced is not None:
-            routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind).result()
-            other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind)
+        # The second start costs two more constructions: under a clock it is built only
+        # when they take a small part of what is left (5,000 orders on a 5 s limit: not).
+        if forced is not None and 2 * run.build_seconds < 0.25 * (deadline - time.perf_counter()):
+            routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind, deadline).result()
+            other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind, deadline)
         pairs.append((run, other))
     trajectory: list[tuple[float, float]] = []
 
@@ -421,13 +499,14 @@ def search(
     return SearchResult(
         routes=routes, cost=cost, unassigned=unassigned, iterations=sum(r.iterations for r in runs),
         seconds=time.perf_counter() - t0, trajectory=trajectory, converged=all(r.converged for r in runs),
+        unplaced=sorted({j for r in runs for j in r.unplaced} - routed),
     )
 
 
 def warm() -> None:
     """Compile (or load from numba's cache) every kernel specialisation on a tiny problem.
 
-    Exercises the plain, maximum-duration and multi-window paths so that the
+    Exercises the plain, maximum-duration, break and multi-window paths so that the
     first real call does not pay the compile time (~20 s cold).
     """
     n, nv = 6, 2
@@ -442,6 +521,7 @@ def warm() -> None:
         v_tw_end=np.full(nv, 1000, dtype=np.int32), v_max_duration=np.array([INT_INF, 500], dtype=np.int32),
         v_fixed_cost=np.zeros(nv), v_cost_per_m=np.ones(nv), v_cost_per_s=np.array([0.0, 0.1]),
         compat=np.ones((nv, n), dtype=bool), penalty=np.full(n, 10**6, dtype=np.int64), windows=wins,
+        v_breaks=((), ((300, 600, 50),)),
     )
     search(a, [[1, 2]], time_limit=0, seed=0, max_iterations=50)
 

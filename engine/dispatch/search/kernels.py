@@ -62,7 +62,11 @@ KProblem = namedtuple(
         "css",  # float64 [V] cost per time unit of service
         "prof",  # int32 [V]
         "vclass",  # int32 [V] vehicles with equal class are interchangeable
-        "exact_v",  # bool [V] route needs the exact O(L) check (max duration)
+        "exact_v",  # bool [V] route needs the exact O(L) check (max duration, breaks)
+        "bptr",  # int64 [V + 1] CSR into bws / bwe / bdur: each vehicle's breaks, by window start
+        "bws",  # int64 [B] earliest start of the break
+        "bwe",  # int64 [B] latest start of the break
+        "bdur",  # int64 [B] its duration
         "compat",  # bool [V, n]
         "penalty",  # float64 [n] cost of leaving a job out while a carrier has room (its cheapest price)
         "pen_full",  # float64 [n] cost of leaving a job out once the carriers are full (or none takes it)
@@ -92,11 +96,12 @@ KState = namedtuple(
         "nunas",  # int32 [1]
         "pen",  # float64 [1] penalty sum of the unassigned jobs
         "nhand",  # int32 [1] unassigned jobs priced as handed to a carrier (at most ``room``)
+        "bt",  # int64 [B_max + 1] scratch of the break schedule (earliest time per breaks taken)
     ],
 )
 
 
-def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int) -> KState:
+def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0) -> KState:
     """An empty solution (every route empty, nothing unassigned yet)."""
     cap = n_jobs + 2
     return KState(
@@ -113,6 +118,7 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int) -> KState:
         nunas=np.zeros(1, dtype=np.int32),
         pen=np.zeros(1, dtype=np.float64),
         nhand=np.zeros(1, dtype=np.int32),
+        bt=np.zeros(max_breaks + 1, dtype=np.int64),
     )
 
 
@@ -154,14 +160,139 @@ def _start_at(P: KProblem, b: int, arr: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: np.ndarray) -> tuple:
+def _latest_and_cost(P: KProblem, v: int, seq: np.ndarray, L: int, ls: np.ndarray) -> float:
+    """Latest service starts of route ``seq[0 .. L+1]`` into ``ls`` (breaks ignored: an upper bound) and its cost."""
+    p = P.prof[v]
+    dsum = 0
+    tsum = 0
+    ssum = 0
+    end = seq[L + 1]
+    ls[L + 1] = P.vtwe[v] if P.vtwe[v] < P.twe[end] else P.twe[end]
+    for k in range(L, -1, -1):
+        a = seq[k]
+        b = seq[k + 1]
+        dsum += P.dist[a, b]
+        tsum += P.pdur[p, a, b]
+        ssum += P.service[a]
+        x = ls[k + 1] - P.pdur[p, a, b] - P.service[a]
+        ls[k] = x if x < P.twe[a] or k == 0 else P.twe[a]
+    # The cost model of engine.dispatch.cost: driving and service, never waiting.
+    return P.fixed[v] + P.cm[v] * dsum + P.cs[v] * tsum + P.css[v] * ssum
+
+
+@njit(cache=True, nogil=True)
+def _arrive(P: KProblem, v: int, b: int, arr: int, is_end: bool) -> int:
+    """Service start at ``b`` when arriving at ``arr``; at the route's end, ``arr`` if in time (TINF: too late)."""
+    if is_end:
+        lim = P.vtwe[v] if P.vtwe[v] < P.twe[b] else P.twe[b]
+        return arr if arr <= lim else TINF
+    return _start_at(P, b, arr)
+
+
+@njit(cache=True, nogil=True)
+def _breaks_after(P: KProblem, v: int, j: int, t: int) -> int:
+    """When breaks ``j..`` of vehicle ``v`` end if taken one after the other from ``t`` (TINF: a window is missed)."""
+    b0 = P.bptr[v]
+    for r in range(b0 + j, P.bptr[v + 1]):
+        if t >= TINF:
+            return TINF
+        s = t if t > P.bws[r] else P.bws[r]
+        if s > P.bwe[r]:
+            return TINF
+        t = s + P.bdur[r]
+    return t
+
+
+@njit(cache=True, nogil=True)
+def _eval_breaks(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, T: np.ndarray) -> tuple:
+    """The forward part of ``_eval_row`` for a vehicle with breaks and a non-empty route.
+
+    A break (its start within ``[bws, bwe]``, ``bdur`` long) is taken before the
+    departure, in the gap between two stops (after the service at one, while
+    driving or waiting, before the next; at most one break per gap) or after the
+    return; a vehicle's breaks come in the order of their windows.  ``T[j]`` is
+    the earliest service start at the current position with ``j`` breaks taken:
+    for a fixed count an earlier time is never worse, so these times decide
+    feasibility exactly (under the one-break-per-gap rule).  ``es`` gets the
+    smallest of them, a lower bound for the O(1) insertion test.
+
+    Returns ``(first_bad, end)``: ``end`` is the earliest return with every break
+    taken (TINF: none); ``engine.dispatch.schedule`` rebuilds the same schedule.
+    """
+    b0 = P.bptr[v]
+    B = P.bptr[v + 1] - b0
+    p = P.prof[v]
+    start = seq[0]
+    t0 = P.vtws[v] if P.vtws[v] > P.tws[start] else P.tws[start]
+    T[0] = t0
+    for j in range(B):  # breaks before the departure
+        T[j + 1] = TINF
+        if T[j] < TINF:
+            s = T[j] if T[j] > P.bws[b0 + j] else P.bws[b0 + j]
+            if s <= P.bwe[b0 + j]:
+                T[j + 1] = s + P.bdur[b0 + j]
+    es[0] = t0
+    bad = -1
+    for k in range(1, L + 2):
+        a = seq[k - 1]
+        b = seq[k]
+        tr = P.pdur[p, a, b]
+        sa = P.service[a]
+        last = k == L + 1
+        lo = TINF
+        for j in range(B, -1, -1):  # downwards: T[j - 1] is still the previous position's
+            best = TINF
+            if T[j] < TINF:
+                best = _arrive(P, v, b, T[j] + sa + tr, last)
+            if j > 0 and T[j - 1] < TINF:
+                bj = b0 + j - 1
+                dep = T[j - 1] + sa
+                s = dep if dep > P.bws[bj] else P.bws[bj]
+                if s <= P.bwe[bj]:
+                    arr = dep + tr
+                    if arr < P.bws[bj]:
+                        arr = P.bws[bj]
+                    st = _arrive(P, v, b, arr + P.bdur[bj], last)
+                    if st < best:
+                        best = st
+            T[j] = best
+            if best < lo:
+                lo = best
+        if lo >= TINF:
+            if bad < 0:
+                bad = k
+            # go on without the window so that ``es`` stays a lower bound
+            arr = es[k - 1] + sa + tr
+            lo = arr if arr > P.tws[b] else P.tws[b]
+            T[0] = lo
+            for j in range(1, B + 1):
+                T[j] = TINF
+        es[k] = lo
+    end = TINF
+    for j in range(B + 1):
+        if T[j] < end and _breaks_after(P, v, j, T[j]) < TINF:
+            end = T[j]
+    if end >= TINF and bad < 0:
+        bad = L + 1
+    if bad < 0 and P.maxdur[v] < TINF and end - t0 > P.maxdur[v]:
+        # measured from the earliest departure: conservative, never too long
+        bad = L + 1
+    return bad, end
+
+
+@njit(cache=True, nogil=True)
+def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: np.ndarray, bt: np.ndarray) -> tuple:
     """Schedule of route ``seq[0 .. L+1]`` of vehicle ``v`` into ``es`` / ``ls``.
 
     Returns ``(first_bad, cost)``: ``first_bad`` is -1 when every window, the
-    vehicle's return time and its maximum duration hold, else the position of
-    the first job whose window is missed (``L + 1`` when only the end of the
-    route is at fault).  Capacity is the caller's business.
+    vehicle's return time, its breaks and its maximum duration hold, else the
+    position of the first job whose window is missed (``L + 1`` when only the
+    end of the route is at fault).  Capacity is the caller's business.  ``bt``
+    is scratch for the break schedule (``_eval_breaks``).
     """
+    if L > 0 and P.bptr[v + 1] > P.bptr[v]:
+        bad, _ = _eval_breaks(P, v, seq, L, es, bt)
+        return bad, _latest_and_cost(P, v, seq, L, ls)
     if L == 0:
         # only what an insertion into the empty route reads: departure and latest return
         s0 = seq[0]
@@ -176,15 +307,9 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
     t0 = P.vtws[v] if P.vtws[v] > P.tws[start] else P.tws[start]
     es[0] = t0
     bad = -1
-    dsum = 0
-    tsum = 0
-    ssum = 0
     for k in range(1, L + 2):
         a = seq[k - 1]
         b = seq[k]
-        dsum += P.dist[a, b]
-        tsum += P.pdur[p, a, b]
-        ssum += P.service[a]
         arr = es[k - 1] + P.service[a] + P.pdur[p, a, b]
         if k == L + 1:
             es[k] = arr
@@ -198,15 +323,7 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
                     bad = k
                 st = arr
             es[k] = st
-    end = seq[L + 1]
-    ls[L + 1] = P.vtwe[v] if P.vtwe[v] < P.twe[end] else P.twe[end]
-    for k in range(L, -1, -1):
-        a = seq[k]
-        b = seq[k + 1]
-        x = ls[k + 1] - P.pdur[p, a, b] - P.service[a]
-        ls[k] = x if x < P.twe[a] or k == 0 else P.twe[a]
-    # The cost model of engine.dispatch.cost: driving and service, never waiting.
-    cost = P.fixed[v] + P.cm[v] * dsum + P.cs[v] * tsum + P.css[v] * ssum
+    cost = _latest_and_cost(P, v, seq, L, ls)
     if P.maxdur[v] < TINF:
         # Savelsbergh: delay the departure by the most that neither moves the
         # return nor breaks a window, i.e. min(total waiting, cumwait + slack).
@@ -233,7 +350,7 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
 def _update_route(P: KProblem, S: KState, v: int) -> int:
     """Refresh the caches of route ``v`` after its ``seq`` row changed; returns first bad position (-1: ok)."""
     L = S.rlen[v]
-    bad, cost = _eval_row(P, v, S.seq[v], L, S.es[v], S.ls[v])
+    bad, cost = _eval_row(P, v, S.seq[v], L, S.es[v], S.ls[v], S.bt)
     S.rcost[v] = cost
     nd = P.demand.shape[1]
     for d in range(nd):
@@ -310,7 +427,7 @@ def _exact_delta(P: KProblem, S: KState, v: int, k: int, c: int, tseq: np.ndarra
     tseq[k + 1] = c
     for j in range(k + 1, L + 2):
         tseq[j + 1] = S.seq[v, j]
-    bad, cost = _eval_row(P, v, tseq, L + 1, tes, tls)
+    bad, cost = _eval_row(P, v, tseq, L + 1, tes, tls, S.bt)
     if bad >= 0:
         return np.inf
     return cost - S.rcost[v]
@@ -418,6 +535,24 @@ def _recreate(
     ``order_kind``: 0 random, 1 demand (largest first), 2 far from the depot
     first, 3 close first, 4 tightest time window first.
     """
+    _order_jobs(P, rem, nrem, rng, keys, order_kind)
+    S.nunas[0] = 0
+    S.pen[0] = 0.0
+    S.nhand[0] = 0
+    for i in range(nrem):
+        c = rem[i]
+        stamp_box[0] += 1
+        v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls)
+        if v < 0:
+            _leave_out(P, S, c)
+        else:
+            _insert(P, S, v, k, c)
+            touched[v] = 1
+
+
+@njit(cache=True, nogil=True)
+def _order_jobs(P: KProblem, rem: np.ndarray, nrem: int, rng: np.ndarray, keys: np.ndarray, order_kind: int) -> None:
+    """Put ``rem[:nrem]`` in the recreate order ``order_kind`` (see ``_recreate``)."""
     if order_kind == 0:
         for i in range(nrem - 1, 0, -1):
             j = _randint(rng, i + 1)
@@ -440,18 +575,6 @@ def _recreate(
         tmp = rem[:nrem].copy()
         for i in range(nrem):
             rem[i] = tmp[idx[i]]
-    S.nunas[0] = 0
-    S.pen[0] = 0.0
-    S.nhand[0] = 0
-    for i in range(nrem):
-        c = rem[i]
-        stamp_box[0] += 1
-        v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls)
-        if v < 0:
-            _leave_out(P, S, c)
-        else:
-            _insert(P, S, v, k, c)
-            touched[v] = 1
 
 
 # --------------------------------------------------------------------------- ruin
@@ -567,14 +690,13 @@ def _copy_rows(src_seq: np.ndarray, src_len: np.ndarray, dst_seq: np.ndarray, ds
 
 
 @njit(cache=True, nogil=True)
-def init_solution(
-    P: KProblem, S: KState, init_seq: np.ndarray, init_len: np.ndarray, rng: np.ndarray,
-    order_kind: int,
-) -> float:
-    """Load routes (possibly empty), repair them, insert every other job; returns the cost."""
+def init_begin(
+    P: KProblem, S: KState, init_seq: np.ndarray, init_len: np.ndarray, rng: np.ndarray, order_kind: int,
+    rem: np.ndarray, keys: np.ndarray,
+) -> int:
+    """Load routes (possibly empty) and repair them; the jobs left to insert go to ``rem`` in
+    construction order.  Returns their count; ``init_insert`` places them, a chunk at a time."""
     nv = S.rlen.shape[0]
-    n = P.dist.shape[0]
-    rem = np.empty(n + 1, dtype=np.int32)
     nrem = 0
     S.node_route[:] = -1
     for v in range(nv):
@@ -596,15 +718,39 @@ def init_solution(
             if not already:
                 rem[nrem] = c
                 nrem += 1
-    touched = np.zeros(nv, dtype=np.int8)
-    seen = np.zeros(nv + 1, dtype=np.int64)
-    stamp = np.zeros(1, dtype=np.int64)
-    keys = np.empty(n + 1, dtype=np.float64)
-    C = S.seq.shape[1]
-    tseq = np.empty(C + 1, dtype=np.int32)
-    tes = np.empty(C + 1, dtype=np.int64)
-    tls = np.empty(C + 1, dtype=np.int64)
-    _recreate(P, S, rem, nrem, rng, 0.0, touched, stamp, seen, keys, tseq, tes, tls, order_kind)
+    _order_jobs(P, rem, nrem, rng, keys, order_kind)
+    S.nunas[0] = 0
+    S.pen[0] = 0.0
+    S.nhand[0] = 0
+    return nrem
+
+
+@njit(cache=True, nogil=True)
+def init_insert(
+    P: KProblem, S: KState, rem: np.ndarray, i0: int, i1: int, rng: np.ndarray, stamp: np.ndarray, seen: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+) -> None:
+    """Cheapest insertion of ``rem[i0:i1]`` (no blinks); a job no route takes more cheaply is left out."""
+    for i in range(i0, i1):
+        c = rem[i]
+        stamp[0] += 1
+        v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls)
+        if v < 0:
+            _leave_out(P, S, c)
+        else:
+            _insert(P, S, v, k, c)
+
+
+@njit(cache=True, nogil=True)
+def leave_out_rest(P: KProblem, S: KState, rem: np.ndarray, i0: int, i1: int) -> None:
+    """Leave ``rem[i0:i1]`` out (the construction ran out of time)."""
+    for i in range(i0, i1):
+        _leave_out(P, S, rem[i])
+
+
+@njit(cache=True, nogil=True)
+def total(S: KState) -> float:
+    """Objective of the state: route costs plus the prices of the jobs left out."""
     return _total(S)
 
 
