@@ -146,13 +146,23 @@ class Runner:
     def __enter__(self) -> "Runner":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # Leaving on an error or Ctrl-C: do not wait minutes for replications nobody will read.
+        self.close(abort=exc_type is not None)
 
-    def close(self) -> None:
-        """Shut the pool down (cancelling queued work); disconnect from a Ray instance this runner started."""
+    def close(self, *, abort: bool = False) -> None:
+        """Shut the pool down (cancelling queued work); disconnect from a Ray instance this runner started.
+
+        ``abort`` also stops the pool's running replications (its own worker processes) instead of
+        waiting for them.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if abort:
+                # ProcessPoolExecutor has no public way to stop running work before Python 3.14
+                # (terminate_workers); its worker processes are ours to end.
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    proc.terminate()
+            self._pool.shutdown(wait=not abort, cancel_futures=True)
             self._pool = None
         if self._ray is not None and self._ray_started:
             self._ray.shutdown()

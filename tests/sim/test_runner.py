@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import numpy as np
 import pytest
@@ -99,3 +100,22 @@ def test_ray_gives_the_same_results_as_the_pool() -> None:
             r.run([FakeScenario()], 3, root_seed=5)
     assert _kpis(local) == _kpis(on_ray)
     assert [p.done for p in seen[:6]] == list(range(1, 7))
+
+
+def slow_replication(scenario: FakeScenario, replication: int, *, root_seed: int | None = None) -> Any:
+    import time
+
+    if replication == 0:
+        raise InputError("bad day", item="day", field="x")
+    time.sleep(30)
+    return fake_replication(scenario, replication, root_seed=root_seed)
+
+
+def test_an_error_stops_running_replications_without_waiting_for_them() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="bad day"):
+        with Runner(workers=2, replicate=slow_replication) as r:
+            r.run([FakeScenario()], 4, root_seed=1)
+    assert time.perf_counter() - t0 < 20  # not the 30 s a running replication sleeps
