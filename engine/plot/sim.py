@@ -52,6 +52,8 @@ def on_time_by_hour(
     """On-time share by hour of order (bars, 95% interval whiskers), orders per hour behind, the target as a line."""
     h = np.asarray(hours)
     s, lo, hi = _none_to_nan(share), _none_to_nan(ci_low), _none_to_nan(ci_high)
+    # A t interval of a share can run past [0, 1] with few replications; a share cannot.
+    lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
     fig = _figure()
     ax = fig.add_subplot()
     back = ax.twinx()
