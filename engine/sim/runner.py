@@ -13,7 +13,10 @@ seeds give the same KPIs serially, on the process pool and on Ray.
 * **Ray** (``ray="auto"`` or a cluster address, the ``distributed`` extra):
   ``auto`` joins a running cluster if there is one, else starts a local one
   with ``workers`` CPUs.  Each variant's scenario is put in the object store
-  once.  Ray is imported only here and only when asked for.
+  once.  Ray is imported only here and only when asked for.  On a remote
+  cluster every node needs promise-engine installed, and the files a
+  scenario names (an OSM extract, a catalogue, a fitted model) at the same
+  paths: a replication reads them where it runs.
 
 Variants come from ``--set key=v1,v2`` strings (:func:`parse_sets`: a comma
 list gives one variant per value, several ``--set`` their cartesian product),
