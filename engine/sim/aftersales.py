@@ -30,12 +30,11 @@ import numpy as np
 
 from engine import notify, tickets
 from engine.clock import SimClock
+from engine.domain.monitor import DelayWarning
 from engine.domain.notification import ChannelKind, Customer, Notification, OutboxStatus
 from engine.domain.ticket import ContactChannel, Ticket, TicketCategory
 from engine.notify import MemoryNotifyRepo
 from engine.sim.scenario import Scenario
-from engine.sim.waves import WaveOutcome
-from engine.sim.watch import Watched
 from engine.sim.world import World
 
 __all__ = ["AfterSales", "Repo", "run"]
@@ -80,8 +79,14 @@ class AfterSales:
 
 
 def run(s: Scenario, w: World, order_ids: list[str], placed: np.ndarray, promised: np.ndarray, delivered: np.ndarray,
-        mon: Watched, wo: WaveOutcome, rng: np.random.Generator) -> AfterSales:
-    """Replay the day's causes through the ticket and notification intake (see the module docstring)."""
+        out_at: np.ndarray, notices: list[DelayWarning], first_warning: np.ndarray, rng: np.random.Generator) -> AfterSales:
+    """Replay the causes of the orders ``order_ids`` through the ticket and notification intake.
+
+    Arrays are per order, seconds from the simulated day's midnight
+    (``out_at``: when its vehicle left or the carrier picked it up, nan:
+    never; ``first_warning``: its first delay notice, nan: none); ``notices``
+    are the monitors' notices about these orders.
+    """
     day0 = w.day0
     repo = Repo()
     n = len(order_ids)
@@ -101,20 +106,17 @@ def run(s: Scenario, w: World, order_ids: list[str], placed: np.ndarray, promise
     # Fixed draw counts (n each), so the choices stream stays aligned whatever happened.
     call_u = rng.random(n)
     call_delay = rng.uniform(600.0, 3600.0, n)
-    out_at: dict[int, float] = {}
-    for i, (wv, vid) in wo.route_of.items():
-        out_at[i] = mon.out_at.get(f"w{wv}/{vid}", np.nan)
-    warned = np.isfinite(mon.first_warning)
+    warned = np.isfinite(first_warning)
     for i, oid in enumerate(order_ids):
         at(day0 + placed[i], "confirmed", i)
-        if i in out_at and np.isfinite(out_at[i]):
+        if np.isfinite(out_at[i]):
             at(day0 + out_at[i], "out", i)
         if np.isfinite(delivered[i]):
             at(day0 + delivered[i], "delivered", i)
         late = not (delivered[i] <= promised[i])
         if late and not warned[i] and call_u[i] < s.tickets.call_share:
             at(day0 + promised[i] + call_delay[i], "call", i)
-    for nt in mon.notices:
+    for nt in notices:
         at(nt.at, "warning", nt)
     clock = SimClock(q[0][0] if q else day0)
     opened: Counter = Counter()
@@ -144,8 +146,9 @@ def run(s: Scenario, w: World, order_ids: list[str], placed: np.ndarray, promise
                                          subject=f"where is order {oid}?", text="customer called: late")
                 notify.on_ticket_change(repo, tk, tk.history[-1])
                 opened["customer_call"] += 1
-    end = day0 + 3 * 86400.0
-    k = tickets.kpis(list(repo.tickets.values()), since=day0 - 86400.0, until=end, now=end)
+    # Judged once every ticket has had its 24 hours: the day after the last cause.
+    end = max(clock.now(), day0 + 86400.0) + 86400.0
+    k = tickets.kpis(list(repo.tickets.values()), since=day0, until=end, now=end)
     counts: Counter = Counter()
     skipped = 0
     for nrow in repo.outbox.values():

@@ -2,22 +2,24 @@
 
 Which deliveries a day covers
 -----------------------------
-The simulated day ``D`` (``scenario.date``, the region's local time) covers
-the work the own fleet and the carriers take on that day:
+The day's orders are those placed on the simulated day ``D``
+(``scenario.date``, 00:00-24:00 in the region's time zone), each followed
+until it is delivered: own-fleet orders on the fleet day of their promise
+(same-day on ``D``, next-day on ``D + 1``, a slot on its day; up to
+``D + 3``, where a peak day's tables put a next-day promise made after the
+cut-off), carrier parcels from the carrier's pick-up (``D`` before its
+cut-off, else ``D + 1``) to the delivery.
 
-* own-fleet orders whose promise (a slot: its window) falls on ``D``: the
-  next-day orders placed on ``D - 1`` (the morning backlog), the same-day
-  orders and the slots booked for ``D``;
-* carrier parcels picked up on ``D``: placed on ``D - 1`` after the carrier's
-  cut-off or on ``D`` before it.
-
-Orders of ``D - 1`` and ``D`` that belong to another day (``D - 1``'s own
-same-day deliveries, ``D``'s next-day ones) are drawn, quoted and chosen
-(so every stream stays aligned) but not simulated: in a steady state the
-next-day orders of ``D`` meet on ``D + 1`` what ``D - 1``'s meet on ``D``.
-``OrderOutcomes.placed_s`` is therefore negative for the backlog.  The
-result's orders are those the day covers; ``kpis["demand"]`` also counts the
-orders placed on ``D``, those for other days, and those with no option.
+The fleet days ``D`` to ``D + 3`` also carry the work of the
+orders placed around ``D`` (``D - 2`` to ``D + 3``, drawn with the same
+demand model at ``previous_day`` / ``following_day`` times the volume): the
+next-day orders of ``D - 1`` are ``D``'s morning backlog, the same-day
+orders of ``D + 1`` share ``D + 1``'s vans with ``D``'s next-day orders, and
+they all compete for the carriers' daily capacity.  These load orders are
+simulated like the day's own (quoted, chosen, planned, driven, monitored)
+but are not in the result; ``kpis["demand"]`` counts them, and counts the
+orders of ``D`` that are not followed (no option available; an own-fleet
+promise beyond ``D + 3``).
 
 The steps (each a module): the random streams (:mod:`.streams`), the orders
 (:mod:`.demand`), the quote and the customer's choice (:mod:`.choice`), the
@@ -37,19 +39,21 @@ import numpy as np
 
 from engine.eta._city import OWN_FLEET
 from engine.geo import haversine_km
-from engine.sim import aftersales, kpis as _kpis, watch
+from engine.sim import aftersales, watch
+from engine.sim import kpis as _kpis
 from engine.sim.choice import choose
 from engine.sim.demand import place_orders
 from engine.sim.result import BIN_S, OrderOutcomes, ReplicationResult
 from engine.sim.scenario import Scenario, clock_s
 from engine.sim.streams import streams
-from engine.sim.truth import carrier_key, carrier_time, draw
-from engine.sim.waves import run_waves
+from engine.sim.truth import DAY, FLEET_DAYS, carrier_key, carrier_time, draw
+from engine.sim.waves import WaveOutcome, run_waves
 from engine.sim.world import world
 
 __all__ = ["run_replication"]
 
-DAY = 86400.0
+#: Carriers not configured in the scenario pick up at this time, without a capacity.
+DEFAULT_CUTOFF_S = 18 * 3600
 
 
 def run_replication(scenario: Scenario, replication: int, *, root_seed: int | None = None) -> ReplicationResult:
@@ -72,130 +76,160 @@ def run_replication(scenario: Scenario, replication: int, *, root_seed: int | No
     timing["setup"] = time.perf_counter() - t_start
     rs = streams(s.name, replication, root)
 
-    # -- demand, quotes and choices -------------------------------------------------
+    # -- demand, quotes and choices ----------------------------------------------------
     t0 = time.perf_counter()
     placed = place_orders(s.demand, w, rs.arrivals)
     ch = choose(s, w, placed, rs.choices)
     timing["quote"] = time.perf_counter() - t0
-    n_all = len(placed)
-    covered = np.flatnonzero((ch.k >= 0) & (ch.service_day == 0))
-    n = covered.shape[0]
-    p_s = placed.placed_s[covered]
-    lat, lon, node = placed.lat[covered], placed.lon[covered], placed.node[covered]
-    kg, parcels = placed.weight_kg[covered], placed.parcels[covered]
-    k = ch.k[covered]
-    promised = ch.promised_s[covered]
-    window = ch.window_s[covered]
-    carrier_of_k = np.array(ch.carriers, dtype=object)
-    kind_of_k = np.array(ch.kinds, dtype=object)
-    carrier = carrier_of_k[k].astype(str) if n else np.zeros(0, dtype=str)
-    option = kind_of_k[k].astype(str) if n else np.zeros(0, dtype=str)
-    order_ids = [f"{'y' if p < 0 else 'd'}{int(covered[j]):05d}" for j, p in enumerate(p_s)]
+    sim = np.flatnonzero((ch.k >= 0) & (ch.service_day >= 0) & (ch.service_day < FLEET_DAYS))
+    n = sim.shape[0]
+    p_s = placed.placed_s[sim]
+    lat, lon, node = placed.lat[sim], placed.lon[sim], placed.node[sim]
+    kg, parcels = placed.weight_kg[sim], placed.parcels[sim]
+    k = ch.k[sim]
+    day_of = ch.service_day[sim]
+    promised, window = ch.promised_s[sim], ch.window_s[sim]
+    carrier = np.array(ch.carriers, dtype=object)[k].astype(str) if n else np.zeros(0, dtype=str)
+    option = np.array(ch.kinds, dtype=object)[k].astype(str) if n else np.zeros(0, dtype=str)
+    order_ids = [f"o{int(i):06d}" for i in sim]
+    today = (p_s >= 0) & (p_s < DAY)
     draws = draw(s, n, rs.travel, rs.disruptions)
 
-    # -- customer-chosen carrier parcels: within the carrier's room, first come first served --
-    room = {c: spec.capacity for c, spec in s.carriers.items()}
-    chosen_carrier = np.flatnonzero(carrier != OWN_FLEET)
+    # -- parcels the customers sent with a carrier: its room that day, first come first served --
+    room = {(c, d): spec.capacity for c, spec in s.carriers.items() for d in range(FLEET_DAYS)}
+    chosen = np.flatnonzero(carrier != OWN_FLEET)
     spill = np.zeros(n, dtype=bool)
-    for j in chosen_carrier:  # placement order
-        c = carrier[j]
-        if c in room:
-            if room[c] > 0:
-                room[c] -= 1
+    for j in chosen:  # placement order
+        key = (str(carrier[j]), int(day_of[j]))
+        if key in room:
+            if room[key] > 0:
+                room[key] -= 1
             else:
                 spill[j] = True
 
-    # -- own fleet: waves of dispatch, driven in the truth --------------------------
+    # -- the own fleet: waves of dispatch, driven in the truth ---------------------------
     own = np.flatnonzero(carrier == OWN_FLEET)
     t0 = time.perf_counter()
-    wo = run_waves(s, w, draws, own, p_s, lat, lon, node, kg, parcels, promised, window, room, rs.solver, order_ids)
-    t_waves = time.perf_counter() - t0
+    wo = run_waves(s, w, draws, own, day_of, p_s, lat, lon, node, kg, parcels, promised, window, room, rs.solver, order_ids)
     timing["matrix"] = sum(wv.matrix_s for wv in wo.waves)
     timing["dispatch"] = sum(wv.solve_s for wv in wo.waves) - timing["matrix"]
     timing["driving"] = wo.drive_s
 
-    # -- carriers: the customer's choice and dispatch's hand-offs -------------------
+    # -- carriers ---------------------------------------------------------------------------
     t0 = time.perf_counter()
-    delivered = np.full(n, np.nan)
-    for i, at in wo.delivered.items():
-        delivered[i] = at
-    handed = np.zeros(n, dtype=bool)
-    handed_by = carrier.astype(object).copy()
-    pickup = np.full(n, np.nan)
-    for c in sorted(set(carrier[chosen_carrier].tolist())):
-        m = chosen_carrier[carrier[chosen_carrier] == c]
-        lead = np.zeros(m.shape[0])
-        for kk in np.unique(k[m]):
-            mm = k[m] == kk
-            idx = m[mm]
-            km = haversine_km(w.depot_lat[ch.depot[covered[idx]]], w.depot_lon[ch.depot[covered[idx]]], lat[idx], lon[idx])
-            lead[mm] = carrier_time(w.model, ch.keys[kk], "lead", w.day0 + p_s[idx], km, draws.carrier_u[idx])
-        delivered[m] = p_s[m] + lead * s.truth.carrier_bias
-        cut = clock_s(s.carriers[c].cutoff) if c in s.carriers else 18 * 3600
-        pickup[m] = cut
-    for i, (c, _at) in wo.handoffs.items():
-        handed[i] = True
-        handed_by[i] = c
-    hand_ix = np.array(sorted(wo.handoffs), dtype=np.int64)
-    for c in sorted({wo.handoffs[i][0] for i in wo.handoffs}):
-        m = np.array([i for i in hand_ix if wo.handoffs[int(i)][0] == c], dtype=np.int64)
-        cut = float(clock_s(s.carriers[c].cutoff))
-        km = haversine_km(w.depot_lat[ch.depot[covered[m]]], w.depot_lon[ch.depot[covered[m]]], lat[m], lon[m])
-        tr = carrier_time(w.model, carrier_key(w.model, c), "transit", np.full(m.shape[0], w.day0 + cut), km, draws.carrier_u[m])
-        delivered[m] = cut + tr * s.truth.carrier_bias
-        pickup[m] = cut
-    by_carrier = np.isfinite(pickup)
-    carriers_used = handed_by.astype(str)
-    extra_day = np.zeros(n, dtype=bool)
-    for j in np.flatnonzero(by_carrier):
-        c = carriers_used[j]
-        hit = c in draws.bad_day or bool(draws.sort_error[j]) or bool(spill[j])
-        hit = hit or any(oc == c and a <= pickup[j] <= b for oc, a, b in draws.outages)
-        extra_day[j] = hit
-    delivered = np.where(extra_day, delivered + DAY, delivered)
+    delivered, pickup, handed, used, extra_day = _carriers(s, w, draws, wo, ch, sim, k, carrier, day_of, p_s, lat, lon, spill)
     timing["carriers"] = time.perf_counter() - t0
 
-    # -- the live monitor, tickets and notifications ---------------------------------
+    # -- the live monitor, tickets and notifications ---------------------------------------
     t0 = time.perf_counter()
-    mon = watch.run(s, w, draws, wo, order_ids, promised, window, by_carrier & ~handed, carriers_used, pickup, delivered,
-                    p_s, extra_day, lat, lon)
+    # A carrier's first scan: its pick-up, or earlier when the parcel is delivered before it
+    # (the lead time drawn for a late-evening order can beat the next day's cut-off).
+    scan = np.where(np.isfinite(pickup), np.maximum(np.minimum(pickup, delivered - 3600.0), p_s), np.nan)
+    mon = watch.run(s, w, draws, wo, order_ids, promised, today & (carrier != OWN_FLEET), used, scan, delivered)
     timing["monitor"] = time.perf_counter() - t0
+
+    res = np.flatnonzero(today)
+    res_ids = [order_ids[i] for i in res]
+    res_set = set(res_ids)
+    out_at = np.full(n, np.nan)
+    for i, (wkey, vid) in wo.route_of.items():
+        out_at[i] = mon.out_at.get(f"{wkey}/{vid}", np.nan)
+    out_at = np.where(np.isfinite(scan), scan, out_at)
+    notices = [x for x in mon.notices if x.order_id in res_set]
     t0 = time.perf_counter()
-    after = aftersales.run(s, w, order_ids, p_s, promised, delivered, mon, wo, rs.choices)
+    after = aftersales.run(s, w, res_ids, p_s[res], promised[res], delivered[res], out_at[res], notices,
+                           mon.first_warning[res], rs.choices)
     timing["tickets"] = time.perf_counter() - t0
 
     unplanned = np.zeros(n, dtype=bool)
     unplanned[wo.unplanned] = True
     on_time = np.isfinite(delivered) & (delivered <= promised)
     orders = OrderOutcomes(
-        order_id=np.array(order_ids, dtype=str),
-        placed_s=p_s.astype(np.float64),
-        lat=lat, lon=lon,
-        option=option, carrier=carriers_used,
-        price=ch.price[covered],
-        promised_s=promised,
-        quoted_p=ch.quoted_p[covered],
-        delivered_s=delivered,
-        on_time=on_time,
-        handed_off=handed,
-        unplanned=unplanned,
-        warned_s=mon.first_warning,
+        order_id=np.array(res_ids, dtype=str),
+        placed_s=p_s[res].astype(np.float64),
+        lat=lat[res], lon=lon[res],
+        option=option[res], carrier=used[res],
+        price=ch.price[sim][res],
+        promised_s=promised[res],
+        quoted_p=ch.quoted_p[sim][res],
+        delivered_s=delivered[res],
+        on_time=on_time[res],
+        handed_off=handed[res],
+        unplanned=unplanned[res],
+        warned_s=mon.first_warning[res],
     )
-    on_road = _on_road(wo, s)
-    k_out = _kpis.compute(s, w, orders, wo, mon, after, n_all=n_all, placed_today=int((placed.placed_s >= 0).sum()),
-                          no_option=int((ch.k < 0).sum()), other_day=int(((ch.k >= 0) & (ch.service_day != 0)).sum()),
-                          on_road=on_road, extra_day=extra_day, spill=spill)
+    on_road = _on_road(wo)
+    placed_today = (placed.placed_s >= 0) & (placed.placed_s < DAY)
+    demand = {
+        "placed_today": int(placed_today.sum()),
+        "no_option": int((placed_today & (ch.k < 0)).sum()),
+        "beyond_horizon": int((placed_today & (ch.k >= 0) & ((ch.service_day < 0) | (ch.service_day >= FLEET_DAYS))).sum()),
+        "followed": len(res),
+        "load_orders": int(n - len(res)),
+        "load_orders_late": int((~on_time[~today]).sum()),
+    }
+    k_out = _kpis.compute(s, orders, wo, notices, mon, after, demand=demand, on_road=on_road,
+                          extra_day=extra_day[res], spill=spill[res])
     timing["total"] = time.perf_counter() - t_start
-    timing["waves"] = t_waves
     return ReplicationResult(s.name, int(replication), root, orders, on_road, s.fleet_size, k_out,
                              {k2: round(v, 4) for k2, v in timing.items()})
 
 
-def _on_road(wo, s: Scenario) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Own-fleet vehicles out (driving or serving) per ``BIN_S`` bin of the day."""
+def _carriers(s: Scenario, w, d, wo: WaveOutcome, ch, sim: np.ndarray, k: np.ndarray, carrier: np.ndarray,  # type: ignore[no-untyped-def]
+              day_of: np.ndarray, p_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, spill: np.ndarray):
+    """Delivery times of every order: the fleet's (driven), and the carriers' from the model's tables.
+
+    Returns ``delivered``, ``pickup`` (nan: not with a carrier), ``handed``
+    (dispatch handed it to a carrier), ``used`` (who delivered it) and
+    ``extra_day`` (a carrier parcel a day late for a disruption).
+    """
+    n = sim.shape[0]
+    delivered = np.full(n, np.nan)
+    for i, at in wo.delivered.items():
+        delivered[i] = at
+    pickup = np.full(n, np.nan)
+    handed = np.zeros(n, dtype=bool)
+    used = carrier.astype(object).copy()
+    depot = ch.depot[sim]
+    km = haversine_km(w.depot_lat[depot], w.depot_lon[depot], lat, lon) if n else np.zeros(0)
+    chosen = np.flatnonzero(carrier != OWN_FLEET)
+    # The customer's carrier: its lead time (order to door) as the model has it, times the truth's bias.
+    for kk in np.unique(k[chosen]):
+        m = chosen[k[chosen] == kk]
+        lead = carrier_time(w.model, ch.keys[int(kk)], "lead", w.day0 + p_s[m], km[m], d.carrier_u[m])
+        delivered[m] = p_s[m] + lead * s.truth.carrier_bias
+        c = ch.carriers[int(kk)]
+        cut = clock_s(s.carriers[c].cutoff) if c in s.carriers else DEFAULT_CUTOFF_S
+        pickup[m] = day_of[m] * DAY + cut
+    # Dispatch's hand-offs: picked up at the carrier's cut-off, then its transit time.
+    hand = np.array(sorted(wo.handoffs), dtype=np.int64)
+    for c in sorted({wo.handoffs[int(i)][0] for i in hand}):
+        m = np.array([i for i in hand if wo.handoffs[int(i)][0] == c], dtype=np.int64)
+        at = np.array([wo.handoffs[int(i)][1] for i in m])
+        cut = float(clock_s(s.carriers[c].cutoff))
+        pick = np.floor(at / DAY) * DAY + cut
+        tr = carrier_time(w.model, carrier_key(w.model, c), "transit", w.day0 + pick, km[m], d.carrier_u[m])
+        delivered[m] = pick + tr * s.truth.carrier_bias
+        pickup[m] = pick
+        handed[m] = True
+        used[m] = c
+    used = used.astype(str)
+    extra = np.zeros(n, dtype=bool)
+    for j in np.flatnonzero(np.isfinite(pickup)):
+        c, pday = used[j], int(pickup[j] // DAY)
+        extra[j] = ((c, pday) in d.bad_day or bool(d.sort_error[j]) or bool(spill[j])
+                    or any(oc == c and a <= pickup[j] <= b for oc, a, b in d.outages))
+    delivered = np.where(extra, delivered + DAY, delivered)
+    return delivered, pickup, handed, used, extra
+
+
+def _on_road(wo: WaveOutcome) -> np.ndarray:
+    """Own-fleet vehicles out (driving or serving) per ``BIN_S`` bin of the simulated day."""
     bins = int(DAY // BIN_S)
     out = np.zeros(bins, dtype=np.int32)
-    for spans in wo.busy.values():
+    for (day, _t, _slot), spans in wo.busy.items():
+        if day != 0:
+            continue
         on = np.zeros(bins, dtype=bool)
         for a, b in spans:
             lo, hi = int(max(a, 0) // BIN_S), int(min(b, DAY - 1) // BIN_S)

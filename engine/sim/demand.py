@@ -1,15 +1,16 @@
 """Orders of a simulated day: when they are placed, where they go, how big they are.
 
-Two days of demand are drawn: the simulated day ``D`` and the day before
-(``demand.previous_day`` times the volume), because the own fleet's morning on
-``D`` delivers the next-day orders placed on ``D - 1`` (see
-:mod:`engine.sim.day` for which orders a day covers).  Each day's count is
-Poisson with mean ``orders_per_day * surge``; arrival times follow the
-hourly curve, with ``midnight_spike`` of the day's orders in its first
-``spike_minutes`` (the Double 11 rush at 00:00).  Destinations are network
+Six days of demand are drawn, ``D - 2`` to ``D + 3``: the orders of the
+simulated day ``D`` are the ones followed, the others load the fleet days
+they share with them (the next-day orders of ``D - 1`` are ``D``'s morning
+backlog; see :mod:`engine.sim.day`).  Each day's count is Poisson with mean
+``orders_per_day * surge`` times ``previous_day`` (the two days before) or
+``following_day`` (the three after); arrival times follow the hourly curve,
+with ``midnight_spike`` of ``D``'s orders in its first ``spike_minutes``
+(the Double 11 rush at 00:00).  Destinations are network
 nodes (so every order snaps within metres): ``uniform`` of them spread over
 all nodes, the rest drawn around the hotspots with a Gaussian kernel.
-Times are seconds from ``D``'s local midnight (negative on ``D - 1``).
+Times are seconds from ``D``'s local midnight (negative before ``D``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from engine.sim.scenario import Demand
 from engine.sim.world import World
 
-__all__ = ["Placed", "node_weights", "place_orders"]
+__all__ = ["DAYS", "Placed", "node_weights", "place_orders"]
 
 #: Jitter of a destination around its node (degrees; ~15 m).
 _JITTER_DEG = 1.3e-4
@@ -61,8 +62,12 @@ def node_weights(d: Demand, w: World) -> np.ndarray:
     return p / p.sum()
 
 
-def _times(d: Demand, n: int, rng: np.random.Generator) -> np.ndarray:
-    spike = rng.random(n) < d.midnight_spike
+#: The demand days, relative to the simulated day.
+DAYS = (-2, -1, 0, 1, 2, 3)
+
+
+def _times(d: Demand, n: int, rng: np.random.Generator, spike_share: float) -> np.ndarray:
+    spike = rng.random(n) < spike_share
     hourly = np.asarray(d.hourly, dtype=np.float64)
     hour = rng.choice(24, size=n, p=hourly / hourly.sum())
     within = rng.random(n)
@@ -71,11 +76,14 @@ def _times(d: Demand, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def place_orders(d: Demand, w: World, rng: np.random.Generator) -> Placed:
-    """The orders of ``D - 1`` and ``D`` (draws from the arrivals stream only)."""
+    """The orders of ``D - 2`` to ``D + 3`` (draws from the arrivals stream only)."""
     mean = d.orders_per_day * d.surge
-    n_prev = int(rng.poisson(mean * d.previous_day))
-    n_today = int(rng.poisson(mean))
-    t = np.concatenate([_times(d, n_prev, rng) - 86400.0, _times(d, n_today, rng)])
+    parts = []
+    for day in DAYS:
+        f = d.previous_day if day < 0 else d.following_day if day > 0 else 1.0
+        k = int(rng.poisson(mean * f))
+        parts.append(_times(d, k, rng, d.midnight_spike if day == 0 else 0.0) + day * 86400.0)
+    t = np.concatenate(parts)
     n = t.shape[0]
     p = node_weights(d, w)
     node = rng.choice(p.shape[0], size=n, p=p)

@@ -36,12 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from engine.domain.monitor import DelayWarning
 from engine.sim.aftersales import AfterSales
 from engine.sim.result import OrderOutcomes
 from engine.sim.scenario import Scenario, clock_s
+from engine.sim.truth import FLEET_DAYS
 from engine.sim.waves import WaveOutcome
 from engine.sim.watch import Watched
-from engine.sim.world import World
 
 __all__ = ["CALIBRATION_EDGES", "compute"]
 
@@ -57,21 +58,18 @@ def _f(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 6)
 
 
-def compute(s: Scenario, w: World, o: OrderOutcomes, wo: WaveOutcome, mon: Watched, after: AfterSales, *, n_all: int,
-            placed_today: int, no_option: int, other_day: int, on_road: np.ndarray, extra_day: np.ndarray,
-            spill: np.ndarray) -> dict[str, Any]:
+def compute(s: Scenario, o: OrderOutcomes, wo: WaveOutcome, notices: list[DelayWarning], mon: Watched, after: AfterSales, *,
+            demand: dict[str, int], on_road: np.ndarray, extra_day: np.ndarray, spill: np.ndarray) -> dict[str, Any]:
+    """The KPIs (see the module docstring) of the day's orders ``o`` and the fleet days ``wo``."""
     n = len(o)
     ok = np.asarray(o.on_time, dtype=bool)
-    out: dict[str, Any] = {"orders": n}
-    out["demand"] = {"placed": n_all, "placed_today": placed_today, "no_option": no_option, "other_day": other_day, "covered": n}
+    out: dict[str, Any] = {"orders": n, "demand": dict(demand)}
     hour = (np.floor(o.placed_s / 3600.0).astype(np.int64)) % 24
     out["on_time"] = {
         "overall": _share(ok),
         "by_option": {k: _share(ok[o.option == k]) for k in sorted(set(o.option.tolist()))},
         "by_carrier": {c: _share(ok[o.carrier == c]) for c in sorted(set(o.carrier.tolist()))},
         "by_hour": {f"{h:02d}": _share(ok[hour == h]) for h in range(24) if (hour == h).any()},
-        "backlog": _share(ok[o.placed_s < 0]),
-        "today": _share(ok[o.placed_s >= 0]),
     }
     p = np.asarray(o.quoted_p, dtype=np.float64)
     bins = {}
@@ -89,31 +87,41 @@ def compute(s: Scenario, w: World, o: OrderOutcomes, wo: WaveOutcome, mon: Watch
         "median": _f(float(np.median(pad))) if pad.size else None,
         "p10": _f(float(np.quantile(pad, 0.1))) if pad.size else None,
         "p90": _f(float(np.quantile(pad, 0.9))) if pad.size else None,
-        "late_p50_s": _f(float(np.median(late))) if late.size else None,
-        "late_p90_s": _f(float(np.quantile(late, 0.9))) if late.size else None,
+        "late_median": _f(float(np.median(late))) if late.size else None,
+        "late_p90": _f(float(np.quantile(late, 0.9))) if late.size else None,
         "undelivered": int((~got).sum()),
     }
-    # Cost: the plans' routes at their own cost model, hand-offs at the carrier's price.
+    # Cost of the fleet days (the plans' routes at the dispatch cost model, hand-offs at the
+    # carrier's price) over the orders they served, the load orders included.
     fleet_cost = sum(r.cost for wv in wo.waves for r in wv.plan.routes if r.order_ids)
     carrier_cost = sum(h.cost for wv in wo.waves for h in wv.plan.handoffs)
+    served = len(wo.delivered) + len(wo.handoffs)
     total = fleet_cost + carrier_cost
-    out["cost"] = {"total": _f(total), "per_order": _f(total / n) if n else None, "fleet": _f(fleet_cost), "carriers": _f(carrier_cost)}
-    hours = sum(b - a for spans in wo.busy.values() for a, b in spans) / 3600.0
+    out["cost"] = {"total": _f(total), "per_order": _f(total / served) if served else None, "fleet": _f(fleet_cost),
+                   "carriers": _f(carrier_cost), "orders_served": served}
     shift_h = sum(v.count * (clock_s(v.shift[1]) - clock_s(v.shift[0])) for v in s.fleet.values()) / 3600.0
+    by_day = {}
+    for day in range(FLEET_DAYS):
+        spans = [(a, b) for (dd, _t, _k), sp in wo.busy.items() if dd == day for a, b in sp]
+        hours = sum(b - a for a, b in spans) / 3600.0
+        by_day[f"d{day}"] = {
+            "vehicles_used": sum(1 for (dd, _t, _k) in wo.busy if dd == day),
+            "routes": len(spans),
+            "driver_hours": _f(hours),
+            "utilisation": _f(hours / shift_h) if shift_h > 0 else None,
+        }
     out["fleet"] = {
         "size": s.fleet_size,
-        "vehicles_used": len(wo.busy),
-        "routes": sum(1 for wv in wo.waves for r in wv.plan.routes if r.order_ids),
-        "driver_hours": _f(hours),
-        "utilisation": _f(hours / shift_h) if shift_h > 0 else None,
+        **by_day["d0"],
         "peak_on_road": int(on_road.max()) if on_road.size else 0,
         "breakdowns": sum(1 for wv in wo.waves for dr in wv.drives.values() if dr.breakdown_at is not None),
+        "by_day": by_day,
     }
     out["handed_to_carriers"] = int(np.count_nonzero(o.handed_off))
     out["unplanned"] = int(np.count_nonzero(o.unplanned))
     out["carrier_extra_day"] = int(np.count_nonzero(extra_day))
     out["over_carrier_capacity"] = int(np.count_nonzero(spill))
-    kinds = Counter(str(x.kind) for x in mon.notices)
+    kinds = Counter(str(x.kind) for x in notices)
     warned = np.isfinite(o.warned_s)
     late_m = ~ok
     in_time = warned & (o.warned_s <= o.promised_s)
@@ -125,7 +133,7 @@ def compute(s: Scenario, w: World, o: OrderOutcomes, wo: WaveOutcome, mon: Watch
         "precision": _share(late_m[warned]),
         "lead_median_s": _f(float(np.median(lead))) if lead.size else None,
         "lead_mean_s": _f(float(lead.mean())) if lead.size else None,
-        "rescues_proposed": mon.proposals,
+        "rescues_proposed": sum(1 for x in notices if x.proposal is not None),
         "events": mon.events,
     }
     tk = after.ticket_kpis
@@ -138,8 +146,9 @@ def compute(s: Scenario, w: World, o: OrderOutcomes, wo: WaveOutcome, mon: Watch
     out["notifications"] = {**{k: int(v) for k, v in sorted(after.notifications.items())},
                             "total": int(sum(after.notifications.values())), "skipped": int(after.skipped)}
     out["waves"] = {
-        s.waves.times[wv.index]: {"orders": wv.orders, "routes": sum(1 for r in wv.plan.routes if r.order_ids),
-                                  "handoffs": len(wv.plan.handoffs), "unassigned": len(wv.plan.unassigned)}
+        f"d{wv.day}-{s.waves.times[wv.index]}": {
+            "orders": wv.orders, "routes": sum(1 for r in wv.plan.routes if r.order_ids),
+            "handoffs": len(wv.plan.handoffs), "unassigned": len(wv.plan.unassigned)}
         for wv in wo.waves
     }
     return out

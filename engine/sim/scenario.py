@@ -57,10 +57,11 @@ Schema (every table but ``name``, ``network``, ``region``, ``depots`` and
     [demand]
     orders_per_day = 1667        # a normal day's orders
     surge = 3.0                  # this day's multiplier (placed orders ~ Poisson(orders_per_day * surge))
-    previous_day = 1.0           # the day before's volume relative to this day's (its next-day orders are
-                                 # this morning's backlog)
+    previous_day = 1.0           # volume of each of the two days before, relative to this day's (their
+                                 # next-day orders are this morning's backlog)
+    following_day = 1.0          # volume of each of the three days after (they load the fleet days after)
     hourly = [24 weights]        # arrival curve over the local hours 0..23 (relative)
-    midnight_spike = 0.15        # share of the day's orders in the first `spike_minutes` after midnight
+    midnight_spike = 0.15        # share of this day's orders in the first `spike_minutes` after midnight
     spike_minutes = 30.0
     uniform = 0.5                # share of destinations spread over the road network's nodes ...
     hotspots = [{ lat = 31.23, lon = 121.47, radius_km = 4.0, weight = 0.5 }]  # ... the rest around points
@@ -190,9 +191,9 @@ class Network(_Model):
     def _centre(self) -> Network:
         if self.centre is not None:
             if not self.source.lower().startswith("synthetic:"):
-                raise ValueError("centre only applies to a synthetic network")
+                raise ValueError("centre: only applies to a synthetic network")
             if not (-80 <= self.centre[0] <= 80 and -180 <= self.centre[1] <= 180):
-                raise ValueError(f"centre must be [lat, lon] within -80..80 and -180..180, got {self.centre}")
+                raise ValueError(f"centre: must be [lat, lon] within -80..80 and -180..180, got {self.centre}")
         return self
 
 
@@ -226,7 +227,7 @@ class VehicleSpec(_Model):
     @model_validator(mode="after")
     def _shift(self) -> VehicleSpec:
         if clock_s(self.shift[1]) <= clock_s(self.shift[0]):
-            raise ValueError(f"shift ends ({self.shift[1]}) before it starts ({self.shift[0]})")
+            raise ValueError(f"shift: ends ({self.shift[1]}) before it starts ({self.shift[0]})")
         return self
 
 
@@ -270,6 +271,7 @@ class Demand(_Model):
     orders_per_day: Annotated[float, Field(ge=0.0, le=20000.0)]
     surge: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
     previous_day: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+    following_day: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
     hourly: Annotated[list[NonNeg], Field(min_length=24, max_length=24)] = Field(default_factory=lambda: list(DEFAULT_HOURLY))
     midnight_spike: Prob = 0.0
     spike_minutes: Annotated[float, Field(gt=0.0, le=600.0)] = 30.0
@@ -284,9 +286,9 @@ class Demand(_Model):
         if sum(self.hourly) <= 0:
             raise ValueError("hourly: the arrival curve needs at least one weight > 0")
         if self.uniform < 1.0 and not any(h.weight > 0 for h in self.hotspots):
-            raise ValueError("uniform < 1 needs hotspots with weight > 0 for the rest of the demand")
+            raise ValueError("uniform: below 1 needs hotspots with weight > 0 for the rest of the demand")
         if self.orders_per_day * self.surge > 20000:
-            raise ValueError(f"orders_per_day * surge is {self.orders_per_day * self.surge:,.0f}: at most 20,000 orders a day")
+            raise ValueError(f"surge: orders_per_day * surge is {self.orders_per_day * self.surge:,.0f}, at most 20,000 orders a day")
         return self
 
 
@@ -311,7 +313,7 @@ class Weather(_Model):
     @model_validator(mode="after")
     def _window(self) -> Weather:
         if clock_s(self.end) <= clock_s(self.start):
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+            raise ValueError(f"end: must be after start ({self.start}), got {self.end}")
         return self
 
 
@@ -324,7 +326,7 @@ class Outage(_Model):
     @model_validator(mode="after")
     def _window(self) -> Outage:
         if clock_s(self.end) <= clock_s(self.start):
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+            raise ValueError(f"end: must be after start ({self.start}), got {self.end}")
         return self
 
 
@@ -353,9 +355,9 @@ class Waves(_Model):
     def _sorted(self) -> Waves:
         s = [clock_s(t) for t in self.times]
         if any(b <= a for a, b in zip(s, s[1:])):
-            raise ValueError(f"times must be increasing, got {self.times}")
+            raise ValueError(f"times: must be increasing, got {self.times}")
         if s[-1] >= 24 * 3600:
-            raise ValueError(f"the last wave must start before 24:00, got {self.times[-1]}")
+            raise ValueError(f"times: the last wave must start before 24:00, got {self.times[-1]}")
         return self
 
 
@@ -414,7 +416,7 @@ class Scenario(_Model):
         try:
             date.fromisoformat(self.date)
         except ValueError:
-            raise ValueError(f"date must be YYYY-MM-DD, got {self.date!r}") from None
+            raise ValueError(f"date: must be YYYY-MM-DD, got {self.date!r}") from None
         ids = [d.id for d in self.depots]
         if len(set(ids)) != len(ids):
             raise ValueError(f"depots: duplicate depot id in {ids}")
@@ -479,17 +481,22 @@ def _shown(v: Any) -> str:
     return r if len(r) <= 80 else r[:77] + "..."
 
 
+_KEYED = re.compile(r"^([A-Za-z_][\w.\-]*): (.+)$", re.S)
+
+
 def _error(where: str, exc: ValidationError) -> ScenarioError:
+    """The first error as ``"<file>: <dotted key>: <what is wrong>"``."""
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
     msg = _message(err)
-    # A model validator's message may already name the key ("fleet.van.depot: ..."): keep it whole.
-    if not loc or msg.split(":", 1)[0].startswith(loc + ".") or msg.split(":", 1)[0] == loc:
-        text = f"{where}: {msg}" if not loc or msg.startswith(loc) else f"{where}: {loc}: {msg}"
-    else:
-        text = f"{where}: {loc}: {msg}"
-    field = loc or (msg.split(":", 1)[0] if ":" in msg else None)
-    return ScenarioError(text, item=where, field=field)
+    # A model validator names the key it checks ("shift: ends ... before it starts ..."):
+    # it becomes part of the dotted key.
+    m = _KEYED.match(msg) if err.get("type") == "value_error" else None
+    if m is not None:
+        loc = f"{loc}.{m.group(1)}" if loc else m.group(1)
+        msg = m.group(2)
+    text = f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}"
+    return ScenarioError(text, item=where, field=loc or None)
 
 
 def _validate(doc: Mapping[str, Any], where: str, path: str | None) -> Scenario:

@@ -29,10 +29,14 @@ from engine.eta.model import EtaModel
 from engine.geo import haversine_m
 from engine.sim.scenario import Scenario, Weather, clock_s
 
-__all__ = ["MAX_VEHICLES", "Draws", "Drive", "carrier_key", "carrier_time", "draw", "drive", "weather_factor"]
+__all__ = ["DAY", "FLEET_DAYS", "MAX_VEHICLES", "Draws", "Drive", "carrier_key", "carrier_time", "draw", "drive", "weather_factor"]
 
 #: Vehicle slots drawn per type (the schema's limit on a type's count).
 MAX_VEHICLES = 5000
+#: Fleet days simulated: the day itself and the three after it (its next-day orders, late slots, and next-day
+#: promises past a peak day's cut-off, which the Double 11 tables put three days out).
+FLEET_DAYS = 4
+DAY = 86400.0
 
 
 @dataclass(slots=True)
@@ -43,12 +47,13 @@ class Draws:
     service: np.ndarray  # (n,) factor on each order's service time
     carrier_u: np.ndarray  # (n,) quantile level of a carrier parcel's time
     sort_error: np.ndarray  # (n,) bool
-    pace: dict[str, np.ndarray]  # type -> (MAX_VEHICLES,)
-    #: type -> (MAX_VEHICLES, n_waves, 4): breaks down?, where on the route, repair length, return-leg noise
+    pace: dict[str, np.ndarray]  # type -> (FLEET_DAYS, MAX_VEHICLES): each vehicle's pace of each day
+    #: type -> (MAX_VEHICLES, FLEET_DAYS * n_waves, 4): breaks down?, where on the route, repair length, return-leg noise
     vehicle: dict[str, np.ndarray]
     weather: list[Weather]  # the weather that happens in this replication
     outages: list[tuple[str, int, int]]  # (carrier, start_s, end_s) that happen
-    bad_day: set[str] = field(default_factory=set)
+    #: (carrier, fleet day) with a bad day: its parcels picked up that day come a day later
+    bad_day: set[tuple[str, int]] = field(default_factory=set)
 
 
 def draw(s: Scenario, n: int, travel: np.random.Generator, disruptions: np.random.Generator) -> Draws:
@@ -59,14 +64,16 @@ def draw(s: Scenario, n: int, travel: np.random.Generator, disruptions: np.rando
     carrier_u = travel.random(n)
     pace: dict[str, np.ndarray] = {}
     for name in sorted(s.fleet):
-        pace[name] = np.exp(t.pace_sd * travel.standard_normal(MAX_VEHICLES))
+        pace[name] = np.exp(t.pace_sd * travel.standard_normal((FLEET_DAYS, MAX_VEHICLES)))
     dz = s.disruptions
     weather = [wx for wx, u in zip(dz.weather, disruptions.random(len(dz.weather))) if u < wx.probability]
     outages = [(o.carrier, clock_s(o.start), clock_s(o.end)) for o, u in zip(dz.outages, disruptions.random(len(dz.outages)))
                if u < o.probability]
-    bad = {c for c, u in zip(sorted(s.carriers), disruptions.random(len(s.carriers))) if u < s.carriers[c].disruption_probability}
+    bad_u = disruptions.random((len(s.carriers), FLEET_DAYS))
+    bad = {(c, day) for j, c in enumerate(sorted(s.carriers)) for day in range(FLEET_DAYS)
+           if bad_u[j, day] < s.carriers[c].disruption_probability}
     sort_error = disruptions.random(n) < dz.sorting_error_rate
-    nw = len(s.waves.times)
+    nw = FLEET_DAYS * len(s.waves.times)
     vehicle: dict[str, np.ndarray] = {}
     for name in sorted(s.fleet):
         v = disruptions.random((MAX_VEHICLES, nw, 4))
@@ -100,9 +107,16 @@ class Drive:
 
 
 def drive(s: Scenario, d: Draws, route: Route, vtype: str, slot: int, wave: int, order_ix: dict[str, int]) -> Drive:
-    """Drive ``route`` in the truth; ``slot`` is the physical vehicle's index within its type."""
+    """Drive ``route`` in the truth.
+
+    ``slot`` is the physical vehicle's index within its type, ``wave`` the
+    wave's index over the fleet days (``day * len(waves) + index``).  Times
+    are seconds from the wave's day's midnight, as the plan's; weather
+    windows are on the simulated day only.
+    """
     bias = s.truth.bias
-    pace = float(d.pace[vtype][slot])
+    day = wave // len(s.waves.times)
+    pace = float(d.pace[vtype][day, slot])
     happens, where, repair_u, back = d.vehicle[vtype][slot, wave]
     stops = route.stops
     n_legs = len(stops) - 1
@@ -118,7 +132,7 @@ def drive(s: Scenario, d: Draws, route: Route, vtype: str, slot: int, wave: int,
         st = stops[j]
         oi = order_ix.get(st.order_id) if st.order_id is not None else None
         noise = float(d.leg[oi]) if oi is not None else float(back)
-        leg = float(st.leg_time_s) * bias * pace * noise * weather_factor(d.weather, st.lat, st.lon, t)
+        leg = float(st.leg_time_s) * bias * pace * noise * weather_factor(d.weather, st.lat, st.lon, t + day * DAY)
         if j == brk_leg:
             part = 0.5 * leg
             prev = track[-1]

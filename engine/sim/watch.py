@@ -40,12 +40,12 @@ _REPORT_S = 300.0
 class Watched:
     """What the monitors said about the day's orders."""
 
-    #: per order (the day's order index): epoch-free seconds from midnight of its first ``delay`` notice (nan: none)
+    #: per order: seconds from the simulated day's midnight of its first ``delay`` notice (nan: none)
     first_warning: np.ndarray
     notices: list[DelayWarning] = field(default_factory=list)
     events: int = 0
     proposals: int = 0
-    #: vehicle id -> first position time (seconds from midnight), per wave plan key
+    #: "<wave key>/<vehicle id>" -> when the route left (seconds from the simulated day's midnight)
     out_at: dict[str, float] = field(default_factory=dict)
 
 
@@ -81,10 +81,15 @@ def _ingest(mon: Monitor, events: list[TrackingEvent], batch_s: float, end: floa
     return n
 
 
-def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], promised: np.ndarray, window: np.ndarray,
-        chosen_carrier: np.ndarray, carrier: np.ndarray, pickup: np.ndarray, delivered: np.ndarray, placed: np.ndarray,
-        extra_day: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> Watched:
-    """Run the monitors over the day; see the module docstring."""
+def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], promised: np.ndarray,
+        watch_carrier: np.ndarray, carrier: np.ndarray, pickup: np.ndarray, delivered: np.ndarray) -> Watched:
+    """Run the monitors over the fleet days; see the module docstring.
+
+    Arrays are per order (seconds from the simulated day's midnight);
+    ``watch_carrier`` marks the parcels customers sent with a carrier that a
+    monitor of their own watches, ``pickup`` is when the carrier scans a
+    parcel first (nan: never with a carrier).
+    """
     day0 = w.day0
     ping = s.monitor.ping_minutes * 60.0
     batch = s.monitor.batch_minutes * 60.0
@@ -98,7 +103,8 @@ def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], 
     plans: list[tuple[str, Plan, list[TrackingEvent]]] = []
     for wave in wo.waves:
         evs: list[TrackingEvent] = []
-        key = f"w{wave.index}"
+        key = wave.key
+        t0 = day0 + wave.base  # the wave's plan counts from its own day's midnight
         for r in wave.plan.routes:
             dr = wave.drives.get(r.vehicle_id)
             if dr is None:
@@ -108,35 +114,35 @@ def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], 
             la = np.array([p[1] for p in dr.track])
             lo = np.array([p[2] for p in dr.track])
             for q, t in enumerate(np.arange(tt[0], tt[-1], ping)):
-                evs.append(TrackingEvent(f"{key}-{vid}-p{q}", TrackKind.POSITION, day0 + float(t), vehicle_id=vid,
+                evs.append(TrackingEvent(f"{key}-{vid}-p{q}", TrackKind.POSITION, t0 + float(t), vehicle_id=vid,
                                          lat=float(np.interp(t, tt, la)), lon=float(np.interp(t, tt, lo))))
-            out.out_at[f"{key}/{vid}"] = float(tt[0])
+            out.out_at[f"{key}/{vid}"] = wave.base + float(tt[0])
             for j, st in enumerate(r.stops):
                 if st.kind != StopKind.DELIVERY or st.order_id is None:
                     continue
-                evs.append(TrackingEvent(f"{key}-{st.order_id}-a", TrackKind.STOP_ARRIVED, day0 + dr.arrival[j], vehicle_id=vid,
+                evs.append(TrackingEvent(f"{key}-{st.order_id}-a", TrackKind.STOP_ARRIVED, t0 + dr.arrival[j], vehicle_id=vid,
                                          order_id=st.order_id))
-                evs.append(TrackingEvent(f"{key}-{st.order_id}-c", TrackKind.STOP_COMPLETED, day0 + dr.departure[j], vehicle_id=vid,
+                evs.append(TrackingEvent(f"{key}-{st.order_id}-c", TrackKind.STOP_COMPLETED, t0 + dr.departure[j], vehicle_id=vid,
                                          order_id=st.order_id))
             if dr.breakdown_at is not None:
-                inc = Incident(f"{key}-breakdown-{vid}", IncidentKind.VEHICLE_BREAKDOWN, Scope(vehicle_id=vid), day0 + dr.breakdown_at,
-                               day0 + dr.breakdown_at + 3 * mean_repair, extra_s=mean_repair, text=f"{vid} broke down")
-                evs.append(TrackingEvent(f"{key}-bd-{vid}", TrackKind.INCIDENT, day0 + dr.breakdown_at + _REPORT_S, incident=inc))
+                inc = Incident(f"{key}-breakdown-{vid}", IncidentKind.VEHICLE_BREAKDOWN, Scope(vehicle_id=vid), t0 + dr.breakdown_at,
+                               t0 + dr.breakdown_at + 3 * mean_repair, extra_s=mean_repair, text=f"{vid} broke down")
+                evs.append(TrackingEvent(f"{key}-bd-{vid}", TrackKind.INCIDENT, t0 + dr.breakdown_at + _REPORT_S, incident=inc))
         for h in wave.plan.handoffs:
-            evs += _scans(key, h.order_id, h.carrier_id, ix, pickup, delivered, extra_day, d, day0)
+            evs += _scans(key, h.order_id, h.carrier_id, ix, pickup, delivered, d, day0)
         first = min((e.at for e in evs), default=day0)
         for at, inc in known:
             if inc.end >= first:
                 evs.append(TrackingEvent(f"{key}-{inc.incident_id}", TrackKind.INCIDENT, max(at, first), incident=inc))
         plans.append((key, wave.plan, evs))
     # Parcels the customers sent with a carrier: one plan of hand-offs.
-    cc = np.flatnonzero(chosen_carrier)
+    cc = np.flatnonzero(watch_carrier)
     if cc.size:
         hs = [Handoff(order_ids[i], str(carrier[i]), s.depots[0].id, 0.0, s.target) for i in cc]
         plan = Plan("carriers", [], hs, [], 0.0, 0.0, 0.0, 0.0, day_start=w.day_start)
         evs = []
         for i in cc:
-            evs += _scans("c", order_ids[i], str(carrier[i]), ix, pickup, delivered, extra_day, d, day0)
+            evs += _scans("c", order_ids[i], str(carrier[i]), ix, pickup, delivered, d, day0)
         first = min((e.at for e in evs), default=day0)
         for at, inc in known:
             if inc.end >= first:
@@ -163,7 +169,7 @@ def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], 
 
 
 def _scans(key: str, oid: str, carrier: str, ix: dict[str, int], pickup: np.ndarray, delivered: np.ndarray,
-           extra_day: np.ndarray, d: Draws, day0: float) -> list[TrackingEvent]:
+           d: Draws, day0: float) -> list[TrackingEvent]:
     i = ix[oid]
     if not math.isfinite(pickup[i]):
         return []
