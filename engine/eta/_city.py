@@ -36,10 +36,34 @@ class ServiceSpec:
     max_km: float = 1000.0
     max_kg: float = 35.0
     label: str = ""
+    #: Weekdays (Mon = 0) on which the service takes orders in; () with no
+    #: ``cutoffs`` and no ``holidays``: no calendar of its own (the history's times alone).
+    weekdays: tuple[int, ...] = ()
+    #: Cut-off per weekday (7 values, seconds after local midnight; 86400: none that day); () for none.
+    cutoffs: tuple[float, ...] = ()
+    #: Country code (the ``holidays`` package) of the public holidays the service
+    #: takes no orders in on (make-up workdays it does); "" for none.
+    holidays: str = ""
+    #: Distance zones ``((up_to_km, surcharge), ...)``, ascending: the first zone
+    #: holding the distance adds its surcharge (beyond the last: the last one's).
+    zones: tuple[tuple[float, float], ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.carrier}:{self.service}"
+
+    @property
+    def has_calendar(self) -> bool:
+        """True when orders must respect the service's own weekdays, cut-offs or holidays."""
+        return bool(self.weekdays or self.cutoffs or self.holidays)
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> "ServiceSpec":
+        d = dict(d)
+        d["weekdays"] = tuple(int(x) for x in d.get("weekdays", ()))
+        d["cutoffs"] = tuple(float(x) for x in d.get("cutoffs", ()))
+        d["zones"] = tuple((float(a), float(b)) for a, b in d.get("zones", ()))
+        return ServiceSpec(**d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +91,11 @@ class City:
     #: Local day numbers (days since 1970-01-01) the own fleet does not drive:
     #: the public holidays on which the history shows it idle (booked slots skip them).
     closed_days: tuple[int, ...] = ()
+    #: The service area inside ``bbox``: a polygon ``((lon, lat), ...)`` (GeoJSON
+    #: order), or a radius (km) around ``area_centres`` (lat, lon); neither: the bbox.
+    area_polygon: tuple[tuple[float, float], ...] = ()
+    area_radius_km: float = 0.0
+    area_centres: tuple[tuple[float, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,12 +109,15 @@ class City:
             tz=d["tz"],
             bbox=tuple(d["bbox"]),  # type: ignore[arg-type]
             depot=tuple(d["depot"]),  # type: ignore[arg-type]
-            services=tuple(ServiceSpec(**s) for s in d["services"]),
+            services=tuple(ServiceSpec.from_json(s) for s in d["services"]),
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
             holidays=str(d.get("holidays", "")),
             closed_days=tuple(int(x) for x in d.get("closed_days", ())),
+            area_polygon=tuple((float(a), float(b)) for a, b in d.get("area_polygon", ())),
+            area_radius_km=float(d.get("area_radius_km", 0.0)),
+            area_centres=tuple((float(a), float(b)) for a, b in d.get("area_centres", ())),
         )
 
 

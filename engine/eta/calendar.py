@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
 
 from engine.eta._city import Seasons
 
-__all__ = ["country_of_tz", "calendar_seasons", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
+__all__ = ["country_of_tz", "calendar_seasons", "OpenDays", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
 #: Orders placed this many days before a holiday already meet it on their way (3: a
@@ -94,3 +97,94 @@ def _runs(days: list[int]) -> tuple[tuple[int, int], ...]:
             a = b = d
     runs.append((a, b))
     return tuple(runs)
+
+
+#: A cut-off of this many seconds after midnight means "none that day".
+NO_CUTOFF = 86400.0
+
+
+class OpenDays:
+    """One service's order-taking calendar: per local day number, its cut-off and the next day it takes orders.
+
+    An order created on an open day before that day's cut-off is taken that
+    day; any other (after the cut-off, on a weekday the service does not
+    work, on a public holiday of ``country``) waits for the next open day.
+    China's make-up workdays (weekend days declared workdays) are open, with
+    the earliest cut-off of the service's weekdays.  Days are computed a few
+    years at a time, on first use.
+
+    Parameters
+    ----------
+    weekdays
+        Open weekdays (Mon = 0); empty: every day.
+    cutoffs
+        Seven cut-offs (seconds after local midnight, :data:`NO_CUTOFF` for
+        none that day); empty: none.
+    country
+        Country code of the ``holidays`` package; "" for none.
+    """
+
+    def __init__(self, weekdays: Sequence[int], cutoffs: Sequence[float], country: str) -> None:
+        self.weekdays = tuple(sorted(set(weekdays))) if weekdays else tuple(range(7))
+        self.cutoffs = tuple(float(c) for c in cutoffs) if cutoffs else (NO_CUTOFF,) * 7
+        self.country = country
+        self.lo = self.hi = 0
+        self.cut = np.empty(0)
+        self.nxt = np.empty(0, dtype=np.int64)
+        self.cut_list: list[float] = []
+        self.nxt_list: list[int] = []
+        self.holiday_list: list[bool] = []
+
+    def _ensure(self, d0: int, d1: int) -> None:
+        """Cover local days ``d0..d1`` (and a year either side)."""
+        if self.lo <= d0 and d1 < self.hi - 40:
+            return
+        y0 = (_EPOCH + timedelta(days=int(min(d0, self.lo if self.hi else d0)))).year - 1
+        y1 = (_EPOCH + timedelta(days=int(max(d1, self.hi - 1 if self.hi else d1)))).year + 1
+        lo, hi = (date(y0, 1, 1) - _EPOCH).days, (date(y1 + 1, 1, 1) - _EPOCH).days
+        days = np.arange(lo, hi)
+        wd = (days + 3) % 7
+        open_ = np.isin(wd, self.weekdays)
+        cut = np.asarray(self.cutoffs)[wd]
+        hol = np.zeros(days.shape, dtype=bool)
+        if self.country:
+            import holidays  # noqa: PLC0415
+
+            cal = holidays.country_holidays(self.country, years=list(range(y0, y1 + 1)))
+            hol = np.isin(days, [(d - _EPOCH).days for d in cal])
+            work = np.isin(days, [(d - _EPOCH).days for d in getattr(cal, "weekend_workdays", set())])
+            open_ &= ~hol
+            if work.any():
+                open_ |= work
+                cut = np.where(work & ~np.isin(wd, self.weekdays), min(self.cutoffs[w] for w in self.weekdays), cut)
+        cut = np.where(open_, cut, -1.0)
+        # Next open day strictly after each day (the span's end when none: a closure longer than the span cannot be).
+        idx = np.where(open_, days, hi)
+        after = np.minimum.accumulate(idx[::-1])[::-1]
+        nxt = np.append(after[1:], hi)
+        self.lo, self.hi, self.cut, self.nxt = lo, hi, cut, nxt.astype(np.int64)
+        self.cut_list, self.nxt_list, self.holiday_list = cut.tolist(), self.nxt.tolist(), hol.tolist()
+
+    def cutoff_of(self, day: np.ndarray) -> np.ndarray:
+        """Cut-off (s after local midnight) of each local day number; -1 where the service takes no orders."""
+        day = np.asarray(day, dtype=np.int64)
+        self._ensure(int(day.min()), int(day.max()))
+        return self.cut[day - self.lo]
+
+    def next_open(self, day: np.ndarray) -> np.ndarray:
+        """The next local day number after each ``day`` on which the service takes orders."""
+        day = np.asarray(day, dtype=np.int64)
+        self._ensure(int(day.min()), int(day.max()))
+        return self.nxt[day - self.lo]
+
+    def one(self, day: int) -> tuple[float, int]:
+        """Scalar ``(cutoff_of(day), next_open(day))``."""
+        if not (self.lo <= day < self.hi - 40):
+            self._ensure(day, day)
+        i = day - self.lo
+        return self.cut_list[i], self.nxt_list[i]
+
+    def is_holiday(self, day: int) -> bool:
+        """True on a public holiday of the service's country."""
+        self._ensure(day, day)
+        return self.holiday_list[day - self.lo]

@@ -210,7 +210,8 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
-    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=(), holidays=country)
+    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=(), holidays=country,
+                area_radius_km=radius, area_centres=(depot,))
     warn = None
     if {round(o) for o in np.concatenate([h.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")]).tolist()} == {0}:
         warn = "every timestamp is in UTC (+00:00/Z): local weekdays and hours are read in UTC; give --tz for the shop's zone"

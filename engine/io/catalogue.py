@@ -32,18 +32,24 @@ is checked; an unknown key, kind, weekday or a bad date is an
     [carrier.own.service.same_day]
     kind = "same_day"                 # same_day, next_day, standard, locker, slot, pickup_point
     label = "Same-day delivery"
-    price = { base = 12.0, per_kg = 1.0, per_km = 0.3 }
+    price = { base = 12.0, per_kg = 1.0, per_km = 0.3 }   # optional zones = [[up_to_km, surcharge], ...]
     max_kg = 30
     max_km = 30
     weekdays = ["mon", "tue", "wed", "thu", "fri", "sat"]
     cutoff = "14:00"                  # or { mon = "14:00", sat = "12:00" }
 
-What the quote uses today: the region (time zone, area as a bounding box,
-depot), each service's kind, prices and limits, the own fleet's operating
-weekdays (booked slots) and the seasons (each gets its own tables when the
-history has enough of it).  Weekdays, cut-offs and holiday countries of the
-carriers are validated and recorded in the model; the promised times
-themselves are learnt from the history.
+What the quote uses: the region (time zone; the service area: a point
+outside the polygon, or farther than ``radius_km`` from every depot, gets
+no option, with a reason naming the area), each service's kind, prices
+(``base + per_kg * kg + per_km * km`` plus the surcharge of its distance
+zone: ``zones = [[10, 0.0], [30, 4.0]]`` as ``[up_to_km, surcharge]``),
+weight and distance limits, and its calendar: an order after the day's
+cut-off, on a weekday the service does not work or on a public holiday of
+its country waits for the next day it takes orders (China's make-up
+workdays included) and is promised as one placed then
+(:func:`engine.promise.rules.taken`); the seasons get their own tables when
+the history has enough of them.  The promised times themselves are learnt
+from the history.
 """
 
 from __future__ import annotations
@@ -61,8 +67,8 @@ import numpy as np
 
 from engine.errors import FormatError, HistoryError, InputError
 from engine.eta._city import KINDS, City, ServiceSpec
+from engine.eta.calendar import NO_CUTOFF
 from engine.eta.history import History
-from engine.geo import haversine_km
 
 __all__ = ["Catalogue", "read_catalogue", "apply_catalogue", "CATALOGUE_KINDS"]
 
@@ -85,27 +91,23 @@ class Catalogue:
 
     def inside(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """True for points in the service area."""
-        if self.polygon is not None:
-            return _in_polygon(lon, lat, self.polygon)
-        assert self.radius_km is not None
-        ok = np.zeros(np.shape(lat), dtype=bool)
-        for _, la, lo in self.depots:
-            ok |= haversine_km(la, lo, lat, lon) <= self.radius_km
-        return ok
+        from engine.eta.area import inside_area  # noqa: PLC0415
+
+        return inside_area(self.city, lat, lon)
 
 
-def _in_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Even-odd ray casting, vectorised over points."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    inside = np.zeros(x.shape, dtype=bool)
-    px, py = poly[:, 0], poly[:, 1]
-    for i in range(poly.shape[0]):
-        x0, y0, x1, y1 = px[i - 1], py[i - 1], px[i], py[i]
-        crosses = (y0 > y) != (y1 > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xi = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-        inside ^= crosses & (x < xi)
-    return inside
+def _seconds(hhmm: str) -> float:
+    return int(hhmm[:2]) * 3600.0 + int(hhmm[3:]) * 60.0
+
+
+def _zones(v: Any, where: str) -> tuple[tuple[float, float], ...]:
+    """``[[up_to_km, surcharge], ...]`` with ascending limits."""
+    if not isinstance(v, list) or not all(isinstance(z, list) and len(z) == 2 for z in v):
+        raise InputError(f"catalogue: {where} must be a list of [up_to_km, surcharge] pairs", field=where)
+    out = tuple((_num(a, f"{where}[{i}][0]", 0.0), _num(b, f"{where}[{i}][1]", 0.0)) for i, (a, b) in enumerate(v))
+    if any(out[i][0] >= out[i + 1][0] for i in range(len(out) - 1)):
+        raise InputError(f"catalogue: {where}: zone limits must increase ({[z[0] for z in out]})", field=where)
+    return out
 
 
 def _need(d: dict, key: str, where: str) -> Any:
@@ -202,9 +204,13 @@ def read_catalogue(path: str | Path) -> Catalogue:
     if "polygon" in reg or "polygon_file" in reg:
         raw = reg.get("polygon")
         if "polygon_file" in reg:
-            gj = json.loads((p.parent / str(reg["polygon_file"])).read_text())
-            geom = gj.get("geometry", gj)
-            if geom.get("type") != "Polygon":
+            gp = p.parent / str(reg["polygon_file"])
+            try:
+                gj = json.loads(gp.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise InputError(f"catalogue: region.polygon_file {str(gp)!r} cannot be read as GeoJSON: {exc}", field="region.polygon_file") from None
+            geom = gj.get("geometry", gj) if isinstance(gj, dict) else None
+            if not isinstance(geom, dict) or geom.get("type") != "Polygon" or not geom.get("coordinates"):
                 raise InputError("catalogue: region.polygon_file must hold a GeoJSON Polygon", field="region.polygon_file")
             raw = geom["coordinates"][0]
         try:
@@ -213,6 +219,8 @@ def read_catalogue(path: str | Path) -> Catalogue:
             polygon = None
         if polygon is None or polygon.ndim != 2 or polygon.shape[1] != 2 or polygon.shape[0] < 3:
             raise InputError("catalogue: region.polygon must be >= 3 [lon, lat] pairs", field="region.polygon")
+        if not (np.isfinite(polygon).all() and (np.abs(polygon[:, 0]) <= 180).all() and (np.abs(polygon[:, 1]) <= 90).all()):
+            raise InputError("catalogue: region.polygon has a vertex that is not a [lon, lat] coordinate", field="region.polygon")
         bbox = (float(polygon[:, 1].min()), float(polygon[:, 0].min()), float(polygon[:, 1].max()), float(polygon[:, 0].max()))
     else:
         radius = _num(_need(reg, "radius_km", "region"), "region.radius_km", 0.1)
@@ -250,10 +258,15 @@ def read_catalogue(path: str | Path) -> Catalogue:
             if kind not in CATALOGUE_KINDS:
                 raise InputError(f"catalogue: {where}.kind = {kind!r} is not one of {', '.join(CATALOGUE_KINDS)}", field=f"{where}.kind")
             price = s.get("price", {})
-            bad = set(price) - {"base", "per_kg", "per_km"}
+            if not isinstance(price, dict):
+                raise InputError(f"catalogue: {where}.price must be a table (base, per_kg, per_km, zones)", field=f"{where}.price")
+            bad = set(price) - {"base", "per_kg", "per_km", "zones"}
             if bad:
                 raise InputError(f"catalogue: unknown key {where}.price.{sorted(bad)[0]}", field=f"{where}.price")
+            zones = _zones(price.get("zones", []), f"{where}.price.zones")
             wds = s.get("weekdays", list(_WD[:6] if kind in ("same_day", "next_day", "slot") else _WD[:5]))
+            if not isinstance(wds, list) or not wds:
+                raise InputError(f"catalogue: {where}.weekdays must be a non-empty list such as [\"mon\", \"fri\"]", field=f"{where}.weekdays")
             for w in wds:
                 if w not in _WD:
                     raise InputError(f"catalogue: {where}.weekdays: {w!r} is not one of {', '.join(_WD)}", field=f"{where}.weekdays")
@@ -265,6 +278,8 @@ def read_catalogue(path: str | Path) -> Catalogue:
                 for w, v in cut.items():
                     if w not in _WD:
                         raise InputError(f"catalogue: {where}.cutoff: {w!r} is not one of {', '.join(_WD)}", field=f"{where}.cutoff")
+                    if w not in wds:
+                        raise InputError(f"catalogue: {where}.cutoff.{w}: the service does not work on {w} (weekdays = {wds})", field=f"{where}.cutoff.{w}")
                     cuts[w] = _hhmm(v, f"{where}.cutoff.{w}")
             elif cut is not None:
                 raise InputError(f"catalogue: {where}.cutoff must be HH:MM or a table of weekday = HH:MM", field=f"{where}.cutoff")
@@ -275,6 +290,9 @@ def read_catalogue(path: str | Path) -> Catalogue:
                 _num(price.get("per_km", 0.0), f"{where}.price.per_km"),
                 max_km=_num(s.get("max_km", 1000.0), f"{where}.max_km"), max_kg=_num(s.get("max_kg", 35.0), f"{where}.max_kg"),
                 label=str(s.get("label", f"{cname} {sname}")),
+                weekdays=tuple(sorted({_WD.index(w) for w in wds})),
+                cutoffs=tuple(_seconds(cuts[w]) if w in cuts else NO_CUTOFF for w in _WD) if cuts else (),
+                holidays=scal or "", zones=zones,
             ))
             calendars[f"{cname}:{sname}"] = {"kind": kind, "weekdays": list(wds), "cutoff": cuts, "holidays": scal}
             if cname == "own" and wds:
@@ -283,6 +301,8 @@ def read_catalogue(path: str | Path) -> Catalogue:
         raise InputError("catalogue: no [carrier.<name>.service.<name>] given", field="carrier")
     city = City(
         name=name, tz=tz, bbox=bbox, depot=(depots[0][1], depots[0][2]), services=tuple(services),
+        area_polygon=tuple((float(x), float(y)) for x, y in polygon.tolist()) if polygon is not None else (),
+        area_radius_km=radius or 0.0, area_centres=tuple((la, lo) for _, la, lo in depots) if polygon is None else (),
         fleet_weekdays=max(own_days) if own_days else 6, holidays=region_cal or "", seasons=tuple((n, tuple(rs)) for n, rs in merged.items()),  # type: ignore[arg-type]
     )
     info = {

@@ -63,7 +63,7 @@ def quote_options(
     for k, key in enumerate(keys):
         at = (o.rows, k)
         spec = model.spec(key)
-        cost[at] = rs.cents(spec.base_cost + spec.cost_per_kg * o.weight + spec.cost_per_km * o.km)
+        cost[at] = rs.cents(spec.base_cost + spec.cost_per_kg * o.weight + spec.cost_per_km * o.km + rs.zone_price(spec, o.km))
         why = [
             (R.OFF_MAP, o.off_map),
             (R.TOO_HEAVY, o.weight > spec.max_kg),
@@ -83,7 +83,11 @@ def quote_options(
             why.append((R.NO_SLOT, start - o.created > SLOT_HORIZON_S))
             why.append((R.SLOT_PROBABILITY, p_slot < target))
         else:
-            pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, o)
+            # The service's own calendar (a catalogue's weekdays, cut-offs, holidays): an order it
+            # does not take in today is promised as one placed when it next does.
+            tk = rs.taken(model, spec, o)
+            oe = o if tk is None else tk.o
+            pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:
@@ -94,9 +98,11 @@ def quote_options(
                     why.append((_LATE[spec.kind], late))
                 else:
                     nominal[at] = np.logical_not(late)
-                deadline = (o.day + 1 + ahead) * 86400.0
-                passed[at] = rs.passed_cutoff(model, t, ti, o, ahead, late)
-            cutoff[at] = rs.cutoff(model, t, ti, o, deadline)
+                deadline = (oe.day + 1 + ahead) * 86400.0
+                pc = rs.passed_cutoff(model, t, ti, o, ahead, late)
+                passed[at] = pc if tk is None else rs.passed_taken(tk, pc)
+            cut = rs.cutoff(model, t, ti, oe, deadline)
+            cutoff[at] = cut if tk is None else rs.fmin(cut, tk.cutoff)
         reason[at] = rs.reason(why, o.n)
     return BatchQuote(list(keys), reason == R.NONE, reason, promised, wstart, p50, prob, cost, cutoff, np.atleast_1d(o.km), passed, nominal)
 

@@ -11,10 +11,13 @@ from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.eta._city import ServiceSpec
 from engine.eta._time import from_epoch, local_seconds
+from engine.eta.area import area_text
 from engine.eta.model import EtaModel
 
 __all__ = ["fmt_duration", "cutoff_text", "late_text", "reason_text", "reason_texts"]
 
+#: A promise closer than this reads as a weekday and time; further, with its date.
+_NEAR_S = 6 * 86400.0
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -34,7 +37,7 @@ def cutoff_text(spec: ServiceSpec, cutoff: float, created: float, promised_day: 
 
 def _arrival(promised: float, created: float, model: EtaModel) -> str:
     d = from_epoch(promised, model.tz)
-    return f"{d:%a %H:%M}" if promised - created < 6 * 86400.0 else f"{d:%a %d %b %H:%M}"
+    return f"{d:%a %H:%M}" if promised - created < _NEAR_S else f"{d:%a %d %b %H:%M}"
 
 
 def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
@@ -45,8 +48,26 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
     arrives = _arrival(float(b.promised[i, k]), created, model)
     if math.isfinite(cut):
         return f"{word} cut-off {from_epoch(float(cut), model.tz):%H:%M} passed: arrives by {arrives}"
+    return f"no {word} delivery for orders placed on {_day_text(model, spec, created)}: arrives by {arrives}"
+
+
+def _day_text(model: EtaModel, spec: ServiceSpec, created: float) -> str:
+    """``a Sunday``, or ``a public holiday (Thursday)`` on a holiday of the service's calendar."""
     day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
-    return f"no {word} delivery for orders placed on a {day}: arrives by {arrives}"
+    if _holiday(model, spec, np.array([created]))[0]:
+        return f"a public holiday ({day})"
+    return f"a {day}"
+
+
+def _holiday(model: EtaModel, spec: ServiceSpec, created: np.ndarray) -> np.ndarray:
+    """True where the creation day is a public holiday of the service's own calendar."""
+    from engine.promise.rules import open_days  # noqa: PLC0415
+
+    cal = open_days(model, spec)
+    if cal is None or not cal.country:
+        return np.zeros(created.shape, dtype=bool)
+    day = np.floor(local_seconds(created, model.tz) / 86400.0).astype(np.int64)
+    return np.array([cal.is_holiday(int(d)) for d in day.tolist()], dtype=bool)
 
 
 def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) -> str:
@@ -56,6 +77,8 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
     code = R(int(b.reason[i, k]))
     spec = model.spec(b.keys[k])
     text = code.text
+    if code == R.OFF_MAP and (model.city.area_polygon or model.city.area_radius_km > 0):
+        return f"destination is outside the {area_text(model.city)}"
     if code == R.OUT_OF_AREA:
         return text + f" ({b.km[i]:.0f} km > {spec.max_km:.0f} km)"
     if code == R.TOO_HEAVY:
@@ -67,8 +90,7 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
         cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
         if math.isfinite(cut):
             return text.replace("cut-off passed", f"cut-off {from_epoch(float(cut), model.tz):%H:%M} passed")
-        day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
-        return f"no {word} delivery for orders placed on a {day} (cannot promise it at the target probability)"
+        return f"no {word} delivery for orders placed on {_day_text(model, spec, created)} (cannot promise it at the target probability)"
     return text
 
 
@@ -87,6 +109,9 @@ def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: b
     cut = (code == R.SAME_DAY_CUTOFF) | (code == R.NEXT_DAY_CUTOFF) | late
     passed = b.cutoff_passed[ii, kk] if b.cutoff_passed is not None else np.full(ii.shape, np.nan)
     wday = (np.floor(local_seconds(created[ii], model.tz) / 86400.0).astype(np.int64) + 3) % 7
+    for kx in np.unique(kk).tolist():  # a public holiday reads differently from its weekday
+        on = kk == kx
+        wday[on] += 7 * _holiday(model, model.spec(b.keys[kx]), created[ii[on]])
     # What the text depends on, per case; everything else zeroed so equal cases collapse.
     case = np.column_stack([
         kk, code,
@@ -96,6 +121,7 @@ def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: b
         np.where(code == R.SLOT_PROBABILITY, np.round(b.probability[ii, kk], 3), 0.0),
         # A non-nominal option's text names its promise (to the minute; all promises are rounded to 5).
         np.where(late, np.nan_to_num(b.promised[ii, kk], nan=-1.0), 0.0),
+        np.where(late, b.promised[ii, kk] - created[ii] < _NEAR_S, False),  # how _arrival writes it
     ])
     _, first, inv = np.unique(case, axis=0, return_index=True, return_inverse=True)
     texts = []

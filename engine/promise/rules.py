@@ -12,13 +12,20 @@ bundle them for the one place that composes them per delivery option
 Promised times come from the fitted ``due`` table: one absolute local time
 per hour cell of order time, non-decreasing in order time (see
 ``engine.eta.due.fit_due_table``), read at the level whose held-out coverage
-meets the target (``EtaModel.promise_levels``).
+meets the target (``EtaModel.promise_levels``).  A service with a calendar
+of its own (a catalogue's per-weekday cut-offs, weekdays, holiday country)
+reads it at the moment it takes the order in (:func:`taken`); the service
+area (bbox, then polygon or radius) is :mod:`engine.eta.area`.
+
+Why this module is long: each rule is written twice, side by side (the
+vectorised and the scalar form), so that the pair is reviewed and tested
+together; splitting the forms across modules would invite them to drift.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -34,6 +41,8 @@ from engine.eta._time import (
     weekday_hour,
     weekday_hour_one,
 )
+from engine.eta.area import inside_area, inside_area_one
+from engine.eta.calendar import NO_CUTOFF, OpenDays
 from engine.eta.model import EtaModel, season_label, season_labels
 from engine.geo import haversine_km
 
@@ -83,7 +92,9 @@ class Orders:
     db: Any  # distance band
     weight: Any  # cart kg
     season: Any  # season label of the creation day ("" outside all)
-    off_map: Any  # destination outside the served map
+    off_map: Any  # destination outside the service area (bbox, then polygon or radius)
+    lat: Any = None  # destination (for the reason texts)
+    lon: Any = None
 
 
 def orders(
@@ -94,11 +105,10 @@ def orders(
     tz = model.tz
     km = model.distance_km(lat, lon, origin_lat, origin_lon)
     wd, hr, day = weekday_hour(created, tz)
-    la0, lo0, la1, lo1 = model.city.bbox
-    on_map = (lat >= la0) & (lat <= la1) & (lon >= lo0) & (lon <= lo1)
+    on_map = inside_area(model.city, lat, lon)
     return Orders(
         created.shape[0], slice(None), tz, created, local_seconds(created, tz), day, wd, hr, km, model.dband(km), weight,
-        season_labels(day, model.city.seasons), ~on_map,
+        season_labels(day, model.city.seasons), ~on_map, lat, lon,
     )
 
 
@@ -110,11 +120,10 @@ def orders_one(
     olat, olon = origin if origin is not None else model.city.depot
     km = float(haversine_km(olat, olon, lat, lon))
     wd, hr, day = weekday_hour_one(created, tz)
-    la0, lo0, la1, lo1 = model.city.bbox
-    on_map = la0 <= lat <= la1 and lo0 <= lon <= lo1
+    on_map = inside_area_one(model.city, lat, lon)
     return Orders(
         1, 0, tz, created, local_seconds_one(created, tz), day, wd, hr, km, model.dband_one(km), weight,
-        season_label(day, model.city.seasons), not on_map,
+        season_label(day, model.city.seasons), not on_map, lat, lon,
     )
 
 
@@ -350,6 +359,113 @@ def passed_cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, days
     return math.nan
 
 
+# ---------------------------------------------------------------------------- the service's own calendar
+
+
+def open_days(model: EtaModel, spec: ServiceSpec) -> OpenDays | None:
+    """The order-taking calendar of a service with weekdays, cut-offs or holidays (a catalogue's); None without (cached)."""
+    if not spec.has_calendar:
+        return None
+    key = ("open_days", spec.key)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        hit = model._levels_cache[key] = OpenDays(spec.weekdays, spec.cutoffs, spec.holidays)
+    return hit
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """When a service takes the orders in, by its own calendar."""
+
+    #: The orders as the tables read them: rolled orders created at 00:00 of the day they are taken in.
+    o: Orders
+    #: Per order: True where the order waits for a later day (past the cut-off, a closed weekday or holiday).
+    rolled: Any
+    #: The catalogue cut-off the order missed today (epoch; NaN: none, or the service is closed today).
+    passed: Any
+    #: Per order: True where the service takes no orders at all on the creation day (no cut-off was missed).
+    closed: Any
+    #: The catalogue cut-off of the day it is taken in (epoch; NaN: none that day).
+    cutoff: Any
+
+
+def taken(model: EtaModel, spec: ServiceSpec, o: Orders) -> Taken | None:
+    """Orders after the service's cut-off, on a weekday it does not work or on its public holiday wait for its next open day.
+
+    The due table is non-decreasing in order time, so reading it at 00:00 of
+    that day never promises earlier than the order's own hour would; the
+    promise then honours the catalogue even where the history was thin (a
+    holiday the history never saw).  None when the service has no calendar.
+    """
+    cal = open_days(model, spec)
+    if cal is None:
+        return None
+    day = o.day.astype(np.int64)
+    cut = cal.cutoff_of(day)
+    tod = o.loc - day * 86400.0
+    rolled = tod >= cut
+    eday = np.where(rolled, cal.next_open(day), day)
+    passed = np.where(rolled & (cut >= 0), local_to_epoch(day * 86400.0 + np.maximum(cut, 0.0), o.tz), np.nan)
+    ecut = np.where(rolled, cal.cutoff_of(eday), cut)
+    cutoff = np.where(ecut < NO_CUTOFF, local_to_epoch(eday * 86400.0 + np.clip(ecut, 0.0, None), o.tz), np.nan)
+    if rolled.any():
+        o = replace(o, loc=np.where(rolled, eday * 86400.0, o.loc), day=eday.astype(o.day.dtype), wd=np.where(rolled, (eday + 3) % 7, o.wd),
+                    hr=np.where(rolled, 0, o.hr))
+    return Taken(o, rolled, passed, cut < 0, cutoff)
+
+
+def taken_one(model: EtaModel, spec: ServiceSpec, o: Orders) -> Taken | None:
+    """Scalar :func:`taken`."""
+    cal = open_days(model, spec)
+    if cal is None:
+        return None
+    day = int(o.day)
+    cut, nxt = cal.one(day)
+    if o.loc - day * 86400.0 < cut:
+        return Taken(o, False, math.nan, False, local_to_epoch_one(day * 86400.0 + cut, o.tz) if cut < NO_CUTOFF else math.nan)
+    passed = local_to_epoch_one(day * 86400.0 + cut, o.tz) if cut >= 0 else math.nan
+    ecut, _ = cal.one(nxt)
+    cutoff = local_to_epoch_one(nxt * 86400.0 + ecut, o.tz) if 0 <= ecut < NO_CUTOFF else math.nan
+    return Taken(replace(o, loc=nxt * 86400.0, day=nxt, wd=(nxt + 3) % 7, hr=0), True, passed, cut < 0, cutoff)
+
+
+def fmin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The earlier of two times per order, ignoring NaN (NaN only where both are)."""
+    return np.fmin(a, b)
+
+
+def fmin_one(a: float, b: float) -> float:
+    """Scalar :func:`fmin`."""
+    return b if math.isnan(a) else a if math.isnan(b) else min(a, b)
+
+
+def passed_taken(tk: Taken, passed: np.ndarray) -> np.ndarray:
+    """The cut-off an order missed: the earlier of the calendar's and the table's; none on a day the service is closed."""
+    return np.where(tk.closed, np.nan, np.fmin(tk.passed, passed))
+
+
+def passed_taken_one(tk: Taken, passed: float) -> float:
+    """Scalar :func:`passed_taken`."""
+    return math.nan if tk.closed else fmin_one(tk.passed, passed)
+
+
+def zone_price(spec: ServiceSpec, km: np.ndarray) -> np.ndarray | float:
+    """The distance-zone surcharge of each order (0 without zones)."""
+    if not spec.zones:
+        return 0.0
+    lim = np.array([z[0] for z in spec.zones])
+    amt = np.array([z[1] for z in spec.zones])
+    return amt[np.minimum(np.searchsorted(lim, km, side="left"), lim.shape[0] - 1)]
+
+
+def zone_price_one(spec: ServiceSpec, km: float) -> float:
+    """Scalar :func:`zone_price`."""
+    for up_to, amount in spec.zones:
+        if km <= up_to:
+            return amount
+    return spec.zones[-1][1] if spec.zones else 0.0
+
+
 # ---------------------------------------------------------------------------- booked slots
 
 
@@ -443,12 +559,16 @@ class RuleSet:
     slot_start: Callable[..., Any]
     cents: Callable[[Any], Any]
     reason: Callable[[Sequence[tuple[R, Any]], int], Any]
+    taken: Callable[..., Any]
+    passed_taken: Callable[..., Any]
+    zone_price: Callable[..., Any]
+    fmin: Callable[[Any, Any], Any]
 
 
 #: Over ``(N,)`` arrays.
-VECTOR = RuleSet(promise_table, table_index, due_promise, snap_back, cutoff, passed_cutoff, slot_start, cents, reason)
+VECTOR = RuleSet(promise_table, table_index, due_promise, snap_back, cutoff, passed_cutoff, slot_start, cents, reason, taken, passed_taken, zone_price, fmin)
 #: For one cart in plain Python numbers.
 SCALAR = RuleSet(
     promise_table_one, table_index_one, due_promise_one, snap_back_one, cutoff_one, passed_cutoff_one, slot_start_one,
-    cents_one, reason_one,
+    cents_one, reason_one, taken_one, passed_taken_one, zone_price_one, fmin_one,
 )
