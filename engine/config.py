@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(32, ge=4, description="Deepest JSON nesting accepted.")
     max_in_flight: int = Field(256, ge=1, description="Requests in progress at once; past it uvicorn answers 503 at once.")
     shed_lag_ms: float = Field(40.0, gt=0, description="Event-loop lag above which new requests get a fast 503.")
+    # --- promise regions ----------------------------------------------------------------
+    default_region: str = Field("helsinki", min_length=1, description="Region quotes and checks use when a request names none (an embedded one: helsinki, shanghai; or a model under model_dir).")
 
 
 @lru_cache(maxsize=1)
