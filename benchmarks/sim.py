@@ -102,8 +102,12 @@ def on_ray(a: argparse.Namespace) -> None:
     """(c) The same run on a local Ray instance (--ray auto starts one with --workers CPUs): same KPIs as the pool."""
     ref = OUT / "sim-same-seed-1" / "kpis.json"
     before = _load()
-    if ref.exists() and json.loads(ref.read_text()).get("replications") == a.replications and json.loads(ref.read_text()).get("root_seed") == a.seed:
-        pool, wp = json.loads(ref.read_text()), float("nan")
+    from engine.sim.scenario import load_scenario
+
+    name = load_scenario(a.scenario).name
+    old = json.loads(ref.read_text()) if ref.exists() else {}
+    if (old.get("scenario"), old.get("replications"), old.get("root_seed")) == (name, a.replications, a.seed):
+        pool, wp = old, float("nan")
         print(f"(c) process-pool reference: {ref}")
     else:
         pool, wp = _simulate(a.scenario, OUT / "sim-same-seed-1", "-n", str(a.replications), "--seed", str(a.seed), "--workers", str(a.workers))

@@ -202,6 +202,8 @@ def headline(results: Sequence[ReplicationResult], target: float) -> dict[str, A
     shares = [on_time_share(r) for r in results]
     finite = [s for s in shares if math.isfinite(s)]
     lo, hi = interval(finite)
+    # A t interval on few replications can pass 100%; a share cannot (the raw interval is in "kpis").
+    lo, hi = (None if lo is None else max(0.0, lo)), (None if hi is None else min(1.0, hi))
     return {
         "on_time_share": {
             "mean": _json_float(float(np.mean(finite))) if finite else None,
