@@ -9,6 +9,11 @@ file, the dotted key and what is wrong::
 
     scenarios/x.toml: fleet.van.count: must be >= 0, got -3
 
+Why this module is long: it is the schema.  Half of it is this docstring
+(every key, with its default and meaning), the rest one small model per
+table and the reading code that turns pydantic's errors into those messages;
+split apart, the documentation and the checks would drift.
+
 Times of day are ``"HH:MM"`` strings in the region's local time (``"26:00"``
 is 02:00 the next day); durations are minutes unless the key says otherwise.
 
