@@ -21,6 +21,10 @@ router = APIRouter(tags=["promises"])
 @router.post("/v1/promises/check", response_model=CheckResponse, summary="Probability an existing promise is met")
 def post_check(req: CheckRequest, model: Any = Depends(get_model)) -> CheckResponse:
     from engine.promise import Promise, PromiseState, check  # noqa: PLC0415
+    from engine.promise.registry import model_for  # noqa: PLC0415
+
+    if req.region is not None:
+        model = model_for(req.region)  # unknown: a QuoteError on field 'region', a 422 from the app's handler
 
     p = req.promise
     st = req.state
@@ -30,4 +34,4 @@ def post_check(req: CheckRequest, model: Any = Depends(get_model)) -> CheckRespo
     )
     state = PromiseState(st.status, st.handed_over_at, st.delivered_at, st.eta_p50, st.eta_p95, st.eta_samples)
     r = check(promise, req.now or datetime.now(timezone.utc), state, model=model)
-    return CheckResponse(r.order_id, r.probability, r.holds, r.p50, r.p95, r.status, r.reason, model.source)
+    return CheckResponse(r.order_id, r.probability, r.holds, r.p50, r.p95, r.status, r.reason, model.source, model.city.name)

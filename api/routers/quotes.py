@@ -48,7 +48,22 @@ def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[An
         # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.
         raise HTTPException(422, detail=[{"loc": ["body", *loc, exc.field or "body"], "msg": str(exc), "type": "value_error"}]) from None
     # Incidents known in advance (a storm warning for the afternoon) push promises out, with the reason.
-    return widen(q.to_json(), req.destination.lat, req.destination.lon, list(incidents))
+    out = widen(q.to_json(), req.destination.lat, req.destination.lon, list(incidents))
+    out["region"] = model.city.name
+    return out
+
+
+def _model(region: str | None, default: Any, loc: list[Any]) -> Any:
+    """The model of the request's region (the served default when it names none); 422 naming the field when unknown."""
+    if region is None:
+        return default
+    from engine.promise import QuoteError  # noqa: PLC0415
+    from engine.promise.registry import model_for  # noqa: PLC0415
+
+    try:
+        return model_for(region)
+    except QuoteError as exc:
+        raise HTTPException(422, detail=[{"loc": ["body", *loc, "region"], "msg": str(exc), "type": "value_error"}]) from None
 
 
 @router.post(
@@ -62,12 +77,14 @@ async def post_quotes(body: QuoteBody, store: Store = Depends(get_store), model:
     incidents = incidents_from(store)
     if isinstance(body, BatchQuoteRequest):
         quotes = []
+        batch_model = _model(body.region, model, [])
         for i, r in enumerate(body.orders):
             if i and i % _CARTS_PER_YIELD == 0:
                 await asyncio.sleep(0)
-            quotes.append(_quote_one(r, ["orders", i], model, incidents))
+            m = batch_model if r.region is None else _model(r.region, model, ["orders", i])
+            quotes.append(_quote_one(r, ["orders", i], m, incidents))
         out: dict[str, Any] = {"quotes": quotes}
     else:
-        out = _quote_one(body, [], model, incidents)
+        out = _quote_one(body, [], _model(body.region, model, []), incidents)
     return Response(json.dumps(out), media_type="application/json")
 

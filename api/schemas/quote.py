@@ -75,12 +75,17 @@ class QuoteRequest(_Strict):
         None, max_length=50, description="Orders today's plan can still take, per option key or 'own'."
     )
     origin: LatLon | None = None
+    region: str | None = Field(
+        None, min_length=1, max_length=100,
+        description="Region whose model quotes (e.g. 'helsinki', 'shanghai', or a fitted model's region); default: the server's (PROMISE_DEFAULT_REGION).",
+    )
 
 
 class BatchQuoteRequest(_Strict):
     """Several carts in one call."""
 
     orders: list[QuoteRequest] = Field(min_length=1, max_length=1000)
+    region: str | None = Field(None, min_length=1, max_length=100, description="Region of every order that names none.")
 
 
 def _which(v: Any) -> str:
@@ -98,6 +103,7 @@ class QuoteResponse(BaseModel):
     created_at: datetime
     model: str = Field(description="'default' (shipped simulated-history model) or 'fitted'.")
     model_name: str
+    region: str = Field(description="Region of the model that quoted.")
     target: float
     # The engine's record itself (pydantic reads a dataclass's fields): the documented option cannot drift from it.
     options: list[DeliveryOption]
@@ -131,6 +137,10 @@ class CheckRequest(_Strict):
     promise: PromiseIn
     now: AwareDatetime | None = Field(None, description="Default: now.")
     state: StateIn = StateIn()
+    region: str | None = Field(
+        None, min_length=1, max_length=100,
+        description="Region whose model checks the promise (e.g. 'helsinki', 'shanghai', or a fitted model's region); default: the server's (PROMISE_DEFAULT_REGION).",
+    )
 
 
 @dataclass
@@ -138,3 +148,4 @@ class CheckResponse(CheckResult):
     """The engine's check result (its fields, so the contract cannot drift from it) and the model that gave it."""
 
     model: str
+    region: str = ""

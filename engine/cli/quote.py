@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
     def quote_cmd(
         orders: Optional[Path] = typer.Option(None, "--orders", help="Orders CSV: order_id, dest_lat, dest_lon, created_at, weight_kg[, origin_lat, origin_lon, carrier, service]."),
         model_dir: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped default model of --region)."),
-        region: str = typer.Option("helsinki", "--region", help="Embedded region whose shipped model quotes when no --model is given: helsinki or shanghai."),
+        region: Optional[str] = typer.Option(None, "--region", help="Region whose model quotes when no --model is given: helsinki, shanghai, or a fitted model under PROMISE_MODEL_DIR (default: PROMISE_DEFAULT_REGION, helsinki)."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
         target: float = typer.Option(0.95, "--target", help="Probability the promise must be met with."),
         lat: Optional[float] = typer.Option(None, "--lat", help="Quote one destination (with --lon, --at)."),
@@ -105,10 +105,13 @@ def register(app: typer.Typer) -> None:
         with cli_errors():
             import pandas as pd  # noqa: PLC0415
 
-            from engine.eta.model import EtaModel, default_model  # noqa: PLC0415
+            from engine.eta.model import EtaModel  # noqa: PLC0415
             from engine.io.quote_table import quote_table, quote_table_jsonl  # noqa: PLC0415
+            from engine.promise.registry import model_for  # noqa: PLC0415
 
-            model = EtaModel.load(model_dir) if model_dir else default_model(region)
+            if model_dir and region:
+                raise InputError("give --model DIR or --region NAME, not both", field="--region")
+            model = EtaModel.load(model_dir) if model_dir else model_for(region)
             if orders is None:
                 if lat is None or lon is None:
                     raise InputError("give --orders FILE.csv, or --lat and --lon for one quote", field="--orders")
