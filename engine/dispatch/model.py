@@ -20,6 +20,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from engine.dispatch import cost as _cost
+from engine.dispatch import schedule as _schedule
 from engine.dispatch.arrays import INT_INF, VrpArrays
 from engine.dispatch.convert import DIM_SCALE
 from engine.domain.plan import Route, Stop
@@ -374,16 +375,26 @@ class SearchResult:
     assignment: object | None = None
     #: Job node -> carrier index of the jobs handed off in the model (``VrpArrays.carrier_ids``).
     handoffs: dict[int, int] = field(default_factory=dict)
+    #: Job nodes left out because the time limit came before the search tried them.
+    unplaced: list[int] = field(default_factory=list)
+
+    @property
+    def search_only(self) -> bool:
+        """The routes come from the numba search alone (no OR-Tools model): times from ``engine.dispatch.schedule``."""
+        return self.model is None
 
 
 
 def build_routes(a: VrpArrays, res: SearchResult, keep: Collection[str] = ()) -> list[Route]:
-    """Turn the OR-Tools assignment into ``Route``s with times, loads and legs.
+    """Turn a solution into ``Route``s with times, loads and legs.
 
+    Times come from the OR-Tools assignment, or, when the routes are the numba
+    search's alone (``res.search_only``), from ``engine.dispatch.schedule``
+    (whose routes must be feasible: the pipeline checks them first).
     Coordinates come from ``a.meta["lat"/"lon"]`` (NaN when a problem has only a matrix).
     """
     model, sol = res.model, res.assignment
-    if model is None or sol is None:
+    if model is not None and sol is None:
         return []
     dims = a.meta.get("dims", tuple(f"dim{k}" for k in range(a.n_dims)))
     dscale = float(a.meta.get("dim_scale", DIM_SCALE))
@@ -399,7 +410,17 @@ def build_routes(a: VrpArrays, res: SearchResult, keep: Collection[str] = ()) ->
             continue
         dur = a.profile_durations[a.v_profile[v]]
         path = [int(a.v_start[v]), *path_jobs, int(a.v_end[v])]
-        times = model.times(sol, v)
+        placed: list[tuple[int, int, int]] = []  # (gap, start, duration) of breaks on the route
+        if not path_jobs:
+            times = []
+        elif model is None:
+            sched = _schedule.route(a, v, path_jobs)
+            if sched is None:
+                raise ValueError(f"vehicle {v}: the search's route cannot be scheduled")  # the pipeline checks first
+            times = sched.times
+            placed = [b for b in sched.breaks if b[0] < len(path)]
+        else:
+            times = model.times(sol, v)
         if not path_jobs:
             # An unused vehicle's cumuls are unconstrained: drive straight home from the earliest start.
             times = [int(a.v_tw_start[v]), int(a.v_tw_start[v]) + int(dur[path[0], path[1]])]
@@ -453,7 +474,11 @@ def build_routes(a: VrpArrays, res: SearchResult, keep: Collection[str] = ()) ->
                 )
                 prev_dep = start_service
         del prev_dep
-        for bs, bd in model.break_times(sol, v):
+        for gap, bs, bd in reversed(placed):
+            # Into its gap: after stop gap - 1 (a break before the departure comes after the start).
+            ref = stops[max(0, gap - 1)]
+            stops.insert(max(1, gap), Stop(None, "break", None, ref.lat, ref.lon, int(bs), int(bs + bd), dict(ref.load), 0.0, 0.0))
+        for bs, bd in (model.break_times(sol, v) if model is not None else []):
             # Place the break between the stops it falls between (by time).
             pos = next((i for i, s in enumerate(stops) if s.arrival > bs), len(stops) - 1)
             ref = stops[max(0, pos - 1)]

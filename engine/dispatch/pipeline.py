@@ -41,7 +41,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.dispatch import carriers as _carriers
+from engine.dispatch import cost as _cost
 from engine.dispatch import precheck as _precheck
+from engine.dispatch import schedule as _schedule
 from engine.dispatch.arrays import INT_INF, VrpArrays
 from engine.dispatch.convert import MUST_SERVE_PENALTY, Site, from_problem
 from engine.dispatch.model import (
@@ -126,6 +128,10 @@ def solve_arrays(
     # of the limit, since a late plan beats no plan.
     deadline = max(t0 + time_limit, time.perf_counter() + 0.1 * time_limit)
     tracker = Tracker(t0, a.cost_scale, progress, no_improvement)
+    improve = _load_improve() if params.use_improve else None
+    deterministic = solution_limit is not None
+    if improve is not None and improve.supports(a) and _search_alone(a, params, deterministic, deadline - time.perf_counter()):
+        return _search_only(a, improve, params, deterministic, seed, tracker, initial_routes, deadline, t0)
     model = OrToolsModel(a)
     model.watch(tracker)
     phases: list[tuple[str, float, float]] = []
@@ -145,7 +151,6 @@ def solve_arrays(
         if c < best_cost:
             best, best_cost = sol, c
 
-    improve = _load_improve() if params.use_improve else None
     search_a, exact = a, True
     if improve is not None and not improve.supports(a):
         # The kernel does not model breaks: let it search a copy whose shifts are shortened
@@ -153,7 +158,6 @@ def solve_arrays(
         search_a, exact = _without_breaks(a), False
         if not improve.supports(search_a):
             improve = None
-    deterministic = solution_limit is not None
     auto = params.strategies == "auto"
     converged = False  # the numba search stopped on its own: guided local search is skipped
     # Big problems the search models exactly keep its routes unpolished (see SolveParams.gls_max_jobs).
@@ -223,6 +227,62 @@ def solve_arrays(
             best, best_cost = gls, float(gls.ObjectiveValue())
         phases.append(("guided local search", time.perf_counter() - t0, best_cost))
     return SearchResult(model.routes(best), best_cost, tracker.trajectory, phases, model, best, model.handoffs(best))
+
+
+#: Seconds per matrix entry handed to OR-Tools (list conversion and registration), measured
+#: on 5,000-order days (7 matrices of 25e6 entries: ~17 s) and rounded up.
+ORTOOLS_SECONDS_PER_ENTRY = 1e-7
+
+
+def ortools_build_seconds(a: VrpArrays) -> float:
+    """What building the OR-Tools model of ``a`` will take: every matrix it registers is n^2 entries."""
+    classes = {(float(a.v_cost_per_m[v]), float(a.v_cost_per_s[v]), int(a.v_profile[v])) for v in range(a.n_vehicles)}
+    profiles = {int(p) for p in a.v_profile}
+    matrices = len(classes) + len(profiles) + (a.n_carriers + 1 if a.n_carriers else 0)
+    return ORTOOLS_SECONDS_PER_ENTRY * matrices * float(a.n_nodes) ** 2
+
+
+def _search_alone(a: VrpArrays, params: SolveParams, deterministic: bool, seconds_left: float) -> bool:
+    """Whether the numba search's routes are the plan, with no OR-Tools model at all.
+
+    Above ``params.gls_max_jobs`` orders OR-Tools cannot work within a time limit (its
+    model of 5,000 orders takes ~20 s to build, its local search overruns), and under a
+    clock the same holds whenever building the model alone would take more than a
+    quarter of the time left (2,000 orders on a 2 s limit).  The deterministic stop
+    decides by size alone, so that it never depends on the machine.
+    """
+    if a.n_jobs == 0 or a.n_vehicles == 0:
+        return False
+    if a.n_jobs > params.gls_max_jobs:
+        return True
+    return not deterministic and ortools_build_seconds(a) > 0.25 * seconds_left
+
+
+def _search_only(
+    a: VrpArrays, improve: ModuleType, params: SolveParams, deterministic: bool, seed: int, tracker: Tracker,
+    initial_routes: Sequence[Sequence[int]] | None, deadline: float, t0: float,
+) -> SearchResult:
+    """The numba search alone, on the arrays as they are (breaks included), until the deadline.
+
+    Every route is re-scheduled by ``engine.dispatch.schedule`` before it is kept; a route
+    it cannot schedule (which the search should never give) loses orders from its end
+    until it can, and those orders go to the carriers or are reported unassigned.
+    """
+    limit, iterations = (0.0, params.improve_iterations) if deterministic else (max(1e-3, deadline - time.perf_counter()), None)
+    found = improve.search(
+        a, initial_routes, limit, seed, max_iterations=iterations, params=params.search,
+        on_progress=lambda _t, c: tracker.offer(float(c)),
+    )
+    routes = []
+    for v, r in enumerate(found.routes):
+        r = list(r)
+        while r and _schedule.route(a, v, r) is None:
+            r.pop()
+        routes.append(r)
+    cost = _cost.plan_cost(a, routes, _cost.hand_off(a, [j for j in range(a.n_depots, a.n_nodes) if j not in {x for r in routes for x in r}]))
+    tracker.offer(cost)
+    phases = [("improve.search (alone)", time.perf_counter() - t0, cost)]
+    return SearchResult(routes, cost, tracker.trajectory, phases, None, None, {}, list(found.unplaced))
 
 
 def _without_breaks(a: VrpArrays) -> VrpArrays:
@@ -328,7 +388,8 @@ def solve(
     pre_handoffs, pre_left = _carriers.assign_handoffs(
         problem, [o for o in problem.orders if o.order_id not in routable_ids], order_quotes, used=used
     )
-    sub = a.subset(routable)
+    # Every order routable (the usual case): no copy of the n^2 matrices.
+    sub = a if len(routable) == a.n_jobs else a.subset(routable)
     sub = _carriers.with_carriers(problem, sub, order_quotes, used, params.priority_step)
     t_matrix = time.perf_counter() - t0
 
@@ -361,9 +422,12 @@ def solve(
     left = pre_left + left
     unassigned: list[Unassigned] = []
     job_node = {oid: a.n_depots + j for j, oid in enumerate(a.job_ids)}
+    unplaced = {sub.job_ids[j - sub.n_depots] for j in result.unplaced} if result is not None else set()
     for o, why in left:
         node = job_node[o.order_id]
-        if node in pre.fleet_reasons:
+        if o.order_id in unplaced:
+            reason, detail = UnassignedReason.NOT_PLANNED, f"the time limit ran out before the solver tried to place it; {why}"
+        elif node in pre.fleet_reasons:
             reason, detail = pre.fleet_reasons[node]
             detail = f"{detail}; {why}"
         elif not o.allow_carrier or not order_quotes[o.order_id]:
@@ -373,10 +437,11 @@ def solve(
         unassigned.append(Unassigned(o.order_id, reason, detail))
     unassigned.sort(key=lambda u: u.order_id)
 
-    plan_routes = build_routes(sub, result, keep=fleet.keep_vehicles) if result is not None and result.assignment is not None else []
+    solved = result is not None and (result.assignment is not None or result.search_only)
+    plan_routes = build_routes(sub, result, keep=fleet.keep_vehicles) if solved else []
     cost = sum(r.cost for r in plan_routes) + sum(h.cost for h in handoffs)
     status = "ok" if not unassigned else "partial"
-    if result is not None and result.assignment is None:
+    if result is not None and not solved:
         status = "no_solution"
     plan = Plan(
         problem_name=problem.name,
@@ -398,6 +463,8 @@ def solve(
         "routed_candidates": int(sub.n_jobs),
         "matrix_source": a.meta["matrix_source"],
         "carriers_in_model": sub.n_carriers,
+        "search_only": bool(result is not None and result.search_only),
+        "unplaced_in_time": len(unplaced),
     }
     return plan
 

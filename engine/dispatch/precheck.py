@@ -43,6 +43,9 @@ def run(a: VrpArrays) -> Precheck:
     skill_ok = a.compat[:, jobs].copy() if m else np.zeros((0, jobs.size), dtype=bool)
     fits = np.ones((m, jobs.size), dtype=bool)
     reach = np.ones((m, jobs.size), dtype=bool)
+    # Windows as arrays: the first (earliest) window of each job, and the jobs with more.
+    first = np.array([a.windows[j][0] if a.windows[j] else (0, -1) for j in jobs], dtype=np.int64).reshape(-1, 2)
+    several = [k for k, j in enumerate(jobs) if len(a.windows[j]) > 1]
     for v in range(m):
         fits[v] = np.all(a.demand[jobs] <= a.v_capacity[v][None, :], axis=1)
         dur = a.profile_durations[a.v_profile[v]]
@@ -50,16 +53,19 @@ def run(a: VrpArrays) -> Precheck:
         t0 = int(a.v_tw_start[v])
         arrive = t0 + dur[s, jobs].astype(np.int64) + int(a.service[s])
         back = dur[jobs, e].astype(np.int64) + a.service[jobs]
-        ok = np.zeros(jobs.size, dtype=bool)
+        end_ok = int(a.v_tw_end[v])
+        max_d = int(a.v_max_duration[v])
         # A job is reachable if some window is: arrive by its end, and return in time from its start.
-        for k, j in enumerate(jobs):
-            for ws, we in a.windows[j]:
-                begin = max(int(arrive[k]), ws)
-                if begin <= we:
-                    finish = begin + int(back[k])
-                    if finish <= int(a.v_tw_end[v]) and finish - t0 <= int(a.v_max_duration[v]):
-                        ok[k] = True
-                        break
+        begin = np.maximum(arrive, first[:, 0])
+        finish = begin + back
+        ok = (begin <= first[:, 1]) & (finish <= end_ok) & (finish - t0 <= max_d)
+        for k in several:
+            ok[k] = False
+            for ws, we in a.windows[jobs[k]]:
+                b = max(int(arrive[k]), ws)
+                if b <= we:
+                    f = b + int(back[k])
+                    ok[k] = f <= end_ok and f - t0 <= max_d
                     # Later windows only start later: no point in trying them.
                     break
         reach[v] = ok

@@ -374,4 +374,5 @@ def test_big_problems_keep_the_search_routes_and_the_time_limit() -> None:
     plan = solve(p, params=SolveParams(gls_max_jobs=0), stop=MaxRuntime(3))
     assert time.perf_counter() - t < 3.5
     assert check_plan(p, plan) == [] and not plan.unassigned
-    assert [name for name, _, _ in plan.stats["phases"]] == ["improve.search"]
+    assert [name for name, _, _ in plan.stats["phases"]] == ["improve.search (alone)"]
+    assert plan.stats["search_only"]

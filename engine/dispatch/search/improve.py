@@ -148,31 +148,15 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
 
     jobs = np.arange(nd, n, dtype=np.int32)
     pen, pen_full, hand_ok, room = _leave_out_model(arrays)
-    # Neighbours by what an arc costs (a VROOM problem may have durations only, and
-    # zero distances would make every job everyone's neighbour); -1 pads when few jobs.
-    wm, ws_ = (float(cm.mean()), float(cs.mean())) if nv else (1.0, 1.0)
-    if not (wm * np.any(dist) or ws_ * np.any(pdur[0])):
-        wm, ws_ = 1.0, 1.0
-
-    def prox(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return wm * dist[np.ix_(rows, cols)].astype(np.float64) + ws_ * pdur[0][np.ix_(rows, cols)].astype(np.float64)
-
-    kn = max(1, min(params.neighbours, len(jobs) - 1))
-    adj = np.full((n, kn), -1, dtype=np.int32)
-    if len(jobs) > 1:
-        # In blocks of rows: the same numbers as one n x n pass, without its n^2 temporaries.
-        block = max(1, 2_000_000 // len(jobs))
-        for r0 in range(0, len(jobs), block):
-            rows = jobs[r0 : r0 + block]
-            sym = prox(rows, jobs) + prox(jobs, rows).T
-            sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
-            part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
-            order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
-            adj[rows] = jobs[np.take_along_axis(part, order, axis=1)]
+    # The neighbour lists (n^2 work) only matter to the search's removals, not to a
+    # construction: ``with_neighbours`` fills them in once the starts are built.
+    adj = np.full((n, 1), -1, dtype=np.int32)
     capmax = cap.max(axis=0) if nv else np.ones(demand.shape[1], dtype=np.int64)
     capsafe = np.where(capmax > 0, capmax, 1).astype(np.float64)
     key_demand = (demand / capsafe).sum(axis=1)
-    key_far = prox(np.array([vstart.min()]), np.arange(n))[0] if nv else np.zeros(n)
+    wm, ws_ = _arc_weights(dist, pdur, cm, cs)
+    home = int(vstart.min()) if nv else 0
+    key_far = wm * dist[home].astype(np.float64) + ws_ * pdur[0][home].astype(np.float64) if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
     return K.KProblem(
@@ -186,6 +170,48 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         jobs=jobs, adj=adj,
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
     )
+
+
+def _arc_weights(dist: np.ndarray, pdur: np.ndarray, cm: np.ndarray, cs: np.ndarray) -> tuple[float, float]:
+    """Weights of metres and seconds in "how close" two nodes are: what an arc costs on average.
+
+    A VROOM problem may have durations only, and zero distances would make every job
+    everyone's neighbour: when the average costs see nothing, both count one.
+    """
+    wm, ws = (float(cm.mean()), float(cs.mean())) if len(cm) else (1.0, 1.0)
+    if not (wm * np.any(dist) or ws * np.any(pdur[0])):
+        wm, ws = 1.0, 1.0
+    return wm, ws
+
+
+def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
+    """``P`` with its neighbour lists: for each job, the ``params.neighbours`` jobs nearest by arc cost
+    (both ways; -1 pads when there are few jobs)."""
+    params = params or SearchParams()
+    nd, n = arrays.n_depots, arrays.n_nodes
+    dist, pdur = P.dist, P.pdur
+    jobs = P.jobs
+    wm, ws_ = _arc_weights(dist, pdur, P.cm, P.cs)
+
+    def prox(rows: slice, cols: slice) -> np.ndarray:
+        return wm * dist[rows, cols].astype(np.float64) + ws_ * pdur[0][rows, cols].astype(np.float64)
+
+    kn = max(1, min(params.neighbours, len(jobs) - 1))
+    adj = np.full((n, kn), -1, dtype=np.int32)
+    if len(jobs) > 1:
+        # In blocks of rows: the same numbers as one n x n pass, without its n^2 temporaries
+        # (jobs are the nodes nd..n-1, so blocks are slices).
+        block = max(1, 2_000_000 // len(jobs))
+        every = slice(nd, n)
+        for r0 in range(0, len(jobs), block):
+            rows = jobs[r0 : r0 + block]
+            part_rows = slice(nd + r0, nd + r0 + len(rows))
+            sym = prox(part_rows, every) + prox(every, part_rows).T
+            sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
+            part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
+            order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
+            adj[rows] = jobs[np.take_along_axis(part, order, axis=1)]
+    return P._replace(adj=adj)
 
 
 def _leave_out_model(arrays: VrpArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -332,7 +358,9 @@ class _Run:
     def drive(self, deadline: float, max_iterations: int | None, t0: float, trajectory: list[tuple[float, float]] | None,
               on_progress: Callable[[float, float], None] | None, until: float | None = None) -> None:
         """Run chunks until the deadline or the iteration budget (or ``until``, an earlier pause)."""
-        step = 200
+        # Start with one iteration: on a big over-full day one iteration re-inserts thousands
+        # of left-out jobs (~20 ms), and 200 of them overran a 5 s limit by 4 s.
+        step = 1
         last_best = math.inf
         d0 = time.perf_counter()  # the rate excludes set-up, so the schedule spans the search itself
         i0 = self.iterations  # a run resumed after a race: the rate counts this call only
@@ -354,9 +382,10 @@ class _Run:
             c0 = time.perf_counter()
             self.chunk(n_it, total)
             dt = time.perf_counter() - c0
-            # chunks of ~0.1 s: fine-grained enough for the deadline, coarse enough to be free
+            # chunks of ~0.1 s: fine-grained enough for the deadline, coarse enough to be free;
+            # growing at most 4x a chunk, so one slow iteration cannot be followed by a long chunk
             if dt > 0:
-                step = int(min(max(50, step * 0.1 / dt), 200_000))
+                step = int(min(max(1, step * 0.1 / dt), 4 * step, 200_000))
             b = float(self.best_cost[0])
             if b < float(self.best_cost_seen):
                 self.best_cost_seen = b
@@ -455,6 +484,12 @@ def search(
             routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind, deadline).result()
             other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind, deadline)
         pairs.append((run, other))
+    if time.perf_counter() < deadline:
+        P = with_neighbours(P, arrays, params)
+        for run, other in pairs:
+            run.P = P
+            if other is not None:
+                other.P = P
     trajectory: list[tuple[float, float]] = []
 
     def work(pair: tuple[_Run, _Run | None], traj: list[tuple[float, float]] | None,

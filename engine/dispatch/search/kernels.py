@@ -749,6 +749,25 @@ def leave_out_rest(P: KProblem, S: KState, rem: np.ndarray, i0: int, i1: int) ->
 
 
 @njit(cache=True, nogil=True)
+def init_solution(
+    P: KProblem, S: KState, init_seq: np.ndarray, init_len: np.ndarray, rng: np.ndarray, order_kind: int,
+) -> float:
+    """``init_begin`` then ``init_insert`` of every job, with no deadline; returns the cost."""
+    n = P.dist.shape[0]
+    C = S.seq.shape[1]
+    rem = np.empty(n + 1, dtype=np.int32)
+    keys = np.empty(n + 1, dtype=np.float64)
+    nrem = init_begin(P, S, init_seq, init_len, rng, order_kind, rem, keys)
+    stamp = np.zeros(1, dtype=np.int64)
+    seen = np.zeros(S.rlen.shape[0] + 1, dtype=np.int64)
+    tseq = np.empty(C + 1, dtype=np.int32)
+    tes = np.empty(C + 1, dtype=np.int64)
+    tls = np.empty(C + 1, dtype=np.int64)
+    init_insert(P, S, rem, 0, nrem, rng, stamp, seen, tseq, tes, tls)
+    return _total(S)
+
+
+@njit(cache=True, nogil=True)
 def total(S: KState) -> float:
     """Objective of the state: route costs plus the prices of the jobs left out."""
     return _total(S)
