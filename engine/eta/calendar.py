@@ -8,6 +8,8 @@ keeps a separate table for a label only when the history holds enough rows
 of it, else its rows pool into the carrier/service's main table, as before.
 The calendar comes from the ``holidays`` package for a country code: the
 catalogue's, or the one the time zone belongs to (tzdata's ``zone.tab``).
+Without a catalogue, peak seasons are learnt from the history itself
+(:func:`learn_seasons`): slow periods, anchored to the holiday they surround.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import numpy as np
 
 from engine.eta._city import Seasons
 
-__all__ = ["country_of_tz", "calendar_seasons", "OpenDays", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
+__all__ = ["country_of_tz", "calendar_seasons", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
+#: Names of seasons learnt from a history's slow periods start with this (``slow-diwali``).
+LEARNT_PREFIX = "slow-"
 #: Orders placed this many days before a holiday already meet it on their way (3: a
 #: standard parcel takes up to three days; with 1 the days before a week-long
 #: closure stayed in the all-year table and their tail pushed every promise later).
@@ -188,3 +192,95 @@ class OpenDays:
         """True on a public holiday of the service's country."""
         self._ensure(day, day)
         return self.holiday_list[day - self.lo]
+
+
+#: A creation day is slow when this share of its rows (7-day window) took longer than their service's p90 (2.5x the usual 10%).
+SLOW_SHARE = 0.25
+#: A slow period needs this many days in a row and this many rows to become a season.
+SLOW_MIN_DAYS, SLOW_MIN_ROWS = 7, 300
+#: How far (days) from a slow period a public holiday may be to anchor it.
+ANCHOR_DAYS = 45
+
+
+def _holiday_names(country: str, years: list[int]) -> dict[str, list[int]]:
+    """First local day number of each named public holiday per year (name without "(estimated)"/"(observed)")."""
+    import holidays  # noqa: PLC0415
+
+    out: dict[str, list[int]] = {}
+    for d, names in sorted(holidays.country_holidays(country, years=years).items()):
+        for n in str(names).split(";"):
+            n = n.replace("(estimated)", "").replace("(observed)", "").strip()
+            if not n or n.lower().startswith("day off"):
+                continue
+            days = out.setdefault(n, [])
+            k = (d - _EPOCH).days
+            if not days or k - days[-1] > 60:  # a multi-day holiday counts from its first day
+                days.append(k)
+    return out
+
+
+def learn_seasons(
+    key: np.ndarray, created_day: np.ndarray, lead: np.ndarray, country: str, years: range,
+) -> tuple[Seasons, list[dict]]:
+    """Slow periods of a history as seasons, anchored to the public holiday they surround so they move with it.
+
+    A creation day is slow when, over the week around it, at least
+    :data:`SLOW_SHARE` of the orders took longer than their carrier/service's
+    90th percentile; :data:`SLOW_MIN_DAYS` slow days in a row with
+    :data:`SLOW_MIN_ROWS` orders make a period (a festive sale and its
+    backlog, Spring Festival).  Anchored to the nearest public holiday of
+    ``country`` within :data:`ANCHOR_DAYS` (Diwali moves by weeks from year
+    to year; the season moves with it), else to its calendar dates (every
+    year).  Returns the seasons (dated day ranges for ``years``) and what was
+    learnt, for the model's ``meta``.
+    """
+    if created_day.shape[0] == 0:
+        return (), []
+    ex = np.zeros(lead.shape, dtype=bool)
+    for k in np.unique(key):
+        m = key == k
+        ex[m] = lead[m] > np.quantile(lead[m], 0.9)
+    d0 = int(created_day.min())
+    n = int(created_day.max()) - d0 + 1
+    tot = np.bincount(created_day - d0, minlength=n).astype(np.float64)
+    hit = np.bincount(created_day - d0, weights=ex.astype(np.float64), minlength=n)
+    w = np.ones(7)
+    share = np.convolve(hit, w, "same") / np.maximum(np.convolve(tot, w, "same"), 1.0)
+    slow = (share >= SLOW_SHARE) & (tot > 0)
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        if slow[i]:
+            j = i
+            while j + 1 < n and slow[j + 1]:
+                j += 1
+            if j - i + 1 >= SLOW_MIN_DAYS and tot[i : j + 1].sum() >= SLOW_MIN_ROWS:
+                runs.append((d0 + i, d0 + j))
+            i = j + 1
+        else:
+            i += 1
+    if not runs:
+        return (), []
+    yrs = list(years)
+    names = _holiday_names(country, sorted(set(yrs) | {yrs[0] - 1})) if country else {}
+    seasons: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
+    info: list[dict] = []
+    for a, b in runs:
+        best: tuple[int, str, int] | None = None
+        for name, days in names.items():
+            for h in days:
+                dist = 0 if a <= h <= b else min(abs(h - a), abs(h - b))
+                if dist <= ANCHOR_DAYS and (best is None or dist < best[0]):
+                    best = (dist, name, h)
+        fa, fb = _EPOCH + timedelta(days=a), _EPOCH + timedelta(days=b)
+        if best is not None:
+            _, name, h = best
+            ranges = tuple((x + a - h, x + b - h) for x in names[name])
+            label = LEARNT_PREFIX + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+            info.append({"season": label, "from": fa.isoformat(), "to": fb.isoformat(), "anchor": name, "offset_days": [a - h, b - h]})
+        else:
+            ranges = ((fa.month, fa.day, fb.month, fb.day),)
+            label = f"{LEARNT_PREFIX}{fa:%m%d}"
+            info.append({"season": label, "from": fa.isoformat(), "to": fb.isoformat(), "anchor": None})
+        seasons.append((label, ranges))
+    return tuple(seasons), info

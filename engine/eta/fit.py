@@ -171,17 +171,19 @@ CALENDAR_MAX_COVERAGE = 0.90
 
 
 def _calendar_keys(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, seasons: Seasons, n_min: int) -> tuple[list[str], dict[str, float]]:
-    """Drop holiday/workday tables the history does not need, and say how the others were chosen.
+    """Drop holiday/workday/learnt-season tables the history does not need, and say how the others were chosen.
 
-    A calendar label gets its own table only when the carrier/service's
+    A calendar label (or a season learnt from the history's slow periods,
+    which slow some services and not others) gets its own table only when the carrier/service's
     table without it covers its rows clearly less than the target (below
     :data:`CALENDAR_MAX_COVERAGE` at the 95% level): holidays that do not
     slow a carrier down stay pooled, so a few days of rows do not make a
     noisier table.
     """
-    from engine.eta.calendar import HOLIDAY, WORKDAY  # noqa: PLC0415
+    from engine.eta.calendar import HOLIDAY, LEARNT_PREFIX, WORKDAY  # noqa: PLC0415
 
-    cal = [k for k in keys if SEASON_SEP in k and k.split(SEASON_SEP)[1] in (HOLIDAY, WORKDAY)]
+    # Holidays, make-up workdays and seasons learnt from the history (not a catalogue's named ones, which are kept).
+    cal = [k for k in keys if SEASON_SEP in k and (k.split(SEASON_SEP)[1] in (HOLIDAY, WORKDAY) or k.split(SEASON_SEP)[1].startswith(LEARNT_PREFIX))]
     if not cal:
         return keys, {}
     rest = [k for k in keys if k not in cal]
@@ -294,7 +296,7 @@ def fit(
     keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys)
     too_few = {k: int(v) for k, v in vb.items() if k not in keys}
     calendar_kept: dict[str, float] = {}
-    if city.holidays:
+    if any(SEASON_SEP in k for k in keys):
         keys, calendar_kept = _calendar_keys(frame[np.isin(base_of, keys)], keys, tz, city.seasons, n_min)
     if not keys:
         raise HistoryError(f"no carrier/service has {min_rows_per_key} usable rows (counts: {dict(vc)})")

@@ -4,7 +4,9 @@
 IANA zone whose UTC offsets explain every timestamp's written offset, the
 service area is a circle around the depot (the most frequent origin) whose
 radius is a high quantile of the history's distances plus a margin (so only
-rows far outside it are "outside the map"), and every carrier/service seen
+rows far outside it are "outside the map"), peak seasons are the history's
+slow periods anchored to the public holiday they surround
+(:func:`engine.eta.calendar.learn_seasons`), and every carrier/service seen
 becomes an offer with a kind guessed from its name and its delivery days,
 default prices and the weight/distance range it was seen delivering.
 """
@@ -195,6 +197,22 @@ def drop_outside(history: History, centre: tuple[float, float], radius_km: float
     return History(frame=f[~far].reset_index(drop=True), rows_read=history.rows_read, skipped=skipped, ignored_columns=history.ignored_columns)
 
 
+def _learnt_seasons(frame: pd.DataFrame, tz: str, country: str) -> tuple[tuple, list[dict]]:
+    """Seasons learnt from the history's slow periods (:func:`engine.eta.calendar.learn_seasons`), for the history's years and three after."""
+    from engine.eta._time import weekday_hour  # noqa: PLC0415
+    from engine.eta.calendar import learn_seasons  # noqa: PLC0415
+
+    if len(frame) == 0:
+        return (), []
+    z = ZoneInfo(tz)
+    _, _, day = weekday_hour(frame["created"].to_numpy(), z)
+    y0 = datetime.fromtimestamp(float(frame["created"].min()), z).year
+    y1 = datetime.fromtimestamp(float(frame["created"].max()), z).year
+    key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+    lead = (frame["delivered"] - frame["created"]).to_numpy()
+    return learn_seasons(key, day.astype(np.int64), lead, country, range(y0, y1 + 4))
+
+
 def infer_region(history: History, tz: str | None = None, name: str = "inferred") -> tuple[City, History, dict[str, object]]:
     """The :class:`City` a history serves, the history restricted to it, and what was inferred (for ``meta``).
 
@@ -210,7 +228,8 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
-    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=(), holidays=country,
+    seasons, learnt = _learnt_seasons(h.frame, zone, country)
+    city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=seasons, holidays=country,
                 area_radius_km=radius, area_centres=(depot,))
     warn = None
     if {round(o) for o in np.concatenate([h.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")]).tolist()} == {0}:
@@ -220,6 +239,7 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": "--tz" if tz else "timestamp offsets",
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
         "services": {s.key: s.kind for s in services}, "holidays": country or None, "prices": "defaults (no catalogue)",
+        "seasons_learnt": learnt,
         "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return city, h, info

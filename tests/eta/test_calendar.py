@@ -111,3 +111,27 @@ def test_slots_skip_the_days_the_fleet_is_idle() -> None:
         assert o.available == bool(b.available[i, 0])
         if o.available:
             assert o.promised_by.timestamp() == b.promised[i, 0]
+
+
+def test_slow_period_learnt_and_anchored_to_its_holiday() -> None:
+    """Three slow weeks around Diwali 2025 become a season that moves with Diwali in 2026; quiet data learns none."""
+    from datetime import date
+
+    from engine.eta.calendar import LEARNT_PREFIX, learn_seasons
+    from engine.eta.model import season_label
+
+    rng = np.random.default_rng(3)
+    day0 = (date(2025, 1, 6) - date(1970, 1, 1)).days
+    days = np.repeat(np.arange(day0, day0 + 364), 60)
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    diwali = (date(2025, 10, 20) - date(1970, 1, 1)).days
+    slow = (days >= diwali - 10) & (days <= diwali + 10)
+    lead[slow] *= 2.5
+    key = np.where(rng.random(days.shape[0]) < 0.5, "a:x", "b:y")
+    seasons, info = learn_seasons(key, days, lead, "IN", range(2025, 2028))
+    assert len(seasons) == 1 and info[0]["anchor"] == "Diwali" and seasons[0][0] == LEARNT_PREFIX + "diwali"
+    lo, hi = info[0]["offset_days"]
+    assert -14 <= lo <= -7 and 7 <= hi <= 14
+    d2026 = (date(2026, 11, 8) - date(1970, 1, 1)).days  # Diwali 2026
+    assert season_label(d2026, seasons) == seasons[0][0] and season_label(d2026 - 25, seasons) == ""
+    assert learn_seasons(key, days, rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0, "IN", range(2025, 2028)) == ((), [])
