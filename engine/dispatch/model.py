@@ -377,6 +377,8 @@ class SearchResult:
     handoffs: dict[int, int] = field(default_factory=dict)
     #: Job nodes left out because the time limit came before the search tried them.
     unplaced: list[int] = field(default_factory=list)
+    #: Vehicle -> its route's schedule, when the routes are the search's alone (``search_only``).
+    schedules: dict[int, _schedule.Schedule] = field(default_factory=dict)
 
     @property
     def search_only(self) -> bool:
@@ -414,7 +416,7 @@ def build_routes(a: VrpArrays, res: SearchResult, keep: Collection[str] = ()) ->
         if not path_jobs:
             times = []
         elif model is None:
-            sched = _schedule.route(a, v, path_jobs)
+            sched = res.schedules.get(v) or _schedule.route(a, v, path_jobs)
             if sched is None:
                 raise ValueError(f"vehicle {v}: the search's route cannot be scheduled")  # the pipeline checks first
             times = sched.times
