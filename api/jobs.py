@@ -28,6 +28,7 @@ process does every store write, so an in-memory SQLite store works too.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import multiprocessing
 import queue
@@ -40,17 +41,17 @@ from typing import Any
 from engine.config import Settings
 from engine.domain.plan import JobStatus
 from engine.errors import BusyError, EngineError, InputError
-from engine.store.repository import Store
+from engine.store.repository import RawJSON, Store
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class SolveRequest:
-    """What the worker needs: the validated problem document and how to solve it."""
+    """What the worker needs: the validated problem (a document, or its JSON text) and how to solve it."""
 
     plan_id: str
-    problem: dict[str, Any]
+    problem: dict[str, Any] | str
     time_limit: float
     seed: int = 0
     solution_limit: int | None = None
@@ -60,16 +61,18 @@ class SolveRequest:
         return {"time_limit": self.time_limit, "seed": self.seed, "solution_limit": self.solution_limit}
 
 
-def solve_document(problem: dict[str, Any], time_limit: float, seed: int, solution_limit: int | None) -> dict[str, Any]:
-    """Run in a worker process: problem document in, ``{"plan": ...}`` or ``{"error": ..., "input": bool}`` out."""
+def solve_document(problem: dict[str, Any] | str, time_limit: float, seed: int, solution_limit: int | None) -> dict[str, Any]:
+    """Run in a worker process: problem document (or its JSON text) in; out ``{"plan_json": text}``
+    (the plan as ``plan_to_dict``'s JSON, serialised here so the API process never parses it)
+    or ``{"error": ..., "input": bool}``."""
     try:
         from engine.dispatch import solve
         from engine.dispatch.stop import from_limits
         from engine.io.problem_json import plan_to_dict, problem_from_dict
-        problem_obj = problem_from_dict(problem)
+        problem_obj = problem_from_dict(json.loads(problem) if isinstance(problem, str) else problem)
         net = _network(problem_obj.network) if problem_obj.network else None
         plan = solve(problem_obj, network=net, stop=from_limits(time_limit, solution_limit), seed=seed)
-        return {"plan": plan_to_dict(plan)}
+        return {"plan_json": json.dumps(plan_to_dict(plan), default=_jsonable)}
     except EngineError as exc:
         # The client's mistake that only the network could show (a depot off its roads).
         return {"error": f"{type(exc).__name__}: {exc}", "input": isinstance(exc, InputError)}
@@ -77,6 +80,15 @@ def solve_document(problem: dict[str, Any], time_limit: float, seed: int, soluti
         import traceback
 
         return {"error": f"internal error ({type(exc).__name__}): {exc}", "input": False, "trace": traceback.format_exc()}
+
+
+def _jsonable(obj: Any) -> Any:
+    # What plan_to_dict may leave: numpy scalars and arrays, datetimes.
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 @functools.lru_cache(maxsize=2)
@@ -87,15 +99,44 @@ def _network(spec: str) -> Any:
     return load(spec)
 
 
-def _warm_worker() -> None:
+#: The smallest day that runs the whole solve path once (network-free, two orders).
+WARM_DAY: dict[str, Any] = {
+    "name": "warm-up",
+    "depots": [{"id": "D", "lat": 60.17, "lon": 24.94}],
+    "vehicle_types": [{"id": "van", "count": 1, "start_depot": "D", "shift": ["08:00", "17:00"]}],
+    "orders": [{"id": "a", "lat": 60.171, "lon": 24.941}, {"id": "b", "lat": 60.173, "lon": 24.944}],
+}
+
+
+def idle_priority() -> None:
+    """Run this process only on CPU time nothing else wants (``SCHED_IDLE``; ``nice 19`` where unsupported).
+
+    Why not just ``nice``: a niced solver still takes its CFS share of the core the API
+    process wakes up on, and on a machine with as many solvers as cores a health check
+    waits behind it for a scheduler tick or more.  An idle-class process is preempted
+    at once by any ordinary one.
+    """
     import os
 
-    # Solvers yield the CPU to the API process: a quote or a health check must not
-    # wait behind a batch solve on a machine with as many solvers as cores.
-    os.nice(10)
-    # Import the heavy modules once per worker, not in the first solve's time budget.
-    import engine.dispatch  # noqa: F401
-    import engine.io.problem_json  # noqa: F401
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or a sandbox that forbids it
+        os.nice(19)
+
+
+def _warm_worker() -> None:
+    # Import the heavy modules and run the smallest solve once per worker (numba's
+    # kernels loaded, OR-Tools imported) at start-up, at normal priority: neither
+    # the first solve's time budget nor a burst of submissions pays for it.
+    solve_document(WARM_DAY, 1.0, 0, 1)
+    # Then solvers yield the CPU to the API process: a quote or a health check must
+    # not wait behind a batch solve on a machine with as many solvers as cores.
+    idle_priority()
+
+
+def _ready() -> bool:
+    """A no-op task: it runs once the worker's initializer (the warm-up) has finished."""
+    return True
 
 
 class SolveService:
@@ -112,12 +153,20 @@ class SolveService:
         self._pool: Executor | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._warming: list[Future[bool]] = []
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-store")
 
     # ------------------------------------------------------------------ life cycle
 
     def start(self) -> int:
-        """Start the dispatcher and heartbeat, and queue what the last server left; returns that count."""
+        """Start the pool, the dispatcher and heartbeat, and queue what the last server left; returns that count.
+
+        The worker processes are spawned and warmed now (see :meth:`warming`), not by the
+        first burst of submissions.
+        """
         self._stop.clear()
+        pool = self._pool_()
+        self._warming = [pool.submit(_ready) for _ in range(self.settings.solve_workers)]
         self._threads = [
             threading.Thread(target=self._dispatch, name="solve-dispatch", daemon=True),
             threading.Thread(target=self._beat, name="solve-heartbeat", daemon=True),
@@ -149,6 +198,7 @@ class SolveService:
                 self.store.requeue(unfinished, "server shut down during the solve; re-queued for the next start")
             except EngineError:
                 log.exception("could not re-queue %d solve(s) at shutdown", len(unfinished))
+        self._writer.shutdown(wait=False, cancel_futures=True)
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -158,6 +208,10 @@ class SolveService:
                     proc.terminate()
         for t in self._threads:
             t.join(timeout=2)
+
+    def warming(self) -> list[Future[bool]]:
+        """One future per worker, done when that worker is spawned and warm (await them before serving)."""
+        return list(self._warming)
 
     # ------------------------------------------------------------------ submitting
 
@@ -184,20 +238,32 @@ class SolveService:
                 retry_after_s=retry_after_s,
             )
 
-    def submit(self, problem: dict[str, Any], *, time_limit: float, seed: int, solution_limit: int | None) -> str:
-        """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full."""
+    def submit(self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None) -> str:
+        """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full.
+
+        ``problem`` is the validated document or, cheaper for this process, its JSON text.
+        """
         with self._lock:
             self._refuse_if_full(retry_after_s=max(1.0, min(60.0, time_limit)))
             self._queued += 1  # hold the place while the row is written
         try:
             req = SolveRequest("", problem, time_limit, seed, solution_limit)
-            plan_id = self.store.create_plan(problem, req.params)
+            plan_id = self.store.create_plan(RawJSON(problem) if isinstance(problem, str) else problem, req.params)
         except BaseException:
             with self._lock:
                 self._queued -= 1
             raise
         self._queue.put(SolveRequest(plan_id, problem, time_limit, seed, solution_limit))
         return plan_id
+
+    def submit_later(self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None) -> Future[str]:
+        """:meth:`submit` on the service's one store-writer thread (await it with ``asyncio.wrap_future``).
+
+        Why one thread: a burst of submissions written from many threads at once contends
+        for the database's write lock and for the interpreter, and the event loop waits
+        its turn behind them.
+        """
+        return self._writer.submit(self.submit, problem, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
 
     def _put(self, req: SolveRequest) -> None:
         with self._lock:
@@ -253,8 +319,8 @@ class SolveService:
             self._fail(plan_id, f"the solver process died ({type(exc).__name__}: {exc})")
             return
         try:
-            if "plan" in out:
-                self.store.update_plan(plan_id, JobStatus.DONE, result=out["plan"])
+            if "plan_json" in out:
+                self.store.update_plan(plan_id, JobStatus.DONE, result=RawJSON(out["plan_json"]))
             else:
                 if out.get("input"):
                     log.warning("plan %s failed: %s", plan_id, out["error"])

@@ -11,7 +11,9 @@ one format.  Validation errors never echo the request back: the input may be
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +27,7 @@ from pydantic import BaseModel
 
 from api.deps import get_store, store_for
 from api.jobs import SolveService
-from api.limits import Guard
+from api.limits import Guard, Timings
 from api.auth import limit_plans, require
 from api.routers import health, keys, plans, promises, quotes
 from api.routers import events as monitor_events, warnings as monitor_warnings
@@ -64,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The app's settings live on its state (not in a dependency override: FastAPI re-analyses
     # an overridden dependency on every request, which the checkout path cannot afford).
     app.state.settings = settings if settings is not None else Settings()
-    app.add_middleware(Guard, settings_fn=lambda: app.state.settings)
+    app.state.timings = Timings()  # server-side request times, reported by /readyz
+    app.add_middleware(Guard, settings_fn=lambda: app.state.settings, timings=app.state.timings)
     app.include_router(health.router)  # open: load balancers and orchestrators probe it
     app.include_router(plans.router, dependencies=[Depends(require(Role.DISPATCHER)), Depends(limit_plans)])
     app.include_router(quotes.router, dependencies=[Depends(require(Role.CHECKOUT))])
@@ -126,6 +129,10 @@ def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+#: Longest the start-up waits for the worker processes to spawn and warm before serving anyway.
+_WARM_TIMEOUT_S = 120.0
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
@@ -133,7 +140,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = override() if override is not None else store_for(settings.db_url)
     solves = SolveService(store, settings)
     app.state.solves = solves
-    solves.start()  # re-queues what a crashed or stopped server left behind
+    solves.start()  # spawns and warms the solvers; re-queues what a crashed or stopped server left behind
+    warming = solves.warming()
     try:  # load (and so validate) the served model now, not on the first checkout
         from engine.promise import current_model
 
@@ -142,7 +150,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.exception("the served ETA model could not be loaded")
     if not settings.solve_in_threads:
         # Plan bodies are validated in a process of their own (see api.routers.plans).
-        app.state.parse_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=plans.warm_parser)
+        app.state.parse_pool = pool
+        warming.append(pool.submit(plans.parser_ready))
+    # Serve only once every worker process is up and warm: a burst right after start-up
+    # must not pay for spawning processes and importing numba and OR-Tools on the cores
+    # that answer it (uvicorn accepts connections after this start-up).
+    done, pending = await asyncio.wait([asyncio.wrap_future(f) for f in warming], timeout=_WARM_TIMEOUT_S)
+    for f in done:
+        if f.exception() is not None:
+            log.error("a worker process failed to warm up", exc_info=f.exception())
+    if pending:
+        log.warning("%d worker process(es) still warming after %.0f s; serving anyway", len(pending), _WARM_TIMEOUT_S)
+    # Everything loaded so far lives as long as the server: keep it out of the collector's
+    # sight, so a full collection during a burst walks only the requests' own objects.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -63,59 +63,103 @@ def _day(n_orders: int, seed: int = 0) -> dict:
     return doc
 
 
-def _sample(srv: Server, path: str, body: dict | None, rate: float, stop: threading.Event, out: list[float], codes: list[int]) -> None:
+def _sample(srv: Server, path: str, body: dict | None, rate: float, stop: threading.Event, out: list[dict]) -> None:
+    """Probe ``path`` at ``rate``/s until ``stop``: client time, the server's own time (``Server-Timing``), status."""
     with srv.client(timeout=10) as c:
         nxt = time.perf_counter()
         while not stop.is_set():
             t0 = time.perf_counter()
             r = c.post(path, json=body) if body is not None else c.get(path)
-            out.append((time.perf_counter() - t0) * 1000)
-            codes.append(r.status_code)
+            ms = (time.perf_counter() - t0) * 1000
+            st = r.headers.get("server-timing", "")
+            server_ms = float(st.split("dur=")[1]) if "dur=" in st else float("nan")
+            out.append({"at": t0, "ms": ms, "server_ms": server_ms, "status": r.status_code})
             nxt += 1.0 / rate
             time.sleep(max(0.0, nxt - time.perf_counter()))
+
+
+def _burst_child(url: str, key: str, body_file: str, n: int, time_limit: float) -> None:
+    """``--burst-child``: ``n`` plan submissions at once, results as JSON on stdout.
+
+    Run in a process of its own: forty client threads encoding and sending 80 kB
+    bodies hold this interpreter's GIL, and probes sharing it would time the
+    client's own contention, not the server.
+    """
+    raw = Path(body_file).read_bytes()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    # One client for all threads (n connections): ``httpx.post`` would build a client, and
+    # its TLS context (~30 ms of CPU), per request, on the cores the server runs on.
+    client = httpx.Client(base_url=url, headers=headers, timeout=60, limits=httpx.Limits(max_connections=n))
+    barrier = threading.Barrier(n)
+
+    def post(_: int) -> tuple[int, float]:
+        barrier.wait(timeout=30)  # all n leave together: "at once"
+        t0 = time.perf_counter()
+        r = client.post("/v1/plans", params={"time_limit": time_limit}, content=raw)
+        return r.status_code, (time.perf_counter() - t0) * 1000
+
+    with client, ThreadPoolExecutor(n) as ex:
+        print(json.dumps(list(ex.map(post, range(n)))))
+
+
+def _stats(samples: list[dict], key: str) -> dict:
+    ok = [x[key] for x in samples]
+    return {"p50_ms": _pct(ok, 0.5), "p99_ms": _pct(ok, 0.99), "max_ms": max(ok, default=float("nan"))}
 
 
 def solves(srv: Server, seconds: float, n: int = 40, time_limit: float = 120) -> dict:
     day = _day(300)
     stop = threading.Event()
-    health: list[float] = []
-    quotes: list[float] = []
-    hc: list[int] = []
-    qc: list[int] = []
+    health: list[dict] = []
+    quotes: list[dict] = []
     samplers = [
-        threading.Thread(target=_sample, args=(srv, "/healthz", None, 20, stop, health, hc)),
-        threading.Thread(target=_sample, args=(srv, "/v1/quotes", QUOTE, 20, stop, quotes, qc)),
+        threading.Thread(target=_sample, args=(srv, "/healthz", None, 20, stop, health)),
+        threading.Thread(target=_sample, args=(srv, "/v1/quotes", QUOTE, 20, stop, quotes)),
     ]
     for t in samplers:
         t.start()
     time.sleep(1.0)
-
-    def post(_: int) -> tuple[int, float]:
-        t0 = time.perf_counter()
-        r = httpx.post(f"{srv.url}/v1/plans", params={"time_limit": time_limit}, json=day, timeout=60, headers=srv.headers)
-        return r.status_code, (time.perf_counter() - t0) * 1000
-
-    with ThreadPoolExecutor(n) as ex:
-        posts = list(ex.map(post, range(n)))
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
+        f.write(json.dumps(day).encode())
+    t_burst = time.perf_counter()
+    res = subprocess.run([sys.executable, __file__, "--burst-child", srv.url, srv.key, f.name, str(n), str(time_limit)],
+                         capture_output=True, text=True, timeout=120)
+    Path(f.name).unlink()
+    if res.returncode != 0:
+        raise RuntimeError(f"burst client failed: {res.stderr[-2000:]}")
+    posts = json.loads(res.stdout)
+    burst_s = time.perf_counter() - t_burst
     time.sleep(seconds)
     stop.set()
     for t in samplers:
         t.join()
     ready = httpx.get(f"{srv.url}/readyz", timeout=5).json()
+
+    def probe(samples: list[dict]) -> dict:
+        slow = sorted(samples, key=lambda x: -x["ms"])[:5]
+        return {
+            "n": len(samples),
+            "client": _stats(samples, "ms"),
+            "server": _stats(samples, "server_ms"),
+            "non_200": sum(1 for x in samples if x["status"] != 200),
+            "slowest": [{"after_burst_s": round(x["at"] - t_burst, 3), "ms": round(x["ms"], 1), "server_ms": x["server_ms"]} for x in slow],
+        }
+
+    h, q = probe(health), probe(quotes)
     return {
         "posted": n,
         "accepted_202": sum(1 for c, _ in posts if c == 202),
         "refused_429": sum(1 for c, _ in posts if c == 429),
         "other": sorted({c for c, _ in posts} - {202, 429}),
         "post_p99_ms": _pct([t for _, t in posts], 0.99),
-        "healthz_p50_ms": _pct(health, 0.5),
-        "healthz_p99_ms": _pct(health, 0.99),
-        "healthz_n": len(health),
-        "healthz_non_200": sum(1 for c in hc if c != 200),
-        "quote_p50_ms": _pct(quotes, 0.5),
-        "quote_p99_ms": _pct(quotes, 0.99),
-        "quote_n": len(quotes),
-        "quote_non_200": sum(1 for c in qc if c != 200),
+        "burst_s": burst_s,
+        "healthz_p50_ms": h["client"]["p50_ms"],
+        "healthz_p99_ms": h["client"]["p99_ms"],
+        "quote_p50_ms": q["client"]["p50_ms"],
+        "quote_p99_ms": q["client"]["p99_ms"],
+        "healthz": h,
+        "quote": q,
+        "server_requests": ready.get("requests"),
         "solves_in_flight_after": ready.get("solves_in_flight"),
         "seconds": seconds,
         "time_limit": time_limit,
@@ -204,7 +248,12 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--burst-child", nargs=5, metavar=("URL", "KEY", "BODY_FILE", "N", "TIME_LIMIT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.burst_child:
+        url, key, body_file, n, time_limit = args.burst_child
+        _burst_child(url, key, body_file, int(n), float(time_limit))
+        return
     report: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": " ".join(sys.argv)}
     with tempfile.TemporaryDirectory() as tmp:
         if args.solves:

@@ -26,6 +26,9 @@ def readyz(request: Request, store: Store = Depends(get_store)) -> JSONResponse:
     if solves is not None:
         body["solves_in_flight"] = solves.in_flight()
         body["solve_capacity"] = solves.capacity
+    timings = getattr(request.app.state, "timings", None)
+    if timings is not None:
+        body["requests"] = timings.summary()
     try:
         store.ping()
     except UnavailableError as exc:

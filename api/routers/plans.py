@@ -93,8 +93,25 @@ async def create_plan(
             doc = await run_in_threadpool(_validated, raw, settings)
         else:
             doc = _unpack(await asyncio.wrap_future(pool.submit(validate_elsewhere, raw, settings)))
-    plan_id = await run_in_threadpool(service.submit, doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
+    plan_id = await asyncio.wrap_future(service.submit_later(doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit))
     return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
+
+
+def warm_parser() -> None:
+    """The parse process's initializer: validate a small day once, then take only idle CPU.
+
+    A burst of submissions then pays neither the imports (pydantic's schemas, the
+    domain) nor a share of the cores that answer health checks and quotes.
+    """
+    from api.jobs import WARM_DAY, idle_priority
+
+    _validated(json.dumps(WARM_DAY).encode(), Settings())
+    idle_priority()
+
+
+def parser_ready() -> bool:
+    """A no-op task: it runs once :func:`warm_parser` has finished."""
+    return True
 
 
 def validate_elsewhere(raw: bytes, settings: Settings) -> tuple[Any, ...]:
@@ -117,7 +134,7 @@ def validate_elsewhere(raw: bytes, settings: Settings) -> tuple[Any, ...]:
                 getattr(exc, "retry_after_s", None))
 
 
-def _unpack(outcome: tuple[Any, ...]) -> dict[str, Any]:
+def _unpack(outcome: tuple[Any, ...]) -> str:
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]
@@ -131,8 +148,12 @@ def _unpack(outcome: tuple[Any, ...]) -> dict[str, Any]:
     raise err
 
 
-def _validated(raw: bytes, settings: Settings) -> dict[str, Any]:
-    """The stored document of a valid, affordable problem; errors as the API reports them."""
+def _validated(raw: bytes, settings: Settings) -> str:
+    """The stored document of a valid, affordable problem, as JSON text; errors as the API reports them.
+
+    Text, not a dict: the API process stores it and hands it to a solver as it is,
+    without building (and later garbage-collecting) tens of thousands of objects.
+    """
     try:
         # Python's parser, not pydantic's: it keeps a lone surrogate ("\\ud800") as text,
         # so the schema can refuse it naming the field rather than "invalid JSON".
@@ -148,7 +169,7 @@ def _validated(raw: bytes, settings: Settings) -> dict[str, Any]:
         body = body.model_copy(update={"network": _check_network(body.network, settings)})
     problem = body.to_problem()  # ProblemError -> 422 (unknown depot, zero vehicles, ...) before anything is stored
     _within_budget(problem, settings)
-    return body.model_dump(mode="json")
+    return body.model_dump_json()
 
 
 def _within_budget(problem: Any, settings: Settings) -> None:
