@@ -209,7 +209,7 @@ def independent_report(target: float, seed: int = 7) -> dict:
     """
     import subprocess  # noqa: PLC0415
 
-    d = OUT / "bengaluru"
+    d = OUT / ("bengaluru" if seed == 7 else f"bengaluru_seed{seed}")
     gen = Path(__file__).resolve().parent / "independent_history.py"
     subprocess.run([sys.executable, str(gen), "--out", str(d), "--seed", str(seed)], check=True)
     promise = Path(sys.executable).parent / "promise"
@@ -220,7 +220,8 @@ def independent_report(target: float, seed: int = 7) -> dict:
     tr = read_history(d / "train.csv").frame
     te = read_history(d / "test.csv").frame
     head = f"independent history (benchmarks/independent_history.py, seed {seed}): {model.city.tz}, fitted by `promise fit --history train.csv` alone, tested on its last 26 weeks"
-    out = figures(model, tr, te, target, head, "bengaluru (independent generator): held-out reliability, last 26 weeks", "bengaluru", origin=True)
+    name = "bengaluru" if seed == 7 else f"bengaluru_seed{seed}"
+    out = figures(model, tr, te, target, head, f"{name} (independent generator): held-out reliability, last 26 weeks", name, origin=True)
     out.update({"region": "bengaluru", "command": " ".join(cmd), "inferred": model.meta.get("region")})
     return out
 
@@ -269,20 +270,21 @@ def main() -> None:
     ap.add_argument("--regions-only", action="store_true", help="only the region figures, not the method comparison")
     ap.add_argument("--no-independent", action="store_true", help="skip the third region (history from benchmarks/independent_history.py)")
     ap.add_argument("--independent-only", action="store_true", help="only the third region (independent history, fitted through the CLI)")
+    ap.add_argument("--independent-seed", type=int, default=7, help="seed of the independent history (7: the one reported; others: fresh draws)")
     ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
     args = ap.parse_args()
     print(f"load: {os.getloadavg()}")
     if args.independent_only:
         OUT.mkdir(parents=True, exist_ok=True)
-        r = independent_report(args.target)
-        (OUT / "calibration_independent.json").write_text(json.dumps(r, indent=2, default=str))
-        print(f"\nwrote {OUT / 'calibration_independent.json'} and reliability_bengaluru.png")
+        r = independent_report(args.target, args.independent_seed)
+        (OUT / f"calibration_independent_seed{args.independent_seed}.json").write_text(json.dumps(r, indent=2, default=str))
+        print(f"\nwrote {OUT / f'calibration_independent_seed{args.independent_seed}.json'} and reliability_bengaluru.png")
         return
     if args.regions_only:
         regions = {r: region_report(r, args.target, args.train_weeks, args.region_test_weeks) for r in args.regions.split(",") if r}
         regions["inferred"] = inferred_report(args.target)
         if not args.no_independent:
-            regions["bengaluru"] = independent_report(args.target)
+            regions["bengaluru"] = independent_report(args.target, args.independent_seed)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "calibration_regions.json").write_text(json.dumps(regions, indent=2))
         print(f"\nwrote {OUT / 'calibration_regions.json'} and reliability_<region>.png")
