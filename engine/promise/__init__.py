@@ -12,7 +12,7 @@ vectorised form for many orders; both compose the same rules
 from the current state and returns the probability it is still met, with
 revised p50/p95.
 
-Modules: ``registry`` (the served model), ``rules`` (each rule once, in a
+Modules: ``registry`` (the served models by region: ``model_for("shanghai")``), ``rules`` (each rule once, in a
 vectorised and a scalar form), ``batch`` (the per-option composition and
 ``quote_arrays``), ``single`` (``quote``), ``checking`` (``check``),
 ``reasons`` (texts).  Tables of orders to JSON are a file format:
@@ -36,7 +36,7 @@ from engine.domain.promise import (
 from engine.errors import QuoteError
 from engine.promise.batch import quote_arrays
 from engine.promise.checking import check
-from engine.promise.registry import current_model, set_model
+from engine.promise.registry import current_model, model_for, regions, set_model
 from engine.promise.single import quote
 
 __all__ = [
@@ -53,7 +53,9 @@ __all__ = [
     "UnavailableReason",
     "check",
     "current_model",
+    "model_for",
     "quote",
     "quote_arrays",
+    "regions",
     "set_model",
 ]
