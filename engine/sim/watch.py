@@ -93,7 +93,8 @@ def run(s: Scenario, w: World, d: Draws, wo: WaveOutcome, order_ids: list[str], 
     day0 = w.day0
     ping = s.monitor.ping_minutes * 60.0
     batch = s.monitor.batch_minutes * 60.0
-    params = MonitorParams(samples=s.monitor.samples, rescue=s.monitor.rescue)
+    # A vehicle is "silent" only after a few missed pings, whatever the ping interval.
+    params = MonitorParams(samples=s.monitor.samples, rescue=s.monitor.rescue, silent_after_s=max(600.0, 2.5 * ping))
     ix = {o: i for i, o in enumerate(order_ids)}
     known = _incidents(s, d, day0)
     mean_repair = 60.0 * sum(s.disruptions.repair_minutes) / 2.0
