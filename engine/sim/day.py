@@ -163,6 +163,7 @@ def run_replication(scenario: Scenario, replication: int, *, root_seed: int | No
     demand = {
         "placed_today": int(placed_today.sum()),
         "no_option": int((placed_today & (ch.k < 0)).sum()),
+        "own_withdrawn": int((placed_today & ch.withdrawn).sum()),
         "beyond_horizon": int((placed_today & (ch.k >= 0) & ((ch.service_day < 0) | (ch.service_day >= FLEET_DAYS))).sum()),
         "followed": len(res),
         "load_orders": int(n - len(res)),

@@ -2,21 +2,26 @@
 
 Keys (shares are 0-1; times in seconds; ``None`` where nothing was there to measure):
 
-* ``orders``; ``demand``: ``placed`` (both days drawn), ``placed_today`` (on D),
-  ``no_option`` (nothing checkout could offer), ``other_day`` (for another
-  day: not simulated), ``covered`` (= ``orders``);
+* ``orders``; ``demand``: ``placed_today`` (on D), ``no_option`` (nothing
+  checkout could offer), ``own_withdrawn`` (an own-fleet option withdrawn
+  because its fleet day was full, ``checkout.own_orders_per_day``),
+  ``beyond_horizon`` (promised past the last fleet day: not followed),
+  ``followed`` (= ``orders``), ``load_orders`` (placed on other days,
+  simulated for their load) and ``load_orders_late``;
 * ``on_time``: ``overall``, ``by_option`` (kind), ``by_carrier`` (``own`` or
-  the carrier that delivered), ``by_hour`` (local hour of order, ``"00"``-``"23"``),
-  ``backlog`` (orders of D - 1) and ``today``;
+  the carrier that delivered), ``by_hour`` (local hour of order, ``"00"``-``"23"``);
 * ``calibration``: ``quoted_mean`` vs ``realised`` overall, and ``bins`` of
   quoted probability (``"0.95-1.00"``: ``orders``, ``quoted``, ``realised``);
 * ``padding_s``: promised - delivered over delivered orders (``mean``,
-  ``median``, ``p10``, ``p90``) and ``late_p50_s``/``late_p90_s`` (lateness of late ones);
-* ``cost``: ``total``, ``per_order``, ``fleet`` (fixed + hourly + per km of
-  the plans as driven on plan), ``carriers`` (hand-offs at their price);
-* ``fleet``: ``size``, ``vehicles_used`` (physical vehicles sent out at least
-  once), ``routes``, ``driver_hours`` (true), ``utilisation`` (driver hours /
-  shift hours of the whole fleet), ``peak_on_road``, ``breakdowns``;
+  ``median``, ``p10``, ``p90``), ``late_median``/``late_p90`` (lateness of the
+  late ones) and ``undelivered``;
+* ``cost``: of all fleet days, ``total``, ``fleet`` (the plans' routes at the
+  dispatch cost model), ``carriers`` (hand-offs at their price),
+  ``orders_served`` (load orders included) and ``per_order``;
+* ``fleet``: ``size``; on the day itself ``vehicles_used`` (physical vehicles
+  sent out at least once), ``routes``, ``driver_hours`` (true), ``utilisation``
+  (driver hours / shift hours of the whole fleet); ``peak_on_road``,
+  ``breakdowns`` (all fleet days) and the same per fleet day under ``by_day``;
 * ``handed_to_carriers`` (by dispatch), ``unplanned``, ``carrier_extra_day``
   (bad day, missed sort, over capacity, outage), ``over_carrier_capacity``;
 * ``warnings``: ``notices`` by kind, ``orders_warned``, ``late_warned_share``
@@ -26,7 +31,7 @@ Keys (shares are 0-1; times in seconds; ``None`` where nothing was there to meas
 * ``tickets``: ``opened``, ``resolved``, ``resolved_24h_share``,
   ``opened_by`` (monitor delay/broken/unknown, customer calls);
 * ``notifications``: rows written per event, ``total``, ``skipped``;
-* ``waves``: per wave ``"HH:MM"``: ``orders``, ``routes``, ``handoffs``, ``unassigned``.
+* ``waves``: per wave ``"d<fleet day>-HH:MM"``: ``orders``, ``routes``, ``handoffs``, ``unassigned``.
 """
 
 from __future__ import annotations

@@ -79,6 +79,11 @@ Schema (every table but ``name``, ``network``, ``region``, ``depots`` and
     hours = -0.05                # utility per hour until the promised time
     constants = { "own:same_day" = 0.5 }   # per option ("carrier:service", "carrier" or a kind)
 
+    [checkout]
+    own_orders_per_day = 0       # >0: checkout tells the promise rules the own fleet's plan for a day is
+                                 # full once this many orders are promised for it (its own-fleet options
+                                 # become "capacity of today's plan is exhausted"); 0: never full
+
     [[disruptions.weather]]
     name = "storm"
     start = "17:00"
@@ -303,6 +308,10 @@ class Choice(_Model):
     constants: dict[str, float] = Field(default_factory=dict)
 
 
+class Checkout(_Model):
+    own_orders_per_day: Annotated[int, Field(ge=0, le=10**6)] = 0
+
+
 class Weather(_Model):
     name: str = "weather"
     start: Clock
@@ -407,6 +416,7 @@ class Scenario(_Model):
     carriers: dict[str, CarrierSpec] = Field(default_factory=dict)
     demand: Demand
     choice: Choice = Field(default_factory=Choice)
+    checkout: Checkout = Field(default_factory=Checkout)
     disruptions: Disruptions = Field(default_factory=Disruptions)
     waves: Waves = Field(default_factory=Waves)
     truth: Truth = Field(default_factory=Truth)

@@ -115,3 +115,17 @@ def test_harsher_truth_is_later(small, day: ReplicationResult) -> None:
     own &= np.isfinite(day.orders.delivered_s) & np.isfinite(slow.orders.delivered_s)
     assert own.sum() > 10
     assert np.mean(slow.orders.delivered_s[own] - day.orders.delivered_s[own]) > 0
+
+
+def test_checkout_capacity_withdraws_own_options(small, day: ReplicationResult) -> None:
+    """Told the plan is full, checkout's rules withdraw own-fleet options; customers choose among the rest."""
+    cap = 5
+    r = run_replication(apply_overrides(small, {"checkout.own_orders_per_day": cap}), 0)
+    assert r.kpis["demand"]["own_withdrawn"] > 0 and day.kpis["demand"]["own_withdrawn"] == 0
+    o = r.orders
+    own = np.array([opt in ("same_day", "next_day", "slot") for opt in o.option])
+    days = np.floor(o.promised_s[own] / 86400.0).astype(int)
+    assert np.bincount(days).max() <= cap + 1  # a slot's promise may end just past its day's midnight
+    assert own.sum() < np.isin(day.orders.option, ["same_day", "next_day", "slot"]).sum()
+    # Same orders, same draws: only the choices that met a full day changed.
+    assert np.array_equal(r.orders.placed_s, day.orders.placed_s)
