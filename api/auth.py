@@ -15,19 +15,21 @@ from typing import Callable
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import get_settings, get_store
+from api.deps import get_settings, store_of
 from engine.config import Settings
 from engine.domain.access import GRANTS, Role
 from engine.errors import BusyError
 from engine.store.keys import ApiKey, verify_key
-from engine.store.repository import Store
 
-__all__ = ["require", "get_key", "limit_plans"]
+__all__ = ["require", "get_key", "limit_plans", "SECURITY_SCHEMES"]
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `promise keys create --role ROLE`")
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, as a header")
+#: The two ways to send a key, as OpenAPI security schemes (``api.main`` documents them on
+#: every route that needs a key); ``get_key`` reads the headers itself.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "HTTPBearer": {"type": "http", "scheme": "bearer", "description": "An API key: `promise keys create --role ROLE`"},
+    "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The same key, as a header"},
+}
 
 _CACHE_S = 10.0
 _cache: dict[str, tuple[float, ApiKey]] = {}
@@ -35,16 +37,27 @@ _cache_lock = threading.Lock()
 _OPEN = ApiKey("open", Role.ADMIN, "auth disabled", created_at=None)  # type: ignore[arg-type]
 
 
-async def get_key(
-    bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    header: str | None = Depends(_header),
-    settings: Settings = Depends(get_settings),
-    store: Store = Depends(get_store),
-) -> ApiKey:
-    """The caller's key, or 401."""
+def _key_text(request: Request) -> str | None:
+    """The key sent as ``Authorization: Bearer <key>``, else as ``X-API-Key``."""
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, credentials = auth.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+async def get_key(request: Request) -> ApiKey:
+    """The caller's key, or 401.
+
+    One dependency reading the headers, not FastAPI's security classes: every
+    dependency costs each request its resolution, and on the checkout path the
+    four that this replaces cost as much as the quote.
+    """
+    settings: Settings = request.app.state.settings
     if not settings.auth:
         return _OPEN
-    text = bearer.credentials if bearer is not None else header
+    text = _key_text(request)
     if not text:
         raise HTTPException(401, "an API key is required (Authorization: Bearer <key> or X-API-Key)", headers={"WWW-Authenticate": "Bearer"})
     now = time.monotonic()
@@ -52,7 +65,7 @@ async def get_key(
         hit = _cache.get(text)
     if hit is not None and hit[0] > now:
         return hit[1]
-    key = await run_in_threadpool(verify_key, store, text, settings)  # a database read: off the loop
+    key = await run_in_threadpool(verify_key, store_of(request.app), text, settings)  # a database read: off the loop
     if key is None:
         raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     with _cache_lock:

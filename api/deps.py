@@ -13,7 +13,7 @@ quote itself.  None of them blocks (the store is opened once, in the lifespan).
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from engine.clock import Clock, WallClock
 from engine.config import Settings
@@ -22,7 +22,7 @@ from engine.store.repository import Store
 if TYPE_CHECKING:  # pragma: no cover
     from api.jobs import SolveService
 
-__all__ = ["get_settings", "get_store", "get_model", "get_clock", "get_solve_service", "store_for"]
+__all__ = ["get_settings", "get_store", "store_of", "get_model", "get_clock", "get_solve_service", "store_for"]
 
 
 async def get_settings(request: Request) -> Settings:
@@ -35,8 +35,17 @@ def store_for(url: str) -> Store:
     return Store(url)
 
 
-async def get_store(settings: Settings = Depends(get_settings)) -> Store:
-    return store_for(settings.db_url)
+async def get_store(request: Request) -> Store:
+    return store_of(request.app)
+
+
+def store_of(app: Any) -> Store:
+    """The app's store: an override's (tests), else the one its lifespan opened, else the settings' URL's."""
+    override = app.dependency_overrides.get(get_store)
+    if override is not None:
+        return override()
+    store = getattr(app.state, "store", None)
+    return store if store is not None else store_for(app.state.settings.db_url)
 
 
 async def get_model() -> Any:

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from api.deps import get_store, store_for
 from api.jobs import SolveService
 from api.limits import Guard, Timings
-from api.auth import limit_plans, require
+from api.auth import SECURITY_SCHEMES, limit_plans, require
 from api.routers import health, keys, plans, promises, quotes
 from api.routers import events as monitor_events, warnings as monitor_warnings
 from api.routers import customers, tickets
@@ -112,17 +112,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
-    """Add models that routes read themselves (off the event loop) to the OpenAPI components."""
+    """Add to the OpenAPI spec what routes do themselves: models they read off the event loop,
+    and the API key that ``api.auth.get_key`` reads from the headers (its security schemes)."""
     base = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = base()
-            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            components = spec.setdefault("components", {})
+            schemas = components.setdefault("schemas", {})
             for m in models:
                 js = m.model_json_schema(ref_template="#/components/schemas/{model}")
                 schemas.update(js.pop("$defs", {}))
                 schemas[m.__name__] = js
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            open_paths = {getattr(r, "path", None) for r in health.router.routes}  # the one router included without a key
+            for path, ops in spec.get("paths", {}).items():
+                if path not in open_paths:
+                    for op in ops.values():
+                        op["security"] = [{name: []} for name in SECURITY_SCHEMES]
             app.openapi_schema = spec
         return app.openapi_schema
 
@@ -138,6 +146,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     override = app.dependency_overrides.get(get_store)
     store = override() if override is not None else store_for(settings.db_url)
+    app.state.store = store
     solves = SolveService(store, settings)
     app.state.solves = solves
     solves.start()  # spawns and warms the solvers; re-queues what a crashed or stopped server left behind
