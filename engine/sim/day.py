@@ -41,14 +41,14 @@ from engine.eta._city import OWN_FLEET
 from engine.geo import haversine_km
 from engine.sim import aftersales, watch
 from engine.sim import kpis as _kpis
-from engine.sim.choice import choose
+from engine.sim.choice import Chosen, choose
 from engine.sim.demand import place_orders
 from engine.sim.result import BIN_S, OrderOutcomes, ReplicationResult
 from engine.sim.scenario import Scenario, clock_s
 from engine.sim.streams import streams
-from engine.sim.truth import DAY, FLEET_DAYS, carrier_key, carrier_time, draw
+from engine.sim.truth import DAY, FLEET_DAYS, Draws, carrier_key, carrier_time, draw
 from engine.sim.waves import WaveOutcome, run_waves
-from engine.sim.world import world
+from engine.sim.world import World, world
 
 __all__ = ["run_replication"]
 
@@ -176,8 +176,10 @@ def run_replication(scenario: Scenario, replication: int, *, root_seed: int | No
                              {k2: round(v, 4) for k2, v in timing.items()})
 
 
-def _carriers(s: Scenario, w, d, wo: WaveOutcome, ch, sim: np.ndarray, k: np.ndarray, carrier: np.ndarray,  # type: ignore[no-untyped-def]
-              day_of: np.ndarray, p_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, spill: np.ndarray):
+def _carriers(
+    s: Scenario, w: World, d: Draws, wo: WaveOutcome, ch: Chosen, sim: np.ndarray, k: np.ndarray, carrier: np.ndarray,
+    day_of: np.ndarray, p_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, spill: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Delivery times of every order: the fleet's (driven), and the carriers' from the model's tables.
 
     Returns ``delivered``, ``pickup`` (nan: not with a carrier), ``handed``

@@ -46,8 +46,8 @@ from engine.sim.aftersales import AfterSales
 from engine.sim.result import OrderOutcomes
 from engine.sim.scenario import Scenario, clock_s
 from engine.sim.truth import FLEET_DAYS
-from engine.sim.waves import WaveOutcome
 from engine.sim.watch import Watched
+from engine.sim.waves import WaveOutcome
 
 __all__ = ["CALIBRATION_EDGES", "compute"]
 

@@ -151,7 +151,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from engine.errors import ScenarioError
 
@@ -496,7 +503,7 @@ def _shown(v: Any) -> str:
     return r if len(r) <= 80 else r[:77] + "..."
 
 
-_KEYED = re.compile(r"^([A-Za-z_][\w.\-]*): (.+)$", re.S)
+_KEYED = re.compile(r"^([A-Za-z_][\w.\-]*): (.+)$", re.DOTALL)
 
 
 def _error(where: str, exc: ValidationError) -> ScenarioError:

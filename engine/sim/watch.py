@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.domain.monitor import DelayWarning, Incident, IncidentKind, NoticeKind, Scope, TrackingEvent, TrackKind
+from engine.domain.monitor import (
+    DelayWarning,
+    Incident,
+    IncidentKind,
+    NoticeKind,
+    Scope,
+    TrackingEvent,
+    TrackKind,
+)
 from engine.domain.plan import Handoff, Plan, StopKind
 from engine.monitor import Monitor, MonitorParams
 from engine.sim.scenario import Scenario, clock_s

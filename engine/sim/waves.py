@@ -34,7 +34,14 @@ import numpy as np
 
 from engine.dispatch import FirstOf, MaxRuntime, SolutionLimit, SolveParams, solve
 from engine.domain.plan import Plan, Unassigned, UnassignedReason
-from engine.domain.problem import Carrier, Depot, Order, Problem, TimeWindow, VehicleType
+from engine.domain.problem import (
+    Carrier,
+    Depot,
+    Order,
+    Problem,
+    TimeWindow,
+    VehicleType,
+)
 from engine.sim.scenario import Scenario, clock_s
 from engine.sim.truth import DAY, FLEET_DAYS, Draws, Drive, drive
 from engine.sim.world import World

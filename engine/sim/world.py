@@ -13,14 +13,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from engine.errors import ScenarioError
+from engine.errors import InputError, ScenarioError
 from engine.eta.model import DEFAULT_DIRS, EtaModel, default_model
 from engine.network import RoadNetwork, from_arrays, load
 from engine.network import synthetic as _synthetic
@@ -76,7 +77,9 @@ def _model(spec: str, catalogue: str | None, where: str) -> EtaModel:
         model = EtaModel.load(p)
     if catalogue is None:
         return model
-    from engine.io.catalogue import read_catalogue  # an edge like this one; only when a catalogue is named
+    from engine.io.catalogue import (
+        read_catalogue,  # an edge like this one; only when a catalogue is named
+    )
 
     cat = read_catalogue(catalogue)
     missing = [s.key for s in cat.city.services if s.kind != "slot" and s.key not in model.keys]
@@ -87,14 +90,41 @@ def _model(spec: str, catalogue: str | None, where: str) -> EtaModel:
     return dataclasses.replace(model, city=cat.city)
 
 
+def _source(s: Scenario) -> str:
+    """The network source with a file path resolved against the scenario's folder."""
+    src = s.network.source
+    if src.lower() == "helsinki" or src.lower().startswith(("synthetic:", "place:")):
+        return src
+    return str(s.resolve(src))
+
+
 def world(s: Scenario) -> World:
-    """The scenario's network, promise model and depots (cached per process)."""
+    """The scenario's network, promise model and depots (cached per process).
+
+    Raises ``ScenarioError`` naming the scenario file and the key when the
+    network, the model or the catalogue cannot be loaded, a carrier has no
+    service in the model, or a depot is off the network.
+    """
     where = s.path or s.name
     centre = tuple(s.network.centre) if s.network.centre is not None else None
-    net = _network(s.network.source, centre)  # type: ignore[arg-type]
+    try:
+        net = _network(_source(s), centre)  # type: ignore[arg-type]
+    except InputError as exc:
+        raise ScenarioError(f"{where}: network.source: {exc}", item=where, field="network.source") from None
     model_spec = s.region.model if s.region.model.lower() in DEFAULT_DIRS else str(s.resolve(s.region.model))
     cat = str(s.resolve(s.region.catalogue)) if s.region.catalogue else None
-    model = _model(model_spec, cat, where)
+    try:
+        model = _model(model_spec, cat, where)
+    except ScenarioError:
+        raise
+    except InputError as exc:
+        key = "region.catalogue" if cat is not None and cat in str(exc) else "region.model"
+        raise ScenarioError(f"{where}: {key}: {exc}", item=where, field=key) from None
+    known = sorted({k.split(":")[0] for k in model.base_keys})
+    for c in s.carriers:
+        if c not in known:
+            raise ScenarioError(f"{where}: carriers.{c}: the promise model has no service of carrier {c!r} "
+                                f"(it has {', '.join(known)})", item=where, field=f"carriers.{c}")
     tz = model.tz
     day_start = datetime.combine(date.fromisoformat(s.date), dtime(0, 0), tzinfo=tz)
     lat = np.array([d.lat for d in s.depots])

@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.sim import ReplicationResult, apply_overrides, load_scenario, run_replication
+from engine.sim import (
+    ReplicationResult,
+    apply_overrides,
+    load_scenario,
+    run_replication,
+)
 from engine.sim.aggregate import flatten
 from engine.sim.result import BIN_S
 from engine.sim.streams import streams

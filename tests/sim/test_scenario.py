@@ -129,3 +129,22 @@ def test_new_vehicle_type_by_override() -> None:
     s = load_scenario(SCENARIOS / "helsinki-day.toml")
     t = apply_overrides(s, {"fleet.ebike.count": 3})
     assert t.fleet["ebike"].count == 3 and t.vehicle_depot("ebike") == "HEL-W"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"depots.0.lat": 61.5, "depots.0.lon": 23.8}, "depots.0"),  # Tampere, not on the Helsinki extract
+        ({"carriers.dhl.capacity": 10}, "carriers.dhl"),
+        ({"network.source": "nowhere.osm.pbf"}, "network.source"),
+        ({"region.model": "no-such-model-dir"}, "region.model"),
+        ({"region.catalogue": "no-such-catalogue.toml"}, "region.catalogue"),
+    ],
+)
+def test_what_only_loading_can_tell_is_named_too(overrides: dict, key: str) -> None:
+    from engine.sim.world import world
+
+    s = load_scenario(SCENARIOS / "helsinki-day.toml", overrides)
+    with pytest.raises(ScenarioError) as ei:
+        world(s)
+    assert str(ei.value).startswith(f"{s.path}: {key}"), str(ei.value)
