@@ -219,7 +219,7 @@ def _plan_wave(
     if not vtypes:
         # No vehicle free: a problem needs a vehicle type; one with no vehicles leaves the wave to the carriers.
         first = next(iter(s.fleet))
-        vtypes.append(VehicleType(first, 0, s.vehicle_depot(first), shift=TimeWindow(leave, horizon)))
+        vtypes.append(VehicleType(first, 0, s.vehicle_depot(first), shift=TimeWindow(min(leave, horizon - 1), horizon)))
     day_start = w.day_start + timedelta(days=day)
     prob = Problem(depots, vtypes, orders, carriers, day_start=day_start, horizon=horizon,
                    risk_weight=s.solver.risk_weight, name=f"{s.name}-day{day}-wave{wi}")
