@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from engine.eta._city import City
-from engine.geo import haversine_km
+from engine.geo import EARTH_RADIUS_M, haversine_km
 
 __all__ = ["in_polygon", "in_polygon_one", "inside_area", "inside_area_one", "area_text"]
 
@@ -69,8 +69,27 @@ def inside_area_one(city: City, lat: float, lon: float) -> bool:
     if city.area_polygon:
         return in_polygon_one(lon, lat, city.area_polygon)
     if city.area_radius_km > 0 and city.area_centres:
-        return any(float(haversine_km(cla, clo, lat, lon)) <= city.area_radius_km for cla, clo in city.area_centres)
+        return any(_within_one(cla, clo, lat, lon, city.area_radius_km) for cla, clo in city.area_centres)
     return True
+
+
+_R_KM = EARTH_RADIUS_M / 1000.0
+
+
+def _within_one(lat1: float, lon1: float, lat2: float, lon2: float, radius_km: float) -> bool:
+    """Great-circle distance <= ``radius_km``, with numpy's haversine (~10 us a call) only where two bounds disagree.
+
+    Below: the meridian arc ``|dlat| R``.  Above: that arc plus the parallel
+    at the destination, ``(|dlat| + |dlon| cos lat2) R`` (a path on the
+    sphere, so no shorter than the great circle).
+    """
+    dphi = abs(math.radians(lat2 - lat1)) * _R_KM
+    if dphi > radius_km:
+        return False
+    dl = abs(lon2 - lon1) % 360.0
+    if dphi + math.radians(min(dl, 360.0 - dl)) * math.cos(math.radians(lat2)) * _R_KM <= radius_km:
+        return True
+    return float(haversine_km(lat1, lon1, lat2, lon2)) <= radius_km
 
 
 def area_text(city: City) -> str:
