@@ -3,7 +3,8 @@
 Keys are sent as ``Authorization: Bearer pe_...`` or ``X-API-Key: pe_...``.
 A verified key is remembered for a few seconds, so a quote does not pay a
 database round trip and an HMAC each time (a revoked key stops working within
-that time).  Plan solves are also limited per key (``Settings.plans_per_minute``).
+twice that time: while one request re-checks an expired entry, the others
+still use it).  Plan solves are also limited per key (``Settings.plans_per_minute``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SECURITY_SCHEMES: dict[str, dict[str, str]] = {
 _CACHE_S = 10.0
 _cache: dict[str, tuple[float, ApiKey]] = {}
 _cache_lock = threading.Lock()
+_checking: set[str] = set()  # keys being verified right now
 _OPEN = ApiKey("open", Role.ADMIN, "auth disabled", created_at=None)  # type: ignore[arg-type]
 
 
@@ -63,15 +65,28 @@ async def get_key(request: Request) -> ApiKey:
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(text)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    key = await run_in_threadpool(verify_key, store_of(request.app), text, settings)  # a database read: off the loop
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        if hit is not None and hit[0] + _CACHE_S > now and text in _checking:
+            # Another request is re-checking this key: use the last answer meanwhile, or
+            # every request of a busy client would re-check it at once when it expires
+            # (a hundred HMACs and database reads fighting the event loop for the interpreter).
+            return hit[1]
+        _checking.add(text)
+    try:
+        key = await run_in_threadpool(verify_key, store_of(request.app), text, settings)  # a database read: off the loop
+    finally:
+        with _cache_lock:
+            _checking.discard(text)
+    with _cache_lock:
+        if key is None:
+            _cache.pop(text, None)
+        else:
+            if len(_cache) > 10_000:
+                _cache.clear()
+            _cache[text] = (now + _CACHE_S, key)
     if key is None:
         raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
-    with _cache_lock:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[text] = (now + _CACHE_S, key)
     return key
 
 

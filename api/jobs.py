@@ -45,6 +45,9 @@ from engine.store.repository import RawJSON, Store
 
 log = logging.getLogger(__name__)
 
+#: How often finished plans past their retention are deleted (by the heartbeat thread).
+_PRUNE_EVERY_S = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class SolveRequest:
@@ -337,11 +340,16 @@ class SolveService:
             log.exception("could not mark plan %s failed", plan_id)
 
     def _beat(self) -> None:
+        pruned = float("-inf")
         while not self._stop.wait(self.settings.heartbeat_s):
             with self._lock:
                 ids = list(self._running)
             try:
                 self.store.heartbeat(ids)
-                self.store.prune(keep_days=self.settings.plan_retention_days, max_plans=self.settings.max_stored_plans)
+                if time.monotonic() - pruned >= _PRUNE_EVERY_S:
+                    # Retention is not urgent, and each prune holds this process's interpreter
+                    # (and the database's write lock) for milliseconds.
+                    self.store.prune(keep_days=self.settings.plan_retention_days, max_plans=self.settings.max_stored_plans)
+                    pruned = time.monotonic()
             except EngineError:
                 log.warning("heartbeat: database unavailable")

@@ -99,3 +99,42 @@ def test_cli_creates_a_key_the_api_accepts(tmp_path) -> None:
         assert c.post("/v1/plans", json=DAY, params={"time_limit": 0.5}, headers=_h(key)).status_code == 202
     bad = CliRunner().invoke(cli, ["keys", "create", "--role", "boss", "--db", db])
     assert bad.exit_code == 2 and "unknown role" in bad.output
+
+
+def test_an_expired_key_is_rechecked_by_one_request_while_the_others_use_the_last_answer(monkeypatch) -> None:
+    import asyncio
+    import time as _time
+    from types import SimpleNamespace
+
+    import api.auth
+    from engine.domain.access import Role
+    from engine.store.keys import ApiKey
+
+    calls: list[str] = []
+    gate = asyncio.Event()
+    fresh = ApiKey("k1", Role.CHECKOUT, "fresh", created_at=None)  # type: ignore[arg-type]
+
+    async def slow_verify(fn, store, text, settings):  # the database read, held until released
+        calls.append(text)
+        await gate.wait()
+        return fresh
+
+    monkeypatch.setattr(api.auth, "run_in_threadpool", slow_verify)
+    monkeypatch.setattr(api.auth, "store_of", lambda app: None)
+    stale = ApiKey("k1", Role.CHECKOUT, "stale", created_at=None)  # type: ignore[arg-type]
+    monkeypatch.setitem(api.auth._cache, "pe_x", (_time.monotonic() - 1.0, stale))  # expired a second ago
+    app = SimpleNamespace(state=SimpleNamespace(settings=Settings(auth=True)))
+    request = SimpleNamespace(app=app, headers={"authorization": "Bearer pe_x"})
+
+    async def main() -> list:
+        first = asyncio.create_task(api.auth.get_key(request))  # re-checks
+        await asyncio.sleep(0)
+        # served the last answer meanwhile (bounded: without that they would wait on the re-check)
+        others = [await asyncio.wait_for(api.auth.get_key(request), 2.0) for _ in range(5)]
+        gate.set()
+        return [await first, *others]
+
+    got = asyncio.run(main())
+    assert calls == ["pe_x"]
+    assert [k.name for k in got] == ["fresh"] + ["stale"] * 5
+    assert api.auth._cache["pe_x"][1].name == "fresh" and "pe_x" not in api.auth._checking
