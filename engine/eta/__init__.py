@@ -4,7 +4,11 @@
 * :mod:`engine.eta.fit` learns conditional transit-time quantiles;
 * :mod:`engine.eta.model` holds, saves and loads them (``default_model()`` is
   the shipped one, fitted on :mod:`engine.eta.simulate` history for Helsinki);
-* :mod:`engine.eta.route` gives per-stop arrival distributions on planned routes.
+* :mod:`engine.eta.route` gives per-stop arrival distributions on planned routes;
+* :mod:`engine.eta.region` infers a history's time zone, area, services and
+  seasons; :mod:`engine.eta.calendar` holds holidays, learnt seasons and a
+  service's order-taking days (``OpenDays``); :mod:`engine.eta.area` the
+  service-area test.
 """
 
 from __future__ import annotations
