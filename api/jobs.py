@@ -35,6 +35,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,7 +298,7 @@ class SolveService:
                     return  # left 'queued' in the store: the next start picks it up
             try:
                 self.store.update_plan(req.plan_id, JobStatus.RUNNING)
-                fut = self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+                fut = self._submit(req)
             except Exception:
                 log.exception("could not start plan %s", req.plan_id)
                 self._slots.release()
@@ -310,6 +311,23 @@ class SolveService:
                 self._running[req.plan_id] = fut
             fut.add_done_callback(lambda f, pid=req.plan_id: self._finished(pid, f))
 
+    def _submit(self, req: SolveRequest) -> Future[dict[str, Any]]:
+        try:
+            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory) and took the pool with it: start a new one.
+            self._discard_broken_pool()
+            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+
+    def _discard_broken_pool(self) -> None:
+        with self._lock:
+            pool = self._pool
+            if not (isinstance(pool, ProcessPoolExecutor) and pool._broken):  # noqa: SLF001 - no public way to ask
+                return
+            self._pool = None
+        log.warning("a solver process died; starting a new pool")
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def _finished(self, plan_id: str, fut: Future[dict[str, Any]]) -> None:
         self._slots.release()
         with self._lock:
@@ -320,6 +338,8 @@ class SolveService:
             out = fut.result()
         except Exception as exc:  # the worker process died (killed, out of memory)
             self._fail(plan_id, f"the solver process died ({type(exc).__name__}: {exc})")
+            if isinstance(exc, BrokenProcessPool):
+                self._discard_broken_pool()  # so that the next plan gets a working pool
             return
         try:
             if "plan_json" in out:

@@ -1,0 +1,45 @@
+"""The solve service on its own: worker processes that die do not take later plans with them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from api.jobs import SolveService
+from engine.config import Settings
+from engine.domain.plan import JobStatus
+from engine.store.repository import Store
+from tests.api.test_faults import DAY, _long_day
+
+
+def _wait(store: Store, plan_id: str, statuses: tuple[JobStatus, ...], timeout_s: float) -> JobStatus:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = store.get_plan(plan_id).status
+        if status in statuses:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"plan {plan_id} still {store.get_plan(plan_id).status} after {timeout_s} s")
+
+
+def test_a_killed_solver_fails_its_plan_and_the_next_plan_gets_a_new_worker(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    service = SolveService(store, Settings(solve_workers=1, heartbeat_s=0.5))
+    service.start()
+    try:
+        for f in service.warming():
+            assert f.result(timeout=120) is True  # spawned and warm before any plan
+        doomed = service.submit(_long_day(), time_limit=60, seed=0, solution_limit=None)
+        assert _wait(store, doomed, (JobStatus.RUNNING,), 30) is JobStatus.RUNNING
+        (worker,) = service._pool._processes.values()  # noqa: SLF001 - the one solver process
+        os.kill(worker.pid, signal.SIGKILL)  # out of memory, or an operator's kill
+        assert _wait(store, doomed, (JobStatus.FAILED, JobStatus.DONE), 30) is JobStatus.FAILED
+        assert "solver process died" in store.get_plan(doomed).error
+        after = service.submit(DAY, time_limit=2, seed=0, solution_limit=None)
+        assert _wait(store, after, (JobStatus.FAILED, JobStatus.DONE), 60) is JobStatus.DONE, store.get_plan(after).error
+        assert service.in_flight() == 0
+    finally:
+        service.shutdown()
+        store.engine.dispose()
