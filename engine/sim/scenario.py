@@ -126,6 +126,8 @@ Schema (every table but ``name``, ``network``, ``region``, ``depots`` and
     solutions = 20               # guided-local-search solution limit (the deterministic stop)
     time_cap_s = 600.0           # a wall-clock cap that must not bind (if it does, determinism is lost)
     risk_weight = 100.0          # cost units per unit of a hand-off's risk of being late
+    polish_max_orders = 2000     # waves up to this many orders get OR-Tools' guided local search after
+                                 # the numba search (SolveParams.gls_max_jobs); bigger ones the search alone
 
     [monitor]
     ping_minutes = 5.0           # vehicle positions this often
@@ -395,6 +397,7 @@ class Solver(_Model):
     solutions: Annotated[int, Field(ge=1, le=10**6)] = 20
     time_cap_s: Pos = 600.0
     risk_weight: NonNeg = 100.0
+    polish_max_orders: Annotated[int, Field(ge=0, le=20000)] = 2000
 
 
 class MonitorSpec(_Model):

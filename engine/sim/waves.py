@@ -111,7 +111,7 @@ def run_waves(
     depots = [Depot(dep.id, dep.lat, dep.lon, TimeWindow(clock_s(dep.opens), max(clock_s(dep.closes), clock_s(dep.opens))),
                     node=int(w.depot_node[i])) for i, dep in enumerate(s.depots)]
     order_ix = {order_ids[i]: int(i) for i in own}
-    params = SolveParams(improve_iterations=s.solver.iterations)
+    params = SolveParams(improve_iterations=s.solver.iterations, gls_max_jobs=s.solver.polish_max_orders)
     stop = FirstOf(MaxRuntime(s.solver.time_cap_s), SolutionLimit(s.solver.solutions))
     out = WaveOutcome()
     carried: list[int] = []  # left over from the previous day: the rest of today, first thing
