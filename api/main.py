@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 import math
 from typing import Any, AsyncIterator
 
@@ -159,7 +157,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.exception("the served ETA model could not be loaded")
     if not settings.solve_in_threads:
         # Plan bodies are validated in a process of their own (see api.routers.plans).
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=plans.warm_parser)
+        pool = plans.parse_pool()
         app.state.parse_pool = pool
         warming.append(pool.submit(plans.parser_ready))
     # Serve only once every worker process is up and warm: a burst right after start-up

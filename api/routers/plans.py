@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -92,9 +95,25 @@ async def create_plan(
         if pool is None:
             doc = await run_in_threadpool(_validated, raw, settings)
         else:
-            doc = _unpack(await asyncio.wrap_future(pool.submit(validate_elsewhere, raw, settings)))
+            try:
+                outcome = await asyncio.wrap_future(pool.submit(validate_elsewhere, raw, settings))
+            except BrokenProcessPool:
+                # The parse process died (killed, out of memory on this body?): a new one for
+                # the next request; this one is not retried, in case the body killed it.
+                if request.app.state.parse_pool is pool:
+                    request.app.state.parse_pool = parse_pool()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise UnavailableError("the validation process died; try again", retry_after_s=1) from None
+            doc = _unpack(outcome)
     plan_id = await asyncio.wrap_future(service.submit_later(doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit))
     return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
+
+
+def parse_pool() -> ProcessPoolExecutor:
+    """The one process that validates plan bodies (spawned now, warmed by :func:`warm_parser`)."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=warm_parser)
+    pool.submit(parser_ready)  # spawn it now, not on the first submission
+    return pool
 
 
 def warm_parser() -> None:

@@ -1,4 +1,4 @@
-"""The solve service on its own: worker processes that die do not take later plans with them."""
+"""Worker processes that die (a solver, the plan parser) do not take later plans with them."""
 
 from __future__ import annotations
 
@@ -43,3 +43,22 @@ def test_a_killed_solver_fails_its_plan_and_the_next_plan_gets_a_new_worker(tmp_
     finally:
         service.shutdown()
         store.engine.dispose()
+
+
+def test_a_killed_parse_process_is_a_503_once_then_replaced(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.api.server import key_for
+
+    db = f"sqlite:///{tmp_path / 'parse.db'}"
+    key = key_for(db, "dispatcher")
+    app = create_app(Settings(db_url=db, solve_workers=1, shed_lag_ms=60_000))
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
+        assert c.post("/v1/plans", json=DAY, params={"time_limit": 1}).status_code == 202
+        (parser,) = app.state.parse_pool._processes.values()  # noqa: SLF001 - the one parse process
+        os.kill(parser.pid, signal.SIGKILL)
+        parser.join(timeout=10)
+        r = c.post("/v1/plans", json=DAY, params={"time_limit": 1})
+        assert r.status_code == 503 and "Retry-After" in r.headers, r.text
+        assert c.post("/v1/plans", json=DAY, params={"time_limit": 1}).status_code == 202
