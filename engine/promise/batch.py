@@ -86,7 +86,11 @@ def quote_options(
             # The service's own calendar (a catalogue's weekdays, cut-offs, holidays): an order it
             # does not take in today is promised as one placed when it next does.
             tk = rs.taken(model, spec, o)
-            oe = o if tk is None else tk.o
+            oe = o
+            if tk is not None:
+                # Read the table of the day the order is taken in (after a holiday: the ordinary one).
+                oe = tk.o
+                ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
             ahead = _DAYS_AHEAD.get(spec.kind)

@@ -377,7 +377,8 @@ def open_days(model: EtaModel, spec: ServiceSpec) -> OpenDays | None:
 class Taken:
     """When a service takes the orders in, by its own calendar."""
 
-    #: The orders as the tables read them: rolled orders created at 00:00 of the day they are taken in.
+    #: The orders as the tables read them: rolled orders created at 00:00 of the day they are taken in
+    #: (and in that day's season: an order placed on a holiday reads the ordinary table of the day after).
     o: Orders
     #: Per order: True where the order waits for a later day (past the cut-off, a closed weekday or holiday).
     rolled: Any
@@ -410,7 +411,7 @@ def taken(model: EtaModel, spec: ServiceSpec, o: Orders) -> Taken | None:
     cutoff = np.where(ecut < NO_CUTOFF, local_to_epoch(eday * 86400.0 + np.clip(ecut, 0.0, None), o.tz), np.nan)
     if rolled.any():
         o = replace(o, loc=np.where(rolled, eday * 86400.0, o.loc), day=eday.astype(o.day.dtype), wd=np.where(rolled, (eday + 3) % 7, o.wd),
-                    hr=np.where(rolled, 0, o.hr))
+                    hr=np.where(rolled, 0, o.hr), season=np.where(rolled, season_labels(eday, model.city.seasons), o.season))
     return Taken(o, rolled, passed, cut < 0, cutoff)
 
 
@@ -426,7 +427,8 @@ def taken_one(model: EtaModel, spec: ServiceSpec, o: Orders) -> Taken | None:
     passed = local_to_epoch_one(day * 86400.0 + cut, o.tz) if cut >= 0 else math.nan
     ecut, _ = cal.one(nxt)
     cutoff = local_to_epoch_one(nxt * 86400.0 + ecut, o.tz) if 0 <= ecut < NO_CUTOFF else math.nan
-    return Taken(replace(o, loc=nxt * 86400.0, day=nxt, wd=(nxt + 3) % 7, hr=0), True, passed, cut < 0, cutoff)
+    o2 = replace(o, loc=nxt * 86400.0, day=nxt, wd=(nxt + 3) % 7, hr=0, season=season_label(nxt, model.city.seasons))
+    return Taken(o2, True, passed, cut < 0, cutoff)
 
 
 def fmin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
