@@ -382,9 +382,13 @@ class _Run:
             c0 = time.perf_counter()
             self.chunk(n_it, total)
             dt = time.perf_counter() - c0
-            # chunks of ~0.1 s: fine-grained enough for the deadline, coarse enough to be free;
-            # growing at most 4x a chunk, so one slow iteration cannot be followed by a long chunk
-            if dt > 0:
+            if max_iterations is not None:
+                # Chunk sizes that do not depend on the clock: the convergence test below
+                # runs between chunks, and the deterministic stop must not see the machine.
+                step = min(4 * step, 1000)
+            elif dt > 0:
+                # chunks of ~0.1 s: fine-grained enough for the deadline, coarse enough to be free;
+                # growing at most 4x a chunk, so one slow iteration cannot be followed by a long chunk
                 step = int(min(max(1, step * 0.1 / dt), 4 * step, 200_000))
             b = float(self.best_cost[0])
             if b < float(self.best_cost_seen):
