@@ -12,7 +12,11 @@ declared one, and an oversized body is refused without building it in full.
 * **Load shedding**: when the event loop lags more than
   ``Settings.shed_lag_ms`` behind (it is saturated, so every request would
   wait), new requests get a fast 503 with ``Retry-After`` instead of
-  queueing seconds of latency.  Health and readiness are never shed, nor plan
+  queueing seconds of latency.  Lag is both the smoothed lateness of a 10 ms
+  timer and how overdue that timer is right now: within one long batch of
+  requests (a hundred connections ready at once), the ones at its end are
+  refused in microseconds instead of each adding its half millisecond to the
+  wait of all that follow.  Health and readiness are never shed, nor plan
   submissions, which the bounded solve queue admits or refuses (429) itself.
 """
 
@@ -80,16 +84,33 @@ def deeper_than(body: bytes, limit: int) -> int:
 
 
 class LoopLag:
-    """Measures how late the event loop runs a timer: a saturated loop answers late."""
+    """Measures how late the event loop runs a timer: a saturated loop answers late.
+
+    Two readings: ``lag_s``, smoothed over the last few ticks (a loop that keeps
+    falling behind), and :meth:`behind_s`, how late the next tick is right now
+    (the loop is in the middle of a long batch of requests: every request still
+    waiting in it will be answered that late, or later).
+    """
 
     def __init__(self, interval_s: float = 0.01) -> None:
         self.interval_s = interval_s
         self.lag_s = 0.0
+        self.tick = time.perf_counter()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def behind_s(self, now: float) -> float:
+        """How overdue the timer is at ``now`` (``time.perf_counter()``): 0 while the loop keeps up."""
+        return max(0.0, now - self.tick - self.interval_s)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        """Run the timer on the current event loop (again, if the app moved to a new loop: tests)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._loop is not loop or self._task.done():
+            self._loop = loop
+            self.tick = time.perf_counter()
+            self.lag_s = 0.0
+            self._task = loop.create_task(self._run())
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -102,7 +123,7 @@ class LoopLag:
 
     async def _run(self) -> None:
         while True:
-            t0 = time.perf_counter()
+            t0 = self.tick = time.perf_counter()
             await asyncio.sleep(self.interval_s)
             late = time.perf_counter() - t0 - self.interval_s
             # Smoothed over ~5 ticks: one slow request is not an overload, a loop that
@@ -167,7 +188,8 @@ class Guard:
         self.lag.start()
         settings = self.settings_fn()
         path: str = scope.get("path", "")
-        if not path.startswith(_NEVER_SHED) and not _own_admission(path, scope) and self.lag.lag_s * 1000.0 > settings.shed_lag_ms:
+        lag_s = max(self.lag.lag_s, self.lag.behind_s(time.perf_counter()))
+        if lag_s * 1000.0 > settings.shed_lag_ms and not path.startswith(_NEVER_SHED) and not _own_admission(path, scope):
             self.timings.shed += 1
             await _respond(send, 503, "server overloaded: try again shortly", retry_after=1)
             return
