@@ -563,6 +563,7 @@ def warm() -> None:
         v_breaks=((), ((300, 600, 50),)),
     )
     search(a, [[1, 2]], time_limit=0, seed=0, max_iterations=50)
+    search(a, None, time_limit=1e-9, seed=0)  # a construction the deadline cuts short (leave_out_rest)
 
 
 __all__ = ["SearchParams", "SearchResult", "build_problem", "search", "supports", "warm"]
