@@ -176,6 +176,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        gc.unfreeze()  # an app served in a longer-lived process (tests) leaves its objects collectable
         solves.shutdown()
         pool = getattr(app.state, "parse_pool", None)
         if pool is not None:
