@@ -16,8 +16,9 @@ demand model at ``previous_day`` / ``following_day`` times the volume): the
 next-day orders of ``D - 1`` are ``D``'s morning backlog, the same-day
 orders of ``D + 1`` share ``D + 1``'s vans with ``D``'s next-day orders, and
 they all compete for the carriers' daily capacity.  These load orders are
-simulated like the day's own (quoted, chosen, planned, driven, monitored)
-but are not in the result; ``kpis["demand"]`` counts them, and counts the
+simulated like the day's own (quoted, chosen, planned, driven, and watched
+by the monitor on the routes they share) but are not in the result, nor in
+the warnings, tickets and notifications KPIs; ``kpis["demand"]`` counts them, and counts the
 orders of ``D`` that are not followed (no option available; an own-fleet
 promise beyond ``D + 3``).
 
@@ -109,7 +110,6 @@ def run_replication(scenario: Scenario, replication: int, *, root_seed: int | No
 
     # -- the own fleet: waves of dispatch, driven in the truth ---------------------------
     own = np.flatnonzero(carrier == OWN_FLEET)
-    t0 = time.perf_counter()
     wo = run_waves(s, w, draws, own, day_of, p_s, lat, lon, node, kg, parcels, promised, window, room, rs.solver, order_ids)
     timing["matrix"] = sum(wv.matrix_s for wv in wo.waves)
     timing["dispatch"] = sum(wv.solve_s for wv in wo.waves) - timing["matrix"]
