@@ -107,7 +107,7 @@ def on_ray(a: argparse.Namespace) -> None:
     name = load_scenario(a.scenario).name
     old = json.loads(ref.read_text()) if ref.exists() else {}
     if (old.get("scenario"), old.get("replications"), old.get("root_seed")) == (name, a.replications, a.seed):
-        pool, wp = old, float("nan")
+        pool, wp = old, None
         print(f"(c) process-pool reference: {ref}")
     else:
         pool, wp = _simulate(a.scenario, OUT / "sim-same-seed-1", "-n", str(a.replications), "--seed", str(a.seed), "--workers", str(a.workers))

@@ -41,7 +41,7 @@ __all__ = [
 #: Confidence level of every interval in ``kpis.json``.
 CI_LEVEL = 0.95
 #: Quoted-probability bins of the reliability table (the promise target sits in the last).
-RELIABILITY_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0000001)
+RELIABILITY_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0000001)
 
 
 def flatten(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
