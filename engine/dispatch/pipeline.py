@@ -13,7 +13,10 @@
 4. ``solve_arrays``: a first solution (the numba search's own when it models
    every constraint, else the best of a few OR-Tools strategies), the numba
    search (``engine.dispatch.search.improve``, when numba is installed), then
-   OR-Tools' guided local search warm-started from the best routes;
+   OR-Tools' guided local search warm-started from the best routes.  Big days
+   (above ``SolveParams.gls_max_jobs`` orders, or when building OR-Tools' model
+   would take over a quarter of the time left) get the numba search alone, on
+   the arrays as they are (breaks included), timed by ``engine.dispatch.schedule``;
 5. when a carrier's daily capacity could bind, the carriers are in the model
    (``carriers.with_carriers``: an order goes to a carrier only while it has
    room, and is left out only when no vehicle and no carrier can take it);
@@ -175,8 +178,11 @@ def solve_arrays(
         on_progress = (lambda _t, c: tracker.offer(float(c))) if exact else None
         nonlocal converged
         try:
+            # The construction always completes here (milliseconds at these sizes; a late
+            # start beats none when numba compiled in the middle of the time limit).
             found = improve.search(
-                search_a, start_routes, limit, seed, max_iterations=iterations, params=params.search, on_progress=on_progress
+                search_a, start_routes, limit, seed, max_iterations=iterations, params=params.search, on_progress=on_progress,
+                cut_construction=False,
             )
         except (ValueError, NotImplementedError):
             return

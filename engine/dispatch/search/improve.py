@@ -10,10 +10,17 @@ Supported: heterogeneous vehicles (own start/end node, shift window, capacity
 in several dimensions, maximum duration, fixed cost if used, cost per metre,
 per second driven and per second of service (``engine.dispatch.cost``), speed
 profiles, a vehicle/job compatibility mask, several windows per job, optional
-jobs with a penalty and carriers pooled into one capacity (left out when that is
-cheaper or no route can take them).  Not modelled: breaks and soft windows
-(``supports`` tells the caller; soft windows are searched as hard, which only
-errs on the safe side).
+jobs with a penalty, carriers pooled into one capacity (left out when that is
+cheaper or no route can take them) and breaks (``engine.dispatch.schedule``
+states the rules; exact, but every insertion into a route with breaks
+re-schedules it).  Not modelled: pickup-and-delivery pairs, fixed steps,
+distance limits (``supports`` tells the caller) and soft windows (searched as
+hard, which only errs on the safe side).
+
+The construction checks the clock between chunks of ~20 ms and leaves the jobs
+it had no time for out (``SearchResult.unplaced``); the neighbour lists (n^2
+work) are built after it, so a big day that only has time for a construction
+does not pay for them.
 
 Determinism: with ``max_iterations`` given and one thread, the result depends
 only on the seed and the inputs (the time limit can still cut the run short).
@@ -422,6 +429,7 @@ def search(
     threads: int = 1,
     params: SearchParams | None = None,
     on_progress: Callable[[float, float], None] | None = None,
+    cut_construction: bool = True,
 ) -> SearchResult:
     """Best routes found by SISR within ``time_limit`` seconds (or ``max_iterations``).
 
@@ -446,6 +454,11 @@ def search(
         Search tuning (default ``SearchParams()``).
     on_progress
         Called with ``(seconds, best cost)`` whenever the best improves (one thread only).
+    cut_construction
+        Stop the construction at the time limit (the jobs not yet tried are left
+        out, ``SearchResult.unplaced``).  False: it always completes, late if it
+        must (a caller with another solver behind it and a problem whose
+        construction takes milliseconds prefers a complete start).
 
     Returns
     -------
@@ -480,13 +493,14 @@ def search(
     pairs: list[tuple[_Run, _Run | None]] = []
     for i in range(threads):
         kind = _ORDER_INIT[i % len(_ORDER_INIT)]
-        run = _Run(P, arrays, init, seed + i, params, kind, deadline)
+        build_by = deadline if cut_construction else math.inf
+        run = _Run(P, arrays, init, seed + i, params, kind, build_by)
         other = None
         # The second start costs two more constructions: under a clock it is built only
         # when they take a small part of what is left (5,000 orders on a 5 s limit: not).
         if forced is not None and 2 * run.build_seconds < 0.25 * (deadline - time.perf_counter()):
-            routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind, deadline).result()
-            other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind, deadline)
+            routes, _ = _Run(forced[1], forced[0], init, seed + i, params, kind, build_by).result()
+            other = _Run(P, arrays, _initial_arrays(arrays, routes), seed + i, params, kind, build_by)
         pairs.append((run, other))
     if time.perf_counter() < deadline:
         P = with_neighbours(P, arrays, params)

@@ -25,8 +25,8 @@ state keeps ``es`` (earliest start of service, exact with multi-window nodes)
 and ``ls`` (latest start of service that keeps the rest of the route feasible,
 from the widest window), which give an O(1) time-window test per insertion
 position.  Routes whose feasibility is not captured by that test (a maximum
-duration, nodes with several windows) get an exact O(L) re-evaluation of the
-candidate.
+duration, breaks, nodes with several windows) get an exact O(L) re-evaluation
+of the candidate (with breaks, ``_eval_breaks``: O(L * breaks)).
 
 Times are int64 inside the kernels; costs float64.  Randomness is a private
 xorshift64* stream held in a one-element array, so a search is reproducible
