@@ -15,11 +15,11 @@ import numpy as np
 
 from engine.domain.promise import CheckResult, Promise, PromiseState, PromiseStatus
 from engine.errors import InputError, QuoteError
-from engine.eta._time import epoch_of, from_epoch, weekday_hour
+from engine.eta._time import epoch_of, from_epoch, local_seconds, weekday_hour
 from engine.eta.model import EtaModel
 from engine.promise.reasons import fmt_duration
 from engine.promise.registry import current_model
-from engine.promise.rules import DETOUR, LOAD_S, SLOT_S, SLOW_KMH
+from engine.promise.rules import DETOUR, LOAD_S, SLOT_S, SLOW_KMH, SNAP_H
 
 __all__ = ["check"]
 
@@ -41,6 +41,23 @@ def _epoch(dt: datetime, item: str, field: str) -> float:
         return epoch_of(dt)
     except InputError as exc:
         raise QuoteError(f"{item}.{field}: {exc}", item=item, field=field) from None
+
+
+def _past_idle_hours(m: EtaModel, ti: int, loc: float) -> float:
+    """A local time at the end of a delivering hour, moved past the hours the carrier never delivers in.
+
+    Quotes move a promise that falls in idle hours (a night, a Sunday) back
+    to the end of the last delivering hour (``rules.snap_back``): nothing is
+    delivered in between, so its probability is that of the later time.
+    """
+    if m.delivers is None:
+        return loc
+    h = math.floor(loc / 3600.0)
+    dl = m.delivers[ti]
+    j = h
+    while j < h + SNAP_H and not dl[((j // 24) + 3) % 7, j % 24]:
+        j += 1
+    return loc if j == h or j >= h + SNAP_H else j * 3600.0 - 1.0
 
 
 def check(promise: Promise, now: datetime, state: PromiseState | None = None, *, model: EtaModel | None = None) -> CheckResult:
@@ -70,7 +87,7 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
 
     def result(p: float, p50: float | None, p95: float | None, why: str) -> CheckResult:
         p = float(min(max(p, 0.0), 1.0))
-        holds = p >= target
+        holds = p >= target - 1e-6  # p is scaled by ratios of stored levels: 0.95 must hold at 0.95
         lead = "still holds" if holds else "at risk"
         return CheckResult(
             promise.order_id, round(p, 4), holds,
@@ -171,11 +188,17 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
     if t_now > t_created:
         for t in np.linspace(t_created, t_now, 8)[1:-1]:
             p = min(p, pending(float(t))[0])
-    # The two-stage estimate and the lead table the promise was made from are
+    # The two-stage estimate and the due table the promise was made from are
     # fitted separately; scale so that at creation time both agree (and the
-    # probability then only moves with what has been learned since).
-    lwd, lhr, _ = weekday_hour(np.array([t_created]), tz)
-    p_lead = float(_cdf(m.tables["lead"][ti, lwd[0], lhr[0], db], levels, np.array([t_prom - t_created]))[0])
+    # probability then only moves with what has been learned since).  The due
+    # table is what quote() read: anchoring on the lead table instead said
+    # "at risk" (P 0.86) for a next-day promise quoted at 0.955 a minute earlier.
+    lwd, lhr, lday = weekday_hour(np.array([t_created]), tz)
+    prom_local = _past_idle_hours(m, ti, float(local_seconds(np.array([t_prom]), tz)[0])) - float(lday[0]) * 86400.0
+    # The quote's own reading: the highest stored level the promise covers (a step, not an interpolation
+    # across the idle hours, where the quantiles say nothing).
+    covered = int(np.count_nonzero(m.tables["due"][ti, lwd[0], lhr[0], db] <= prom_local))
+    p_lead = float(levels[covered - 1]) if covered else 0.0
     p0 = pending(t_created)[0]
     if p0 > 0:
         p = p * min(p_lead / p0, 1.0 / max(p0, 1e-9))

@@ -151,3 +151,16 @@ def test_scalar_and_vector_quotes_agree_on_the_calendar(model: EtaModel) -> None
                 assert o.promised_by.timestamp() == b.promised[i, k], (i, k)
                 c = float(b.cutoff[i, k])
                 assert (o.cutoff is None and math.isnan(c)) or o.cutoff.timestamp() == c, (i, k)
+
+
+def test_check_at_creation_agrees_with_the_quote(model: EtaModel) -> None:
+    """A promise checked the moment it was quoted holds with the quote's probability (both read the due table)."""
+    from engine.promise import Promise, check
+
+    when = at(2026, 9, 15, 10, 40)
+    for o in quote(INSIDE, when, [2.0], model=model).options:
+        if not o.available or o.kind == "slot":
+            continue
+        r = check(Promise("x", o.carrier, o.service, when, o.promised_by, 0.95, None, None, *INSIDE), when, model=model)
+        # At least the quote's probability: after a snap-back the check counts the levels delivered before the idle hours end.
+        assert r.holds and r.probability >= o.probability - 0.005, (o.carrier, o.service, r.probability, o.probability)
