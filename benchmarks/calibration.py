@@ -278,7 +278,7 @@ def inferred_report(target: float) -> dict:
             total += int(m.sum())
     out = {"tz": c.tz, "area_km": info["area"], "kinds": info["services"], "keys": model.keys,
            "met_overall": float(np.concatenate(met_all).mean()), "no_quote_share": miss / max(total, 1), "per_key": per}
-    print(f"\n== inferred region (no options): 13 w Shanghai history from 2026-08-03 (seed 31), test 13 w from 2026-11-02 (seed 32)")
+    print("\n== inferred region (no options): 13 w Shanghai history from 2026-08-03 (seed 31), test 13 w from 2026-11-02 (seed 32)")
     print(f"  inferred tz {c.tz}, area {info['area']}, kinds {info['services']}")
     for k, r in per.items():
         print(f"  {k:18s} {r['orders']:7d} no quote {r['no_quote']:.4f} met {r['met']:.4f}")
