@@ -79,12 +79,15 @@ def register(app: typer.Typer) -> None:
                         f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
                         f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
                     )
+                    for ls in region.get("seasons_learnt") or []:  # type: ignore[union-attr]
+                        where = f"{ls['anchor']} {ls['offset_days'][0]:+d}..{ls['offset_days'][1]:+d} days" if ls.get("anchor") else "same dates every year"
+                        typer.echo(f"  season learnt from a slow period: {ls['season']} ({ls['from']} to {ls['to']}; {where})")
                     if region.get("tz_warning"):
                         typer.echo(f"  warning: {region['tz_warning']}")
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:
-                typer.echo(f"  {k}: {model.counts[k]} rows" + ("  (peak-season table)" if k.endswith("@peak") else ""))
+                typer.echo(f"  {k}: {model.counts[k]} rows" + (f"  ({k.split('@', 1)[1]} table)" if "@" in k else ""))
             if model.meta.get("keys_too_few_rows"):
                 typer.echo(f"  not fitted (too few rows): {model.meta['keys_too_few_rows']}")
             typer.echo(f"wrote {out}")
