@@ -2,17 +2,19 @@
 
 Keys are sent as ``Authorization: Bearer pe_...`` or ``X-API-Key: pe_...``.
 A verified key is remembered for a few seconds, so a quote does not pay a
-database round trip and an HMAC each time (a revoked key stops working within
-twice that time: while one request re-checks an expired entry, the others
-still use it).  Plan solves are also limited per key (``Settings.plans_per_minute``).
+database round trip and an HMAC each time; once that has passed it is
+re-checked in the background while requests still use the last verdict (a
+revoked key stops working within twice that time).  Plan solves are also limited per key (``Settings.plans_per_minute``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -36,6 +38,8 @@ _CACHE_S = 10.0
 _cache: dict[str, tuple[float, ApiKey]] = {}
 _cache_lock = threading.Lock()
 _checking: set[str] = set()  # keys being verified right now
+_background: set[asyncio.Task[Any]] = set()
+log = logging.getLogger(__name__)
 _OPEN = ApiKey("open", Role.ADMIN, "auth disabled", created_at=None)  # type: ignore[arg-type]
 
 
@@ -67,26 +71,49 @@ async def get_key(request: Request) -> ApiKey:
         hit = _cache.get(text)
         if hit is not None and hit[0] > now:
             return hit[1]
-        if hit is not None and hit[0] + _CACHE_S > now and text in _checking:
-            # Another request is re-checking this key: use the last answer meanwhile, or
-            # every request of a busy client would re-check it at once when it expires
-            # (a hundred HMACs and database reads fighting the event loop for the interpreter).
-            return hit[1]
+        stale = hit is not None and hit[0] + _CACHE_S > now
+        if stale and text in _checking:
+            return hit[1]  # being re-checked already
         _checking.add(text)
+    if stale:
+        # Recently verified: re-check it in the background and answer with the last verdict
+        # meanwhile.  Otherwise, when it expires, every request of a busy client would wait
+        # for (or make) the re-check: a hundred HMACs and database reads fighting the event
+        # loop for the interpreter, or one request waiting on a thread for a database read.
+        task = asyncio.get_running_loop().create_task(_check(request.app, text, settings, background=True))
+        _background.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(_background.discard)
+        return hit[1]
+    key = await _check(request.app, text, settings, background=False)
+    if key is None:
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return key
+
+
+async def _check(app: Any, text: str, settings: Settings, *, background: bool) -> ApiKey | None:
+    """Verify a key against the store (off the loop) and remember the verdict.
+
+    A background re-check that fails (the database unavailable) keeps the last verdict
+    until it is too old; a request's own check lets the error answer (503).
+    """
+    now = time.monotonic()
     try:
-        key = await run_in_threadpool(verify_key, store_of(request.app), text, settings)  # a database read: off the loop
-    finally:
+        key = await run_in_threadpool(verify_key, store_of(app), text, settings)
+    except Exception:
         with _cache_lock:
             _checking.discard(text)
+        if background:
+            log.warning("re-checking an API key failed; its last verdict stands for now", exc_info=True)
+            return None
+        raise
     with _cache_lock:
+        _checking.discard(text)
         if key is None:
             _cache.pop(text, None)
         else:
             if len(_cache) > 10_000:
                 _cache.clear()
             _cache[text] = (now + _CACHE_S, key)
-    if key is None:
-        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     return key
 
 

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -292,7 +291,7 @@ _BEFORE = {"healthz_p99_ms": 72.0, "quote_p99_ms": 72.0, "flood_within_100ms": 0
 
 def _summary(report: dict) -> str:
     """The issue's figures against their targets (and the figures before), one line each."""
-    lines = [f"1-minute load average before/after each part; 2 cores shared by the server, its solvers and the load generator"]
+    lines = ["1-minute load average before/after each part; 2 cores shared by the server, its solvers and the load generator"]
     if "solves" in report:
         s = report["solves"]
         ok = s["healthz_p99_ms"] < 50 and s["quote_p99_ms"] < 20 and s["refused_429"] > 0 and not s["other"]
