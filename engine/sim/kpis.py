@@ -10,11 +10,12 @@ Keys (shares are 0-1; times in seconds; ``None`` where nothing was there to meas
   simulated for their load) and ``load_orders_late``;
 * ``on_time``: ``overall``, ``by_option`` (kind), ``by_carrier`` (``own`` or
   the carrier that delivered), ``by_hour`` (local hour of order, ``"00"``-``"23"``);
-* ``calibration``: ``quoted_mean`` vs ``realised`` overall, and ``bins`` of
-  quoted probability (``"0.95-1.00"``: ``orders``, ``quoted``, ``realised``);
+* ``calibration``: ``quoted_mean`` vs ``realised`` overall, ``bins`` of
+  quoted probability (``"0.95-1.00"``: ``orders``, ``quoted``, ``realised``)
+  and ``by_option`` (``quoted``, ``realised``);
 * ``padding_s``: promised - delivered over delivered orders (``mean``,
   ``median``, ``p10``, ``p90``), ``late_median``/``late_p90`` (lateness of the
-  late ones) and ``undelivered``;
+  late ones), ``undelivered`` and ``median_by_option``;
 * ``cost``: of all fleet days, ``total``, ``fleet`` (the plans' routes at the
   dispatch cost model), ``carriers`` (hand-offs at their price),
   ``orders_served`` (load orders included) and ``per_order``;
@@ -82,7 +83,10 @@ def compute(s: Scenario, o: OrderOutcomes, wo: WaveOutcome, notices: list[DelayW
         m = (p >= lo) & (p < hi)
         if m.any():
             bins[f"{lo:.2f}-{min(hi, 1.0):.2f}"] = {"orders": int(m.sum()), "quoted": _f(float(p[m].mean())), "realised": _f(float(ok[m].mean()))}
-    out["calibration"] = {"quoted_mean": _f(float(np.nanmean(p))) if n else None, "realised": _share(ok), "bins": bins}
+    by_opt = {k: {"quoted": _f(float(np.nanmean(p[o.option == k]))), "realised": _share(ok[o.option == k])}
+              for k in sorted(set(o.option.tolist()))}
+    out["calibration"] = {"quoted_mean": _f(float(np.nanmean(p))) if n else None, "realised": _share(ok), "bins": bins,
+                          "by_option": by_opt}
     d = np.asarray(o.delivered_s)
     got = np.isfinite(d)
     pad = (o.promised_s - d)[got]
@@ -95,6 +99,8 @@ def compute(s: Scenario, o: OrderOutcomes, wo: WaveOutcome, notices: list[DelayW
         "late_median": _f(float(np.median(late))) if late.size else None,
         "late_p90": _f(float(np.quantile(late, 0.9))) if late.size else None,
         "undelivered": int((~got).sum()),
+        "median_by_option": {k: _f(float(np.median((o.promised_s - d)[got & (o.option == k)])))
+                             for k in sorted(set(o.option[got].tolist()))},
     }
     # Cost of the fleet days (the plans' routes at the dispatch cost model, hand-offs at the
     # carrier's price) over the orders they served, the load orders included.
