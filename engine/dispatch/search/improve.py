@@ -368,6 +368,7 @@ class _Run:
         # Start with one iteration: on a big over-full day one iteration re-inserts thousands
         # of left-out jobs (~20 ms), and 200 of them overran a 5 s limit by 4 s.
         step = 1
+        per_it = 0.0
         last_best = math.inf
         d0 = time.perf_counter()  # the rate excludes set-up, so the schedule spans the search itself
         i0 = self.iterations  # a run resumed after a race: the rate counts this call only
@@ -385,10 +386,12 @@ class _Run:
                 elapsed = max(now - d0, 1e-6)
                 rate = (self.iterations - i0) / elapsed if self.iterations > i0 else 0.0
                 total = int(self.iterations + rate * left) if rate else 10**9
-                n_it = step
+                # no chunk longer than what is left of the time (at the last chunk's pace)
+                n_it = max(1, min(step, int(left / per_it))) if per_it > 0 else step
             c0 = time.perf_counter()
             self.chunk(n_it, total)
             dt = time.perf_counter() - c0
+            per_it = dt / n_it
             if max_iterations is not None:
                 # Chunk sizes that do not depend on the clock: the convergence test below
                 # runs between chunks, and the deterministic stop must not see the machine.
