@@ -26,6 +26,13 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ScenarioError": ("engine.errors", "ScenarioError"),
     "ReplicationResult": ("engine.sim.result", "ReplicationResult"),
     "OrderOutcomes": ("engine.sim.result", "OrderOutcomes"),
+    # many replications, their statistics, the fleet search and the report (the runner's modules)
+    "Runner": ("engine.sim.runner", "Runner"),
+    "summarise": ("engine.sim.aggregate", "summarise"),
+    "find_fleet": ("engine.sim.fleet", "find_fleet"),
+    "FleetSearch": ("engine.sim.fleet", "FleetSearch"),
+    "write_report": ("engine.sim.report", "write_report"),
+    "write_kpis": ("engine.sim.report", "write_kpis"),
 }
 
 __all__ = list(_EXPORTS)
@@ -47,6 +54,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.errors import ScenarioError
+    from engine.sim.aggregate import summarise
     from engine.sim.day import run_replication
+    from engine.sim.fleet import FleetSearch, find_fleet
+    from engine.sim.report import write_kpis, write_report
     from engine.sim.result import OrderOutcomes, ReplicationResult
+    from engine.sim.runner import Runner
     from engine.sim.scenario import Scenario, apply_overrides, load_scenario

@@ -148,3 +148,13 @@ def test_what_only_loading_can_tell_is_named_too(overrides: dict, key: str) -> N
     with pytest.raises(ScenarioError) as ei:
         world(s)
     assert str(ei.value).startswith(f"{s.path}: {key}"), str(ei.value)
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.sim as S; assert 'numba' not in sys.modules and 'ortools' not in sys.modules; "
+            "[getattr(S, n) for n in S.__all__]; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
