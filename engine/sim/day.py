@@ -148,7 +148,7 @@ def run_replication(scenario: Scenario, replication: int, *, root_seed: int | No
         order_id=np.array(res_ids, dtype=str),
         placed_s=p_s[res].astype(np.float64),
         lat=lat[res], lon=lon[res],
-        option=option[res], carrier=used[res],
+        option=option[res], carrier=carrier[res],  # the chosen option's carrier (handed_off: dispatch passed it on)
         price=ch.price[sim][res],
         promised_s=promised[res],
         quoted_p=ch.quoted_p[sim][res],

@@ -8,8 +8,9 @@ Keys (shares are 0-1; times in seconds; ``None`` where nothing was there to meas
   ``beyond_horizon`` (promised past the last fleet day: not followed),
   ``followed`` (= ``orders``), ``load_orders`` (placed on other days,
   simulated for their load) and ``load_orders_late``;
-* ``on_time``: ``overall``, ``by_option`` (kind), ``by_carrier`` (``own`` or
-  the carrier that delivered), ``by_hour`` (local hour of order, ``"00"``-``"23"``);
+* ``on_time``: ``overall``, ``by_option`` (kind), ``by_carrier`` (of the
+  chosen option: ``own`` or a carrier), ``handed_off`` (own-fleet orders
+  dispatch passed to a carrier), ``by_hour`` (local hour of order, ``"00"``-``"23"``);
 * ``calibration``: ``quoted_mean`` vs ``realised`` overall, ``bins`` of
   quoted probability (``"0.95-1.00"``: ``orders``, ``quoted``, ``realised``)
   and ``by_option`` (``quoted``, ``realised``);
@@ -75,6 +76,7 @@ def compute(s: Scenario, o: OrderOutcomes, wo: WaveOutcome, notices: list[DelayW
         "overall": _share(ok),
         "by_option": {k: _share(ok[o.option == k]) for k in sorted(set(o.option.tolist()))},
         "by_carrier": {c: _share(ok[o.carrier == c]) for c in sorted(set(o.carrier.tolist()))},
+        "handed_off": _share(ok[np.asarray(o.handed_off, dtype=bool)]),
         "by_hour": {f"{h:02d}": _share(ok[hour == h]) for h in range(24) if (hour == h).any()},
     }
     p = np.asarray(o.quoted_p, dtype=np.float64)

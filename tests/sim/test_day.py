@@ -108,8 +108,10 @@ def test_no_vehicles_hands_off_or_leaves_unplanned(small) -> None:
     r = run_replication(apply_overrides(small, {"fleet.van.count": 0, "fleet.bike.count": 0}), 0)
     o = r.orders
     assert r.kpis["fleet"]["vehicles_used"] == 0 and int(r.on_road.sum()) == 0
-    chose_own = np.array([opt in ("same_day", "next_day", "slot") for opt in o.option])
+    chose_own = o.carrier == "own"
+    assert np.array_equal(chose_own, np.isin(o.option, ["same_day", "next_day", "slot"]))
     assert (o.handed_off[chose_own] | o.unplanned[chose_own]).all()
+    assert not o.handed_off[~chose_own].any()
     assert r.kpis["on_time"]["overall"] < 1.0
 
 
