@@ -188,6 +188,10 @@ def flood(srv: Server, rate: int, seconds: float) -> dict:
     # hey's csv: response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset
     lat = [float(r[0]) * 1000 for r in rows]
     codes = [int(r[6]) for r in rows]
+    slow_at: dict[int, int] = {}  # answers over 100 ms by the second they were sent in: a stall, or spread out?
+    for r, ms in zip(rows, lat):
+        if ms > 100:
+            slow_at[int(float(r[7]))] = slow_at.get(int(float(r[7])), 0) + 1
     by_code: dict[str, int] = {}
     for c in codes:
         by_code[str(c)] = by_code.get(str(c), 0) + 1
@@ -201,6 +205,10 @@ def flood(srv: Server, rate: int, seconds: float) -> dict:
         "p99_ms": _pct(lat, 0.99),
         "max_ms": max(lat, default=float("nan")),
         "over_100ms": sum(1 for x in lat if x > 100),
+        "over_100ms_by_second": dict(sorted(slow_at.items())),
+        # hey's breakdown of the slowest: connecting (a new connection) vs waiting for the answer
+        "slowest": [{"sent_at_s": float(r[7]), "ms": ms, "connect_ms": float(r[1]) * 1000, "wait_ms": float(r[4]) * 1000, "status": int(r[6])}
+                    for ms, r in sorted(zip(lat, rows), key=lambda x: -x[0])[:5]],
         "not_200_or_503": sum(1 for c in codes if c not in (200, 503)),
         "errors": res.stderr[-500:],
     }
