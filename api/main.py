@@ -135,8 +135,9 @@ def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-#: Longest the start-up waits for the worker processes to spawn and warm before serving anyway.
-_WARM_TIMEOUT_S = 120.0
+#: Longest the start-up waits for the worker processes to spawn and warm before serving anyway
+#: (a cold numba cache compiles for minutes; the workers go on warming meanwhile).
+_WARM_TIMEOUT_S = 45.0
 
 
 @contextlib.asynccontextmanager
