@@ -308,6 +308,10 @@ class Demand(_Model):
             raise ValueError("uniform: below 1 needs hotspots with weight > 0 for the rest of the demand")
         if self.orders_per_day * self.surge > 20000:
             raise ValueError(f"surge: orders_per_day * surge is {self.orders_per_day * self.surge:,.0f}, at most 20,000 orders a day")
+        for key in ("previous_day", "following_day"):
+            v = self.orders_per_day * self.surge * getattr(self, key)
+            if v > 20000:
+                raise ValueError(f"{key}: orders_per_day * surge * {key} is {v:,.0f}, at most 20,000 orders a day")
         return self
 
 
