@@ -60,7 +60,7 @@ def test_error_names_file_key_and_problem(tmp_path: Path) -> None:
         ({"date": "2026-13-01"}, "date", "YYYY-MM-DD"),
         ({"network.centre": [31.0, 121.0]}, "network.centre", "synthetic"),
         ({"choice.price": True}, "choice.price", "number"),
-        ({"demand.previous_day": 15.0}, "demand.previous_day", "20,000"),
+        ({"demand.orders_per_day": 2000.0, "demand.previous_day": 15.0}, "demand.previous_day", "20,000"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, overrides: dict, key: str, words: str) -> None:
