@@ -63,7 +63,8 @@ def quote_options(
     for k, key in enumerate(keys):
         at = (o.rows, k)
         spec = model.spec(key)
-        cost[at] = rs.cents(spec.base_cost + spec.cost_per_kg * o.weight + spec.cost_per_km * o.km + rs.zone_price(spec, o.km))
+        amount = spec.base_cost + spec.cost_per_kg * o.weight + spec.cost_per_km * o.km
+        cost[at] = rs.cents(amount + rs.zone_price(spec, o.km) if spec.zones else amount)
         why = [
             (R.OFF_MAP, o.off_map),
             (R.TOO_HEAVY, o.weight > spec.max_kg),
@@ -85,7 +86,7 @@ def quote_options(
         else:
             # The service's own calendar (a catalogue's weekdays, cut-offs, holidays): an order it
             # does not take in today is promised as one placed when it next does.
-            tk = rs.taken(model, spec, o)
+            tk = rs.taken(model, spec, o) if spec.has_calendar else None
             oe = o
             if tk is not None:
                 # Read the table of the day the order is taken in (after a holiday: the ordinary one).
