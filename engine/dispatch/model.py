@@ -7,6 +7,11 @@ job on one costs its price, at most the carrier's capacity of them; the cost
 model is ``engine.dispatch.cost``); ``Tracker`` follows the best cost over
 every phase of one solve; ``build_routes`` turns a solution into routes with
 times, loads and legs.
+
+Why this module is long: ``build_routes`` reads the model's own indexing
+(carriers as extra vehicles, break intervals, the time dimension), so it lives
+beside the model; it also times routes that come from the numba search alone
+(``engine.dispatch.schedule``), which is what took the module past 520 lines.
 """
 
 from __future__ import annotations
