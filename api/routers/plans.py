@@ -2,9 +2,11 @@
 
 ``POST /v1/plans`` validates the problem (422 naming the field for a negative
 size, a window ending before it starts, an unknown depot, ...), stores it as
-``queued`` and returns ``{id, status}`` at once; the solve runs as a FastAPI
-background task (``running`` -> ``done`` with the plan JSON, or ``failed``
-with the error).  ``GET /v1/plans/{id}`` returns the status and, when done, the
+``queued`` and returns ``{id, status}`` at once (429 when the solve queue is
+full); the solve runs in a worker process of :class:`api.jobs.SolveService`
+(``running`` -> ``done`` with the plan JSON, or ``failed`` with the error).
+Bodies are validated in a parse process of their own and stay JSON text in
+the API process.  ``GET /v1/plans/{id}`` returns the status and, when done, the
 plan in the format of ``engine.io.problem_json.plan_to_dict``.
 """
 
@@ -71,7 +73,7 @@ class PlanStatus(BaseModel):
     response_model=PlanCreated,
     status_code=202,
     responses={413: {"description": "Too many orders, or more memory than the solve budget"}, 429: {"description": "Solve queue full; see Retry-After"}},
-    # The body is read and validated in a worker thread (see below); documented here as the schema.
+    # The body is read and validated in the parse process (see below); documented here as the schema.
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemDoc"}}}}},
 )
 async def create_plan(
@@ -84,8 +86,9 @@ async def create_plan(
 ) -> PlanCreated:
     """Queue a plan (a ``ProblemDoc``); 422 names the bad field (unknown depot, negative size, window end before start).
 
-    Validating 20,000 orders takes about a second of CPU: it runs in a worker
-    thread, so health checks and quotes on the event loop are not held up.
+    Validating 20,000 orders takes about a second of CPU: it runs in the parse
+    process (a thread when solves run in threads), so health checks and quotes
+    on the event loop are not held up.
     """
     service.ensure_room()  # a full queue refuses before the body is even parsed: excess is cheap
     raw = await request.body()
