@@ -23,6 +23,14 @@ long time limit.
 
 The worker's function receives plain JSON and returns plain JSON: the parent
 process does every store write, so an in-memory SQLite store works too.
+
+Keeping the API process responsive: the workers are spawned and warmed (a
+two-order solve loads numba's kernels and OR-Tools) at start-up, then run at
+``SCHED_IDLE`` (:func:`idle_priority`), so any request preempts them at once.
+Problems and plans cross the API process as JSON text (``RawJSON`` in the
+store), never as Python objects, and one thread writes submissions to the
+store: a burst of 100 kB documents costs the event loop's interpreter next to
+nothing.  A worker that dies fails its plan; the pool is replaced for the next.
 """
 
 from __future__ import annotations
