@@ -54,7 +54,7 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
 def _day_text(model: EtaModel, spec: ServiceSpec, created: float) -> str:
     """``a Sunday``, or ``a public holiday (Thursday)`` on a holiday of the service's calendar."""
     day = _WEEKDAYS[from_epoch(created, model.tz).weekday()]
-    if _holiday(model, spec, np.array([created]))[0]:
+    if spec.holidays and _holiday(model, spec, np.array([created]))[0]:
         return f"a public holiday ({day})"
     return f"a {day}"
 
@@ -110,6 +110,8 @@ def reason_texts(model: EtaModel, b: BatchQuote, created: np.ndarray, as_json: b
     passed = b.cutoff_passed[ii, kk] if b.cutoff_passed is not None else np.full(ii.shape, np.nan)
     wday = (np.floor(local_seconds(created[ii], model.tz) / 86400.0).astype(np.int64) + 3) % 7
     for kx in np.unique(kk).tolist():  # a public holiday reads differently from its weekday
+        if not model.spec(b.keys[kx]).holidays:
+            continue
         on = kk == kx
         wday[on] += 7 * _holiday(model, model.spec(b.keys[kx]), created[ii[on]])
     # What the text depends on, per case; everything else zeroed so equal cases collapse.
