@@ -49,6 +49,7 @@ Schema (every table but ``name``, ``network``, ``region``, ``depots`` and
     capacity = { parcels = 60, kg = 400 }
     shift = ["08:00", "21:00"]
     speed_factor = 1.0           # travel-time multiplier (a cargo bike in the core ~1.3)
+    route_hours = 5.0            # longest route (depot to depot); back in time for a later wave (default: the shift)
     cost = { fixed = 80.0, per_hour = 60.0, per_km = 1.2 }
 
     [carriers.sf]                # third-party carriers; names as in the model's catalogue
@@ -241,6 +242,7 @@ class VehicleSpec(_Model):
     capacity: dict[str, NonNeg] = Field(default_factory=lambda: {"parcels": 60.0})
     shift: Annotated[list[Clock], Field(min_length=2, max_length=2)] = Field(default_factory=lambda: ["08:00", "20:00"])
     speed_factor: Pos = 1.0
+    route_hours: Annotated[float, Field(gt=0.0, le=48.0)] | None = None
     cost: Cost = Field(default_factory=Cost)
 
     @model_validator(mode="after")

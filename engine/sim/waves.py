@@ -199,7 +199,8 @@ def _plan_wave(
         vtypes.append(VehicleType(name, len(avail), s.vehicle_depot(name), capacity={k: float(x) for k, x in v.capacity.items()},
                                   shift=TimeWindow(max(clock_s(v.shift[0]), leave), clock_s(v.shift[1])),
                                   cost_per_hour=v.cost.per_hour, cost_per_km=v.cost.per_km, fixed_cost=v.cost.fixed,
-                                  speed_factor=v.speed_factor))
+                                  speed_factor=v.speed_factor,
+                                  max_duration=None if v.route_hours is None else int(round(v.route_hours * 3600))))
     carriers = []
     for c, spec in sorted(s.carriers.items()):
         room = carrier_room.get((c, day), 0)

@@ -136,3 +136,22 @@ def test_checkout_capacity_withdraws_own_options(small, day: ReplicationResult) 
     assert own.sum() < np.isin(day.orders.option, ["same_day", "next_day", "slot"]).sum()
     # Same orders, same draws: only the choices that met a full day changed.
     assert np.array_equal(r.orders.placed_s, day.orders.placed_s)
+
+
+def test_route_hours_bound_planned_routes(small, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``route_hours`` is the dispatcher's maximum route duration: vehicles come back for later waves."""
+    from engine.sim import day as _day
+
+    s = apply_overrides(small, {"fleet.van.route_hours": 1.5, "fleet.bike.route_hours": 1.5})
+    seen: list[float] = []
+    orig = _day.run_waves
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        wo = orig(*a, **k)
+        seen.extend(r.stops[-1].arrival - r.stops[0].departure for wv in wo.waves for r in wv.plan.routes if r.order_ids)
+        return wo
+
+    monkeypatch.setattr(_day, "run_waves", spy)
+    r = run_replication(s, 0)
+    assert seen and max(seen) <= 1.5 * 3600
+    assert r.kpis["fleet"]["routes"] >= 2
