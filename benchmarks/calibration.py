@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from dataclasses import replace
@@ -42,6 +43,7 @@ from engine.eta._city import CITIES, HELSINKI  # noqa: E402
 from engine.eta._time import weekday_hour  # noqa: E402
 from engine.geo import haversine_km  # noqa: E402
 from engine.eta.cells import DAYTYPE, N_BANDS  # noqa: E402
+from engine.eta.drift import DriftParams, DriftState  # noqa: E402
 from engine.eta.fit import _labels, fit, fit_tables  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402
@@ -49,6 +51,8 @@ from engine.eta.simulate import simulate_history  # noqa: E402
 from engine.promise import quote_arrays  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
+#: The live drift correction replayed next to the plain figures (``--no-drift``: None).
+DRIFT: DriftParams | None = DriftParams()
 RELIABILITY_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99)
 
 
@@ -151,17 +155,91 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     model = fit(tr, city, name=f"{region}-calibration")
     head = f"region {region} ({city.tz}); fit seed 1 {train_start} + {train_weeks} w, test seed 2 {test_start} + {test_weeks} w"
     out = figures(model, tr.frame, te, target, head, f"{region}: held-out reliability (seed 2, {test_start} + {test_weeks} w)", region)
+    if DRIFT is not None:
+        out["with_drift"] = figures(model, tr.frame, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", region, drift=DRIFT)
     out.update({"region": region, "train": [str(train_start), train_weeks], "test": [str(test_start), test_weeks]})
     return out
 
 
-def figures(model: EtaModel, train, te, target: float, head: str, title: str, region: str, origin: bool = True) -> dict:
+def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams, step_h: float = 6.0, origin: bool = True) -> dict[str, np.ndarray]:
+    """Promises for the held-out orders with the live drift correction, replayed in order of time.
+
+    Every ``step_h`` hours ``T``: the orders created in the step are opened
+    with the uncorrected promise, the state advances to ``T`` (parcels past a
+    due time and not delivered count as missed), the deliveries made in the
+    step are closed; the orders of the next step are then quoted through
+    ``quote_arrays(..., drift=state)``.  The state therefore knows only what is
+    known at each quote's time.  It is warmed up on the training history's last
+    ``window_days`` (quoted by the same model).  Returns, per key, the
+    corrected promise of each held-out order (NaN where unavailable).
+    """
+    state = DriftState(params)
+    t0 = float(te["created"].min())
+    warm = train[train["created"].to_numpy() >= t0 - (params.window_days + 14) * 86400.0]
+    frames = [(warm, False), (te, True)]
+    out: dict[str, np.ndarray] = {}
+    per: dict[str, dict] = {}
+    for k in model.base_keys:
+        cols = {n: [] for n in ("lat", "lon", "cr", "w", "olat", "olon", "de", "test")}
+        for f, is_test in frames:
+            m = (f["carrier"] + ":" + f["service"]).to_numpy() == k
+            cols["lat"].append(f["dest_lat"].to_numpy()[m]); cols["lon"].append(f["dest_lon"].to_numpy()[m])
+            cols["cr"].append(f["created"].to_numpy()[m]); cols["w"].append(f["weight_kg"].to_numpy()[m])
+            cols["olat"].append(f["origin_lat"].to_numpy()[m]); cols["olon"].append(f["origin_lon"].to_numpy()[m])
+            cols["de"].append(f["delivered"].to_numpy()[m]); cols["test"].append(np.full(int(m.sum()), is_test))
+        c = {n: np.concatenate(v) for n, v in cols.items()}
+        if not c["test"].any():
+            continue
+        b = quote_arrays(model, c["lat"], c["lon"], c["cr"], c["w"], c["olat"] if origin else None, c["olon"] if origin else None,
+                         target=target, keys=[k])
+        c["base"] = np.where(b.available[:, 0], b.promised[:, 0], np.nan)
+        c["by_created"] = np.argsort(c["cr"], kind="stable")
+        c["by_delivered"] = np.argsort(c["de"], kind="stable")
+        c["fixed"] = c["base"].copy()
+        per[k] = c
+    start = min(float(c["cr"].min()) for c in per.values())
+    end = float(te["created"].max())
+    step = step_h * 3600.0
+    T = math.floor(start / step) * step
+    prev = -math.inf
+    while T <= end + step:
+        nxt = T + step
+        for k, c in per.items():
+            cr, de = c["cr"], c["de"]
+            oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
+            oc = oc[np.isfinite(c["base"][oc])]
+            state.open(k, oc.tolist(), c["base"][oc].tolist())
+        state.advance(T)
+        for k, c in per.items():
+            de = c["de"][c["by_delivered"]]
+            dl = c["by_delivered"][np.searchsorted(de, prev, "right"):np.searchsorted(de, T, "right")]
+            state.close(k, dl.tolist(), c["de"][dl].tolist())
+        for k, c in per.items():
+            if state.shift(k) == 0.0:
+                continue  # the library's promise with a zero shift is the uncorrected one (tested)
+            cr = c["cr"]
+            q = c["by_created"][np.searchsorted(cr[c["by_created"]], T, "right"):np.searchsorted(cr[c["by_created"]], nxt, "right")]
+            q = q[c["test"][q]]
+            if q.size == 0:
+                continue
+            b = quote_arrays(model, c["lat"][q], c["lon"][q], cr[q], c["w"][q], c["olat"][q] if origin else None,
+                             c["olon"][q] if origin else None, target=target, keys=[k], drift=state)
+            c["fixed"][q] = np.where(b.available[:, 0], b.promised[:, 0], np.nan)
+        prev, T = T, nxt
+    for k, c in per.items():
+        out[k] = c["fixed"][c["test"]]
+    return out
+
+
+def figures(model: EtaModel, train, te, target: float, head: str, title: str, region: str, origin: bool = True,
+            drift: DriftParams | None = None) -> dict:
     """The four issue-10 figures of ``model`` on the held-out frame ``te`` (naive p95 from ``train``), printed, plus the reliability plot."""
     trk = (train["carrier"] + ":" + train["service"]).to_numpy()
     lead_tr = (train["delivered"] - train["created"]).to_numpy()
     key = (te["carrier"] + ":" + te["service"]).to_numpy()
     rows = {}
     met_all, miss, total = [], 0, 0
+    fixed = replay_drift(model, train, te, target, drift, origin=origin) if drift is not None else {}
     for k in model.base_keys:
         m = key == k
         if not m.any():
@@ -169,12 +247,13 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
         b = quote_arrays(model, te["dest_lat"].to_numpy()[m], te["dest_lon"].to_numpy()[m], te["created"].to_numpy()[m],
                          te["weight_kg"].to_numpy()[m], te["origin_lat"].to_numpy()[m] if origin else None,
                          te["origin_lon"].to_numpy()[m] if origin else None, target=target, keys=[k])
-        av = b.available[:, 0]
+        prom = fixed[k] if drift is not None else b.promised[:, 0]
+        av = b.available[:, 0] & np.isfinite(prom)
         spec = model.spec(k)
         exempt = spec.carrier == "own" and spec.kind in ("same_day", "slot")
-        met = te["delivered"].to_numpy()[m][av] <= b.promised[av, 0]
+        met = te["delivered"].to_numpy()[m][av] <= prom[av]
         naive = float(np.quantile(lead_tr[trk == k], 0.95))
-        horizon = float(np.mean(b.promised[av, 0] - te["created"].to_numpy()[m][av]))
+        horizon = float(np.mean(prom[av] - te["created"].to_numpy()[m][av]))
         rows[k] = {"orders": int(m.sum()), "no_quote": float(np.mean(~av)), "exempt": exempt,
                    "non_nominal": float(np.mean(av & ~b.nominal[:, 0])), "met": float(met.mean()),
                    "horizon_h": horizon / 3600.0, "naive_p95_h": naive / 3600.0, "ratio": horizon / naive}
@@ -199,6 +278,8 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
     print(f"  met overall {out['met_overall']:.4f} (95-97%); no quote for the delivered service {out['no_quote_share']:.4f} (<= 0.02);"
           f" horizon / naive p95 mean {out['mean_ratio']:.3f} (<= 0.93), own fleet {out['mean_ratio_own']} (<= 0.88)")
     print(f"  calendar tables kept: {out['calendar_tables']}")
+    if drift is not None:
+        return out
     rel = reliability(model, te)
     plot(rel, OUT / f"reliability_{region}.png", title)
     out["reliability"] = rel
@@ -250,6 +331,8 @@ def independent_report(target: float, seed: int = 7) -> dict:
     head = f"independent history (benchmarks/independent_history.py, seed {seed}): {model.city.tz}, fitted by `promise fit --history train.csv` alone, tested on its last 26 weeks"
     name = "bengaluru" if seed == 7 else f"bengaluru_seed{seed}"
     out = figures(model, tr, te, target, head, f"{name} (independent generator): held-out reliability, last 26 weeks", name, origin=True)
+    if DRIFT is not None:
+        out["with_drift"] = figures(model, tr, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", name, origin=True, drift=DRIFT)
     out.update({"region": "bengaluru", "command": " ".join(cmd), "inferred": model.meta.get("region")})
     return out
 
@@ -301,7 +384,11 @@ def main() -> None:
     ap.add_argument("--catalogue-only", action="store_true", help="only Shanghai fitted with scenarios/catalogue-shanghai.toml (its calendars honoured)")
     ap.add_argument("--independent-seed", type=int, default=7, help="seed of the independent history (7: the one reported; others: fresh draws)")
     ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
+    ap.add_argument("--no-drift", action="store_true", help="skip the replay with the live drift correction (engine.eta.drift)")
+    ap.add_argument("--drift-window", type=int, default=DriftParams().window_days, help="drift correction: trailing window (days)")
     args = ap.parse_args()
+    global DRIFT
+    DRIFT = None if args.no_drift else replace(DriftParams(), window_days=args.drift_window)
     print(f"load: {os.getloadavg()}")
     if args.catalogue_only:
         OUT.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@
 * :mod:`engine.eta.region` infers a history's time zone, area, services and
   seasons; :mod:`engine.eta.calendar` holds holidays, learnt seasons and a
   service's order-taking days (``OpenDays``); :mod:`engine.eta.area` the
-  service-area test.
+  service-area test; :mod:`engine.eta.drift` the live per-service correction
+  from recent deliveries (``DriftState``), read by quotes.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ probability, the price and the cut-off.  An option that cannot be promised
 (past the cut-off, plan full, outside the carrier's area, too heavy) stays in
 the answer as unavailable with the reason.  ``quote_arrays`` is the
 vectorised form for many orders; both compose the same rules
-(:mod:`engine.promise.rules`).  ``check`` re-evaluates an existing promise
+(:mod:`engine.promise.rules`).  Both take an optional ``drift``
+(:class:`DriftState`, :mod:`engine.eta.drift`): a per carrier/service shift
+learnt online from the recent deliveries, for a backlog the calendar cannot know.  ``check`` re-evaluates an existing promise
 from the current state and returns the probability it is still met, with
 revised p50/p95.
 
@@ -34,6 +36,7 @@ from engine.domain.promise import (
     UnavailableReason,
 )
 from engine.errors import QuoteError
+from engine.eta.drift import DriftParams, DriftState
 from engine.promise.batch import quote_arrays
 from engine.promise.checking import check
 from engine.promise.registry import current_model, model_for, regions, set_model
@@ -43,6 +46,8 @@ __all__ = [
     "BatchQuote",
     "CheckResult",
     "DeliveryOption",
+    "DriftParams",
+    "DriftState",
     "Item",
     "Promise",
     "PromiseState",

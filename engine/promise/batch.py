@@ -17,6 +17,7 @@ from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
 from engine.eta._city import OWN_FLEET
+from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
@@ -50,10 +51,13 @@ def resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
 
 def quote_options(
     rs: RuleSet, model: EtaModel, o: Orders, keys: Sequence[str], target: float, capacity_left: Mapping[str, int],
+    drift: DriftState | None = None,
 ) -> BatchQuote:
     """Every option in ``keys`` for the orders ``o``, with the rules of one form (``rules.VECTOR`` or ``rules.SCALAR``).
 
     ``o`` and ``rs`` must be of the same form; ``keys`` must be in the catalogue.
+    ``drift``: each due-table option's promise moves later by its service's
+    current :meth:`DriftState.shift` (None: the model's promise, untouched).
     """
     t = rs.promise_table(model, target)
     shape = (o.n, len(keys))
@@ -93,6 +97,12 @@ def quote_options(
                 oe = tk.o
                 ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
+            if drift is not None and (extra := drift.shift(spec.key)) != 0.0:
+                # Recent deliveries of this service run late (or early): move the promise, and its local
+                # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
+                pr = np.maximum(pr + extra, p50[at])
+                pday = (pr + (o.loc - o.created)) // 86400.0
+                prob[at] = drift.coverage_at_shift(spec.key)
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:
@@ -123,6 +133,7 @@ def quote_arrays(
     target: float = 0.95,
     keys: Sequence[str] | None = None,
     capacity_left: Mapping[str, int] | None = None,
+    drift: DriftState | None = None,
 ) -> BatchQuote:
     """Vectorised quotes for many orders.
 
@@ -140,6 +151,9 @@ def quote_arrays(
         Options to quote (``carrier:service``); all in the catalogue when ``None``.
     capacity_left
         Orders today's plan can still take per option key (or ``"own"``).
+    drift
+        Live correction per carrier/service from recent deliveries (:class:`engine.eta.drift.DriftState`,
+        read at its current time for every order); None: the model's promises unchanged.
     """
     dest_lat = np.asarray(dest_lat, dtype=np.float64)
     dest_lon = np.asarray(dest_lon, dtype=np.float64)
@@ -163,4 +177,4 @@ def quote_arrays(
     if unknown:
         raise QuoteError(f"unknown delivery option(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", field="keys")
     o = rules.orders(model, dest_lat, dest_lon, created, weight_kg, origin_lat, origin_lon)
-    return quote_options(rules.VECTOR, model, o, keys, target, dict(capacity_left or {}))
+    return quote_options(rules.VECTOR, model, o, keys, target, dict(capacity_left or {}), drift)

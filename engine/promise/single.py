@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 from engine.domain.promise import BatchQuote, DeliveryOption, Item, Quote, QuoteOptions
 from engine.errors import InputError, QuoteError
 from engine.eta._time import epoch_of, from_epoch
+from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.batch import quote_options, resolve_keys
@@ -47,6 +48,7 @@ def quote(
     *,
     model: EtaModel | None = None,
     order_id: str = "",
+    drift: DriftState | None = None,
 ) -> Quote:
     """Quote every delivery option for one cart.
 
@@ -64,6 +66,9 @@ def quote(
         The model to quote with; the served one (:func:`current_model`) when ``None``.
     order_id
         Carried into the quote.
+    drift
+        Live correction per carrier/service from recent deliveries (:class:`engine.eta.drift.DriftState`);
+        None: the model's promises unchanged.
 
     Returns
     -------
@@ -84,7 +89,7 @@ def quote(
     w = cart_weight(items)
     keys = resolve_keys(m, opts.only)
     o = rules.orders_one(m, lat, lon, created, w, opts.origin)
-    b = quote_options(rules.SCALAR, m, o, keys, opts.target, dict(opts.capacity_left))
+    b = quote_options(rules.SCALAR, m, o, keys, opts.target, dict(opts.capacity_left), drift)
     return Quote(order_id, from_epoch(created, m.tz), m.source, m.name, opts.target, options_from_batch(m, b, 0, created))
 
 

@@ -1,0 +1,229 @@
+"""Live drift of a carrier/service: how much later than the model's promise its recent parcels really arrive.
+
+A fitted model knows the calendar; it cannot know that this year's
+post-festival backlog lasts weeks longer than last year's.  The deliveries
+do: :class:`DriftState` keeps, per carrier/service, a trailing window of the
+outcomes of the promises the *uncorrected* model gave, and picks the
+smallest extra time ``s`` (from a fixed grid, ``DriftParams.shifts_h``) that
+would have brought the window's coverage back to the goal.  Quotes add ``s``
+to that service's promise (:func:`engine.promise.quote` ``drift=``).
+
+Censoring.  An order's outcome at shift ``s`` is known at ``min(delivered,
+promised + s)``: a parcel delivered in time counts as met when it is
+delivered; a parcel not delivered by ``promised + s`` counts as missed at
+that moment, while it is still in transit (a backlog shows up first as
+parcels not delivered, not as late deliveries).  Nothing is counted before
+it is known: events are emitted only when :meth:`DriftState.advance` passes
+their time or :meth:`DriftState.close` reports a delivery that has happened.
+Because the outcomes measured are those of the uncorrected promise, the
+correction does not feed back on itself.
+
+Cost: ``advance`` is O(open orders + services x shifts x window days);
+reading a service's shift at quote time is a dict lookup.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable
+
+import numpy as np
+
+from engine.errors import InputError
+
+__all__ = ["DriftParams", "DriftState"]
+
+_DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class DriftParams:
+    """How the correction reads the recent deliveries (picklable; a sweep varies it).
+
+    Attributes
+    ----------
+    window_days
+        Trailing window of outcome times, in days.
+    min_count
+        Outcomes (at shift 0) a service needs in the window before it is corrected at all.
+    trigger
+        Correct only when the window's coverage of the uncorrected promise is below this.
+    goal
+        Then add the smallest grid shift whose window coverage reaches this.
+    ceiling
+        Narrow (negative grid shifts) only when coverage at shift 0 is above this; ``None``: never narrow.
+    shifts_h
+        Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.
+    """
+
+    window_days: int = 7
+    min_count: int = 100
+    trigger: float = 0.94
+    goal: float = 0.955
+    ceiling: float | None = None
+    shifts_h: tuple[float, ...] = (0, 2, 4, 6, 9, 12, 18, 24, 36, 48, 72)
+
+    def __post_init__(self) -> None:
+        s = self.shifts_h
+        if not s or 0 not in s or any(b <= a for a, b in zip(s, s[1:])):
+            raise InputError("shifts_h must be ascending and include 0", field="shifts_h")
+        if self.window_days < 1 or self.min_count < 1:
+            raise InputError("window_days and min_count must be >= 1", field="window_days")
+        if not (0 < self.trigger <= self.goal < 1):
+            raise InputError("need 0 < trigger <= goal < 1", field="trigger")
+        if self.ceiling is not None and not (self.goal < self.ceiling < 1):
+            raise InputError("ceiling must lie between goal and 1", field="ceiling")
+
+
+@dataclass
+class DriftState:
+    """Per carrier/service outcome counts over a trailing window, fed as orders are promised and delivered.
+
+    Feed it with :meth:`open` (an order was promised: the *uncorrected*
+    promise), :meth:`close` (it was delivered, at a time already passed) and
+    :meth:`advance` (the clock moved: parcels past ``promised + s`` and not
+    delivered count as missed at ``s``).  :meth:`shift` then gives each
+    service's extra seconds.  Picklable.
+    """
+
+    params: DriftParams = field(default_factory=DriftParams)
+    #: The time (epoch seconds) the state knows everything up to.
+    now: float = -math.inf
+    # key -> {utc day number -> (shifts, 2) [met, total]}
+    _buckets: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    # key -> {order id -> uncorrected promise (epoch s)}
+    _open: dict[str, dict[Hashable, float]] = field(default_factory=dict)
+    _shift: dict[str, float] = field(default_factory=dict)
+    _coverage: dict[str, float] = field(default_factory=dict)
+    _coverage_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def _s(self) -> np.ndarray:
+        return np.asarray(self.params.shifts_h, dtype=np.float64) * 3600.0
+
+    def _add(self, key: str, when: np.ndarray, j: np.ndarray, met: np.ndarray, sign: int = 1) -> None:
+        if when.size == 0:
+            return
+        b = self._buckets.setdefault(key, {})
+        days = (when // _DAY).astype(np.int64)
+        if math.isfinite(self.now):  # outside the window already (a late report): counts for nothing
+            keep = days > int(self.now // _DAY) - self.params.window_days
+            when, j, met, days = when[keep], j[keep], met[keep], days[keep]
+        n = len(self.params.shifts_h)
+        for d in np.unique(days):
+            m = days == d
+            arr = b.get(int(d))
+            if arr is None:
+                arr = b[int(d)] = np.zeros((n, 2), dtype=np.int64)
+            np.add.at(arr, (j[m], 0), sign * met[m].astype(np.int64))
+            np.add.at(arr, (j[m], 1), sign)
+
+    def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float]) -> None:
+        """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered."""
+        o = self._open.setdefault(key, {})
+        late = []
+        for i, p in zip(ids, promised):
+            o[i] = float(p)
+            late.append(float(p))
+        # Opened after some of its due times passed: those misses are known already.
+        due = np.asarray(late)[:, None] + self._s[None, :] if late else np.zeros((0, 1))
+        past = due <= self.now
+        if past.any():
+            j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
+            self._add(key, due[past], j[past], np.zeros(int(past.sum()), dtype=bool))
+
+    def close(self, key: str, ids: Iterable[Hashable], delivered: Iterable[float]) -> None:
+        """Orders of ``key`` delivered at ``delivered`` (epoch s, not after :attr:`now`).
+
+        Ids not open (never opened, or dropped as missed at every shift) are ignored.
+        """
+        o = self._open.get(key, {})
+        ps, ds = [], []
+        for i, d in zip(ids, delivered):
+            d = float(d)
+            if d > self.now:
+                raise InputError(f"delivery of {i!r} at {d} is after the state's time {self.now}: advance first", item=str(i), field="delivered")
+            p = o.pop(i, None)
+            if p is not None:
+                ps.append(p)
+                ds.append(d)
+        if not ps:
+            return
+        p, d = np.asarray(ps)[:, None], np.asarray(ds)[:, None]
+        due = p + self._s[None, :]
+        j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
+        met = d <= due
+        # A miss at shift s was already counted at due (<= now) when the parcel was still out; a met one must replace it.
+        counted = due <= self.now
+        wrong = met & counted
+        self._add(key, due[wrong], j[wrong], np.zeros(int(wrong.sum()), dtype=bool), sign=-1)
+        self._add(key, np.broadcast_to(d, due.shape)[met], j[met], np.ones(int(met.sum()), dtype=bool))
+        # Misses whose due time has not passed yet cannot exist (d <= now < due means met).
+        self._refresh(key)
+
+    def advance(self, now: float) -> None:
+        """Move the clock to ``now``: open parcels past ``promised + s`` count as missed at ``s``; shifts are re-read."""
+        now = float(now)
+        if now < self.now:
+            raise InputError(f"time goes back: {now} < {self.now}", field="now")
+        prev, self.now = self.now, now
+        s = self._s
+        for key, o in self._open.items():
+            if not o:
+                continue
+            ids = list(o)
+            p = np.fromiter(o.values(), dtype=np.float64, count=len(o))
+            due = p[:, None] + s[None, :]
+            new = (due > prev) & (due <= now)
+            j = np.broadcast_to(np.arange(s.shape[0]), due.shape)
+            self._add(key, due[new], j[new], np.zeros(int(new.sum()), dtype=bool))
+            # Missed at every shift, and those misses have left the window: nothing left to learn or to undo.
+            for i in np.flatnonzero(p + s[-1] <= now - self.params.window_days * _DAY):
+                del o[ids[i]]
+        lo = int(now // _DAY) - self.params.window_days
+        for key, b in self._buckets.items():
+            for d in [d for d in b if d <= lo]:
+                del b[d]
+        for key in set(self._buckets) | set(self._open):
+            self._refresh(key)
+
+    def _refresh(self, key: str) -> None:
+        b = self._buckets.get(key)
+        shift, cov0, cov_s = 0.0, math.nan, math.nan
+        if b:
+            tot = sum(b.values())
+            met, n = tot[:, 0], tot[:, 1]
+            z = self.params.shifts_h.index(0)
+            if n[z] >= self.params.min_count:
+                cov = np.where(n > 0, met / np.maximum(n, 1), np.nan)
+                cov0 = float(cov[z])
+                pr = self.params
+                enough = n >= pr.min_count
+                if cov0 < pr.trigger:
+                    ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.goal))
+                    shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
+                elif pr.ceiling is not None and cov0 > pr.ceiling and z > 0:
+                    ok = np.flatnonzero(enough[:z] & (cov[:z] >= pr.goal))
+                    shift = pr.shifts_h[int(ok[0])] if ok.size else 0.0
+            if shift != 0.0:
+                cov_s = float(cov[self.params.shifts_h.index(shift)])
+        self._shift[key] = float(shift) * 3600.0
+        self._coverage[key] = cov0
+        self._coverage_s[key] = cov_s
+
+    def shift(self, key: str) -> float:
+        """Extra seconds to add to ``key``'s promise now (0 when unknown, steady or too few outcomes)."""
+        return self._shift.get(key, 0.0)
+
+    def coverage(self, key: str) -> float:
+        """The window's share of ``key``'s uncorrected promises met (NaN below ``min_count``)."""
+        return self._coverage.get(key, math.nan)
+
+    def coverage_at_shift(self, key: str) -> float:
+        """The window's share met by the promise moved by :meth:`shift` (NaN when not moved)."""
+        return self._coverage_s.get(key, math.nan)
+
+    def shifts(self) -> dict[str, float]:
+        """Every service's current extra seconds."""
+        return dict(self._shift)

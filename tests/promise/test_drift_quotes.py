@@ -1,0 +1,85 @@
+"""quote / quote_arrays with the live drift correction: None changes nothing; a shift moves only its service's promise."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from engine.eta.drift import DriftParams, DriftState
+from engine.eta.model import default_model
+from engine.promise import Item, quote, quote_arrays
+
+TZ = ZoneInfo("Europe/Helsinki")
+H = 3600.0
+
+
+def _orders(n: int = 400, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    lat = 60.17 + rng.normal(0, 0.05, n)
+    lon = 24.94 + rng.normal(0, 0.1, n)
+    t0 = datetime(2026, 11, 9, tzinfo=TZ).timestamp()
+    return lat, lon, t0 + rng.uniform(0, 7 * 86400, n), rng.uniform(0.1, 20, n)
+
+
+def _late_state(key: str, now: float, late_h: float = 5.0) -> DriftState:
+    """A state whose window says ``key``'s parcels arrive ``late_h`` after their promise, 200 of 200."""
+    st = DriftState(DriftParams(min_count=100))
+    start = now - (late_h + 6.0) * H
+    st.advance(start)
+    ids = list(range(200))
+    promised = [start + i * 60.0 for i in ids]
+    st.open(key, ids, promised)
+    st.advance(now)
+    st.close(key, ids, [p + late_h * H for p in promised])
+    return st
+
+
+def test_none_and_an_empty_state_are_bit_identical_to_today() -> None:
+    m = default_model()
+    lat, lon, cr, w = _orders()
+    plain = quote_arrays(m, lat, lon, cr, w)
+    for drift in (None, DriftState()):
+        b = quote_arrays(m, lat, lon, cr, w, drift=drift)
+        for name in ("available", "reason", "promised", "window_start", "p50", "probability", "cost", "cutoff", "km", "cutoff_passed", "nominal"):
+            np.testing.assert_array_equal(getattr(b, name), getattr(plain, name), err_msg=name)
+    when = datetime(2026, 11, 11, 10, 40, tzinfo=TZ)
+    assert quote((60.17, 24.94), when, [Item(2.0)], drift=None) == quote((60.17, 24.94), when, [Item(2.0)])
+
+
+def test_a_late_service_is_widened_alone_in_both_forms() -> None:
+    m = default_model()
+    key = next(s.key for s in m.city.services if s.kind == "standard")
+    lat, lon, cr, w = _orders()
+    st = _late_state(key, float(cr.min()))
+    assert st.shift(key) == 6 * H  # the smallest grid step covering 5 h late
+    plain = quote_arrays(m, lat, lon, cr, w)
+    b = quote_arrays(m, lat, lon, cr, w, drift=st)
+    k = plain.keys.index(key)
+    ok = plain.available[:, k]
+    assert ok.any()
+    moved = b.promised[ok, k] - plain.promised[ok, k]
+    # Later by the shift, or less where the snap-back out of idle hours pulls it back (never earlier than before).
+    assert (moved > 0).all() and (moved <= 6 * H).all() and np.median(moved) >= 3 * H
+    assert np.allclose(b.probability[ok, k], st.coverage_at_shift(key))
+    others = [i for i in range(len(plain.keys)) if i != k]
+    np.testing.assert_array_equal(b.promised[:, others], plain.promised[:, others])
+    # The checkout form agrees with the batch form, cart by cart.
+    for i in np.flatnonzero(ok)[:25]:
+        when = datetime.fromtimestamp(float(cr[i]), TZ)
+        q = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], drift=st)
+        o = q.option(*key.split(":"))
+        assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
+
+
+def test_next_day_moved_past_its_day_is_no_longer_nominal() -> None:
+    m = default_model()
+    when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
+    before = quote((60.17, 24.94), when, [Item(1.0)]).option("own", "next_day")
+    st = _late_state("own:next_day", when.timestamp(), late_h=40.0)
+    after = quote((60.17, 24.94), when, [Item(1.0)], drift=st).option("own", "next_day")
+    assert before.available and before.nominal
+    assert after.promised_by - before.promised_by >= timedelta(hours=24)
+    assert not after.nominal
