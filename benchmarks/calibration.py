@@ -53,6 +53,8 @@ from engine.promise import quote_arrays  # noqa: E402
 OUT = Path(__file__).resolve().parent / "out"
 #: The live drift correction replayed next to the plain figures (``--no-drift``: None).
 DRIFT: DriftParams | None = DriftParams()
+#: ``--reuse``: keep an independent history and model already in benchmarks/out (same seed).
+REUSE = False
 RELIABILITY_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99)
 
 
@@ -202,6 +204,7 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
     step = step_h * 3600.0
     T = math.floor(start / step) * step
     prev = -math.inf
+    shifted: dict[str, list[float]] = {}
     while T <= end + step:
         nxt = T + step
         for k, c in per.items():
@@ -215,6 +218,8 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
             dl = c["by_delivered"][np.searchsorted(de, prev, "right"):np.searchsorted(de, T, "right")]
             state.close(k, dl.tolist(), c["de"][dl].tolist())
         for k, c in per.items():
+            if T >= t0:
+                shifted.setdefault(k, []).append(state.shift(k) / 3600.0)
             if state.shift(k) == 0.0:
                 continue  # the library's promise with a zero shift is the uncorrected one (tested)
             cr = c["cr"]
@@ -228,6 +233,8 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
         prev, T = T, nxt
     for k, c in per.items():
         out[k] = c["fixed"][c["test"]]
+        sh = np.asarray(shifted.get(k, [0.0]))
+        print(f"  drift {k:22s} shifted in {np.mean(sh > 0):.1%} of the {step_h:g} h steps; mean {sh.mean():.2f} h, max {sh.max():g} h")
     return out
 
 
@@ -320,11 +327,14 @@ def independent_report(target: float, seed: int = 7) -> dict:
 
     d = OUT / ("bengaluru" if seed == 7 else f"bengaluru_seed{seed}")
     gen = Path(__file__).resolve().parent / "independent_history.py"
-    subprocess.run([sys.executable, str(gen), "--out", str(d), "--seed", str(seed)], check=True)
     promise = Path(sys.executable).parent / "promise"
     cmd = [str(promise), "fit", "--history", str(d / "train.csv"), "--out", str(d / "model")]
-    print("$ " + " ".join(cmd))
-    subprocess.run(cmd, check=True)
+    if REUSE and all((d / n).exists() for n in ("train.csv", "test.csv", "model")):
+        print(f"reusing {d} (--reuse): history and model as generated and fitted before")
+    else:
+        subprocess.run([sys.executable, str(gen), "--out", str(d), "--seed", str(seed)], check=True)
+        print("$ " + " ".join(cmd))
+        subprocess.run(cmd, check=True)
     model = EtaModel.load(d / "model")
     tr = read_history(d / "train.csv").frame
     te = read_history(d / "test.csv").frame
@@ -386,8 +396,10 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=0, help="also report the spread over this many further consecutive held-out windows (seeds 3, 4, ...)")
     ap.add_argument("--no-drift", action="store_true", help="skip the replay with the live drift correction (engine.eta.drift)")
     ap.add_argument("--drift-window", type=int, default=DriftParams().window_days, help="drift correction: trailing window (days)")
+    ap.add_argument("--reuse", action="store_true", help="reuse the independent history and model already generated for this seed")
     args = ap.parse_args()
-    global DRIFT
+    global DRIFT, REUSE
+    REUSE = args.reuse
     DRIFT = None if args.no_drift else replace(DriftParams(), window_days=args.drift_window)
     print(f"load: {os.getloadavg()}")
     if args.catalogue_only:

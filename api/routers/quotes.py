@@ -31,6 +31,7 @@ _CARTS_PER_YIELD = 16
 
 def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any] = ()) -> dict[str, Any]:
     from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
+    from engine.promise.registry import drift_for  # noqa: PLC0415
 
     when = req.order_time or datetime.now(timezone.utc)
     opts = QuoteOptions(
@@ -43,6 +44,8 @@ def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[An
         q = quote(
             (req.destination.lat, req.destination.lon), when,
             [Item(i.weight_kg, i.quantity) for i in req.items], opts, order_id=req.order_id, model=model,
+            # The region's live backlog correction, when something feeds one (engine.promise.registry.set_drift).
+            drift=drift_for(model.city.name),
         )
     except QuoteError as exc:
         # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.

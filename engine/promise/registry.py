@@ -16,13 +16,16 @@ from pathlib import Path
 from engine.config import get_settings
 from engine.errors import ModelLoadError, QuoteError
 from engine.eta.model import DEFAULT_DIRS, EtaModel, default_model
+from engine.eta.drift import DriftState
 
-__all__ = ["current_model", "set_model", "model_for", "regions", "register"]
+__all__ = ["current_model", "set_model", "model_for", "regions", "register", "drift_for", "set_drift"]
 
 _current: EtaModel | None = None
 #: Region name -> model directory (from the settings), found once.
 _dirs: dict[str, Path] | None = None
 _loaded: dict[str, EtaModel] = {}
+#: Live drift correction per region (keyed by the model's region name), fed by whoever sees the deliveries.
+_drift: dict[str, DriftState] = {}
 
 
 def _model_dirs() -> dict[str, Path]:
@@ -125,3 +128,17 @@ def set_model(model: EtaModel | None) -> None:
     if model is None:
         _dirs = None
         _loaded.clear()
+
+
+def set_drift(region: str, state: DriftState | None) -> None:
+    """Quote ``region`` (a model's ``city.name``) with the live correction ``state`` from now on (``None``: without)."""
+    key = region.strip().lower()
+    if state is None:
+        _drift.pop(key, None)
+    else:
+        _drift[key] = state
+
+
+def drift_for(region: str) -> DriftState | None:
+    """The live correction kept for ``region``; None when nothing feeds one (quotes are then the model's own)."""
+    return _drift.get(region.lower()) if _drift else None

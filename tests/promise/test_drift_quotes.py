@@ -83,3 +83,41 @@ def test_next_day_moved_past_its_day_is_no_longer_nominal() -> None:
     assert before.available and before.nominal
     assert after.promised_by - before.promised_by >= timedelta(hours=24)
     assert not after.nominal
+
+
+def test_the_api_quotes_a_region_with_the_correction_kept_for_it() -> None:
+    import warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from api.deps import get_store  # noqa: PLC0415
+    from api.main import create_app  # noqa: PLC0415
+    from engine.config import Settings  # noqa: PLC0415
+    from engine.promise.registry import drift_for, set_drift  # noqa: PLC0415
+    from engine.store.repository import Store  # noqa: PLC0415
+    from tests.api.server import key_for  # noqa: PLC0415
+
+    store = Store("sqlite://")
+    app = create_app(Settings())
+    app.dependency_overrides[get_store] = lambda: store
+    client = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'checkout')}"})
+    body = {"destination": {"lat": 60.17, "lon": 24.94}, "order_time": "2026-11-11T10:40:00+02:00", "items": [{"weight_kg": 2}]}
+    key = next(s.key for s in default_model().city.services if s.kind == "standard")
+    carrier, service = key.split(":")
+
+    def promised() -> str:
+        r = client.post("/v1/quotes", json=body)
+        assert r.status_code == 200, r.text
+        return next(o["promised_by"] for o in r.json()["options"] if o["carrier"] == carrier and o["service"] == service)
+
+    region = default_model().city.name
+    assert drift_for(region) is None
+    plain = promised()
+    set_drift(region, _late_state(key, datetime(2026, 11, 11, 10, 40, tzinfo=TZ).timestamp()))
+    try:
+        assert promised() > plain
+    finally:
+        set_drift(region, None)
+    assert promised() == plain
