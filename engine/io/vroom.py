@@ -687,6 +687,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "task_type": ("start",) * n_sites + tuple(j["_type"] for j in jobs),
             "load_start": _load_start(jobs, n_sites, vroom_dims),
             "load_change": _load_change(jobs, n_sites, vroom_dims),
+            "vroom_delivery": _moved(jobs, n_sites, vroom_dims, "delivery"),
+            "vroom_pickup": _moved(jobs, n_sites, vroom_dims, "pickup"),
+            "break_ids": tuple(tuple(b["id"] for b in v.get("breaks") or []) for v in vehicles),
             "vroom_vehicle_ids": tuple(v["id"] for v in vehicles),
             "vroom_locations": tuple(
                 (list(c) if c else None, None if (i is None or i is OPEN) else i) for c, i in locs
@@ -727,6 +730,17 @@ def _load_change(jobs: list[dict[str, Any]], n_sites: int, n_dims: int) -> np.nd
     return out
 
 
+def _moved(jobs: list[dict[str, Any]], n_sites: int, n_dims: int, kind: str) -> np.ndarray:
+    """[n, n_dims] what each task delivers (``kind="delivery"``) or picks up: VROOM's route totals."""
+    out = np.zeros((n_sites + len(jobs), n_dims), dtype=np.int64)
+    for k, j in enumerate(jobs):
+        if j["_type"] == "job":
+            out[n_sites + k] = _vec(j.get(kind, j.get("amount", []) if kind == "delivery" else []), n_dims)
+        elif j["_type"] == kind:
+            out[n_sites + k] = np.abs(_vec(j["_amount"], n_dims))
+    return out
+
+
 def _pad_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.zeros(max(a.size, b.size), dtype=np.int64)
     out[: a.size] += a
@@ -741,13 +755,24 @@ def read_vroom(path: str | Path, *, network: RoadNetwork | None = None, speed_km
     return arrays_from_vroom(read_json(path, "VROOM file"), network=network, speed_kmh=speed_kmh)
 
 
-def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[int]] | None = None) -> dict[str, Any]:
+def solution_to_vroom(
+    a: VrpArrays,
+    routes: list[list[int]],
+    times: list[list[int]] | None = None,
+    breaks: list[list[tuple[int, int]]] | None = None,
+) -> dict[str, Any]:
     """A solution (job nodes per vehicle) in VROOM's output shape.
 
     ``times[v]`` are the service-start times at start, each job and end (as
     from ``OrToolsModel.times``); when omitted each route is scheduled as early
-    as its windows allow.  Arrival is previous departure plus travel;
-    ``waiting_time`` is service start minus arrival.
+    as its windows allow.  ``breaks[v]`` are the (start, duration) of vehicle
+    ``v``'s breaks (``OrToolsModel.break_times``).  As in VROOM's output, a
+    break comes after the travel to the next task (its ``duration`` already
+    counts that leg, the next task is reached when the break ends), and a
+    task's ``setup`` is charged only on arriving at a new location (the solver
+    reserves it every time, so the times here are never later than planned).
+    Arrival is previous departure plus travel; ``waiting_time`` is service
+    start minus arrival.
     """
     meta = a.meta
     vroom_jobs = meta.get("vroom_job_ids", a.job_ids)
@@ -758,8 +783,11 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
     setups = meta.get("setup", np.zeros(a.n_nodes, dtype=np.int64))
     priorities = meta.get("priority", np.zeros(a.n_nodes, dtype=np.int64))
     task_type = meta.get("task_type", ("start",) * a.n_depots + ("job",) * a.n_jobs)
-    load_start = meta.get("load_start", a.demand)
-    load_change = meta.get("load_change", -np.asarray(a.demand, dtype=np.int64))
+    load_start = np.asarray(meta.get("load_start", a.demand), dtype=np.int64)
+    load_change = np.asarray(meta.get("load_change", -np.asarray(a.demand, dtype=np.int64)), dtype=np.int64)
+    delivered = np.asarray(meta.get("vroom_delivery", load_start), dtype=np.int64)
+    picked = np.asarray(meta.get("vroom_pickup", np.zeros_like(load_start)), dtype=np.int64)
+    break_ids = meta.get("break_ids", ())
 
     def loc_fields(node: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -773,54 +801,78 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             out["location"] = [float(meta["lon"][node]), float(meta["lat"][node])]
         return out
 
+    def same_place(x: int, y: int) -> bool:
+        if locs is not None:
+            return bool(locs[x] == locs[y])
+        return x == y
+
+    def break_id(v: int, start: int, dur: int, used: set[int]) -> Any:
+        """The id of vehicle ``v``'s break with this duration whose window holds ``start``."""
+        ids = break_ids[v] if v < len(break_ids) else ()
+        spec = a.v_breaks[v] if v < len(a.v_breaks) else ()
+        fits = [b for b in range(len(spec)) if b not in used and spec[b][2] == dur and spec[b][0] <= start <= spec[b][1]]
+        rest = [b for b in range(len(spec)) if b not in used]
+        pick = (fits or rest or [None])[0]
+        if pick is None or pick >= len(ids):
+            return len(used)
+        used.add(pick)
+        return ids[pick]
+
+    dims = load_start.shape[1]
     out_routes = []
     served: set[int] = set()
-    sums = {"cost": 0, "setup": 0, "service": 0, "duration": 0, "waiting_time": 0, "priority": 0, "distance": 0}
-    total_amount = np.zeros(np.asarray(load_start).shape[1], dtype=np.int64)
+    keys = ("cost", "setup", "service", "duration", "waiting_time", "priority", "distance")
+    sums = dict.fromkeys(keys, 0)
+    tot_delivery = np.zeros(dims, dtype=np.int64)
+    tot_pickup = np.zeros(dims, dtype=np.int64)
     for v, jobs in enumerate(routes):
         if not jobs:
             continue
         dur = a.profile_durations[a.v_profile[v]]
         path = [int(a.v_start[v]), *jobs, int(a.v_end[v])]
-        if times is not None:
-            ts = times[v]
-        else:
-            ts, _ = a.route_schedule(v, list(jobs))
-        load = np.asarray(load_start)[np.asarray(jobs)].sum(axis=0).astype(np.int64)
-        total_amount += load
+        ts = times[v] if times is not None else a.route_schedule(v, list(jobs))[0]
+        pending = sorted(breaks[v]) if breaks is not None and v < len(breaks) else []
+        used: set[int] = set()
+        jx = np.asarray(jobs)
+        load = load_start[jx].sum(axis=0)
         steps = []
-        t_travel = 0
-        dist = 0
-        wait_sum = 0
-        serv_sum = 0
-        setup_sum = 0
+        t_travel = dist = wait_sum = serv_sum = setup_sum = 0
         prev_dep = int(ts[0])
+        prev_node = path[0]
         for k, node in enumerate(path):
             leg_t = int(dur[path[k - 1], node]) if k else 0
             leg_d = int(a.distances[path[k - 1], node]) if k else 0
+            arrival = prev_dep + leg_t if k else int(ts[0])
             t_travel += leg_t
             dist += leg_d
-            arrival = prev_dep + leg_t if k else int(ts[0])
+            # Breaks that start before this node's service: after the leg, as VROOM reports them.
+            while k and pending and pending[0][0] < int(ts[k]):
+                bs, bd = pending.pop(0)
+                b_start = max(int(bs), arrival)
+                step = {"type": "break", "id": break_id(v, int(bs), int(bd), used), "setup": 0, "service": int(bd),
+                        "waiting_time": b_start - arrival, "load": [int(x) for x in load], "arrival": arrival + offset,
+                        "duration": t_travel, "violations": []}
+                if a.distances.any():
+                    step["distance"] = dist
+                steps.append(step)
+                wait_sum += b_start - arrival
+                serv_sum += int(bd)
+                arrival = b_start + int(bd)
             start = max(int(ts[k]), arrival)
             wait = start - arrival
-            if k == 0:
-                kind = "start"
-            elif k == len(path) - 1:
-                kind = "end"
-            else:
-                kind = task_type[node]
+            kind = "start" if k == 0 else "end" if k == len(path) - 1 else task_type[node]
             task = kind not in ("start", "end")
-            svc = int(a.service[node]) if task else 0
-            # The reader folds a job's setup into its service: the output splits them again.
-            setup = int(setups[node]) if task else 0
+            # The solver reserves setup on every task; VROOM charges it only on arriving at a new place.
+            setup = int(setups[node]) if task and not (k > 1 and same_place(prev_node, node)) else 0
+            svc = int(a.service[node]) - int(setups[node]) if task else 0
             if task:
-                load = load + np.asarray(load_change)[node]
+                load = load + load_change[node]
                 served.add(node)
+            prev_dep = start + svc + setup
             if (kind == "start" or kind == "end") and bool(open_sites[node]):
-                prev_dep = start + svc
                 continue
             step = {
-                "type": kind, **loc_fields(node), "setup": setup, "service": svc - setup, "waiting_time": wait,
+                "type": kind, **loc_fields(node), "setup": setup, "service": svc, "waiting_time": wait,
                 "load": [int(x) for x in load], "arrival": arrival + offset, "duration": t_travel, "violations": [],
             }
             if task:
@@ -831,10 +883,12 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
                 step["distance"] = dist
             steps.append(step)
             wait_sum += wait
-            serv_sum += svc - setup
+            serv_sum += svc
             setup_sum += setup
-            prev_dep = start + svc
+            prev_node = node
         cost = int(round(_cost.route_cost(a, v, jobs)))
+        r_delivery = delivered[jx].sum(axis=0)
+        r_pickup = picked[jx].sum(axis=0)
         route = {
             "vehicle": vroom_veh[v],
             "cost": cost,
@@ -845,19 +899,18 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
             "waiting_time": wait_sum,
             "priority": int(sum(int(priorities[j]) for j in jobs)),
             "violations": [],
-            "delivery": [int(x) for x in np.asarray(load_start)[np.asarray(jobs)].sum(axis=0)],
-            "amount": [int(x) for x in np.asarray(load_start)[np.asarray(jobs)].sum(axis=0)],
+            "delivery": [int(x) for x in r_delivery],
+            "pickup": [int(x) for x in r_pickup],
+            "amount": [int(x) for x in r_delivery],  # VROOM's deprecated name for delivery
         }
         if a.distances.any():
             route["distance"] = dist
         out_routes.append(route)
-        sums["cost"] += cost
-        sums["setup"] += setup_sum
-        sums["priority"] += route["priority"]
-        sums["service"] += serv_sum
-        sums["duration"] += t_travel
-        sums["waiting_time"] += wait_sum
-        sums["distance"] += dist
+        tot_delivery += r_delivery
+        tot_pickup += r_pickup
+        for key, val in (("cost", cost), ("setup", setup_sum), ("service", serv_sum), ("duration", t_travel),
+                         ("waiting_time", wait_sum), ("priority", route["priority"]), ("distance", dist)):
+            sums[key] += val
     unassigned = []
     for node in range(a.n_depots, a.n_nodes):
         if node not in served:
@@ -866,8 +919,9 @@ def solution_to_vroom(a: VrpArrays, routes: list[list[int]], times: list[list[in
         "cost": sums["cost"],
         "routes": len(out_routes),
         "unassigned": len(unassigned),
-        "delivery": [int(x) for x in total_amount],
-        "amount": [int(x) for x in total_amount],
+        "delivery": [int(x) for x in tot_delivery],
+        "pickup": [int(x) for x in tot_pickup],
+        "amount": [int(x) for x in tot_delivery],
         "setup": sums["setup"],
         "service": sums["service"],
         "duration": sums["duration"],
@@ -972,10 +1026,19 @@ def solve_vroom_plan(
     # Steps (fixed or partial routes) are the warm start, like re-planning's current routes.
     init = [list(f) for f in a.v_fixed] if any(a.v_fixed) else None
     res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, initial_routes=init, t0=t0)
-    times = None
+    times = breaks = None
     if res.model is not None and res.assignment is not None:
         times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]
-    out = solution_to_vroom(a, res.routes, times)
+        breaks = [res.model.break_times(res.assignment, v) for v in range(a.n_vehicles)]
+    routes = build_routes(a, res)
+    if breaks is None and any(a.v_breaks):
+        # The numba search's own schedule: its break stops, by vehicle.
+        by_vehicle = {r.vehicle_id: r for r in routes}
+        breaks = [
+            [(s.arrival, s.departure - s.arrival) for s in by_vehicle[vid].stops if s.kind == "break"] if vid in by_vehicle else []
+            for vid in a.vehicle_ids
+        ]
+    out = solution_to_vroom(a, res.routes, times, breaks)
     served = {j for r in res.routes for j in r}
     unassigned = []
     for node in range(a.n_depots, a.n_nodes):
@@ -986,7 +1049,6 @@ def solve_vroom_plan(
     # Both lists follow the job nodes in order.
     for u, x in zip(out["unassigned"], unassigned):
         u["reason"] = x.reason.name
-    routes = build_routes(a, res)
     plan = Plan(
         problem_name=a.name,
         routes=routes,
