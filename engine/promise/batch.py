@@ -97,7 +97,9 @@ def quote_options(
                 oe = tk.o
                 ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
-            if drift is not None and (extra := drift.shift(spec.key)) != 0.0:
+            # Own-fleet same-day is not moved: it is withdrawn when its day cannot be kept, and its live
+            # signal is today's plan (capacity_left), not a week of outcomes.
+            if drift is not None and (extra := drift.shift(spec.key)) != 0.0 and not strict_cutoff(spec.carrier, spec.kind):
                 # Recent deliveries of this service run late (or early): move the promise, and its local
                 # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
                 pr = np.maximum(pr + extra, p50[at])

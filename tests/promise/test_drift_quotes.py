@@ -121,3 +121,11 @@ def test_the_api_quotes_a_region_with_the_correction_kept_for_it() -> None:
     finally:
         set_drift(region, None)
     assert promised() == plain
+
+
+def test_own_same_day_is_not_moved() -> None:
+    # Withdrawn when its day cannot be kept; its live signal is today's plan capacity, not the trailing window.
+    when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
+    st = _late_state("own:same_day", when.timestamp(), late_h=3.0)
+    assert st.shift("own:same_day") > 0
+    assert quote((60.17, 24.94), when, [Item(1.0)], drift=st) == quote((60.17, 24.94), when, [Item(1.0)])
