@@ -52,6 +52,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance_s: int = 0) -> list[st
             errors.append(f"route {r.vehicle_id}: works {start.departure}-{end.arrival}, outside shift {vt.shift.start}-{vt.shift.end}")
         if vt.max_duration is not None and end.arrival - start.departure > vt.max_duration + tolerance_s:
             errors.append(f"route {r.vehicle_id}: duration {end.arrival - start.departure} s over max {vt.max_duration} s")
+        _check_breaks(r, vt, errors, tolerance_s)
         prev = None
         for s in r.stops:
             if prev is not None and s.kind != "break" and s.arrival < prev - tolerance_s:
@@ -86,3 +87,22 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance_s: int = 0) -> list[st
         if o is not None and h.carrier_id in caps and not o.skills <= caps[h.carrier_id].skills:
             errors.append(f"order {o.order_id!r} handed to {h.carrier_id!r}, which lacks skills {sorted(o.skills)}")
     return errors
+
+
+def _check_breaks(r, vt, errors: list[str], tolerance_s: int) -> None:  # noqa: ANN001 - Route, VehicleType
+    """Each break stop starts in a window of its vehicle type's breaks and lasts that break's
+    duration, and no service overlaps it; a route working through the whole of a break's
+    window (from before it opens to after it closes) must have taken that break."""
+    taken = [s for s in r.stops if s.kind == "break"]
+    services = [(s.arrival, s.departure) for s in r.stops if s.kind == "delivery"]
+    for b in taken:
+        if not any(w.window.start - tolerance_s <= b.arrival <= w.window.end + tolerance_s and b.departure - b.arrival == w.duration for w in vt.breaks):
+            errors.append(f"route {r.vehicle_id}: break at {b.arrival}-{b.departure} matches none of its breaks")
+        for a, d in services:
+            if a < b.departure and b.arrival < d:
+                errors.append(f"route {r.vehicle_id}: a delivery ({a}-{d}) overlaps the break at {b.arrival}")
+    start, end = r.stops[0].departure, r.stops[-1].arrival
+    for w in vt.breaks:
+        if start < w.window.start and end > w.window.end + w.duration:
+            if not any(w.window.start - tolerance_s <= b.arrival <= w.window.end + tolerance_s for b in taken):
+                errors.append(f"route {r.vehicle_id}: works {start}-{end} through the break window {w.window.start}-{w.window.end} without a break")

@@ -204,3 +204,20 @@ def test_search_routes_with_breaks_are_feasible() -> None:
             s = sched.route(a, v, r)
             assert s is not None
             _check_schedule(a, v, r, s)
+
+
+def test_check_plan_catches_a_missing_or_misplaced_break() -> None:
+    p = _day(60)
+    plan = solve(p, params=SolveParams(gls_max_jobs=0), stop=MaxRuntime(2.0))
+    assert check_plan(p, plan) == []
+    with_break = next(r for r in plan.routes if any(s.kind == "break" for s in r.stops))
+    brk = next(s for s in with_break.stops if s.kind == "break")
+    shifted = brk.arrival
+    brk.arrival, brk.departure = brk.arrival - 4 * 3600, brk.departure - 4 * 3600  # outside its window
+    assert any("matches none of its breaks" in e for e in check_plan(p, plan))
+    brk.arrival, brk.departure = shifted, shifted + (brk.departure - brk.arrival)
+    with_break.stops.remove(brk)
+    vt = next(v for v in p.vehicle_types if v.type_id == with_break.vehicle_type)
+    w = vt.breaks[0]
+    spans = with_break.stops[0].departure < w.window.start and with_break.stops[-1].arrival > w.window.end + w.duration
+    assert spans == any("without a break" in e for e in check_plan(p, plan))
