@@ -17,6 +17,11 @@ Inserted legs are straight-line distance x 1.3 at the van's planned average
 speed: a what-if, not a road route.  Re-sequencing the whole fleet is
 ``engine.dispatch.replan``'s job (it keeps loaded goods on their van, so it
 cannot express a hand-over between vans, which is what a rescue is).
+
+On a peak day a warning weighs every van of the wave, so the distances are
+numpy arrays over the fleet and only a van's few cheapest insertions are
+rebuilt stop by stop; the proposals are the same as measuring one point at a
+time, to the last bit (``tests/monitor/test_rescue_parity.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from engine.domain.monitor import Proposal, WatchState
 from engine.geo import haversine_m
@@ -36,6 +43,8 @@ _DETOUR = 1.3
 _MEET_S = 300.0
 _MAX_CANDIDATES = 12
 _PER_VAN = 4
+#: metres: far above the few-ulp gap between numpy's array and one-point haversine, far below any real difference
+_TOL_M = 1e-3
 
 
 def _leg(a: tuple[float, float], b: tuple[float, float], speed: float) -> float:
@@ -75,6 +84,10 @@ def _insert(b: VehicleTrack, k: int, meet: tuple[float, float] | None, stop: Sto
     return stops, extra * _DETOUR
 
 
+#: (extra metres, van, insert index, its new stops, where it takes the parcel over, new departure)
+_Cand = tuple[float, str, int, list[StopRef], tuple[float, float] | None, float | None]
+
+
 def propose(mon: Monitor, order_id: str) -> Proposal | None:
     """The best move of ``order_id`` to another van, or None when none clears the order."""
     w = mon.orders[order_id]
@@ -87,38 +100,7 @@ def propose(mon: Monitor, order_id: str) -> Proposal | None:
     stop = a.stops[i]
     departed = a.next_idx > 0 or (a.pos_t is not None and a.pos_t > a.departure)
     meet = _here(a) if departed else None
-    lim = mon.params.neighbour_km * 1000.0
-    # (extra metres, van, insert index, its new stops, where it takes the parcel over, new departure)
-    cands: list[tuple[float, str, int, list[StopRef], tuple[float, float] | None, float | None]] = []
-    for b in mon.vehicles.values():
-        if b.vehicle_id == a.vehicle_id or not b.remaining() or b.taken >= mon.params.max_takeovers:
-            continue
-        # A van with orders of its own at risk has no time to spare.
-        if any(mon.orders[s.order_id].state == WatchState.AT_RISK for s in b.remaining() if s.order_id in mon.orders):
-            continue
-        if any(inc.scope.vehicle_id == b.vehicle_id and inc.extra_s > 0 and inc.active(mon.now) for inc in mon.incidents.values()):
-            continue
-        idle = b.next_idx == 0 and not b.at_stop and (b.pos_t is None or b.pos_t <= b.departure) and b.departure > mon.now + 1800
-        if idle:
-            # A van still at its depot with time before its shift: a round trip there and back first.
-            stops, extra = _pretrip(b, meet, stop)
-            if float(haversine_m(b.start_lat, b.start_lon, stop.lat, stop.lon)) <= 4 * lim:
-                cands.append((extra, b.vehicle_id, 0, stops, meet, mon.now))
-            continue
-        if b.silent:
-            continue
-        first = b.next_idx + (1 if b.at_stop else 0)
-        done = all(s.order_id is None for s in b.stops[first:])  # only its way home is left: free to help
-        near = lim * (4 if done else 1)
-        here = _here(b)
-        close = float(haversine_m(here[0], here[1], stop.lat, stop.lon)) <= near or any(
-            float(haversine_m(b.stops[k].lat, b.stops[k].lon, stop.lat, stop.lon)) <= near for k in range(first, len(b.stops)))
-        if not close:
-            continue
-        b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
-        # The cheapest few places on this van (the cheapest may push its own orders late).
-        tries = sorted((_insert(b, k, b_meet, stop)[::-1] + (k,) for k in range(first, len(b.stops))), key=lambda x: x[0])
-        cands += [(extra, b.vehicle_id, k, stops, b_meet, None) for extra, stops, k in tries[:_PER_VAN]]
+    cands = _candidates(mon, a, stop, meet)
     if not cands:
         return None
     cands.sort(key=lambda c: c[0])
@@ -149,6 +131,115 @@ def propose(mon: Monitor, order_id: str) -> Proposal | None:
         if best_prop is None or (prop.p_after, -prop.extra_km) > (best_prop.p_after, -best_prop.extra_km):
             best_prop = prop
     return best_prop
+
+
+def _candidates(mon: Monitor, a: VehicleTrack, stop: StopRef, meet: tuple[float, float] | None) -> list[_Cand]:
+    """Every van that may take ``stop`` over from ``a``: its cheapest few insertions, in fleet order.
+
+    The distances are numpy arrays over the whole fleet (one haversine call for
+    the "passes near the order" test, one per nearby van for its insertion
+    costs); only the few insertions that can rank among a van's cheapest are
+    rebuilt stop by stop with :func:`_insert`, which gives their exact cost.
+    """
+    lim = mon.params.neighbour_km * 1000.0
+    # Cheap attribute tests first; a van passes the distance test through its position and remaining stops.
+    vans: list[tuple[VehicleTrack, bool, int]] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    starts: list[int] = []
+    for b in mon.vehicles.values():
+        if b.vehicle_id == a.vehicle_id or b.next_idx >= len(b.stops) or b.taken >= mon.params.max_takeovers:
+            continue
+        idle = b.next_idx == 0 and not b.at_stop and (b.pos_t is None or b.pos_t <= b.departure) and b.departure > mon.now + 1800
+        if not idle and b.silent:
+            continue
+        first = b.next_idx + (1 if b.at_stop else 0)
+        starts.append(len(lat))
+        if idle:
+            lat.append(b.start_lat)
+            lon.append(b.start_lon)
+        else:
+            here = _here(b)
+            lat.append(here[0])
+            lon.append(here[1])
+            tail = b.stops[first:]
+            lat += [s.lat for s in tail]
+            lon += [s.lon for s in tail]
+        vans.append((b, idle, first))
+    if not vans:
+        return []
+    d = haversine_m(np.asarray(lat), np.asarray(lon), stop.lat, stop.lon)
+    # Nothing is near beyond 4 x neighbour_km (an idle van's or a van with only its way home left).
+    nearest = np.minimum.reduceat(d, starts)
+    bounds = starts[1:] + [len(lat)]
+    busy = {inc.scope.vehicle_id for inc in mon.incidents.values() if inc.extra_s > 0 and inc.active(mon.now)}
+    cands: list[_Cand] = []
+    for j in np.flatnonzero(nearest <= 4 * lim + _TOL_M):
+        b, idle, first = vans[j]
+        # A van with orders of its own at risk has no time to spare.
+        if any(mon.orders[s.order_id].state == WatchState.AT_RISK for s in b.remaining() if s.order_id in mon.orders):
+            continue
+        if b.vehicle_id in busy:
+            continue
+        pts = slice(starts[j], bounds[j])
+        if idle:
+            # A van still at its depot with time before its shift: a round trip there and back first.
+            if _any_within(d[pts], lat[pts], lon[pts], stop, 4 * lim):
+                stops, extra = _pretrip(b, meet, stop)
+                cands.append((extra, b.vehicle_id, 0, stops, meet, mon.now))
+            continue
+        done = all(s.order_id is None for s in b.stops[first:])  # only its way home is left: free to help
+        if not _any_within(d[pts], lat[pts], lon[pts], stop, lim * (4 if done else 1)):
+            continue
+        b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
+        # The cheapest few places on this van (the cheapest may push its own orders late).
+        tries = sorted((_insert(b, k, b_meet, stop)[::-1] + (k,) for k in _cheapest(b, first, b_meet, stop)), key=lambda x: x[0])
+        cands += [(extra, b.vehicle_id, k, stops, b_meet, None) for extra, stops, k in tries[:_PER_VAN]]
+    return cands
+
+
+def _any_within(d: np.ndarray, lat: list[float], lon: list[float], stop: StopRef, limit: float) -> bool:
+    """Whether any point is within ``limit`` metres of ``stop``, exactly as the one-point haversine says.
+
+    ``d`` is the array haversine of the points; numpy's vector loops round
+    differently from its scalar path by an ulp now and then, so a point within
+    ``_TOL_M`` of the limit is measured again alone (the decision stays the
+    one-point one to the last bit).
+    """
+    if bool((d <= limit - _TOL_M).any()):
+        return True
+    return any(float(haversine_m(lat[i], lon[i], stop.lat, stop.lon)) <= limit for i in np.flatnonzero(np.abs(d - limit) <= _TOL_M))
+
+
+def _cheapest(b: VehicleTrack, first: int, meet: tuple[float, float] | None, stop: StopRef) -> list[int]:
+    """The insert indices of ``b`` that can be among its ``_PER_VAN`` cheapest, in index order.
+
+    Every index's extra metres as :func:`_insert` sums them, over arrays; the
+    exact ranking is :func:`_insert`'s own, so this keeps every index within
+    ``2 * _TOL_M`` of the ``_PER_VAN``-th cheapest (array and one-point
+    haversine differ by far less), and the caller ranks those exactly.
+    """
+    ks = np.arange(first, len(b.stops))
+    if len(ks) <= _PER_VAN:
+        return [int(k) for k in ks]
+    tail = b.stops[first:]
+    nxt_lat = np.fromiter((s.lat for s in tail), float, len(tail))
+    nxt_lon = np.fromiter((s.lon for s in tail), float, len(tail))
+    # Where the van comes from before each insert: its position for the very next stop, else the stop before.
+    prev_lat = np.empty(len(tail))
+    prev_lon = np.empty(len(tail))
+    prev_lat[1:], prev_lon[1:] = nxt_lat[:-1], nxt_lon[:-1]
+    if first == b.next_idx:
+        prev_lat[0], prev_lon[0] = _here(b)
+    else:
+        prev_lat[0], prev_lon[0] = b.stops[first - 1].lat, b.stops[first - 1].lon
+    if meet is not None:
+        extra = haversine_m(prev_lat, prev_lon, meet[0], meet[1]) + haversine_m(meet[0], meet[1], stop.lat, stop.lon)
+    else:
+        extra = haversine_m(prev_lat, prev_lon, stop.lat, stop.lon)
+    extra = (extra + (haversine_m(stop.lat, stop.lon, nxt_lat, nxt_lon) - haversine_m(prev_lat, prev_lon, nxt_lat, nxt_lon))) * _DETOUR
+    cut = np.partition(extra, _PER_VAN - 1)[_PER_VAN - 1]
+    return [int(k) for k in ks[extra <= cut + 2 * _TOL_M]]
 
 
 def _pretrip(b: VehicleTrack, meet: tuple[float, float] | None, stop: StopRef) -> tuple[list[StopRef], float]:
