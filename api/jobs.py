@@ -151,6 +151,25 @@ def _ready() -> bool:
     return True
 
 
+def stop_pool(pool: Executor) -> None:
+    """Shut a pool down without waiting for its tasks: a process pool's workers are terminated.
+
+    Then, once they are gone, its queues are closed properly (or the resource tracker
+    warns about leaked semaphores when the server exits).
+    """
+    # Its processes first: shutdown() forgets them.
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # noqa: SLF001 - no public way to stop its workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    if not isinstance(pool, ProcessPoolExecutor):
+        return
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=2)
+    if not any(proc.is_alive() for proc in procs):
+        pool.shutdown(wait=True)
+
+
 class SolveService:
     """The solve queue, its dispatcher thread, the worker pool and the heartbeat."""
 
@@ -213,11 +232,7 @@ class SolveService:
         self._writer.shutdown(wait=False, cancel_futures=True)
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            if isinstance(pool, ProcessPoolExecutor):
-                # Running workers would finish their whole time limit: stop them now.
-                for proc in multiprocessing.active_children():
-                    proc.terminate()
+            stop_pool(pool)  # running workers would finish their whole time limit: stop them now
         for t in self._threads:
             t.join(timeout=2)
 

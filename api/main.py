@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import get_store, store_for
-from api.jobs import SolveService
+from api.jobs import SolveService, stop_pool
 from api.limits import Guard, Timings
 from api.auth import SECURITY_SCHEMES, limit_plans, require
 from api.routers import health, keys, plans, promises, quotes
@@ -181,7 +181,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         solves.shutdown()
         pool = getattr(app.state, "parse_pool", None)
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
             app.state.parse_pool = None
 
 

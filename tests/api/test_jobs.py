@@ -40,9 +40,11 @@ def test_a_killed_solver_fails_its_plan_and_the_next_plan_gets_a_new_worker(tmp_
         after = service.submit(DAY, time_limit=2, seed=0, solution_limit=None)
         assert _wait(store, after, (JobStatus.FAILED, JobStatus.DONE), 60) is JobStatus.DONE, store.get_plan(after).error
         assert service.in_flight() == 0
+        workers = list(service._pool._processes.values())  # noqa: SLF001
     finally:
         service.shutdown()
         store.engine.dispose()
+    assert workers and not any(p.is_alive() for p in workers)  # shutdown leaves no solver behind
 
 
 def test_a_killed_parse_process_is_a_503_once_then_replaced(tmp_path: Path) -> None:
