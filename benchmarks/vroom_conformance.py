@@ -99,7 +99,7 @@ def matrixize(doc: dict[str, Any]) -> dict[str, Any]:
 def generated(n_cases: int, seed: int) -> dict[str, dict[str, Any]]:
     """Random problems on a matrix, each stressing one or more VROOM features."""
     kinds = ["tw", "unix", "shipments", "skills-prio", "breaks", "steps", "max-tasks", "max-distance",
-             "max-travel-time", "setup", "multi-tw", "open-end", "mixed"]
+             "max-travel-time", "setup", "multi-tw", "open-end", "mixed", "steps-invalid"]
     out: dict[str, dict[str, Any]] = {}
     for rep in range(n_cases):
         for kind in kinds:
@@ -178,6 +178,11 @@ def _one(kind: str, rng: np.random.Generator) -> dict[str, Any]:
     if kind == "steps":
         # Vehicle 1 is given a partial route over three jobs (a valid one: no windows here).
         vehicles[0]["steps"] = [{"type": "start"}] + [{"type": "job", "id": k} for k in (3, 1, 2)] + [{"type": "end"}]
+    if kind == "steps-invalid":
+        # Steps whose deliveries exceed the capacity: VROOM refuses the input (code 2).
+        for k in (1, 2, 3, 4, 5):
+            jobs[k - 1]["delivery"] = [cap[0]]
+        vehicles[0]["steps"] = [{"type": "job", "id": k} for k in (1, 2, 3, 4, 5)]
     doc: dict[str, Any] = {"vehicles": vehicles, "jobs": jobs,
                            "matrices": {"car": {"durations": dur.tolist(), "distances": dist.tolist()}}}
     if shipments:
@@ -527,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     bad = 0
     for r in rows:
-        ok = r["ours"] == "accepted" and not r.get("schema") and not r.get("errors")
+        # Conforming: both accept and ours is feasible, or both refuse with the same code.
+        ok = r["ours"] == "accepted" and r["vroom"] == "accepted" and not r.get("schema") and not r.get("errors")
         same_refusal = r["ours"] != "accepted" and r["vroom"] != "accepted" and r["rc"] == r["vroom_rc"]
         bad += 0 if (ok or same_refusal) else 1
         ratio = (f"{r['cost'] / r['vroom_cost']:.3f}" if r.get("vroom_cost") and r.get("cost") is not None else "-")

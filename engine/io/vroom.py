@@ -639,6 +639,14 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             if x in bound and y not in bound:
                 compat[:, y] = compat[:, x]
     v_prof, profiles = speed_profiles(durations, v_factor.tolist())
+    for i, seq in enumerate(fixed):
+        if seq:
+            _check_steps_route(
+                f"vehicle {vehicles[i]['id']!r}", list(seq), profiles[v_prof[i]], distances, int(v_start[i]), int(v_end[i]),
+                (int(v_tws[i]), int(v_twe[i])), windows, service,
+                _load_start(jobs, n_sites, vroom_dims), _load_change(jobs, n_sites, vroom_dims), v_capacity[i, :vroom_dims],
+                vehicles[i],
+            )
     return VrpArrays(
         n_depots=n_sites,
         durations=profiles[0],
@@ -701,6 +709,59 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "matrix_source": "matrix" if dmat is not None else ("network" if network is not None else "haversine"),
         },
     )
+
+
+def _check_steps_route(
+    item: str,
+    seq: list[int],
+    dur: np.ndarray,
+    dist: np.ndarray,
+    start: int,
+    end: int,
+    shift: tuple[int, int],
+    windows: list[tuple[tuple[int, int], ...]],
+    service: np.ndarray,
+    load_start: np.ndarray,
+    load_change: np.ndarray,
+    capacity: np.ndarray,
+    vehicle: dict[str, Any],
+) -> None:
+    """Refuse a vehicle's ``steps`` that describe an invalid route on their own, as VROOM does.
+
+    VROOM raises an input error (code 2) when the tasks of a vehicle's steps, in
+    that order, break a constraint: load over capacity at some step, more
+    tasks than ``max_tasks``, a task that cannot start inside its windows, an
+    end after the shift, or over ``max_travel_time`` (travel only) /
+    ``max_distance``.  Breaks are not placed here (they only make a route later).
+    """
+    load = load_start[seq].sum(axis=0)
+    if (load > capacity).any():
+        raise _err(item, "steps", "the steps describe a route over capacity (at its start)")
+    for node in seq:
+        load = load + load_change[node]
+        if (load > capacity).any():
+            raise _err(item, "steps", "the steps describe a route over capacity")
+    if vehicle.get("max_tasks") is not None and len(seq) > int(vehicle["max_tasks"]):
+        raise _err(item, "steps", f"the steps hold {len(seq)} tasks, over max_tasks {vehicle['max_tasks']}")
+    t, prev, travel, metres = shift[0], start, 0, 0
+    for node in seq:
+        t += int(dur[prev, node])
+        travel += int(dur[prev, node])
+        metres += int(dist[prev, node])
+        begin = next((max(t, lo) for lo, hi in windows[node] if max(t, lo) <= hi), None)
+        if begin is None:
+            raise _err(item, "steps", "the steps describe a route that misses a task's time windows")
+        t = begin + int(service[node])
+        prev = node
+    t += int(dur[prev, end])
+    travel += int(dur[prev, end])
+    metres += int(dist[prev, end])
+    if t > shift[1]:
+        raise _err(item, "steps", "the steps describe a route that ends after the vehicle's time_window")
+    if vehicle.get("max_travel_time") is not None and travel > int(vehicle["max_travel_time"]):
+        raise _err(item, "steps", f"the steps describe {travel} s of travel, over max_travel_time {vehicle['max_travel_time']}")
+    if vehicle.get("max_distance") is not None and metres > int(vehicle["max_distance"]):
+        raise _err(item, "steps", f"the steps describe {metres} m, over max_distance {vehicle['max_distance']}")
 
 
 def _vec(x: Any, n_dims: int) -> np.ndarray:
@@ -845,8 +906,17 @@ def solution_to_vroom(
             arrival = prev_dep + leg_t if k else int(ts[0])
             t_travel += leg_t
             dist += leg_d
+            if k == len(path) - 1:
+                # VROOM keeps every break inside a used route: a break the solver put after the
+                # end (or left out) is taken before the end, which then comes later.
+                spec = a.v_breaks[v] if v < len(a.v_breaks) else ()
+                n_left = len(spec) - len(used) - len(pending)
+                if n_left > 0:
+                    taken = {b for b, (lo, hi, d) in enumerate(spec) if any(lo <= bs <= hi and d == bd for bs, bd in pending)}
+                    extra = [(max(int(lo), arrival), int(d)) for b, (lo, hi, d) in enumerate(spec) if b not in used and b not in taken]
+                    pending = sorted(pending + extra[:n_left])
             # Breaks that start before this node's service: after the leg, as VROOM reports them.
-            while k and pending and pending[0][0] < int(ts[k]):
+            while k and pending and (pending[0][0] < int(ts[k]) or k == len(path) - 1):
                 bs, bd = pending.pop(0)
                 b_start = max(int(bs), arrival)
                 step = {"type": "break", "id": break_id(v, int(bs), int(bd), used), "setup": 0, "service": int(bd),

@@ -1,0 +1,115 @@
+"""VROOM conformance points found by benchmarks/vroom_conformance.py (fast, no solver runs longer than 1 s)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.io.vroom import VroomFormatError, arrays_from_vroom, solution_to_vroom
+
+
+def _doc() -> dict:
+    """One vehicle, two jobs on one place (setup), one elsewhere, a break late in the shift."""
+    return {
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 20000], "capacity": [5],
+                      "breaks": [{"id": 7, "service": 600, "time_windows": [[5000, 6000]]}]}],
+        "jobs": [
+            {"id": 1, "location_index": 1, "service": 100, "delivery": [2]},
+            {"id": 2, "location_index": 1, "service": 50, "setup": 30, "pickup": [1]},
+            {"id": 3, "location_index": 2, "setup": 40, "delivery": [1]},
+        ],
+        "matrices": {"car": {"durations": [[0, 100, 200], [100, 0, 150], [200, 150, 0]]}},
+    }
+
+
+def _steps(out: dict) -> list[dict]:
+    return out["routes"][0]["steps"]
+
+
+def test_setup_only_on_arriving_at_a_new_place() -> None:
+    a = arrays_from_vroom(_doc())
+    d = a.n_depots
+    out = solution_to_vroom(a, [[d, d + 1, d + 2]])
+    setups = {s["id"]: s["setup"] for s in _steps(out) if s["type"] == "job"}
+    # Job 2 follows job 1 at the same place: no setup (VROOM's rule); job 3 is elsewhere.
+    assert setups == {1: 0, 2: 0, 3: 40}
+    assert out["summary"]["setup"] == 40 and out["routes"][0]["setup"] == 40
+    assert {s["id"]: s["service"] for s in _steps(out) if s["type"] == "job"} == {1: 100, 2: 50, 3: 0}
+    # The same job first on its route pays its setup.
+    out = solution_to_vroom(a, [[d + 1, d, d + 2]])
+    assert [s["setup"] for s in _steps(out) if s["type"] == "job"] == [30, 0, 40]
+
+
+def test_every_break_is_in_the_route_with_its_id_even_when_the_solver_put_it_after_the_end() -> None:
+    a = arrays_from_vroom(_doc())
+    d = a.n_depots
+    out = solution_to_vroom(a, [[d, d + 1, d + 2]], breaks=[[]])
+    steps = _steps(out)
+    assert [s["type"] for s in steps] == ["start", "job", "job", "job", "break", "end"]
+    brk, end = steps[-2], steps[-1]
+    assert brk["id"] == 7 and brk["service"] == 600
+    start = brk["arrival"] + brk["waiting_time"]
+    assert 5000 <= start <= 6000 and end["arrival"] == start + 600
+    # Travel to the end comes before the break, as VROOM reports it.
+    assert brk["duration"] == end["duration"] == out["routes"][0]["duration"] == 450
+    # A break the solver scheduled between two tasks comes after the leg to the next one.
+    out = solution_to_vroom(a, [[d, d + 2]], times=[[0, 100, 5800, 6000]], breaks=[[(5100, 600)]])
+    steps = _steps(out)
+    assert [s["type"] for s in steps] == ["start", "job", "break", "job", "end"]
+    assert steps[2]["arrival"] == 100 + 100 + 150 and steps[2]["waiting_time"] == 5100 - 350
+    assert steps[3]["arrival"] == 5700 and steps[3]["waiting_time"] == 100
+
+
+def test_route_and_summary_totals_have_pickup_and_delivery() -> None:
+    doc = _doc()
+    doc["shipments"] = [{"amount": [2], "pickup": {"id": 9, "location_index": 2}, "delivery": {"id": 9, "location_index": 1}}]
+    a = arrays_from_vroom(doc)
+    d = a.n_depots
+    out = solution_to_vroom(a, [[d, d + 1, d + 2, d + 3, d + 4]])
+    r = out["routes"][0]
+    # Delivery: jobs 1 and 3 (2 + 1) and the shipment's 2; pickup: job 2's 1 and the shipment's 2.
+    assert r["delivery"] == [5] and r["pickup"] == [3]
+    assert out["summary"]["delivery"] == [5] and out["summary"]["pickup"] == [3]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["jobs"][0].update(delivery=[4]) or d["jobs"][2].update(delivery=[3]), "over capacity"),
+        (lambda d: d["vehicles"][0].update(max_tasks=1), "max_tasks"),
+        (lambda d: d["jobs"][2].update(time_windows=[[0, 10]]), "time windows"),
+        (lambda d: d["vehicles"][0].update(max_travel_time=100), "max_travel_time"),
+    ],
+)
+def test_steps_describing_an_invalid_route_are_refused_as_vroom_does(change, words) -> None:
+    doc = _doc()
+    doc["vehicles"][0]["steps"] = [{"type": "start"}, {"type": "job", "id": 1}, {"type": "job", "id": 3}, {"type": "end"}]
+    arrays_from_vroom(doc)  # valid as given
+    change(doc)
+    with pytest.raises(VroomFormatError, match=words) as exc:
+        arrays_from_vroom(doc)
+    assert exc.value.item == "vehicle 1" and exc.value.field == "steps"
+
+
+def test_cli_refuses_vroom_example_3_shape_with_code_2(tmp_path) -> None:
+    """VROOM's docs/example_3 (steps over capacity, for its -c plan mode) is an input error when solving."""
+    import typer
+    from typer.testing import CliRunner
+
+    from engine.cli import plan as plan_cli
+
+    app = typer.Typer()
+    plan_cli.register(app)
+    app.command("noop")(lambda: None)
+    doc = _doc()
+    doc["jobs"][0]["delivery"] = [4]
+    doc["jobs"][2]["delivery"] = [3]
+    doc["vehicles"][0]["steps"] = [{"type": "start", "service_after": 0}, {"type": "job", "id": 1},
+                                   {"type": "job", "id": 3}, {"type": "end"}]
+    f = tmp_path / "ex3.json"
+    f.write_text(json.dumps(doc))
+    res = CliRunner().invoke(app, ["plan", str(f), "-t", "1", "-q", "--format", "vroom"])
+    assert res.exit_code == 2
+    err = json.loads(res.stdout.strip().splitlines()[-1])
+    assert err == {"code": 2, "error": "vehicle 1: steps: the steps describe a route over capacity (at its start)"}
