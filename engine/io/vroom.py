@@ -36,6 +36,7 @@ i.e. cost = seconds of travel) on travel time only, ``per_task_hour`` (default
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,9 @@ _TASK_KEYS = {"id", "description", "location", "location_index", "setup", "servi
 _COST_KEYS = {"fixed", "per_hour", "per_km", "per_task_hour"}
 _UNSUPPORTED = {
     "max_load": "a load cap during breaks",
+    "setup_per_type": "setup times by vehicle type",
+    "service_per_type": "service times by vehicle type",
+    "type": "vehicle types (used only by setup_per_type / service_per_type)",
 }
 
 
@@ -104,9 +108,11 @@ def _keys(obj: Any, item: str, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise _err(item, "-", f"expected an object, got {type(obj).__name__}")
     for k in obj:
+        if k in allowed:
+            continue
         if k in _UNSUPPORTED:
             raise _err(item, k, f"not supported by this engine ({_UNSUPPORTED[k]}); remove it to solve without it")
-        if k not in allowed:
+        else:
             raise _err(item, k, f"unknown key (allowed: {', '.join(sorted(allowed))})")
     return obj
 
@@ -188,9 +194,19 @@ def check_document(doc: Any) -> None:
         if not isinstance(mats, dict) or not all(isinstance(p, dict) for p in mats.values()):
             raise _err("problem", "matrices", "expected {profile: {\"durations\": [[...]], \"distances\": [[...]]}}")
         for prof, pm in mats.items():
-            for kind in ("durations", "distances", "costs"):
-                if kind in pm:
-                    _check_matrix(pm[kind], f"matrices.{prof}.{kind}")
+            for kind in pm:
+                if kind not in ("durations", "distances"):
+                    # A custom cost matrix would silently not be the objective: refuse it.
+                    what = "custom cost matrices (costs follow per_hour / per_km)" if kind == "costs" else None
+                    raise _err("problem", f"matrices.{prof}.{kind}", f"not supported by this engine ({what})" if what else "unknown key (allowed: distances, durations)")
+                _check_matrix(pm[kind], f"matrices.{prof}.{kind}")
+        used = {str(v.get("profile", "car")) for v in vehicles if isinstance(v, dict)} if isinstance(vehicles, list) else set()
+        if mats:
+            missing = sorted(used - set(mats))
+            if missing:
+                raise _err("problem", "matrices", f"no matrix for profile {missing[0]!r} (give matrices.{missing[0]})")
+            if len({json.dumps(mats[p].get("durations")) + json.dumps(mats[p].get("distances")) for p in used}) > 1:
+                raise _err("problem", "matrices", "vehicles of several profiles with different matrices are not supported by this engine; use one profile (speed_factor scales a vehicle's times)")
     for key in ("matrix", "distances"):
         if key in doc:
             _check_matrix(doc[key], key)
@@ -216,7 +232,7 @@ def check_document(doc: Any) -> None:
                     if key in st:
                         _whole(st[key], item, f"steps[{k}].{key}", hi=2**62)
         if "speed_factor" in v:
-            _number(v["speed_factor"], item, "speed_factor", lo=1e-3, hi=100)
+            _number(v["speed_factor"], item, "speed_factor", lo=1e-3, hi=5)
         if "skills" in v:
             _wholes(v["skills"], item, "skills", hi=2**62)
         costs = v.get("costs")
@@ -322,7 +338,8 @@ def _location(coord: Any, item: str, key: str) -> tuple[float, float]:
 def _matrix(doc: dict[str, Any], kind: str) -> np.ndarray | None:
     mats = doc.get("matrices")
     if isinstance(mats, dict) and mats:
-        prof = mats.get("car") or next(iter(mats.values()))
+        # check_document made sure every vehicle's profile has the same matrices.
+        prof = mats.get(str(doc["vehicles"][0].get("profile", "car")))
         if isinstance(prof, dict) and kind in prof:
             return np.asarray(prof[kind], dtype=np.float64)
     if kind == "durations" and "matrix" in doc:
@@ -697,6 +714,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             "load_change": _load_change(jobs, n_sites, vroom_dims),
             "vroom_delivery": _moved(jobs, n_sites, vroom_dims, "delivery"),
             "vroom_pickup": _moved(jobs, n_sites, vroom_dims, "pickup"),
+            "descriptions": (None,) * n_sites + tuple(j.get("description") for j in jobs),
+            "vehicle_descriptions": tuple(v.get("description") for v in vehicles),
+            "break_descriptions": tuple(tuple(b.get("description") for b in v.get("breaks") or []) for v in vehicles),
             "break_ids": tuple(tuple(b["id"] for b in v.get("breaks") or []) for v in vehicles),
             "vroom_vehicle_ids": tuple(v["id"] for v in vehicles),
             "vroom_locations": tuple(
@@ -849,6 +869,8 @@ def solution_to_vroom(
     delivered = np.asarray(meta.get("vroom_delivery", load_start), dtype=np.int64)
     picked = np.asarray(meta.get("vroom_pickup", np.zeros_like(load_start)), dtype=np.int64)
     break_ids = meta.get("break_ids", ())
+    descriptions = meta.get("descriptions", (None,) * a.n_nodes)
+    v_descriptions = meta.get("vehicle_descriptions", ())
 
     def loc_fields(node: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -947,6 +969,8 @@ def solution_to_vroom(
             }
             if task:
                 step["id"] = vroom_jobs[node - a.n_depots]
+                if descriptions[node] is not None:
+                    step["description"] = descriptions[node]
             if kind == "job":
                 step["job"] = vroom_jobs[node - a.n_depots]
             if a.distances.any():
@@ -975,6 +999,8 @@ def solution_to_vroom(
         }
         if a.distances.any():
             route["distance"] = dist
+        if v < len(v_descriptions) and v_descriptions[v] is not None:
+            route["description"] = v_descriptions[v]
         out_routes.append(route)
         tot_delivery += r_delivery
         tot_pickup += r_pickup
@@ -984,7 +1010,8 @@ def solution_to_vroom(
     unassigned = []
     for node in range(a.n_depots, a.n_nodes):
         if node not in served:
-            unassigned.append({"id": vroom_jobs[node - a.n_depots], "type": task_type[node], **loc_fields(node)})
+            extra = {"description": descriptions[node]} if descriptions[node] is not None else {}
+            unassigned.append({"id": vroom_jobs[node - a.n_depots], "type": task_type[node], **extra, **loc_fields(node)})
     summary = {
         "cost": sums["cost"],
         "routes": len(out_routes),

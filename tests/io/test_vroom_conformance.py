@@ -113,3 +113,43 @@ def test_cli_refuses_vroom_example_3_shape_with_code_2(tmp_path) -> None:
     assert res.exit_code == 2
     err = json.loads(res.stdout.strip().splitlines()[-1])
     assert err == {"code": 2, "error": "vehicle 1: steps: the steps describe a route over capacity (at its start)"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (lambda d: d["matrices"]["car"].update(costs=[[0, 1, 1], [1, 0, 1], [1, 1, 0]]), "matrices.car.costs", "not supported"),
+        (lambda d: d["jobs"][0].update(service_per_type={"van": 10}), "service_per_type", "not supported"),
+        (lambda d: d["vehicles"][0].update(type="van"), "type", "not supported"),
+        (lambda d: d["vehicles"][0].update(profile="bike"), "matrices", "no matrix for profile 'bike'"),
+        (lambda d: d["vehicles"][0].update(speed_factor=6), "speed_factor", "must be in"),
+    ],
+)
+def test_vroom_keys_this_engine_cannot_honour_are_refused_not_ignored(change, field, words) -> None:
+    doc = _doc()
+    change(doc)
+    with pytest.raises(VroomFormatError, match=words) as exc:
+        arrays_from_vroom(doc)
+    assert exc.value.field == field
+
+
+def test_several_profiles_only_with_the_same_matrices() -> None:
+    doc = _doc()
+    doc["vehicles"].append({**doc["vehicles"][0], "id": 2, "profile": "bike"})
+    doc["matrices"]["bike"] = json.loads(json.dumps(doc["matrices"]["car"]))
+    arrays_from_vroom(doc)
+    doc["matrices"]["bike"]["durations"][0][1] = 7
+    with pytest.raises(VroomFormatError, match="several profiles"):
+        arrays_from_vroom(doc)
+
+
+def test_descriptions_are_given_back() -> None:
+    doc = _doc()
+    doc["vehicles"][0]["description"] = "van 1"
+    doc["jobs"][0]["description"] = "shop"
+    doc["jobs"][2]["description"] = "late"
+    a = arrays_from_vroom(doc)
+    out = solution_to_vroom(a, [[a.n_depots, a.n_depots + 1]])
+    assert out["routes"][0]["description"] == "van 1"
+    assert [s.get("description") for s in _steps(out)] == [None, "shop", None, None, None]
+    assert out["unassigned"] == [{"id": 3, "type": "job", "description": "late", "location_index": 2}]
