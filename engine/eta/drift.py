@@ -53,6 +53,8 @@ class DriftParams:
         Then add the smallest grid shift whose window coverage reaches this.
     ceiling
         Narrow (negative grid shifts) only when coverage at shift 0 is above this; ``None``: never narrow.
+    narrow_goal
+        Then take the most negative grid shift whose window coverage still reaches this (>= goal: narrowing is careful).
     shifts_h
         Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.
     """
@@ -62,6 +64,7 @@ class DriftParams:
     trigger: float = 0.94
     goal: float = 0.955
     ceiling: float | None = None
+    narrow_goal: float = 0.975
     shifts_h: tuple[float, ...] = (0, 2, 4, 6, 9, 12, 18, 24, 36, 48, 72)
 
     def __post_init__(self) -> None:
@@ -74,6 +77,8 @@ class DriftParams:
             raise InputError("need 0 < trigger <= goal < 1", field="trigger")
         if self.ceiling is not None and not (self.goal < self.ceiling < 1):
             raise InputError("ceiling must lie between goal and 1", field="ceiling")
+        if not (self.goal <= self.narrow_goal < 1):
+            raise InputError("narrow_goal must lie between goal and 1", field="narrow_goal")
 
 
 @dataclass
@@ -204,7 +209,7 @@ class DriftState:
                     ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.goal))
                     shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
                 elif pr.ceiling is not None and cov0 > pr.ceiling and z > 0:
-                    ok = np.flatnonzero(enough[:z] & (cov[:z] >= pr.goal))
+                    ok = np.flatnonzero(enough[:z] & (cov[:z] >= pr.narrow_goal))
                     shift = pr.shifts_h[int(ok[0])] if ok.size else 0.0
             if shift != 0.0:
                 cov_s = float(cov[self.params.shifts_h.index(shift)])

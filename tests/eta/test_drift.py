@@ -102,3 +102,15 @@ def test_params_are_validated_and_state_pickles() -> None:
     st, _, _ = _replay(lambda c: 20.0, days=5, per_day=50)
     again = pickle.loads(pickle.dumps(st))
     assert again.shifts() == st.shifts() and again.now == st.now
+
+
+def test_narrows_carefully_only_when_asked() -> None:
+    # Parcels arrive 8 h before a 24 h promise and never late: 100% covered.
+    early = lambda c: 16.0  # noqa: E731
+    st, seen, _ = _replay(early, late_share=0.0)
+    assert all(s == 0.0 for _, s, _ in seen)  # by default never narrower
+    p = DriftParams(min_count=50, ceiling=0.99, narrow_goal=0.975, shifts_h=(-12, -6, -4, -2, 0, 2))
+    st, seen, _ = _replay(early, late_share=0.0, params=p)
+    shifts = [s for t, s, _ in seen if t > 5 * DAY]
+    # -6 h still covers every parcel; -12 h would miss them all: the bound is the most negative shift that keeps narrow_goal.
+    assert shifts and all(s == -6 * H for s in shifts)
