@@ -12,7 +12,9 @@ with ``location`` ([lon, lat]) or ``location_index``, ``delivery`` /
 or a top-level ``matrix``, otherwise from coordinates (haversine, or a road
 network when one is given).
 
-What differs from VROOM, on purpose and documented:
+What differs from VROOM, on purpose and documented (``benchmarks/vroom_conformance.py``
+runs VROOM's documented examples and generated cases through this module and pyvroom,
+and re-checks every route from the input):
 
 * ``shipments`` (pickup-and-delivery pairs: same route, pickup first) are
   solved by OR-Tools' pickup-and-delivery model (the numba search does not
@@ -20,12 +22,27 @@ What differs from VROOM, on purpose and documented:
 * A job with both ``pickup`` and ``delivery`` amounts takes room for both for
   the whole route (conservative: every plan is feasible for VROOM too).
 * ``max_travel_time`` bounds the route's duration (travel + service + waiting),
-  which is at least as strict as VROOM's travel-only bound.
+  which is at least as strict as VROOM's travel-only bound: plans keep VROOM's
+  bound but may leave out tasks VROOM would serve (the engine has no
+  travel-only dimension yet).
+* ``setup`` is reserved on every task while solving; the output charges it only
+  on arriving at a new location, as VROOM does, so reported times are never
+  later than the solver planned (the saved time shows as waiting).
 * ``max_tasks`` is one more capacity (each task takes one unit), ``max_distance``
-  an OR-Tools distance dimension; ``steps`` bind their tasks to the vehicle in
-  that order (other tasks may come between, as in VROOM's solving mode) and
+  an OR-Tools distance dimension.  ``steps``: as in VROOM, steps whose tasks do
+  not form a valid route on their own (capacity, max_tasks, windows, shift,
+  max_travel_time, max_distance) are an input error; unlike VROOM's solving
+  mode, which only starts from them, their tasks stay bound to the vehicle in
+  that order (other tasks may come between: re-planning's fixed stops) and
   their ``service_at`` / ``_after`` / ``_before`` narrow the task's windows;
-  ``start``, ``end`` and ``break`` steps are not constrained.
+  ``start``, ``end`` and ``break`` steps are not constrained (VROOM ignores
+  them when solving too).
+* Breaks: every break of a used route is in the output, after the leg to the
+  next step (VROOM may also report one before or during that leg).  One the
+  solver placed after the route's end is taken before the end.
+* Refused rather than ignored: custom ``costs`` matrices, ``setup_per_type`` /
+  ``service_per_type`` and vehicle ``type``, a break's ``max_load``, and
+  vehicles of several profiles with different matrices.
 * Jobs VROOM would leave unassigned are left out at a penalty proportional to
   ``priority + 1``, so higher-priority jobs are served first, as in VROOM.
 
