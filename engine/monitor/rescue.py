@@ -176,20 +176,20 @@ def _candidates(mon: Monitor, a: VehicleTrack, stop: StopRef, meet: tuple[float,
     cands: list[_Cand] = []
     for j in np.flatnonzero(nearest <= 4 * lim + _TOL_M):
         b, idle, first = vans[j]
+        pts = slice(starts[j], bounds[j])
+        if b.vehicle_id in busy:
+            continue
+        # Within neighbour_km, or 4 x that for a van with only its way home left (free to help) or still at its depot.
+        if not _any_within(d[pts], lat[pts], lon[pts], stop, lim) and not (
+                (idle or all(s.order_id is None for s in b.stops[first:])) and _any_within(d[pts], lat[pts], lon[pts], stop, 4 * lim)):
+            continue
         # A van with orders of its own at risk has no time to spare.
         if any(mon.orders[s.order_id].state == WatchState.AT_RISK for s in b.remaining() if s.order_id in mon.orders):
             continue
-        if b.vehicle_id in busy:
-            continue
-        pts = slice(starts[j], bounds[j])
         if idle:
             # A van still at its depot with time before its shift: a round trip there and back first.
-            if _any_within(d[pts], lat[pts], lon[pts], stop, 4 * lim):
-                stops, extra = _pretrip(b, meet, stop)
-                cands.append((extra, b.vehicle_id, 0, stops, meet, mon.now))
-            continue
-        done = all(s.order_id is None for s in b.stops[first:])  # only its way home is left: free to help
-        if not _any_within(d[pts], lat[pts], lon[pts], stop, lim * (4 if done else 1)):
+            stops, extra = _pretrip(b, meet, stop)
+            cands.append((extra, b.vehicle_id, 0, stops, meet, mon.now))
             continue
         b_meet = meet if meet is not None else ((a.start_lat, a.start_lon) if b.next_idx > 0 or b.depot != a.depot else None)
         # The cheapest few places on this van (the cheapest may push its own orders late).
