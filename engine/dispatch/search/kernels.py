@@ -103,6 +103,7 @@ KState = namedtuple(
         "pen",  # float64 [1] penalty sum of the unassigned jobs
         "nhand",  # int32 [1] unassigned jobs priced as handed to a carrier (at most ``room``)
         "bt",  # int64 [B_max + 1] scratch of the break schedule (earliest time per breaks taken)
+        "rver",  # int64 [V] route version: bumped whenever the route's row changes (keys the left-out cache)
     ],
 )
 
@@ -125,6 +126,7 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0)
         pen=np.zeros(1, dtype=np.float64),
         nhand=np.zeros(1, dtype=np.int32),
         bt=np.zeros(max_breaks + 1, dtype=np.int64),
+        rver=np.zeros(n_veh, dtype=np.int64),
     )
 
 
@@ -356,6 +358,7 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
 def _update_route(P: KProblem, S: KState, v: int) -> int:
     """Refresh the caches of route ``v`` after its ``seq`` row changed; returns first bad position (-1: ok)."""
     L = S.rlen[v]
+    S.rver[v] += 1
     bad, cost = _eval_row(P, v, S.seq[v], L, S.es[v], S.ls[v], S.bt)
     S.rcost[v] = cost
     nd = P.demand.shape[1]
@@ -461,19 +464,29 @@ def _leave_out(P: KProblem, S: KState, c: int) -> None:
 @njit(cache=True, nogil=True, inline="always")
 def _best_insertion(
     P: KProblem, S: KState, c: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
-    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
 ) -> tuple:
-    """Cheapest feasible (vehicle, position) for job ``c``; vehicle -1 if leaving it out is cheaper."""
+    """Cheapest feasible (vehicle, position) for job ``c``; vehicle -1 if leaving it out is cheaper.
+
+    ``jver`` / ``jthr`` (the left-out cache, empty: off): when ``c`` was last left out,
+    ``jver[c, v]`` held route ``v``'s version and ``jthr[c]`` the leave-out cost then; a
+    route still at that version had no position cheaper than that (blinks aside), so
+    while leaving ``c`` out costs no more than then, the route is not scanned again.
+    """
     best = _leave_out_cost(P, S, c)
     bv = -1
     bk = -1
     nv = S.rlen.shape[0]
+    cached = jver.shape[0] > 0
+    reuse = cached and best <= jthr[c]
     nd = P.demand.shape[1]
     twe_c = P.twe[c]
     tws_c = P.tws[c]
     sc = P.service[c]
     for v in range(nv):
         if not P.compat[v, c]:
+            continue
+        if reuse and jver[c, v] == S.rver[v]:
             continue
         L = S.rlen[v]
         if L == 0:
@@ -517,6 +530,13 @@ def _best_insertion(
             best = delta
             bv = v
             bk = k
+    if cached:
+        if bv < 0:
+            for v in range(nv):
+                jver[c, v] = S.rver[v]
+            jthr[c] = best
+        else:
+            jthr[c] = -np.inf
     return bv, bk
 
 
@@ -534,7 +554,7 @@ def _insert(P: KProblem, S: KState, v: int, k: int, c: int) -> None:
 def _recreate(
     P: KProblem, S: KState, rem: np.ndarray, nrem: int, rng: np.ndarray, blink: float,
     touched: np.ndarray, stamp_box: np.ndarray, seen: np.ndarray, keys: np.ndarray,
-    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, order_kind: int,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, order_kind: int, jver: np.ndarray, jthr: np.ndarray,
 ) -> None:
     """Insert the jobs ``rem[:nrem]`` in the order ``order_kind``; the ones left out become unassigned.
 
@@ -548,7 +568,7 @@ def _recreate(
     for i in range(nrem):
         c = rem[i]
         stamp_box[0] += 1
-        v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls)
+        v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr)
         if v < 0:
             _leave_out(P, S, c)
         else:
@@ -737,10 +757,12 @@ def init_insert(
     tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
 ) -> None:
     """Cheapest insertion of ``rem[i0:i1]`` (no blinks); a job no route takes more cheaply is left out."""
+    no_ver = np.empty((0, 0), dtype=np.int64)
+    no_thr = np.empty(0, dtype=np.float64)
     for i in range(i0, i1):
         c = rem[i]
         stamp[0] += 1
-        v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls)
+        v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr)
         if v < 0:
             _leave_out(P, S, c)
         else:
@@ -785,14 +807,15 @@ def run_chunk(
     best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
-    order_weights: np.ndarray,
+    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
     The temperature falls geometrically from ``t_start`` to ``t_end`` over
     ``it_total`` iterations; this chunk covers ``it0 .. it0 + n_iter``.
     ``cur_cost[0]`` / ``best_cost[0]`` are updated in place.  Returns the
-    number of accepted moves.
+    number of accepted moves.  ``jver`` / ``jthr``: the left-out cache of
+    ``_best_insertion`` (empty arrays: off; the search is then as without it).
     """
     nv = W.rlen.shape[0]
     n = P.dist.shape[0]
@@ -826,7 +849,7 @@ def run_chunk(
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
             r -= order_weights[kind]
             kind += 1
-        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind)
+        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr)
         new_cost = _total(W)
         thresh = cur_cost[0]
         if temp > 0.0:

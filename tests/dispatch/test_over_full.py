@@ -1,0 +1,85 @@
+"""Over-full problems (far more jobs than the fleet takes): the search's left-out cache.
+
+The cache (``improve.over_full`` / ``_Run.use_left_out_cache``) must leave a fitting
+problem's search bit-for-bit unchanged, fire on over-full ones, and keep their plans
+feasible and no worse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.dispatch.search import improve
+from engine.io.solomon import from_solomon
+from tests.dispatch.test_search import check_solution, make_arrays, random_tw_instance
+
+
+def _digest(res: improve.SearchResult) -> str:
+    return hashlib.sha1(repr((res.routes, res.cost)).encode()).hexdigest()[:12]
+
+
+# Digests of ``search(seed=7, max_iterations=3000)`` taken on the tree before the cache
+# existed (commit 0ed3f1b): the deterministic search of a fitting problem must not move.
+BEFORE = {"C101": "1981683a0c2a", "R101": "b7b6de5609b3"}
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_fitting_solomon_search_is_unchanged(vrptw_dir: Path, name: str) -> None:
+    a = from_solomon(vrptw_dir / "solomon" / f"{name}.txt")
+    res = improve.search(a, time_limit=0, seed=7, max_iterations=3000)
+    assert not res.over_full
+    assert _digest(res) == BEFORE[name]
+
+
+def _over_full_instance(seed: int) -> object:
+    # 120 jobs of 1-4 units, 4 vehicles of 12: the fleet takes about a tenth; the rest
+    # are optional at a price (as orders a carrier takes).
+    rng = np.random.default_rng(seed)
+    n = 120
+    xy = rng.uniform(0, 100, size=(n + 1, 2))
+    xy[0] = 50
+    start = rng.integers(0, 600, size=n + 1)
+    tw = np.stack([start, start + rng.integers(80, 300, size=n + 1)], axis=1)
+    tw[0] = (0, 1000)
+    demand = rng.integers(1, 5, size=(n + 1, 1))
+    penalty = rng.integers(30, 120, size=n + 1)
+    return make_arrays(xy, 1, 4, demand=demand, capacity=np.full((4, 1), 12), tw=tw, service=5, horizon=1000,
+                       penalty=penalty)
+
+
+def test_over_full_detection() -> None:
+    assert improve.over_full(_over_full_instance(0), None)
+    assert improve.over_full(random_tw_instance(1, 30, 6), None)  # demand 75 for a fleet of 72
+    fits = random_tw_instance(1, 30, 10)
+    assert not improve.over_full(fits, None)
+    assert not improve.over_full(fits, 1)  # one job of 30 left out: not clearly over-full
+    assert improve.over_full(fits, 2)
+
+
+def test_fitting_random_instance_does_not_use_the_cache() -> None:
+    a = random_tw_instance(5, 30, 10)
+    res = improve.search(a, time_limit=0, seed=42, max_iterations=500)
+    assert not res.over_full and not res.unassigned
+
+
+def test_over_full_search_is_feasible_and_no_worse(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_cache, without = [], []
+    for seed in range(3):
+        a = _over_full_instance(seed)
+        res = improve.search(a, time_limit=0, seed=seed, max_iterations=800)
+        assert res.over_full
+        assert res.cost == pytest.approx(check_solution(a, res.routes))
+        again = improve.search(a, time_limit=0, seed=seed, max_iterations=800)
+        assert again.routes == res.routes  # still deterministic
+        with_cache.append(res.cost)
+    monkeypatch.setattr(improve, "over_full", lambda arrays, left_out: False)
+    for seed in range(3):
+        res = improve.search(_over_full_instance(seed), time_limit=0, seed=seed, max_iterations=800)
+        assert not res.over_full
+        without.append(res.cost)
+    # the cache only skips re-scans of routes that refused a job: the plans end as good (2% noise allowed)
+    assert sum(with_cache) <= 1.02 * sum(without), (with_cache, without)
