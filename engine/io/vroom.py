@@ -19,8 +19,10 @@ and re-checks every route from the input):
 * ``shipments`` (pickup-and-delivery pairs: same route, pickup first) are
   solved by OR-Tools' pickup-and-delivery model (the numba search does not
   model them); delivery jobs beside them load at the start (``VrpArrays.preload``).
-* A job with both ``pickup`` and ``delivery`` amounts takes room for both for
-  the whole route (conservative: every plan is feasible for VROOM too).
+* Jobs' ``delivery`` is loaded at the start and ``pickup`` brought back to the
+  end, as in VROOM (a signed load dimension, ``VrpArrays.preload``); the numba
+  search does not model a load that goes down, so such problems are solved by
+  OR-Tools alone.
 * ``max_travel_time`` bounds the route's duration (travel + service + waiting),
   which is at least as strict as VROOM's travel-only bound: plans keep VROOM's
   bound but may leave out tasks VROOM would serve (the engine has no
@@ -559,8 +561,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
     for k, a in enumerate(job_amounts):
         demand[n_sites + k, : a.size] = a
     preload = None
-    if pairs:
-        # With shipments the load goes up and down: demand is the change at each task and
+    if pairs or any(j["_type"] == "job" and "pickup" in j for j in jobs):
+        # With shipments or pickups the load goes up and down (VROOM: deliveries are loaded at
+        # the start, pickups brought back to the end): demand is the change at each task and
         # ``preload`` what a delivery job puts on the vehicle at the start.
         demand = _load_change(jobs, n_sites, n_dims)
         preload = _load_start(jobs, n_sites, n_dims)
@@ -1137,6 +1140,10 @@ def solve_vroom_plan(
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)
     a = dataclasses.replace(a, compat=pre.compat)
+    if a.preload is not None and (a.demand < 0).any():
+        # The numba search counts every demand as load taken on for the whole route: with
+        # deliveries unloading along it (pickups beside them) only OR-Tools' model is exact.
+        params = dataclasses.replace(params, use_improve=False)
     # Steps (fixed or partial routes) are the warm start, like re-planning's current routes.
     init = [list(f) for f in a.v_fixed] if any(a.v_fixed) else None
     res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, initial_routes=init, t0=t0)

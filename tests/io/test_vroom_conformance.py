@@ -153,3 +153,26 @@ def test_descriptions_are_given_back() -> None:
     assert out["routes"][0]["description"] == "van 1"
     assert [s.get("description") for s in _steps(out)] == [None, "shop", None, None, None]
     assert out["unassigned"] == [{"id": 3, "type": "job", "description": "late", "location_index": 2}]
+
+
+def test_pickups_are_brought_back_while_deliveries_go_out_as_in_vroom() -> None:
+    """Capacity 3: deliver 3 at job 1, then pick 3 up at job 2 (VROOM serves both; counting both
+    amounts for the whole route would leave one out)."""
+    from engine.dispatch import MaxRuntime
+    from engine.io.vroom import solve_vroom_plan
+
+    doc = _doc()
+    doc["vehicles"][0]["capacity"] = [3]
+    del doc["vehicles"][0]["breaks"]
+    doc["jobs"] = [
+        {"id": 1, "location_index": 1, "delivery": [3]},
+        {"id": 2, "location_index": 2, "pickup": [3]},
+    ]
+    a = arrays_from_vroom(doc)
+    assert a.preload is not None
+    _, out = solve_vroom_plan(doc, stop=MaxRuntime(1.0))
+    assert out["summary"]["unassigned"] == 0
+    steps = _steps(out)
+    assert [s["id"] for s in steps if s["type"] == "job"] == [1, 2]
+    assert [s["load"] for s in steps] == [[3], [0], [3], [3]]
+    assert out["routes"][0]["delivery"] == [3] and out["routes"][0]["pickup"] == [3]
