@@ -234,7 +234,8 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
     for k, c in per.items():
         out[k] = c["fixed"][c["test"]]
         sh = np.asarray(shifted.get(k, [0.0]))
-        print(f"  drift {k:22s} shifted in {np.mean(sh > 0):.1%} of the {step_h:g} h steps; mean {sh.mean():.2f} h, max {sh.max():g} h")
+        print(f"  drift {k:22s} widened in {np.mean(sh > 0):.1%}, narrowed in {np.mean(sh < 0):.1%} of the {step_h:g} h steps;"
+              f" mean {sh.mean():.2f} h, range {sh.min():g} .. {sh.max():g} h")
     return out
 
 
