@@ -20,6 +20,9 @@ one solver per core) and runs, each bounded in time and request count:
 Usage::
 
     .venv/bin/python benchmarks/api_load.py --solves --flood --memory
+    # the same against a baseline tree (server-side figures need its Server-Timing):
+    mkdir -p /tmp/base && git archive ef5c622 | tar -x -C /tmp/base
+    .venv/bin/python benchmarks/api_load.py --solves --flood --root /tmp/base --out /tmp/base.json
 
 Prints the report, then one line per figure against its target (and the figure
 before the changes of issue 11's last round), with the 1-minute load average:
@@ -263,6 +266,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rate", type=int, default=2000)
     ap.add_argument("--out", default=str(OUT), help="where the JSON report goes")
+    ap.add_argument("--root", help="serve another checkout of the project (an A/B against a baseline: "
+                    "git archive REV | tar -x -C DIR), with this venv")
     ap.add_argument("--burst-child", nargs=5, metavar=("URL", "KEY", "BODY_FILE", "N", "TIME_LIMIT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.burst_child:
@@ -270,6 +275,11 @@ def main() -> None:
         _burst_child(url, key, body_file, int(n), float(time_limit))
         return
     report: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": " ".join(sys.argv)}
+    if args.root:
+        import tests.api.server as served  # noqa: PLC0415
+
+        served.ROOT = Path(args.root).resolve()  # `python -m engine.cli serve` runs from there: its code is served
+        report["root"] = str(served.ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         if args.solves:
             with Server(Path(tmp) / "solves.db") as srv:
