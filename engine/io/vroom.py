@@ -957,19 +957,26 @@ def solution_to_vroom(
                     taken = {b for b, (lo, hi, d) in enumerate(spec) if any(lo <= bs <= hi and d == bd for bs, bd in pending)}
                     extra = [(max(int(lo), arrival), int(d)) for b, (lo, hi, d) in enumerate(spec) if b not in used and b not in taken]
                     pending = sorted(pending + extra[:n_left])
-            # Breaks that start before this node's service: after the leg, as VROOM reports them.
+            # Breaks that start before this node's service.  The solver may start one while
+            # driving: the leg is then split around it (VROOM reports breaks the same way, its
+            # ``duration`` counting the part driven before); otherwise it comes after the leg.
+            cur, driven = arrival - leg_t, 0
             while k and pending and (pending[0][0] < int(ts[k]) or k == len(path) - 1):
                 bs, bd = pending.pop(0)
-                b_start = max(int(bs), arrival)
+                part = min(max(int(bs) - cur, 0), leg_t - driven)
+                cur += part
+                driven += part
+                b_start = max(int(bs), cur)
                 step = {"type": "break", "id": break_id(v, int(bs), int(bd), used), "setup": 0, "service": int(bd),
-                        "waiting_time": b_start - arrival, "load": [int(x) for x in load], "arrival": arrival + offset,
-                        "duration": t_travel, "violations": []}
+                        "waiting_time": b_start - cur, "load": [int(x) for x in load], "arrival": cur + offset,
+                        "duration": t_travel - leg_t + driven, "violations": []}
                 if a.distances.any():
-                    step["distance"] = dist
+                    step["distance"] = dist - leg_d + (leg_d * driven // leg_t if leg_t else leg_d)
                 steps.append(step)
-                wait_sum += b_start - arrival
+                wait_sum += b_start - cur
                 serv_sum += int(bd)
-                arrival = b_start + int(bd)
+                cur = b_start + int(bd)
+                arrival = cur + leg_t - driven
             start = max(int(ts[k]), arrival)
             wait = start - arrival
             kind = "start" if k == 0 else "end" if k == len(path) - 1 else task_type[node]

@@ -176,3 +176,13 @@ def test_pickups_are_brought_back_while_deliveries_go_out_as_in_vroom() -> None:
     assert [s["id"] for s in steps if s["type"] == "job"] == [1, 2]
     assert [s["load"] for s in steps] == [[3], [0], [3], [3]]
     assert out["routes"][0]["delivery"] == [3] and out["routes"][0]["pickup"] == [3]
+
+
+def test_a_break_taken_while_driving_splits_the_leg() -> None:
+    a = arrays_from_vroom(_doc())
+    d = a.n_depots
+    # Job 1 is left at 200; the solver starts the break at 250, 50 s into the 150 s leg to job 3.
+    out = solution_to_vroom(a, [[d, d + 2]], times=[[0, 100, 5800, 6000]], breaks=[[(250, 600)]])
+    brk, job3 = _steps(out)[2], _steps(out)[3]
+    assert brk["type"] == "break" and brk["arrival"] == 250 and brk["waiting_time"] == 0 and brk["duration"] == 150
+    assert job3["arrival"] == 250 + 600 + 100 and job3["duration"] == 250
