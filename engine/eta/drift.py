@@ -5,8 +5,10 @@ post-festival backlog lasts weeks longer than last year's.  The deliveries
 do: :class:`DriftState` keeps, per carrier/service, a trailing window of the
 outcomes of the promises the *uncorrected* model gave, and picks the
 smallest extra time ``s`` (from a fixed grid, ``DriftParams.shifts_h``) that
-would have brought the window's coverage back to the goal.  Quotes add ``s``
-to that service's promise (:func:`engine.promise.quote` ``drift=``).
+would have brought the window's coverage back to the goal when it fell
+below the trigger (or, with a ``ceiling``, the most negative ``s`` that keeps
+an over-covered service above ``narrow_goal``).  Quotes add ``s`` to that
+service's promise (:func:`engine.promise.quote` ``drift=``).
 
 Censoring.  An order's outcome at shift ``s`` is known at ``min(delivered,
 promised + s)``: a parcel delivered in time counts as met when it is
