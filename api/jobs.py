@@ -67,23 +67,44 @@ class SolveRequest:
     time_limit: float
     seed: int = 0
     solution_limit: int | None = None
+    #: seconds of the time limit already used before the solver got the request
+    #: (validating the body); not stored: a re-queued plan gets its whole limit again
+    spent: float = 0.0
 
     @property
     def params(self) -> dict[str, Any]:
         return {"time_limit": self.time_limit, "seed": self.seed, "solution_limit": self.solution_limit}
 
 
-def solve_document(problem: dict[str, Any] | str, time_limit: float, seed: int, solution_limit: int | None) -> dict[str, Any]:
+def solve_budget(time_limit: float, spent: float, n_orders: int) -> float:
+    """Seconds left for ``solve`` out of a plan's ``time_limit``.
+
+    The client's limit covers the whole request as the server handles it: validating
+    the body (``spent``), reading it in the worker, the solve (matrices included) and
+    writing the plan back (about 30 us per order, reserved here).  Time queued behind
+    other plans is not counted: a plan's limit is its own.  At least a tenth of the
+    limit is always left to the solver, so an overrun elsewhere still yields a plan.
+    """
+    reserve = 0.02 + 3e-5 * n_orders
+    return max(0.1 * time_limit, time_limit - spent - reserve)
+
+
+def solve_document(
+    problem: dict[str, Any] | str, time_limit: float, seed: int, solution_limit: int | None, spent: float = 0.0
+) -> dict[str, Any]:
     """Run in a worker process: problem document (or its JSON text) in; out ``{"plan_json": text}``
     (the plan as ``plan_to_dict``'s JSON, serialised here so the API process never parses it)
-    or ``{"error": ..., "input": bool}``."""
+    or ``{"error": ..., "input": bool}``.  ``spent``: seconds of ``time_limit`` used before
+    (see :func:`solve_budget`)."""
+    started = time.monotonic()
     try:
         from engine.dispatch import solve
         from engine.dispatch.stop import from_limits
         from engine.io.problem_json import plan_to_dict, problem_from_dict
         problem_obj = problem_from_dict(json.loads(problem) if isinstance(problem, str) else problem)
         net = _network(problem_obj.network) if problem_obj.network else None
-        plan = solve(problem_obj, network=net, stop=from_limits(time_limit, solution_limit), seed=seed)
+        budget = solve_budget(time_limit, spent + time.monotonic() - started, len(problem_obj.orders))
+        plan = solve(problem_obj, network=net, stop=from_limits(budget, solution_limit), seed=seed)
         return {"plan_json": json.dumps(plan_to_dict(plan), default=_jsonable)}
     except EngineError as exc:
         # The client's mistake that only the network could show (a depot off its roads).
@@ -265,10 +286,13 @@ class SolveService:
                 retry_after_s=retry_after_s,
             )
 
-    def submit(self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None) -> str:
+    def submit(
+        self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None, spent: float = 0.0
+    ) -> str:
         """Store the plan as ``queued`` and queue it; ``BusyError`` (429) when the queue is full.
 
         ``problem`` is the validated document or, cheaper for this process, its JSON text.
+        ``spent``: seconds of the time limit already used (validation, see :func:`solve_budget`).
         """
         with self._lock:
             self._refuse_if_full(retry_after_s=max(1.0, min(60.0, time_limit)))
@@ -280,17 +304,19 @@ class SolveService:
             with self._lock:
                 self._queued -= 1
             raise
-        self._queue.put(SolveRequest(plan_id, problem, time_limit, seed, solution_limit))
+        self._queue.put(SolveRequest(plan_id, problem, time_limit, seed, solution_limit, spent))
         return plan_id
 
-    def submit_later(self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None) -> Future[str]:
+    def submit_later(
+        self, problem: dict[str, Any] | str, *, time_limit: float, seed: int, solution_limit: int | None, spent: float = 0.0
+    ) -> Future[str]:
         """:meth:`submit` on the service's one store-writer thread (await it with ``asyncio.wrap_future``).
 
         Why one thread: a burst of submissions written from many threads at once contends
         for the database's write lock and for the interpreter, and the event loop waits
         its turn behind them.
         """
-        return self._writer.submit(self.submit, problem, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
+        return self._writer.submit(self.submit, problem, time_limit=time_limit, seed=seed, solution_limit=solution_limit, spent=spent)
 
     def _put(self, req: SolveRequest) -> None:
         with self._lock:
@@ -336,11 +362,11 @@ class SolveService:
 
     def _submit(self, req: SolveRequest) -> Future[dict[str, Any]]:
         try:
-            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit, req.spent)
         except BrokenProcessPool:
             # A worker died (killed, out of memory) and took the pool with it: start a new one.
             self._discard_broken_pool()
-            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit)
+            return self._pool_().submit(solve_document, req.problem, req.time_limit, req.seed, req.solution_limit, req.spent)
 
     def _discard_broken_pool(self) -> None:
         with self._lock:

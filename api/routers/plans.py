@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
@@ -80,7 +81,7 @@ async def create_plan(
     request: Request,
     service: SolveService = Depends(get_solve_service),
     settings: Settings = Depends(get_settings),
-    time_limit: float = Query(10.0, gt=0, le=600, description="Seconds for the solve."),
+    time_limit: float = Query(10.0, gt=0, le=600, description="Seconds for the whole request as the server handles it: validation, matrices, solve and writing the plan (time queued behind other plans not counted)."),
     seed: int = Query(0, ge=0, le=2**31 - 1),
     solution_limit: Optional[int] = Query(None, gt=0, le=10_000_000, description="Deterministic cap on search solutions."),
 ) -> PlanCreated:
@@ -90,6 +91,7 @@ async def create_plan(
     process (a thread when solves run in threads), so health checks and quotes
     on the event loop are not held up.
     """
+    arrived = time.monotonic()
     service.ensure_room()  # a full queue refuses before the body is even parsed: excess is cheap
     raw = await request.body()
     async with _VALIDATING:
@@ -108,7 +110,10 @@ async def create_plan(
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise UnavailableError("the validation process died; try again", retry_after_s=1) from None
             doc = _unpack(outcome)
-    plan_id = await asyncio.wrap_future(service.submit_later(doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit))
+    spent = time.monotonic() - arrived  # the time limit covers validation too (jobs.solve_budget)
+    plan_id = await asyncio.wrap_future(
+        service.submit_later(doc, time_limit=time_limit, seed=seed, solution_limit=solution_limit, spent=spent)
+    )
     return PlanCreated(id=plan_id, status=JobStatus.QUEUED)
 
 

@@ -64,3 +64,26 @@ def test_a_killed_parse_process_is_a_503_once_then_replaced(tmp_path: Path) -> N
         r = c.post("/v1/plans", json=DAY, params={"time_limit": 1})
         assert r.status_code == 503 and "Retry-After" in r.headers, r.text
         assert c.post("/v1/plans", json=DAY, params={"time_limit": 1}).status_code == 202
+
+
+def test_the_time_limit_covers_validation_and_leaves_the_solver_what_is_left() -> None:
+    from api.jobs import solve_budget
+
+    assert solve_budget(5.0, 0.0, 0) < 5.0  # writing the plan back is reserved
+    assert solve_budget(5.0, 1.0, 5000) == 5.0 - 1.0 - (0.02 + 3e-5 * 5000)
+    assert solve_budget(5.0, 9.0, 5000) == 0.5  # an overrun elsewhere still leaves the solver a tenth
+    assert solve_budget(5.0, 1.0, 100) < solve_budget(5.0, 0.5, 100)
+
+
+def test_a_solve_document_spends_only_the_time_left() -> None:
+    import json
+
+    from api.jobs import solve_document
+    from engine.io.problem_json import problem_to_dict
+    from engine.io.scenarios import helsinki_day
+
+    doc = problem_to_dict(helsinki_day(300, 0))
+    doc["network"] = None
+    out = solve_document(doc, 3.0, 0, None, spent=2.5)  # half a second left of three
+    plan = json.loads(out["plan_json"])
+    assert plan["solve_seconds"] < 1.5
