@@ -17,31 +17,65 @@ from typing import Any
 
 from engine.monitor.incidents import quote_adjustment
 
-__all__ = ["widen", "incidents_from"]
+__all__ = ["widen", "incidents_from", "invalidate"]
 
 _TTL_S = 5.0
 _lock = threading.Lock()
+#: (fresh until, incidents); ``fresh until`` 0.0: never read (or invalidated)
 _cached: tuple[float, list[Any]] = (0.0, [])
+_refreshing = False
 
 
-def incidents_from(store: Any) -> list[Any]:
-    """The active plan's incidents, as stored, re-read at most every few seconds."""
-    global _cached
-    now = time.monotonic()
-    with _lock:
-        if _cached[0] > now:
-            return _cached[1]
+def _read(store: Any) -> list[Any]:
     try:
         from engine.monitor.service import MonitorService
 
         from engine.io.problem_json import plan_from_dict
 
-        found = MonitorService(store, plan_from_dict).known_incidents()
+        return MonitorService(store, plan_from_dict).known_incidents()
     except Exception:  # noqa: BLE001 - checkout must answer even when the monitor's state cannot be read
-        found = []
+        return []
+
+
+def _refresh(store: Any) -> None:
+    global _cached, _refreshing
+    found = _read(store)
+    with _lock:
+        _cached = (time.monotonic() + _TTL_S, found)
+        _refreshing = False
+
+
+def incidents_from(store: Any) -> list[Any]:
+    """The active plan's incidents, as stored, re-read at most every few seconds.
+
+    Only the first read (and the first after :func:`invalidate`) is made by the request
+    that asks; once the copy is older than a few seconds, requests keep using it while one
+    background thread reads the store again, so a checkout quote never waits on a
+    database read (or on a writer holding its lock).
+    """
+    global _cached, _refreshing
+    now = time.monotonic()
+    with _lock:
+        fresh_until, found = _cached
+        if fresh_until > now:
+            return found
+        stale = fresh_until > 0.0
+        if stale and not _refreshing:
+            _refreshing = True
+            threading.Thread(target=_refresh, args=(store,), name="incidents-refresh", daemon=True).start()
+    if stale:
+        return found
+    found = _read(store)
     with _lock:
         _cached = (now + _TTL_S, found)
     return found
+
+
+def invalidate() -> None:
+    """Forget the copy: incidents this process just ingested reach the next quote at once."""
+    global _cached
+    with _lock:
+        _cached = (0.0, [])
 
 
 def widen(quote: dict[str, Any], lat: float, lon: float, incidents: list[Any]) -> dict[str, Any]:

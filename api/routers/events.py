@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import get_clock, get_store
+from api.incidents import invalidate
 from api.schemas.monitor import (
     EventResultOut,
     IngestResponse,
@@ -137,6 +138,8 @@ def _ingest(raw: bytes, svc: MonitorService, now: float) -> IngestResponse:
         raise errors[0]
     good = [e for e in parsed if e is not None]
     results, docs = svc.ingest(good, now=now) if good else ([], [])
+    if any(getattr(e, "incident", None) is not None for e in good):
+        invalidate()  # checkout sees a storm this process was just told of, not a few seconds later
     by_id = iter(results)
     out: list[EventResultOut] = []
     for i, it in enumerate(items):

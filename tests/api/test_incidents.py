@@ -72,3 +72,38 @@ def test_an_incident_posted_to_the_monitor_reaches_checkout(monkeypatch) -> None
     for a, b in pairs:
         assert datetime.fromisoformat(b["promised_by"]) > datetime.fromisoformat(a["promised_by"])
         assert "storm warning for the centre" in b["reason"]
+
+
+def test_a_stale_copy_is_served_while_one_thread_reads_again(monkeypatch) -> None:
+    """Checkout never waits on the store once it has a copy: an old copy is served, refreshed behind."""
+    import threading
+    import time as _time
+
+    import api.incidents as inc
+
+    reads: list[float] = []
+    gate = threading.Event()
+
+    def slow_read(store):
+        reads.append(_time.monotonic())
+        if len(reads) > 1:
+            gate.wait(5)  # a store held by a writer
+        return [f"read-{len(reads)}"]
+
+    monkeypatch.setattr(inc, "_read", slow_read)
+    monkeypatch.setattr(inc, "_cached", (0.0, []))
+    monkeypatch.setattr(inc, "_refreshing", False)
+    monkeypatch.setattr(inc, "_TTL_S", 0.0)
+    assert inc.incidents_from(None) == ["read-1"]  # the first read is made by the caller
+    t0 = _time.monotonic()
+    for _ in range(20):
+        assert inc.incidents_from(None) == ["read-1"]  # stale, served at once
+    assert _time.monotonic() - t0 < 1.0
+    assert len(reads) == 2  # one refresh in flight, not twenty
+    gate.set()
+    deadline = _time.monotonic() + 5
+    while inc._refreshing and _time.monotonic() < deadline:
+        _time.sleep(0.01)
+    assert inc._cached[1] == ["read-2"]
+    inc.invalidate()
+    assert inc.incidents_from(None) == ["read-3"]  # after invalidate: read now
