@@ -233,10 +233,14 @@ class _Run:
 
         On an over-full day every iteration re-inserts hundreds of left-out jobs into
         every route (36 s instead of 6 s for 2,000 iterations of 2,336 orders); almost all
-        of them were refused by the same routes an iteration before.  The cache changes
-        the random stream (the blinks of the skipped positions are not drawn), so it is
-        used on over-full problems only and a fitting problem's search is bit-for-bit
-        as without it.
+        of them were refused by the same routes an iteration before.  With the cache a
+        left-out job scans only the routes changed since (a rejected move gives a route
+        back its old version), and of those only the ones holding one of its
+        ``kernels.GRANULAR`` nearest jobs.  On the 2,336-order wave: 2,000 iterations
+        in ~9 s instead of ~33 s, with a lower objective (more orders on the vans).
+        The cache changes the random stream (the blinks of the skipped positions are
+        not drawn), so it is used on over-full problems only and a fitting problem's
+        search is bit-for-bit as without it.
         """
         n, nv = self.W.node_route.shape[0], self.W.rlen.shape[0]
         self.jver = np.full((n, nv), -1, dtype=np.int64)

@@ -40,6 +40,10 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+#: With the left-out cache on, a left-out job tries a non-empty route only if one of
+#: its this many nearest jobs is on it (a granular neighbourhood, Toth & Vigo 2003).
+GRANULAR = 20
+
 #: "Infeasible" time inside the kernels (int64, far above any real time).
 TINF = np.int64(1) << np.int64(60)
 
@@ -103,7 +107,8 @@ KState = namedtuple(
         "pen",  # float64 [1] penalty sum of the unassigned jobs
         "nhand",  # int32 [1] unassigned jobs priced as handed to a carrier (at most ``room``)
         "bt",  # int64 [B_max + 1] scratch of the break schedule (earliest time per breaks taken)
-        "rver",  # int64 [V] route version: bumped whenever the route's row changes (keys the left-out cache)
+        "rver",  # int64 [V] route version: a fresh stamp whenever the route's row changes (keys the left-out cache)
+        "vclock",  # int64 [1] last stamp handed out (never reused, so a rejected move can restore a row's old one)
     ],
 )
 
@@ -127,6 +132,7 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0)
         nhand=np.zeros(1, dtype=np.int32),
         bt=np.zeros(max_breaks + 1, dtype=np.int64),
         rver=np.zeros(n_veh, dtype=np.int64),
+        vclock=np.zeros(1, dtype=np.int64),
     )
 
 
@@ -358,7 +364,8 @@ def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: 
 def _update_route(P: KProblem, S: KState, v: int) -> int:
     """Refresh the caches of route ``v`` after its ``seq`` row changed; returns first bad position (-1: ok)."""
     L = S.rlen[v]
-    S.rver[v] += 1
+    S.vclock[0] += 1
+    S.rver[v] = S.vclock[0]
     bad, cost = _eval_row(P, v, S.seq[v], L, S.es[v], S.ls[v], S.bt)
     S.rcost[v] = cost
     nd = P.demand.shape[1]
@@ -479,6 +486,8 @@ def _best_insertion(
     nv = S.rlen.shape[0]
     cached = jver.shape[0] > 0
     reuse = cached and best <= jthr[c]
+    was_out = cached and jthr[c] > -np.inf
+    g = GRANULAR if GRANULAR < P.adj.shape[1] else P.adj.shape[1]
     nd = P.demand.shape[1]
     twe_c = P.twe[c]
     tws_c = P.tws[c]
@@ -486,9 +495,21 @@ def _best_insertion(
     for v in range(nv):
         if not P.compat[v, c]:
             continue
+        L = S.rlen[v]
         if reuse and jver[c, v] == S.rver[v]:
             continue
-        L = S.rlen[v]
+        if was_out and L > 0:
+            # a job left out before tries a changed route only if one of its nearest jobs is on it
+            near = False
+            for i in range(g):
+                x = P.adj[c, i]
+                if x < 0:
+                    break
+                if S.node_route[x] == v:
+                    near = True
+                    break
+            if not near:
+                continue
         if L == 0:
             # interchangeable empty vehicles: trying one of each class is enough
             if seen[P.vclass[v]] == stamp:
@@ -833,6 +854,7 @@ def run_chunk(
     cur_nunas = W.nunas[0]
     cur_pen = W.pen[0]
     cur_nhand = W.nhand[0]
+    cur_ver = W.rver.copy()
     wsum = order_weights.sum()
     accepted = 0
     ratio = t_end / t_start if t_start > 0.0 else 1.0
@@ -859,6 +881,7 @@ def run_chunk(
             for v in range(nv):
                 if touched[v]:
                     _copy_rows(W.seq, W.rlen, cur_seq, cur_len, v)
+                    cur_ver[v] = W.rver[v]
             cur_cost[0] = new_cost
             cur_nunas = W.nunas[0]
             for i in range(cur_nunas):
@@ -878,6 +901,7 @@ def run_chunk(
                 if touched[v]:
                     _copy_rows(cur_seq, cur_len, W.seq, W.rlen, v)
                     _update_route(P, W, v)
+                    W.rver[v] = cur_ver[v]  # the row it had: what the cache saw of it still holds
             W.nunas[0] = cur_nunas
             for i in range(cur_nunas):
                 W.unas[i] = cur_unas[i]
