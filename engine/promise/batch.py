@@ -56,7 +56,7 @@ def quote_options(
     """Every option in ``keys`` for the orders ``o``, with the rules of one form (``rules.VECTOR`` or ``rules.SCALAR``).
 
     ``o`` and ``rs`` must be of the same form; ``keys`` must be in the catalogue.
-    ``drift``: each due-table option's promise moves later by its service's
+    ``drift``: each due-table option's promise moves (later, or carefully earlier) by its service's
     current :meth:`DriftState.shift` (None: the model's promise, untouched).
     """
     t = rs.promise_table(model, target)
