@@ -941,11 +941,15 @@ def solution_to_vroom(
         steps = []
         t_travel = dist = wait_sum = serv_sum = setup_sum = 0
         prev_dep = int(ts[0])
+        if pending and pending[0][0] < prev_dep:
+            # The solver may place a break before the route's (latest possible) start: the
+            # vehicle then starts earlier and takes it at its start, as VROOM would report it.
+            prev_dep = max(int(pending[0][0]), int(a.v_tw_start[v]))
         prev_node = path[0]
         for k, node in enumerate(path):
             leg_t = int(dur[path[k - 1], node]) if k else 0
             leg_d = int(a.distances[path[k - 1], node]) if k else 0
-            arrival = prev_dep + leg_t if k else int(ts[0])
+            arrival = prev_dep + leg_t if k else prev_dep
             t_travel += leg_t
             dist += leg_d
             if k == len(path) - 1:
@@ -977,7 +981,7 @@ def solution_to_vroom(
                 serv_sum += int(bd)
                 cur = b_start + int(bd)
                 arrival = cur + leg_t - driven
-            start = max(int(ts[k]), arrival)
+            start = max(int(ts[k]), arrival) if k else arrival
             wait = start - arrival
             kind = "start" if k == 0 else "end" if k == len(path) - 1 else task_type[node]
             task = kind not in ("start", "end")

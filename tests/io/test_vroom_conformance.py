@@ -186,3 +186,14 @@ def test_a_break_taken_while_driving_splits_the_leg() -> None:
     brk, job3 = _steps(out)[2], _steps(out)[3]
     assert brk["type"] == "break" and brk["arrival"] == 250 and brk["waiting_time"] == 0 and brk["duration"] == 150
     assert job3["arrival"] == 250 + 600 + 100 and job3["duration"] == 250
+
+
+def test_a_break_placed_before_the_route_start_is_taken_at_the_start() -> None:
+    a = arrays_from_vroom(_doc())
+    d = a.n_depots
+    # The solver starts the route at 6000 (as late as it can) but its break at 5000.
+    out = solution_to_vroom(a, [[d]], times=[[6000, 6100, 6300]], breaks=[[(5000, 600)]])
+    steps = _steps(out)
+    assert [s["type"] for s in steps] == ["start", "break", "job", "end"]
+    assert steps[0]["arrival"] == 5000 and steps[1]["arrival"] == 5000 and steps[1]["duration"] == 0
+    assert steps[2]["arrival"] == 5700 and steps[2]["waiting_time"] == 6100 - 5700
