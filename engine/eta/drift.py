@@ -27,8 +27,9 @@ reading a service's shift at quote time is a dict lookup.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable
+from itertools import pairwise
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class DriftParams:
 
     def __post_init__(self) -> None:
         s = self.shifts_h
-        if not s or 0 not in s or any(b <= a for a, b in zip(s, s[1:])):
+        if not s or 0 not in s or any(b <= a for a, b in pairwise(s)):
             raise InputError("shifts_h must be ascending and include 0", field="shifts_h")
         if self.window_days < 1 or self.min_count < 1:
             raise InputError("window_days and min_count must be >= 1", field="window_days")
