@@ -170,7 +170,7 @@ def _candidates(mon: Monitor, a: VehicleTrack, stop: StopRef, meet: tuple[float,
         return []
     d = haversine_m(np.asarray(lat), np.asarray(lon), stop.lat, stop.lon)
     # Nothing is near beyond 4 x neighbour_km (an idle van's or a van with only its way home left).
-    nearest = np.minimum.reduceat(d, starts)
+    nearest = np.fmin.reduceat(d, starts)  # fmin: a van whose position is unknown (nan) may still pass by its stops
     bounds = starts[1:] + [len(lat)]
     busy = {inc.scope.vehicle_id for inc in mon.incidents.values() if inc.extra_s > 0 and inc.active(mon.now)}
     cands: list[_Cand] = []
