@@ -195,7 +195,7 @@ def run_cli(path: Path, time_limit: float) -> tuple[int, dict[str, Any] | None, 
     out = path.with_suffix(".ours.json")
     t0 = time.perf_counter()
     p = subprocess.run([str(Path(PY).parent / "promise"), "plan", str(path), "--format", "vroom", "-o", str(out),
-                        "--time-limit", str(time_limit), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=120 + time_limit)
+                        "--time-limit", str(time_limit), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=120 + time_limit, check=False)
     secs = time.perf_counter() - t0
     doc = None
     if out.exists():
@@ -223,7 +223,7 @@ def run_lib(doc: dict[str, Any], time_limit: float) -> tuple[dict[str, Any] | No
 def run_vroom(path: Path, time_limit: float) -> tuple[int, dict[str, Any] | None, float]:
     t0 = time.perf_counter()
     p = subprocess.run([PY, "-c", "import sys, vroom; vroom.main(['vroom', '-t', '2', '-l', sys.argv[2], '-i', sys.argv[1]])",
-                        str(path), str(time_limit)], capture_output=True, text=True, timeout=120 + time_limit)
+                        str(path), str(time_limit)], capture_output=True, text=True, timeout=120 + time_limit, check=False)
     secs = time.perf_counter() - t0
     try:
         return p.returncode, json.loads(p.stdout), secs
@@ -344,7 +344,7 @@ def verify(out: dict[str, Any], doc: dict[str, Any], *, check_steps: bool) -> tu
         cap = v.get("capacity")
         n_dims = max([len(cap or [])] + [len(tasks[t].get("_delivery", tasks[t].get("_ship", []))) for t in route_tasks] + [len(tasks[t].get("_pickup", [])) for t in route_tasks] + [1])
 
-        def vec(x: list[int]) -> np.ndarray:
+        def vec(x: list[int], n_dims: int = n_dims) -> np.ndarray:
             a = np.zeros(n_dims, dtype=np.int64)
             a[: len(x)] = x
             return a
@@ -352,7 +352,7 @@ def verify(out: dict[str, Any], doc: dict[str, Any], *, check_steps: bool) -> tu
         load = sum((vec(tasks[t].get("_delivery", [])) for t in route_tasks), vec([]))
         cap_a = vec(cap) if cap is not None else None
 
-        def over(ld: np.ndarray) -> bool:
+        def over(ld: np.ndarray, cap_a: np.ndarray | None = cap_a) -> bool:
             if cap_a is None:
                 return bool((ld[: 0] > 0).any())
             return bool((ld > cap_a).any()) or bool((ld < 0).any())
@@ -389,7 +389,7 @@ def verify(out: dict[str, Any], doc: dict[str, Any], *, check_steps: bool) -> tu
                 # says how much of the leg was driven before it.
                 nxt = next((s2 for s2 in steps[k + 1:] if s2["type"] != "break"), None)
                 nloc = None if nxt is None else (v.get("end_index") if nxt["type"] == "end" else tasks[(nxt["type"], nxt["id"])]["location_index"])
-                leg_b = 0 if nloc is None or prev_loc is None else int(round(dur[prev_loc, nloc] / speed))
+                leg_b = 0 if nloc is None or prev_loc is None else round(float(dur[prev_loc, nloc]) / speed)
                 part = int(st["duration"]) - travel
                 if not 0 <= part <= leg_b - leg_done[0]:
                     errs.append(f"{where} step {k}: break after {part} s of a {leg_b} s leg")
@@ -407,7 +407,7 @@ def verify(out: dict[str, Any], doc: dict[str, Any], *, check_steps: bool) -> tu
             loc = v.get("end_index") if typ == "end" else tasks[(typ, st["id"])]["location_index"]
             if loc is None:  # an open end: the route stops at its last task
                 break
-            leg = 0 if prev_loc is None else int(round(dur[prev_loc, loc] / speed)) - leg_done[0]
+            leg = 0 if prev_loc is None else round(float(dur[prev_loc, loc]) / speed) - leg_done[0]
             leg_done[0] = 0
             travel += leg
             dist_sum += 0 if prev_loc is None else int(dist[prev_loc, loc])
@@ -462,7 +462,7 @@ def verify(out: dict[str, Any], doc: dict[str, Any], *, check_steps: bool) -> tu
                 errs.append(f"{where}: steps {want} not kept in order (route has {got})")
         cost = (costs.get("per_hour", 3600) * travel / 3600 + costs.get("per_km", 0) * dist_sum / 1000
                 + costs.get("fixed", 0) + costs.get("per_task_hour", 0) * task_time / 3600)
-        total_cost += int(round(cost))
+        total_cost += round(cost)
     missing = [t for t in tasks if t not in seen and not any(u["id"] == t[1] and u["type"] == t[0] for u in out["unassigned"])]
     if missing:
         errs.append(f"tasks neither routed nor unassigned: {missing[:5]}")
@@ -528,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_line(row), flush=True)
 
     print()
-    print(f"| case | ours (CLI rc) | library | VROOM (rc) | ours feasible | VROOM feasible | unassigned ours / VROOM | cost ratio ours/VROOM |")
+    print("| case | ours (CLI rc) | library | VROOM (rc) | ours feasible | VROOM feasible | unassigned ours / VROOM | cost ratio ours/VROOM |")
     print("|---|---|---|---|---|---|---|---|")
     bad = 0
     for r in rows:
