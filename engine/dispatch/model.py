@@ -384,6 +384,8 @@ class SearchResult:
     unplaced: list[int] = field(default_factory=list)
     #: Vehicle -> its route's schedule, when the routes are the search's alone (``search_only``).
     schedules: dict[int, _schedule.Schedule] = field(default_factory=dict)
+    #: The numba search found the problem over-full and used its left-out cache (``improve.over_full``).
+    over_full: bool = False
 
     @property
     def search_only(self) -> bool:

@@ -302,7 +302,8 @@ def _search_only(
         cost = _cost.plan_cost(a, routes, _cost.hand_off(a, [j for j in range(a.n_depots, a.n_nodes) if j not in served]))
     tracker.offer(cost)
     phases = [("improve.search (alone)", time.perf_counter() - t0, cost)]
-    return SearchResult(routes, cost, tracker.trajectory, phases, None, None, {}, list(found.unplaced), schedules)
+    return SearchResult(routes, cost, tracker.trajectory, phases, None, None, {}, list(found.unplaced), schedules,
+                        over_full=found.over_full)
 
 
 def _without_breaks(a: VrpArrays) -> VrpArrays:
@@ -485,6 +486,7 @@ def solve(
         "carriers_in_model": sub.n_carriers,
         "search_only": bool(result is not None and result.search_only),
         "unplaced_in_time": len(unplaced),
+        "over_full": bool(result is not None and result.over_full),
     }
     return plan
 

@@ -13,9 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.dispatch import (
+    FirstOf,
+    MaxRuntime,
+    SolutionLimit,
+    SolveParams,
+    check_plan,
+    solve,
+)
 from engine.dispatch.search import improve
+from engine.domain.problem import Carrier, VehicleType
 from engine.io.solomon import from_solomon
 from tests.dispatch.test_search import check_solution, make_arrays, random_tw_instance
+from tests.dispatch.test_solve import _orders, _problem
 
 
 def _digest(res: improve.SearchResult) -> str:
@@ -83,3 +93,18 @@ def test_over_full_search_is_feasible_and_no_worse(monkeypatch: pytest.MonkeyPat
         without.append(res.cost)
     # the cache only skips re-scans of routes that refused a job: the plans end as good (2% noise allowed)
     assert sum(with_cache) <= 1.02 * sum(without), (with_cache, without)
+
+
+def test_solve_reports_over_full_on_the_search_only_path() -> None:
+    stop = FirstOf(MaxRuntime(60.0), SolutionLimit(20))
+    params = SolveParams(gls_max_jobs=0, improve_iterations=300)  # the numba search alone
+    small = _problem(_orders(40), [VehicleType("van", 1, "D1", capacity={"parcels": 8}, fixed_cost=10)],
+                     [Carrier("dear", base_cost=25.0, capacity=100)])
+    plan = solve(small, params=params, stop=stop, seed=0)
+    assert check_plan(small, plan) == []
+    assert plan.stats["search_only"] and plan.stats["over_full"]
+    assert len(plan.routes[0].order_ids) == 8 and len(plan.handoffs) == 32
+    roomy = _problem(_orders(40), [VehicleType("van", 4, "D1", capacity={"parcels": 20}, fixed_cost=10)],
+                     [Carrier("dear", base_cost=25.0, capacity=100)])
+    plan = solve(roomy, params=params, stop=stop, seed=0)
+    assert plan.stats["search_only"] and not plan.stats["over_full"]
