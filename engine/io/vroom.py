@@ -1162,6 +1162,10 @@ def solve_vroom_plan(
     if res.model is not None and res.assignment is not None:
         times = [res.model.times(res.assignment, v) for v in range(a.n_vehicles)]
         breaks = [res.model.break_times(res.assignment, v) for v in range(a.n_vehicles)]
+    elif res.search_only and res.schedules:
+        # The search alone timed its routes with their breaks (engine.dispatch.schedule):
+        # re-timing them here without the breaks would report arrivals earlier than planned.
+        times = [res.schedules[v].times if v in res.schedules else [] for v in range(a.n_vehicles)]
     routes = build_routes(a, res)
     if breaks is None and any(a.v_breaks):
         # The numba search's own schedule: its break stops, by vehicle.

@@ -197,3 +197,27 @@ def test_a_break_placed_before_the_route_start_is_taken_at_the_start() -> None:
     assert [s["type"] for s in steps] == ["start", "break", "job", "end"]
     assert steps[0]["arrival"] == 5000 and steps[1]["arrival"] == 5000 and steps[1]["duration"] == 0
     assert steps[2]["arrival"] == 5700 and steps[2]["waiting_time"] == 6100 - 5700
+
+
+def test_the_search_alone_reports_its_breaks_and_the_tasks_after_them() -> None:
+    """Big days skip OR-Tools (here forced): the output has the break, and no task is reached before it ends."""
+    from engine.dispatch import SolveParams
+    from engine.dispatch.stop import MaxRuntime
+    from engine.io.vroom import solve_vroom_plan
+
+    doc = {
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 20000], "capacity": [9],
+                      "breaks": [{"id": 7, "service": 900, "time_windows": [[150, 400]]}]}],
+        "jobs": [{"id": j, "location_index": j, "service": 60, "delivery": [1]} for j in (1, 2, 3)],
+        "matrices": {"car": {"durations": [[0, 100, 200, 300], [100, 0, 100, 200], [200, 100, 0, 100], [300, 200, 100, 0]]}},
+    }
+    plan, out = solve_vroom_plan(doc, params=SolveParams(gls_max_jobs=0), stop=MaxRuntime(0.5))
+    steps = out["routes"][0]["steps"]
+    assert [s["type"] for s in steps].count("break") == 1
+    by_id = {s["id"]: s["arrival"] for s in steps if s["type"] == "job"}
+    brk = next(s for s in steps if s["type"] == "break")
+    # Every task after the break is reached no earlier than the break's end.
+    for s in steps[steps.index(brk) + 1:]:
+        if s["type"] == "job":
+            assert s["arrival"] + s.get("waiting_time", 0) >= brk["arrival"] + brk["waiting_time"] + brk["service"]
+    assert set(by_id) == {1, 2, 3}
