@@ -62,7 +62,7 @@ class DriftParams:
         Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.
     """
 
-    # Defaults: chosen on the independent history's seeds 7 and 8 (benchmarks/RESULTS-promise2.md), checked on seed 9.
+    # Defaults: chosen on the independent history's seeds 7 and 8 (benchmarks/RESULTS.md, issue 10 second round), checked on seed 9.
     window_days: int = 7
     min_count: int = 100
     trigger: float = 0.92
