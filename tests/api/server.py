@@ -22,6 +22,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def client_for(store: Any, role: str = "admin") -> Any:
+    """An in-process ``TestClient`` of a fresh app serving ``store``, with a key of ``role``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from api.deps import get_store
+    from api.main import create_app
+    from engine.config import Settings
+
+    app = create_app(Settings())
+    app.dependency_overrides[get_store] = lambda: store
+    return TestClient(app, headers={"Authorization": f"Bearer {key_for(store, role)}"})
+
+
 def wait_for_status(get: Any, plan_id: str, statuses: tuple[str, ...] = ("done", "failed"), timeout_s: float = 90.0) -> dict:
     """Poll ``GET /v1/plans/{id}`` through ``get`` (a client's ``get``) until the status is one of ``statuses``."""
     deadline = time.monotonic() + timeout_s

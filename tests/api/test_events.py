@@ -5,30 +5,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.deps import get_store
-from api.main import create_app
-from engine.config import Settings
 from engine.io.problem_json import plan_to_dict
 from engine.monitor.records import event_to_doc, iso
 from engine.store.repository import Store
+from tests.api.server import client_for
 from tests.monitor.helpers import small_day
-
-
-def _headers(store: Store) -> dict[str, str]:
-    try:
-        from tests.api.server import key_for
-
-        return {"Authorization": f"Bearer {key_for(store)}"}
-    except ImportError:  # no API keys in this tree yet
-        return {}
-
-
-def client_for(store: Store) -> TestClient:
-    app = create_app(Settings())
-    app.dependency_overrides[get_store] = lambda: store
-    return TestClient(app, headers=_headers(store))
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +146,11 @@ def test_start_from_a_stored_plan_id_takes_the_promises_from_its_orders(day):
 
 
 def test_events_and_warnings_need_a_dispatcher_key():
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_store
+    from api.main import create_app
+    from engine.config import Settings
     from tests.api.server import key_for
 
     store = Store("sqlite://")

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-from api.deps import get_store
-from api.main import create_app
-from engine.config import Settings
 from engine.store.repository import Store
-from tests.api.server import key_for
+from tests.api.server import client_for
 
 _store = Store("sqlite://")
-app = create_app(Settings())
-app.dependency_overrides[get_store] = lambda: _store
-client = TestClient(app, headers={"Authorization": f"Bearer {key_for(_store, 'checkout')}"})
+client = client_for(_store, "checkout")
 CART = {"destination": {"lat": 60.17, "lon": 24.94}, "order_time": "2026-11-11T10:40:00+02:00", "items": [{"weight_kg": 2}]}
 
 

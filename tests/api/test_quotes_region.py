@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-from api.deps import get_store
-from api.main import create_app
-from engine.config import Settings, reset_settings
+from engine.config import reset_settings
 from engine.eta.model import default_model
 from engine.promise import set_model
 from engine.store.repository import Store
-from tests.api.server import key_for
+from tests.api.server import client_for
 
 _store = Store("sqlite://")
-app = create_app(Settings())
-app.dependency_overrides[get_store] = lambda: _store
-client = TestClient(app, headers={"Authorization": f"Bearer {key_for(_store, 'checkout')}"})
+client = client_for(_store, "checkout")
 HEL = {"destination": {"lat": 60.17, "lon": 24.94}, "order_time": "2026-11-11T10:40:00+02:00", "items": [{"weight_kg": 2}]}
 SHA = {"destination": {"lat": 31.20, "lon": 121.50}, "order_time": "2026-09-15T10:40:00+08:00", "items": [{"weight_kg": 2}], "region": "shanghai"}
 

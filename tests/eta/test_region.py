@@ -89,20 +89,12 @@ def test_cli_quote_uses_the_region(cli_model: tuple[EtaModel, str], tmp_path: Pa
 
 
 def test_api_quotes_use_the_served_model(cli_model: tuple[EtaModel, str]) -> None:
-    from fastapi.testclient import TestClient
-
-    from api.deps import get_store
-    from api.main import create_app
-    from engine.config import Settings
     from engine.promise import set_model
     from engine.store.repository import Store
-    from tests.api.server import key_for
+    from tests.api.server import client_for
 
     m, _ = cli_model
-    store = Store("sqlite://")
-    app = create_app(Settings())
-    app.dependency_overrides[get_store] = lambda: store
-    client = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'checkout')}"})
+    client = client_for(Store("sqlite://"), "checkout")
     set_model(m)
     try:
         r = client.post("/v1/quotes", json={"destination": {"lat": 31.25, "lon": 121.45},

@@ -75,7 +75,6 @@ def test_a_late_service_is_widened_alone_in_both_forms() -> None:
 
 
 def test_next_day_moved_past_its_day_is_no_longer_nominal() -> None:
-    m = default_model()
     when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
     before = quote((60.17, 24.94), when, [Item(1.0)]).option("own", "next_day")
     st = _late_state("own:next_day", when.timestamp(), late_h=40.0)
@@ -86,23 +85,11 @@ def test_next_day_moved_past_its_day_is_no_longer_nominal() -> None:
 
 
 def test_the_api_quotes_a_region_with_the_correction_kept_for_it() -> None:
-    import warnings  # noqa: PLC0415
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient  # noqa: PLC0415
-
-    from api.deps import get_store  # noqa: PLC0415
-    from api.main import create_app  # noqa: PLC0415
-    from engine.config import Settings  # noqa: PLC0415
     from engine.promise.registry import drift_for, set_drift  # noqa: PLC0415
     from engine.store.repository import Store  # noqa: PLC0415
-    from tests.api.server import key_for  # noqa: PLC0415
+    from tests.api.server import client_for  # noqa: PLC0415
 
-    store = Store("sqlite://")
-    app = create_app(Settings())
-    app.dependency_overrides[get_store] = lambda: store
-    client = TestClient(app, headers={"Authorization": f"Bearer {key_for(store, 'checkout')}"})
+    client = client_for(Store("sqlite://"), "checkout")
     body = {"destination": {"lat": 60.17, "lon": 24.94}, "order_time": "2026-11-11T10:40:00+02:00", "items": [{"weight_kg": 2}]}
     key = next(s.key for s in default_model().city.services if s.kind == "standard")
     carrier, service = key.split(":")
