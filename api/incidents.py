@@ -24,6 +24,8 @@ _lock = threading.Lock()
 #: (fresh until, incidents); ``fresh until`` 0.0: never read (or invalidated)
 _cached: tuple[float, list[Any]] = (0.0, [])
 _refreshing = False
+#: bumped by :func:`invalidate`: a read begun before it must not be kept after it
+_generation = 0
 
 
 def _read(store: Any) -> list[Any]:
@@ -37,11 +39,18 @@ def _read(store: Any) -> list[Any]:
         return []
 
 
-def _refresh(store: Any) -> None:
-    global _cached, _refreshing
+def _keep(found: list[Any], since: int, now: float) -> None:
+    # Under _lock.  A read that began before an invalidate may predate what was ingested.
+    global _cached
+    if since == _generation:
+        _cached = (now + _TTL_S, found)
+
+
+def _refresh(store: Any, since: int) -> None:
+    global _refreshing
     found = _read(store)
     with _lock:
-        _cached = (time.monotonic() + _TTL_S, found)
+        _keep(found, since, time.monotonic())
         _refreshing = False
 
 
@@ -53,28 +62,30 @@ def incidents_from(store: Any) -> list[Any]:
     background thread reads the store again, so a checkout quote never waits on a
     database read (or on a writer holding its lock).
     """
-    global _cached, _refreshing
+    global _refreshing
     now = time.monotonic()
     with _lock:
         fresh_until, found = _cached
         if fresh_until > now:
             return found
         stale = fresh_until > 0.0
+        since = _generation
         if stale and not _refreshing:
             _refreshing = True
-            threading.Thread(target=_refresh, args=(store,), name="incidents-refresh", daemon=True).start()
+            threading.Thread(target=_refresh, args=(store, since), name="incidents-refresh", daemon=True).start()
     if stale:
         return found
     found = _read(store)
     with _lock:
-        _cached = (now + _TTL_S, found)
+        _keep(found, since, now)
     return found
 
 
 def invalidate() -> None:
     """Forget the copy: incidents this process just ingested reach the next quote at once."""
-    global _cached
+    global _cached, _generation
     with _lock:
+        _generation += 1
         _cached = (0.0, [])
 
 

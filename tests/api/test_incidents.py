@@ -107,3 +107,34 @@ def test_a_stale_copy_is_served_while_one_thread_reads_again(monkeypatch) -> Non
     assert inc._cached[1] == ["read-2"]
     inc.invalidate()
     assert inc.incidents_from(None) == ["read-3"]  # after invalidate: read now
+
+
+def test_a_read_begun_before_an_invalidate_is_not_kept(monkeypatch) -> None:
+    """A background re-read that started before incidents were ingested must not hide them for a TTL."""
+    import threading
+    import time as _time
+
+    import api.incidents as inc
+
+    reads: list[int] = []
+    gate = threading.Event()
+
+    def slow_read(store):
+        reads.append(1)
+        if len(reads) == 2:
+            gate.wait(5)  # the background re-read, still before the ingest
+        return [f"read-{len(reads)}"]
+
+    monkeypatch.setattr(inc, "_read", slow_read)
+    monkeypatch.setattr(inc, "_cached", (0.0, []))
+    monkeypatch.setattr(inc, "_refreshing", False)
+    monkeypatch.setattr(inc, "_TTL_S", 0.0)
+    assert inc.incidents_from(None) == ["read-1"]
+    assert inc.incidents_from(None) == ["read-1"]  # stale: re-read in the background, blocked
+    monkeypatch.setattr(inc, "_TTL_S", 60.0)
+    inc.invalidate()  # an incident was ingested meanwhile
+    gate.set()
+    deadline = _time.monotonic() + 5
+    while inc._refreshing and _time.monotonic() < deadline:
+        _time.sleep(0.01)
+    assert inc.incidents_from(None) == ["read-3"]  # read again, not the pre-ingest copy
