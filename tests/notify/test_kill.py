@@ -42,6 +42,7 @@ def test_sigkill_mid_delivery_loses_nothing(tmp_path) -> None:
             p.send_signal(signal.SIGKILL)
             p.wait()
         p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        p.stderr.readline()  # started, SIGTERM handler installed: the two killed workers may have sent everything
         deadline = time.time() + 30
         while time.time() < deadline and len({m for m, _ in rx.calls}) < n:
             time.sleep(0.1)
