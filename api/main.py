@@ -29,7 +29,7 @@ from api.limits import Guard, Timings
 from api.auth import SECURITY_SCHEMES, limit_plans, require
 from api.routers import health, keys, plans, promises, quotes
 from api.routers import events as monitor_events, warnings as monitor_warnings
-from api.routers import customers, tickets
+from api.routers import carriers, customers, tickets
 from engine import __version__
 from engine.config import Settings
 from engine.domain.access import Role
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(promises.router, dependencies=[Depends(require(Role.CHECKOUT))])
     app.include_router(monitor_events.router, dependencies=[Depends(require(Role.DISPATCHER))])
     app.include_router(monitor_warnings.router, dependencies=[Depends(require(Role.DISPATCHER))])
+    app.include_router(carriers.router, dependencies=[Depends(require(Role.DISPATCHER))])
     app.include_router(tickets.router, dependencies=[Depends(require(Role.AGENT))])
     app.include_router(customers.router, dependencies=[Depends(require(Role.AGENT))])
     app.include_router(keys.router, dependencies=[Depends(require(Role.ADMIN))])

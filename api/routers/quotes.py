@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
-from api.deps import get_model, get_store
+from api import backlog
+from api.deps import get_clock, get_model, get_store
+from engine.clock import Clock
 from api.incidents import incidents_from, widen
 from engine.store.repository import Store
 from api.schemas.quote import BatchQuoteRequest, BatchQuoteResponse, QuoteBody, QuoteRequest, QuoteResponse
@@ -29,11 +32,34 @@ _CARTS_PER_YIELD = 16
 
 
 
-def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any] = ()) -> dict[str, Any]:
-    from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
+def _live(store: Store, model: Any, now: float) -> Any:
+    """The region's live backlog correction: a library-registered state, else the one fed by ``/v1/carrier-events``."""
     from engine.promise.registry import drift_for  # noqa: PLC0415
 
+    name = model.city.name
+    return drift_for(name) or backlog.drift(store, name.lower(), now)
+
+
+def _backlog_reason(opt: dict[str, Any], drift: Any) -> None:
+    # Say why a carrier option moved later: checkout shows it, support reads it.
+    from engine.promise.batch import strict_cutoff  # noqa: PLC0415
+    from engine.promise.reasons import fmt_duration  # noqa: PLC0415
+
+    if drift is None or not opt.get("available") or opt.get("kind") == "slot" or strict_cutoff(opt["carrier"], opt["kind"]):
+        return
+    key = f"{opt['carrier']}:{opt['service']}"
+    extra = drift.shift(key)
+    if extra > 0:
+        why = f"later by {fmt_duration(extra)}: {opt['carrier']} is running behind (last 7 days: {drift.coverage(key):.0%} of its parcels on time)"
+        opt["reason"] = f"{opt['reason']}; {why}" if opt.get("reason") else why
+
+
+def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any] = (), store: Store | None = None,
+               now: float | None = None) -> dict[str, Any]:
+    from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
+
     when = req.order_time or datetime.now(timezone.utc)
+    drift = _live(store, model, time.time() if now is None else now) if store is not None else None
     opts = QuoteOptions(
         target=req.target,
         only=tuple(req.only) if req.only else None,
@@ -44,14 +70,18 @@ def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[An
         q = quote(
             (req.destination.lat, req.destination.lon), when,
             [Item(i.weight_kg, i.quantity) for i in req.items], opts, order_id=req.order_id, model=model,
-            # The region's live backlog correction, when something feeds one (engine.promise.registry.set_drift).
-            drift=drift_for(model.city.name),
+            # The region's live backlog correction, when something feeds one (api.backlog, registry.set_drift).
+            drift=drift,
         )
     except QuoteError as exc:
         # Re-raised here, not left to the app's handler: a batch's loc carries the order's index.
         raise HTTPException(422, detail=[{"loc": ["body", *loc, exc.field or "body"], "msg": str(exc), "type": "value_error"}]) from None
     # Incidents known in advance (a storm warning for the afternoon) push promises out, with the reason.
-    out = widen(q.to_json(), req.destination.lat, req.destination.lon, list(incidents))
+    out = q.to_json()
+    if drift is not None:
+        for opt in out.get("options", ()):
+            _backlog_reason(opt, drift)
+    out = widen(out, req.destination.lat, req.destination.lon, list(incidents))
     out["region"] = model.city.name
     return out
 
@@ -75,9 +105,11 @@ def _model(region: str | None, default: Any, loc: list[Any]) -> Any:
     responses={200: {"model": QuoteResponse | BatchQuoteResponse, "description": "A quote, or {'quotes': [...]} for a batch."}},
     summary="Quote delivery options (one cart, or {'orders': [...]})",
 )
-async def post_quotes(body: QuoteBody, store: Store = Depends(get_store), model: Any = Depends(get_model)) -> Response:
+async def post_quotes(body: QuoteBody, store: Store = Depends(get_store), model: Any = Depends(get_model),
+                      clock: Clock = Depends(get_clock)) -> Response:
     # async on purpose: a quote is ~0.1 ms of CPU, cheaper run inline than via the threadpool hop.
     incidents = incidents_from(store)
+    now = clock.now()
     if isinstance(body, BatchQuoteRequest):
         quotes = []
         batch_model = _model(body.region, model, [])
@@ -85,9 +117,9 @@ async def post_quotes(body: QuoteBody, store: Store = Depends(get_store), model:
             if i and i % _CARTS_PER_YIELD == 0:
                 await asyncio.sleep(0)
             m = batch_model if r.region is None else _model(r.region, model, ["orders", i])
-            quotes.append(_quote_one(r, ["orders", i], m, incidents))
+            quotes.append(_quote_one(r, ["orders", i], m, incidents, store, now))
         out: dict[str, Any] = {"quotes": quotes}
     else:
-        out = _quote_one(body, [], _model(body.region, model, []), incidents)
+        out = _quote_one(body, [], _model(body.region, model, []), incidents, store, now)
     return Response(json.dumps(out), media_type="application/json")
 

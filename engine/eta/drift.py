@@ -141,6 +141,7 @@ class DriftState:
         if past.any():
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[past], j[past], np.zeros(int(past.sum()), dtype=bool))
+            self._refresh(key)
 
     def close(self, key: str, ids: Iterable[Hashable], delivered: Iterable[float]) -> None:
         """Orders of ``key`` delivered at ``delivered`` (epoch s, not after :attr:`now`).
@@ -232,6 +233,14 @@ class DriftState:
     def coverage_at_shift(self, key: str) -> float:
         """The window's share met by the promise moved by :meth:`shift` (NaN when not moved)."""
         return self._coverage_s.get(key, math.nan)
+
+    def holds(self, key: str, order_id: Hashable) -> bool:
+        """True while ``order_id`` of ``key`` is open (promised, not delivered, not yet dropped)."""
+        return order_id in self._open.get(key, ())
+
+    def open_count(self, key: str) -> int:
+        """Parcels of ``key`` promised and not delivered (those missed at every shift and out of the window excepted)."""
+        return len(self._open.get(key, ()))
 
     def shifts(self) -> dict[str, float]:
         """Every service's current extra seconds."""

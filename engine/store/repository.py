@@ -273,6 +273,27 @@ class Store:
                 for r in rows
             ]
 
+    def add_events(self, rows: list[tuple[str, datetime, str | None, dict[str, Any]]]) -> int:
+        """Many ``(kind, at, order_id, payload)`` events in one transaction; returns the last event id."""
+        if not rows:
+            return 0
+        with _db_faults(), self._session.begin() as s:
+            objs = [EventRow(kind=k, at=at, order_id=o, payload=_jsonable(p)) for k, at, o, p in rows]
+            s.add_all(objs)
+            s.flush()
+            return max(r.event_id for r in objs)
+
+    def events_after(self, kinds: list[str], *, after_id: int, since: datetime | None = None,
+                     limit: int = 100_000) -> list[tuple[int, str, datetime, str | None, dict[str, Any]]]:
+        """Events of ``kinds`` with an id above ``after_id`` (and at or after ``since``), in id order: ``(id, kind, at, order_id, payload)``."""
+        q = select(EventRow.event_id, EventRow.kind, EventRow.at, EventRow.order_id, EventRow.payload).where(
+            EventRow.kind.in_(kinds), EventRow.event_id > after_id)
+        if since is not None:
+            q = q.where(EventRow.at >= since)
+        with _db_faults(), self._session() as s:
+            return [(int(r[0]), r[1], r[2] if r[2].tzinfo else r[2].replace(tzinfo=timezone.utc), r[3], r[4])
+                    for r in s.execute(q.order_by(EventRow.event_id).limit(limit)).all()]
+
     # live monitor (issue 12) -----------------------------------------------
     def monitor_start(self, plan_key: str, plan: dict[str, Any], promises: dict[str, Any], params: dict[str, Any],
                       state: dict[str, Any] | None = None) -> None:

@@ -1,0 +1,126 @@
+"""Carrier tracking in (/v1/carrier-events), the live backlog correction out (/v1/backlog, and quotes that move with a reason)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from api import backlog
+from api.deps import get_clock
+from engine.clock import SimClock
+from engine.store.repository import Store
+from tests.api.server import client_for
+
+T0 = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)
+DEST = {"lat": 60.17, "lon": 24.94}
+CART = {"destination": DEST, "items": [{"weight_kg": 2}], "only": ["posti:locker"]}
+
+
+def _client(store: Store, clock: SimClock):
+    c = client_for(store, "admin")
+    c.app.dependency_overrides[get_clock] = lambda: clock
+    return c
+
+
+def _late_days(c, clock: SimClock, days: int, late_d: float = 5.0, per_day: int = 40, tag: str = "p") -> None:
+    """``days`` of posti:locker parcels, each delivered ``late_d`` days after it was taken (5: far past any locker promise)."""
+    pending: list[tuple[datetime, str]] = []
+    for d in range(days):
+        clock.set(T0 + timedelta(days=d + 1))
+        now = datetime.fromtimestamp(clock.now(), timezone.utc)
+        evs = []
+        for j in range(per_day):
+            at = T0 + timedelta(days=d, minutes=10 * j)
+            evs.append({"order_id": f"{tag}{d}-{j}", "kind": "accepted", "at": at.isoformat(), "carrier": "posti", "service": "locker",
+                        "destination": DEST, "weight_kg": 1.0})
+            pending.append((at + timedelta(days=late_d), f"{tag}{d}-{j}"))
+        evs += [{"order_id": o, "kind": "delivered", "at": t.isoformat(), "carrier": "posti", "service": "locker"} for t, o in pending if t <= now]
+        pending = [(t, o) for t, o in pending if t > now]
+        r = c.post("/v1/carrier-events", json={"events": evs})
+        assert r.status_code == 200, r.text
+        assert r.json()["ignored"] == []
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    backlog.reset()
+    yield
+    backlog.reset()
+
+
+def _locker(c, clock: SimClock) -> dict:
+    r = c.post("/v1/quotes", json={**CART, "order_time": datetime.fromtimestamp(clock.now(), timezone.utc).isoformat()})
+    assert r.status_code == 200, r.text
+    return r.json()["options"][0]
+
+
+def test_late_carrier_moves_quotes_later_with_the_reason_and_survives_a_restart() -> None:
+    quiet = SimClock(T0 + timedelta(days=12))
+    plain = _locker(_client(Store("sqlite://"), quiet), quiet)  # the same quote where no carrier reported anything
+    assert plain["available"] and "running behind" not in (plain["reason"] or "")
+    store, clock = Store("sqlite://"), SimClock(T0)
+    c = _client(store, clock)
+    _late_days(c, clock, 12)
+    b = c.get("/v1/backlog").json()
+    s = b["services"]["posti:locker"]
+    assert s["coverage"] is not None and s["coverage"] < 0.5 and s["shift_h"] > 0, b
+    moved = _locker(c, clock)
+    assert datetime.fromisoformat(moved["promised_by"]) > datetime.fromisoformat(plain["promised_by"])
+    assert "running behind" in moved["reason"] and "posti" in moved["reason"]
+    # A restarted process rebuilds the same state from the stored events.
+    backlog.reset()
+    assert c.get("/v1/backlog").json()["services"]["posti:locker"]["shift_h"] == s["shift_h"]
+    # Other services are not moved.
+    assert "posti:standard" not in b["services"] or b["services"]["posti:standard"]["shift_h"] == 0
+
+
+def test_on_time_carrier_is_not_widened() -> None:
+    store, clock = Store("sqlite://"), SimClock(T0)
+    c = _client(store, clock)
+    _late_days(c, clock, 12, late_d=0.1)
+    s = c.get("/v1/backlog").json()["services"]["posti:locker"]
+    assert s["coverage"] > 0.95 and s["shift_h"] <= 0
+
+
+def test_delivery_before_its_acceptance_waits_for_it() -> None:
+    store, clock = Store("sqlite://"), SimClock(T0 + timedelta(days=3))
+    c = _client(store, clock)
+    ev = {"order_id": "x1", "carrier": "posti", "service": "locker"}
+    r = c.post("/v1/carrier-events", json={"events": [{**ev, "kind": "delivered", "at": (T0 + timedelta(days=1)).isoformat()}]})
+    assert r.status_code == 200 and r.json()["stored"] == 1
+    assert c.get("/v1/backlog").json()["waiting_for_acceptance"] == 1
+    r = c.post("/v1/carrier-events", json={"events": [{**ev, "kind": "accepted", "at": T0.isoformat(), "destination": DEST}]})
+    assert r.status_code == 200
+    b = c.get("/v1/backlog").json()
+    assert b["waiting_for_acceptance"] == 0 and b["services"]["posti:locker"]["open"] == 0
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"service": "express"}, "service"),
+    ({"destination": None}, "destination"),
+    ({"at": "2026-10-09T09:00:00+00:00"}, "at"),
+    ({"region": "atlantis"}, "region"),
+    ({"kind": "lost"}, "kind"),
+    ({"at": "2026-10-05T09:00:00"}, "at"),
+])
+def test_bad_event_is_a_422_naming_the_field_and_nothing_is_stored(bad: dict, field: str) -> None:
+    store, clock = Store("sqlite://"), SimClock(T0 + timedelta(days=1))
+    c = _client(store, clock)
+    good = {"order_id": "a", "kind": "accepted", "at": T0.isoformat(), "carrier": "posti", "service": "locker", "destination": DEST}
+    r = c.post("/v1/carrier-events", json={"events": [good, {**good, "order_id": "b", **bad}]})
+    assert r.status_code == 422, r.text
+    loc = r.json()["detail"][0]["loc"]
+    assert loc[:3] == ["body", "events", 1] and field in loc, loc
+    assert store.events_after(list(backlog.KINDS), after_id=0) == []
+
+
+def test_parcel_without_a_promise_is_reported_not_counted() -> None:
+    store, clock = Store("sqlite://"), SimClock(T0 + timedelta(days=1))
+    c = _client(store, clock)
+    far = {"order_id": "far", "kind": "accepted", "at": T0.isoformat(), "carrier": "posti", "service": "locker",
+           "destination": {"lat": 35.0, "lon": 139.0}}
+    r = c.post("/v1/carrier-events", json={"events": [far]})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["stored"] == 0 and d["ignored"][0]["order_id"] == "far" and "outside" in d["ignored"][0]["reason"]
