@@ -72,7 +72,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     # Under reg.lock.  Advance first: a delivery is only taken once the state's clock has passed it.
     st = reg.state
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
-    opened: dict[str, tuple[list[str], list[float]]] = {}
+    opened: dict[str, tuple[list[str], list[float], list[str]]] = {}
     closed: dict[str, tuple[list[str], list[float]]] = {}
     for eid, kind, at, oid, p in rows:
         reg.last_id = max(reg.last_id, eid)
@@ -80,17 +80,18 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
         key = str(p.get("key", ""))
         reg.keys.add(key)
         if kind == "carrier_accepted":
-            ids, pr = opened.setdefault(key, ([], []))
+            ids, pr, se = opened.setdefault(key, ([], [], []))
             ids.append(str(oid))
             pr.append(float(p["promised"]))
+            se.append(str(p.get("season", "")))
         else:
             ids, de = closed.setdefault(key, ([], []))
             ids.append(str(oid))
             de.append(at.timestamp())
-    for key, (ids, pr) in opened.items():
-        st.open(key, ids, pr)
+    for key, (ids, pr, se) in opened.items():
+        st.open(key, ids, pr, seasons=se)
     # Deliveries that arrived before their acceptance: closed now that it is here.
-    for key, (ids, _pr) in opened.items():
+    for key, (ids, _pr, _se) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
         if late:
             st.close(key, [i for i, _ in late], [d for _, (_k, d) in late])
@@ -168,13 +169,15 @@ def summary(store: Any, region: str, now: float) -> dict[str, Any]:
     st = refresh(store, region, now)
     reg = _region(store, region)
     out = {}
-    for key in sorted(reg.keys | set(st.shifts())):
-        cov, cov_s = st.coverage(key), st.coverage_at_shift(key)
+    for key in sorted(reg.keys):
+        cov, cov_s = st.coverage(key), st.coverage_at_shift(key, "")
+        labels = sorted(k.split("@", 1)[1] for k in st.shifts() if k.startswith(key + "@"))
         out[key] = {
-            "shift_h": st.shift(key) / 3600.0,
+            "shift_h": float(st.shift(key, "")) / 3600.0,
             "coverage": None if math.isnan(cov) else cov,
-            "coverage_at_shift": None if math.isnan(cov_s) else cov_s,
+            "coverage_at_shift": None if math.isnan(cov_s) else float(cov_s),
             "open": st.open_count(key),
+            "seasons": {lab: float(st.shift(key, lab)) / 3600.0 for lab in labels},
         }
     return {"region": region.lower(), "as_of": datetime.fromtimestamp(st.now, timezone.utc).isoformat() if math.isfinite(st.now) else None,
             "events": reg.events, "waiting_for_acceptance": len(reg.early), "orphans": reg.orphans, "services": out}

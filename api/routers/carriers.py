@@ -54,6 +54,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
             groups.setdefault((model.city.name.lower(), key), []).append(i)
     region_of = {i: models[ev.region].city.name.lower() for i, ev in enumerate(body.events)}
     promised: dict[int, float] = {}
+    season: dict[int, str] = {}
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
         evs = [body.events[i] for i in idx]
@@ -64,9 +65,11 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
                          np.array([e.weight_kg for e in evs]),
                          np.array([e.origin.lat for e in evs]) if has_origin else None,
                          np.array([e.origin.lon for e in evs]) if has_origin else None, keys=[key])
+        labels = model.seasons_of(created)
         for j, i in enumerate(idx):
             if b.available[j, 0]:
                 promised[i] = float(b.promised[j, 0])
+                season[i] = str(labels[j])
             else:
                 ignored.append(IgnoredOut(index=i, order_id=evs[j].order_id, reason=reason_text(model, b, j, 0, float(created[j]))))
     rows = []
@@ -76,6 +79,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
             if i not in promised:
                 continue  # no promise to measure; reported in ``ignored``
             p["promised"] = promised[i]
+            p["season"] = season[i]  # a season's or holiday's promise is measured apart (engine.eta.drift)
         at = min(ev.at.timestamp(), now)
         rows.append((f"carrier_{ev.kind}", datetime.fromtimestamp(at, timezone.utc), ev.order_id, p))
     store.add_events(rows)

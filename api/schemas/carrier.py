@@ -46,12 +46,14 @@ class CarrierEventsOut(_Strict):
 
 
 class BacklogService(_Strict):
-    #: hours added to this service's promises now (negative: earlier)
+    #: hours added to this service's ordinary promises now (negative: earlier)
     shift_h: float
     #: share of the window's uncorrected promises met (None: too few outcomes yet)
     coverage: float | None
     coverage_at_shift: float | None
     open: int
+    #: orders created in a season or on a holiday are measured apart: their hours, by label
+    seasons: dict[str, float] = {}
 
 
 class BacklogOut(_Strict):

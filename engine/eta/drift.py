@@ -34,6 +34,14 @@ from itertools import pairwise
 import numpy as np
 
 from engine.errors import InputError
+from engine.eta.model import SEASON_SEP as _SUB  # a sub-key reads like the model's season table key
+
+#: Suffix of the key that counts a service's outcomes whatever their table.
+_ALL = _SUB + "*"
+
+
+def _all_of(key: str) -> str:
+    return key.split(_SUB, 1)[0] + _ALL
 
 __all__ = ["DriftParams", "DriftState"]
 
@@ -60,6 +68,9 @@ class DriftParams:
         Then take the most negative grid shift whose window coverage still reaches this (>= goal: narrowing is careful).
     shifts_h
         Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.
+    calendar_aware
+        Measure and correct orders promised from a season's or holiday's table apart from ordinary ones
+        (a narrowing measured on a generous season table must not reach the ordinary table that follows it).
     """
 
     # Defaults: chosen on the independent history's seeds 7 and 8 (benchmarks/RESULTS.md, issue 10 second round), checked on seed 9.
@@ -70,6 +81,10 @@ class DriftParams:
     ceiling: float | None = 0.99
     narrow_goal: float = 0.98
     shifts_h: tuple[float, ...] = (-24, -12, -9, -6, -4, -2, 0, 2, 4, 6, 9, 12, 18, 24, 36, 48, 72)
+    #: Orders promised from a season's or holiday's table are measured apart (``key@season``) and
+    #: corrected by their own window; ordinary orders are not narrowed while such an order's promise
+    #: is still ahead (its backlog may still be draining).  False: one window per service.
+    calendar_aware: bool = True
 
     def __post_init__(self) -> None:
         s = self.shifts_h
@@ -106,12 +121,19 @@ class DriftState:
     _shift: dict[str, float] = field(default_factory=dict)
     _coverage: dict[str, float] = field(default_factory=dict)
     _coverage_s: dict[str, float] = field(default_factory=dict)
+    # key -> its season/holiday sub-keys ("key@label") with outcomes of their own
+    _subs: dict[str, set[str]] = field(default_factory=dict)
+    # key -> latest promise of an order opened from a season or holiday table (no narrowing before it)
+    _irregular_until: dict[str, float] = field(default_factory=dict)
 
     @property
     def _s(self) -> np.ndarray:
         return np.asarray(self.params.shifts_h, dtype=np.float64) * 3600.0
 
     def _add(self, key: str, when: np.ndarray, j: np.ndarray, met: np.ndarray, sign: int = 1) -> None:
+        if self.params.calendar_aware and not key.endswith(_ALL):
+            # Every outcome also counts for the service as a whole: a backlog outlasts a season's table.
+            self._add(_all_of(key), when, j, met, sign)
         if when.size == 0:
             return
         b = self._buckets.setdefault(key, {})
@@ -128,8 +150,32 @@ class DriftState:
             np.add.at(arr, (j[m], 0), sign * met[m].astype(np.int64))
             np.add.at(arr, (j[m], 1), sign)
 
-    def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float]) -> None:
-        """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered."""
+    def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float], seasons: Iterable[str] | None = None) -> None:
+        """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered.
+
+        ``seasons``: each order's season or holiday label of its creation day
+        (``""`` ordinary; :meth:`engine.eta.model.EtaModel.seasons_of`), used when
+        ``params.calendar_aware``.
+        """
+        if seasons is not None and self.params.calendar_aware:
+            ids, promised, seasons = list(ids), [float(p) for p in promised], [str(x) for x in seasons]
+            groups: dict[str, tuple[list[Hashable], list[float]]] = {}
+            for i, p, lab in zip(ids, promised, seasons):
+                g = groups.setdefault(lab, ([], []))
+                g[0].append(i)
+                g[1].append(p)
+            for lab, (gi, gp) in groups.items():
+                if lab:
+                    sub = f"{key}{_SUB}{lab}"
+                    self._subs.setdefault(key, set()).add(sub)
+                    self._irregular_until[key] = max(self._irregular_until.get(key, -math.inf), max(gp))
+                    self._open_one(sub, gi, gp)
+                else:
+                    self._open_one(key, gi, gp)
+            return
+        self._open_one(key, ids, promised)
+
+    def _open_one(self, key: str, ids: Iterable[Hashable], promised: Iterable[float]) -> None:
         o = self._open.setdefault(key, {})
         late = []
         for i, p in zip(ids, promised):
@@ -142,24 +188,37 @@ class DriftState:
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[past], j[past], np.zeros(int(past.sum()), dtype=bool))
             self._refresh(key)
+            self._refresh(_all_of(key))
 
     def close(self, key: str, ids: Iterable[Hashable], delivered: Iterable[float]) -> None:
         """Orders of ``key`` delivered at ``delivered`` (epoch s, not after :attr:`now`).
 
         Ids not open (never opened, or dropped as missed at every shift) are ignored.
         """
-        o = self._open.get(key, {})
-        ps, ds = [], []
-        for i, d in zip(ids, delivered):
-            d = float(d)
+        ids, delivered = list(ids), [float(d) for d in delivered]
+        for d, i in zip(delivered, ids):
             if d > self.now:
                 raise InputError(f"delivery of {i!r} at {d} is after the state's time {self.now}: advance first", item=str(i), field="delivered")
+        for k in (key, *sorted(self._subs.get(key, ()))):
+            if ids:
+                ids, delivered = self._close_one(k, ids, delivered)
+
+    def _close_one(self, key: str, ids: list[Hashable], delivered: list[float]) -> tuple[list[Hashable], list[float]]:
+        # Closes the ids open under ``key``; returns the others.
+        o = self._open.get(key, {})
+        rest_i: list[Hashable] = []
+        rest_d: list[float] = []
+        ps, ds = [], []
+        for i, d in zip(ids, delivered):
             p = o.pop(i, None)
             if p is not None:
                 ps.append(p)
                 ds.append(d)
+            else:
+                rest_i.append(i)
+                rest_d.append(d)
         if not ps:
-            return
+            return rest_i, rest_d
         p, d = np.asarray(ps)[:, None], np.asarray(ds)[:, None]
         due = p + self._s[None, :]
         j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
@@ -171,6 +230,8 @@ class DriftState:
         self._add(key, np.broadcast_to(d, due.shape)[met], j[met], np.ones(int(met.sum()), dtype=bool))
         # Misses whose due time has not passed yet cannot exist (d <= now < due means met).
         self._refresh(key)
+        self._refresh(_all_of(key))
+        return rest_i, rest_d
 
     def advance(self, now: float) -> None:
         """Move the clock to ``now``: open parcels past ``promised + s`` count as missed at ``s``; shifts are re-read."""
@@ -222,26 +283,57 @@ class DriftState:
         self._coverage[key] = cov0
         self._coverage_s[key] = cov_s
 
-    def shift(self, key: str) -> float:
-        """Extra seconds to add to ``key``'s promise now (0 when unknown, steady or too few outcomes)."""
-        return self._shift.get(key, 0.0)
+    def shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
+        """Extra seconds to add to ``key``'s promise now (0 when unknown, steady or too few outcomes).
+
+        ``season``: the order's season or holiday label (an array: one per
+        order, and an array is returned); with ``params.calendar_aware`` a
+        labelled order reads its table's own correction, an ordinary one is not
+        narrowed while a labelled order's promise is still ahead.
+        """
+        if season is None or not self.params.calendar_aware:
+            return self._shift.get(key, 0.0)
+        if isinstance(season, np.ndarray):
+            out = np.zeros(season.shape, dtype=np.float64)
+            for lab in np.unique(season):
+                out[season == lab] = self._shift_one(key, str(lab))
+            return out
+        return self._shift_one(key, str(season))
+
+    def _shift_one(self, key: str, season: str) -> float:
+        s = self._shift.get(f"{key}{_SUB}{season}" if season else key, 0.0)
+        if not season and s < 0 and self._irregular_until.get(key, -math.inf) > self.now:
+            s = 0.0
+        # Widening measured on the service as a whole applies to every table.
+        return max(s, self._shift.get(_all_of(key), 0.0))
 
     def coverage(self, key: str) -> float:
         """The window's share of ``key``'s uncorrected promises met (NaN below ``min_count``)."""
         return self._coverage.get(key, math.nan)
 
-    def coverage_at_shift(self, key: str) -> float:
+    def coverage_at_shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
         """The window's share met by the promise moved by :meth:`shift` (NaN when not moved)."""
-        return self._coverage_s.get(key, math.nan)
+        if season is None or not self.params.calendar_aware:
+            return self._coverage_s.get(key, math.nan)
+        if isinstance(season, np.ndarray):
+            out = np.full(season.shape, math.nan)
+            for lab in np.unique(season):
+                out[season == lab] = self.coverage_at_shift(key, str(lab))
+            return out
+        own = f"{key}{_SUB}{season}" if season else key
+        s = self._shift_one(key, season)
+        if s == 0.0:
+            return math.nan
+        return self._coverage_s.get(own if s == self._shift.get(own) else _all_of(key), math.nan)
 
     def holds(self, key: str, order_id: Hashable) -> bool:
         """True while ``order_id`` of ``key`` is open (promised, not delivered, not yet dropped)."""
-        return order_id in self._open.get(key, ())
+        return any(order_id in self._open.get(k, ()) for k in (key, *self._subs.get(key, ())))
 
     def open_count(self, key: str) -> int:
         """Parcels of ``key`` promised and not delivered (those missed at every shift and out of the window excepted)."""
-        return len(self._open.get(key, ()))
+        return sum(len(self._open.get(k, ())) for k in (key, *self._subs.get(key, ())))
 
     def shifts(self) -> dict[str, float]:
-        """Every service's current extra seconds."""
-        return dict(self._shift)
+        """Every service's current extra seconds (and each season/holiday sub-key's)."""
+        return {k: v for k, v in self._shift.items() if not k.endswith(_ALL)}

@@ -99,12 +99,13 @@ def quote_options(
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
             # Own-fleet same-day is not moved: it is withdrawn when its day cannot be kept, and its live
             # signal is today's plan (capacity_left), not a week of outcomes.
-            if drift is not None and (extra := drift.shift(spec.key)) != 0.0 and not strict_cutoff(spec.carrier, spec.kind):
+            if drift is not None and np.any((extra := drift.shift(spec.key, o.season)) != 0.0) and not strict_cutoff(spec.carrier, spec.kind):
                 # Recent deliveries of this service run late (or early): move the promise, and its local
                 # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
-                pr = np.maximum(pr + extra, p50[at])
-                pday = (pr + (o.loc - o.created)) // 86400.0
-                prob[at] = drift.coverage_at_shift(spec.key)
+                moved = extra != 0.0
+                pr = np.where(moved, np.maximum(pr + extra, p50[at]), pr)
+                pday = np.where(moved, (pr + (o.loc - o.created)) // 86400.0, pday)
+                prob[at] = np.where(moved, drift.coverage_at_shift(spec.key, o.season), prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:

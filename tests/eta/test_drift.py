@@ -115,3 +115,63 @@ def test_narrows_carefully_only_when_asked() -> None:
     shifts = [s for t, s, _ in seen if t > 5 * DAY]
     # -6 h still covers every parcel; -12 h would miss them all: the bound is the most negative shift that keeps narrow_goal.
     assert shifts and all(s == -6 * H for s in shifts)
+
+
+def _feed(st: DriftState, key: str, cr: np.ndarray, promised: np.ndarray, delivered: np.ndarray, seasons: list[str], until: float) -> None:
+    """Open every order at its creation, close it at its delivery, in 6 h steps up to ``until``."""
+    prev, t = -math.inf, 0.0
+    while t <= until:
+        o = np.flatnonzero((cr > prev) & (cr <= t))
+        st.open(key, o.tolist(), promised[o].tolist(), seasons=[seasons[i] for i in o])
+        st.advance(t)
+        d = np.flatnonzero((delivered > prev) & (delivered <= t))
+        st.close(key, d.tolist(), delivered[d].tolist())
+        prev, t = t, t + 6 * H
+
+
+def test_a_narrowing_measured_on_a_season_table_does_not_reach_ordinary_orders() -> None:
+    # A generous season table: its parcels all arrive a day before their promise; ordinary orders come after it.
+    n = 2000
+    cr = np.linspace(0, 10 * DAY, n)
+    promised = cr + 72 * H
+    delivered = promised - 30 * H
+    st = DriftState(DriftParams(min_count=50))
+    _feed(st, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY)
+    assert st.shift("c:s", "peak") < 0  # the season's own orders are narrowed
+    assert st.shift("c:s", "") == 0.0  # an ordinary order is not
+    # One window for the service (calendar_aware=False): the narrowing reaches every order.
+    flat = DriftState(DriftParams(min_count=50, calendar_aware=False))
+    _feed(flat, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY)
+    assert flat.shift("c:s", "") < 0
+
+
+def test_a_backlog_seen_in_a_season_widens_the_ordinary_orders_after_it() -> None:
+    # The season's parcels run 30 h late: the backlog outlasts its table, so ordinary orders are widened too.
+    n = 2000
+    cr = np.linspace(0, 10 * DAY, n)
+    promised = cr + 24 * H
+    delivered = promised + 30 * H
+    st = DriftState(DriftParams(min_count=50))
+    _feed(st, "c:s", cr, promised, delivered, ["peak"] * n, 12 * DAY)
+    assert st.shift("c:s", "") >= 30 * H and st.shift("c:s", "peak") >= 30 * H
+    got = st.shift("c:s", np.array(["", "peak", "holiday"]))
+    assert isinstance(got, np.ndarray) and (got >= 30 * H).all()
+    # Orders live under their season's sub-key; the service's counts and lookups still find them.
+    assert st.open_count("c:s") == int((delivered > st.now).sum()) > 0
+    assert st.holds("c:s", n - 1) and not st.holds("c:s", 5)
+
+
+def test_ordinary_orders_are_not_narrowed_while_a_season_promise_is_ahead() -> None:
+    # Ordinary orders over-covered (narrowing measured on them) while a few holiday orders are still promised ahead.
+    n = 2000
+    cr = np.linspace(0, 10 * DAY, n)
+    promised = cr + 48 * H
+    delivered = promised - 30 * H
+    labels = [""] * n
+    st = DriftState(DriftParams(min_count=50))
+    _feed(st, "c:s", cr, promised, delivered, labels, 11 * DAY)
+    assert st.shift("c:s", "") < 0
+    st.open("c:s", ["h1"], [st.now + 3 * DAY], seasons=["holiday"])
+    assert st.shift("c:s", "") == 0.0
+    st.advance(st.now + 3 * DAY + 1)
+    assert st.shift("c:s", "") <= 0.0
