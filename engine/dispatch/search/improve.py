@@ -59,7 +59,9 @@ class SearchResult:
     seconds: float
     #: (seconds, best cost) whenever the best improved (sampled per chunk).
     trajectory: list[tuple[float, float]] = field(default_factory=list)
-    #: The search stopped before its budget: no new best for ``SearchParams.stall_iterations`` per job.
+    #: The search stopped before its budget: under a time limit its cooling schedule
+    #: (``SearchParams.cooling_iterations``) was complete, under an iteration budget no new
+    #: best came for ``SearchParams.stall_iterations`` per job.
     converged: bool = False
     #: Job nodes left out because the construction ran out of time before trying them.
     unplaced: list[int] = field(default_factory=list)
@@ -133,9 +135,12 @@ class _Run:
         self.iterations = 0
         self.last_best_it = 0
         self.converged = False
-        # No new best for this many iterations: the search has converged (a 2-job day
-        # gets there in milliseconds, a 100-job one takes 100,000 iterations).
+        # Under an iteration budget: no new best for this many iterations and the search
+        # has converged (a 2-job day gets there in milliseconds).
         self.stall_limit = max(5_000, params.stall_iterations * arrays.n_jobs)
+        # Under a clock: the cooling schedule spans at most this many iterations, and a
+        # search that completes it has converged (``SearchParams.cooling_iterations``).
+        self.cooling_limit = max(5_000, int(params.cooling_iterations * float(arrays.n_jobs) ** 2))
 
     def _construct(self, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], order_kind: int, deadline: float) -> float:
         """Cheapest insertion of every job not on ``init``, in chunks with the deadline checked between them.
@@ -197,11 +202,16 @@ class _Run:
                     break
                 n_it = min(step, total - self.iterations)
             else:
+                if self.iterations >= self.cooling_limit:
+                    self.converged = True
+                    break
                 elapsed = max(now - d0, 1e-6)
                 rate = (self.iterations - i0) / elapsed if self.iterations > i0 else 0.0
                 total = int(self.iterations + rate * left) if rate else 10**9
+                total = min(total, self.cooling_limit)
                 # no chunk longer than what is left of the time (at the last chunk's pace)
                 n_it = max(1, min(step, int(left / per_it))) if per_it > 0 else step
+                n_it = min(n_it, self.cooling_limit - self.iterations)
             c0 = time.perf_counter()
             self.chunk(n_it, total)
             dt = time.perf_counter() - c0
@@ -218,7 +228,7 @@ class _Run:
             if b < float(self.best_cost_seen):
                 self.best_cost_seen = b
                 self.last_best_it = self.iterations
-            elif self.iterations - self.last_best_it >= self.stall_limit:
+            elif max_iterations is not None and self.iterations - self.last_best_it >= self.stall_limit:
                 self.converged = True
             if b < last_best:
                 last_best = b
