@@ -271,6 +271,8 @@ def main() -> None:
     ap.add_argument("--solvers", default="ours,pyvrp,vroom", help="comma-separated subset of ours,pyvrp,vroom")
     ap.add_argument("--carrier-day", action="store_true", help="run issue 9's 1,000-order carrier day instead")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "road_days.json")
+    ap.add_argument("--peers", type=Path, default=None,
+                    help="an earlier output of this script (same --seed): its PyVRP/VROOM results stand in for the peers not run now")
     args = ap.parse_args()
     load_avg = os.getloadavg()
     if args.carrier_day:
@@ -285,6 +287,12 @@ def main() -> None:
 
     from engine.network import load
 
+    stored: dict[str, dict] = {}
+    if args.peers is not None:
+        doc = json.loads(args.peers.read_text())
+        if int(doc["args"]["seed"]) != args.seed:
+            raise SystemExit(f"--peers {args.peers} was run with --seed {doc['args']['seed']}, this run has {args.seed}: not the same days")
+        stored = {r["day"]: r for r in doc["days"]}
     srcs = args.sources or sources(args.osm_dir)
     caps = [True, False] if args.capacity == "both" else [args.capacity == "tight"]
     rows = []
@@ -309,6 +317,15 @@ def main() -> None:
                     if name == "ours" and first:
                         rec[name]["first_plan_s"] = first[0]
                     print(f"{day.name:34} {name:6} {served:6d} {travel:9d} {secs:6.1f}  {'ok' if not errors else errors[:2]}", flush=True)
+                for name in ("pyvrp", "vroom"):
+                    if name not in rec and name in stored.get(day.name, {}):
+                        rec[name] = dict(stored[day.name][name], stored=str(args.peers))
+                if "ours" in rec:
+                    peers = [rec[p] for p in ("pyvrp", "vroom") if p in rec and not rec[p]["errors"]]
+                    best = max(peers, key=lambda p: (p["served"], -p["travel"]), default=None)
+                    if best is not None and rec["ours"]["served"] >= best["served"]:
+                        same = [p["travel"] for p in peers if p["served"] <= rec["ours"]["served"]]
+                        print(f"{day.name:34} ratio to the best peer {rec['ours']['travel'] / min(same):.4f}", flush=True)
                 rows.append(rec)
     print()
     print(f"{'size':>5} {'days':>4} {'mean ratio':>10} {'worst':>7} {'served < best peer':>18}")
