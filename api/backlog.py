@@ -72,7 +72,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     # Under reg.lock.  Advance first: a delivery is only taken once the state's clock has passed it.
     st = reg.state
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
-    opened: dict[str, tuple[list[str], list[float], list[str]]] = {}
+    opened: dict[str, tuple[list[str], list[float], list[str], list[float]]] = {}
     closed: dict[str, tuple[list[str], list[float]]] = {}
     for eid, kind, at, oid, p in rows:
         reg.last_id = max(reg.last_id, eid)
@@ -80,18 +80,19 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
         key = str(p.get("key", ""))
         reg.keys.add(key)
         if kind == "carrier_accepted":
-            ids, pr, se = opened.setdefault(key, ([], [], []))
+            ids, pr, se, md = opened.setdefault(key, ([], [], [], []))
             ids.append(str(oid))
             pr.append(float(p["promised"]))
             se.append(str(p.get("season", "")))
+            md.append(float(p.get("p50", p["promised"])))
         else:
             ids, de = closed.setdefault(key, ([], []))
             ids.append(str(oid))
             de.append(at.timestamp())
-    for key, (ids, pr, se) in opened.items():
-        st.open(key, ids, pr, seasons=se)
+    for key, (ids, pr, se, md) in opened.items():
+        st.open(key, ids, pr, seasons=se, median=md)
     # Deliveries that arrived before their acceptance: closed now that it is here.
-    for key, (ids, _pr, _se) in opened.items():
+    for key, (ids, _pr, _se, _md) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
         if late:
             st.close(key, [i for i, _ in late], [d for _, (_k, d) in late])

@@ -196,6 +196,7 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
         b = quote_arrays(model, c["lat"], c["lon"], c["cr"], c["w"], c["olat"] if origin else None, c["olon"] if origin else None,
                          target=target, keys=[k])
         c["base"] = np.where(b.available[:, 0], b.promised[:, 0], np.nan)
+        c["p50"] = np.where(b.available[:, 0], b.p50[:, 0], np.nan)
         c["by_created"] = np.argsort(c["cr"], kind="stable")
         c["by_delivered"] = np.argsort(c["de"], kind="stable")
         c["fixed"] = c["base"].copy()
@@ -212,7 +213,7 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
             cr, de = c["cr"], c["de"]
             oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
             oc = oc[np.isfinite(c["base"][oc])]
-            state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist())
+            state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist(), median=c["p50"][oc].tolist())
         state.advance(T)
         for k, c in per.items():
             de = c["de"][c["by_delivered"]]

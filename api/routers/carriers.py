@@ -55,6 +55,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
     region_of = {i: models[ev.region].city.name.lower() for i, ev in enumerate(body.events)}
     promised: dict[int, float] = {}
     season: dict[int, str] = {}
+    median: dict[int, float] = {}
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
         evs = [body.events[i] for i in idx]
@@ -69,6 +70,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
         for j, i in enumerate(idx):
             if b.available[j, 0]:
                 promised[i] = float(b.promised[j, 0])
+                median[i] = float(b.p50[j, 0])
                 season[i] = str(labels[j])
             else:
                 ignored.append(IgnoredOut(index=i, order_id=evs[j].order_id, reason=reason_text(model, b, j, 0, float(created[j]))))
@@ -80,6 +82,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
                 continue  # no promise to measure; reported in ``ignored``
             p["promised"] = promised[i]
             p["season"] = season[i]  # a season's or holiday's promise is measured apart (engine.eta.drift)
+            p["p50"] = median[i]  # the median channel: a backlog shows at the p50, days before the promise
         at = min(ev.at.timestamp(), now)
         rows.append((f"carrier_{ev.kind}", datetime.fromtimestamp(at, timezone.utc), ev.order_id, p))
     store.add_events(rows)
@@ -92,7 +95,11 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
 def get_backlog(region: str | None = Query(None, min_length=1, max_length=64), store: Store = Depends(get_store),
                 clock: Clock = Depends(get_clock)) -> BacklogOut:
     """Per carrier/service of ``region``: the hours quotes move by now, the last week's coverage, parcels open."""
+    from engine.promise import QuoteError  # noqa: PLC0415
     from engine.promise.registry import model_for  # noqa: PLC0415
 
-    name = model_for(region).city.name.lower()
+    try:
+        name = model_for(region).city.name.lower()
+    except QuoteError as exc:
+        raise RequestValidationError([{"loc": ("query", "region"), "msg": str(exc), "type": "value_error"}]) from None
     return BacklogOut(**backlog.summary(store, name, clock.now()))

@@ -43,6 +43,14 @@ _ALL = _SUB + "*"
 def _all_of(key: str) -> str:
     return key.split(_SUB, 1)[0] + _ALL
 
+
+#: Suffix of a service's median channel (outcomes at p50 + s, every table together).
+_MED = "#p50"
+
+
+def _med_of(key: str) -> str:
+    return key.split(_SUB, 1)[0] + _MED
+
 __all__ = ["DriftParams", "DriftState"]
 
 _DAY = 86400.0
@@ -71,6 +79,9 @@ class DriftParams:
     calendar_aware
         Measure and correct orders promised from a season's or holiday's table apart from ordinary ones
         (a narrowing measured on a generous season table must not reach the ordinary table that follows it).
+    median_trigger, median_goal
+        Widen when the share of the window's orders delivered by their p50 is below the trigger,
+        by the smallest step that brings it to the goal (needs ``median=`` in :meth:`DriftState.open`).
     """
 
     # Defaults: chosen on the independent history's seeds 7 and 8 (benchmarks/RESULTS.md, issue 10 second round), checked on seed 9.
@@ -85,6 +96,14 @@ class DriftParams:
     #: corrected by their own window; ordinary orders are not narrowed while such an order's promise
     #: is still ahead (its backlog may still be draining).  False: one window per service.
     calendar_aware: bool = True
+    #: The median channel: with each order's uncorrected p50 given to :meth:`DriftState.open`, the
+    #: share delivered by p50 + s is known days before the share by the promise + s (a 9-day
+    #: promise's miss is known 9 days after the order, its median's in 5).  When the window's share
+    #: by the p50 falls below ``median_trigger``, the service widens by the smallest step that brings
+    #: it back to ``median_goal`` (a backlog delays the body of the distribution as it does the tail).
+    #: None: promise outcomes only.
+    median_trigger: float | None = 0.35
+    median_goal: float = 0.5
 
     def __post_init__(self) -> None:
         s = self.shifts_h
@@ -96,8 +115,15 @@ class DriftParams:
             raise InputError("need 0 < trigger <= goal < 1", field="trigger")
         if self.ceiling is not None and not (self.goal < self.ceiling < 1):
             raise InputError("ceiling must lie between goal and 1", field="ceiling")
+        if self.median_trigger is not None and not (0 < self.median_trigger <= self.median_goal < 1):
+            raise InputError("need 0 < median_trigger <= median_goal < 1", field="median_trigger")
         if not (self.goal <= self.narrow_goal < 1):
             raise InputError("narrow_goal must lie between goal and 1", field="narrow_goal")
+
+
+def _widen(s: float, other: float) -> float:
+    """``s``, or ``other`` when that widens more (a channel that does not widen leaves ``s`` as it is, narrowing included)."""
+    return other if other > 0 and other > s else s
 
 
 @dataclass
@@ -131,7 +157,7 @@ class DriftState:
         return np.asarray(self.params.shifts_h, dtype=np.float64) * 3600.0
 
     def _add(self, key: str, when: np.ndarray, j: np.ndarray, met: np.ndarray, sign: int = 1) -> None:
-        if self.params.calendar_aware and not key.endswith(_ALL):
+        if self.params.calendar_aware and not key.endswith(_ALL) and not key.endswith(_MED):
             # Every outcome also counts for the service as a whole: a backlog outlasts a season's table.
             self._add(_all_of(key), when, j, met, sign)
         if when.size == 0:
@@ -150,13 +176,18 @@ class DriftState:
             np.add.at(arr, (j[m], 0), sign * met[m].astype(np.int64))
             np.add.at(arr, (j[m], 1), sign)
 
-    def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float], seasons: Iterable[str] | None = None) -> None:
+    def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float], seasons: Iterable[str] | None = None,
+             median: Iterable[float] | None = None) -> None:
         """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered.
 
         ``seasons``: each order's season or holiday label of its creation day
         (``""`` ordinary; :meth:`engine.eta.model.EtaModel.seasons_of`), used when
-        ``params.calendar_aware``.
+        ``params.calendar_aware``.  ``median``: each order's uncorrected p50
+        (epoch s), for the median channel (``params.median_trigger``).
         """
+        if median is not None and self.params.median_trigger is not None:
+            ids = list(ids)
+            self._open_one(_med_of(key), ids, [float(m) for m in median])
         if seasons is not None and self.params.calendar_aware:
             ids, promised, seasons = list(ids), [float(p) for p in promised], [str(x) for x in seasons]
             groups: dict[str, tuple[list[Hashable], list[float]]] = {}
@@ -199,6 +230,8 @@ class DriftState:
         for d, i in zip(delivered, ids):
             if d > self.now:
                 raise InputError(f"delivery of {i!r} at {d} is after the state's time {self.now}: advance first", item=str(i), field="delivered")
+        if _med_of(key) in self._open:
+            self._close_one(_med_of(key), ids, delivered)
         for k in (key, *sorted(self._subs.get(key, ()))):
             if ids:
                 ids, delivered = self._close_one(k, ids, delivered)
@@ -271,7 +304,11 @@ class DriftState:
                 cov0 = float(cov[z])
                 pr = self.params
                 enough = n >= pr.min_count
-                if cov0 < pr.trigger:
+                if key.endswith(_MED):
+                    if pr.median_trigger is not None and cov0 < pr.median_trigger:
+                        ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.median_goal))
+                        shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
+                elif cov0 < pr.trigger:
                     ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.goal))
                     shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
                 elif pr.ceiling is not None and cov0 > pr.ceiling and z > 0:
@@ -292,7 +329,7 @@ class DriftState:
         narrowed while a labelled order's promise is still ahead.
         """
         if season is None or not self.params.calendar_aware:
-            return self._shift.get(key, 0.0)
+            return _widen(self._shift.get(key, 0.0), self._shift.get(_med_of(key), 0.0))
         if isinstance(season, np.ndarray):
             out = np.zeros(season.shape, dtype=np.float64)
             for lab in np.unique(season):
@@ -304,17 +341,17 @@ class DriftState:
         s = self._shift.get(f"{key}{_SUB}{season}" if season else key, 0.0)
         if not season and s < 0 and self._irregular_until.get(key, -math.inf) > self.now:
             s = 0.0
-        # Widening measured on the service as a whole applies to every table.
-        return max(s, self._shift.get(_all_of(key), 0.0))
+        # Widening measured on the service as a whole (and on its medians) applies to every table.
+        return _widen(max(s, self._shift.get(_all_of(key), 0.0)), self._shift.get(_med_of(key), 0.0))
 
     def coverage(self, key: str) -> float:
         """The window's share of ``key``'s uncorrected promises met (NaN below ``min_count``)."""
         return self._coverage.get(key, math.nan)
 
     def coverage_at_shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
-        """The window's share met by the promise moved by :meth:`shift` (NaN when not moved)."""
+        """The window's share met by the promise moved by :meth:`shift` (NaN when not moved, or moved by the median channel)."""
         if season is None or not self.params.calendar_aware:
-            return self._coverage_s.get(key, math.nan)
+            return self._coverage_s.get(key, math.nan) if self.shift(key) == self._shift.get(key, 0.0) else math.nan
         if isinstance(season, np.ndarray):
             out = np.full(season.shape, math.nan)
             for lab in np.unique(season):
@@ -324,7 +361,10 @@ class DriftState:
         s = self._shift_one(key, season)
         if s == 0.0:
             return math.nan
-        return self._coverage_s.get(own if s == self._shift.get(own) else _all_of(key), math.nan)
+        for k in (_all_of(key), own):
+            if s == self._shift.get(k):
+                return self._coverage_s.get(k, math.nan)
+        return math.nan
 
     def holds(self, key: str, order_id: Hashable) -> bool:
         """True while ``order_id`` of ``key`` is open (promised, not delivered, not yet dropped)."""
@@ -336,4 +376,4 @@ class DriftState:
 
     def shifts(self) -> dict[str, float]:
         """Every service's current extra seconds (and each season/holiday sub-key's)."""
-        return {k: v for k, v in self._shift.items() if not k.endswith(_ALL)}
+        return {k: v for k, v in self._shift.items() if not k.endswith(_ALL) and not k.endswith(_MED)}

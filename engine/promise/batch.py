@@ -105,7 +105,8 @@ def quote_options(
                 moved = extra != 0.0
                 pr = np.where(moved, np.maximum(pr + extra, p50[at]), pr)
                 pday = np.where(moved, (pr + (o.loc - o.created)) // 86400.0, pday)
-                prob[at] = np.where(moved, drift.coverage_at_shift(spec.key, o.season), prob[at])
+                cov = drift.coverage_at_shift(spec.key, o.season)
+                prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:

@@ -124,3 +124,9 @@ def test_parcel_without_a_promise_is_reported_not_counted() -> None:
     assert r.status_code == 200, r.text
     d = r.json()
     assert d["stored"] == 0 and d["ignored"][0]["order_id"] == "far" and "outside" in d["ignored"][0]["reason"]
+
+
+def test_backlog_of_an_unknown_region_is_a_422_naming_it() -> None:
+    store, clock = Store("sqlite://"), SimClock(T0)
+    r = _client(store, clock).get("/v1/backlog", params={"region": "atlantis"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "region"], r.text

@@ -175,3 +175,31 @@ def test_ordinary_orders_are_not_narrowed_while_a_season_promise_is_ahead() -> N
     assert st.shift("c:s", "") == 0.0
     st.advance(st.now + 3 * DAY + 1)
     assert st.shift("c:s", "") <= 0.0
+
+
+def test_the_median_channel_widens_a_long_promise_sooner_and_enough() -> None:
+    # A 9-day promise whose median is 5 days: orders from day 20 take 11 days (the promise is missed by 2).
+    n = 6000
+    cr = np.linspace(0, 40 * DAY, n)
+    promised, p50 = cr + 9 * DAY, cr + 5 * DAY
+    delivered = cr + np.where(cr > 20 * DAY, 11 * DAY, 4.5 * DAY)
+    with_median, without = DriftState(DriftParams(min_count=50)), DriftState(DriftParams(min_count=50))
+    prev, t, first, enough = -math.inf, 0.0, {}, {}
+    while t <= 40 * DAY:
+        o = np.flatnonzero((cr > prev) & (cr <= t))
+        with_median.open("c:s", o.tolist(), promised[o].tolist(), median=p50[o].tolist())
+        without.open("c:s", o.tolist(), promised[o].tolist())
+        for name, st in (("median", with_median), ("plain", without)):
+            st.advance(t)
+            d = np.flatnonzero((delivered > prev) & (delivered <= t))
+            st.close("c:s", d.tolist(), delivered[d].tolist())
+            if st.shift("c:s", "") > 0:
+                first.setdefault(name, t)
+            if st.shift("c:s", "") >= 2 * DAY:
+                enough.setdefault(name, t)
+        prev, t = t, t + 6 * H
+    assert first["median"] <= first["plain"]
+    assert enough["median"] < enough.get("plain", math.inf)
+    assert with_median.open_count("c:s") == without.open_count("c:s")
+    with pytest.raises(InputError):
+        DriftParams(median_trigger=0.6, median_goal=0.5)
