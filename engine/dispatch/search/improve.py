@@ -24,7 +24,9 @@ does not pay for them.
 
 Determinism: with ``max_iterations`` given and one thread, the result depends
 only on the seed and the inputs (the time limit can still cut the run short).
-Without it the temperature schedule follows the clock.
+Without it the temperature schedule follows the clock, over at most
+``SearchParams.cooling_iterations`` x jobs^2 iterations: a search that completes
+that schedule before its time limit has converged and returns early.
 """
 
 from __future__ import annotations
