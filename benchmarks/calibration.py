@@ -353,6 +353,11 @@ def independent_report(target: float, seed: int = 7) -> dict:
     return out
 
 
+def _history_name(path: Path) -> str:
+    """``train.csv`` in ``data/shop1/`` -> ``shop1_train``: files of several histories are usually all called train.csv."""
+    return f"{path.resolve().parent.name}_{path.stem}"
+
+
 def history_report(target: float, train_csv: Path, test_csv: Path, model_dir: Path | None) -> dict:
     """Any user's history: fitted with ``promise fit --history TRAIN --out DIR`` alone (unless ``--model``), figures on TEST.
 
@@ -364,14 +369,14 @@ def history_report(target: float, train_csv: Path, test_csv: Path, model_dir: Pa
     import subprocess  # noqa: PLC0415
 
     if model_dir is None:
-        model_dir = OUT / f"model_{train_csv.stem}"
+        model_dir = OUT / f"model_{_history_name(train_csv)}"
         cmd = [str(Path(sys.executable).parent / "promise"), "fit", "--history", str(train_csv), "--out", str(model_dir)]
         print("$ " + " ".join(cmd))
         subprocess.run(cmd, check=True)
     model = EtaModel.load(model_dir)
     tr = read_history(train_csv).frame
     te = read_history(test_csv).frame
-    name = train_csv.stem
+    name = _history_name(train_csv)
     head = f"{train_csv} -> {test_csv}: {model.city.tz}, model {model_dir}"
     out = figures(model, tr, te, target, head, f"{name}: held-out reliability", name, origin=True)
     if DRIFT is not None:
@@ -443,9 +448,9 @@ def main() -> None:
             ap.error("--history and --test go together")
         OUT.mkdir(parents=True, exist_ok=True)
         r = history_report(args.target, args.history, args.test, args.model)
-        dest = OUT / f"calibration_{args.history.stem}.json"
+        dest = OUT / f"calibration_{_history_name(args.history)}.json"
         dest.write_text(json.dumps(r, indent=2, default=str))
-        print(f"\nwrote {dest} and reliability_{args.history.stem}.png")
+        print(f"\nwrote {dest} and reliability_{_history_name(args.history)}.png")
         return
     if args.catalogue_only:
         OUT.mkdir(parents=True, exist_ok=True)
