@@ -106,6 +106,9 @@ class VrpArrays:
     preload: np.ndarray | None = None
     #: int32 [n_veh] longest route in metres (None: no limit).
     v_max_distance: np.ndarray | None = None
+    #: int32 [n_veh] most seconds of driving on a route, service and waiting not counted
+    #: (VROOM's ``max_travel_time``; None: no limit).  ``v_max_duration`` bounds the whole span.
+    v_max_travel: np.ndarray | None = None
     #: Per vehicle, job nodes it must serve in this order (other jobs may come between):
     #: VROOM's ``steps``, re-planning's fixed stops.  Empty tuples: none.
     v_fixed: tuple[tuple[int, ...], ...] = ()
@@ -215,6 +218,7 @@ class VrpArrays:
             carrier_price=np.ascontiguousarray(self.carrier_price[:, keep]),
             pairs=_kept_pairs(self.pairs, keep),
             v_max_distance=self.v_max_distance,
+            v_max_travel=self.v_max_travel,
             v_fixed=_kept_fixed(self.v_fixed, keep),
             preload=None if self.preload is None else self.preload[keep],
             compat=np.ascontiguousarray(self.compat[:, keep]),
@@ -247,7 +251,7 @@ class VrpArrays:
     def route_schedule(self, vehicle: int, route: list[int]) -> tuple[list[int], bool]:
         """Earliest arrival at each node of ``[start, *route, end]`` and whether every window holds.
 
-        Capacity and the vehicle's own window/max duration are checked too.
+        Capacity and the vehicle's own window, max duration, distance and travel time are checked too.
         Departure from the start is as early as possible (``v_tw_start``).
         """
         dur = self.profile_durations[self.v_profile[vehicle]]
@@ -271,6 +275,8 @@ class VrpArrays:
         if t > int(self.v_tw_end[vehicle]) or t - arrivals[0] > int(self.v_max_duration[vehicle]):
             ok = False
         if self.v_max_distance is not None and sum(int(self.distances[a, b]) for a, b in zip(path, path[1:])) > int(self.v_max_distance[vehicle]):
+            ok = False
+        if self.v_max_travel is not None and sum(int(dur[a, b]) for a, b in zip(path, path[1:])) > int(self.v_max_travel[vehicle]):
             ok = False
         fixed = list(self.v_fixed[vehicle]) if self.v_fixed else []
         if fixed and [j for j in route if j in set(fixed)] != fixed:

@@ -190,6 +190,17 @@ class OrToolsModel:
             dcb = routing.RegisterTransitMatrix(a.distances.astype(np.int64).tolist())
             caps = [int(min(int(x), INT_INF)) for x in a.v_max_distance] + [INT_INF] * nc
             routing.AddDimensionWithVehicleCapacity(dcb, 0, caps, True, "distance")
+        if a.v_max_travel is not None and np.any(a.v_max_travel < INT_INF):
+            # Driving only (VROOM's max_travel_time): service and waiting are not in these transits.
+            travel_cb: dict[int, int] = {}
+            for v in range(m):
+                p = int(a.v_profile[v])
+                if p not in travel_cb:
+                    travel_cb[p] = routing.RegisterTransitMatrix(a.profile_durations[p].astype(np.int64).tolist())
+            zero = routing.RegisterTransitMatrix(np.zeros((n, n), dtype=np.int64).tolist()) if nc else None
+            transits = [travel_cb[int(a.v_profile[v])] for v in range(m)] + [zero] * nc
+            caps = [int(min(int(x), INT_INF)) for x in a.v_max_travel] + [INT_INF] * nc
+            routing.AddDimensionWithVehicleTransitAndCapacity(transits, 0, caps, True, "travel")
         for v, fixed in enumerate(a.v_fixed):
             # Fixed steps: on this vehicle, in this order (others may come between).
             for j in fixed:

@@ -23,10 +23,9 @@ and re-checks every route from the input):
   end, as in VROOM (a signed load dimension, ``VrpArrays.preload``); the numba
   search does not model a load that goes down, so such problems are solved by
   OR-Tools alone.
-* ``max_travel_time`` bounds the route's duration (travel + service + waiting),
-  which is at least as strict as VROOM's travel-only bound: plans keep VROOM's
-  bound but may leave out tasks VROOM would serve (the engine has no
-  travel-only dimension yet).
+* ``max_travel_time`` bounds the driving time of the route only (service and
+  waiting are not counted), as VROOM does: an OR-Tools dimension of its own
+  (the numba search steps aside for it, as for ``max_distance``).
 * ``setup`` is reserved on every task while solving; the output charges it only
   on arriving at a new location, as VROOM does, so reported times are never
   later than the solver planned (the saved time shows as waiting).
@@ -619,8 +618,6 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         if "time_window" in v:
             tw = [int(x) for x in v["time_window"]]
             v_tws[i], v_twe[i] = tw[0], min(tw[1], INT_INF - 1)
-        if v.get("max_travel_time") is not None:
-            v_maxd[i] = int(v["max_travel_time"])
         costs = v.get("costs") or {}
         v_fixed[i] = float(costs.get("fixed", 0))
         v_ps[i] = float(costs.get("per_hour", 3600)) / 3600.0
@@ -640,6 +637,9 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
             compat[i, n_sites + k] = job_skills[k] <= vs
     v_maxdist = np.array([int(v["max_distance"]) if v.get("max_distance") is not None else INT_INF for v in vehicles], dtype=np.int64)
     v_maxdist = np.minimum(v_maxdist, INT_INF).astype(np.int32)
+    # VROOM's max_travel_time counts driving only (service and waiting are free): a travel dimension.
+    v_maxtravel = np.array([int(v["max_travel_time"]) if v.get("max_travel_time") is not None else INT_INF for v in vehicles], dtype=np.int64)
+    v_maxtravel = np.minimum(v_maxtravel, INT_INF).astype(np.int32)
     # Steps: the tasks a vehicle's route must contain, in this order (VROOM's partial routes);
     # their service_at / _after / _before narrow the task's windows.
     node_of = {(j["_type"], str(j["id"])): n_sites + k for k, j in enumerate(jobs)}
@@ -703,6 +703,7 @@ def arrays_from_vroom(doc: Any, *, network: object | None = None, speed_kmh: flo
         v_cost_per_s=v_ps,
         v_cost_per_service_s=v_pss,
         v_max_distance=v_maxdist if np.any(v_maxdist < INT_INF) else None,
+        v_max_travel=v_maxtravel if np.any(v_maxtravel < INT_INF) else None,
         v_fixed=tuple(fixed),
         preload=None if preload is None else np.minimum(preload, INT_INF).astype(np.int32),
         compat=compat,

@@ -221,3 +221,28 @@ def test_the_search_alone_reports_its_breaks_and_the_tasks_after_them() -> None:
         if s["type"] == "job":
             assert s["arrival"] + s.get("waiting_time", 0) >= brk["arrival"] + brk["waiting_time"] + brk["service"]
     assert set(by_id) == {1, 2, 3}
+
+
+def _travel_doc(max_travel: int) -> dict:
+    """Two jobs 100 s from the depot, each with 2,000 s of service: 400 s of driving in a 4,400 s route."""
+    return {
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "max_travel_time": max_travel}],
+        "jobs": [{"id": 1, "location_index": 1, "service": 2000}, {"id": 2, "location_index": 2, "service": 2000}],
+        "matrices": {"car": {"durations": [[0, 100, 100], [100, 0, 200], [100, 200, 0]]}},
+    }
+
+
+def test_max_travel_time_counts_driving_only() -> None:
+    from engine.dispatch import MaxRuntime
+    from engine.io.vroom import solve_vroom_plan
+
+    # VROOM's bound is on travel (400 s here), not on the route's 4,400 s: both jobs fit in 500.
+    _, out = solve_vroom_plan(_travel_doc(500), stop=MaxRuntime(1.0))
+    assert out["summary"]["unassigned"] == 0 and out["summary"]["duration"] <= 500
+    # 300 s of driving allows one job (there and back: 200 s), not both (400 s).
+    _, out = solve_vroom_plan(_travel_doc(300), stop=MaxRuntime(1.0))
+    assert out["summary"]["unassigned"] == 1 and out["summary"]["duration"] <= 300
+    a = arrays_from_vroom(_travel_doc(300))
+    assert a.v_max_travel is not None and int(a.v_max_travel[0]) == 300 and int(a.v_max_duration[0]) > 10**6
+    d = a.n_depots
+    assert a.route_schedule(0, [d])[1] and not a.route_schedule(0, [d, d + 1])[1]

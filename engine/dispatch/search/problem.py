@@ -20,11 +20,12 @@ from engine.errors import InputError
 
 def supports(arrays: VrpArrays) -> bool:
     """Whether ``search`` models every hard constraint of ``arrays`` (pickup-and-delivery pairs,
-    fixed steps and distance limits are not)."""
+    fixed steps, distance and travel-time limits are not)."""
     return (
         not len(arrays.pairs)
         and not any(arrays.v_fixed)
         and (arrays.v_max_distance is None or bool(np.all(arrays.v_max_distance >= INT_INF)))
+        and (arrays.v_max_travel is None or bool(np.all(arrays.v_max_travel >= INT_INF)))
     )
 
 
