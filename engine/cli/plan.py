@@ -73,6 +73,16 @@ def _run(
     if network is not None and not quiet:
         console.print(f"road network {network!r} loaded in {time.perf_counter() - t_net:.1f} s")
 
+    # Load the numba search's kernels before the clock starts, as a server's warm workers have them:
+    # a first solve in a fresh process would otherwise spend a short time limit loading them (~0.5 s
+    # cached, ~20 s cold) and come back with nothing planned.
+    from engine.dispatch.search.improve import warm as warm_search
+
+    t_warm = time.perf_counter()
+    warm_search()
+    if not quiet and time.perf_counter() - t_warm > 2.0:
+        console.print(f"search kernels compiled in {time.perf_counter() - t_warm:.1f} s (cached for the next run)")
+
     with _ProgressBar(time_limit, console, enabled=not quiet) as bar:
         if kind == "vroom":
             from engine.io.vroom import solve_vroom_plan
