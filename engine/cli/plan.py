@@ -73,13 +73,12 @@ def _run(
     if network is not None and not quiet:
         console.print(f"road network {network!r} loaded in {time.perf_counter() - t_net:.1f} s")
 
-    # Load the numba search's kernels before the clock starts, as a server's warm workers have them:
-    # a first solve in a fresh process would otherwise spend a short time limit loading them (~0.5 s
-    # cached, ~20 s cold) and come back with nothing planned.
-    from engine.dispatch.search.improve import warm as warm_search
+    # Load the numba search's kernels before the clock starts (solve does it too, once per
+    # process); said here because a cold cache compiles them for ~20 s.
+    from engine.dispatch.pipeline import ready_kernels
 
     t_warm = time.perf_counter()
-    warm_search()
+    ready_kernels(SolveParams())
     if not quiet and time.perf_counter() - t_warm > 2.0:
         console.print(f"search kernels compiled in {time.perf_counter() - t_warm:.1f} s (cached for the next run)")
 

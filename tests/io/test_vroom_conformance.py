@@ -202,11 +202,8 @@ def test_a_break_placed_before_the_route_start_is_taken_at_the_start() -> None:
 def test_the_search_alone_reports_its_breaks_and_the_tasks_after_them() -> None:
     """Big days skip OR-Tools (here forced): the output has the break, and no task is reached before it ends."""
     from engine.dispatch import SolveParams
-    from engine.dispatch.search.improve import warm
     from engine.dispatch.stop import MaxRuntime
     from engine.io.vroom import solve_vroom_plan
-
-    warm()  # run alone, the first solve of a process spends its 0.5 s loading the kernels (the CLI loads them first)
 
     doc = {
         "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 20000], "capacity": [9],
