@@ -15,6 +15,7 @@ error, so the API can say "try again" instead of "internal error".
 from __future__ import annotations
 
 import contextlib
+import threading
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -125,6 +126,30 @@ def _aware(t: datetime | None) -> datetime | None:
     return t.replace(tzinfo=timezone.utc) if t is not None and t.tzinfo is None else t
 
 
+class _OneAtATime:
+    """A ``sessionmaker`` whose sessions hold one lock while open.
+
+    An in-memory SQLite database is a single shared connection (``StaticPool``):
+    two threads with a session each would run one transaction inside the other
+    ("cannot start a transaction within a transaction").  Files and PostgreSQL
+    have a connection per session and do not need this.
+    """
+
+    def __init__(self, maker: sessionmaker) -> None:
+        self._maker = maker
+        self.lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Any]:
+        with self.lock, self._maker() as s:
+            yield s
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Any]:
+        with self.lock, self._maker.begin() as s:
+            yield s
+
+
 class Store:
     """Repository over the tables; safe to share between threads."""
 
@@ -132,12 +157,14 @@ class Store:
         self.engine = make_engine(url)
         with _db_faults():
             migrate(self.engine)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        maker = sessionmaker(self.engine, expire_on_commit=False)
+        self._session: Any = _OneAtATime(maker) if isinstance(self.engine.pool, StaticPool) else maker
 
     def ping(self) -> None:
         """Raise ``UnavailableError`` unless the database answers and accepts writes."""
+        one = getattr(self._session, "lock", None)
         # A SQLite file deleted or overwritten under us is caught when the transaction begins (make_engine).
-        with _db_faults(), self.engine.begin() as conn:
+        with _db_faults(), one if one is not None else contextlib.nullcontext(), self.engine.begin() as conn:
             conn.execute(text("SELECT 1"))
             # A read-only or deleted SQLite file still answers SELECT: try a write that changes nothing.
             conn.execute(update(PlanRow).where(PlanRow.plan_id == "").values(status=PlanRow.status))
