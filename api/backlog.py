@@ -74,8 +74,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
     opened: dict[str, tuple[list[str], list[float], list[str], list[float]]] = {}
     closed: dict[str, tuple[list[str], list[float]]] = {}
-    for eid, kind, at, oid, p in rows:
-        reg.last_id = max(reg.last_id, eid)
+    for _eid, kind, at, oid, p in rows:
         reg.events += 1
         key = str(p.get("key", ""))
         reg.keys.add(key)
@@ -172,7 +171,7 @@ def summary(store: Any, region: str, now: float) -> dict[str, Any]:
     out = {}
     for key in sorted(reg.keys):
         cov, cov_s = st.coverage(key), st.coverage_at_shift(key, "")
-        labels = sorted(k.split("@", 1)[1] for k in st.shifts() if k.startswith(key + "@"))
+        labels = st.seasons(key)
         out[key] = {
             "shift_h": float(st.shift(key, "")) / 3600.0,
             "coverage": None if math.isnan(cov) else cov,

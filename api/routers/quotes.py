@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,12 +53,11 @@ def _backlog_reason(opt: dict[str, Any], drift: Any) -> None:
         opt["reason"] = f"{opt['reason']}; {why}" if opt.get("reason") else why
 
 
-def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any] = (), store: Store | None = None,
-               now: float | None = None) -> dict[str, Any]:
+def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any], store: Store, now: float) -> dict[str, Any]:
     from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
 
     when = req.order_time or datetime.now(timezone.utc)
-    drift = _live(store, model, time.time() if now is None else now) if store is not None else None
+    drift = _live(store, model, now)
     opts = QuoteOptions(
         target=req.target,
         only=tuple(req.only) if req.only else None,

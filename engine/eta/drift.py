@@ -27,7 +27,7 @@ reading a service's shift at quote time is a dict lookup.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -119,6 +119,14 @@ class DriftParams:
             raise InputError("need 0 < median_trigger <= median_goal < 1", field="median_trigger")
         if not (self.goal <= self.narrow_goal < 1):
             raise InputError("narrow_goal must lie between goal and 1", field="narrow_goal")
+
+
+def _per_label(season: np.ndarray, value: Callable[[str], float]) -> np.ndarray:
+    """``value`` of each order's season label, computed once per distinct label."""
+    out = np.empty(season.shape, dtype=np.float64)
+    for lab in np.unique(season):
+        out[season == lab] = value(str(lab))
+    return out
 
 
 def _widen(s: float, other: float) -> float:
@@ -218,8 +226,7 @@ class DriftState:
         if past.any():
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[past], j[past], np.zeros(int(past.sum()), dtype=bool))
-            self._refresh(key)
-            self._refresh(_all_of(key))
+            self._refresh_with_total(key)
 
     def close(self, key: str, ids: Iterable[Hashable], delivered: Iterable[float]) -> None:
         """Orders of ``key`` delivered at ``delivered`` (epoch s, not after :attr:`now`).
@@ -262,8 +269,7 @@ class DriftState:
         self._add(key, due[wrong], j[wrong], np.zeros(int(wrong.sum()), dtype=bool), sign=-1)
         self._add(key, np.broadcast_to(d, due.shape)[met], j[met], np.ones(int(met.sum()), dtype=bool))
         # Misses whose due time has not passed yet cannot exist (d <= now < due means met).
-        self._refresh(key)
-        self._refresh(_all_of(key))
+        self._refresh_with_total(key)
         return rest_i, rest_d
 
     def advance(self, now: float) -> None:
@@ -291,6 +297,12 @@ class DriftState:
                 del b[d]
         for key in set(self._buckets) | set(self._open):
             self._refresh(key)
+
+    def _refresh_with_total(self, key: str) -> None:
+        # The key's outcomes also count for its service's total (calendar-aware): both moved.
+        self._refresh(key)
+        if self.params.calendar_aware and not key.endswith(_MED):
+            self._refresh(_all_of(key))
 
     def _refresh(self, key: str) -> None:
         b = self._buckets.get(key)
@@ -331,10 +343,7 @@ class DriftState:
         if season is None or not self.params.calendar_aware:
             return _widen(self._shift.get(key, 0.0), self._shift.get(_med_of(key), 0.0))
         if isinstance(season, np.ndarray):
-            out = np.zeros(season.shape, dtype=np.float64)
-            for lab in np.unique(season):
-                out[season == lab] = self._shift_one(key, str(lab))
-            return out
+            return _per_label(season, lambda lab: self._shift_one(key, lab))
         return self._shift_one(key, str(season))
 
     def _shift_one(self, key: str, season: str) -> float:
@@ -353,10 +362,7 @@ class DriftState:
         if season is None or not self.params.calendar_aware:
             return self._coverage_s.get(key, math.nan) if self.shift(key) == self._shift.get(key, 0.0) else math.nan
         if isinstance(season, np.ndarray):
-            out = np.full(season.shape, math.nan)
-            for lab in np.unique(season):
-                out[season == lab] = self.coverage_at_shift(key, str(lab))
-            return out
+            return _per_label(season, lambda lab: self.coverage_at_shift(key, lab))
         own = f"{key}{_SUB}{season}" if season else key
         s = self._shift_one(key, season)
         if s == 0.0:
@@ -365,6 +371,10 @@ class DriftState:
             if s == self._shift.get(k):
                 return self._coverage_s.get(k, math.nan)
         return math.nan
+
+    def seasons(self, key: str) -> list[str]:
+        """The season/holiday labels of ``key`` measured apart so far (calendar-aware)."""
+        return sorted(sub[len(key) + len(_SUB):] for sub in self._subs.get(key, ()))
 
     def holds(self, key: str, order_id: Hashable) -> bool:
         """True while ``order_id`` of ``key`` is open (promised, not delivered, not yet dropped)."""
