@@ -303,8 +303,10 @@ def main() -> None:
         label = Path(src).name.split(".")[0] if not src.startswith("synthetic") else src.replace(":", "")
         for n in args.sizes:
             for tight in caps:
+                t_matrix = time.perf_counter()
                 day = make_day(net, label, n, tight, args.seed)
-                rec = {"day": day.name, "size": n, "tight": tight, "vans": day.n_vehicles}
+                rec = {"day": day.name, "size": n, "tight": tight, "vans": day.n_vehicles,
+                       "matrix_s": round(time.perf_counter() - t_matrix, 2), "load_avg_start": os.getloadavg()}
                 runs = {"ours": lambda: ours(day, args.time_limit, args.seed),
                         "pyvrp": lambda: pyvrp(day, args.time_limit, args.seed),
                         "vroom": lambda: vroom(day, args.vroom_timeout)}
@@ -316,6 +318,9 @@ def main() -> None:
                     rec[name] = {"served": served, "travel": travel, "seconds": round(secs, 2), "errors": errors[:3]}
                     if name == "ours" and first:
                         rec[name]["first_plan_s"] = first[0]
+                    if name == "vroom" and args.vroom_timeout is not None:
+                        # VROOM ends a little after its timeout when it was still searching.
+                        rec[name]["hit_timeout"] = secs >= args.vroom_timeout - 1.0
                     print(f"{day.name:34} {name:6} {served:6d} {travel:9d} {secs:6.1f}  {'ok' if not errors else errors[:2]}", flush=True)
                 for name in ("pyvrp", "vroom"):
                     if name not in rec and name in stored.get(day.name, {}):
@@ -326,7 +331,11 @@ def main() -> None:
                     if best is not None and rec["ours"]["served"] >= best["served"]:
                         same = [p["travel"] for p in peers if p["served"] <= rec["ours"]["served"]]
                         print(f"{day.name:34} ratio to the best peer {rec['ours']['travel'] / min(same):.4f}", flush=True)
+                rec["load_avg_end"] = os.getloadavg()
                 rows.append(rec)
+                # Written after every day, so a long run that is stopped keeps what it measured.
+                write(args, load_avg, rows)
+    print(f"load average at end: {os.getloadavg()}", flush=True)
     print()
     print(f"{'size':>5} {'days':>4} {'mean ratio':>10} {'worst':>7} {'served < best peer':>18}")
     for n in args.sizes:
@@ -343,6 +352,10 @@ def main() -> None:
             ratios.append(r["ours"]["travel"] / min(same))
         if ratios:
             print(f"{n:5d} {len(ratios):4d} {np.mean(ratios):10.4f} {max(ratios):7.4f} {behind:18d}")
+    write(args, load_avg, rows)
+
+
+def write(args: argparse.Namespace, load_avg: tuple[float, float, float], rows: list[dict]) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "load_avg": load_avg, "days": rows}, indent=1))
 
