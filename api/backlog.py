@@ -35,7 +35,7 @@ from engine.eta.drift import DriftParams, DriftState
 __all__ = ["KINDS", "LOOKBACK_DAYS", "TTL_S", "drift", "refresh", "summary", "reset"]
 
 KINDS = ("carrier_accepted", "carrier_delivered")
-#: Events older than this are not read on a cold start: the window (7 days),
+#: Events older than this are not read on a cold start: the window (10 days),
 #: the longest promise horizons (two weeks) and the correction's grid (3 days), with room.
 LOOKBACK_DAYS = 45
 TTL_S = 5.0
