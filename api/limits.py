@@ -5,7 +5,8 @@ so a chunked upload with no ``Content-Length`` meets the same limit as a
 declared one, and an oversized body is refused without building it in full.
 
 * **Body size**: per path prefix (``Settings.max_body_plans`` for
-  ``/v1/plans``, ``Settings.max_body`` for the rest); 413 at once when the
+  ``/v1/plans``, ``Settings.max_body_events`` for ``/v1/carrier-events``,
+  whose full batch must fit, ``Settings.max_body`` for the rest); 413 at once when the
   declared length is over, or as soon as the streamed bytes pass it.
 * **Depth**: JSON nested deeper than ``Settings.max_json_depth`` is a 422
   before parsing (deep nesting costs recursion in every layer after).
@@ -37,6 +38,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _NEVER_SHED = ("/healthz", "/readyz", "/docs", "/openapi.json")
+
+
+def _body_limit(path: str, settings: Settings) -> int:
+    """The largest body accepted on ``path``: bulk routes get room for their largest valid batch."""
+    if path.startswith("/v1/plans"):
+        return settings.max_body_plans
+    if path.startswith("/v1/carrier-events"):
+        return settings.max_body_events
+    return settings.max_body
 #: The bytes that decide JSON nesting: quotes, backslashes (which escape quotes) and brackets.
 _STRUCTURAL = np.zeros(256, bool)
 _STRUCTURAL[list(b'"\\[]{}')] = True
@@ -196,7 +206,7 @@ class Guard:
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit = settings.max_body_plans if path.startswith("/v1/plans") else settings.max_body
+        limit = _body_limit(path, settings)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _respond(send, 413, f"request body of {declared:,} bytes; at most {limit:,} bytes here")

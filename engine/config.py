@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # --- request limits -------------------------------------------------------------
     max_body: int = Field(1 << 20, ge=1024, description="Largest request body in bytes (quotes, checks, events).")
     max_body_plans: int = Field(32 << 20, ge=1024, description="Largest POST /v1/plans body in bytes.")
+    max_body_events: int = Field(
+        4 << 20, ge=1024,
+        description="Largest POST /v1/carrier-events body in bytes (a full batch of 5,000 events with the longest ids fits).")
     max_json_depth: int = Field(32, ge=4, description="Deepest JSON nesting accepted.")
     max_in_flight: int = Field(256, ge=1, description="Requests in progress at once; past it uvicorn answers 503 at once.")
     shed_lag_ms: float = Field(40.0, gt=0, description="Event-loop lag above which new requests get a fast 503.")

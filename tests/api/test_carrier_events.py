@@ -130,3 +130,23 @@ def test_backlog_of_an_unknown_region_is_a_422_naming_it() -> None:
     store, clock = Store("sqlite://"), SimClock(T0)
     r = _client(store, clock).get("/v1/backlog", params={"region": "atlantis"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "region"], r.text
+
+
+def test_a_full_batch_with_the_longest_ids_fits_the_body_limit(tmp_path) -> None:
+    # 5,000 events (the batch maximum) with 128-character order ids: about 2.4 MB, over the 1 MB of
+    # other routes; the route's own limit takes it, and one more event is a 422 naming the field.
+    from api.schemas.carrier import MAX_EVENTS  # noqa: PLC0415
+
+    store, clock = Store(f"sqlite:///{tmp_path / 'e.db'}"), SimClock(T0.timestamp())
+    c = _client(store, clock)
+    clock.set(T0 + timedelta(days=1))
+    ev = {"kind": "accepted", "at": T0.isoformat(), "carrier": "c" * 64, "service": "s" * 64, "region": "r" * 64,
+          "destination": {"lat": 60.123456789, "lon": 24.123456789}, "origin": {"lat": 60.1, "lon": 24.9}, "weight_kg": 1234.5}
+    evs = [{"order_id": f"{j:0128d}", **ev} for j in range(MAX_EVENTS)]
+    import json  # noqa: PLC0415
+
+    assert len(json.dumps({"events": evs}).encode()) > 2 << 20
+    r = c.post("/v1/carrier-events", json={"events": evs})
+    assert r.status_code != 413, r.text[:200]
+    r = c.post("/v1/carrier-events", json={"events": evs + evs[:1]})
+    assert r.status_code == 422 and "events" in r.text, r.text[:300]
