@@ -15,6 +15,7 @@ Usage::
 
     python benchmarks/vrptw.py --instances C101,R1* --time-limit 10 --json out/solomon.jsonl --verify
     python benchmarks/vrptw.py --set homberger --instances c1_2_1,r2_2_1 --time-limit 60
+    python benchmarks/vrptw.py --set homberger_400 --instances c1_4_1,r2_4_1 --time-limit 60
     python benchmarks/vrptw.py --verify-only out/solomon.jsonl
     python benchmarks/vrptw.py --instances R1* --params sweep/race02.toml   # a SolveParams point of a sweep
     python benchmarks/vrptw.py --li-lim --time-limit 10      # Li & Lim PDPTW as VROOM shipments, beside VROOM
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DATA = ROOT.parent / "shared" / "data" / "vrptw"
 SCALE = 1000
-SETS = {"solomon": "solomon", "homberger": "homberger_200"}
+SETS = {"solomon": "solomon", "homberger": "homberger_200", "homberger_400": "homberger_400"}
 SOLVER_NAMES = {"ours": "promise-engine", "pyvrp": "pyvrp", "vroom": "vroom"}
 
 
