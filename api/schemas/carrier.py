@@ -48,7 +48,7 @@ class CarrierEventsOut(_Strict):
 class BacklogService(_Strict):
     #: hours added to this service's ordinary promises now (negative: earlier)
     shift_h: float
-    #: share of the window's uncorrected promises met (None: too few outcomes yet)
+    #: share of the window's uncorrected promises met, recent days weighing more (None: too few outcomes yet)
     coverage: float | None
     coverage_at_shift: float | None
     open: int

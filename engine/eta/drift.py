@@ -7,7 +7,8 @@ outcomes of the promises the *uncorrected* model gave, and picks the
 smallest extra time ``s`` (from a fixed grid, ``DriftParams.shifts_h``) that
 would have brought the window's coverage back to the goal when it fell
 below the trigger (or, with a ``ceiling``, the most negative ``s`` that keeps
-an over-covered service above ``narrow_goal``).  Quotes add ``s`` to that
+an over-covered service above ``narrow_goal``).  Recent days weigh more
+(``half_life_days``), so a cleared backlog stops widening promises sooner.  Quotes add ``s`` to that
 service's promise (:func:`engine.promise.quote` ``drift=``).
 
 Censoring.  An order's outcome at shift ``s`` is known at ``min(delivered,
@@ -370,7 +371,7 @@ class DriftState:
         return _widen(max(s, self._shift.get(_all_of(key), 0.0)), self._shift.get(_med_of(key), 0.0))
 
     def coverage(self, key: str) -> float:
-        """The window's share of ``key``'s uncorrected promises met (NaN below ``min_count``)."""
+        """The window's share of ``key``'s uncorrected promises met, days weighted by ``params.half_life_days`` (NaN below ``min_count``)."""
         return self._coverage.get(key, math.nan)
 
     def coverage_at_shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
