@@ -143,8 +143,11 @@ class SolveParams:
     auto_construction_max_jobs: int = 250
     #: Above this many orders, when the numba search models the problem exactly, its routes
     #: are kept as they are: OR-Tools' local search on ~5,000 orders cannot stop within its
-    #: time limit (a 2 s polish took 25 s), and the search gets the whole time instead.
-    gls_max_jobs: int = 2000
+    #: time limit (a 2 s polish took 25 s), and the search gets the whole time instead.  At
+    #: 1,000 orders its guided local search still overran a 30 s limit by 1.6-2.5 s on a quiet
+    #: machine (krems and west-oakland tight road days) for 1 travel-second in 6,000; the
+    #: search alone ended at 30.04 s with lower costs on both.
+    gls_max_jobs: int = 800
     #: Cost units added to an order's drop penalty per priority level.
     priority_step: float = 25.0
     #: Kept so that older parameter files still read; it changes nothing: carriers'
