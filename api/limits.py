@@ -47,6 +47,8 @@ def _body_limit(path: str, settings: Settings) -> int:
     if path.startswith("/v1/carrier-events"):
         return settings.max_body_events
     return settings.max_body
+
+
 #: The bytes that decide JSON nesting: quotes, backslashes (which escape quotes) and brackets.
 _STRUCTURAL = np.zeros(256, bool)
 _STRUCTURAL[list(b'"\\[]{}')] = True

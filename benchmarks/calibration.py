@@ -322,6 +322,11 @@ def catalogue_report(target: float, train_weeks: int, test_weeks: int) -> dict:
     return out
 
 
+def draw_name(seed: int) -> str:
+    """Folder and plot name of the independent history drawn with ``seed`` (7: the one reported first)."""
+    return "bengaluru" if seed == 7 else f"bengaluru_seed{seed}"
+
+
 def independent_report(target: float, seed: int = 7) -> dict:
     """A third region on history we did not write: ``benchmarks/independent_history.py`` (Bengaluru, Asia/Kolkata, India's calendar).
 
@@ -331,7 +336,8 @@ def independent_report(target: float, seed: int = 7) -> dict:
     """
     import subprocess  # noqa: PLC0415
 
-    d = OUT / ("bengaluru" if seed == 7 else f"bengaluru_seed{seed}")
+    name = draw_name(seed)
+    d = OUT / name
     gen = Path(__file__).resolve().parent / "independent_history.py"
     promise = Path(sys.executable).parent / "promise"
     cmd = [str(promise), "fit", "--history", str(d / "train.csv"), "--out", str(d / "model")]
@@ -345,7 +351,6 @@ def independent_report(target: float, seed: int = 7) -> dict:
     tr = read_history(d / "train.csv").frame
     te = read_history(d / "test.csv").frame
     head = f"independent history (benchmarks/independent_history.py, seed {seed}): {model.city.tz}, fitted by `promise fit --history train.csv` alone, tested on its last 26 weeks"
-    name = "bengaluru" if seed == 7 else f"bengaluru_seed{seed}"
     out = figures(model, tr, te, target, head, f"{name} (independent generator): held-out reliability, last 26 weeks", name, origin=True)
     if DRIFT is not None:
         out["with_drift"] = figures(model, tr, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", name, origin=True, drift=DRIFT)

@@ -65,7 +65,7 @@ def main() -> None:
     print(f"{params}")
     rows = []
     for s in _seeds(args.seeds):
-        d = cal.OUT / ("bengaluru" if s == 7 else f"bengaluru_seed{s}")
+        d = cal.OUT / cal.draw_name(s)
         if not (d / "model").exists():
             sys.exit(f"no history/model for seed {s} in {d}: run benchmarks/calibration.py --independent-only --independent-seed {s} first")
         model = EtaModel.load(d / "model")

@@ -49,7 +49,9 @@ def _backlog_reason(opt: dict[str, Any], drift: Any) -> None:
     key = f"{opt['carrier']}:{opt['service']}"
     extra = drift.shift(key)
     if extra > 0:
-        why = f"later by {fmt_duration(extra)}: {opt['carrier']} is running behind (last {drift.params.window_days} days, recent ones weighing more: {drift.coverage(key):.0%} of its parcels on time)"
+        weighted = ", recent ones weighing more" if drift.params.half_life_days is not None else ""
+        why = (f"later by {fmt_duration(extra)}: {opt['carrier']} is running behind"
+               f" (last {drift.params.window_days} days{weighted}: {drift.coverage(key):.0%} of its parcels on time)")
         opt["reason"] = f"{opt['reason']}; {why}" if opt.get("reason") else why
 
 

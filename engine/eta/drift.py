@@ -8,8 +8,9 @@ smallest extra time ``s`` (from a fixed grid, ``DriftParams.shifts_h``) that
 would have brought the window's coverage back to the goal when it fell
 below the trigger (or, with a ``ceiling``, the most negative ``s`` that keeps
 an over-covered service above ``narrow_goal``).  Recent days weigh more
-(``half_life_days``), so a cleared backlog stops widening promises sooner.  Quotes add ``s`` to that
-service's promise (:func:`engine.promise.quote` ``drift=``).
+(``half_life_days``), so a cleared backlog stops widening promises sooner.
+Quotes add ``s`` to that service's promise (:func:`engine.promise.quote`
+``drift=``).
 
 Censoring.  An order's outcome at shift ``s`` is known at ``min(delivered,
 promised + s)``: a parcel delivered in time counts as met when it is

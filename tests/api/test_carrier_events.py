@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -143,8 +144,6 @@ def test_a_full_batch_with_the_longest_ids_fits_the_body_limit(tmp_path) -> None
     ev = {"kind": "accepted", "at": T0.isoformat(), "carrier": "c" * 64, "service": "s" * 64, "region": "r" * 64,
           "destination": {"lat": 60.123456789, "lon": 24.123456789}, "origin": {"lat": 60.1, "lon": 24.9}, "weight_kg": 1234.5}
     evs = [{"order_id": f"{j:0128d}", **ev} for j in range(MAX_EVENTS)]
-    import json  # noqa: PLC0415
-
     assert len(json.dumps({"events": evs}).encode()) > 2 << 20
     r = c.post("/v1/carrier-events", json={"events": evs})
     assert r.status_code != 413, r.text[:200]
