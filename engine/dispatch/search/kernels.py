@@ -904,11 +904,20 @@ def run_chunk(
     cur_pen = W.pen[0]
     cur_nhand = W.nhand[0]
     cur_ver = W.rver.copy()
+    # The current solution's route caches: a rejected move copies them back instead of
+    # re-scheduling every touched route (most moves are rejected once the search cools).
+    cur_es = W.es.copy()
+    cur_ls = W.ls.copy()
+    cur_load = W.load.copy()
+    cur_rcost = W.rcost.copy()
+    cur_rmulti = W.rmulti.copy()
     wsum = order_weights.sum()
     accepted = 0
     ratio = t_end / t_start if t_start > 0.0 else 1.0
     # the state's arrays once, out of the tuple (see ``_eval_row`` on reference counting)
     wseq, wlen, wver, wunas, wroute = W.seq, W.rlen, W.rver, W.unas, W.node_route
+    wes, wls, wload, wrcost, wrmulti, wpos = W.es, W.ls, W.load, W.rcost, W.rmulti, W.node_pos
+    nd = wload.shape[1]
     for it in range(n_iter):
         frac = (it0 + it) / it_total if it_total > 0 else 1.0
         if frac > 1.0:
@@ -933,6 +942,13 @@ def run_chunk(
                 if touched[v]:
                     _copy_rows(wseq, wlen, cur_seq, cur_len, v)
                     cur_ver[v] = wver[v]
+                    for k in range(wlen[v] + 2):
+                        cur_es[v, k] = wes[v, k]
+                        cur_ls[v, k] = wls[v, k]
+                    for d in range(nd):
+                        cur_load[v, d] = wload[v, d]
+                    cur_rcost[v] = wrcost[v]
+                    cur_rmulti[v] = wrmulti[v]
             cur_cost[0] = new_cost
             cur_nunas = W.nunas[0]
             for i in range(cur_nunas):
@@ -951,7 +967,18 @@ def run_chunk(
             for v in range(nv):
                 if touched[v]:
                     _copy_rows(cur_seq, cur_len, wseq, wlen, v)
-                    _update_route(P, W, v)
+                    L = cur_len[v]
+                    for k in range(L + 2):
+                        wes[v, k] = cur_es[v, k]
+                        wls[v, k] = cur_ls[v, k]
+                    for k in range(1, L + 1):
+                        c = wseq[v, k]
+                        wroute[c] = v
+                        wpos[c] = k
+                    for d in range(nd):
+                        wload[v, d] = cur_load[v, d]
+                    wrcost[v] = cur_rcost[v]
+                    wrmulti[v] = cur_rmulti[v]
                     wver[v] = cur_ver[v]  # the row it had: what the cache saw of it still holds
             W.nunas[0] = cur_nunas
             for i in range(cur_nunas):
