@@ -236,7 +236,8 @@ def run_ours(inst: Instance, time_limit: float, seed: int, engine: str, threads:
 
         res = solve_arrays(a, params=params, stop=MaxRuntime(time_limit - (time.perf_counter() - t0)), seed=seed)
         routes_nodes = res.routes
-        note = ",".join(f"{p}:{s:.1f}s" for p, s, _ in res.phases)
+        # each phase: when it ended and the objective then (what the polish adds shows)
+        note = ",".join(f"{p}:{s:.1f}s:{c:.0f}" for p, s, c in res.phases)
     else:
         from engine.dispatch.search import improve
 
