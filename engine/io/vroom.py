@@ -17,12 +17,12 @@ runs VROOM's documented examples and generated cases through this module and pyv
 and re-checks every route from the input):
 
 * ``shipments`` (pickup-and-delivery pairs: same route, pickup first) are
-  solved by OR-Tools' pickup-and-delivery model (the numba search does not
-  model them); delivery jobs beside them load at the start (``VrpArrays.preload``).
+  searched by the numba search, which inserts and removes a pair as one, and
+  re-checked and polished by OR-Tools' pickup-and-delivery model; delivery jobs
+  beside them load at the start (``VrpArrays.preload``).
 * Jobs' ``delivery`` is loaded at the start and ``pickup`` brought back to the
   end, as in VROOM (a signed load dimension, ``VrpArrays.preload``); the numba
-  search does not model a load that goes down, so such problems are solved by
-  OR-Tools alone.
+  search checks that load at every stop of a route.
 * ``max_travel_time`` bounds the driving time of the route only (service and
   waiting are not counted), as VROOM does: an OR-Tools dimension of its own
   (the numba search steps aside for it, as for ``max_distance``).
@@ -1153,10 +1153,6 @@ def solve_vroom_plan(
     a = arrays_from_vroom(doc, network=network)
     pre = precheck.run(a)
     a = dataclasses.replace(a, compat=pre.compat)
-    if a.preload is not None and (a.demand < 0).any():
-        # The numba search counts every demand as load taken on for the whole route: with
-        # deliveries unloading along it (pickups beside them) only OR-Tools' model is exact.
-        params = dataclasses.replace(params, use_improve=False)
     # Steps (fixed or partial routes) are the warm start, like re-planning's current routes.
     init = [list(f) for f in a.v_fixed] if any(a.v_fixed) else None
     res = solve_arrays(a, params=params, stop=stop, seed=seed, progress=progress, initial_routes=init, t0=t0)

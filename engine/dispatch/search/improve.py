@@ -13,8 +13,9 @@ profiles, a vehicle/job compatibility mask, several windows per job, optional
 jobs with a penalty, carriers pooled into one capacity (left out when that is
 cheaper or no route can take them) and breaks (``engine.dispatch.schedule``
 states the rules; exact, but every insertion into a route with breaks
-re-schedules it).  Not modelled: pickup-and-delivery pairs, fixed steps,
-distance limits (``supports`` tells the caller) and soft windows (searched as
+re-schedules it) and pickup-and-delivery pairs (same route, pickup first, both
+or neither; loads checked along the route).  Not modelled: fixed steps, distance
+limits, pairs when carriers could take orders (``supports`` tells the caller) and soft windows (searched as
 hard, which only errs on the safe side).
 
 The construction checks the clock between chunks of ~20 ms and leaves the jobs
@@ -105,7 +106,9 @@ class _Run:
     ) -> None:
         self.P = P
         self.params = params
-        self.W = K.new_state(arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs, int(np.diff(P.bptr).max(initial=0)))
+        self.W = K.new_state(
+            arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs, int(np.diff(P.bptr).max(initial=0)), bool(P.pdp),
+        )
         # splitmix64 of the seed so that nearby seeds give unrelated streams
         z = (int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
@@ -164,7 +167,10 @@ class _Run:
             now = time.perf_counter()
             if now >= deadline:
                 K.leave_out_rest(P, W, rem, i, nrem)
-                self.unplaced = [int(x) for x in rem[i:nrem]]
+                # a pair is left out with its pickup, wherever its delivery stood in ``rem``
+                rest = {int(x) for x in rem[i:nrem]}
+                rest |= {int(P.partner[x]) for x in rest if P.partner[x] >= 0}
+                self.unplaced = sorted(x for x in rest if W.node_route[x] < 0)
                 break
             j = min(nrem, i + step)
             K.init_insert(P, W, rem, i, j, self.rng, stamp, seen, tseq, tes, tls)

@@ -96,6 +96,10 @@ KProblem = namedtuple(
         "key_demand",  # float64 [n] sort keys for the recreate orders
         "key_far",  # float64 [n]
         "key_tw",  # float64 [n]
+        "partner",  # int32 [n] the other node of a pickup-and-delivery pair (-1: none)
+        "is_pick",  # bool [n] the node is a pair's pickup
+        "pdp",  # bool: loads rise and fall along routes (pairs, or jobs loaded at the start; see ``KState.cum``)
+        "preload",  # int64 [n, D] what a job puts on the vehicle at the route's start (VROOM's delivery jobs)
     ],
 )
 
@@ -118,12 +122,15 @@ KState = namedtuple(
         "bt",  # int64 [B_max + 1] scratch of the break schedule (earliest time per breaks taken)
         "rver",  # int64 [V] route version: a fresh stamp whenever the route's row changes (keys the left-out cache)
         "vclock",  # int64 [1] last stamp handed out (never reused, so a rejected move can restore a row's old one)
+        "cum",  # int64 [V, C, D] load on leaving each position (start: 0); pairs only (else [V, 1, D], unused)
+        "smax",  # int64 [V, C, D] the most of ``cum`` from each position to the route's end; pairs only
+        "pmax",  # int64 [V, C, D] the most of ``cum`` from the start to each position; pairs only
     ],
 )
 
 
-def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0) -> KState:
-    """An empty solution (every route empty, nothing unassigned yet)."""
+def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0, pairs: bool = False) -> KState:
+    """An empty solution (every route empty, nothing unassigned yet); ``pairs``: keep loads per position."""
     cap = n_jobs + 2
     return KState(
         seq=np.zeros((n_veh, cap), dtype=np.int32),
@@ -142,6 +149,9 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0)
         bt=np.zeros(max_breaks + 1, dtype=np.int64),
         rver=np.zeros(n_veh, dtype=np.int64),
         vclock=np.zeros(1, dtype=np.int64),
+        cum=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
+        smax=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
+        pmax=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
     )
 
 
@@ -416,6 +426,36 @@ def _update_route(P: KProblem, S: KState, v: int) -> int:
         if multi[c]:
             m += 1
     S.rmulti[v] = m
+    if P.pdp:
+        # With pairs a load rises and falls along the route: every position must fit,
+        # and the first that does not is the one to eject (with its partner).
+        cum, smax, pmax, preload = S.cum, S.smax, S.pmax, P.preload
+        for d in range(nd):
+            cum[v, 0, d] = 0
+        for k in range(1, L + 1):
+            c = seq[v, k]
+            for d in range(nd):
+                cum[v, 0, d] += preload[c, d]
+        for d in range(nd):
+            pmax[v, 0, d] = cum[v, 0, d]
+            if cum[v, 0, d] > cap[v, d] and L > 0 and (bad < 0 or L < bad):
+                bad = L  # too much loaded at the start: drop from the end until it fits
+        for k in range(1, L + 1):
+            c = seq[v, k]
+            for d in range(nd):
+                cum[v, k, d] = cum[v, k - 1, d] + demand[c, d]
+                x = cum[v, k, d]
+                pmax[v, k, d] = x if x > pmax[v, k - 1, d] else pmax[v, k - 1, d]
+                if x > cap[v, d] and (bad < 0 or k < bad):
+                    bad = k
+        for d in range(nd):
+            smax[v, L, d] = cum[v, L, d]
+        for k in range(L - 1, -1, -1):
+            for d in range(nd):
+                x = cum[v, k, d]
+                y = smax[v, k + 1, d]
+                smax[v, k, d] = x if x > y else y
+        return bad
     if bad < 0:
         for d in range(nd):
             if load[v, d] > cap[v, d]:
@@ -461,6 +501,44 @@ def _repair(P: KProblem, S: KState, v: int, out: np.ndarray, nout: int) -> int:
         S.rlen[v] = L - 1
         out[nout] = c
         nout += 1
+        q = P.partner[c]
+        if q >= 0 and S.node_route[q] == v:
+            # node_pos is from before the removal: positions after k moved up by one
+            k2 = S.node_pos[q]
+            if k2 > k:
+                k2 -= 1
+            S.node_route[q] = -1
+            for j in range(k2, L):
+                seq[v, j] = seq[v, j + 1]
+            S.rlen[v] = L - 2
+            out[nout] = q
+            nout += 1
+
+
+@njit(cache=True, nogil=True)
+def _split_pairs(P: KProblem, S: KState, v: int, out: np.ndarray, nout: int) -> int:
+    """Drop from route ``v`` (loaded from outside) every paired node whose partner is not on it
+    after it (pickup) or before it (delivery); returns the new ``nout``."""
+    L = S.rlen[v]
+    seq, partner, is_pick = S.seq, P.partner, P.is_pick
+    drop = np.zeros(L + 2, dtype=np.int8)
+    for k in range(1, L + 1):
+        S.node_pos[seq[v, k]] = k
+        S.node_route[seq[v, k]] = v
+    for k in range(1, L + 1):
+        c = seq[v, k]
+        q = partner[c]
+        if q < 0:
+            continue
+        ok = S.node_route[q] == v and (S.node_pos[q] > k if is_pick[c] else S.node_pos[q] < k)
+        if not ok:
+            drop[k] = 1
+    for k in range(1, L + 1):
+        if drop[k]:
+            out[nout] = seq[v, k]
+            nout += 1
+    _remove_positions(S, v, drop)
+    return nout
 
 
 # ---------------------------------------------------------------------- insertion
@@ -531,7 +609,8 @@ def _best_insertion(
     exact_v, multi, fixed, cm, cs, css = P.exact_v, P.multi, P.fixed, P.cm, P.cs, P.css
     dist, pdur, service = P.dist, P.pdur, P.service
     rlen, rver, node_route, load, rmulti = S.rlen, S.rver, S.node_route, S.load, S.rmulti
-    seq, es, ls = S.seq, S.es, S.ls
+    seq, es, ls, smax, pmax, cum, preload = S.seq, S.es, S.ls, S.smax, S.pmax, S.cum, P.preload
+    pdp = P.pdp
     g = GRANULAR if GRANULAR < adj.shape[1] else adj.shape[1]
     nd = demand.shape[1]
     twe_c = P.twe[c]
@@ -561,10 +640,11 @@ def _best_insertion(
                 continue
             seen[vclass[v]] = stamp
         fits = True
-        for d in range(nd):
-            if load[v, d] + demand[c, d] > cap[v, d]:
-                fits = False
-                break
+        if not pdp:
+            for d in range(nd):
+                if load[v, d] + demand[c, d] > cap[v, d]:
+                    fits = False
+                    break
         if not fits:
             continue
         p = prof[v]
@@ -583,6 +663,20 @@ def _best_insertion(
                 delta += csv * (pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b])
             if delta >= best:
                 continue
+            if pdp:
+                # loaded at the start, it rides up to its stop; what it picks up rides on after
+                over = False
+                for d in range(nd):
+                    pl = preload[c, d]
+                    after = pl + demand[c, d]
+                    if pmax[v, k, d] + pl > cap[v, d] or cum[v, k, d] + after > cap[v, d]:
+                        over = True
+                        break
+                    if k < L and smax[v, k + 1, d] + after > cap[v, d]:
+                        over = True
+                        break
+                if over:
+                    continue
             arr = es[v, k] + service[a] + pdur[p, a, c]
             if arr > twe_c:
                 continue
@@ -606,6 +700,170 @@ def _best_insertion(
     return bv, bk
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _best_pair_insertion(
+    P: KProblem, S: KState, pu: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, mx: np.ndarray,
+) -> tuple:
+    """Cheapest feasible (vehicle, i, j) for the pair of pickup ``pu``: the pickup after position
+    ``i``, its delivery after position ``j >= i`` of the route as it is (``j == i``: right after
+    the pickup); vehicle -1 if leaving both out is cheaper.
+
+    For each pickup position the schedule pushed by the pickup is carried forward one
+    position at a time, so each delivery position costs O(1) (windows through ``es`` and
+    ``ls`` as for one job, loads through ``KState.cum``); the scan of a pickup position stops
+    at the first position the push makes late or the pair's load does not fit.  ``mx``:
+    scratch of the number of capacity dimensions.
+    """
+    de = P.partner[pu]
+    best = _leave_out_cost(P, S, pu) + _leave_out_cost(P, S, de)
+    bv = -1
+    bi = -1
+    bj = -1
+    nv = S.rlen.shape[0]
+    compat, vclass, demand, cap, prof = P.compat, P.vclass, P.demand, P.cap, P.prof
+    exact_v, multi, fixed, cm, cs, css = P.exact_v, P.multi, P.fixed, P.cm, P.cs, P.css
+    dist, pdur, service = P.dist, P.pdur, P.service
+    tws, twe, win_ptr, win_s, win_e = P.tws, P.twe, P.win_ptr, P.win_s, P.win_e
+    rlen, rmulti = S.rlen, S.rmulti
+    seq, es, ls, cum = S.seq, S.es, S.ls, S.cum
+    nd = demand.shape[1]
+    sp = service[pu]
+    sd = service[de]
+    for v in range(nv):
+        if not (compat[v, pu] and compat[v, de]):
+            continue
+        L = rlen[v]
+        if L == 0:
+            if seen[vclass[v]] == stamp:
+                continue
+            seen[vclass[v]] = stamp
+        p = prof[v]
+        exact = exact_v[v] or multi[pu] or multi[de] or rmulti[v] > 0
+        fix = fixed[v] if L == 0 else 0.0
+        cmv = cm[v]
+        csv = cs[v]
+        svc = css[v] * (sp + sd)
+        for i in range(L + 1):
+            if blink > 0.0 and _rand(rng) < blink:
+                continue
+            a = seq[v, i]
+            b = seq[v, i + 1]
+            dp = fix + svc + cmv * (dist[a, pu] + dist[pu, b] - dist[a, b])
+            if csv != 0.0:
+                dp += csv * (pdur[p, a, pu] + pdur[p, pu, b] - pdur[p, a, b])
+            if dp >= best:
+                continue
+            arr = es[v, i] + service[a] + pdur[p, a, pu]
+            if arr > twe[pu]:
+                continue
+            stp = arr if arr > tws[pu] else tws[pu]
+            fits = True
+            for d in range(nd):
+                mx[d] = cum[v, i, d] + demand[pu, d]
+                if mx[d] > cap[v, d]:
+                    fits = False
+            if not fits:
+                continue
+            # the delivery right after the pickup
+            arr_d = stp + sp + pdur[p, pu, de]
+            if arr_d <= twe[de]:
+                std = arr_d if arr_d > tws[de] else tws[de]
+                if std + sd + pdur[p, de, b] <= ls[v, i + 1]:
+                    delta = fix + svc + cmv * (dist[a, pu] + dist[pu, de] + dist[de, b] - dist[a, b])
+                    if csv != 0.0:
+                        delta += csv * (pdur[p, a, pu] + pdur[p, pu, de] + pdur[p, de, b] - pdur[p, a, b])
+                    if delta < best and exact:
+                        delta = _exact_pair_delta(P, S, v, i, i, pu, de, tseq, tes, tls)
+                    if delta < best:
+                        best = delta
+                        bv = v
+                        bi = i
+                        bj = i
+            # the delivery further on: carry the pushed schedule forward
+            if i == L:
+                continue
+            arr = stp + sp + pdur[p, pu, b]
+            t = _start_at(multi, tws, twe, win_ptr, win_s, win_e, b, arr)
+            if t >= TINF or t > ls[v, i + 1]:
+                continue
+            for j in range(i + 1, L + 1):
+                x = seq[v, j]
+                y = seq[v, j + 1]
+                fits = True
+                for d in range(nd):
+                    w = cum[v, j, d] + demand[pu, d]
+                    if w > mx[d]:
+                        mx[d] = w
+                    if mx[d] > cap[v, d]:
+                        fits = False
+                if not fits:
+                    break
+                if not (blink > 0.0 and _rand(rng) < blink):
+                    dd = cmv * (dist[x, de] + dist[de, y] - dist[x, y])
+                    if csv != 0.0:
+                        dd += csv * (pdur[p, x, de] + pdur[p, de, y] - pdur[p, x, y])
+                    if dp + dd < best:
+                        arr_d = t + service[x] + pdur[p, x, de]
+                        if arr_d <= twe[de]:
+                            std = arr_d if arr_d > tws[de] else tws[de]
+                            if std + sd + pdur[p, de, y] <= ls[v, j + 1]:
+                                delta = dp + dd
+                                if exact:
+                                    delta = _exact_pair_delta(P, S, v, i, j, pu, de, tseq, tes, tls)
+                                if delta < best:
+                                    best = delta
+                                    bv = v
+                                    bi = i
+                                    bj = j
+                if j == L:
+                    break
+                arr = t + service[x] + pdur[p, x, y]
+                t = _start_at(multi, tws, twe, win_ptr, win_s, win_e, y, arr)
+                if t >= TINF or t > ls[v, j + 1]:
+                    break
+    return bv, bi, bj
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exact_pair_delta(
+    P: KProblem, S: KState, v: int, i: int, j: int, pu: int, de: int, tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+) -> float:
+    """Exact cost change of the pair insertion ``(i, j)`` of ``_best_pair_insertion`` (inf if infeasible)."""
+    L = S.rlen[v]
+    seq = S.seq
+    w = 0
+    for k in range(L + 2):
+        tseq[w] = seq[v, k]
+        w += 1
+        if k == i:
+            tseq[w] = pu
+            w += 1
+        if k == j:
+            tseq[w] = de
+            w += 1
+    bad, cost = _eval_row(P, v, tseq, L + 2, tes, tls, S.bt)
+    if bad >= 0:
+        return np.inf
+    return cost - S.rcost[v]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert_pair(P: KProblem, S: KState, v: int, i: int, j: int, pu: int, de: int) -> None:
+    """Insert the pair as ``_best_pair_insertion`` found it: the delivery first (after position
+    ``j``), then the pickup after ``i <= j``, which leaves the delivery after it."""
+    L = S.rlen[v]
+    seq = S.seq
+    for k in range(L + 1, j, -1):
+        seq[v, k + 1] = seq[v, k]
+    seq[v, j + 1] = de
+    for k in range(L + 2, i, -1):
+        seq[v, k + 1] = seq[v, k]
+    seq[v, i + 1] = pu
+    S.rlen[v] = L + 2
+    _update_route(P, S, v)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _insert(P: KProblem, S: KState, v: int, k: int, c: int) -> None:
     L = S.rlen[v]
@@ -622,6 +880,7 @@ def _recreate(
     P: KProblem, S: KState, rem: np.ndarray, nrem: int, rng: np.ndarray, blink: float,
     touched: np.ndarray, stamp_box: np.ndarray, seen: np.ndarray, keys: np.ndarray,
     tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, order_kind: int, jver: np.ndarray, jthr: np.ndarray,
+    mx: np.ndarray,
 ) -> None:
     """Insert the jobs ``rem[:nrem]`` in the order ``order_kind``; the ones left out become unassigned.
 
@@ -632,9 +891,21 @@ def _recreate(
     S.nunas[0] = 0
     S.pen[0] = 0.0
     S.nhand[0] = 0
+    partner, is_pick = P.partner, P.is_pick
     for i in range(nrem):
         c = rem[i]
         stamp_box[0] += 1
+        if partner[c] >= 0:
+            if not is_pick[c]:
+                continue  # a delivery goes in with its pickup
+            v, a, b = _best_pair_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, mx)
+            if v < 0:
+                _leave_out(P, S, c)
+                _leave_out(P, S, partner[c])
+            else:
+                _insert_pair(P, S, v, a, b, c, partner[c])
+                touched[v] = 1
+            continue
         v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr)
         if v < 0:
             _leave_out(P, S, c)
@@ -758,6 +1029,13 @@ def _ruin(
             for k in range(s, s + span):
                 if k < keep or k >= keep + m:
                     drop[k] = 1
+        if P.pdp:
+            # a pair leaves its route whole (its partner is on the same route)
+            for k in range(1, L + 1):
+                if drop[k] == 1:
+                    q = P.partner[seq[v, k]]
+                    if q >= 0 and drop[node_pos[q]] == 0:
+                        drop[node_pos[q]] = 2
         for k in range(1, L + 1):
             if drop[k]:
                 rem[nrem] = seq[v, k]
@@ -802,6 +1080,8 @@ def init_begin(
             S.seq[v, k + 1] = init_seq[v, k]
         S.seq[v, L + 1] = P.vend[v]
         S.rlen[v] = L
+        if P.pdp:
+            nrem = _split_pairs(P, S, v, rem, nrem)
         nrem = _repair(P, S, v, rem, nrem)
     for j in range(P.jobs.shape[0]):
         c = P.jobs[j]
@@ -829,9 +1109,21 @@ def init_insert(
     """Cheapest insertion of ``rem[i0:i1]`` (no blinks); a job no route takes more cheaply is left out."""
     no_ver = np.empty((0, 0), dtype=np.int64)
     no_thr = np.empty(0, dtype=np.float64)
+    partner, is_pick = P.partner, P.is_pick
+    mx = np.empty(P.demand.shape[1], dtype=np.int64)
     for i in range(i0, i1):
         c = rem[i]
         stamp[0] += 1
+        if partner[c] >= 0:
+            if not is_pick[c]:
+                continue  # a delivery goes in with its pickup
+            v, a, b = _best_pair_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, mx)
+            if v < 0:
+                _leave_out(P, S, c)
+                _leave_out(P, S, partner[c])
+            else:
+                _insert_pair(P, S, v, a, b, c, partner[c])
+            continue
         v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr)
         if v < 0:
             _leave_out(P, S, c)
@@ -842,8 +1134,16 @@ def init_insert(
 @njit(cache=True, nogil=True)
 def leave_out_rest(P: KProblem, S: KState, rem: np.ndarray, i0: int, i1: int) -> None:
     """Leave ``rem[i0:i1]`` out (the construction ran out of time)."""
+    partner, is_pick = P.partner, P.is_pick
     for i in range(i0, i1):
-        _leave_out(P, S, rem[i])
+        c = rem[i]
+        if partner[c] >= 0:
+            # pairs go out as they go in: with the pickup, wherever the delivery stood in ``rem``
+            if is_pick[c]:
+                _leave_out(P, S, c)
+                _leave_out(P, S, partner[c])
+            continue
+        _leave_out(P, S, c)
 
 
 @njit(cache=True, nogil=True)
@@ -899,6 +1199,7 @@ def run_chunk(
     tseq = np.empty(C + 1, dtype=np.int32)
     tes = np.empty(C + 1, dtype=np.int64)
     tls = np.empty(C + 1, dtype=np.int64)
+    mx = np.empty(P.demand.shape[1], dtype=np.int64)
     cur_unas = W.unas.copy()
     cur_nunas = W.nunas[0]
     cur_pen = W.pen[0]
@@ -918,6 +1219,11 @@ def run_chunk(
     wseq, wlen, wver, wunas, wroute = W.seq, W.rlen, W.rver, W.unas, W.node_route
     wes, wls, wload, wrcost, wrmulti, wpos = W.es, W.ls, W.load, W.rcost, W.rmulti, W.node_pos
     nd = wload.shape[1]
+    pdp = P.pdp
+    wcum, wsmax, wpmax = W.cum, W.smax, W.pmax
+    cur_cum = W.cum.copy()
+    cur_smax = W.smax.copy()
+    cur_pmax = W.pmax.copy()
     for it in range(n_iter):
         frac = (it0 + it) / it_total if it_total > 0 else 1.0
         if frac > 1.0:
@@ -931,7 +1237,7 @@ def run_chunk(
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
             r -= order_weights[kind]
             kind += 1
-        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr)
+        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx)
         new_cost = _total(W)
         thresh = cur_cost[0]
         if temp > 0.0:
@@ -947,6 +1253,12 @@ def run_chunk(
                         cur_ls[v, k] = wls[v, k]
                     for d in range(nd):
                         cur_load[v, d] = wload[v, d]
+                    if pdp:
+                        for k in range(wlen[v] + 1):
+                            for d in range(nd):
+                                cur_cum[v, k, d] = wcum[v, k, d]
+                                cur_smax[v, k, d] = wsmax[v, k, d]
+                                cur_pmax[v, k, d] = wpmax[v, k, d]
                     cur_rcost[v] = wrcost[v]
                     cur_rmulti[v] = wrmulti[v]
             cur_cost[0] = new_cost
@@ -977,6 +1289,12 @@ def run_chunk(
                         wpos[c] = k
                     for d in range(nd):
                         wload[v, d] = cur_load[v, d]
+                    if pdp:
+                        for k in range(L + 1):
+                            for d in range(nd):
+                                wcum[v, k, d] = cur_cum[v, k, d]
+                                wsmax[v, k, d] = cur_smax[v, k, d]
+                                wpmax[v, k, d] = cur_pmax[v, k, d]
                     wrcost[v] = cur_rcost[v]
                     wrmulti[v] = cur_rmulti[v]
                     wver[v] = cur_ver[v]  # the row it had: what the cache saw of it still holds

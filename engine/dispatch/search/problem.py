@@ -19,10 +19,10 @@ from engine.errors import InputError
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (pickup-and-delivery pairs,
-    fixed steps, distance and travel-time limits are not)."""
+    """Whether ``search`` models every hard constraint of ``arrays`` (fixed steps, distance and
+    travel-time limits are not; pickup-and-delivery pairs are, unless carriers could take orders)."""
     return (
-        not len(arrays.pairs)
+        not (len(arrays.pairs) and arrays.n_carriers)
         and not any(arrays.v_fixed)
         and (arrays.v_max_distance is None or bool(np.all(arrays.v_max_distance >= INT_INF)))
         and (arrays.v_max_travel is None or bool(np.all(arrays.v_max_travel >= INT_INF)))
@@ -34,7 +34,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     params = params or SearchParams()
     if not supports(arrays):
         raise InputError(
-            "improve.search: pickup-and-delivery pairs, fixed steps and distance limits are not modelled by the numba search",
+            "improve.search: fixed steps, distance limits and pairs beside carriers are not modelled by the numba search",
             item="arrays", field="pairs",
         )
     n = arrays.n_nodes
@@ -120,6 +120,15 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     key_far = wm * dist[home].astype(np.float64) + ws_ * pdur[0][home].astype(np.float64) if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
+    partner = np.full(n, -1, dtype=np.int32)
+    is_pick = np.zeros(n, dtype=np.bool_)
+    for pu, de in np.asarray(arrays.pairs, dtype=np.int64).reshape(-1, 2):
+        if not (nd <= pu < n and nd <= de < n) or pu == de or partner[pu] >= 0 or partner[de] >= 0:
+            raise InputError(f"improve.search: pair ({pu}, {de}) must join two job nodes that are in no other pair",
+                             item=f"pair ({pu}, {de})", field="pairs")
+        partner[pu], partner[de] = de, pu
+        is_pick[pu] = True
+
     return K.KProblem(
         pdur=pdur, dist=dist, service=np.asarray(arrays.service, dtype=np.int64), tws=tws, twe=twe,
         win_ptr=ptr, win_s=np.asarray(ws, dtype=np.int64), win_e=np.asarray(we, dtype=np.int64), multi=multi,
@@ -130,6 +139,8 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         compat=compat, penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room),
         jobs=jobs, adj=adj,
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
+        partner=partner, is_pick=is_pick, pdp=bool(len(arrays.pairs)) or arrays.preload is not None,
+        preload=np.zeros_like(demand) if arrays.preload is None else np.ascontiguousarray(arrays.preload, dtype=np.int64),
     )
 
 
