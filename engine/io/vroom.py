@@ -24,8 +24,8 @@ and re-checks every route from the input):
   end, as in VROOM (a signed load dimension, ``VrpArrays.preload``); the numba
   search checks that load at every stop of a route.
 * ``max_travel_time`` bounds the driving time of the route only (service and
-  waiting are not counted), as VROOM does: an OR-Tools dimension of its own
-  (the numba search steps aside for it, as for ``max_distance``).
+  waiting are not counted), as VROOM does: the numba search keeps each route's
+  driving time (and distance, for ``max_distance``), and OR-Tools a dimension of its own.
 * ``setup`` is reserved on every task while solving; the output charges it only
   on arriving at a new location, as VROOM does, so reported times are never
   later than the solver planned (the saved time shows as waiting).

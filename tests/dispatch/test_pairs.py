@@ -152,3 +152,21 @@ def test_broken_pairs_in_initial_routes_are_repaired() -> None:
     res = improve.search(a, init, time_limit=0, seed=0, max_iterations=1000)
     _check(a, res.routes, res.cost)
     assert not res.unassigned
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_distance_and_driving_limits_hold(seed: int) -> None:
+    a = _pairs_instance(300 + seed, 8, 10, 4, 8, tight=False)
+    free = improve.search(a, time_limit=0, seed=seed, max_iterations=1500)
+    longest = max(a.route_cost(v, r) for v, r in enumerate(free.routes) if r)
+    # limits below the free plan's longest route, so they bind; driving time is the distance here
+    lim = np.full(a.n_vehicles, int(0.7 * longest), dtype=np.int32)
+    for which in ("v_max_distance", "v_max_travel"):
+        b = dataclasses.replace(a, **{which: lim}, v_fixed_cost=np.zeros(a.n_vehicles), penalty=np.where(np.arange(a.n_nodes) >= 1, 500, 0).astype(np.int64))
+        assert supports(b)
+        res = improve.search(b, time_limit=0, seed=seed, max_iterations=1500)
+        _check(b, res.routes, res.cost)  # route_schedule checks both limits
+        for v, r in enumerate(res.routes):
+            if r:
+                path = [0, *r, 0]
+                assert sum(int(b.distances[x, y]) for x, y in zip(path, path[1:])) <= lim[v]

@@ -14,9 +14,10 @@ jobs with a penalty, carriers pooled into one capacity (left out when that is
 cheaper or no route can take them) and breaks (``engine.dispatch.schedule``
 states the rules; exact, but every insertion into a route with breaks
 re-schedules it) and pickup-and-delivery pairs (same route, pickup first, both
-or neither; loads checked along the route).  Not modelled: fixed steps, distance
-limits, pairs when carriers could take orders (``supports`` tells the caller) and soft windows (searched as
-hard, which only errs on the safe side).
+or neither; loads checked along the route), distance and driving-time limits
+per route.  Not modelled: fixed steps and pairs when carriers could take orders
+(``supports`` tells the caller), and soft windows (searched as hard, which only
+errs on the safe side).
 
 The construction checks the clock between chunks of ~20 ms and leaves the jobs
 it had no time for out (``SearchResult.unplaced``); the neighbour lists (n^2

@@ -100,6 +100,9 @@ KProblem = namedtuple(
         "is_pick",  # bool [n] the node is a pair's pickup
         "pdp",  # bool: loads rise and fall along routes (pairs, or jobs loaded at the start; see ``KState.cum``)
         "preload",  # int64 [n, D] what a job puts on the vehicle at the route's start (VROOM's delivery jobs)
+        "maxdist",  # int64 [V] longest route in distance units (TINF: none)
+        "maxtrav",  # int64 [V] most driving time on a route, service and waiting not counted (TINF: none)
+        "lim",  # bool: some vehicle has a distance or driving-time limit (``KState.rdist`` / ``rtrav`` kept)
     ],
 )
 
@@ -125,6 +128,8 @@ KState = namedtuple(
         "cum",  # int64 [V, C, D] load on leaving each position (start: 0); pairs only (else [V, 1, D], unused)
         "smax",  # int64 [V, C, D] the most of ``cum`` from each position to the route's end; pairs only
         "pmax",  # int64 [V, C, D] the most of ``cum`` from the start to each position; pairs only
+        "rdist",  # int64 [V] distance of each route (start to end; an empty route: the start-end arc); limits only
+        "rtrav",  # int64 [V] driving time of each route, likewise
     ],
 )
 
@@ -152,6 +157,8 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0,
         cum=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
         smax=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
         pmax=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
+        rdist=np.zeros(n_veh, dtype=np.int64),
+        rtrav=np.zeros(n_veh, dtype=np.int64),
     )
 
 
@@ -426,6 +433,18 @@ def _update_route(P: KProblem, S: KState, v: int) -> int:
         if multi[c]:
             m += 1
     S.rmulti[v] = m
+    if P.lim:
+        dist, pdur = P.dist, P.pdur
+        p = P.prof[v]
+        dsum = 0
+        tsum = 0
+        for k in range(L + 1):
+            dsum += dist[seq[v, k], seq[v, k + 1]]
+            tsum += pdur[p, seq[v, k], seq[v, k + 1]]
+        S.rdist[v] = dsum
+        S.rtrav[v] = tsum
+        if L > 0 and (dsum > P.maxdist[v] or tsum > P.maxtrav[v]) and bad < 0:
+            bad = L  # too long: drop from the end until it fits
     if P.pdp:
         # With pairs a load rises and falls along the route: every position must fit,
         # and the first that does not is the one to eject (with its partner).
@@ -611,6 +630,7 @@ def _best_insertion(
     rlen, rver, node_route, load, rmulti = S.rlen, S.rver, S.node_route, S.load, S.rmulti
     seq, es, ls, smax, pmax, cum, preload = S.seq, S.es, S.ls, S.smax, S.pmax, S.cum, P.preload
     pdp = P.pdp
+    lim, rdist, rtrav, maxdist, maxtrav = P.lim, S.rdist, S.rtrav, P.maxdist, P.maxtrav
     g = GRANULAR if GRANULAR < adj.shape[1] else adj.shape[1]
     nd = demand.shape[1]
     twe_c = P.twe[c]
@@ -683,6 +703,11 @@ def _best_insertion(
             st = arr if arr > tws_c else tws_c
             if st + sc + pdur[p, c, b] > ls[v, k + 1]:
                 continue
+            if lim and (
+                rdist[v] + dist[a, c] + dist[c, b] - dist[a, b] > maxdist[v]
+                or rtrav[v] + pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b] > maxtrav[v]
+            ):
+                continue
             if exact:
                 delta = _exact_delta(P, S, v, k, c, tseq, tes, tls)
                 if delta >= best:
@@ -727,6 +752,7 @@ def _best_pair_insertion(
     tws, twe, win_ptr, win_s, win_e = P.tws, P.twe, P.win_ptr, P.win_s, P.win_e
     rlen, rmulti = S.rlen, S.rmulti
     seq, es, ls, cum = S.seq, S.es, S.ls, S.cum
+    lim, rdist, rtrav, maxdist, maxtrav = P.lim, S.rdist, S.rtrav, P.maxdist, P.maxtrav
     nd = demand.shape[1]
     sp = service[pu]
     sd = service[de]
@@ -769,7 +795,10 @@ def _best_pair_insertion(
             arr_d = stp + sp + pdur[p, pu, de]
             if arr_d <= twe[de]:
                 std = arr_d if arr_d > tws[de] else tws[de]
-                if std + sd + pdur[p, de, b] <= ls[v, i + 1]:
+                if std + sd + pdur[p, de, b] <= ls[v, i + 1] and not (lim and (
+                    rdist[v] + dist[a, pu] + dist[pu, de] + dist[de, b] - dist[a, b] > maxdist[v]
+                    or rtrav[v] + pdur[p, a, pu] + pdur[p, pu, de] + pdur[p, de, b] - pdur[p, a, b] > maxtrav[v]
+                )):
                     delta = fix + svc + cmv * (dist[a, pu] + dist[pu, de] + dist[de, b] - dist[a, b])
                     if csv != 0.0:
                         delta += csv * (pdur[p, a, pu] + pdur[p, pu, de] + pdur[p, de, b] - pdur[p, a, b])
@@ -807,7 +836,11 @@ def _best_pair_insertion(
                         arr_d = t + service[x] + pdur[p, x, de]
                         if arr_d <= twe[de]:
                             std = arr_d if arr_d > tws[de] else tws[de]
-                            if std + sd + pdur[p, de, y] <= ls[v, j + 1]:
+                            if std + sd + pdur[p, de, y] <= ls[v, j + 1] and not (lim and (
+                                rdist[v] + dist[a, pu] + dist[pu, b] - dist[a, b] + dist[x, de] + dist[de, y] - dist[x, y] > maxdist[v]
+                                or rtrav[v] + pdur[p, a, pu] + pdur[p, pu, b] - pdur[p, a, b]
+                                + pdur[p, x, de] + pdur[p, de, y] - pdur[p, x, y] > maxtrav[v]
+                            )):
                                 delta = dp + dd
                                 if exact:
                                     delta = _exact_pair_delta(P, S, v, i, j, pu, de, tseq, tes, tls)
@@ -1224,6 +1257,9 @@ def run_chunk(
     cur_cum = W.cum.copy()
     cur_smax = W.smax.copy()
     cur_pmax = W.pmax.copy()
+    wrdist, wrtrav = W.rdist, W.rtrav
+    cur_rdist = W.rdist.copy()
+    cur_rtrav = W.rtrav.copy()
     for it in range(n_iter):
         frac = (it0 + it) / it_total if it_total > 0 else 1.0
         if frac > 1.0:
@@ -1261,6 +1297,8 @@ def run_chunk(
                                 cur_pmax[v, k, d] = wpmax[v, k, d]
                     cur_rcost[v] = wrcost[v]
                     cur_rmulti[v] = wrmulti[v]
+                    cur_rdist[v] = wrdist[v]
+                    cur_rtrav[v] = wrtrav[v]
             cur_cost[0] = new_cost
             cur_nunas = W.nunas[0]
             for i in range(cur_nunas):
@@ -1297,6 +1335,8 @@ def run_chunk(
                                 wpmax[v, k, d] = cur_pmax[v, k, d]
                     wrcost[v] = cur_rcost[v]
                     wrmulti[v] = cur_rmulti[v]
+                    wrdist[v] = cur_rdist[v]
+                    wrtrav[v] = cur_rtrav[v]
                     wver[v] = cur_ver[v]  # the row it had: what the cache saw of it still holds
             W.nunas[0] = cur_nunas
             for i in range(cur_nunas):

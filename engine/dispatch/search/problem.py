@@ -19,14 +19,9 @@ from engine.errors import InputError
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (fixed steps, distance and
-    travel-time limits are not; pickup-and-delivery pairs are, unless carriers could take orders)."""
-    return (
-        not (len(arrays.pairs) and arrays.n_carriers)
-        and not any(arrays.v_fixed)
-        and (arrays.v_max_distance is None or bool(np.all(arrays.v_max_distance >= INT_INF)))
-        and (arrays.v_max_travel is None or bool(np.all(arrays.v_max_travel >= INT_INF)))
-    )
+    """Whether ``search`` models every hard constraint of ``arrays`` (fixed steps are not;
+    pickup-and-delivery pairs are, unless carriers could take orders)."""
+    return not (len(arrays.pairs) and arrays.n_carriers) and not any(arrays.v_fixed)
 
 
 def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
@@ -34,7 +29,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     params = params or SearchParams()
     if not supports(arrays):
         raise InputError(
-            "improve.search: fixed steps, distance limits and pairs beside carriers are not modelled by the numba search",
+            "improve.search: fixed steps and pairs beside carriers are not modelled by the numba search",
             item="arrays", field="pairs",
         )
     n = arrays.n_nodes
@@ -120,6 +115,8 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     key_far = wm * dist[home].astype(np.float64) + ws_ * pdur[0][home].astype(np.float64) if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
+    maxdist = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_distance is None else big(arrays.v_max_distance)
+    maxtrav = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_travel is None else big(arrays.v_max_travel)
     partner = np.full(n, -1, dtype=np.int32)
     is_pick = np.zeros(n, dtype=np.bool_)
     for pu, de in np.asarray(arrays.pairs, dtype=np.int64).reshape(-1, 2):
@@ -141,6 +138,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
         partner=partner, is_pick=is_pick, pdp=bool(len(arrays.pairs)) or arrays.preload is not None,
         preload=np.zeros_like(demand) if arrays.preload is None else np.ascontiguousarray(arrays.preload, dtype=np.int64),
+        maxdist=maxdist, maxtrav=maxtrav, lim=bool(np.any(maxdist < tinf) or np.any(maxtrav < tinf)),
     )
 
 
