@@ -60,7 +60,7 @@ def _check(a: VrpArrays, routes: list[list[int]], cost: float) -> None:
         if r:
             _, ok = a.route_schedule(v, r)
             assert ok, f"route {v} infeasible: {r}"
-            start = a.preload[np.asarray(r)].sum(axis=0)
+            start = a.preload[np.asarray(r)].sum(axis=0) if a.preload is not None else 0
             loads = start + np.cumsum(a.demand[np.asarray(r)], axis=0)
             assert (start <= a.v_capacity[v]).all() and (loads <= a.v_capacity[v]).all()
     for p, d in a.pairs:
@@ -170,3 +170,24 @@ def test_distance_and_driving_limits_hold(seed: int) -> None:
             if r:
                 path = [0, *r, 0]
                 assert sum(int(b.distances[x, y]) for x, y in zip(path, path[1:])) <= lim[v]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fixed_steps_stay_on_their_vehicle_in_order(seed: int) -> None:
+    rng = np.random.default_rng(400 + seed)
+    n = 1 + 20
+    xy = rng.uniform(0, 100, (n, 2))
+    a = make_arrays(xy, 1, 3, capacity=np.full((3, 1), 10))
+    jobs = rng.permutation(np.arange(1, n))
+    # steps chosen against geography, so that a free search would not keep them
+    fixed = ((int(jobs[0]), int(jobs[1]), int(jobs[2])), (), (int(jobs[3]), int(jobs[4])))
+    a = dataclasses.replace(a, v_fixed=fixed)
+    assert supports(a)
+    # start from no routes, and from routes that break the steps (wrong vehicle, wrong order)
+    for init in (None, [[fixed[0][2], fixed[0][0]], [fixed[2][0]], [fixed[0][1]]]):
+        res = improve.search(a, init, time_limit=0, seed=seed, max_iterations=1500)
+        _check(a, res.routes, res.cost)  # route_schedule checks the steps' vehicle and order
+        assert not res.unassigned
+        for v, steps in enumerate(fixed):
+            on = [j for j in res.routes[v] if j in steps]
+            assert on == list(steps), (v, res.routes[v], steps)

@@ -15,9 +15,10 @@ cheaper or no route can take them) and breaks (``engine.dispatch.schedule``
 states the rules; exact, but every insertion into a route with breaks
 re-schedules it) and pickup-and-delivery pairs (same route, pickup first, both
 or neither; loads checked along the route), distance and driving-time limits
-per route.  Not modelled: fixed steps and pairs when carriers could take orders
-(``supports`` tells the caller), and soft windows (searched as hard, which only
-errs on the safe side).
+per route, and fixed steps (jobs bound to a vehicle in a given order, others
+between them).  Not modelled: pairs beside carriers that could take orders or
+beside fixed steps (``supports`` tells the caller), and soft windows (searched as
+hard, which only errs on the safe side).
 
 The construction checks the clock between chunks of ~20 ms and leaves the jobs
 it had no time for out (``SearchResult.unplaced``); the neighbour lists (n^2
@@ -95,6 +96,24 @@ def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] |
             seen.add(node)
         lens[v] = len(route)
         seq[v, : len(route)] = np.asarray(route, dtype=np.int32)
+    return seq, lens
+
+
+def _steps_in_order(P: K.KProblem, init: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Starting routes without the fixed steps that sit on another vehicle or out of their
+    order (the construction puts them back where they belong)."""
+    seq, lens = init[0].copy(), init[1].copy()
+    for v in range(len(lens)):
+        kept: list[int] = []
+        last = -1
+        for node in seq[v, : lens[v]].tolist():
+            if P.fixv[node] >= 0:
+                if P.fixv[node] != v or P.frank[node] <= last:
+                    continue
+                last = int(P.frank[node])
+            kept.append(node)
+        lens[v] = len(kept)
+        seq[v, : len(kept)] = kept
     return seq, lens
 
 
@@ -347,6 +366,8 @@ def search(
     deadline = t0 + (time_limit if time_limit > 0 else math.inf)
     P = build_problem(arrays, params)
     init = _initial_arrays(arrays, initial_routes)
+    if P.fix_on:
+        init = _steps_in_order(P, init)
     forced = None
     if initial_routes is None and bool(np.any(leave_out_prices(arrays) < params.construction_penalty)):
         # Built with the real drop penalties, the start never opens a route when a carrier

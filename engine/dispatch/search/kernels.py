@@ -103,6 +103,9 @@ KProblem = namedtuple(
         "maxdist",  # int64 [V] longest route in distance units (TINF: none)
         "maxtrav",  # int64 [V] most driving time on a route, service and waiting not counted (TINF: none)
         "lim",  # bool: some vehicle has a distance or driving-time limit (``KState.rdist`` / ``rtrav`` kept)
+        "fixv",  # int32 [n] the vehicle a fixed step's job is bound to (-1: free)
+        "frank",  # int32 [n] its place among that vehicle's fixed steps
+        "fix_on",  # bool: some job is a fixed step
     ],
 )
 
@@ -631,6 +634,9 @@ def _best_insertion(
     seq, es, ls, smax, pmax, cum, preload = S.seq, S.es, S.ls, S.smax, S.pmax, S.cum, P.preload
     pdp = P.pdp
     lim, rdist, rtrav, maxdist, maxtrav = P.lim, S.rdist, S.rtrav, P.maxdist, P.maxtrav
+    fixv, frank = P.fixv, P.frank
+    cfix = P.fix_on and fixv[c] >= 0
+    rank_c = frank[c]
     g = GRANULAR if GRANULAR < adj.shape[1] else adj.shape[1]
     nd = demand.shape[1]
     twe_c = P.twe[c]
@@ -673,7 +679,18 @@ def _best_insertion(
         cmv = cm[v]
         csv = cs[v]
         svc = css[v] * sc
-        for k in range(L + 1):
+        lo = 0
+        hi = L + 1
+        if cfix:
+            # a fixed step goes after the vehicle's earlier steps and before its later ones
+            for k2 in range(1, L + 1):
+                x = seq[v, k2]
+                if fixv[x] == v:
+                    if frank[x] < rank_c:
+                        lo = k2
+                    elif hi == L + 1:
+                        hi = k2
+        for k in range(lo, hi):
             if blink > 0.0 and _rand(rng) < blink:
                 continue
             a = seq[v, k]

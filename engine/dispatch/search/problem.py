@@ -19,9 +19,9 @@ from engine.errors import InputError
 
 
 def supports(arrays: VrpArrays) -> bool:
-    """Whether ``search`` models every hard constraint of ``arrays`` (fixed steps are not;
-    pickup-and-delivery pairs are, unless carriers could take orders)."""
-    return not (len(arrays.pairs) and arrays.n_carriers) and not any(arrays.v_fixed)
+    """Whether ``search`` models every hard constraint of ``arrays`` (pickup-and-delivery pairs
+    are not beside carriers that could take orders or beside fixed steps)."""
+    return not (len(arrays.pairs) and (arrays.n_carriers or any(arrays.v_fixed)))
 
 
 def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
@@ -29,7 +29,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     params = params or SearchParams()
     if not supports(arrays):
         raise InputError(
-            "improve.search: fixed steps and pairs beside carriers are not modelled by the numba search",
+            "improve.search: pairs beside carriers or fixed steps are not modelled by the numba search",
             item="arrays", field="pairs",
         )
     n = arrays.n_nodes
@@ -77,7 +77,14 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     vend = np.asarray(arrays.v_end, dtype=np.int32)
     vtws = np.asarray(arrays.v_tw_start, dtype=np.int64)
     vtwe = big(arrays.v_tw_end)
-    compat = np.ascontiguousarray(arrays.compat, dtype=np.bool_)
+    compat = np.array(arrays.compat, dtype=np.bool_, order="C")  # a copy: fixed steps narrow it
+    fixv = np.full(n, -1, dtype=np.int32)
+    frank = np.zeros(n, dtype=np.int32)
+    for v, steps in enumerate(arrays.v_fixed):
+        for r, j in enumerate(steps):
+            fixv[j], frank[j] = v, r
+            compat[:, j] = False
+            compat[v, j] = True
     for name, arr in (("v_start", vstart), ("v_end", vend)):
         if np.any((arr < 0) | (arr >= nd)):
             raise InputError(f"improve.search: {name} must name depot nodes 0..{nd - 1}", item="arrays", field=name)
@@ -139,6 +146,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         partner=partner, is_pick=is_pick, pdp=bool(len(arrays.pairs)) or arrays.preload is not None,
         preload=np.zeros_like(demand) if arrays.preload is None else np.ascontiguousarray(arrays.preload, dtype=np.int64),
         maxdist=maxdist, maxtrav=maxtrav, lim=bool(np.any(maxdist < tinf) or np.any(maxtrav < tinf)),
+        fixv=fixv, frank=frank, fix_on=bool(np.any(fixv >= 0)),
     )
 
 
@@ -202,7 +210,18 @@ def _leave_out_model(arrays: VrpArrays) -> tuple[np.ndarray, np.ndarray, np.ndar
         room = int(min(int(arrays.carrier_capacity.sum()), n - nd))
     else:
         pen, hand_ok, room = pen_full.copy(), np.zeros(n, dtype=np.bool_), 0
+    steps = [int(j) for f in arrays.v_fixed for j in f]
+    if steps:
+        # A fixed step is served (OR-Tools binds it to its vehicle): left out, it costs as a
+        # plan no one may use, and no carrier takes it.
+        pen[steps] = np.maximum(pen[steps], FIXED_STEP_PENALTY)
+        pen_full[steps] = np.maximum(pen_full[steps], FIXED_STEP_PENALTY)
+        hand_ok[steps] = False
     return pen, pen_full, hand_ok, room
+
+
+#: What leaving out a fixed step costs in the search (far above any plan's cost).
+FIXED_STEP_PENALTY = 1e15
 
 
 def with_prices(P: K.KProblem, arrays: VrpArrays) -> K.KProblem:
