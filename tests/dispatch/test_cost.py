@@ -47,7 +47,7 @@ def _plan_and_arrays():
 
 def _numba_cost(a, routes) -> float:
     P = improve.build_problem(a)
-    W = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs)
+    W = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=bool(P.pdp))
     seq = np.zeros((a.n_vehicles, a.n_jobs), dtype=np.int32)
     lens = np.zeros(a.n_vehicles, dtype=np.int32)
     for v, r in enumerate(routes):

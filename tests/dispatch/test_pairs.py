@@ -191,3 +191,44 @@ def test_fixed_steps_stay_on_their_vehicle_in_order(seed: int) -> None:
         for v, steps in enumerate(fixed):
             on = [j for j in res.routes[v] if j in steps]
             assert on == list(steps), (v, res.routes[v], steps)
+
+
+def test_a_looser_limit_is_tried_when_a_tighter_one_refuses() -> None:
+    # two vehicles alike but for their limit: the job is only reachable by the second
+    xy = np.array([[0, 0], [50, 0]], dtype=float)
+    a = make_arrays(xy, 1, 2)
+    for which in ("v_max_distance", "v_max_travel"):
+        b = dataclasses.replace(a, **{which: np.array([50, 1000], dtype=np.int32)})
+        res = improve.search(b, time_limit=0, seed=0, max_iterations=50)
+        assert res.routes == [[], [1]], which
+
+
+def test_a_fixed_step_its_vehicle_may_not_serve_is_not_put_on_it() -> None:
+    xy = np.array([[0, 0], [10, 0], [0, 10]], dtype=float)
+    compat = np.ones((2, 3), dtype=bool)
+    compat[0, 1] = False
+    a = dataclasses.replace(make_arrays(xy, 1, 2, compat=compat), v_fixed=((1,), ()))
+    res = improve.search(a, time_limit=0, seed=0, max_iterations=200)
+    assert 1 not in res.routes[0] and 1 not in res.routes[1]
+    assert res.unassigned == [1]
+
+
+def test_fixed_steps_are_served_from_the_construction_on() -> None:
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 100, (13, 2))
+    a = make_arrays(xy, 1, 2, capacity=np.full((2, 1), 20))
+    a = dataclasses.replace(a, v_fixed=((3, 1, 7), (12, 2)))
+    res = improve.search(a, time_limit=0, seed=0, max_iterations=1)
+    _check(a, res.routes, res.cost)
+    assert [j for j in res.routes[0] if j in (3, 1, 7)] == [3, 1, 7]
+    assert [j for j in res.routes[1] if j in (12, 2)] == [12, 2]
+
+
+def test_pairs_that_do_not_unload_what_they_loaded_are_left_to_or_tools() -> None:
+    a = _pairs_instance(1, 3, 0, 2, 6)
+    d = a.demand.copy()
+    d[int(a.pairs[0, 1])] -= 1
+    assert not supports(dataclasses.replace(a, demand=d))
+    pre = a.preload.copy()
+    pre[int(a.pairs[0, 0])] = 1
+    assert not supports(dataclasses.replace(a, preload=pre))

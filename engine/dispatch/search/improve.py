@@ -99,14 +99,17 @@ def _initial_arrays(arrays: VrpArrays, initial_routes: Sequence[Sequence[int]] |
     return seq, lens
 
 
-def _steps_in_order(P: K.KProblem, init: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Starting routes without the fixed steps that sit on another vehicle or out of their
-    order (the construction puts them back where they belong)."""
+def _servable_start(P: K.KProblem, init: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Starting routes without the jobs their vehicle may not serve, nor the fixed steps that
+    sit on another vehicle or out of their order (the construction puts them back where they
+    belong, or leaves them out)."""
     seq, lens = init[0].copy(), init[1].copy()
     for v in range(len(lens)):
         kept: list[int] = []
         last = -1
         for node in seq[v, : lens[v]].tolist():
+            if not P.compat[v, node]:
+                continue
             if P.fixv[node] >= 0:
                 if P.fixv[node] != v or P.frank[node] <= last:
                     continue
@@ -127,7 +130,7 @@ class _Run:
         self.P = P
         self.params = params
         self.W = K.new_state(
-            arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs, int(np.diff(P.bptr).max(initial=0)), bool(P.pdp),
+            arrays.n_nodes, arrays.n_vehicles, arrays.n_dims, arrays.n_jobs, int(np.diff(P.bptr).max(initial=0)), pairs=bool(P.pdp),
         )
         # splitmix64 of the seed so that nearby seeds give unrelated streams
         z = (int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
@@ -187,10 +190,10 @@ class _Run:
             now = time.perf_counter()
             if now >= deadline:
                 K.leave_out_rest(P, W, rem, i, nrem)
-                # a pair is left out with its pickup, wherever its delivery stood in ``rem``
-                rest = {int(x) for x in rem[i:nrem]}
-                rest |= {int(P.partner[x]) for x in rest if P.partner[x] >= 0}
-                self.unplaced = sorted(x for x in rest if W.node_route[x] < 0)
+                # a pair is tried (or left untried) with its pickup, wherever its delivery stood in ``rem``
+                rest = [int(x) for x in rem[i:nrem] if P.partner[x] < 0 or P.is_pick[x]]
+                rest += [int(P.partner[x]) for x in rest if P.partner[x] >= 0]
+                self.unplaced = sorted(rest)
                 break
             j = min(nrem, i + step)
             K.init_insert(P, W, rem, i, j, self.rng, stamp, seen, tseq, tes, tls)
@@ -366,8 +369,10 @@ def search(
     deadline = t0 + (time_limit if time_limit > 0 else math.inf)
     P = build_problem(arrays, params)
     init = _initial_arrays(arrays, initial_routes)
-    if P.fix_on:
-        init = _steps_in_order(P, init)
+    if P.fix_on and initial_routes is None:
+        # the steps start on their vehicles, in order, as VROOM's solving mode starts from them
+        init = _initial_arrays(arrays, [list(f) for f in arrays.v_fixed])
+    init = _servable_start(P, init)
     forced = None
     if initial_routes is None and bool(np.any(leave_out_prices(arrays) < params.construction_penalty)):
         # Built with the real drop penalties, the start never opens a route when a carrier

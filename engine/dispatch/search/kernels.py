@@ -137,8 +137,12 @@ KState = namedtuple(
 )
 
 
-def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0, pairs: bool = False) -> KState:
-    """An empty solution (every route empty, nothing unassigned yet); ``pairs``: keep loads per position."""
+def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0, *, pairs: bool) -> KState:
+    """An empty solution (every route empty, nothing unassigned yet).
+
+    ``pairs`` must be ``KProblem.pdp``: loads per position are kept (and written by
+    ``_update_route``, which does not check their size) only then.
+    """
     cap = n_jobs + 2
     return KState(
         seq=np.zeros((n_veh, cap), dtype=np.int32),

@@ -20,8 +20,17 @@ from engine.errors import InputError
 
 def supports(arrays: VrpArrays) -> bool:
     """Whether ``search`` models every hard constraint of ``arrays`` (pickup-and-delivery pairs
-    are not beside carriers that could take orders or beside fixed steps)."""
-    return not (len(arrays.pairs) and (arrays.n_carriers or any(arrays.v_fixed)))
+    are not beside carriers that could take orders or beside fixed steps, nor pairs whose
+    delivery does not unload exactly what the pickup loaded, or that load at the start)."""
+    if not len(arrays.pairs):
+        return True
+    if arrays.n_carriers or any(arrays.v_fixed):
+        return False
+    pu, de = np.asarray(arrays.pairs, dtype=np.int64).reshape(-1, 2).T
+    demand = np.asarray(arrays.demand, dtype=np.int64)
+    if not np.array_equal(demand[pu], -demand[de]):
+        return False
+    return arrays.preload is None or not np.any(np.asarray(arrays.preload)[np.concatenate([pu, de])])
 
 
 def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
@@ -83,8 +92,9 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     for v, steps in enumerate(arrays.v_fixed):
         for r, j in enumerate(steps):
             fixv[j], frank[j] = v, r
+            keep = compat[v, j]  # a step its vehicle may not serve stays unservable
             compat[:, j] = False
-            compat[v, j] = True
+            compat[v, j] = keep
     for name, arr in (("v_start", vstart), ("v_end", vend)):
         if np.any((arr < 0) | (arr >= nd)):
             raise InputError(f"improve.search: {name} must name depot nodes 0..{nd - 1}", item="arrays", field=name)
@@ -98,6 +108,8 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         bptr[v + 1] = len(brk)
     barr = np.asarray(brk, dtype=np.int64).reshape(-1, 3)
 
+    maxdist = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_distance is None else big(arrays.v_max_distance)
+    maxtrav = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_travel is None else big(arrays.v_max_travel)
     # Interchangeable vehicles: only one empty vehicle per class is tried per insertion.
     classes: dict[tuple, int] = {}
     vclass = np.zeros(nv, dtype=np.int32)
@@ -105,7 +117,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         key = (
             int(vstart[v]), int(vend[v]), tuple(cap[v].tolist()), int(vtws[v]), int(vtwe[v]), int(maxdur[v]),
             float(fixed[v]), float(cm[v]), float(cs[v]), float(css[v]), int(prof[v]), compat[v].tobytes(),
-            barr[bptr[v] : bptr[v + 1]].tobytes(),
+            barr[bptr[v] : bptr[v + 1]].tobytes(), int(maxdist[v]), int(maxtrav[v]),
         )
         vclass[v] = classes.setdefault(key, len(classes))
 
@@ -122,8 +134,6 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     key_far = wm * dist[home].astype(np.float64) + ws_ * pdur[0][home].astype(np.float64) if nv else np.zeros(n)
     key_tw = (twe - tws).astype(np.float64)
 
-    maxdist = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_distance is None else big(arrays.v_max_distance)
-    maxtrav = np.full(nv, tinf, dtype=np.int64) if arrays.v_max_travel is None else big(arrays.v_max_travel)
     partner = np.full(n, -1, dtype=np.int32)
     is_pick = np.zeros(n, dtype=np.bool_)
     for pu, de in np.asarray(arrays.pairs, dtype=np.int64).reshape(-1, 2):
