@@ -342,7 +342,7 @@ def _eval_breaks(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, T
     return bad, end
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _eval_row(P: KProblem, v: int, seq: np.ndarray, L: int, es: np.ndarray, ls: np.ndarray, bt: np.ndarray) -> tuple:
     """Schedule of route ``seq[0 .. L+1]`` of vehicle ``v`` into ``es`` / ``ls``.
 
