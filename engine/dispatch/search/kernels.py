@@ -613,112 +613,13 @@ def _leave_out(P: KProblem, S: KState, c: int) -> None:
 @njit(cache=True, nogil=True, inline="always")
 def _best_insertion(
     P: KProblem, S: KState, c: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
-    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
+    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, jver: np.ndarray, jthr: np.ndarray, rich: bool,
 ) -> tuple:
     """Cheapest feasible (vehicle, position) for job ``c``; vehicle -1 if leaving it out is cheaper.
 
-    ``jver`` / ``jthr`` (the left-out cache, empty: off): when ``c`` was last left out,
-    ``jver[c, v]`` held route ``v``'s version and ``jthr[c]`` the leave-out cost then; a
-    route still at that version had no position cheaper than that (blinks aside), so
-    while leaving ``c`` out costs no more than then, the route is not scanned again.
-    """
-    best = _leave_out_cost(P, S, c)
-    bv = -1
-    bk = -1
-    nv = S.rlen.shape[0]
-    cached = jver.shape[0] > 0
-    reuse = cached and best <= jthr[c]
-    was_out = cached and jthr[c] > -np.inf
-    # Arrays taken out of the tuples once: read inside the branchy loops below, every
-    # ``P.x`` would be reference-counted per read (numba prunes those only within one block).
-    adj, compat, vclass, demand, cap, prof = P.adj, P.compat, P.vclass, P.demand, P.cap, P.prof
-    exact_v, multi, fixed, cm, cs, css = P.exact_v, P.multi, P.fixed, P.cm, P.cs, P.css
-    dist, pdur, service = P.dist, P.pdur, P.service
-    rlen, rver, node_route, load, rmulti = S.rlen, S.rver, S.node_route, S.load, S.rmulti
-    seq, es, ls = S.seq, S.es, S.ls
-    g = GRANULAR if GRANULAR < adj.shape[1] else adj.shape[1]
-    nd = demand.shape[1]
-    twe_c = P.twe[c]
-    tws_c = P.tws[c]
-    sc = service[c]
-    for v in range(nv):
-        if not compat[v, c]:
-            continue
-        L = rlen[v]
-        if reuse and jver[c, v] == rver[v]:
-            continue
-        if was_out and L > 0:
-            # a job left out before tries a changed route only if one of its nearest jobs is on it
-            near = False
-            for i in range(g):
-                x = adj[c, i]
-                if x < 0:
-                    break
-                if node_route[x] == v:
-                    near = True
-                    break
-            if not near:
-                continue
-        if L == 0:
-            # interchangeable empty vehicles: trying one of each class is enough
-            if seen[vclass[v]] == stamp:
-                continue
-            seen[vclass[v]] = stamp
-        fits = True
-        for d in range(nd):
-            if load[v, d] + demand[c, d] > cap[v, d]:
-                fits = False
-                break
-        if not fits:
-            continue
-        p = prof[v]
-        exact = exact_v[v] or multi[c] or rmulti[v] > 0
-        fix = fixed[v] if L == 0 else 0.0
-        cmv = cm[v]
-        csv = cs[v]
-        svc = css[v] * sc
-        for k in range(L + 1):
-            if blink > 0.0 and _rand(rng) < blink:
-                continue
-            a = seq[v, k]
-            b = seq[v, k + 1]
-            delta = fix + svc + cmv * (dist[a, c] + dist[c, b] - dist[a, b])
-            if csv != 0.0:
-                delta += csv * (pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b])
-            if delta >= best:
-                continue
-            arr = es[v, k] + service[a] + pdur[p, a, c]
-            if arr > twe_c:
-                continue
-            st = arr if arr > tws_c else tws_c
-            if st + sc + pdur[p, c, b] > ls[v, k + 1]:
-                continue
-            if exact:
-                delta = _exact_delta(P, S, v, k, c, tseq, tes, tls)
-                if delta >= best:
-                    continue
-            best = delta
-            bv = v
-            bk = k
-    if cached:
-        if bv < 0:
-            for v in range(nv):
-                jver[c, v] = S.rver[v]
-            jthr[c] = best
-        else:
-            jthr[c] = -np.inf
-    return bv, bk
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _best_insertion_rich(
-    P: KProblem, S: KState, c: int, blink: float, rng: np.ndarray, stamp: int, seen: np.ndarray,
-    tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
-) -> tuple:
-    """``_best_insertion`` with loads along the route, route limits and fixed steps.
-
-    Kept apart so that the plain scan compiles as lean as it was: with these checks in its
-    body, every search ran 13-35% fewer iterations per second, whether it used them or not.
+    ``rich``: loads along the route, route limits and fixed steps are checked.  Callers pass
+    it as a literal, so the plain scan compiles without those checks: inside its loop they
+    cost every search 13-35% of its iterations per second, whether it used them or not.
 
     ``jver`` / ``jthr`` (the left-out cache, empty: off): when ``c`` was last left out,
     ``jver[c, v]`` held route ``v``'s version and ``jthr[c]`` the leave-out cost then; a
@@ -739,11 +640,10 @@ def _best_insertion_rich(
     dist, pdur, service = P.dist, P.pdur, P.service
     rlen, rver, node_route, load, rmulti = S.rlen, S.rver, S.node_route, S.load, S.rmulti
     seq, es, ls = S.seq, S.es, S.ls
-    pdp = P.pdp
-    lim = P.lim
+    pdp = rich and P.pdp
+    checks = rich and (P.pdp or P.lim)
     fixv, frank = P.fixv, P.frank
-    rich = pdp or lim
-    cfix = P.fix_on and fixv[c] >= 0
+    cfix = rich and P.fix_on and fixv[c] >= 0
     rank_c = frank[c]
     g = GRANULAR if GRANULAR < adj.shape[1] else adj.shape[1]
     nd = demand.shape[1]
@@ -809,9 +709,7 @@ def _best_insertion_rich(
             st = arr if arr > tws_c else tws_c
             if st + sc + pdur[p, c, b] > ls[v, k + 1]:
                 continue
-            # loads along the route and route limits, out of the hot loop's body: kept inside,
-            # they slowed every search by a quarter, with or without them
-            if rich and not _loads_and_limits_ok(P, S, v, k, c):
+            if checks and not _loads_and_limits_ok(P, S, v, k, c):
                 continue
             if exact:
                 delta = _exact_delta(P, S, v, k, c, tseq, tes, tls)
@@ -1090,9 +988,9 @@ def _recreate(
                 touched[v] = 1
             continue
         if rich or (fix_on and fixv[c] >= 0):
-            v, k = _best_insertion_rich(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr)
+            v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr, True)
         else:
-            v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr)
+            v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr, False)
         if v < 0:
             _leave_out(P, S, c)
         else:
@@ -1312,9 +1210,9 @@ def init_insert(
                 _insert_pair(P, S, v, a, b, c, partner[c])
             continue
         if rich or (fix_on and fixv[c] >= 0):
-            v, k = _best_insertion_rich(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr)
+            v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr, True)
         else:
-            v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr)
+            v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr, False)
         if v < 0:
             _leave_out(P, S, c)
         else:
