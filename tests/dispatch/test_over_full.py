@@ -108,3 +108,31 @@ def test_solve_reports_over_full_on_the_search_only_path() -> None:
                      [Carrier("dear", base_cost=25.0, capacity=100)])
     plan = solve(roomy, params=params, stop=stop, seed=0)
     assert plan.stats["search_only"] and not plan.stats["over_full"]
+
+
+def test_over_full_counts_deliveries_and_pickups_apart_and_pairs_not_at_all() -> None:
+    import dataclasses
+
+    fits = random_tw_instance(1, 30, 10)
+    fleet = int(fits.v_capacity[:, 0].sum())
+    n, d0 = fits.n_nodes, fits.n_depots
+    each = fleet // 15 + 1  # 15 deliveries, and 15 pickups, each side alone above the fleet
+    demand = np.zeros_like(fits.demand)
+    demand[d0 : d0 + 15, 0] = -each
+    demand[d0 + 15 :, 0] = each
+    preload = np.zeros_like(fits.demand)
+    preload[d0 : d0 + 15, 0] = each  # loaded at the start, as VROOM's delivery jobs
+    mixed = dataclasses.replace(fits, demand=demand, preload=preload)
+    assert int(mixed.demand[d0:].sum()) == 0  # a signed sum would call this a fitting day
+    assert improve.over_full(mixed, None)
+    # Only the deliveries too many: still over-full (they all ride from the start).
+    small = demand.copy()
+    small[d0 + 15 :, 0] = 1
+    assert improve.over_full(dataclasses.replace(fits, demand=small, preload=preload), None)
+    # Pairs: each pickup's load leaves with its delivery, so a van takes them one after another.
+    pdem = np.zeros_like(fits.demand)
+    pdem[d0 : d0 + 15, 0] = each
+    pdem[d0 + 15 :, 0] = -each
+    pairs = np.array([(d0 + i, d0 + 15 + i) for i in range(15)], dtype=np.int32)
+    assert not improve.over_full(dataclasses.replace(fits, demand=pdem, pairs=pairs), None)
+    assert n == d0 + 30

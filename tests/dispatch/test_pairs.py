@@ -232,3 +232,28 @@ def test_pairs_that_do_not_unload_what_they_loaded_are_left_to_or_tools() -> Non
     pre = a.preload.copy()
     pre[int(a.pairs[0, 0])] = 1
     assert not supports(dataclasses.replace(a, preload=pre))
+
+
+def test_start_load_repair_ejects_only_what_loads_at_the_start() -> None:
+    # One van of 4: three deliveries of 2 loaded at the start (6 > 4), then two pickups of 1.
+    # The repair must drop one delivery, not the pickups behind it that do not load at the start.
+    from engine.dispatch.search import kernels as K
+    from engine.dispatch.search.problem import build_problem
+
+    xy = np.array([[0, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 0]], dtype=float)
+    a = make_arrays(xy, 1, 1, capacity=np.array([[4]]))
+    a = dataclasses.replace(
+        a, demand=np.array([[0], [-2], [-2], [-2], [1], [1]], dtype=np.int32),
+        preload=np.array([[0], [2], [2], [2], [0], [0]], dtype=np.int32),
+    )
+    P = build_problem(a)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=bool(P.pdp))
+    S.seq[0, 1:6] = [1, 2, 3, 4, 5]
+    S.rlen[0] = 5
+    for k in range(1, 6):
+        S.node_route[S.seq[0, k]] = 0
+        S.node_pos[S.seq[0, k]] = k
+    out = np.empty(a.n_nodes, dtype=np.int32)
+    n = K._repair(P, S, 0, out, 0)
+    assert out[:n].tolist() == [3]
+    assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [1, 2, 4, 5]

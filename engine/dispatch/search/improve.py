@@ -306,9 +306,18 @@ def over_full(arrays: VrpArrays, mandatory_left_out: int | None) -> bool:
     none was built) still left out over ``OVER_FULL_SHARE`` of the jobs.  Depends on
     the problem only (never on the clock once the construction is complete).
     """
-    jobs = slice(arrays.n_depots, arrays.n_nodes)
-    if arrays.n_jobs and bool(np.any(arrays.demand[jobs].sum(axis=0) > arrays.v_capacity.sum(axis=0))):
-        return True
+    if arrays.n_jobs:
+        # A pair's load leaves with its delivery, so pairs never fill a fleet by their sum; every
+        # other job's delivery rides from the start and its pickup to the end, and a signed sum
+        # would let one cancel the other.
+        jobs = np.ones(arrays.n_nodes, dtype=bool)
+        jobs[: arrays.n_depots] = False
+        jobs[np.asarray(arrays.pairs, dtype=np.int64).ravel()] = False
+        demand = np.asarray(arrays.demand, dtype=np.int64)[jobs]
+        pre = np.zeros_like(demand) if arrays.preload is None else np.asarray(arrays.preload, dtype=np.int64)[jobs]
+        fleet = np.asarray(arrays.v_capacity, dtype=np.int64).sum(axis=0)
+        if bool(np.any((demand + pre).sum(axis=0) > fleet) or np.any(pre.sum(axis=0) > fleet)):
+            return True
     return mandatory_left_out is not None and mandatory_left_out > OVER_FULL_SHARE * arrays.n_jobs
 
 

@@ -464,8 +464,14 @@ def _update_route(P: KProblem, S: KState, v: int) -> int:
                 cum[v, 0, d] += preload[c, d]
         for d in range(nd):
             pmax[v, 0, d] = cum[v, 0, d]
-            if cum[v, 0, d] > cap[v, d] and L > 0 and (bad < 0 or L < bad):
-                bad = L  # too much loaded at the start: drop from the end until it fits
+            if cum[v, 0, d] > cap[v, d] and L > 0:
+                # Too much loaded at the start: drop the last job that loads there (a pickup
+                # ejected instead would not lighten the start).
+                k = L
+                while k > 1 and preload[seq[v, k], d] <= 0:
+                    k -= 1
+                if bad < 0 or k < bad:
+                    bad = k
         for k in range(1, L + 1):
             c = seq[v, k]
             for d in range(nd):

@@ -128,7 +128,8 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
     adj = np.full((n, 1), -1, dtype=np.int32)
     capmax = cap.max(axis=0) if nv else np.ones(demand.shape[1], dtype=np.int64)
     capsafe = np.where(capmax > 0, capmax, 1).astype(np.float64)
-    key_demand = (demand / capsafe).sum(axis=1)
+    # The size of a job whatever its sign: a pair's delivery or a delivery loaded at the start weighs as much as a pickup.
+    key_demand = (np.abs(demand) / capsafe).sum(axis=1)
     wm, ws_ = _arc_weights(dist, pdur, cm, cs)
     home = int(vstart.min()) if nv else 0
     key_far = wm * dist[home].astype(np.float64) + ws_ * pdur[0][home].astype(np.float64) if nv else np.zeros(n)
