@@ -28,7 +28,7 @@ from engine.eta.calendar import country_of_tz
 from engine.eta.history import History
 from engine.geo import haversine_km
 
-__all__ = ["infer_tz", "infer_area", "infer_services", "infer_region", "drop_outside"]
+__all__ = ["infer_tz", "infer_area", "infer_services", "infer_region", "drop_outside", "zone_near"]
 
 #: Zones picked first when several explain the same offsets (the most populous of each offset).
 PREFERRED_ZONES = (
@@ -53,6 +53,23 @@ def _zones() -> tuple[str, ...]:
     pref = [z for z in PREFERRED_ZONES]
     rest = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
     return tuple(pref + [z for z in rest if z not in pref])
+
+
+def zone_near(lat: float, lon: float) -> str | None:
+    """The IANA zone whose boundary holds ``(lat, lon)`` (tzfpy's offline polygons; None at sea or unknown).
+
+    For histories that write every time in UTC: their offsets say nothing of the
+    shop's zone, its depot does.
+    """
+    from tzfpy import get_tz  # noqa: PLC0415 - a few MB of polygons, loaded only for such histories
+
+    name = get_tz(float(lon), float(lat))
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name).key
+    except Exception:  # noqa: BLE001 - a zone newer than this Python's tzdata
+        return None
 
 
 def _offset_at(zone: ZoneInfo, epoch: float) -> float:
@@ -225,6 +242,14 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         raise HistoryError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
     zone, cands = infer_tz(history.frame, tz)
     depot, radius = infer_area(history.frame)
+    written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
+    utc_only = {round(o) for o in written[np.isfinite(written)].tolist()} == {0}
+    tz_from = "--tz" if tz else "timestamp offsets"
+    if utc_only and tz is None:
+        # Times written in UTC say nothing of the shop's zone; its depot does.
+        near = zone_near(*depot)
+        if near is not None:
+            zone, cands, tz_from = near, [near, *[c for c in cands if c != near]], "depot location (every timestamp in UTC)"
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
@@ -232,11 +257,12 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=seasons, holidays=country,
                 area_radius_km=radius, area_centres=(depot,))
     warn = None
-    if {round(o) for o in np.concatenate([h.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")]).tolist()} == {0}:
-        warn = "every timestamp is in UTC (+00:00/Z): local weekdays and hours are read in UTC; give --tz for the shop's zone"
+    if utc_only and tz is None:
+        warn = (f"every timestamp is in UTC (+00:00/Z): local weekdays, hours and holidays are read in {zone}, "
+                "the zone of the depot's location; give --tz for another")
     info: dict[str, object] = {
         "tz_warning": warn,
-        "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": "--tz" if tz else "timestamp offsets",
+        "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": tz_from,
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
         "services": {s.key: s.kind for s in services}, "holidays": country or None, "prices": "defaults (no catalogue)",
         "seasons_learnt": learnt,

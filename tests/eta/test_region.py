@@ -186,5 +186,20 @@ def test_kinds_follow_the_deliveries_and_utc_histories_warn() -> None:
     for c in ("created_at", "handed_over_at", "delivered_at"):
         utc[c] = pd.to_datetime(utc[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     city, _, info = infer_region(read_history(utc))
-    # Winter-only UTC offsets: London explains them as well as UTC; either way the fit says to give --tz.
-    assert city.tz in ("UTC", "Europe/London") and "--tz" in info["tz_warning"]
+    # Times written in UTC say nothing of the zone: the depot's location does (Shanghai, not UTC or London),
+    # the fit says so and how to choose another; the holidays follow the zone.
+    assert city.tz == "Asia/Shanghai" and city.holidays == "CN"
+    assert info["tz_from"].startswith("depot location") and "Asia/Shanghai" in info["tz_warning"] and "--tz" in info["tz_warning"]
+    # --tz still decides.
+    city, _, info = infer_region(read_history(utc), tz="UTC")
+    assert city.tz == "UTC" and info["tz_from"] == "--tz"
+
+
+def test_zone_near_reads_borders_not_nearest_capitals() -> None:
+    from engine.eta.region import zone_near
+
+    # Nearest zone.tab points would say Pyongyang, Colombo and Macau here.
+    assert zone_near(39.9, 116.4) == "Asia/Shanghai"
+    assert zone_near(12.97, 77.59) == "Asia/Kolkata"
+    assert zone_near(30.57, 104.07) == "Asia/Shanghai"
+    assert zone_near(37.8, -122.27) == "America/Los_Angeles"
