@@ -2,7 +2,8 @@
 
 One row per delivered order, columns ``order_id, carrier, service, origin_lat,
 origin_lon, dest_lat, dest_lon, created_at, handed_over_at, delivered_at,
-weight_kg``; timestamps ISO-8601 *with* an offset.  A missing required column
+weight_kg``; timestamps ISO-8601 *with* an offset, or Unix time (seconds, or
+milliseconds; an instant in UTC).  A missing required column
 is an error (nothing sensible can be fitted); a bad row is skipped and counted
 so the fit can report what it used.
 """
@@ -174,11 +175,19 @@ def read_history(
         s = df[c].str.strip()
         has_off = s.str.contains(_OFFSET_RE, regex=True, na=False).to_numpy()
         offsets[c] = _offset_seconds(s)
-        t = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
+        # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
+        unix = s.str.fullmatch(r"\d{9,10}(?:\.\d+)?|\d{12,13}", na=False).to_numpy()
+        t = pd.to_datetime(s.where(~unix), utc=True, format="ISO8601", errors="coerce")
         ep = np.full(len(df), np.nan)
         ok = t.notna().to_numpy()
         if t.dtype.kind == "M":
             ep[ok] = (t[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+        if unix.any():
+            u = pd.to_numeric(s[unix], errors="coerce").to_numpy(dtype=np.float64)
+            ep[unix] = np.where(s[unix].str.len().to_numpy() >= 12, u / 1000.0, u)
+            ok = ok | unix
+            has_off = has_off | unix
+            offsets[c][unix] = 0.0
         drop(~ok, "unparseable time")
         drop(~has_off, "time without UTC offset")
         drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), "time outside 2000-2099")

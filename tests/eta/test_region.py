@@ -203,3 +203,19 @@ def test_zone_near_reads_borders_not_nearest_capitals() -> None:
     assert zone_near(12.97, 77.59) == "Asia/Kolkata"
     assert zone_near(30.57, 104.07) == "Asia/Shanghai"
     assert zone_near(37.8, -122.27) == "America/Los_Angeles"
+
+
+def test_unix_time_histories_read_as_utc_instants() -> None:
+    df = shanghai_history(weeks=1, seed=3)
+    iso = read_history(df)
+    unix = df.copy()
+    for i, c in enumerate(("created_at", "handed_over_at", "delivered_at")):
+        ep = ((pd.to_datetime(unix[c], utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()).astype("int64")
+        # seconds in two columns, milliseconds in the third: both are exports people bring
+        unix[c] = (ep * 1000).astype(str) if i == 2 else ep.astype(str)
+    h = read_history(unix)
+    assert h.rows_used == iso.rows_used and not h.skipped
+    for c in ("created", "handed", "delivered"):
+        assert np.array_equal(h.frame[c].to_numpy(), iso.frame[c].to_numpy())
+    city, _, info = infer_region(h)
+    assert city.tz == "Asia/Shanghai" and info["tz_from"].startswith("depot location")
