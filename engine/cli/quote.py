@@ -54,12 +54,12 @@ def register(app: typer.Typer) -> None:
                 if catalogue is not None:
                     if c is not None:
                         raise InputError("give --city or --catalogue, not both", field="--catalogue")
-                    c, h, region = _with_catalogue(read_history(history), catalogue, tz)  # type: ignore[arg-type]
+                    c, h, region = _with_catalogue(history, catalogue, tz)  # type: ignore[arg-type]
                     extra["region"] = region
                 elif c is None:
                     from engine.eta.region import infer_region  # noqa: PLC0415
 
-                    c, h, region = infer_region(read_history(history), tz=tz, name=name or label)  # type: ignore[arg-type]
+                    c, h, region = infer_region(read_history(history, local_tz=tz), tz=tz, name=name or label)  # type: ignore[arg-type]
                     extra["region"] = region
                 else:
                     h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
@@ -157,17 +157,21 @@ def register(app: typer.Typer) -> None:
             Console().print(t)
 
 
-def _with_catalogue(h: "History", path: Path, tz: Optional[str]) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
-    """The catalogue's region and services, plus (default-priced) any service the history has and the catalogue lacks."""
+def _with_catalogue(history: Path, path: Path, tz: Optional[str]) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
+    """The catalogue's region and services, plus (default-priced) any service the history has and the catalogue lacks.
+
+    Times the history writes without an offset are local times of the catalogue's zone.
+    """
     from dataclasses import replace  # noqa: PLC0415
 
+    from engine.eta.history import read_history  # noqa: PLC0415
     from engine.eta.region import infer_services  # noqa: PLC0415
     from engine.io.catalogue import apply_catalogue, read_catalogue  # noqa: PLC0415
 
     cat = read_catalogue(path)
     if tz is not None and tz != cat.city.tz:
         raise InputError(f"--tz {tz} differs from the catalogue's region.tz {cat.city.tz}", field="--tz")
-    city, h = apply_catalogue(h, cat)
+    city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz), cat)
     known = {s.key for s in city.services}
     extra = [s for s in infer_services(h.frame, city.tz, city.depot) if s.key not in known]
     info = dict(cat.info)

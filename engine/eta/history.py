@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.errors import HistoryError
+from engine.errors import HistoryError, InputError
 from engine.eta._time import MAX_EPOCH, MIN_EPOCH
 
 REQUIRED: tuple[str, ...] = (
@@ -81,9 +81,19 @@ def _offset_seconds(s: pd.Series) -> np.ndarray:
     return out
 
 
+def _zone(name: str) -> str:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    try:
+        return ZoneInfo(name).key
+    except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
+        raise InputError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)", field="tz") from None
+
+
 def read_history(
     source: str | Path | pd.DataFrame,
     bbox: tuple[float, float, float, float] | None = None,
+    local_tz: str | None = None,
 ) -> History:
     """Read a history CSV (or a frame with its columns) and validate every row.
 
@@ -94,6 +104,11 @@ def read_history(
     bbox
         ``(min_lat, min_lon, max_lat, max_lon)`` of the map; rows with an origin
         or destination outside are skipped as ``point outside the map``.
+    local_tz
+        IANA zone in which times written without an offset are local times
+        (``--tz``); ``None``: such rows are skipped as ``time without UTC offset``.
+        A local time that a daylight-saving change makes ambiguous or skips is
+        skipped as ``local time ambiguous or skipped by a clock change``.
 
     Returns
     -------
@@ -188,6 +203,18 @@ def read_history(
             ok = ok | unix
             has_off = has_off | unix
             offsets[c][unix] = 0.0
+        if local_tz is not None and not has_off.all():
+            naive = ~has_off & ~unix
+            loc = pd.to_datetime(s.where(naive), format="ISO8601", errors="coerce")
+            if loc.dtype.kind == "M":
+                z = loc.dt.tz_localize(_zone(local_tz), ambiguous="NaT", nonexistent="NaT")
+                good = z.notna().to_numpy() & naive
+                drop(naive & loc.notna().to_numpy() & ~good, "local time ambiguous or skipped by a clock change")
+                ep[good] = (z[good] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+                wall = loc[good] - z[good].dt.tz_convert("UTC").dt.tz_localize(None)
+                offsets[c][good] = wall.dt.total_seconds().to_numpy()
+                ok = ok | good
+                has_off = has_off | good
         drop(~ok, "unparseable time")
         drop(~has_off, "time without UTC offset")
         drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), "time outside 2000-2099")

@@ -239,7 +239,9 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         No usable rows, or offsets no single zone explains.
     """
     if len(history.frame) == 0:
-        raise HistoryError("no usable rows in the history: " + str(history.summary()["skipped_by_reason"]))
+        why = history.summary()["skipped_by_reason"]
+        hint = "; give --tz ZONE to read times without an offset as local times" if "time without UTC offset" in str(why) else ""
+        raise HistoryError(f"no usable rows in the history: {why}{hint}")
     zone, cands = infer_tz(history.frame, tz)
     depot, radius = infer_area(history.frame)
     written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])

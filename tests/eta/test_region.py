@@ -219,3 +219,34 @@ def test_unix_time_histories_read_as_utc_instants() -> None:
         assert np.array_equal(h.frame[c].to_numpy(), iso.frame[c].to_numpy())
     city, _, info = infer_region(h)
     assert city.tz == "Asia/Shanghai" and info["tz_from"].startswith("depot location")
+
+
+def test_times_without_offset_are_local_times_of_tz() -> None:
+    df = shanghai_history(weeks=1, seed=4)
+    iso = read_history(df)
+    naive = df.copy()
+    for c in ("created_at", "handed_over_at", "delivered_at"):
+        naive[c] = pd.to_datetime(naive[c]).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    # Without a zone: every row skipped for it, and the fit says how to read them.
+    bare = read_history(naive)
+    assert bare.rows_used == 0 and bare.skipped["time without UTC offset"] == len(df)
+    with pytest.raises(HistoryError, match="--tz"):
+        infer_region(bare)
+    h = read_history(naive, local_tz="Asia/Shanghai")
+    assert h.rows_used == iso.rows_used
+    for c in ("created", "handed", "delivered"):
+        assert np.array_equal(h.frame[c].to_numpy(), iso.frame[c].to_numpy())
+    assert (h.frame["created_off"] == 8 * 3600).all()
+    assert infer_region(h, tz="Asia/Shanghai")[0].tz == "Asia/Shanghai"
+    with pytest.raises(InputError, match="unknown time zone"):
+        read_history(naive, local_tz="Mars/Olympus")
+
+
+def test_local_times_a_clock_change_makes_ambiguous_are_skipped_by_name() -> None:
+    df = shanghai_history(weeks=1, seed=5).head(3).copy()
+    df["created_at"] = ["2025-10-26 02:30:00", "2025-03-30 02:30:00", "2025-06-01 10:00:00"]  # Berlin: twice, never, once
+    df["handed_over_at"] = "2025-06-01 11:00:00"
+    df["delivered_at"] = "2025-06-02 10:00:00"
+    h = read_history(df, local_tz="Europe/Berlin")
+    assert h.skipped["local time ambiguous or skipped by a clock change"] == 2
+    assert h.rows_used == 1 and h.frame["created_off"].iloc[0] == 7200
