@@ -1,7 +1,8 @@
 """Infer the region a history serves: time zone, service area and offer catalogue.
 
 ``promise fit --history FILE.csv`` needs nothing else: the time zone is the
-IANA zone whose UTC offsets explain every timestamp's written offset, the
+IANA zone whose UTC offsets explain every timestamp's written offset (the
+depot's zone when several do, or when every time is written in UTC), the
 service area is a circle around the depot (the most frequent origin) whose
 radius is a high quantile of the history's distances plus a margin (so only
 rows far outside it are "outside the map"), peak seasons are the history's
@@ -242,11 +243,16 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         why = history.summary()["skipped_by_reason"]
         hint = "; give --tz ZONE to read times without an offset as local times" if "time without UTC offset" in str(why) else ""
         raise HistoryError(f"no usable rows in the history: {why}{hint}")
-    zone, cands = infer_tz(history.frame, tz)
     depot, radius = infer_area(history.frame)
+    zone, cands = infer_tz(history.frame, tz)
+    tz_from = "--tz" if tz else "timestamp offsets"
+    here = zone_near(*depot) if tz is None and len(cands) > 1 else None
+    if here is not None and here in cands and here != zone:
+        # +08:00 is Taipei's, Manila's or Kuala Lumpur's as much as Shanghai's, each with its own holidays:
+        # among the zones the offsets allow, the depot's.
+        zone, cands, tz_from = here, [here, *[c for c in cands if c != here]], "timestamp offsets and the depot's location"
     written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
     utc_only = {round(o) for o in written[np.isfinite(written)].tolist()} == {0}
-    tz_from = "--tz" if tz else "timestamp offsets"
     if utc_only and tz is None:
         # Times written in UTC say nothing of the shop's zone; its depot does.
         near = zone_near(*depot)

@@ -250,3 +250,18 @@ def test_local_times_a_clock_change_makes_ambiguous_are_skipped_by_name() -> Non
     h = read_history(df, local_tz="Europe/Berlin")
     assert h.skipped["local time ambiguous or skipped by a clock change"] == 2
     assert h.rows_used == 1 and h.frame["created_off"].iloc[0] == 7200
+
+
+def test_the_depot_picks_among_zones_with_the_same_offsets() -> None:
+    df = shanghai_history(weeks=2, seed=6)
+    city, _, info = infer_region(read_history(df))
+    assert city.tz == "Asia/Shanghai" and city.holidays == "CN"
+    # The same +08:00 history moved to Taipei and to Kuala Lumpur: same offsets, their own zone and holidays.
+    for (lat, lon), zone, country in (((25.03, 121.56), "Asia/Taipei", "TW"), ((3.14, 101.69), "Asia/Kuala_Lumpur", "MY")):
+        moved = df.copy()
+        for a, b in (("origin_lat", "origin_lon"), ("dest_lat", "dest_lon")):
+            moved[a] = moved[a].astype(float) - 31.2304 + lat
+            moved[b] = moved[b].astype(float) - 121.4737 + lon
+        city, _, info = infer_region(read_history(moved))
+        assert (city.tz, city.holidays) == (zone, country)
+        assert "Asia/Shanghai" in info["tz_candidates"] and "depot" in info["tz_from"]
