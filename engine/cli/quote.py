@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
             if many:
                 t.add_column("order")
             t.add_column("option")
-            for c in ("promised by", "p50", "P", "cost"):
+            for c in ("promised by", "p50", "P", f"cost ({model.city.currency})" if model.city.currency else "cost"):
                 t.add_column(c, no_wrap=True)
             t.add_column("cut-off / reason", min_width=14)
             for r in rows:

@@ -135,6 +135,8 @@ class Quote:
     model_name: str
     target: float
     options: list[DeliveryOption]
+    #: ISO 4217 code of every option's ``cost`` ("" when the region does not say).
+    currency: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,7 @@ class Quote:
             "model": self.model,
             "model_name": self.model_name,
             "target": self.target,
+            "currency": self.currency,
             "options": [o.to_json() for o in self.options],
         }
 

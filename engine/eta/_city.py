@@ -96,6 +96,8 @@ class City:
     area_polygon: tuple[tuple[float, float], ...] = ()
     area_radius_km: float = 0.0
     area_centres: tuple[tuple[float, float], ...] = ()
+    #: ISO 4217 code the services' prices are in ("" unknown): a checkout shows the price with it.
+    currency: str = ""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -118,7 +120,15 @@ class City:
             area_polygon=tuple((float(a), float(b)) for a, b in d.get("area_polygon", ())),
             area_radius_km=float(d.get("area_radius_km", 0.0)),
             area_centres=tuple((float(a), float(b)) for a, b in d.get("area_centres", ())),
+            currency=str(d["currency"]) if "currency" in d else _currency_of(str(d["tz"])),
         )
+
+
+def _currency_of(tz: str) -> str:
+    # Models saved before cities had a currency: the money of their zone's country.
+    from engine.eta.calendar import currency_of_tz  # noqa: PLC0415
+
+    return currency_of_tz(tz)
 
 
 HELSINKI = City(
@@ -136,6 +146,7 @@ HELSINKI = City(
         ServiceSpec("posti", "locker", "locker", 3.9, 0.10, 0.0, max_km=1000.0, max_kg=20.0, label="Posti parcel locker"),
         ServiceSpec("matkahuolto", "standard", "standard", 5.5, 0.15, 0.0, max_km=1000.0, max_kg=35.0, label="Matkahuolto home delivery"),
     ),
+    currency="EUR",
 )
 
 #: The second embedded region: a synthetic metro centred on Shanghai, priced in
@@ -158,6 +169,7 @@ SHANGHAI = City(
     ),
     seasons=(("double11", ((10, 31, 11, 13),)), ("618", ((6, 1, 6, 20),))),
     holidays="CN",
+    currency="CNY",
 )
 
 CITIES: dict[str, City] = {"helsinki": HELSINKI, "shanghai": SHANGHAI}

@@ -65,6 +65,20 @@ def country_of_tz(tz: str) -> str:
     return cc if cc in holidays.list_supported_countries() else ""
 
 
+def currency_of_tz(tz: str) -> str:
+    """ISO 4217 code of the money used where an IANA zone is ("" when unknown)."""
+    cc = _zone_tab().get(tz, "")
+    if not cc:
+        return ""
+    from babel.numbers import get_territory_currencies  # noqa: PLC0415
+
+    try:
+        cur = get_territory_currencies(cc, tender=True)
+    except Exception:  # noqa: BLE001 - babel raises for territories it lacks
+        return ""
+    return cur[0] if cur else ""
+
+
 def calendar_seasons(country: str, years: range) -> Seasons:
     """``(("holiday", ranges), ("workday", ranges))`` of dated day ranges for ``country`` over ``years``.
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from engine.errors import HistoryError, InputError
 from engine.eta._city import KINDS, City, ServiceSpec, infer_kind
-from engine.eta.calendar import country_of_tz
+from engine.eta.calendar import country_of_tz, currency_of_tz
 from engine.eta.history import History
 from engine.geo import haversine_km
 
@@ -263,7 +263,7 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     country = country_of_tz(zone)
     seasons, learnt = _learnt_seasons(h.frame, zone, country)
     city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=seasons, holidays=country,
-                area_radius_km=radius, area_centres=(depot,))
+                area_radius_km=radius, area_centres=(depot,), currency=currency_of_tz(zone))
     warn = None
     if utc_only and tz is None:
         warn = (f"every timestamp is in UTC (+00:00/Z): local weekdays, hours and holidays are read in {zone}, "
@@ -272,7 +272,8 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         "tz_warning": warn,
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": tz_from,
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
-        "services": {s.key: s.kind for s in services}, "holidays": country or None, "prices": "defaults (no catalogue)",
+        "services": {s.key: s.kind for s in services}, "holidays": country or None, "currency": city.currency or None,
+        "prices": "defaults (no catalogue): the same numbers in every currency until a catalogue gives them",
         "seasons_learnt": learnt,
         "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -9,7 +9,7 @@ is checked; an unknown key, kind, weekday or a bad date is an
     [region]
     name = "shanghai"                 # required
     tz = "Asia/Shanghai"              # required, IANA name
-    currency = "CNY"                  # optional, recorded
+    currency = "CNY"                  # optional (default: the money of the zone's country); quotes carry it
     holidays = "CN"                   # optional country code (the `holidays` package): default for carriers
     radius_km = 60                    # service area: a circle of this radius around every depot ...
     # polygon = [[lon, lat], ...]     # ... or a polygon (GeoJSON order), or
@@ -188,6 +188,16 @@ def read_catalogue(path: str | Path) -> Catalogue:
         ZoneInfo(tz)
     except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
         raise InputError(f"catalogue: region.tz = {tz!r} is not an IANA time zone (e.g. Asia/Shanghai)", field="region.tz") from None
+    currency = reg.get("currency")
+    if currency is None:
+        from engine.eta.calendar import currency_of_tz  # noqa: PLC0415
+
+        currency = currency_of_tz(tz)
+    else:
+        from babel.numbers import is_currency  # noqa: PLC0415
+
+        if not isinstance(currency, str) or not is_currency(currency):
+            raise InputError(f"catalogue: region.currency: {currency!r} is not an ISO 4217 code such as CNY", field="region.currency")
     region_cal = _country(reg["holidays"], "region.holidays") if "holidays" in reg else None
 
     depots = []
@@ -300,13 +310,14 @@ def read_catalogue(path: str | Path) -> Catalogue:
     if not services:
         raise InputError("catalogue: no [carrier.<name>.service.<name>] given", field="carrier")
     city = City(
+        currency=currency,
         name=name, tz=tz, bbox=bbox, depot=(depots[0][1], depots[0][2]), services=tuple(services),
         area_polygon=tuple((float(x), float(y)) for x, y in polygon.tolist()) if polygon is not None else (),
         area_radius_km=radius or 0.0, area_centres=tuple((la, lo) for _, la, lo in depots) if polygon is None else (),
         fleet_weekdays=max(own_days) if own_days else 6, holidays=region_cal or "", seasons=tuple((n, tuple(rs)) for n, rs in merged.items()),  # type: ignore[arg-type]
     )
     info = {
-        "catalogue": str(p), "region": name, "tz": tz, "currency": reg.get("currency"), "holidays": region_cal,
+        "catalogue": str(p), "region": name, "tz": tz, "currency": currency or None, "holidays": region_cal,
         "area": {"radius_km": radius, "depots": [list(d) for d in depots]} if polygon is None else {"polygon": polygon.tolist()},
         "services": calendars, "seasons": [n for n in merged],
     }

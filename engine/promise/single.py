@@ -90,7 +90,8 @@ def quote(
     keys = resolve_keys(m, opts.only)
     o = rules.orders_one(m, lat, lon, created, w, opts.origin)
     b = quote_options(rules.SCALAR, m, o, keys, opts.target, dict(opts.capacity_left), drift)
-    return Quote(order_id, from_epoch(created, m.tz), m.source, m.name, opts.target, options_from_batch(m, b, 0, created))
+    return Quote(order_id, from_epoch(created, m.tz), m.source, m.name, opts.target, options_from_batch(m, b, 0, created),
+                 currency=m.city.currency)
 
 
 def options_from_batch(model: EtaModel, b: BatchQuote, i: int, created: float) -> list[DeliveryOption]:

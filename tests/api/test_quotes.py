@@ -21,7 +21,9 @@ def test_quote_one_cart() -> None:
     r = client.post("/v1/quotes", json=CART)
     assert r.status_code == 200, r.text
     d = r.json()
-    assert d["model"] == "default" and len(d["options"]) == 6
+    assert d["model"] == "default" and len(d["options"]) == 6 and d["currency"] == "EUR"
+    sh = client.post("/v1/quotes", json={**CART, "destination": {"lat": 31.23, "lon": 121.47}, "region": "shanghai"})
+    assert sh.status_code == 200 and sh.json()["currency"] == "CNY", sh.text
     same = next(o for o in d["options"] if o["service"] == "same_day")
     assert same["available"] and same["probability"] >= 0.95 and same["cutoff_text"].startswith("order within")
 

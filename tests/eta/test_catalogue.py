@@ -25,7 +25,7 @@ def test_example_catalogue_parses() -> None:
     sd = next(s for s in c.services if s.key == "own:same_day")
     assert (sd.base_cost, sd.cost_per_kg, sd.cost_per_km, sd.max_kg, sd.max_km) == (12.0, 1.0, 0.3, 30.0, 35.0)
     assert cat.info["services"]["own:next_day"]["cutoff"]["sat"] == "16:00"
-    assert cat.info["services"]["sf:standard"]["holidays"] == "CN" and cat.info["currency"] == "CNY"
+    assert cat.info["services"]["sf:standard"]["holidays"] == "CN" and cat.info["currency"] == "CNY" == c.currency
     names = [n for n, _ in c.seasons]
     assert names == ["double11", "618", "spring_festival"]
     # Recurring ranges every year; Spring Festival only on its dated ranges.
@@ -72,11 +72,14 @@ lon = 121.4737
         ('[carrier.own.service.same_day]\nkind = "same_day"\nweekdays = ["funday"]\n', "funday"),
         ('[carrier.own.service.same_day]\nkind = "same_day"\nholidays = "XX"\n', "carrier.own.service.same_day.holidays"),
         ('[carrier.own.service.same_day]\nkind = "same_day"\nprise = 3\n', "prise"),
+        ("", "region.currency"),
     ],
 )
 def test_bad_catalogue_names_the_key(tmp_path: Path, extra: str, needle: str) -> None:
+    text = BASE + extra if extra else BASE.replace('tz = "Asia/Shanghai"', 'tz = "Asia/Shanghai"\ncurrency = "RMB"', 1)
+    assert extra or "RMB" in text
     with pytest.raises(InputError) as e:
-        read_catalogue(_write(tmp_path, BASE + extra))
+        read_catalogue(_write(tmp_path, text))
     assert needle in str(e.value)
 
 
@@ -136,3 +139,10 @@ def test_cli_fit_with_catalogue(tmp_path: Path) -> None:
     # The full example names zto, which this history lacks: a clear error naming it.
     res = CliRunner().invoke(app, ["fit", "--history", str(csv), "--catalogue", str(EXAMPLE), "--out", str(tmp_path / "m2")])
     assert res.exit_code == 2 and "zto:standard" in res.output
+
+
+def test_catalogue_currency_defaults_to_the_zones_money(tmp_path: Path) -> None:
+    text = BASE + '[carrier.own.service.same_day]\nkind = "same_day"\n'
+    assert read_catalogue(_write(tmp_path, text)).city.currency == "CNY"
+    taipei = text.replace("Asia/Shanghai", "Asia/Taipei").replace("31.2304", "25.03").replace("121.4737", "121.56")
+    assert read_catalogue(_write(tmp_path, taipei)).city.currency == "TWD"

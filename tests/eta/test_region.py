@@ -265,3 +265,14 @@ def test_the_depot_picks_among_zones_with_the_same_offsets() -> None:
         city, _, info = infer_region(read_history(moved))
         assert (city.tz, city.holidays) == (zone, country)
         assert "Asia/Shanghai" in info["tz_candidates"] and "depot" in info["tz_from"]
+
+
+def test_inferred_regions_price_in_their_money_and_old_models_still_load() -> None:
+    from engine.eta._city import HELSINKI, City
+
+    city, _, info = infer_region(read_history(shanghai_history(weeks=2, seed=6)))
+    assert city.currency == "CNY" == info["currency"]
+    assert City.from_json(city.to_json()).currency == "CNY"
+    old = HELSINKI.to_json()
+    del old["currency"]  # a model saved before cities had one
+    assert City.from_json(old).currency == "EUR"
