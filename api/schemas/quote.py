@@ -105,7 +105,7 @@ class QuoteResponse(BaseModel):
     model_name: str
     region: str = Field(description="Region of the model that quoted.")
     target: float
-    currency: str = Field("", description="ISO 4217 code of every option's cost ('' when the region's model does not say).")
+    currency: str = Field(description="ISO 4217 code of every option's cost ('' when the region's model does not say).")
     # The engine's record itself (pydantic reads a dataclass's fields): the documented option cannot drift from it.
     options: list[DeliveryOption]
 

@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
                     c, h, region = infer_region(read_history(history, local_tz=tz), tz=tz, name=name or label)  # type: ignore[arg-type]
                     extra["region"] = region
                 else:
-                    h = read_history(history, bbox=c.bbox)  # type: ignore[arg-type]
+                    h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz)  # type: ignore[arg-type]
             model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
             model.save(out)

@@ -120,7 +120,7 @@ class City:
             area_polygon=tuple((float(a), float(b)) for a, b in d.get("area_polygon", ())),
             area_radius_km=float(d.get("area_radius_km", 0.0)),
             area_centres=tuple((float(a), float(b)) for a, b in d.get("area_centres", ())),
-            currency=str(d["currency"]) if "currency" in d else _currency_of(str(d["tz"])),
+            currency=str(d.get("currency") or "") if "currency" in d else _currency_of(str(d["tz"])),
         )
 
 

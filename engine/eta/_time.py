@@ -24,6 +24,14 @@ MIN_EPOCH = datetime(MIN_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
 MAX_EPOCH = datetime(MAX_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
+def zone_key(name: str, field: str = "tz") -> str:
+    """The IANA zone ``name`` as ``zoneinfo`` knows it; an ``InputError`` naming ``field`` when it is none."""
+    try:
+        return ZoneInfo(name).key
+    except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
+        raise InputError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)", field=field) from None
+
+
 @lru_cache(maxsize=1 << 17)
 def _hour_offset(tz: ZoneInfo, hour: int) -> int:
     off = datetime.fromtimestamp(hour * 3600, tz).utcoffset()

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.errors import HistoryError, InputError
-from engine.eta._time import MAX_EPOCH, MIN_EPOCH
+from engine.errors import HistoryError
+from engine.eta._time import MAX_EPOCH, MIN_EPOCH, zone_key
 
 REQUIRED: tuple[str, ...] = (
     "order_id",
@@ -35,8 +35,9 @@ REQUIRED: tuple[str, ...] = (
     "weight_kg",
 )
 TIME_COLUMNS = ("created_at", "handed_over_at", "delivered_at")
-#: A timestamp must end with ``Z`` or an explicit ``+HH:MM`` / ``-HHMM`` offset.
-_OFFSET_RE = r"(?:Z|[+-]\d\d:?\d\d)$"
+#: A timestamp must end with ``Z`` or an explicit ``+HH:MM`` / ``-HHMM`` / ``+HH`` offset (PostgreSQL writes
+#: ``timestamptz`` as ``2025-06-01 10:00:00+08``) after its clock time, so a bare date's ``-01`` is not one.
+_OFFSET_RE = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(Z|[+-]\d\d(?::?\d\d)?)$"
 #: Deliveries slower than this are data errors (a lost parcel is not a transit time).
 MAX_LEAD_S = 30 * 86400.0
 
@@ -66,7 +67,7 @@ class History:
 
 def _offset_seconds(s: pd.Series) -> np.ndarray:
     """UTC offset written at the end of each ISO time, in seconds (NaN when there is none)."""
-    m = s.str.extract(r"(Z|[+-]\d\d:?\d\d)$", expand=False)
+    m = s.str.extract(_OFFSET_RE, expand=False)
     out = np.full(len(s), np.nan)
     z = (m == "Z").to_numpy()
     out[z] = 0.0
@@ -76,18 +77,9 @@ def _offset_seconds(s: pd.Series) -> np.ndarray:
         r = rest[ok]
         sign = np.where(r.str[0] == "-", -1.0, 1.0)
         hh = pd.to_numeric(r.str[1:3], errors="coerce").to_numpy(dtype=np.float64)
-        mm = pd.to_numeric(r.str[3:5], errors="coerce").to_numpy(dtype=np.float64)
+        mm = pd.to_numeric(r.str[3:5].replace("", "0"), errors="coerce").to_numpy(dtype=np.float64)
         out[ok] = sign * (hh * 3600.0 + mm * 60.0)
     return out
-
-
-def _zone(name: str) -> str:
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-    try:
-        return ZoneInfo(name).key
-    except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
-        raise InputError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)", field="tz") from None
 
 
 def read_history(
@@ -188,8 +180,8 @@ def read_history(
     offsets = {}
     for c in TIME_COLUMNS:
         s = df[c].str.strip()
-        has_off = s.str.contains(_OFFSET_RE, regex=True, na=False).to_numpy()
         offsets[c] = _offset_seconds(s)
+        has_off = np.isfinite(offsets[c])
         # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
         unix = s.str.fullmatch(r"\d{9,10}(?:\.\d+)?|\d{12,13}", na=False).to_numpy()
         t = pd.to_datetime(s.where(~unix), utc=True, format="ISO8601", errors="coerce")
@@ -199,15 +191,16 @@ def read_history(
             ep[ok] = (t[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
         if unix.any():
             u = pd.to_numeric(s[unix], errors="coerce").to_numpy(dtype=np.float64)
-            ep[unix] = np.where(s[unix].str.len().to_numpy() >= 12, u / 1000.0, u)
+            ms = s[unix].str.fullmatch(r"\d{12,13}", na=False).to_numpy()
+            ep[unix] = np.where(ms, u / 1000.0, u)
             ok = ok | unix
             has_off = has_off | unix
             offsets[c][unix] = 0.0
         if local_tz is not None and not has_off.all():
             naive = ~has_off & ~unix
             loc = pd.to_datetime(s.where(naive), format="ISO8601", errors="coerce")
-            if loc.dtype.kind == "M":
-                z = loc.dt.tz_localize(_zone(local_tz), ambiguous="NaT", nonexistent="NaT")
+            if loc.dtype.kind == "M" and loc.dt.tz is None:
+                z = loc.dt.tz_localize(zone_key(local_tz), ambiguous="NaT", nonexistent="NaT")
                 good = z.notna().to_numpy() & naive
                 drop(naive & loc.notna().to_numpy() & ~good, "local time ambiguous or skipped by a clock change")
                 ep[good] = (z[good] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()

@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo, available_timezones
 import numpy as np
 import pandas as pd
 
-from engine.errors import HistoryError, InputError
+from engine.errors import HistoryError
 from engine.eta._city import KINDS, City, ServiceSpec, infer_kind
 from engine.eta.calendar import country_of_tz, currency_of_tz
+from engine.eta._time import zone_key
 from engine.eta.history import History
 from engine.geo import haversine_km
 
@@ -65,7 +66,7 @@ def zone_near(lat: float, lon: float) -> str | None:
     from tzfpy import get_tz  # noqa: PLC0415 - a few MB of polygons, loaded only for such histories
 
     name = get_tz(float(lon), float(lat))
-    if not name:
+    if not name or name.startswith("Etc/"):  # open sea: a nautical offset, no country, holidays or money
         return None
     try:
         return ZoneInfo(name).key
@@ -88,6 +89,10 @@ def infer_tz(frame: pd.DataFrame, tz: str | None = None) -> tuple[str, list[str]
     tz
         A zone the caller names (``--tz``): checked against the offsets, not guessed.
 
+    Times written in UTC (``Z``, ``+00:00``, Unix time) are instants that say
+    nothing of the local zone: they are checked only when every time is so
+    written (then UTC-like zones explain them, and any zone the caller names).
+
     Raises
     ------
     HistoryError
@@ -100,13 +105,15 @@ def infer_tz(frame: pd.DataFrame, tz: str | None = None) -> tuple[str, list[str]
     ep, off, rows = ep[ok], off[ok], rows[ok]
     if ep.shape[0] == 0:
         raise HistoryError("no usable rows to infer the time zone from")
+    local = off != 0.0
+    if local.any():
+        ep, off, rows = ep[local], off[local], rows[local]
+    elif tz is not None:
+        return zone_key(tz), [zone_key(tz)]
     # One check per distinct (UTC hour, offset): offsets only change on the hour.
     pairs = np.unique(np.column_stack([np.floor(ep / 3600.0), off]), axis=0)
     if tz is not None:
-        try:
-            cands = [ZoneInfo(tz).key]
-        except Exception:  # noqa: BLE001 - zoneinfo raises several types for a bad key
-            raise InputError(f"unknown time zone {tz!r} (an IANA name such as Asia/Shanghai)", field="tz") from None
+        cands = [zone_key(tz)]
     else:
         cands = list(_zones())
     good: list[str] = []
@@ -246,18 +253,16 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     depot, radius = infer_area(history.frame)
     zone, cands = infer_tz(history.frame, tz)
     tz_from = "--tz" if tz else "timestamp offsets"
-    here = zone_near(*depot) if tz is None and len(cands) > 1 else None
-    if here is not None and here in cands and here != zone:
+    here = zone_near(*depot) if tz is None else None
+    if here is not None and len(cands) > 1 and here in cands and here != zone:
         # +08:00 is Taipei's, Manila's or Kuala Lumpur's as much as Shanghai's, each with its own holidays:
         # among the zones the offsets allow, the depot's.
         zone, cands, tz_from = here, [here, *[c for c in cands if c != here]], "timestamp offsets and the depot's location"
     written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
     utc_only = {round(o) for o in written[np.isfinite(written)].tolist()} == {0}
-    if utc_only and tz is None:
+    if utc_only and tz is None and here is not None:
         # Times written in UTC say nothing of the shop's zone; its depot does.
-        near = zone_near(*depot)
-        if near is not None:
-            zone, cands, tz_from = near, [near, *[c for c in cands if c != near]], "depot location (every timestamp in UTC)"
+        zone, cands, tz_from = here, [here, *[c for c in cands if c != here]], "depot location (every timestamp in UTC)"
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
@@ -266,8 +271,9 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
                 area_radius_km=radius, area_centres=(depot,), currency=currency_of_tz(zone))
     warn = None
     if utc_only and tz is None:
-        warn = (f"every timestamp is in UTC (+00:00/Z): local weekdays, hours and holidays are read in {zone}, "
-                "the zone of the depot's location; give --tz for another")
+        warn = (f"every timestamp is in UTC (+00:00/Z/Unix time): local weekdays, hours and holidays are read in {zone}, "
+                + ("the zone of the depot's location" if tz_from.startswith("depot") else "as no zone holds the depot")
+                + "; give --tz for another")
     info: dict[str, object] = {
         "tz_warning": warn,
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": tz_from,

@@ -168,7 +168,7 @@ def quote_table(model: EtaModel, rows: pd.DataFrame, target: float = 0.95) -> li
                         "nominal": bool(nominal[j, k]),
                     }
                 )
-            out[i] = {"order_id": oid[i], "model": model.source, "options": opts}
+            out[i] = {"order_id": oid[i], "model": model.source, "currency": model.city.currency, "options": opts}
     for i, e in errors.items():
         out[i] = {"order_id": oid[i], "error": e}
     return [o for o in out if o is not None]
@@ -190,7 +190,8 @@ def quote_table_jsonl(model: EtaModel, rows: pd.DataFrame, target: float = 0.95)
         all_reasons = reason_texts(model, b, created[idx], as_json=True)
         n_b = idx.shape[0]
         # One list of columns (constant text or per-row text), joined row by row in C.
-        cols: list[Any] = ['{"order_id": ', [json.dumps(x) for x in oid[idx].tolist()], ', "model": ' + src + ', "options": [']
+        cols: list[Any] = ['{"order_id": ', [json.dumps(x) for x in oid[idx].tolist()],
+                           ', "model": ' + src + ', "currency": ' + json.dumps(model.city.currency) + ', "options": [']
         for k, key in enumerate(keys):
             sp = model.spec(key)
             ok = av[:, k]

@@ -107,5 +107,6 @@ def test_jsonl_writer_matches_json_dumps_of_quote_table() -> None:
     dicts = quote_table(m, frame)
     lines = quote_table_jsonl(m, frame)
     assert lines == [json.dumps(d) for d in dicts]
+    assert all(d["currency"] == m.city.currency != "" for d in dicts if "options" in d)
     reasons = {o["reason"] for d in dicts for o in d.get("options", []) if o["reason"]}
     assert any("cut-off" in r for r in reasons) and any("too heavy" in r for r in reasons)

@@ -257,3 +257,28 @@ def test_start_load_repair_ejects_only_what_loads_at_the_start() -> None:
     n = K._repair(P, S, 0, out, 0)
     assert out[:n].tolist() == [3]
     assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [1, 2, 4, 5]
+
+
+def test_start_load_repair_keeps_a_pickup_that_comes_first() -> None:
+    # The review's case: a van of 5, a pickup of 1 first, then three deliveries of 2 loaded at the start (6 > 5).
+    # Every position is over while the start is; only the last delivery should go.
+    from engine.dispatch.search import kernels as K
+    from engine.dispatch.search.problem import build_problem
+
+    xy = np.array([[0, 0], [5, 0], [6, 0], [7, 0], [4, 0]], dtype=float)
+    a = make_arrays(xy, 1, 1, capacity=np.array([[5]]))
+    a = dataclasses.replace(
+        a, demand=np.array([[0], [-2], [-2], [-2], [1]], dtype=np.int32),
+        preload=np.array([[0], [2], [2], [2], [0]], dtype=np.int32),
+    )
+    P = build_problem(a)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=bool(P.pdp))
+    S.seq[0, 1:5] = [4, 1, 2, 3]
+    S.rlen[0] = 4
+    for k in range(1, 5):
+        S.node_route[S.seq[0, k]] = 0
+        S.node_pos[S.seq[0, k]] = k
+    out = np.empty(a.n_nodes, dtype=np.int32)
+    n = K._repair(P, S, 0, out, 0)
+    assert out[:n].tolist() == [3]
+    assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [4, 1, 2]

@@ -276,3 +276,56 @@ def test_inferred_regions_price_in_their_money_and_old_models_still_load() -> No
     old = HELSINKI.to_json()
     del old["currency"]  # a model saved before cities had one
     assert City.from_json(old).currency == "EUR"
+
+
+def _as_unix(df: pd.DataFrame, cols: tuple[str, ...] = ("created_at", "handed_over_at", "delivered_at"), ms: bool = False) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        ep = (pd.to_datetime(out[c], utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+        out[c] = (ep * 1000).astype("int64").astype(str) if ms else ep.map(lambda x: f"{x:.2f}")
+    return out
+
+
+def test_utc_written_times_take_the_zone_tz_or_a_catalogue_names() -> None:
+    # The review's cases: all-Unix with --tz, and Unix created_at beside +08:00 columns.
+    df = shanghai_history(weeks=1, seed=9)
+    iso = read_history(df)
+    unix = read_history(_as_unix(df))  # decimal seconds (12+ characters) are seconds, not milliseconds
+    assert unix.rows_used == iso.rows_used
+    assert np.allclose(unix.frame["created"].to_numpy(), iso.frame["created"].to_numpy())
+    city, _, info = infer_region(unix, tz="Asia/Shanghai")
+    assert city.tz == "Asia/Shanghai" and info["tz_from"] == "--tz"
+    mixed = read_history(_as_unix(df, ("created_at",)))
+    assert infer_region(mixed)[0].tz == "Asia/Shanghai"
+    assert infer_tz(mixed.frame, "Asia/Shanghai")[0] == "Asia/Shanghai"
+    with pytest.raises(HistoryError, match="not explained"):
+        infer_tz(mixed.frame, "Europe/Helsinki")  # the +08:00 columns still decide against a wrong zone
+    zed = df.copy()
+    for c in ("created_at", "handed_over_at", "delivered_at"):
+        zed[c] = pd.to_datetime(zed[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    from engine.io.catalogue import apply_catalogue, read_catalogue
+
+    cat = read_catalogue(Path(__file__).resolve().parents[2] / "scenarios" / "catalogue-shanghai.toml")
+    city, h = apply_catalogue(read_history(zed), cat)
+    assert city.tz == "Asia/Shanghai" and h.rows_used > 0
+
+
+def test_hour_only_offsets_as_postgresql_writes_them() -> None:
+    df = shanghai_history(weeks=1, seed=10)
+    iso = read_history(df)
+    pg = df.copy()
+    for c in ("created_at", "handed_over_at", "delivered_at"):
+        pg[c] = pd.to_datetime(pg[c]).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S+08")
+    h = read_history(pg, local_tz="Asia/Shanghai")  # a zone given for naive times must not trip on aware ones
+    assert h.rows_used == iso.rows_used and (h.frame["created_off"] == 8 * 3600).all()
+    assert np.array_equal(h.frame["created"].to_numpy(), iso.frame["created"].to_numpy())
+    # A bare date is not a time with offset "-01".
+    d = df.head(2).copy()
+    d["created_at"] = "2025-06-01"
+    assert read_history(d).skipped["time without UTC offset"] == 2
+
+
+def test_zone_near_at_sea_is_none() -> None:
+    from engine.eta.region import zone_near
+
+    assert zone_near(31.0, 123.5) is None  # East China Sea: tzfpy's Etc/GMT-8

@@ -462,9 +462,11 @@ def _update_route(P: KProblem, S: KState, v: int) -> int:
             c = seq[v, k]
             for d in range(nd):
                 cum[v, 0, d] += preload[c, d]
+        start_over = False
         for d in range(nd):
             pmax[v, 0, d] = cum[v, 0, d]
             if cum[v, 0, d] > cap[v, d] and L > 0:
+                start_over = True
                 # Too much loaded at the start: drop the last job that loads there (a pickup
                 # ejected instead would not lighten the start).
                 k = L
@@ -478,7 +480,8 @@ def _update_route(P: KProblem, S: KState, v: int) -> int:
                 cum[v, k, d] = cum[v, k - 1, d] + demand[c, d]
                 x = cum[v, k, d]
                 pmax[v, k, d] = x if x > pmax[v, k - 1, d] else pmax[v, k - 1, d]
-                if x > cap[v, d] and (bad < 0 or k < bad):
+                # While the start is over, every position is: the start's job is the one to eject.
+                if x > cap[v, d] and not start_over and (bad < 0 or k < bad):
                     bad = k
         for d in range(nd):
             smax[v, L, d] = cum[v, L, d]
