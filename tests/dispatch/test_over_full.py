@@ -135,4 +135,11 @@ def test_over_full_counts_deliveries_and_pickups_apart_and_pairs_not_at_all() ->
     pdem[d0 + 15 :, 0] = -each
     pairs = np.array([(d0 + i, d0 + 15 + i) for i in range(15)], dtype=np.int32)
     assert not improve.over_full(dataclasses.replace(fits, demand=pdem, pairs=pairs), None)
+    # Pairs beside deliveries that alone overflow the fleet: still over-full, the pairs neither add nor hide.
+    both = pdem.copy()
+    both[d0 + 10 : d0 + 15, 0] = -(fleet // 5 + 1)
+    both[d0 + 25 : d0 + 30, 0] = 0
+    pre = np.zeros_like(fits.demand)
+    pre[d0 + 10 : d0 + 15, 0] = fleet // 5 + 1
+    assert improve.over_full(dataclasses.replace(fits, demand=both, preload=pre, pairs=pairs[:10]), None)
     assert n == d0 + 30
