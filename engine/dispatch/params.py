@@ -101,23 +101,18 @@ class SearchParams:
     #: no new best for a second or more (Solomon R205: 0.15 s to 2.2 s) while it still
     #: has far to go.
     cooling_iterations: float = 100.0
-    #: Share of the recreates in which opening an empty route counts ``open_bias`` times its cost
-    #: (0: never; acceptance still judges the true cost).
-    open_rate: float = 0.0
-    open_bias: float = 0.5
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
         _number(self, "avg_removed", p, lo=0.0, lo_open=True)
         _number(self, "max_string", p, lo=1, whole=True)
-        for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate"):
+        for name in ("split_rate", "split_depth", "blink", "race_share"):
             _number(self, name, p, lo=0.0, hi=1.0)
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)
         _number(self, "stall_iterations", p, lo=1, whole=True)
         _number(self, "cooling_iterations", p, lo=0.0, lo_open=True)
-        _number(self, "open_bias", p, lo=0.0, hi=1.0, lo_open=True)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -133,7 +133,6 @@ KState = namedtuple(
         "pmax",  # int64 [V, C, D] the most of ``cum`` from the start to each position; pairs only
         "rdist",  # int64 [V] distance of each route (start to end; an empty route: the start-end arc); limits only
         "rtrav",  # int64 [V] driving time of each route, likewise
-        "obias",  # float64 [1] factor on the cost of opening an empty route in the recreate under way (1: none)
     ],
 )
 
@@ -167,7 +166,6 @@ def new_state(n: int, n_veh: int, n_dims: int, n_jobs: int, max_breaks: int = 0,
         pmax=np.zeros((n_veh, cap if pairs else 1, n_dims), dtype=np.int64),
         rdist=np.zeros(n_veh, dtype=np.int64),
         rtrav=np.zeros(n_veh, dtype=np.int64),
-        obias=np.ones(1, dtype=np.float64),
     )
 
 
@@ -661,7 +659,6 @@ def _best_insertion(
     twe_c = P.twe[c]
     tws_c = P.tws[c]
     sc = service[c]
-    ob = S.obias[0]
     for v in range(nv):
         if not compat[v, c]:
             continue
@@ -696,7 +693,6 @@ def _best_insertion(
         p = prof[v]
         exact = exact_v[v] or multi[c] or rmulti[v] > 0
         fix = fixed[v] if L == 0 else 0.0
-        scale = ob if L == 0 else 1.0
         cmv = cm[v]
         csv = cs[v]
         svc = css[v] * sc
@@ -714,7 +710,6 @@ def _best_insertion(
             delta = fix + svc + cmv * (dist[a, c] + dist[c, b] - dist[a, b])
             if csv != 0.0:
                 delta += csv * (pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b])
-            delta *= scale
             if delta >= best:
                 continue
             arr = es[v, k] + service[a] + pdur[p, a, c]
@@ -726,7 +721,7 @@ def _best_insertion(
             if checks and not _loads_and_limits_ok(P, S, v, k, c):
                 continue
             if exact:
-                delta = _exact_delta(P, S, v, k, c, tseq, tes, tls) * scale
+                delta = _exact_delta(P, S, v, k, c, tseq, tes, tls)
                 if delta >= best:
                     continue
             best = delta
@@ -1279,7 +1274,7 @@ def run_chunk(
     best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
-    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float = 0.0, open_bias: float = 1.0,
+    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1342,12 +1337,7 @@ def run_chunk(
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
             r -= order_weights[kind]
             kind += 1
-        if open_rate > 0.0 and _rand(rng) < open_rate:
-            # Now and then an empty route looks cheaper to open: the search otherwise settles on
-            # fewer, longer routes (Homberger R2); acceptance still judges the true cost.
-            W.obias[0] = open_bias
         _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx)
-        W.obias[0] = 1.0
         new_cost = _total(W)
         thresh = cur_cost[0]
         if temp > 0.0:
