@@ -737,6 +737,12 @@ def _best_insertion(
     return bv, bk
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _needs_rich(P: KProblem, c: int) -> bool:
+    """Whether inserting job ``c`` needs ``_best_insertion``'s rich checks (loads along routes, limits, fixed steps)."""
+    return P.pdp or P.lim or (P.fix_on and P.fixv[c] >= 0)
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _step_bounds(seq: np.ndarray, fixv: np.ndarray, frank: np.ndarray, v: int, L: int, rank: int) -> tuple:
     """Positions ``lo .. hi - 1`` of route ``v`` after which a fixed step of rank ``rank`` may go:
@@ -981,7 +987,6 @@ def _recreate(
     S.pen[0] = 0.0
     S.nhand[0] = 0
     partner, is_pick = P.partner, P.is_pick
-    rich, fix_on, fixv = P.pdp or P.lim, P.fix_on, P.fixv
     for i in range(nrem):
         c = rem[i]
         stamp_box[0] += 1
@@ -996,7 +1001,7 @@ def _recreate(
                 _insert_pair(P, S, v, a, b, c, partner[c])
                 touched[v] = 1
             continue
-        if rich or (fix_on and fixv[c] >= 0):
+        if _needs_rich(P, c):
             v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr, True)
         else:
             v, k = _best_insertion(P, S, c, blink, rng, stamp_box[0], seen, tseq, tes, tls, jver, jthr, False)
@@ -1203,7 +1208,6 @@ def init_insert(
     no_ver = np.empty((0, 0), dtype=np.int64)
     no_thr = np.empty(0, dtype=np.float64)
     partner, is_pick = P.partner, P.is_pick
-    rich, fix_on, fixv = P.pdp or P.lim, P.fix_on, P.fixv
     mx = np.empty(P.demand.shape[1], dtype=np.int64)
     for i in range(i0, i1):
         c = rem[i]
@@ -1218,7 +1222,7 @@ def init_insert(
             else:
                 _insert_pair(P, S, v, a, b, c, partner[c])
             continue
-        if rich or (fix_on and fixv[c] >= 0):
+        if _needs_rich(P, c):
             v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr, True)
         else:
             v, k = _best_insertion(P, S, c, 0.0, rng, stamp[0], seen, tseq, tes, tls, no_ver, no_thr, False)
