@@ -105,17 +105,15 @@ def infer_tz(frame: pd.DataFrame, tz: str | None = None) -> tuple[str, list[str]
     ep, off, rows = ep[ok], off[ok], rows[ok]
     if ep.shape[0] == 0:
         raise HistoryError("no usable rows to infer the time zone from")
+    named = zone_key(tz) if tz is not None else None
     local = off != 0.0
     if local.any():
         ep, off, rows = ep[local], off[local], rows[local]
-    elif tz is not None:
-        return zone_key(tz), [zone_key(tz)]
+    elif named is not None:
+        return named, [named]
     # One check per distinct (UTC hour, offset): offsets only change on the hour.
     pairs = np.unique(np.column_stack([np.floor(ep / 3600.0), off]), axis=0)
-    if tz is not None:
-        cands = [zone_key(tz)]
-    else:
-        cands = list(_zones())
+    cands = [named] if named is not None else list(_zones())
     good: list[str] = []
     for name in cands:
         z = ZoneInfo(name)
@@ -252,17 +250,17 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         raise HistoryError(f"no usable rows in the history: {why}{hint}")
     depot, radius = infer_area(history.frame)
     zone, cands = infer_tz(history.frame, tz)
+    written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
+    written = written[np.isfinite(written)]
+    utc_only = written.size > 0 and not np.any(np.round(written) != 0)
     tz_from = "--tz" if tz else "timestamp offsets"
     here = zone_near(*depot) if tz is None else None
-    if here is not None and len(cands) > 1 and here in cands and here != zone:
-        # +08:00 is Taipei's, Manila's or Kuala Lumpur's as much as Shanghai's, each with its own holidays:
-        # among the zones the offsets allow, the depot's.
-        zone, cands, tz_from = here, [here, *[c for c in cands if c != here]], "timestamp offsets and the depot's location"
-    written = np.concatenate([history.frame[c + "_off"].to_numpy() for c in ("created", "handed", "delivered")])
-    utc_only = {round(o) for o in written[np.isfinite(written)].tolist()} == {0}
-    if utc_only and tz is None and here is not None:
-        # Times written in UTC say nothing of the shop's zone; its depot does.
-        zone, cands, tz_from = here, [here, *[c for c in cands if c != here]], "depot location (every timestamp in UTC)"
+    # Times written in UTC say nothing of the shop's zone, its depot does; and +08:00 is Taipei's, Manila's
+    # or Kuala Lumpur's as much as Shanghai's, each with its own holidays: among the zones the offsets allow,
+    # the depot's.
+    if here is not None and (utc_only or (len(cands) > 1 and here in cands and here != zone)):
+        zone, cands = here, [here, *[c for c in cands if c != here]]
+        tz_from = "depot location (every timestamp in UTC)" if utc_only else "timestamp offsets and the depot's location"
     h = drop_outside(history, depot, radius)
     services = infer_services(h.frame, zone, depot)
     country = country_of_tz(zone)
