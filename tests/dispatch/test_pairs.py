@@ -234,51 +234,34 @@ def test_pairs_that_do_not_unload_what_they_loaded_are_left_to_or_tools() -> Non
     assert not supports(dataclasses.replace(a, preload=pre))
 
 
-def test_start_load_repair_ejects_only_what_loads_at_the_start() -> None:
-    # One van of 4: three deliveries of 2 loaded at the start (6 > 4), then two pickups of 1.
-    # The repair must drop one delivery, not the pickups behind it that do not load at the start.
+def _repair_one_route(cap: int, demand: list[int], preload: list[int], route: list[int]) -> tuple[list[int], list[int]]:
+    """(ejected, kept) when ``K._repair`` mends ``route`` of one van on a line of stops (node 0 the depot)."""
     from engine.dispatch.search import kernels as K
     from engine.dispatch.search.problem import build_problem
 
-    xy = np.array([[0, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 0]], dtype=float)
-    a = make_arrays(xy, 1, 1, capacity=np.array([[4]]))
-    a = dataclasses.replace(
-        a, demand=np.array([[0], [-2], [-2], [-2], [1], [1]], dtype=np.int32),
-        preload=np.array([[0], [2], [2], [2], [0], [0]], dtype=np.int32),
-    )
+    n = len(demand)
+    xy = np.array([[0, 0], *[[4 + k, 0] for k in range(1, n)]], dtype=float)
+    a = make_arrays(xy, 1, 1, capacity=np.array([[cap]]))
+    a = dataclasses.replace(a, demand=np.array(demand, dtype=np.int32)[:, None], preload=np.array(preload, dtype=np.int32)[:, None])
     P = build_problem(a)
     S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=bool(P.pdp))
-    S.seq[0, 1:6] = [1, 2, 3, 4, 5]
-    S.rlen[0] = 5
-    for k in range(1, 6):
-        S.node_route[S.seq[0, k]] = 0
-        S.node_pos[S.seq[0, k]] = k
+    S.seq[0, 1 : 1 + len(route)] = route
+    S.rlen[0] = len(route)
+    for k, c in enumerate(route, start=1):
+        S.node_route[c] = 0
+        S.node_pos[c] = k
     out = np.empty(a.n_nodes, dtype=np.int32)
-    n = K._repair(P, S, 0, out, 0)
-    assert out[:n].tolist() == [3]
-    assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [1, 2, 4, 5]
+    n_out = K._repair(P, S, 0, out, 0)
+    return out[:n_out].tolist(), S.seq[0, 1 : 1 + S.rlen[0]].tolist()
+
+
+def test_start_load_repair_ejects_only_what_loads_at_the_start() -> None:
+    # One van of 4: three deliveries of 2 loaded at the start (6 > 4), then two pickups of 1.
+    # The repair must drop one delivery, not the pickups behind it that do not load at the start.
+    assert _repair_one_route(4, [0, -2, -2, -2, 1, 1], [0, 2, 2, 2, 0, 0], [1, 2, 3, 4, 5]) == ([3], [1, 2, 4, 5])
 
 
 def test_start_load_repair_keeps_a_pickup_that_comes_first() -> None:
     # The review's case: a van of 5, a pickup of 1 first, then three deliveries of 2 loaded at the start (6 > 5).
     # Every position is over while the start is; only the last delivery should go.
-    from engine.dispatch.search import kernels as K
-    from engine.dispatch.search.problem import build_problem
-
-    xy = np.array([[0, 0], [5, 0], [6, 0], [7, 0], [4, 0]], dtype=float)
-    a = make_arrays(xy, 1, 1, capacity=np.array([[5]]))
-    a = dataclasses.replace(
-        a, demand=np.array([[0], [-2], [-2], [-2], [1]], dtype=np.int32),
-        preload=np.array([[0], [2], [2], [2], [0]], dtype=np.int32),
-    )
-    P = build_problem(a)
-    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=bool(P.pdp))
-    S.seq[0, 1:5] = [4, 1, 2, 3]
-    S.rlen[0] = 4
-    for k in range(1, 5):
-        S.node_route[S.seq[0, k]] = 0
-        S.node_pos[S.seq[0, k]] = k
-    out = np.empty(a.n_nodes, dtype=np.int32)
-    n = K._repair(P, S, 0, out, 0)
-    assert out[:n].tolist() == [3]
-    assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [4, 1, 2]
+    assert _repair_one_route(5, [0, -2, -2, -2, 1], [0, 2, 2, 2, 0], [4, 1, 2, 3]) == ([3], [4, 1, 2])

@@ -221,12 +221,18 @@ def test_unix_time_histories_read_as_utc_instants() -> None:
     assert city.tz == "Asia/Shanghai" and info["tz_from"].startswith("depot location")
 
 
+def _rewrite_times(df: pd.DataFrame, tz: str, fmt: str) -> pd.DataFrame:
+    """``df`` with its three time columns written as ``fmt`` of their wall time in ``tz``."""
+    out = df.copy()
+    for c in ("created_at", "handed_over_at", "delivered_at"):
+        out[c] = pd.to_datetime(out[c], utc=True).dt.tz_convert(tz).dt.strftime(fmt)
+    return out
+
+
 def test_times_without_offset_are_local_times_of_tz() -> None:
     df = shanghai_history(weeks=1, seed=4)
     iso = read_history(df)
-    naive = df.copy()
-    for c in ("created_at", "handed_over_at", "delivered_at"):
-        naive[c] = pd.to_datetime(naive[c]).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    naive = _rewrite_times(df, "Asia/Shanghai", "%Y-%m-%d %H:%M:%S")
     # Without a zone: every row skipped for it, and the fit says how to read them.
     bare = read_history(naive)
     assert bare.rows_used == 0 and bare.skipped["time without UTC offset"] == len(df)
@@ -300,9 +306,7 @@ def test_utc_written_times_take_the_zone_tz_or_a_catalogue_names() -> None:
     assert infer_tz(mixed.frame, "Asia/Shanghai")[0] == "Asia/Shanghai"
     with pytest.raises(HistoryError, match="not explained"):
         infer_tz(mixed.frame, "Europe/Helsinki")  # the +08:00 columns still decide against a wrong zone
-    zed = df.copy()
-    for c in ("created_at", "handed_over_at", "delivered_at"):
-        zed[c] = pd.to_datetime(zed[c], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    zed = _rewrite_times(df, "UTC", "%Y-%m-%dT%H:%M:%SZ")
     from engine.io.catalogue import apply_catalogue, read_catalogue
 
     cat = read_catalogue(Path(__file__).resolve().parents[2] / "scenarios" / "catalogue-shanghai.toml")
@@ -313,9 +317,7 @@ def test_utc_written_times_take_the_zone_tz_or_a_catalogue_names() -> None:
 def test_hour_only_offsets_as_postgresql_writes_them() -> None:
     df = shanghai_history(weeks=1, seed=10)
     iso = read_history(df)
-    pg = df.copy()
-    for c in ("created_at", "handed_over_at", "delivered_at"):
-        pg[c] = pd.to_datetime(pg[c]).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S+08")
+    pg = _rewrite_times(df, "Asia/Shanghai", "%Y-%m-%d %H:%M:%S+08")
     h = read_history(pg, local_tz="Asia/Shanghai")  # a zone given for naive times must not trip on aware ones
     assert h.rows_used == iso.rows_used and (h.frame["created_off"] == 8 * 3600).all()
     assert np.array_equal(h.frame["created"].to_numpy(), iso.frame["created"].to_numpy())
