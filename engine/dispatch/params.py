@@ -76,9 +76,6 @@ class SearchParams:
     split_depth: float = 0.01
     #: Probability of skipping an insertion position.
     blink: float = 0.01
-    #: Share of the iterations in which one ruined route is split in two, its tail moved
-    #: to an empty vehicle of its class, before the recreate (``kernels._open_route``).
-    open_rate: float = 0.0
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0
     t_end: float = 0.05
@@ -109,7 +106,7 @@ class SearchParams:
         p = "search."  # field names in messages as in the TOML document
         _number(self, "avg_removed", p, lo=0.0, lo_open=True)
         _number(self, "max_string", p, lo=1, whole=True)
-        for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate"):
+        for name in ("split_rate", "split_depth", "blink", "race_share"):
             _number(self, name, p, lo=0.0, hi=1.0)
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
