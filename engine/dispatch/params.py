@@ -101,6 +101,9 @@ class SearchParams:
     #: no new best for a second or more (Solomon R205: 0.15 s to 2.2 s) while it still
     #: has far to go.
     cooling_iterations: float = 100.0
+    #: Above this many jobs the schedule grows with the cube of the jobs, not the square
+    #: (``improve.cooling_limit``): a 200-job search no longer cools 10-30 s before its limit.
+    cooling_jobs: int = 100
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -113,6 +116,7 @@ class SearchParams:
         _number(self, "neighbours", p, lo=1, whole=True)
         _number(self, "stall_iterations", p, lo=1, whole=True)
         _number(self, "cooling_iterations", p, lo=0.0, lo_open=True)
+        _number(self, "cooling_jobs", p, lo=1, whole=True)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -324,8 +324,19 @@ def test_under_a_clock_the_search_ends_when_its_cooling_schedule_does() -> None:
     t = time.perf_counter()
     res = improve.search(a, time_limit=30, seed=0)
     assert time.perf_counter() - t < 5.0
-    assert res.converged and res.iterations == max(5_000, int(SearchParams().cooling_iterations * 20**2))
+    assert res.converged and res.iterations == improve.cooling_limit(20, SearchParams()) == int(SearchParams().cooling_iterations * 20**2)
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
+
+
+def test_cooling_schedule_grows_faster_than_the_square_above_cooling_jobs() -> None:
+    """Up to ``cooling_jobs`` jobs the schedule is the quadratic one; at twice that, twice the quadratic one."""
+    from engine.dispatch.params import SearchParams
+
+    p = SearchParams()
+    assert improve.cooling_limit(2, p) == 5_000
+    assert improve.cooling_limit(p.cooling_jobs, p) == int(p.cooling_iterations * p.cooling_jobs**2)
+    assert improve.cooling_limit(2 * p.cooling_jobs, p) == int(2 * p.cooling_iterations * (2 * p.cooling_jobs) ** 2)
+    assert improve.cooling_limit(200, SearchParams(cooling_jobs=400)) == int(p.cooling_iterations * 200**2)
 
 
 def test_under_a_clock_a_long_stall_does_not_end_the_search() -> None:
