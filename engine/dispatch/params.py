@@ -76,6 +76,11 @@ class SearchParams:
     split_depth: float = 0.01
     #: Probability of skipping an insertion position.
     blink: float = 0.01
+    #: Share of the iterations in which one ruined route is split in two where the depot
+    #: detour adds least, its tail moved to an empty vehicle of its class, before the
+    #: recreate (``kernels._open_route``).  Off by default until measured beyond
+    #: Gehring-Homberger R1/R2/RC1/RC2 (0.02 there: see RESULTS.md).
+    open_rate: float = 0.0
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0
     t_end: float = 0.05
@@ -109,7 +114,7 @@ class SearchParams:
         p = "search."  # field names in messages as in the TOML document
         _number(self, "avg_removed", p, lo=0.0, lo_open=True)
         _number(self, "max_string", p, lo=1, whole=True)
-        for name in ("split_rate", "split_depth", "blink", "race_share"):
+        for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate"):
             _number(self, name, p, lo=0.0, hi=1.0)
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)

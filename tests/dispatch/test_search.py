@@ -350,3 +350,44 @@ def test_under_a_clock_a_long_stall_does_not_end_the_search() -> None:
     # under an iteration budget the same setting still ends the search at its stall limit
     res = improve.search(a, time_limit=0, seed=0, max_iterations=200_000, params=SearchParams(stall_iterations=1))
     assert res.converged and res.iterations < 200_000
+
+
+def test_open_route_cuts_a_route_where_the_depot_detour_is_shortest() -> None:
+    """``kernels._open_route``: one van drives two petals; the split gives the second petal to the empty van."""
+    from engine.dispatch.search import kernels as K
+    from engine.dispatch.search.problem import build_problem
+
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0], [0.0, 20.0], [0.0, 10.0]])
+    a = make_arrays(xy, 1, 2)
+    P = build_problem(a)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    route = [1, 2, 3, 4]
+    S.seq[0, 1 : 1 + len(route)] = route
+    S.rlen[0] = len(route)
+    K._update_route(P, S, 0)
+    K._update_route(P, S, 1)
+    touched = np.array([1, 0], dtype=np.int8)
+    rem = np.empty(a.n_nodes, dtype=np.int32)
+    rng = np.array([12345], dtype=np.uint64)
+    n_rem = K._open_route(P, S, rng, touched, rem, 0)
+    assert n_rem == 0
+    assert S.seq[0, 1 : 1 + S.rlen[0]].tolist() == [1, 2] and S.seq[1, 1 : 1 + S.rlen[1]].tolist() == [3, 4]
+    assert S.seq[0, S.rlen[0] + 1] == 0 and S.seq[1, S.rlen[1] + 1] == 0  # both end at the depot
+    assert touched.tolist() == [1, 1] and S.node_route[3] == 1 and S.node_pos[3] == 1
+    assert S.rcost[0] + S.rcost[1] == pytest.approx(check_solution(a, [[1, 2], [3, 4]]))
+    # no empty van of the class: nothing moves
+    n_rem = K._open_route(P, S, rng, np.array([1, 1], dtype=np.int8), rem, 0)
+    assert n_rem == 0 and S.rlen.tolist() == [2, 2]
+
+
+def test_search_with_route_splits_stays_feasible_and_costs_what_it_says() -> None:
+    """Splits in half of the iterations: every plan still checks out, and no job is lost to them."""
+    from engine.dispatch.params import SearchParams
+
+    a = random_tw_instance(8, 60, 11)
+    plain = improve.search(a, time_limit=0, seed=3, max_iterations=3_000)
+    res = improve.search(a, time_limit=0, seed=3, max_iterations=3_000, params=SearchParams(open_rate=0.5))
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+    routed = sorted(c for r in res.routes for c in r)
+    assert sorted(routed + res.unassigned) == list(range(a.n_depots, a.n_nodes))
+    assert len(res.unassigned) <= len(plain.unassigned)

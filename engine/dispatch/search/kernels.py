@@ -1145,6 +1145,64 @@ def _ruin(
     return nrem
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _open_route(P: KProblem, S: KState, rng: np.ndarray, touched: np.ndarray, rem: np.ndarray, nrem: int) -> int:
+    """Split a ruined route in two: its tail moves to an empty vehicle of the same class.
+
+    The recreate inserts one job at a time, and an empty route costs a whole trip from
+    the depot to the job that opens it, so a greedy recreate almost never opens one: the
+    search drifts to fewer, longer routes and stays there (Gehring-Homberger R2: one van
+    fewer than PyVRP, and longer).  A split opens a route with part of a route's jobs on
+    it, cut where the detour through the depot adds least (between two petals); the
+    recreate that follows fills both and the annealing judges the whole move.  Jobs the
+    two routes cannot keep (a limit, a broken triangle) join ``rem``.  Returns the new
+    ``nrem``.
+    """
+    rlen, seq, vclass = S.rlen, S.seq, P.vclass
+    nv = rlen.shape[0]
+    v = -1
+    seen = 0
+    for w in range(nv):
+        if touched[w] and rlen[w] >= 2:
+            seen += 1
+            if _randint(rng, seen) == 0:
+                v = w
+    if v < 0:
+        return nrem
+    u = -1
+    for w in range(nv):
+        if rlen[w] == 0 and vclass[w] == vclass[v]:
+            u = w
+            break
+    if u < 0:
+        return nrem
+    L = rlen[v]
+    # cut where the detour through the depot adds least (v keeps 1..k, u gets k+1..L)
+    p = P.prof[v]
+    s0 = seq[u, 0]
+    e0 = seq[v, L + 1]
+    k = 1
+    bestd = np.inf
+    for j in range(1, L):
+        a = seq[v, j]
+        b = seq[v, j + 1]
+        d = _arc_cost(P, v, p, a, e0) + _arc_cost(P, v, p, s0, b) - _arc_cost(P, v, p, a, b)
+        if d < bestd:
+            bestd = d
+            k = j
+    m = L - k
+    end_u = seq[u, 1]
+    for j in range(m):
+        seq[u, 1 + j] = seq[v, k + 1 + j]
+    seq[u, m + 1] = end_u
+    rlen[u] = m
+    seq[v, k + 1] = seq[v, L + 1]
+    rlen[v] = k
+    touched[u] = 1
+    nrem = _repair(P, S, v, rem, nrem)
+    return _repair(P, S, u, rem, nrem)
+
+
 # ---------------------------------------------------------------------- main loop
 
 
@@ -1278,7 +1336,7 @@ def run_chunk(
     best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
-    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray,
+    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1314,6 +1372,8 @@ def run_chunk(
     cur_rcost = W.rcost.copy()
     cur_rmulti = W.rmulti.copy()
     wsum = order_weights.sum()
+    # pairs would be torn apart and fixed steps moved off their vehicle by a split
+    can_open = not P.pdp and not P.fix_on
     accepted = 0
     ratio = t_end / t_start if t_start > 0.0 else 1.0
     # the state's arrays once, out of the tuple (see ``_eval_row`` on reference counting)
@@ -1336,6 +1396,8 @@ def run_chunk(
         for v in range(nv):
             touched[v] = 0
         nrem = _ruin(P, W, rng, avg_removed, max_string, split_rate, split_depth, rem, touched, drop)
+        if open_rate > 0.0 and can_open and _rand(rng) < open_rate:
+            nrem = _open_route(P, W, rng, touched, rem, nrem)
         r = _rand(rng) * wsum
         kind = 0
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
