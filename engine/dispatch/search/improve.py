@@ -168,7 +168,7 @@ class _Run:
         # has converged (a 2-job day gets there in milliseconds).
         self.stall_limit = max(5_000, params.stall_iterations * arrays.n_jobs)
         # Under a clock: the cooling schedule spans at most this many iterations, and a
-        # search that completes it has converged (``SearchParams.cooling_iterations``).
+        # search that completes it has converged.
         self.cooling_limit = cooling_limit(arrays.n_jobs, params)
 
     def _construct(self, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], order_kind: int, deadline: float) -> float:
