@@ -81,6 +81,10 @@ class SearchParams:
     #: recreate (``kernels._open_route``).  Off by default until measured beyond
     #: Gehring-Homberger R1/R2/RC1/RC2 (0.02 there: see RESULTS.md).
     open_rate: float = 0.0
+    #: ``open_rate`` applies only while the routes in use carry this many jobs or more on
+    #: average (checked every iteration).  Splits pay on long routes with wide windows
+    #: (Gehring-Homberger R2, RC2) and cost on short ones (R1, RC1: about 10 jobs a route).
+    open_min_jobs: float = 25.0
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0
     t_end: float = 0.05
@@ -116,6 +120,7 @@ class SearchParams:
         _number(self, "max_string", p, lo=1, whole=True)
         for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate"):
             _number(self, name, p, lo=0.0, hi=1.0)
+        _number(self, "open_min_jobs", p, lo=0.0)
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)

@@ -1203,6 +1203,18 @@ def _open_route(P: KProblem, S: KState, rng: np.ndarray, touched: np.ndarray, re
     return _repair(P, S, u, rem, nrem)
 
 
+@njit(cache=True, nogil=True)
+def _long_routes(rlen: np.ndarray, min_jobs: float) -> bool:
+    """Whether the routes in use carry ``min_jobs`` jobs or more on average (counted after the ruin)."""
+    used = 0
+    tot = 0
+    for v in range(rlen.shape[0]):
+        if rlen[v] > 0:
+            used += 1
+            tot += rlen[v]
+    return used > 0 and tot >= min_jobs * used
+
+
 # ---------------------------------------------------------------------- main loop
 
 
@@ -1336,7 +1348,7 @@ def run_chunk(
     best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
-    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float,
+    order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float, open_min_jobs: float,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1345,6 +1357,8 @@ def run_chunk(
     ``cur_cost[0]`` / ``best_cost[0]`` are updated in place.  Returns the
     number of accepted moves.  ``jver`` / ``jthr``: the left-out cache of
     ``_best_insertion`` (empty arrays: off; the search is then as without it).
+    ``open_rate`` applies while the routes in use carry ``open_min_jobs`` jobs or more
+    on average; below that no random number is drawn for it.
     """
     nv = W.rlen.shape[0]
     n = P.dist.shape[0]
@@ -1396,7 +1410,7 @@ def run_chunk(
         for v in range(nv):
             touched[v] = 0
         nrem = _ruin(P, W, rng, avg_removed, max_string, split_rate, split_depth, rem, touched, drop)
-        if open_rate > 0.0 and can_open and _rand(rng) < open_rate:
+        if open_rate > 0.0 and can_open and _long_routes(wlen, open_min_jobs) and _rand(rng) < open_rate:
             nrem = _open_route(P, W, rng, touched, rem, nrem)
         r = _rand(rng) * wsum
         kind = 0
