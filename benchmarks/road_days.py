@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.dispatch import MaxRuntime  # noqa: E402
+from engine.dispatch import MaxRuntime, SolveParams  # noqa: E402
 from engine.dispatch.arrays import VrpArrays  # noqa: E402
 from engine.dispatch.pipeline import solve_arrays  # noqa: E402
 
@@ -149,14 +149,14 @@ def arrays(day: Day) -> VrpArrays:
 first: list[float] = []
 
 
-def ours(day: Day, seconds: float, seed: int) -> tuple[list[list[int]], float]:
+def ours(day: Day, seconds: float, seed: int, params: SolveParams | None = None) -> tuple[list[list[int]], float]:
     t0 = time.perf_counter()
 
     def progress(t: float, _cost: float) -> None:
         if not first:
             first.append(round(t, 2))
 
-    res = solve_arrays(arrays(day), stop=MaxRuntime(seconds), seed=seed, progress=progress)
+    res = solve_arrays(arrays(day), params=params or SolveParams(), stop=MaxRuntime(seconds), seed=seed, progress=progress)
     return res.routes, time.perf_counter() - t0
 
 
@@ -271,9 +271,12 @@ def main() -> None:
     ap.add_argument("--solvers", default="ours,pyvrp,vroom", help="comma-separated subset of ours,pyvrp,vroom")
     ap.add_argument("--carrier-day", action="store_true", help="run issue 9's 1,000-order carrier day instead")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "road_days.json")
+    ap.add_argument("--params", type=Path, default=None,
+                    help="ours: a SolveParams TOML file (the search tunables under [search]); default: the shipped values")
     ap.add_argument("--peers", type=Path, default=None,
                     help="an earlier output of this script (same --seed): its PyVRP/VROOM results stand in for the peers not run now")
     args = ap.parse_args()
+    solve_params = SolveParams.from_toml(args.params) if args.params else None
     load_avg = os.getloadavg()
     if args.carrier_day:
         src = args.sources[0] if args.sources else str(args.osm_dir / "andorra.osm.pbf")
@@ -307,7 +310,7 @@ def main() -> None:
                 day = make_day(net, label, n, tight, args.seed)
                 rec = {"day": day.name, "size": n, "tight": tight, "vans": day.n_vehicles,
                        "matrix_s": round(time.perf_counter() - t_matrix, 2), "load_avg_start": os.getloadavg()}
-                runs = {"ours": lambda: ours(day, args.time_limit, args.seed),
+                runs = {"ours": lambda: ours(day, args.time_limit, args.seed, solve_params),
                         "pyvrp": lambda: pyvrp(day, args.time_limit, args.seed),
                         "vroom": lambda: vroom(day, args.vroom_timeout)}
                 for name in args.solvers.split(","):
