@@ -78,13 +78,15 @@ class SearchParams:
     blink: float = 0.01
     #: Share of the iterations in which one ruined route is split in two where the depot
     #: detour adds least, its tail moved to an empty vehicle of its class, before the
-    #: recreate (``kernels._open_route``).  Off by default until measured beyond
-    #: Gehring-Homberger R1/R2/RC1/RC2 (0.02 there: see RESULTS.md).
-    open_rate: float = 0.0
+    #: recreate (``kernels._open_route``), while routes are long (``open_min_jobs``).
+    #: Gehring-Homberger R2 400: -5.30% against -5.02% without; neutral on Solomon's
+    #: type-2 classes, C2 200 and the real-road days (RESULTS.md, 2026-11-29 midday).
+    open_rate: float = 0.02
     #: ``open_rate`` applies only while the routes in use carry this many jobs or more on
-    #: average (checked every iteration).  Splits pay on long routes with wide windows
-    #: (Gehring-Homberger R2, RC2) and cost on short ones (R1, RC1: about 10 jobs a route).
-    open_min_jobs: float = 25.0
+    #: average (checked every iteration, after the ruin).  Splits pay on long routes with
+    #: wide windows (R2, RC2: 18-50 jobs a route) and cost on short ones (R1, RC1: about
+    #: 10 jobs a route, 0.08 points worse with splits).
+    open_min_jobs: float = 15.0
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0
     t_end: float = 0.05

@@ -385,9 +385,22 @@ def test_search_with_route_splits_stays_feasible_and_costs_what_it_says() -> Non
     from engine.dispatch.params import SearchParams
 
     a = random_tw_instance(8, 60, 11)
-    plain = improve.search(a, time_limit=0, seed=3, max_iterations=3_000)
-    res = improve.search(a, time_limit=0, seed=3, max_iterations=3_000, params=SearchParams(open_rate=0.5))
+    plain = improve.search(a, time_limit=0, seed=3, max_iterations=3_000, params=SearchParams(open_rate=0.0))
+    res = improve.search(a, time_limit=0, seed=3, max_iterations=3_000, params=SearchParams(open_rate=0.5, open_min_jobs=0.0))
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
     routed = sorted(c for r in res.routes for c in r)
     assert sorted(routed + res.unassigned) == list(range(a.n_depots, a.n_nodes))
     assert len(res.unassigned) <= len(plain.unassigned)
+
+
+def test_route_splits_wait_for_long_routes() -> None:
+    """Below ``open_min_jobs`` jobs a route the split neither runs nor draws a random number."""
+    from engine.dispatch.params import SearchParams
+
+    a = random_tw_instance(8, 60, 11)
+    run = lambda **kw: improve.search(a, time_limit=0, seed=3, max_iterations=2_000, params=SearchParams(**kw))  # noqa: E731
+    plain = run(open_rate=0.0)
+    gated = run(open_rate=1.0, open_min_jobs=1e9)
+    assert gated.routes == plain.routes and gated.cost == plain.cost
+    # the same rate with the gate open changes the search (so the comparison above can fail)
+    assert run(open_rate=1.0, open_min_jobs=0.0).routes != plain.routes
