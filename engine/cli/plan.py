@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import threading
 import time
@@ -32,16 +33,19 @@ def register(app: typer.Typer) -> None:
         no_improvement: Optional[float] = typer.Option(None, "--no-improvement", help="Stop after this many seconds without a better plan."),
         solution_limit: Optional[int] = typer.Option(None, "--solution-limit", help="Cap on search solutions (machine-independent, deterministic)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        params_file: Optional[Path] = typer.Option(
+            None, "--params", help="Solver parameters as TOML (SolveParams: top-level keys, search tunables under [search]); default: the shipped values."),
     ) -> None:
         """Plan a day: fleet routes, carrier hand-offs, unassigned orders with reasons."""
         with (vroom_errors(out) if fmt in ("vroom", "vroom-out") else cli_errors()):
-            _run(scenario, time_limit, out, map_png, geojson, fmt, seed, orders, network_src, straight, no_improvement, solution_limit, quiet)
+            _run(scenario, time_limit, out, map_png, geojson, fmt, seed, orders, network_src, straight, no_improvement, solution_limit, quiet,
+                 params_file)
 
 
 def _run(
     scenario: str, time_limit: float, out: Path | None, map_png: Path | None, geojson: Path | None, fmt: str,
     seed: int, orders: int | None, network_src: str | None, straight: bool, no_improvement: float | None,
-    solution_limit: int | None, quiet: bool,
+    solution_limit: int | None, quiet: bool, params_file: Path | None = None,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -64,6 +68,7 @@ def _run(
     for opt, path in (("--out", out), ("--map", map_png), ("--geojson", geojson)):
         if path is not None:
             _check_writable(opt, path)
+    base = SolveParams.from_toml(params_file) if params_file is not None else SolveParams()
     kind, obj = resolve(scenario, n_orders=orders, seed=seed)
     if kind == "vroom" and (map_png or geojson) and not any("location" in j for j in obj.get("jobs") or []):
         raise InputError("--map/--geojson need coordinates, and this VROOM problem has only matrix indices", item="--map")
@@ -78,7 +83,7 @@ def _run(
     from engine.dispatch.pipeline import ready_kernels
 
     t_warm = time.perf_counter()
-    ready_kernels(SolveParams())
+    ready_kernels(base)
     if not quiet and time.perf_counter() - t_warm > 2.0:
         console.print(f"search kernels compiled in {time.perf_counter() - t_warm:.1f} s (cached for the next run)")
 
@@ -86,14 +91,16 @@ def _run(
         if kind == "vroom":
             from engine.io.vroom import solve_vroom_plan
 
-            plan, vroom_out = solve_vroom_plan(obj, network=network, stop=stop, seed=seed, progress=bar.update)
+            plan, vroom_out = solve_vroom_plan(obj, network=network, params=base, stop=stop, seed=seed, progress=bar.update)
             problem = None
         else:
             from engine.dispatch import solve
             from engine.io.vroom import plan_to_vroom
 
             problem = obj
-            params = SolveParams(matrix_source="network" if network is not None else "haversine")
+            params = base
+            if base.matrix_source == "auto":
+                params = dataclasses.replace(base, matrix_source="network" if network is not None else "haversine")
             plan = solve(problem, network=network, params=params, stop=stop, seed=seed, progress=bar.update)
             vroom_out = plan_to_vroom(plan)
 

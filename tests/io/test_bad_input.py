@@ -230,9 +230,35 @@ def test_plan_cli_bad_files_and_options(tmp_path: Path) -> None:
     _assert_clean_error(_run(["plan", str(good), "--map", str(tmp_path), "-q"]), "--map", "is a directory")
     _assert_clean_error(_run(["plan", str(good), "--out", str(good / "x.json"), "-q"]), "--out", "not a directory")
     _assert_clean_error(_run(["plan", "helsinki-day", "--orders", "-5", "-q"]), "--orders")
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[search]\nopen_rat = 0.1\n")
+    _assert_clean_error(_run(["plan", str(good), "--params", str(typo), "-q"]), "typo.toml", "search.open_rat")
+    out_of_range = tmp_path / "range.toml"
+    out_of_range.write_text("[search]\nopen_rate = 2\n")
+    _assert_clean_error(_run(["plan", str(good), "--params", str(out_of_range), "-q"]), "search.open_rate")
+    _assert_clean_error(_run(["plan", str(good), "--params", str(tmp_path / "none.toml"), "-q"]), "none.toml")
     bad_vroom = tmp_path / "v.json"
     bad_vroom.write_text(json.dumps(_with(VROOM, lambda d: d["vehicles"][0].update(costs=[1]))))
     _assert_clean_error(_run(["plan", str(bad_vroom), "-q"]), "costs")
+
+
+def test_plan_cli_reads_params_toml(tmp_path: Path) -> None:
+    """``--params`` reaches the solve: with ``use_improve = false`` no numba search phase runs."""
+    good = tmp_path / "ok.json"
+    good.write_text(json.dumps(PROBLEM))
+    params = tmp_path / "p.toml"
+    params.write_text("use_improve = false\n[search]\nopen_rate = 0.0\n")
+
+    def phases(*extra: str) -> list[str]:
+        out = tmp_path / "plan.json"
+        res = _run(["plan", str(good), "-t", "2", "-q", "--out", str(out), *extra])
+        assert res.exit_code == 0, res.output
+        doc = json.loads(out.read_text())
+        assert sorted(s["order_id"] for r in doc["routes"] for s in r["stops"] if s["order_id"]) == [f"o{i}" for i in range(4)]
+        return [p[0] for p in doc["stats"]["phases"]]
+
+    assert any(name.startswith("improve") for name in phases())
+    assert not any(name.startswith("improve") for name in phases("--params", str(params)))
 
 
 def test_plan_cli_far_order_is_unassigned_off_network(tmp_path: Path) -> None:
