@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import threading
 import time
@@ -98,10 +97,8 @@ def _run(
             from engine.io.vroom import plan_to_vroom
 
             problem = obj
-            params = base
-            if base.matrix_source == "auto":
-                params = dataclasses.replace(base, matrix_source="network" if network is not None else "haversine")
-            plan = solve(problem, network=network, params=params, stop=stop, seed=seed, progress=bar.update)
+            # "auto" (the default) is resolved by the solve: the network when one is loaded
+            plan = solve(problem, network=network, params=base, stop=stop, seed=seed, progress=bar.update)
             vroom_out = plan_to_vroom(plan)
 
     from collections import Counter

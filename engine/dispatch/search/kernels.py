@@ -1055,6 +1055,18 @@ def _string_start(rng: np.ndarray, pos: int, span: int, L: int) -> int:
     return lo + _randint(rng, hi - lo + 1)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _mean_route_len(rlen: np.ndarray) -> float:
+    """Average number of jobs on the routes in use (0.0 when none is)."""
+    used = 0
+    tot = 0
+    for v in range(rlen.shape[0]):
+        if rlen[v] > 0:
+            used += 1
+            tot += rlen[v]
+    return tot / used if used > 0 else 0.0
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _ruin(
     P: KProblem, S: KState, rng: np.ndarray, avg_removed: float, max_string: int, split_rate: float,
@@ -1067,16 +1079,9 @@ def _ruin(
     for i in range(S.nunas[0]):
         rem[nrem] = unas[i]
         nrem += 1
-    nv = rlen.shape[0]
-    used = 0
-    tot = 0
-    for v in range(nv):
-        if rlen[v] > 0:
-            used += 1
-            tot += rlen[v]
-    if used == 0:
+    avg_len = _mean_route_len(rlen)
+    if avg_len == 0.0:
         return nrem
-    avg_len = tot / used
     ls_max = max_string if max_string < avg_len else avg_len
     ks_max = 4.0 * avg_removed / (1.0 + ls_max) - 1.0
     ks = int(1.0 + _rand(rng) * ks_max)
@@ -1201,18 +1206,6 @@ def _open_route(P: KProblem, S: KState, rng: np.ndarray, touched: np.ndarray, re
     touched[u] = 1
     nrem = _repair(P, S, v, rem, nrem)
     return _repair(P, S, u, rem, nrem)
-
-
-@njit(cache=True, nogil=True)
-def _long_routes(rlen: np.ndarray, min_jobs: float) -> bool:
-    """Whether the routes in use carry ``min_jobs`` jobs or more on average (counted after the ruin)."""
-    used = 0
-    tot = 0
-    for v in range(rlen.shape[0]):
-        if rlen[v] > 0:
-            used += 1
-            tot += rlen[v]
-    return used > 0 and tot >= min_jobs * used
 
 
 # ---------------------------------------------------------------------- main loop
@@ -1410,8 +1403,10 @@ def run_chunk(
         for v in range(nv):
             touched[v] = 0
         nrem = _ruin(P, W, rng, avg_removed, max_string, split_rate, split_depth, rem, touched, drop)
-        if open_rate > 0.0 and can_open and _long_routes(wlen, open_min_jobs) and _rand(rng) < open_rate:
-            nrem = _open_route(P, W, rng, touched, rem, nrem)
+        if open_rate > 0.0 and can_open:
+            mean_len = _mean_route_len(wlen)  # the routes after the ruin
+            if mean_len > 0.0 and mean_len >= open_min_jobs and _rand(rng) < open_rate:
+                nrem = _open_route(P, W, rng, touched, rem, nrem)
         r = _rand(rng) * wsum
         kind = 0
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
