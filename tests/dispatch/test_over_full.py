@@ -32,9 +32,11 @@ def _digest(res: improve.SearchResult) -> str:
     return hashlib.sha1(repr((res.routes, res.cost)).encode()).hexdigest()[:12]
 
 
-# Digests of ``search(seed=7, max_iterations=3000)`` taken on the tree before the cache
-# existed (commit 0ed3f1b): the deterministic search of a fitting problem must not move.
-BEFORE = {"C101": "1981683a0c2a", "R101": "b7b6de5609b3"}
+# Digests of ``search(seed=7, max_iterations=3000)``: the deterministic search of a fitting
+# problem must not move when the left-out cache (over-full problems only) changes.  First
+# taken before the cache existed (commit 0ed3f1b); taken again when refused moves began to
+# stop their recreate early (same moves accepted, fewer random numbers drawn).
+BEFORE = {"C101": "78383383bd7e", "R101": "90e92623c40c"}
 
 
 @pytest.mark.parametrize("name", sorted(BEFORE))

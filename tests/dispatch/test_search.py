@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -404,3 +405,77 @@ def test_route_splits_wait_for_long_routes() -> None:
     assert gated.routes == plain.routes and gated.cost == plain.cost
     # the same rate with the gate open changes the search (so the comparison above can fail)
     assert run(open_rate=1.0, open_min_jobs=0.0).routes != plain.routes
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_an_insertion_updates_the_route_as_a_full_reschedule_would(multi: bool) -> None:
+    """``kernels._update_inserted`` (the schedule from the new job on, until it meets the old
+    one) leaves every cache as ``_update_route`` computes it from scratch."""
+    from engine.dispatch.search import kernels as K
+    from engine.dispatch.search.problem import build_problem
+
+    a = random_tw_instance(5, 40, 6)
+    if multi:
+        wins = tuple(((int(s), int(e)),) for s, e in zip(a.tw_start, a.tw_end))
+        wins = wins[:7] + (((0, 60), (200, 900)),) + wins[8:]
+        a = dataclasses.replace(a, windows=wins)
+    # a start with waiting in it, and asymmetric driving times
+    a = dataclasses.replace(a, durations=(a.durations + np.triu(np.ones_like(a.durations)) * 3).astype(np.int32))
+    P = build_problem(a)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    for v in range(a.n_vehicles):
+        K._update_route(P, S, v)
+    rng = np.array([99], dtype=np.uint64)
+    C = S.seq.shape[1]
+    tseq, tes, tls = np.empty(C + 1, dtype=np.int32), np.empty(C + 1, dtype=np.int64), np.empty(C + 1, dtype=np.int64)
+    seen = np.zeros(a.n_vehicles + 1, dtype=np.int64)
+    jver, jthr = np.empty((0, 0), dtype=np.int64), np.empty(0, dtype=np.float64)
+    checked = 0
+    for stamp, c in enumerate(np.random.default_rng(1).permutation(np.arange(1, a.n_nodes)), start=1):
+        v, k = K._best_insertion(P, S, int(c), 0.0, rng, stamp, seen, tseq, tes, tls, jver, jthr, False)
+        if v < 0:
+            continue
+        was_empty = S.rlen[v] == 0
+        K._insert(P, S, v, k, int(c))
+        L = int(S.rlen[v])
+        ref = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+        ref.seq[v, : L + 2] = S.seq[v, : L + 2]
+        ref.rlen[v] = L
+        K._update_route(P, ref, v)
+        assert S.es[v, : L + 2].tolist() == ref.es[v, : L + 2].tolist()
+        assert S.ls[v, : L + 2].tolist() == ref.ls[v, : L + 2].tolist()
+        assert S.rcost[v] == pytest.approx(ref.rcost[v], rel=1e-12)
+        assert S.load[v].tolist() == ref.load[v].tolist() and S.rmulti[v] == ref.rmulti[v]
+        for x in S.seq[v, 1 : L + 1]:
+            assert S.node_route[x] == v and ref.node_pos[x] == S.node_pos[x]
+        checked += not was_empty
+    assert checked >= 20  # most insertions went into routes that had jobs (the incremental path)
+
+
+def test_a_refused_move_stops_its_recreate_and_changes_nothing() -> None:
+    """``kernels._recreate`` with a limit below what the plan costs stops and says so; the
+    annealing then restores the routes, so the search's plans are as feasible as ever."""
+    from engine.dispatch.search import kernels as K
+    from engine.dispatch.search.problem import build_problem, with_neighbours
+
+    a = random_tw_instance(6, 30, 6)
+    P = with_neighbours(build_problem(a), a)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    for v in range(a.n_vehicles):
+        K._update_route(P, S, v)
+    C = S.seq.shape[1]
+    rem = np.arange(1, a.n_nodes, dtype=np.int32)
+    args = (np.array([7], dtype=np.uint64), 0.0, np.zeros(a.n_vehicles, dtype=np.int8), np.zeros(1, dtype=np.int64),
+            np.zeros(a.n_vehicles + 1, dtype=np.int64), np.empty(a.n_nodes + 1), np.empty(C + 1, dtype=np.int32),
+            np.empty(C + 1, dtype=np.int64), np.empty(C + 1, dtype=np.int64), 0, np.empty((0, 0), dtype=np.int64),
+            np.empty(0), np.empty(1, dtype=np.int64))
+    assert K._recreate(P, S, rem.copy(), len(rem), *args[:1], *args[1:], 100.0)
+    placed = int(S.rlen.sum()) + int(S.nunas[0])
+    assert 0 < placed < len(rem) and S.rcost.sum() + S.pen[0] >= 100.0
+    S2 = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    for v in range(a.n_vehicles):
+        K._update_route(P, S2, v)
+    assert not K._recreate(P, S2, rem.copy(), len(rem), *args[:1], *args[1:], np.inf)
+    assert int(S2.rlen.sum()) + int(S2.nunas[0]) == len(rem)
+    res = improve.search(a, time_limit=0, seed=2, max_iterations=3_000)
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)

@@ -959,6 +959,68 @@ def _insert_pair(P: KProblem, S: KState, v: int, i: int, j: int, pu: int, de: in
     _update_route(P, S, v)
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _update_inserted(P: KProblem, S: KState, v: int, k: int) -> bool:
+    """``_update_route`` after one job went in after position ``k`` of a route that had
+    jobs, touching only what the insertion changed; False (nothing written but the
+    shift) when the route must be scheduled whole.
+
+    Earliest starts change from the new job on, latest starts up to it, and both only
+    until they meet their old values: on long routes with waiting this is a few
+    positions, where the whole schedule is three passes over the route (a third of a
+    Gehring-Homberger R2 iteration).  Callers leave routes with breaks, a maximum
+    duration, distance or driving limits, or loads along the route to ``_update_route``.
+    """
+    seq, es, ls = S.seq[v], S.es[v], S.ls[v]
+    L = S.rlen[v]  # after the insertion
+    c = seq[k + 1]
+    tws, twe, service, multi = P.tws, P.twe, P.service, P.multi
+    win_ptr, win_s, win_e, pdur, dist = P.win_ptr, P.win_s, P.win_e, P.pdur, P.dist
+    p = P.prof[v]
+    # the old schedule of the positions after the new job moves one place on
+    for j in range(L, k, -1):
+        es[j + 1] = es[j]
+        ls[j + 1] = ls[j]
+    for j in range(k + 1, L + 2):
+        a = seq[j - 1]
+        b = seq[j]
+        arr = es[j - 1] + service[a] + pdur[p, a, b]
+        if j == L + 1:
+            st = arr
+        else:
+            st = _start_at(multi, tws, twe, win_ptr, win_s, win_e, b, arr)
+            if st >= TINF:
+                return False
+        if j > k + 1 and st == es[j]:
+            break
+        es[j] = st
+    for j in range(k + 1, -1, -1):
+        a = seq[j]
+        x = ls[j + 1] - pdur[p, a, seq[j + 1]] - service[a]
+        if not (x < twe[a] or j == 0):
+            x = twe[a]
+        if j <= k and x == ls[j]:
+            break
+        ls[j] = x
+    a = seq[k]
+    b = seq[k + 2]
+    S.rcost[v] += (
+        P.cm[v] * (dist[a, c] + dist[c, b] - dist[a, b]) + P.cs[v] * (pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b])
+        + P.css[v] * service[c]
+    )
+    demand, load, node_route, node_pos = P.demand, S.load, S.node_route, S.node_pos
+    for d in range(demand.shape[1]):
+        load[v, d] += demand[c, d]
+    if multi[c]:
+        S.rmulti[v] += 1
+    node_route[c] = v
+    for j in range(k + 1, L + 1):
+        node_pos[seq[j]] = j
+    S.vclock[0] += 1
+    S.rver[v] = S.vclock[0]
+    return True
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _insert(P: KProblem, S: KState, v: int, k: int, c: int) -> None:
     L = S.rlen[v]
@@ -967,7 +1029,8 @@ def _insert(P: KProblem, S: KState, v: int, k: int, c: int) -> None:
         seq[v, j + 1] = seq[v, j]
     seq[v, k + 1] = c
     S.rlen[v] = L + 1
-    _update_route(P, S, v)
+    if L == 0 or P.exact_v[v] or P.lim or P.pdp or not _update_inserted(P, S, v, k):
+        _update_route(P, S, v)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -975,19 +1038,30 @@ def _recreate(
     P: KProblem, S: KState, rem: np.ndarray, nrem: int, rng: np.ndarray, blink: float,
     touched: np.ndarray, stamp_box: np.ndarray, seen: np.ndarray, keys: np.ndarray,
     tseq: np.ndarray, tes: np.ndarray, tls: np.ndarray, order_kind: int, jver: np.ndarray, jthr: np.ndarray,
-    mx: np.ndarray,
-) -> None:
+    mx: np.ndarray, limit: float,
+) -> bool:
     """Insert the jobs ``rem[:nrem]`` in the order ``order_kind``; the ones left out become unassigned.
 
     ``order_kind``: 0 random, 1 demand (largest first), 2 far from the depot
     first, 3 close first, 4 tightest time window first.
+
+    Returns True, with the jobs after the current one neither placed nor left out, as
+    soon as the plan so far costs ``limit`` or more: the annealing would refuse the move
+    anyway, since every job still to come can only add (an insertion adds its detour,
+    a job left out its price).  Late in a search most moves are refused, and they are
+    refused without paying for the rest of their recreate.  Only a matrix that breaks
+    the triangle inequality gives insertions that cost less than nothing, and there
+    a move that would just have passed may be refused.
     """
     _order_jobs(P, rem, nrem, rng, keys, order_kind)
     S.nunas[0] = 0
     S.pen[0] = 0.0
     S.nhand[0] = 0
     partner, is_pick = P.partner, P.is_pick
+    rcost = S.rcost
     for i in range(nrem):
+        if limit < np.inf and rcost.sum() + S.pen[0] >= limit:
+            return True
         c = rem[i]
         stamp_box[0] += 1
         if partner[c] >= 0:
@@ -1010,6 +1084,7 @@ def _recreate(
         else:
             _insert(P, S, v, k, c)
             touched[v] = 1
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -1412,12 +1487,13 @@ def run_chunk(
         while kind < order_weights.shape[0] - 1 and r >= order_weights[kind]:
             r -= order_weights[kind]
             kind += 1
-        _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx)
-        new_cost = _total(W)
+        # The threshold is drawn before the recreate, which stops once the plan passes it.
         thresh = cur_cost[0]
         if temp > 0.0:
             thresh -= temp * np.log(1.0 - _rand(rng))
-        if new_cost < thresh:
+        refused = _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx, thresh)
+        new_cost = _total(W)
+        if not refused and new_cost < thresh:
             accepted += 1
             for v in range(nv):
                 if touched[v]:
