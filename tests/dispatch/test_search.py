@@ -407,6 +407,21 @@ def test_route_splits_wait_for_long_routes() -> None:
     assert run(open_rate=1.0, open_min_jobs=0.0).routes != plain.routes
 
 
+def _same_route_caches(K, P, a: VrpArrays, S, v: int) -> None:
+    """Route ``v``'s caches in ``S`` are what ``_update_route`` computes from scratch."""
+    L = int(S.rlen[v])
+    ref = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    ref.seq[v, : L + 2] = S.seq[v, : L + 2]
+    ref.rlen[v] = L
+    K._update_route(P, ref, v)
+    assert S.es[v, : L + 2].tolist() == ref.es[v, : L + 2].tolist()
+    assert S.ls[v, : L + 2].tolist() == ref.ls[v, : L + 2].tolist()
+    assert S.rcost[v] == pytest.approx(ref.rcost[v], rel=1e-12)
+    assert S.load[v].tolist() == ref.load[v].tolist() and S.rmulti[v] == ref.rmulti[v]
+    for x in S.seq[v, 1 : L + 1]:
+        assert S.node_route[x] == v and ref.node_pos[x] == S.node_pos[x]
+
+
 @pytest.mark.parametrize("multi", [False, True])
 def test_an_insertion_updates_the_route_as_a_full_reschedule_would(multi: bool) -> None:
     """``kernels._update_inserted`` (the schedule from the new job on, until it meets the old
@@ -419,8 +434,11 @@ def test_an_insertion_updates_the_route_as_a_full_reschedule_would(multi: bool) 
         wins = tuple(((int(s), int(e)),) for s, e in zip(a.tw_start, a.tw_end))
         wins = wins[:7] + (((0, 60), (200, 900)),) + wins[8:]
         a = dataclasses.replace(a, windows=wins)
-    # a start with waiting in it, and asymmetric driving times
-    a = dataclasses.replace(a, durations=(a.durations + np.triu(np.ones_like(a.durations)) * 3).astype(np.int32))
+    # asymmetric driving times, and every part of the cost priced (distance, driving, service)
+    a = dataclasses.replace(
+        a, durations=(a.durations + np.triu(np.ones_like(a.durations)) * 3).astype(np.int32),
+        v_cost_per_s=np.full(a.n_vehicles, 0.25), v_cost_per_service_s=np.full(a.n_vehicles, 0.5),
+    )
     P = build_problem(a)
     S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
     for v in range(a.n_vehicles):
@@ -437,17 +455,7 @@ def test_an_insertion_updates_the_route_as_a_full_reschedule_would(multi: bool) 
             continue
         was_empty = S.rlen[v] == 0
         K._insert(P, S, v, k, int(c))
-        L = int(S.rlen[v])
-        ref = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
-        ref.seq[v, : L + 2] = S.seq[v, : L + 2]
-        ref.rlen[v] = L
-        K._update_route(P, ref, v)
-        assert S.es[v, : L + 2].tolist() == ref.es[v, : L + 2].tolist()
-        assert S.ls[v, : L + 2].tolist() == ref.ls[v, : L + 2].tolist()
-        assert S.rcost[v] == pytest.approx(ref.rcost[v], rel=1e-12)
-        assert S.load[v].tolist() == ref.load[v].tolist() and S.rmulti[v] == ref.rmulti[v]
-        for x in S.seq[v, 1 : L + 1]:
-            assert S.node_route[x] == v and ref.node_pos[x] == S.node_pos[x]
+        _same_route_caches(K, P, a, S, v)
         checked += not was_empty
     assert checked >= 20  # most insertions went into routes that had jobs (the incremental path)
 
