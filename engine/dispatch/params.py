@@ -106,12 +106,13 @@ class SearchParams:
     stall_iterations: int = 1000
     #: Under a time limit: the cooling schedule spans at most this many iterations times
     #: the number of jobs squared (at least 5,000), and a search that completes it has
-    #: converged (a 2-job day answers in milliseconds, 20 jobs take 40,000 iterations,
-    #: Solomon's 100 a million, about what 9 s allow).  A stall counter cannot say this
+    #: converged (a 2-job day answers in milliseconds, 20 jobs take 60,000 iterations,
+    #: Solomon's 100 1.5 million, about what 9 s allow since the kernels got a third
+    #: faster; at 100 the schedule ended at 5-8 s of a 10 s limit).  A stall counter cannot say this
     #: under a clock: at the start of the schedule the annealing is hot and often finds
     #: no new best for a second or more (Solomon R205: 0.15 s to 2.2 s) while it still
     #: has far to go.
-    cooling_iterations: float = 100.0
+    cooling_iterations: float = 150.0
     #: Above this many jobs the schedule grows with the cube of the jobs, not the square
     #: (``improve.cooling_limit``): a 200-job search no longer cools 10-30 s before its limit.
     cooling_jobs: int = 100

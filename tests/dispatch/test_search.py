@@ -487,3 +487,16 @@ def test_a_refused_move_stops_its_recreate_and_changes_nothing() -> None:
     assert int(S2.rlen.sum()) + int(S2.nunas[0]) == len(rem)
     res = improve.search(a, time_limit=0, seed=2, max_iterations=3_000)
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
+
+
+def test_blink_gaps_skip_positions_as_independent_draws_would() -> None:
+    """``kernels._blink_gap``: geometric gaps, so each position is skipped with chance ``blink``."""
+    from engine.dispatch.search import kernels as K
+
+    rng = np.array([2024], dtype=np.uint64)
+    for blink in (0.01, 0.2):
+        gaps = np.array([K._blink_gap(rng, blink) for _ in range(20_000)])
+        assert gaps.min() == 0
+        # mean of a geometric count of tries before the first skip: (1 - p) / p
+        assert gaps.mean() == pytest.approx((1 - blink) / blink, rel=0.05)
+    assert K._blink_gap(rng, 0.0) > 10**15 and K._blink_gap(rng, 1.0) == 0
