@@ -87,6 +87,15 @@ class SearchParams:
     #: wide windows (R2, RC2: 18-50 jobs a route) and cost on short ones (R1, RC1: about
     #: 10 jobs a route, 0.08 points worse with splits).
     open_min_jobs: float = 15.0
+    #: At most this many independent runs one after the other under a time limit, each
+    #: cooling over its share of the time; the best is kept (``improve._restarts``; one
+    #: thread, no optional jobs racing, not over-full).  As many as the time holds at
+    #: ``run_iterations`` x jobs^2 iterations each.
+    runs: int = 2
+    #: Iterations x jobs^2 a run needs for ``runs`` to count it (the pace is read over
+    #: ``pace_share`` of the time): 200 jobs at 60 s hold two, 400 jobs one.
+    run_iterations: float = 50.0
+    pace_share: float = 0.02
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0
     t_end: float = 0.05
@@ -127,6 +136,9 @@ class SearchParams:
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)
+        _number(self, "runs", p, lo=1, hi=64, whole=True)
+        _number(self, "run_iterations", p, lo=0.0, lo_open=True)
+        _number(self, "pace_share", p, lo=0.0, hi=1.0, lo_open=True)
         _number(self, "stall_iterations", p, lo=1, whole=True)
         _number(self, "cooling_iterations", p, lo=0.0, lo_open=True)
         _number(self, "cooling_jobs", p, lo=1, whole=True)

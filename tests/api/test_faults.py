@@ -57,7 +57,10 @@ def test_kill_9_mid_solve_then_restart_finishes_every_plan(tmp_path: Path) -> No
     srv = Server(db, solve_workers=1, solve_queue=8).start()
     try:
         with srv.client(timeout=10) as c:
-            ids = [c.post("/v1/plans", params={"time_limit": 3}, json=DAY).json()["id"] for _ in range(3)]
+            # a day that keeps its solve busy for the limit: a 4-order day is done in 0.1 s, and
+            # three of them can finish between two looks
+            day = _long_day()
+            ids = [c.post("/v1/plans", params={"time_limit": 3}, json=day).json()["id"] for _ in range(3)]
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any(d["status"] == "running" for d in _statuses(c, ids).values()):
                 time.sleep(0.1)

@@ -500,3 +500,33 @@ def test_blink_gaps_skip_positions_as_independent_draws_would() -> None:
         # mean of a geometric count of tries before the first skip: (1 - p) / p
         assert gaps.mean() == pytest.approx((1 - blink) / blink, rel=0.05)
     assert K._blink_gap(rng, 0.0) > 10**15 and K._blink_gap(rng, 1.0) == 0
+
+
+def test_independent_runs_share_the_time_and_keep_the_best() -> None:
+    """``SearchParams.runs``: under a clock, runs one after the other within the limit; the best is kept."""
+    from engine.dispatch.params import SearchParams
+
+    a = random_tw_instance(4, 60, 20)
+    # every job mandatory, as on Solomon (optional jobs race two starts instead)
+    a = dataclasses.replace(a, penalty=np.where(np.arange(a.n_nodes) < a.n_depots, 0, 10**12).astype(np.int64))
+    assert not improve.over_full(a, None)
+    seen: list[float] = []
+    res = improve.search(a, time_limit=1.5, seed=1, params=SearchParams(runs=3, run_iterations=1.0, cooling_iterations=1e6),
+                         on_progress=lambda _t, c: seen.append(c))
+    assert res.seconds < 1.5 + 0.3
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+    assert sorted([c for r in res.routes for c in r] + res.unassigned) == list(range(a.n_depots, a.n_nodes))
+    # each run reports its own progress: a later run starts above the best so far
+    assert any(later > earlier for earlier, later in zip(seen, seen[1:]))
+    assert min(seen) == pytest.approx(res.cost)
+    # the trajectory restarts are hidden: best-so-far only goes down, and ends at the result
+    costs = [c for _, c in res.trajectory]
+    assert costs == sorted(costs, reverse=True) and costs[-1] == pytest.approx(res.cost)
+    # an iteration budget keeps one run (the deterministic stop stays as it was)
+    one = improve.search(a, time_limit=0, seed=1, max_iterations=2_000)
+    three = improve.search(a, time_limit=0, seed=1, max_iterations=2_000, params=SearchParams(runs=3))
+    assert one.routes == three.routes
+    # a time that holds fewer iterations than a run needs: one run, whose best only goes down
+    seen.clear()
+    improve.search(a, time_limit=0.5, seed=1, params=SearchParams(runs=3, run_iterations=1e9), on_progress=lambda _t, c: seen.append(c))
+    assert seen == sorted(seen, reverse=True)

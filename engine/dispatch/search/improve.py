@@ -1,5 +1,9 @@
 """Improve (or build) routes for a ``VrpArrays`` with a numba ruin-and-recreate search.
 
+Why this module is long: one run's driver (``_Run``), the race of two starts, the
+restarts and ``search`` itself share a run's state and the clock; apart, they would pass
+both around.
+
 ``search`` runs SISR (string removals + blink insertion + simulated annealing,
 see ``engine.dispatch.search.kernels``) until a time limit or an iteration
 budget.  It works standalone (it builds its own first solution by cheapest
@@ -294,6 +298,44 @@ class _Run:
         return routes, float(self.best_cost[0])
 
 
+def _restarts(
+    first: _Run, P: K.KProblem, arrays: VrpArrays, init: tuple[np.ndarray, np.ndarray], seed: int, params: SearchParams,
+    most: int, deadline: float, t0: float, trajectory: list[tuple[float, float]],
+    on_progress: Callable[[float, float], None] | None, cut_construction: bool,
+) -> list[_Run]:
+    """Independent runs one after the other, as many as the time holds (at most ``most``).
+
+    The first run's pace over ``SearchParams.pace_share`` of the time (after as much
+    again to warm up) says how many
+    iterations the whole budget holds; each run needs ``run_iterations`` x jobs^2 of them.
+    Each run then cools over its share of the time, and the caller keeps the best.  When
+    time is plentiful for the size of the problem, where a run ends depends more on its
+    seed than on its length: on Gehring-Homberger 200 at 60 s, a third more iterations
+    left the mean where it was while the best of two seeds was 0.08 points better.
+    """
+    begin = time.perf_counter()
+    budget = max(0.0, deadline - begin)
+    window = params.pace_share * budget
+    first.drive(deadline, None, t0, trajectory, on_progress, until=begin + window)
+    # The first chunk carries the kernels' dispatch (tens of ms): the pace is read after it.
+    i1, s1 = first.iterations, time.perf_counter()
+    first.drive(deadline, None, t0, trajectory, on_progress, until=s1 + window)
+    rate = (first.iterations - i1) / max(time.perf_counter() - s1, 1e-6)
+    fits = int(rate * budget / (params.run_iterations * max(1, arrays.n_jobs) ** 2))
+    k = max(1, min(most, fits))
+    runs = []
+    for i in range(k):
+        until = begin + budget * (i + 1) / k
+        if i == 0:
+            run = first
+        else:
+            kind = _ORDER_INIT[i % len(_ORDER_INIT)]
+            run = _Run(P, arrays, init, seed + i, params, kind, until if cut_construction else math.inf)
+        run.drive(until, None, t0, trajectory, on_progress)
+        runs.append(run)
+    return runs
+
+
 def cooling_limit(n_jobs: int, params: SearchParams) -> int:
     """Iterations the cooling schedule spans at most under a clock (a search that completes it has converged).
 
@@ -463,7 +505,10 @@ def search(
         run.drive(deadline, max_iterations, t0, traj, progress)
         return run
 
-    if threads == 1:
+    restarts = params.runs if forced is None and not is_over_full and max_iterations is None else 1
+    if threads == 1 and restarts > 1:
+        runs = _restarts(pairs[0][0], P, arrays, init, seed, params, restarts, deadline, t0, trajectory, on_progress, cut_construction)
+    elif threads == 1:
         runs = [work(pairs[0], trajectory, on_progress)]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
