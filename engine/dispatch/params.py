@@ -95,6 +95,7 @@ class SearchParams:
     #: Iterations x jobs^2 a run needs for ``runs`` to count it (the pace is read over
     #: ``pace_share`` of the time): 200 jobs at 60 s hold two, 400 jobs one.
     run_iterations: float = 50.0
+    #: Share of the time over which the first run's pace is read (after as much again to warm up).
     pace_share: float = 0.02
     #: Start / end temperature, times the average cost per job.
     t_start: float = 5.0

@@ -477,13 +477,13 @@ def test_a_refused_move_stops_its_recreate_and_changes_nothing() -> None:
             np.zeros(a.n_vehicles + 1, dtype=np.int64), np.empty(a.n_nodes + 1), np.empty(C + 1, dtype=np.int32),
             np.empty(C + 1, dtype=np.int64), np.empty(C + 1, dtype=np.int64), 0, np.empty((0, 0), dtype=np.int64),
             np.empty(0), np.empty(1, dtype=np.int64))
-    assert K._recreate(P, S, rem.copy(), len(rem), *args[:1], *args[1:], 100.0)
+    assert K._recreate(P, S, rem.copy(), len(rem), *args, 100.0)
     placed = int(S.rlen.sum()) + int(S.nunas[0])
     assert 0 < placed < len(rem) and S.rcost.sum() + S.pen[0] >= 100.0
     S2 = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
     for v in range(a.n_vehicles):
         K._update_route(P, S2, v)
-    assert not K._recreate(P, S2, rem.copy(), len(rem), *args[:1], *args[1:], np.inf)
+    assert not K._recreate(P, S2, rem.copy(), len(rem), *args, np.inf)
     assert int(S2.rlen.sum()) + int(S2.nunas[0]) == len(rem)
     res = improve.search(a, time_limit=0, seed=2, max_iterations=3_000)
     assert check_solution(a, res.routes) == pytest.approx(res.cost)

@@ -306,9 +306,9 @@ def _restarts(
     """Independent runs one after the other, as many as the time holds (at most ``most``).
 
     The first run's pace over ``SearchParams.pace_share`` of the time (after as much
-    again to warm up) says how many
-    iterations the whole budget holds; each run needs ``run_iterations`` x jobs^2 of them.
-    Each run then cools over its share of the time, and the caller keeps the best.  When
+    again to warm up) says how many iterations the whole budget holds; each run needs
+    ``run_iterations`` x jobs^2 of them.  Each run then cools over its share of the
+    time, and the caller keeps the best.  When
     time is plentiful for the size of the problem, where a run ends depends more on its
     seed than on its length: on Gehring-Homberger 200 at 60 s, a third more iterations
     left the mean where it was while the best of two seeds was 0.08 points better.

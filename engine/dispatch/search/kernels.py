@@ -230,6 +230,14 @@ def _start_at(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _latest_start(later: int, leg: int, svc: int, twe_a: int, first: bool) -> int:
+    """Latest service start at a stop whose next stop starts by ``later``, ``leg`` away after ``svc``
+    of service; capped by the stop's window except at the route's start (the departure)."""
+    x = later - leg - svc
+    return x if x < twe_a or first else twe_a
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _latest_and_cost(P: KProblem, v: int, seq: np.ndarray, L: int, ls: np.ndarray) -> float:
     """Latest service starts of route ``seq[0 .. L+1]`` into ``ls`` (breaks ignored: an upper bound) and its cost."""
     dist, pdur, service, twe = P.dist, P.pdur, P.service, P.twe
@@ -246,8 +254,7 @@ def _latest_and_cost(P: KProblem, v: int, seq: np.ndarray, L: int, ls: np.ndarra
         dsum += dist[a, b]
         tsum += pdur[p, a, b]
         ssum += service[a]
-        x = ls[k + 1] - pdur[p, a, b] - service[a]
-        ls[k] = x if x < twe[a] or k == 0 else twe[a]
+        ls[k] = _latest_start(ls[k + 1], pdur[p, a, b], service[a], twe[a], k == 0)
     # The cost model of engine.dispatch.cost: driving and service, never waiting.
     return P.fixed[v] + P.cm[v] * dsum + P.cs[v] * tsum + P.css[v] * ssum
 
@@ -994,7 +1001,7 @@ def _update_inserted(P: KProblem, S: KState, v: int, k: int) -> bool:
     L = S.rlen[v]  # after the insertion
     c = seq[k + 1]
     tws, twe, service, multi = P.tws, P.twe, P.service, P.multi
-    win_ptr, win_s, win_e, pdur, dist = P.win_ptr, P.win_s, P.win_e, P.pdur, P.dist
+    win_ptr, win_s, win_e, pdur = P.win_ptr, P.win_s, P.win_e, P.pdur
     p = P.prof[v]
     # the old schedule of the positions after the new job moves one place on
     for j in range(L, k, -1):
@@ -1015,18 +1022,13 @@ def _update_inserted(P: KProblem, S: KState, v: int, k: int) -> bool:
         es[j] = st
     for j in range(k + 1, -1, -1):
         a = seq[j]
-        x = ls[j + 1] - pdur[p, a, seq[j + 1]] - service[a]
-        if not (x < twe[a] or j == 0):
-            x = twe[a]
+        x = _latest_start(ls[j + 1], pdur[p, a, seq[j + 1]], service[a], twe[a], j == 0)
         if j <= k and x == ls[j]:
             break
         ls[j] = x
     a = seq[k]
     b = seq[k + 2]
-    S.rcost[v] += (
-        P.cm[v] * (dist[a, c] + dist[c, b] - dist[a, b]) + P.cs[v] * (pdur[p, a, c] + pdur[p, c, b] - pdur[p, a, b])
-        + P.css[v] * service[c]
-    )
+    S.rcost[v] += _arc_cost(P, v, p, a, c) + _arc_cost(P, v, p, c, b) - _arc_cost(P, v, p, a, b) + P.css[v] * service[c]
     demand, load, node_route, node_pos = P.demand, S.load, S.node_route, S.node_pos
     for d in range(demand.shape[1]):
         load[v, d] += demand[c, d]
@@ -1077,9 +1079,8 @@ def _recreate(
     S.pen[0] = 0.0
     S.nhand[0] = 0
     partner, is_pick = P.partner, P.is_pick
-    rcost = S.rcost
     for i in range(nrem):
-        if limit < np.inf and rcost.sum() + S.pen[0] >= limit:
+        if limit < np.inf and _total(S) >= limit:
             return True
         c = rem[i]
         stamp_box[0] += 1
