@@ -126,6 +126,14 @@ class SearchParams:
     #: Above this many jobs the schedule grows with the cube of the jobs, not the square
     #: (``improve.cooling_limit``): a 200-job search no longer cools 10-30 s before its limit.
     cooling_jobs: int = 100
+    #: Nearest jobs each job is tried against by the descent that finishes every search
+    #: (``engine.dispatch.search.descent``: relocations, swaps, 2-opt and 2-opt*); 0: no descent.
+    descent_neighbours: int = 40
+    #: Passes over every job the descent makes at most (it stops at the first without a move).
+    descent_passes: int = 50
+    #: From this share of the cooling schedule on, the current solution is run through the
+    #: descent whenever it is the best found (1: only the final routes).
+    descent_from: float = 1.0
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -143,6 +151,9 @@ class SearchParams:
         _number(self, "stall_iterations", p, lo=1, whole=True)
         _number(self, "cooling_iterations", p, lo=0.0, lo_open=True)
         _number(self, "cooling_jobs", p, lo=1, whole=True)
+        _number(self, "descent_neighbours", p, lo=0, whole=True)
+        _number(self, "descent_passes", p, lo=1, whole=True)
+        _number(self, "descent_from", p, lo=0.0, hi=1.0)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -1,0 +1,128 @@
+"""The descent that finishes a search (engine.dispatch.search.descent)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from engine.dispatch.arrays import VrpArrays
+from engine.dispatch.params import SearchParams
+from engine.dispatch.search import descent as D
+from engine.dispatch.search import improve
+from engine.dispatch.search import kernels as K
+from engine.dispatch.search.problem import build_problem, with_neighbours
+from tests.dispatch.test_search import brute_force, check_solution, make_arrays, random_tw_instance
+
+
+def _rows(a: VrpArrays, routes: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    seq = np.zeros((a.n_vehicles, a.n_jobs + 2), dtype=np.int32)
+    lens = np.zeros(a.n_vehicles, dtype=np.int32)
+    for v, r in enumerate(routes):
+        seq[v, 0] = a.v_start[v]
+        seq[v, 1 : len(r) + 1] = r
+        seq[v, len(r) + 1] = a.v_end[v]
+        lens[v] = len(r)
+    return seq, lens
+
+
+def _descend(a: VrpArrays, routes: list[list[int]], k: int = 40) -> tuple[list[list[int]], int, float, float]:
+    """Routes after the descent, its moves, its reported change and the routes' cost before."""
+    params = SearchParams()
+    P = with_neighbours(build_problem(a, params), a, params)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    before = D.load_routes(P, S, *_rows(a, routes))
+    moves, change = D.descend(P, S, k, 50)
+    after = [S.seq[v, 1 : 1 + S.rlen[v]].tolist() for v in range(a.n_vehicles)]
+    assert float(S.rcost.sum()) == pytest.approx(before + change)
+    return after, int(moves), float(change), before
+
+
+def _variants() -> dict[str, VrpArrays]:
+    base = random_tw_instance(11, 60, 8)
+    n, nv = base.n_nodes, base.n_vehicles
+    base = dataclasses.replace(base, v_capacity=np.full((nv, 1), 30, dtype=np.int32))
+    rng = np.random.default_rng(3)
+    compat = np.ones((nv, n), dtype=bool)
+    compat[0, rng.choice(np.arange(1, n), 15, replace=False)] = False
+    wins = tuple(((int(s), int(e)),) for s, e in zip(base.tw_start, base.tw_end))
+    wins = wins[:5] + (((0, 40), (300, 700)),) + wins[6:9] + (((100, 150), (400, 800)),) + wins[10:]
+    asym = (base.durations + np.triu(np.ones_like(base.durations)) * 4).astype(np.int32)
+    return {
+        "plain": base,
+        # vehicles that cost differently, a compatibility mask, asymmetric times
+        "mixed": dataclasses.replace(
+            base, durations=asym, profile_durations=asym[None], compat=compat, v_fixed_cost=np.linspace(0, 70, nv),
+            v_cost_per_s=np.linspace(0.0, 0.5, nv), v_cost_per_m=np.linspace(1.0, 1.6, nv),
+        ),
+        "multi_window": dataclasses.replace(base, windows=wins),
+        "max_duration": dataclasses.replace(base, v_max_duration=np.full(nv, 420, dtype=np.int32)),
+        "two_dims": dataclasses.replace(
+            base, demand=np.concatenate([base.demand, rng.integers(0, 4, (n, 1)).astype(np.int32)], axis=1),
+            v_capacity=np.concatenate([base.v_capacity, np.full((nv, 1), 9, dtype=np.int32)], axis=1),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["plain", "mixed", "multi_window", "max_duration", "two_dims"])
+def test_the_descent_keeps_every_rule_and_costs_what_it_says(name: str) -> None:
+    a = _variants()[name]
+    if name == "two_dims":
+        a.demand[: a.n_depots] = 0
+    # a poor start: the construction and one iteration
+    start = improve.search(a, time_limit=0, seed=1, max_iterations=1, params=SearchParams(descent_neighbours=0))
+    before_cost = check_solution(a, start.routes)
+    after, moves, change, before = _descend(a, start.routes)
+    after_cost = check_solution(a, after)  # an independent evaluator: windows, capacity, compatibility, duration
+    assert sorted(j for r in after for j in r) == sorted(j for r in start.routes for j in r)
+    assert moves > 0 and change < 0
+    assert after_cost - before_cost == pytest.approx(change, rel=1e-9, abs=1e-6)
+    # a local optimum: a second descent finds nothing
+    _, again, _, _ = _descend(a, after)
+    assert again == 0
+
+
+def test_the_descent_untangles_two_crossing_routes() -> None:
+    """Two routes that cross (each serves one near and one far job on opposite sides): an
+    exchange of tails or a swap gives the optimum, which single re-insertions reach only
+    through a worse plan."""
+    xy = np.array([[0, 0], [10, 10], [40, 10], [10, -10], [40, -10]], dtype=float)
+    a = make_arrays(xy, 1, 2, capacity=np.full((2, 1), 2))
+    crossed = [[1, 4], [3, 2]]
+    after, moves, change, before = _descend(a, crossed)
+    assert moves >= 1 and change < 0
+    assert check_solution(a, after) == pytest.approx(brute_force(a))
+
+
+def test_the_descent_reverses_a_crossed_stretch_of_one_route() -> None:
+    ang = np.linspace(0, 2 * np.pi, 7)[:-1]
+    xy = np.vstack([[0.0, 0.0], np.stack([50 + 30 * np.cos(ang), 30 * np.sin(ang)], axis=1)])
+    a = make_arrays(xy, 1, 1)
+    tangled = [[1, 2, 5, 4, 3, 6]]  # 2-5 and 3-6 cross
+    after, moves, _, _ = _descend(a, tangled)
+    assert moves >= 1
+    assert check_solution(a, after) == pytest.approx(brute_force(a))
+
+
+def test_a_search_ends_no_worse_with_its_descent() -> None:
+    a = random_tw_instance(4, 80, 10)
+    off = improve.search(a, time_limit=0, seed=2, max_iterations=3000, params=SearchParams(descent_neighbours=0))
+    on = improve.search(a, time_limit=0, seed=2, max_iterations=3000)
+    assert check_solution(a, on.routes) == pytest.approx(on.cost)
+    assert on.cost <= off.cost + 1e-9
+
+
+def test_descending_the_current_solution_keeps_the_search_consistent() -> None:
+    """With the descent applied during the search (``descent_from`` 0), the best routes are
+    feasible and cost what the search reports."""
+    a = _variants()["mixed"]
+    res = improve.search(a, time_limit=0, seed=5, max_iterations=4000, params=SearchParams(descent_from=0.0))
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+
+
+def test_pairs_and_fixed_steps_are_left_alone() -> None:
+    a = random_tw_instance(4, 10, 2)
+    P = build_problem(a)
+    assert D.applies(P)
+    assert not D.applies(P._replace(pdp=True)) and not D.applies(P._replace(fix_on=True))
