@@ -93,8 +93,10 @@ class SearchParams:
     #: ``run_iterations`` x jobs^2 iterations each.
     runs: int = 2
     #: Iterations x jobs^2 a run needs for ``runs`` to count it (the pace is read over
-    #: ``pace_share`` of the time): 200 jobs at 60 s hold two, 400 jobs one.
-    run_iterations: float = 50.0
+    #: ``pace_share`` of the time): 200 jobs at 60 s hold two, 400 jobs one.  At 50, R2 200
+    #: (99 x jobs^2 in all at 60 s) fell just short of two runs, and the gated set lost the
+    #: 0.2 points that two runs had won on R2 and RC2 (RESULTS.md, 2026-11-29 evening).
+    run_iterations: float = 30.0
     #: Share of the time over which the first run's pace is read (after as much again to warm up).
     pace_share: float = 0.02
     #: Start / end temperature, times the average cost per job.
@@ -132,7 +134,9 @@ class SearchParams:
     #: Passes over every job the descent makes at most (it stops at the first without a move).
     descent_passes: int = 50
     #: From this share of the cooling schedule on, the current solution is run through the
-    #: descent whenever it is the best found (1: only the final routes).
+    #: descent whenever it is the best found (1: only the final routes).  Below 1 it was not
+    #: shown to help: on four Gehring-Homberger 400 instances, two seeds, 30 s, 0 and 0.5 were
+    #: within the run-to-run noise of 1 (RESULTS.md, 2026-11-29 evening).
     descent_from: float = 1.0
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ from engine.dispatch.search import descent as D
 from engine.dispatch.search import improve
 from engine.dispatch.search import kernels as K
 from engine.dispatch.search.problem import build_problem, with_neighbours
-from tests.dispatch.test_search import brute_force, check_solution, make_arrays, random_tw_instance
+from tests.dispatch.test_search import brute_force, check_solution, make_arrays, random_tw_instance, route_ok
 
 
 def _rows(a: VrpArrays, routes: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -126,3 +126,78 @@ def test_pairs_and_fixed_steps_are_left_alone() -> None:
     P = build_problem(a)
     assert D.applies(P)
     assert not D.applies(P._replace(pdp=True)) and not D.applies(P._replace(fix_on=True))
+
+
+def _cost(a: VrpArrays, v: int, r: list[int]) -> float:
+    """A route's cost by the independent evaluator (inf if it breaks a rule); an empty route costs nothing."""
+    if not r:
+        return 0.0
+    return a.route_cost(v, r) if route_ok(a, v, r) else np.inf
+
+
+def _alike(a: VrpArrays, v: int, w: int) -> bool:
+    svc = a.v_cost_per_service_s
+    return bool(
+        a.v_cost_per_m[v] == a.v_cost_per_m[w] and a.v_cost_per_s[v] == a.v_cost_per_s[w]
+        and (svc is None or svc[v] == svc[w]) and a.v_end[v] == a.v_end[w] and a.v_profile[v] == a.v_profile[w]
+    )
+
+
+def _improving_moves(a: VrpArrays, routes: list[list[int]]) -> list[str]:
+    """Every move of the descent's kinds, enumerated without its pricing shortcut, that
+    lowers the cost of a feasible plan (it tries each job against all others here)."""
+    found = []
+    old = [_cost(a, v, r) for v, r in enumerate(routes)]
+    for v, r in enumerate(routes):
+        for w, q in enumerate(routes):
+            if not r or not q:
+                continue
+            base = old[v] + (old[w] if w != v else 0.0)
+            if v == w:
+                for i in range(len(r)):
+                    rest = r[:i] + r[i + 1 :]
+                    for k in range(len(rest) + 1):
+                        if k != i and _cost(a, v, rest[:k] + [r[i]] + rest[k:]) < base - 1e-6:
+                            found.append(f"relocate within {v}: {r[i]} to {k}")
+                for lo in range(len(r)):
+                    for hi in range(lo + 1, len(r)):
+                        if _cost(a, v, r[:lo] + r[lo : hi + 1][::-1] + r[hi + 1 :]) < base - 1e-6:
+                            found.append(f"reverse {v}: {lo}..{hi}")
+                continue
+            for i, u in enumerate(r):
+                rest = r[:i] + r[i + 1 :]
+                for k in range(len(q) + 1):  # after the start or after any job of w
+                    if _cost(a, v, rest) + _cost(a, w, q[:k] + [u] + q[k:]) < base - 1e-6:
+                        found.append(f"relocate {u} from {v} to {w} at {k}")
+                if i + 1 < len(r):
+                    rest2 = r[:i] + r[i + 2 :]
+                    for k in range(1, len(q) + 1):
+                        if _cost(a, v, rest2) + _cost(a, w, q[:k] + r[i : i + 2] + q[k:]) < base - 1e-6:
+                            found.append(f"relocate {r[i:i + 2]} from {v} to {w} at {k}")
+                for j, x in enumerate(q):
+                    if v < w and _cost(a, v, r[:i] + [x] + r[i + 1 :]) + _cost(a, w, q[:j] + [u] + q[j + 1 :]) < base - 1e-6:
+                        found.append(f"swap {u} and {x}")
+                    if _alike(a, v, w) and _cost(a, v, r[: i + 1] + q[j:]) + _cost(a, w, q[:j] + r[i + 1 :]) < base - 1e-6:
+                        found.append(f"2-opt* {u} then {x}")
+    return found
+
+
+@pytest.mark.parametrize("name", ["plain", "mixed", "max_duration"])
+def test_no_move_of_the_descents_kinds_is_left_when_every_job_is_a_neighbour(name: str) -> None:
+    """The descent's pricing shortcut prunes no improving move: with every job a neighbour of
+    every other, nothing that an exhaustive enumeration finds is left after it."""
+    a = _variants()[name]
+    start = improve.search(a, time_limit=0, seed=1, max_iterations=1, params=SearchParams(descent_neighbours=0))
+    after, moves, _, _ = _descend(a, start.routes, k=a.n_nodes)
+    assert moves > 0
+    assert _improving_moves(a, after) == []
+
+
+def test_a_route_emptied_by_the_descent_drops_its_fixed_cost() -> None:
+    """Two vans each serving one job on opposite sides of the depot: one van serving both
+    drives as far and saves a fixed cost, which only the emptied route's full cost shows."""
+    xy = np.array([[0, 0], [10, 0], [-10, 0]], dtype=float)
+    a = make_arrays(xy, 1, 2, fixed=[100.0, 100.0])
+    after, moves, change, before = _descend(a, [[1], [2]])
+    assert moves == 1 and change == pytest.approx(-100.0)
+    assert sorted(len(r) for r in after) == [0, 2]

@@ -234,14 +234,16 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                                 continue
                     # 2-opt*: a keeps its jobs up to u, then b's from x; b keeps its jobs before x, then
                     # a's after u.  Tails change vehicle, so only between vehicles that cost alike.
-                    if alike:
+                    na = i + (Lb - j + 1)
+                    nb = (j - 1) + (La - i)
+                    if not alike:
+                        est = np.inf
+                    elif nb == 0:
+                        est = -np.inf  # b empties (its whole cost goes): scheduled in full
+                    else:
                         est = (_arc(cma, csa, dist, pdur, pa, u, x) + _arc(cma, csa, dist, pdur, pa, px, su)
                                - _arc(cma, csa, dist, pdur, pa, u, su) - _arc(cma, csa, dist, pdur, pa, px, x))
-                    else:
-                        est = np.inf
                     if est < -eps:
-                        na = i + (Lb - j + 1)
-                        nb = (j - 1) + (La - i)
                         for q in range(i + 1):
                             ra[q] = seq[a, q]
                         for q in range(j, Lb + 1):

@@ -221,8 +221,12 @@ class _Run:
         self.iterations += n_iter
 
     def drive(self, deadline: float, max_iterations: int | None, t0: float, trajectory: list[tuple[float, float]] | None,
-              on_progress: Callable[[float, float], None] | None, until: float | None = None) -> None:
-        """Run chunks until the deadline or the iteration budget (or ``until``, an earlier pause)."""
+              on_progress: Callable[[float, float], None] | None, until: float | None = None, descend: bool = True) -> None:
+        """Run chunks until the deadline or the iteration budget (or ``until``, an earlier pause).
+
+        ``descend``: the descent may run on the current solution (``SearchParams.descent_from``);
+        not in a race of two starts under an iteration budget, whose ``max_iterations`` is the race's.
+        """
         # Start with one iteration: on a big over-full day one iteration re-inserts thousands
         # of left-out jobs (~20 ms), and 200 of them overran a 5 s limit by 4 s.
         step = 1
@@ -253,9 +257,9 @@ class _Run:
                 n_it = min(n_it, self.cooling_limit - self.iterations)
             c0 = time.perf_counter()
             self.chunk(n_it, total)
-            if self.iterations >= self.params.descent_from * total:
-                self.descend_current()
             dt = time.perf_counter() - c0
+            if descend and self.params.descent_from < 1.0 and self.iterations >= self.params.descent_from * total:
+                self.descend_current(deadline)
             per_it = dt / n_it
             if max_iterations is not None:
                 # Chunk sizes that do not depend on the clock: the convergence test below
@@ -297,13 +301,19 @@ class _Run:
         self.jver = np.full((n, nv), -1, dtype=np.int64)
         self.jthr = np.full(n, -np.inf, dtype=np.float64)
 
-    def descend_current(self) -> None:
-        """Run the descent on the current solution when it is the best (and has changed since)."""
+    def descend_current(self, deadline: float) -> None:
+        """Run the descent on the current solution when it is the best (and has changed since),
+        pass by pass until none moves or the deadline passes."""
         p = self.params
         cur = float(self.cur_cost[0])
         if p.descent_neighbours == 0 or cur > float(self.best_cost[0]) + 1e-9 or cur == self.descended_at or not D.applies(self.P):
             return
-        moves, _ = D.descend(self.P, self.W, p.descent_neighbours, p.descent_passes)
+        moves = 0
+        for _ in range(p.descent_passes):
+            m, _ = D.descend(self.P, self.W, p.descent_neighbours, 1)
+            moves += int(m)
+            if not m or time.perf_counter() >= deadline:
+                break
         if moves:
             nv = self.cur_len.shape[0]
             for v in range(nv):
@@ -540,8 +550,8 @@ def search(
             # once); the trajectory is made monotone below.
             if max_iterations is not None:
                 race = max(1, int(params.race_share * max_iterations))
-                run.drive(deadline, race, t0, traj, progress)
-                other.drive(deadline, race, t0, traj, progress)
+                run.drive(deadline, race, t0, traj, progress, descend=False)
+                other.drive(deadline, race, t0, traj, progress, descend=False)
             else:
                 # Each gets half the race; the schedule still spans the whole budget.
                 now = time.perf_counter()
