@@ -113,11 +113,23 @@ def test_a_search_ends_no_worse_with_its_descent() -> None:
     assert on.cost <= off.cost + 1e-9
 
 
-def test_descending_the_current_solution_keeps_the_search_consistent() -> None:
+def test_descending_the_current_solution_keeps_the_search_consistent(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the descent applied during the search (``descent_from`` 0), the best routes are
-    feasible and cost what the search reports."""
+    feasible and cost what the search reports.  The annealing runs cold, so that the current
+    solution is the best at the end of chunks and the descent runs on it (checked)."""
     a = _variants()["mixed"]
-    res = improve.search(a, time_limit=0, seed=5, max_iterations=4000, params=SearchParams(descent_from=0.0))
+    during: list[int] = []
+    real = improve._Run.descend_current
+
+    def counted(self: improve._Run, deadline: float) -> None:
+        before = self.cur_seq.copy()
+        real(self, deadline)
+        during.append(int((self.cur_seq != before).any()))
+
+    monkeypatch.setattr(improve._Run, "descend_current", counted)
+    cold = SearchParams(descent_from=0.0, t_start=1e-6, t_end=1e-7)
+    res = improve.search(a, time_limit=0, seed=5, max_iterations=4000, params=cold)
+    assert sum(during) > 0  # the descent changed the current solution during the search
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
 
 

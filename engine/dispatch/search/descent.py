@@ -85,6 +85,47 @@ def _commit(P: KProblem, S: KState, v: int, row: np.ndarray, L: int) -> None:
     _update_route(P, S, v)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _apply(
+    P: KProblem, S: KState, a: int, ra: np.ndarray, na: int, b: int, rb: np.ndarray, nb: int, old: float, eps: float,
+    tes: np.ndarray, tls: np.ndarray,
+) -> float:
+    """Make route ``a`` the row ``ra`` (and route ``b`` the row ``rb``; ``b`` -1: one route) if
+    that costs less than ``old``, what the routes cost now.  Returns the change (0: not made)."""
+    ca = _row_cost(P, S, a, ra, na, tes, tls)
+    if ca == np.inf:
+        return 0.0
+    cb = 0.0 if b < 0 else _row_cost(P, S, b, rb, nb, tes, tls)
+    if ca + cb >= old - eps:
+        return 0.0
+    _commit(P, S, a, ra, na)
+    if b >= 0:
+        _commit(P, S, b, rb, nb)
+    return ca + cb - old
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _try_reverse(P: KProblem, S: KState, a: int, lo: int, hi: int, ra: np.ndarray, eps: float, tes: np.ndarray, tls: np.ndarray) -> float:
+    """Reverse positions ``lo .. hi`` of route ``a`` if that is cheaper; returns the change (0: not made)."""
+    seq, dist, pdur = S.seq, P.dist, P.pdur
+    pa = P.prof[a]
+    cma, csa = P.cm[a], P.cs[a]
+    first = seq[a, lo - 1]
+    after = seq[a, hi + 1]
+    est = (_arc(cma, csa, dist, pdur, pa, first, seq[a, hi]) + _arc(cma, csa, dist, pdur, pa, seq[a, lo], after)
+           - _arc(cma, csa, dist, pdur, pa, first, seq[a, lo]) - _arc(cma, csa, dist, pdur, pa, seq[a, hi], after))
+    for q in range(lo, hi):
+        est += _arc(cma, csa, dist, pdur, pa, seq[a, q + 1], seq[a, q]) - _arc(cma, csa, dist, pdur, pa, seq[a, q], seq[a, q + 1])
+    if est >= -eps:
+        return 0.0
+    La = S.rlen[a]
+    for q in range(La + 2):
+        ra[q] = seq[a, q]
+    for q in range(lo, hi + 1):
+        ra[q] = seq[a, lo + hi - q]
+    return _apply(P, S, a, ra, La, -1, ra, 0, S.rcost[a], eps, tes, tls)
+
+
 @njit(cache=True, nogil=True)
 def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
     """Improve the routes of ``S`` in place until no move helps (or ``max_passes`` passes).
@@ -106,7 +147,7 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
     moves = 0
     change = 0.0
     for _ in range(max_passes):
-        improved = False
+        before = moves
         for ui in range(jobs.shape[0]):
             u = jobs[ui]
             for t in range(kn):
@@ -163,16 +204,10 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                         rb[k + 1] = u
                         for q in range(k + 1, Lb + 2):
                             rb[q + 1] = seq[b, q]
-                        ca = _row_cost(P, S, a, ra, La - 1, tes, tls)
-                        if ca == np.inf:
-                            continue
-                        cb = _row_cost(P, S, b, rb, Lb + 1, tes, tls)
-                        if ca + cb < old - eps:
-                            _commit(P, S, a, ra, La - 1)
-                            _commit(P, S, b, rb, Lb + 1)
-                            change += ca + cb - old
+                        d = _apply(P, S, a, ra, La - 1, b, rb, Lb + 1, old, eps, tes, tls)
+                        if d < 0.0:
+                            change += d
                             moves += 1
-                            improved = True
                             done = True
                     if done:
                         continue
@@ -199,16 +234,11 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                             rb[j + 2] = su
                             for q in range(j + 1, Lb + 2):
                                 rb[q + 2] = seq[b, q]
-                            ca = _row_cost(P, S, a, ra, La - 2, tes, tls)
-                            if ca < np.inf:
-                                cb = _row_cost(P, S, b, rb, Lb + 2, tes, tls)
-                                if ca + cb < old - eps:
-                                    _commit(P, S, a, ra, La - 2)
-                                    _commit(P, S, b, rb, Lb + 2)
-                                    change += ca + cb - old
-                                    moves += 1
-                                    improved = True
-                                    continue
+                            d = _apply(P, S, a, ra, La - 2, b, rb, Lb + 2, old, eps, tes, tls)
+                            if d < 0.0:
+                                change += d
+                                moves += 1
+                                continue
                     # swap u and x
                     est = (_arc(cma, csa, dist, pdur, pa, pu, x) + _arc(cma, csa, dist, pdur, pa, x, su)
                            - _arc(cma, csa, dist, pdur, pa, pu, u) - _arc(cma, csa, dist, pdur, pa, u, su)
@@ -222,16 +252,11 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                         for q in range(Lb + 2):
                             rb[q] = seq[b, q]
                         rb[j] = u
-                        ca = _row_cost(P, S, a, ra, La, tes, tls)
-                        if ca < np.inf:
-                            cb = _row_cost(P, S, b, rb, Lb, tes, tls)
-                            if ca + cb < old - eps:
-                                _commit(P, S, a, ra, La)
-                                _commit(P, S, b, rb, Lb)
-                                change += ca + cb - old
-                                moves += 1
-                                improved = True
-                                continue
+                        d = _apply(P, S, a, ra, La, b, rb, Lb, old, eps, tes, tls)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
                     # 2-opt*: a keeps its jobs up to u, then b's from x; b keeps its jobs before x, then
                     # a's after u.  Tails change vehicle, so only between vehicles that cost alike.
                     na = i + (Lb - j + 1)
@@ -254,16 +279,11 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                         for q in range(i + 1, La + 1):
                             rb[j + q - i - 1] = seq[a, q]
                         rb[nb + 1] = seq[b, Lb + 1]
-                        ca = _row_cost(P, S, a, ra, na, tes, tls)
-                        if ca < np.inf:
-                            cb = _row_cost(P, S, b, rb, nb, tes, tls)
-                            if ca + cb < old - eps:
-                                _commit(P, S, a, ra, na)
-                                _commit(P, S, b, rb, nb)
-                                change += ca + cb - old
-                                moves += 1
-                                improved = True
-                                continue
+                        d = _apply(P, S, a, ra, na, b, rb, nb, old, eps, tes, tls)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
                 else:
                     # relocate u after x (r = 0) or before it (r = 1: after x's predecessor, maybe the start)
                     for r in range(2):
@@ -287,12 +307,10 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                             if q == k:
                                 ra[w] = u
                                 w += 1
-                        ca = _row_cost(P, S, a, ra, La, tes, tls)
-                        if ca < old - eps:
-                            _commit(P, S, a, ra, La)
-                            change += ca - old
+                        d = _apply(P, S, a, ra, La, -1, rb, 0, old, eps, tes, tls)
+                        if d < 0.0:
+                            change += d
                             moves += 1
-                            improved = True
                             done = True
                     if done:
                         continue
@@ -301,59 +319,29 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
                     lo = i + 1 if i < j else j + 1
                     hi = j if i < j else i
                     if lo < hi:
-                        first = seq[a, lo - 1]
-                        after = seq[a, hi + 1]
-                        est = (_arc(cma, csa, dist, pdur, pa, first, seq[a, hi]) + _arc(cma, csa, dist, pdur, pa, seq[a, lo], after)
-                               - _arc(cma, csa, dist, pdur, pa, first, seq[a, lo]) - _arc(cma, csa, dist, pdur, pa, seq[a, hi], after))
-                        for q in range(lo, hi):
-                            est += _arc(cma, csa, dist, pdur, pa, seq[a, q + 1], seq[a, q]) - _arc(cma, csa, dist, pdur, pa, seq[a, q], seq[a, q + 1])
-                        if est < -eps:
-                            for q in range(La + 2):
-                                ra[q] = seq[a, q]
-                            for q in range(lo, hi + 1):
-                                ra[q] = seq[a, lo + hi - q]
-                            ca = _row_cost(P, S, a, ra, La, tes, tls)
-                            if ca < old - eps:
-                                _commit(P, S, a, ra, La)
-                                change += ca - old
-                                moves += 1
-                                improved = True
-                                continue
+                        d = _try_reverse(P, S, a, lo, hi, ra, eps, tes, tls)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
             # 2-opt from u's route's start or to its end: u follows the start, or precedes the end
             a = node_route[u]
             if a < 0:
                 continue
             i = node_pos[u]
             La = rlen[a]
-            pa = prof[a]
-            cma, csa = cm[a], cs[a]
-            old = rcost[a]
-            eps = 1e-9 * (1.0 + old)
+            eps = 1e-9 * (1.0 + rcost[a])
             for r in range(2):
                 lo = 1 if r == 0 else i
                 hi = i if r == 0 else La
                 if lo >= hi:
                     continue
-                first = seq[a, lo - 1]
-                after = seq[a, hi + 1]
-                est = (_arc(cma, csa, dist, pdur, pa, first, seq[a, hi]) + _arc(cma, csa, dist, pdur, pa, seq[a, lo], after)
-                       - _arc(cma, csa, dist, pdur, pa, first, seq[a, lo]) - _arc(cma, csa, dist, pdur, pa, seq[a, hi], after))
-                for q in range(lo, hi):
-                    est += _arc(cma, csa, dist, pdur, pa, seq[a, q + 1], seq[a, q]) - _arc(cma, csa, dist, pdur, pa, seq[a, q], seq[a, q + 1])
-                if est >= -eps:
-                    continue
-                for q in range(La + 2):
-                    ra[q] = seq[a, q]
-                for q in range(lo, hi + 1):
-                    ra[q] = seq[a, lo + hi - q]
-                ca = _row_cost(P, S, a, ra, La, tes, tls)
-                if ca < old - eps:
-                    _commit(P, S, a, ra, La)
-                    change += ca - old
+                d = _try_reverse(P, S, a, lo, hi, ra, eps, tes, tls)
+                if d < 0.0:
+                    change += d
                     moves += 1
-                    improved = True
                     break
-        if not improved:
+        if moves == before:
             break
     return moves, change
 

@@ -301,25 +301,32 @@ class _Run:
         self.jver = np.full((n, nv), -1, dtype=np.int64)
         self.jthr = np.full(n, -np.inf, dtype=np.float64)
 
-    def descend_current(self, deadline: float) -> None:
-        """Run the descent on the current solution when it is the best (and has changed since),
-        pass by pass until none moves or the deadline passes."""
+    def _descend_working(self, deadline: float) -> int:
+        """The descent on the working state, pass by pass until none moves or the deadline
+        passes (one pass always); returns its moves."""
         p = self.params
-        cur = float(self.cur_cost[0])
-        if p.descent_neighbours == 0 or cur > float(self.best_cost[0]) + 1e-9 or cur == self.descended_at or not D.applies(self.P):
-            return
         moves = 0
         for _ in range(p.descent_passes):
             m, _ = D.descend(self.P, self.W, p.descent_neighbours, 1)
             moves += int(m)
             if not m or time.perf_counter() >= deadline:
                 break
-        if moves:
-            nv = self.cur_len.shape[0]
-            for v in range(nv):
-                L = int(self.W.rlen[v])
-                self.cur_seq[v, : L + 2] = self.W.seq[v, : L + 2]
-                self.cur_len[v] = L
+        return moves
+
+    def _working_into(self, seq: np.ndarray, lens: np.ndarray) -> None:
+        for v in range(lens.shape[0]):
+            L = int(self.W.rlen[v])
+            seq[v, : L + 2] = self.W.seq[v, : L + 2]
+            lens[v] = L
+
+    def descend_current(self, deadline: float) -> None:
+        """Run the descent on the current solution when it is the best (and has changed since)."""
+        p = self.params
+        cur = float(self.cur_cost[0])
+        if p.descent_neighbours == 0 or cur > float(self.best_cost[0]) + 1e-9 or cur == self.descended_at or not D.applies(self.P):
+            return
+        if self._descend_working(deadline):
+            self._working_into(self.cur_seq, self.cur_len)
             self.cur_cost[0] = float(K.total(self.W))
             if float(self.cur_cost[0]) < float(self.best_cost[0]):
                 self.best_cost[0] = self.cur_cost[0]
@@ -333,23 +340,14 @@ class _Run:
         One pass always (milliseconds at 400 jobs), more while the deadline allows.  Leaves
         the working state apart from the current solution: call it once the run is over.
         """
-        p = self.params
-        if p.descent_neighbours == 0 or not D.applies(self.P):
+        if self.params.descent_neighbours == 0 or not D.applies(self.P):
             return 0
         before = D.load_routes(self.P, self.W, self.best_seq, self.best_len)
-        moves = 0
-        for _ in range(p.descent_passes):
-            m, _ = D.descend(self.P, self.W, p.descent_neighbours, 1)
-            moves += int(m)
-            if not m or time.perf_counter() >= deadline:
-                break
+        moves = self._descend_working(deadline)
         if moves:
-            for v in range(self.best_len.shape[0]):
-                L = int(self.W.rlen[v])
-                self.best_seq[v, : L + 2] = self.W.seq[v, : L + 2]
-                self.best_len[v] = L
+            self._working_into(self.best_seq, self.best_len)
             self.best_cost[0] = float(self.best_cost[0]) + float(self.W.rcost.sum()) - before
-        return int(moves)
+        return moves
 
     def result(self) -> tuple[list[list[int]], float]:
         routes = [self.best_seq[v, 1 : 1 + self.best_len[v]].tolist() for v in range(self.best_len.shape[0])]
