@@ -213,3 +213,13 @@ def test_a_route_emptied_by_the_descent_drops_its_fixed_cost() -> None:
     after, moves, change, before = _descend(a, [[1], [2]])
     assert moves == 1 and change == pytest.approx(-100.0)
     assert sorted(len(r) for r in after) == [0, 2]
+
+
+def test_the_descents_gain_is_reported_as_progress() -> None:
+    """A caller following ``on_progress`` (the API's live plan) sees the final, descended cost."""
+    a = random_tw_instance(4, 80, 10)
+    seen: list[float] = []
+    res = improve.search(a, time_limit=0, seed=2, max_iterations=3000, on_progress=lambda _t, c: seen.append(c))
+    off = improve.search(a, time_limit=0, seed=2, max_iterations=3000, params=SearchParams(descent_neighbours=0))
+    assert res.cost < off.cost  # the descent moved something here
+    assert seen[-1] == pytest.approx(res.cost) and res.trajectory[-1][1] == pytest.approx(res.cost)

@@ -578,7 +578,11 @@ def search(
     trajectory = monotone
     best = min(runs, key=lambda r: float(r.best_cost[0]))
     if best.polish(deadline):
-        trajectory.append((round(time.perf_counter() - t0, 3), float(best.best_cost[0])))
+        # the descent's gain is an improvement like any other: reported as the search's were
+        t, b = round(time.perf_counter() - t0, 3), float(best.best_cost[0])
+        trajectory.append((t, b))
+        if on_progress is not None and threads == 1:
+            on_progress(t, b)
     routes, cost = best.result()
     if threads > 1:
         trajectory.append((round(time.perf_counter() - t0, 3), cost))
