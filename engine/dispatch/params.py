@@ -138,6 +138,12 @@ class SearchParams:
     #: shown to help: on four Gehring-Homberger 400 instances, two seeds, 30 s, 0 and 0.5 were
     #: within the run-to-run noise of 1 (RESULTS.md, 2026-11-29 evening).
     descent_from: float = 1.0
+    #: Nearest jobs the descent tries for each job a recreate re-inserted, inside the search:
+    #: every complete recreate is followed by that local descent before the annealing judges
+    #: the plan (``kernels.run_chunk``); 0: none.
+    ls_neighbours: int = 0
+    #: Passes over those jobs that descent makes at most.
+    ls_passes: int = 2
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -158,6 +164,8 @@ class SearchParams:
         _number(self, "descent_neighbours", p, lo=0, whole=True)
         _number(self, "descent_passes", p, lo=1, whole=True)
         _number(self, "descent_from", p, lo=0.0, hi=1.0)
+        _number(self, "ls_neighbours", p, lo=0, whole=True)
+        _number(self, "ls_passes", p, lo=1, whole=True)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -1430,6 +1430,318 @@ def total(S: KState) -> float:
     return _total(S)
 
 
+# ---- the descent's moves (``engine.dispatch.search.descent``), here so that ``run_chunk`` can call them
+
+@njit(cache=True, nogil=True, inline="always")
+def _arc(cm: float, cs: float, dist: np.ndarray, pdur: np.ndarray, p: int, a: int, b: int) -> float:
+    return cm * dist[a, b] + cs * pdur[p, a, b]
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _row_cost(P: KProblem, S: KState, v: int, row: np.ndarray, L: int, tes: np.ndarray, tls: np.ndarray) -> float:
+    """Cost of ``row[0 .. L+1]`` on vehicle ``v`` (inf when a window, the capacity, the
+    vehicle's compatibility or a route limit fails)."""
+    bad, cost = _eval_row(P, v, row, L, tes, tls, S.bt)
+    if bad >= 0:
+        return np.inf
+    demand, cap, compat = P.demand, P.cap, P.compat
+    nd = demand.shape[1]
+    for d in range(nd):
+        tot = 0
+        for k in range(1, L + 1):
+            tot += demand[row[k], d]
+        if tot > cap[v, d]:
+            return np.inf
+    for k in range(1, L + 1):
+        if not compat[v, row[k]]:
+            return np.inf
+    if P.lim and L > 0:
+        dist, pdur = P.dist, P.pdur
+        p = P.prof[v]
+        dsum = 0
+        tsum = 0
+        for k in range(L + 1):
+            dsum += dist[row[k], row[k + 1]]
+            tsum += pdur[p, row[k], row[k + 1]]
+        if dsum > P.maxdist[v] or tsum > P.maxtrav[v]:
+            return np.inf
+    return cost
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _commit(P: KProblem, S: KState, v: int, row: np.ndarray, L: int) -> None:
+    seq = S.seq
+    for k in range(L + 2):
+        seq[v, k] = row[k]
+    S.rlen[v] = L
+    _update_route(P, S, v)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _apply(
+    P: KProblem, S: KState, a: int, ra: np.ndarray, na: int, b: int, rb: np.ndarray, nb: int, old: float, eps: float,
+    tes: np.ndarray, tls: np.ndarray, touched: np.ndarray,
+) -> float:
+    """Make route ``a`` the row ``ra`` (and route ``b`` the row ``rb``; ``b`` -1: one route) if
+    that costs less than ``old``, what the routes cost now, and mark them ``touched``.
+    Returns the change (0: not made)."""
+    ca = _row_cost(P, S, a, ra, na, tes, tls)
+    if ca == np.inf:
+        return 0.0
+    cb = 0.0 if b < 0 else _row_cost(P, S, b, rb, nb, tes, tls)
+    if ca + cb >= old - eps:
+        return 0.0
+    _commit(P, S, a, ra, na)
+    touched[a] = 1
+    if b >= 0:
+        _commit(P, S, b, rb, nb)
+        touched[b] = 1
+    return ca + cb - old
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _try_reverse(
+    P: KProblem, S: KState, a: int, lo: int, hi: int, ra: np.ndarray, eps: float, tes: np.ndarray, tls: np.ndarray, touched: np.ndarray,
+) -> float:
+    """Reverse positions ``lo .. hi`` of route ``a`` if that is cheaper; returns the change (0: not made)."""
+    seq, dist, pdur = S.seq, P.dist, P.pdur
+    pa = P.prof[a]
+    cma, csa = P.cm[a], P.cs[a]
+    first = seq[a, lo - 1]
+    after = seq[a, hi + 1]
+    est = (_arc(cma, csa, dist, pdur, pa, first, seq[a, hi]) + _arc(cma, csa, dist, pdur, pa, seq[a, lo], after)
+           - _arc(cma, csa, dist, pdur, pa, first, seq[a, lo]) - _arc(cma, csa, dist, pdur, pa, seq[a, hi], after))
+    for q in range(lo, hi):
+        est += _arc(cma, csa, dist, pdur, pa, seq[a, q + 1], seq[a, q]) - _arc(cma, csa, dist, pdur, pa, seq[a, q], seq[a, q + 1])
+    if est >= -eps:
+        return 0.0
+    La = S.rlen[a]
+    for q in range(La + 2):
+        ra[q] = seq[a, q]
+    for q in range(lo, hi + 1):
+        ra[q] = seq[a, lo + hi - q]
+    return _apply(P, S, a, ra, La, -1, ra, 0, S.rcost[a], eps, tes, tls, touched)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def descend_jobs(
+    P: KProblem, S: KState, jobs: np.ndarray, njobs: int, k_near: int, max_passes: int, touched: np.ndarray,
+    ra: np.ndarray, rb: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+) -> tuple:
+    """The descent of ``engine.dispatch.search.descent`` over the jobs ``jobs[:njobs]`` only.
+
+    Improves the routes of ``S`` in place until no move of those jobs helps (or
+    ``max_passes`` passes) and sets ``touched[v] = 1`` for every route it changes.  ``S``
+    must hold consistent route caches (as after ``_update_route``); jobs left out stay
+    out.  ``ra``/``rb``/``tes``/``tls``: scratch rows of the state's row length + 1.
+    Returns ``(moves, change)``: the moves made and the change of the route costs (<= 0).
+    """
+    adj = P.adj
+    dist, pdur, prof, cm, cs, css, vend, service = P.dist, P.pdur, P.prof, P.cm, P.cs, P.css, P.vend, P.service
+    seq, rlen, node_route, node_pos, rcost = S.seq, S.rlen, S.node_route, S.node_pos, S.rcost
+    kn = k_near if k_near < adj.shape[1] else adj.shape[1]
+    moves = 0
+    change = 0.0
+    for _ in range(max_passes):
+        before = moves
+        for ui in range(njobs):
+            u = jobs[ui]
+            for t in range(kn):
+                a = node_route[u]
+                if a < 0:
+                    break
+                x = adj[u, t]
+                if x < 0:
+                    break
+                b = node_route[x]
+                if b < 0:
+                    continue
+                i = node_pos[u]
+                j = node_pos[x]
+                La = rlen[a]
+                Lb = rlen[b]
+                pa = prof[a]
+                pb = prof[b]
+                # Vehicles that cost alike and end alike can exchange tails.
+                alike = pa == pb and cm[a] == cm[b] and cs[a] == cs[b] and css[a] == css[b] and vend[a] == vend[b]
+                eps = 1e-9 * (1.0 + rcost[a] + rcost[b])
+                old = rcost[a] + rcost[b] if a != b else rcost[a]
+                pu = seq[a, i - 1]
+                su = seq[a, i + 1]
+                px = seq[b, j - 1]
+                sx = seq[b, j + 1]
+                cma, csa, cmb, csb = cm[a], cs[a], cm[b], cs[b]
+                done = False
+                if a != b:
+                    # Relocations and swaps are priced exactly by their arcs (each at its
+                    # vehicle's rates), the service they move and a fixed cost saved.
+                    if La == 1:  # the route empties: it costs nothing, its fixed cost included
+                        rem_u = rcost[a] - css[b] * service[u]
+                    else:
+                        rem_u = (_arc(cma, csa, dist, pdur, pa, pu, u) + _arc(cma, csa, dist, pdur, pa, u, su)
+                                 - _arc(cma, csa, dist, pdur, pa, pu, su) + (css[a] - css[b]) * service[u])
+                    # relocate u after x (r = 0) or before x (r = 1)
+                    for r in range(2):
+                        if done:
+                            break
+                        left = x if r == 0 else px
+                        right = sx if r == 0 else x
+                        k = j if r == 0 else j - 1
+                        est = _arc(cmb, csb, dist, pdur, pb, left, u) + _arc(cmb, csb, dist, pdur, pb, u, right) - _arc(cmb, csb, dist, pdur, pb, left, right) - rem_u
+                        if est >= -eps:
+                            continue
+                        w = 0
+                        for q in range(La + 2):
+                            if q != i:
+                                ra[w] = seq[a, q]
+                                w += 1
+                        for q in range(k + 1):
+                            rb[q] = seq[b, q]
+                        rb[k + 1] = u
+                        for q in range(k + 1, Lb + 2):
+                            rb[q + 1] = seq[b, q]
+                        d = _apply(P, S, a, ra, La - 1, b, rb, Lb + 1, old, eps, tes, tls, touched)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            done = True
+                    if done:
+                        continue
+                    # relocate u and its successor after x
+                    if i < La:
+                        s2 = seq[a, i + 2]
+                        est = (_arc(cmb, csb, dist, pdur, pb, x, u) + _arc(cmb, csb, dist, pdur, pb, u, su) + _arc(cmb, csb, dist, pdur, pb, su, sx)
+                               - _arc(cmb, csb, dist, pdur, pb, x, sx) + css[b] * (service[u] + service[su]))
+                        if La == 2:
+                            est -= rcost[a]
+                        else:
+                            est += (_arc(cma, csa, dist, pdur, pa, pu, s2) - _arc(cma, csa, dist, pdur, pa, pu, u)
+                                    - _arc(cma, csa, dist, pdur, pa, u, su) - _arc(cma, csa, dist, pdur, pa, su, s2)
+                                    - css[a] * (service[u] + service[su]))
+                        if est < -eps:
+                            w = 0
+                            for q in range(La + 2):
+                                if q != i and q != i + 1:
+                                    ra[w] = seq[a, q]
+                                    w += 1
+                            for q in range(j + 1):
+                                rb[q] = seq[b, q]
+                            rb[j + 1] = u
+                            rb[j + 2] = su
+                            for q in range(j + 1, Lb + 2):
+                                rb[q + 2] = seq[b, q]
+                            d = _apply(P, S, a, ra, La - 2, b, rb, Lb + 2, old, eps, tes, tls, touched)
+                            if d < 0.0:
+                                change += d
+                                moves += 1
+                                continue
+                    # swap u and x
+                    est = (_arc(cma, csa, dist, pdur, pa, pu, x) + _arc(cma, csa, dist, pdur, pa, x, su)
+                           - _arc(cma, csa, dist, pdur, pa, pu, u) - _arc(cma, csa, dist, pdur, pa, u, su)
+                           + _arc(cmb, csb, dist, pdur, pb, px, u) + _arc(cmb, csb, dist, pdur, pb, u, sx)
+                           - _arc(cmb, csb, dist, pdur, pb, px, x) - _arc(cmb, csb, dist, pdur, pb, x, sx)
+                           + (css[a] - css[b]) * (service[x] - service[u]))
+                    if est < -eps:
+                        for q in range(La + 2):
+                            ra[q] = seq[a, q]
+                        ra[i] = x
+                        for q in range(Lb + 2):
+                            rb[q] = seq[b, q]
+                        rb[j] = u
+                        d = _apply(P, S, a, ra, La, b, rb, Lb, old, eps, tes, tls, touched)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
+                    # 2-opt*: a keeps its jobs up to u, then b's from x; b keeps its jobs before x, then
+                    # a's after u.  Tails change vehicle, so only between vehicles that cost alike.
+                    na = i + (Lb - j + 1)
+                    nb = (j - 1) + (La - i)
+                    if not alike:
+                        est = np.inf
+                    elif nb == 0:
+                        est = -np.inf  # b empties (its whole cost goes): scheduled in full
+                    else:
+                        est = (_arc(cma, csa, dist, pdur, pa, u, x) + _arc(cma, csa, dist, pdur, pa, px, su)
+                               - _arc(cma, csa, dist, pdur, pa, u, su) - _arc(cma, csa, dist, pdur, pa, px, x))
+                    if est < -eps:
+                        for q in range(i + 1):
+                            ra[q] = seq[a, q]
+                        for q in range(j, Lb + 1):
+                            ra[i + 1 + q - j] = seq[b, q]
+                        ra[na + 1] = seq[a, La + 1]
+                        for q in range(j):
+                            rb[q] = seq[b, q]
+                        for q in range(i + 1, La + 1):
+                            rb[j + q - i - 1] = seq[a, q]
+                        rb[nb + 1] = seq[b, Lb + 1]
+                        d = _apply(P, S, a, ra, na, b, rb, nb, old, eps, tes, tls, touched)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
+                else:
+                    # relocate u after x (r = 0) or before it (r = 1: after x's predecessor, maybe the start)
+                    for r in range(2):
+                        if done:
+                            break
+                        k = j if r == 0 else j - 1
+                        if k == i or k == i - 1:
+                            continue
+                        left = seq[a, k]
+                        right = seq[a, k + 1]
+                        est = (_arc(cma, csa, dist, pdur, pa, left, u) + _arc(cma, csa, dist, pdur, pa, u, right) - _arc(cma, csa, dist, pdur, pa, left, right)
+                               - _arc(cma, csa, dist, pdur, pa, pu, u) - _arc(cma, csa, dist, pdur, pa, u, su) + _arc(cma, csa, dist, pdur, pa, pu, su))
+                        if est >= -eps:
+                            continue
+                        w = 0
+                        for q in range(La + 2):
+                            if q == i:
+                                continue
+                            ra[w] = seq[a, q]
+                            w += 1
+                            if q == k:
+                                ra[w] = u
+                                w += 1
+                        d = _apply(P, S, a, ra, La, -1, rb, 0, old, eps, tes, tls, touched)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            done = True
+                    if done:
+                        continue
+                    # 2-opt: reverse the stretch between u and x so that one follows the other
+                    # (u then x when u comes first, x then u otherwise)
+                    lo = i + 1 if i < j else j + 1
+                    hi = j if i < j else i
+                    if lo < hi:
+                        d = _try_reverse(P, S, a, lo, hi, ra, eps, tes, tls, touched)
+                        if d < 0.0:
+                            change += d
+                            moves += 1
+                            continue
+            # 2-opt from u's route's start or to its end: u follows the start, or precedes the end
+            a = node_route[u]
+            if a < 0:
+                continue
+            i = node_pos[u]
+            La = rlen[a]
+            eps = 1e-9 * (1.0 + rcost[a])
+            for r in range(2):
+                lo = 1 if r == 0 else i
+                hi = i if r == 0 else La
+                if lo >= hi:
+                    continue
+                d = _try_reverse(P, S, a, lo, hi, ra, eps, tes, tls, touched)
+                if d < 0.0:
+                    change += d
+                    moves += 1
+                    break
+        if moves == before:
+            break
+    return moves, change
+
+
 @njit(cache=True, nogil=True)
 def run_chunk(
     P: KProblem, W: KState, cur_seq: np.ndarray, cur_len: np.ndarray, cur_cost: np.ndarray,
@@ -1437,6 +1749,7 @@ def run_chunk(
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
     order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float, open_min_jobs: float,
+    ls_near: int, ls_passes: int,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1446,7 +1759,10 @@ def run_chunk(
     number of accepted moves.  ``jver`` / ``jthr``: the left-out cache of
     ``_best_insertion`` (empty arrays: off; the search is then as without it).
     ``open_rate`` applies while the routes in use carry ``open_min_jobs`` jobs or more
-    on average; below that no random number is drawn for it.
+    on average; below that no random number is drawn for it.  ``ls_near`` > 0: every
+    complete recreate is followed by the descent (``descend_jobs``) over the jobs it
+    re-inserted, each against its ``ls_near`` nearest jobs, at most ``ls_passes`` passes,
+    before the annealing judges it (not with pairs or fixed steps).
     """
     nv = W.rlen.shape[0]
     n = P.dist.shape[0]
@@ -1461,6 +1777,9 @@ def run_chunk(
     tes = np.empty(C + 1, dtype=np.int64)
     tls = np.empty(C + 1, dtype=np.int64)
     mx = np.empty(P.demand.shape[1], dtype=np.int64)
+    lra = np.empty(C + 1, dtype=np.int32)
+    lrb = np.empty(C + 1, dtype=np.int32)
+    use_ls = ls_near > 0 and not P.pdp and not P.fix_on
     cur_unas = W.unas.copy()
     cur_nunas = W.nunas[0]
     cur_pen = W.pen[0]
@@ -1512,6 +1831,8 @@ def run_chunk(
         if temp > 0.0:
             thresh -= temp * np.log(1.0 - _rand(rng))
         refused = _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx, thresh)
+        if use_ls and not refused:
+            descend_jobs(P, W, rem, nrem, ls_near, ls_passes, touched, lra, lrb, tes, tls)
         new_cost = _total(W)
         if not refused and new_cost < thresh:
             accepted += 1
