@@ -144,6 +144,8 @@ class SearchParams:
     ls_neighbours: int = 0
     #: Passes over those jobs that descent makes at most.
     ls_passes: int = 2
+    #: From this share of the cooling schedule on (0: from the start).
+    ls_from: float = 0.0
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -166,6 +168,7 @@ class SearchParams:
         _number(self, "descent_from", p, lo=0.0, hi=1.0)
         _number(self, "ls_neighbours", p, lo=0, whole=True)
         _number(self, "ls_passes", p, lo=1, whole=True)
+        _number(self, "ls_from", p, lo=0.0, hi=1.0)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -223,3 +223,46 @@ def test_the_descents_gain_is_reported_as_progress() -> None:
     off = improve.search(a, time_limit=0, seed=2, max_iterations=3000, params=SearchParams(descent_neighbours=0))
     assert res.cost < off.cost  # the descent moved something here
     assert seen[-1] == pytest.approx(res.cost) and res.trajectory[-1][1] == pytest.approx(res.cost)
+
+
+def test_descending_a_few_jobs_moves_only_their_routes_and_marks_them() -> None:
+    """``kernels.descend_jobs`` (the descent inside the search) over a few jobs: every route it
+    changes is marked touched, a route it does not change is not, the costs it reports add up."""
+    a = _variants()["mixed"]
+    start = improve.search(a, time_limit=0, seed=1, max_iterations=1, params=SearchParams(descent_neighbours=0))
+    params = SearchParams()
+    P = with_neighbours(build_problem(a, params), a, params)
+    S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+    before = D.load_routes(P, S, *_rows(a, start.routes))
+    seq0 = S.seq.copy()
+    rl0 = S.rlen.copy()
+    jobs = np.array([j for r in start.routes for j in r][::7], dtype=np.int32)
+    touched = np.zeros(a.n_vehicles, dtype=np.int8)
+    C = S.seq.shape[1]
+    moves, change = K.descend_jobs(
+        P, S, jobs, jobs.shape[0], 40, 3, touched, np.empty(C + 1, np.int32), np.empty(C + 1, np.int32),
+        np.empty(C + 1, np.int64), np.empty(C + 1, np.int64),
+    )
+    assert moves > 0 and change < 0
+    changed = [v for v in range(a.n_vehicles) if rl0[v] != S.rlen[v] or (seq0[v, : rl0[v] + 2] != S.seq[v, : rl0[v] + 2]).any()]
+    assert changed and set(changed) <= set(np.flatnonzero(touched).tolist())
+    after = [S.seq[v, 1 : 1 + S.rlen[v]].tolist() for v in range(a.n_vehicles)]
+    assert check_solution(a, after) == pytest.approx(before + change)
+    assert float(S.rcost.sum()) == pytest.approx(before + change)
+
+
+@pytest.mark.parametrize("name", ["plain", "mixed", "multi_window", "max_duration", "two_dims"])
+def test_the_search_with_a_descent_after_every_recreate_keeps_every_rule(name: str) -> None:
+    """``[search] ls_neighbours``: every complete recreate is descended before the annealing
+    judges it; the routes stay feasible, cost what the search says, and the same seed gives the
+    same routes.  The descent does change the search (other routes than without it)."""
+    a = _variants()[name]
+    if name == "two_dims":
+        a.demand[: a.n_depots] = 0
+    p = SearchParams(ls_neighbours=20, ls_passes=2, descent_neighbours=0)
+    res = improve.search(a, time_limit=0, seed=3, max_iterations=1500, params=p)
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+    again = improve.search(a, time_limit=0, seed=3, max_iterations=1500, params=p)
+    assert again.routes == res.routes
+    off = improve.search(a, time_limit=0, seed=3, max_iterations=1500, params=SearchParams(descent_neighbours=0))
+    assert off.routes != res.routes

@@ -1749,7 +1749,7 @@ def run_chunk(
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
     order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float, open_min_jobs: float,
-    ls_near: int, ls_passes: int,
+    ls_near: int, ls_passes: int, ls_from: float,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1762,7 +1762,8 @@ def run_chunk(
     on average; below that no random number is drawn for it.  ``ls_near`` > 0: every
     complete recreate is followed by the descent (``descend_jobs``) over the jobs it
     re-inserted, each against its ``ls_near`` nearest jobs, at most ``ls_passes`` passes,
-    before the annealing judges it (not with pairs or fixed steps).
+    before the annealing judges it, from the share ``ls_from`` of the schedule on (not with
+    pairs or fixed steps).
     """
     nv = W.rlen.shape[0]
     n = P.dist.shape[0]
@@ -1831,7 +1832,7 @@ def run_chunk(
         if temp > 0.0:
             thresh -= temp * np.log(1.0 - _rand(rng))
         refused = _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx, thresh)
-        if use_ls and not refused:
+        if use_ls and not refused and frac >= ls_from:
             descend_jobs(P, W, rem, nrem, ls_near, ls_passes, touched, lra, lrb, tes, tls)
         new_cost = _total(W)
         if not refused and new_cost < thresh:
