@@ -140,7 +140,9 @@ class SearchParams:
     descent_from: float = 1.0
     #: Nearest jobs the descent tries for each job a recreate re-inserted, inside the search:
     #: every complete recreate is followed by that local descent before the annealing judges
-    #: the plan (``kernels.run_chunk``); 0: none.
+    #: the plan (``kernels.run_chunk``); 0: none.  Off by default: on Gehring-Homberger 400 it
+    #: won 0.16 points on R2/RC2 (long routes, wide windows) and lost more on R1, RC1 and C2,
+    #: and on real-road days it was neutral (RESULTS.md, 2026-11-29 night).
     ls_neighbours: int = 0
     #: Passes over those jobs that descent makes at most.
     ls_passes: int = 2
