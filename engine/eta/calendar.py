@@ -55,9 +55,51 @@ def _zone_tab() -> dict[str, str]:
     return out
 
 
+def _zone_bytes(tz: str) -> bytes | None:
+    """The compiled TZif file of an IANA zone (from ``tzdata`` or the system's zoneinfo), None when absent."""
+    from importlib import resources  # noqa: PLC0415
+    import zoneinfo  # noqa: PLC0415
+
+    if not tz or tz.startswith("/") or ".." in tz:
+        return None
+    try:
+        return resources.files("tzdata").joinpath("zoneinfo", *tz.split("/")).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    for base in zoneinfo.TZPATH:
+        try:
+            with open(f"{base}/{tz}", "rb") as fh:
+                return fh.read()
+        except OSError:
+            continue
+    return None
+
+
+@lru_cache(maxsize=None)
+def _zone_by_bytes() -> dict[bytes, str]:
+    out: dict[bytes, str] = {}
+    for zone in _zone_tab():
+        b = _zone_bytes(zone)
+        if b is not None:
+            out.setdefault(b, zone)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _country_code(tz: str) -> str:
+    """Country code of ``tz`` in ``zone.tab``; a link name (``Asia/Calcutta``, ``US/Eastern``,
+    ``PRC``: still common in configuration files) through the zone it links to."""
+    tab = _zone_tab()
+    if tz in tab:
+        return tab[tz]
+    b = _zone_bytes(tz)
+    # a link's file is its target's, byte for byte
+    return tab.get(_zone_by_bytes().get(b, ""), "") if b is not None else ""
+
+
 def country_of_tz(tz: str) -> str:
     """ISO country code an IANA zone belongs to ("" when none or unknown to ``holidays``)."""
-    cc = _zone_tab().get(tz, "")
+    cc = _country_code(tz)
     if not cc:
         return ""
     import holidays  # noqa: PLC0415
@@ -67,7 +109,7 @@ def country_of_tz(tz: str) -> str:
 
 def currency_of_tz(tz: str) -> str:
     """ISO 4217 code of the money used where an IANA zone is ("" when unknown)."""
-    cc = _zone_tab().get(tz, "")
+    cc = _country_code(tz)
     if not cc:
         return ""
     from babel.numbers import get_territory_currencies  # noqa: PLC0415

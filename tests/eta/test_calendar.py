@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.eta._city import SHANGHAI
-from engine.eta.calendar import HOLIDAY, WORKDAY, calendar_seasons, country_of_tz
+from engine.eta.calendar import HOLIDAY, WORKDAY, calendar_seasons, country_of_tz, currency_of_tz
 from engine.eta.fit import fit
 from engine.eta.history import read_history
 from engine.eta.model import season_labels
@@ -25,6 +25,17 @@ def test_country_and_china_make_up_workdays() -> None:
                         tuple(s.items()))
     # Spring Festival, a make-up Saturday, National Day, an ordinary Tuesday.
     assert lab.tolist() == [HOLIDAY, WORKDAY, HOLIDAY, ""]
+
+
+def test_zone_links_have_their_zones_country_and_money() -> None:
+    """Link names (old or alias spellings that configuration files and ``--tz`` still carry)
+    give the country and currency of the zone they link to; an unknown or country-less zone
+    gives none, and a path is not read."""
+    for link, cc, cur in (("Asia/Calcutta", "IN", "INR"), ("PRC", "CN", "CNY"), ("US/Eastern", "US", "USD"),
+                          ("Asia/Saigon", "VN", "VND"), ("Asia/Kolkata", "IN", "INR")):
+        assert (country_of_tz(link), currency_of_tz(link)) == (cc, cur), link
+    for zone in ("UTC", "Etc/GMT+8", "Nowhere/City", "../../etc/passwd", "/etc/localtime", ""):
+        assert (country_of_tz(zone), currency_of_tz(zone)) == ("", ""), zone
 
 
 @pytest.fixture(scope="module")
