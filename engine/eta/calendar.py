@@ -34,18 +34,33 @@ LEAD_DAYS = 3
 _EPOCH = date(1970, 1, 1)
 
 
+def _tz_file(name: str) -> bytes | None:
+    """A file of the IANA time-zone database (a zone's TZif file, ``zone.tab``), from the
+    ``tzdata`` package or else the system's zoneinfo; None when absent."""
+    from importlib import resources  # noqa: PLC0415
+    import zoneinfo  # noqa: PLC0415
+
+    if not name or name.startswith("/") or ".." in name:
+        return None
+    try:
+        return resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    for base in zoneinfo.TZPATH:
+        try:
+            with open(f"{base}/{name}", "rb") as fh:
+                return fh.read()
+        except OSError:
+            continue
+    return None
+
+
 @lru_cache(maxsize=None)
 def _zone_tab() -> dict[str, str]:
-    from importlib import resources  # noqa: PLC0415
-
-    try:
-        text = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text()
-    except (ModuleNotFoundError, FileNotFoundError):
-        try:
-            with open("/usr/share/zoneinfo/zone.tab") as fh:
-                text = fh.read()
-        except OSError:
-            return {}
+    raw = _tz_file("zone.tab")
+    if raw is None:
+        return {}
+    text = raw.decode()
     out = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
@@ -55,31 +70,11 @@ def _zone_tab() -> dict[str, str]:
     return out
 
 
-def _zone_bytes(tz: str) -> bytes | None:
-    """The compiled TZif file of an IANA zone (from ``tzdata`` or the system's zoneinfo), None when absent."""
-    from importlib import resources  # noqa: PLC0415
-    import zoneinfo  # noqa: PLC0415
-
-    if not tz or tz.startswith("/") or ".." in tz:
-        return None
-    try:
-        return resources.files("tzdata").joinpath("zoneinfo", *tz.split("/")).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
-    for base in zoneinfo.TZPATH:
-        try:
-            with open(f"{base}/{tz}", "rb") as fh:
-                return fh.read()
-        except OSError:
-            continue
-    return None
-
-
 @lru_cache(maxsize=None)
 def _zone_by_bytes() -> dict[bytes, str]:
     out: dict[bytes, str] = {}
     for zone in _zone_tab():
-        b = _zone_bytes(zone)
+        b = _tz_file(zone)
         if b is not None:
             out.setdefault(b, zone)
     return out
@@ -92,7 +87,7 @@ def _country_code(tz: str) -> str:
     tab = _zone_tab()
     if tz in tab:
         return tab[tz]
-    b = _zone_bytes(tz)
+    b = _tz_file(tz)
     # a link's file is its target's, byte for byte
     return tab.get(_zone_by_bytes().get(b, ""), "") if b is not None else ""
 

@@ -6,7 +6,9 @@ move, nor exchanges the tails of two routes, nor reverses a stretch of one; unde
 clock that binds (Gehring-Homberger 400 at 60 s: about 7,000 iterations per job) its
 last solution is not a local optimum of those moves.  A descent over them, first
 improvement, each job against its nearest jobs (Toth & Vigo's granular neighbourhoods),
-finishes it in milliseconds.
+finishes it in milliseconds.  The moves themselves are ``kernels.descend_jobs`` (over any
+list of jobs, so that the search can also run them inside ``kernels.run_chunk``,
+``SearchParams.ls_neighbours``); this module runs them over every job.
 
 Moves, for a job ``u`` and each of its ``k`` nearest jobs ``x``:
 

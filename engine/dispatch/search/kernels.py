@@ -1523,6 +1523,25 @@ def _try_reverse(
     return _apply(P, S, a, ra, La, -1, ra, 0, S.rcost[a], eps, tes, tls, touched)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _move_run(
+    seq: np.ndarray, a: int, i: int, m: int, La: int, b: int, k: int, Lb: int, ra: np.ndarray, rb: np.ndarray,
+) -> None:
+    """``ra``: route ``a``'s row without its ``m`` jobs from position ``i``; ``rb``: route ``b``'s
+    row with those jobs, in order, after its position ``k`` (two routes)."""
+    w = 0
+    for q in range(La + 2):
+        if q < i or q >= i + m:
+            ra[w] = seq[a, q]
+            w += 1
+    for q in range(k + 1):
+        rb[q] = seq[b, q]
+    for t in range(m):
+        rb[k + 1 + t] = seq[a, i + t]
+    for q in range(k + 1, Lb + 2):
+        rb[q + m] = seq[b, q]
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def descend_jobs(
     P: KProblem, S: KState, jobs: np.ndarray, njobs: int, k_near: int, max_passes: int, touched: np.ndarray,
@@ -1590,16 +1609,7 @@ def descend_jobs(
                         est = _arc(cmb, csb, dist, pdur, pb, left, u) + _arc(cmb, csb, dist, pdur, pb, u, right) - _arc(cmb, csb, dist, pdur, pb, left, right) - rem_u
                         if est >= -eps:
                             continue
-                        w = 0
-                        for q in range(La + 2):
-                            if q != i:
-                                ra[w] = seq[a, q]
-                                w += 1
-                        for q in range(k + 1):
-                            rb[q] = seq[b, q]
-                        rb[k + 1] = u
-                        for q in range(k + 1, Lb + 2):
-                            rb[q + 1] = seq[b, q]
+                        _move_run(seq, a, i, 1, La, b, k, Lb, ra, rb)
                         d = _apply(P, S, a, ra, La - 1, b, rb, Lb + 1, old, eps, tes, tls, touched)
                         if d < 0.0:
                             change += d
@@ -1619,17 +1629,7 @@ def descend_jobs(
                                     - _arc(cma, csa, dist, pdur, pa, u, su) - _arc(cma, csa, dist, pdur, pa, su, s2)
                                     - css[a] * (service[u] + service[su]))
                         if est < -eps:
-                            w = 0
-                            for q in range(La + 2):
-                                if q != i and q != i + 1:
-                                    ra[w] = seq[a, q]
-                                    w += 1
-                            for q in range(j + 1):
-                                rb[q] = seq[b, q]
-                            rb[j + 1] = u
-                            rb[j + 2] = su
-                            for q in range(j + 1, Lb + 2):
-                                rb[q + 2] = seq[b, q]
+                            _move_run(seq, a, i, 2, La, b, j, Lb, ra, rb)
                             d = _apply(P, S, a, ra, La - 2, b, rb, Lb + 2, old, eps, tes, tls, touched)
                             if d < 0.0:
                                 change += d
@@ -1780,7 +1780,6 @@ def run_chunk(
     mx = np.empty(P.demand.shape[1], dtype=np.int64)
     lra = np.empty(C + 1, dtype=np.int32)
     lrb = np.empty(C + 1, dtype=np.int32)
-    use_ls = ls_near > 0 and not P.pdp and not P.fix_on
     cur_unas = W.unas.copy()
     cur_nunas = W.nunas[0]
     cur_pen = W.pen[0]
@@ -1796,6 +1795,8 @@ def run_chunk(
     wsum = order_weights.sum()
     # pairs would be torn apart and fixed steps moved off their vehicle by a split
     can_open = not P.pdp and not P.fix_on
+    # the descent leaves pairs and fixed steps alone (``descent.applies``), for the same reasons
+    use_ls = ls_near > 0 and can_open
     accepted = 0
     ratio = t_end / t_start if t_start > 0.0 else 1.0
     # the state's arrays once, out of the tuple (see ``_eval_row`` on reference counting)
