@@ -148,6 +148,8 @@ class SearchParams:
     ls_passes: int = 2
     #: From this share of the cooling schedule on (0: from the start).
     ls_from: float = 0.0
+    #: That descent adds no job to the shortest route (which the search may be emptying).
+    ls_keep: bool = True
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -171,6 +173,7 @@ class SearchParams:
         _number(self, "ls_neighbours", p, lo=0, whole=True)
         _number(self, "ls_passes", p, lo=1, whole=True)
         _number(self, "ls_from", p, lo=0.0, hi=1.0)
+        _flag(self, "ls_keep", p)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

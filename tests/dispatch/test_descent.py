@@ -241,7 +241,7 @@ def test_descending_a_few_jobs_moves_only_their_routes_and_marks_them() -> None:
     C = S.seq.shape[1]
     moves, change = K.descend_jobs(
         P, S, jobs, jobs.shape[0], 40, 3, touched, np.empty(C + 1, np.int32), np.empty(C + 1, np.int32),
-        np.empty(C + 1, np.int64), np.empty(C + 1, np.int64),
+        np.empty(C + 1, np.int64), np.empty(C + 1, np.int64), -1,
     )
     assert moves > 0 and change < 0
     changed = [v for v in range(a.n_vehicles) if rl0[v] != S.rlen[v] or (seq0[v, : rl0[v] + 2] != S.seq[v, : rl0[v] + 2]).any()]
@@ -266,3 +266,32 @@ def test_the_search_with_a_descent_after_every_recreate_keeps_every_rule(name: s
     assert again.routes == res.routes
     off = improve.search(a, time_limit=0, seed=3, max_iterations=1500, params=SearchParams(descent_neighbours=0))
     assert off.routes != res.routes
+
+
+def test_the_descent_inside_the_search_adds_no_job_to_the_shortest_route() -> None:
+    """``keep``: the route the ruin-and-recreate may be emptying (the shortest) gains no job
+    from the descent, which still improves the others; without ``keep`` the same descent
+    fills that route (so the guard is what holds it)."""
+    a = _variants()["plain"]
+    start = improve.search(a, time_limit=0, seed=1, max_iterations=1, params=SearchParams(descent_neighbours=0))
+    params = SearchParams()
+    P = with_neighbours(build_problem(a, params), a, params)
+    C = None
+    grown = {}
+    for keep in (True, False):
+        S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
+        before = D.load_routes(P, S, *_rows(a, start.routes))
+        v = int(K._shortest_route(S.rlen))
+        assert v >= 0 and S.rlen[v] == min(len(r) for r in start.routes if r)
+        L0 = int(S.rlen[v])
+        C = S.seq.shape[1]
+        touched = np.zeros(a.n_vehicles, dtype=np.int8)
+        moves, change = K.descend_jobs(
+            P, S, P.jobs, P.jobs.shape[0], 40, 50, touched, np.empty(C + 1, np.int32), np.empty(C + 1, np.int32),
+            np.empty(C + 1, np.int64), np.empty(C + 1, np.int64), v if keep else -1,
+        )
+        assert moves > 0 and change < 0
+        after = [S.seq[u, 1 : 1 + S.rlen[u]].tolist() for u in range(a.n_vehicles)]
+        assert check_solution(a, after) == pytest.approx(before + change)
+        grown[keep] = int(S.rlen[v]) - L0
+    assert grown[True] <= 0 < grown[False]

@@ -54,7 +54,7 @@ def descend(P: KProblem, S: KState, k_near: int, max_passes: int) -> tuple:
     touched = np.zeros(S.rlen.shape[0], dtype=np.int8)
     ra, rb = np.empty(C + 1, dtype=np.int32), np.empty(C + 1, dtype=np.int32)
     tes, tls = np.empty(C + 1, dtype=np.int64), np.empty(C + 1, dtype=np.int64)
-    return descend_jobs(P, S, P.jobs, P.jobs.shape[0], k_near, max_passes, touched, ra, rb, tes, tls)
+    return descend_jobs(P, S, P.jobs, P.jobs.shape[0], k_near, max_passes, touched, ra, rb, tes, tls, -1)
 
 
 @njit(cache=True, nogil=True)

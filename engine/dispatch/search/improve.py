@@ -216,7 +216,7 @@ class _Run:
             self.P, self.W, self.cur_seq, self.cur_len, self.cur_cost, self.best_seq, self.best_len, self.best_cost,
             self.rng, self.iterations, n_iter, max(1, it_total), self.t_start, self.t_end,
             p.avg_removed, p.max_string, p.split_rate, p.split_depth, p.blink, self.weights, self.jver, self.jthr, p.open_rate,
-            p.open_min_jobs, p.ls_neighbours, p.ls_passes, p.ls_from,
+            p.open_min_jobs, p.ls_neighbours, p.ls_passes, p.ls_from, p.ls_keep,
         )
         self.iterations += n_iter
 

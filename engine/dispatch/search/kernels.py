@@ -1545,9 +1545,14 @@ def _move_run(
 @njit(cache=True, nogil=True, _nrt=False)
 def descend_jobs(
     P: KProblem, S: KState, jobs: np.ndarray, njobs: int, k_near: int, max_passes: int, touched: np.ndarray,
-    ra: np.ndarray, rb: np.ndarray, tes: np.ndarray, tls: np.ndarray,
+    ra: np.ndarray, rb: np.ndarray, tes: np.ndarray, tls: np.ndarray, keep: int,
 ) -> tuple:
     """The descent of ``engine.dispatch.search.descent`` over the jobs ``jobs[:njobs]`` only.
+
+    ``keep`` >= 0: no move adds a job to that route (relocations into it, a 2-opt* that
+    lengthens it); -1: none.  Inside the search that is the shortest route: the
+    ruin-and-recreate empties a route by moving its jobs out a few at a time, each at a
+    small loss, and a descent that took them straight back would undo it.
 
     Improves the routes of ``S`` in place until no move of those jobs helps (or
     ``max_passes`` passes) and sets ``touched[v] = 1`` for every route it changes.  ``S``
@@ -1601,7 +1606,7 @@ def descend_jobs(
                                  - _arc(cma, csa, dist, pdur, pa, pu, su) + (css[a] - css[b]) * service[u])
                     # relocate u after x (r = 0) or before x (r = 1)
                     for r in range(2):
-                        if done:
+                        if done or b == keep:
                             break
                         left = x if r == 0 else px
                         right = sx if r == 0 else x
@@ -1618,7 +1623,7 @@ def descend_jobs(
                     if done:
                         continue
                     # relocate u and its successor after x
-                    if i < La:
+                    if i < La and b != keep:
                         s2 = seq[a, i + 2]
                         est = (_arc(cmb, csb, dist, pdur, pb, x, u) + _arc(cmb, csb, dist, pdur, pb, u, su) + _arc(cmb, csb, dist, pdur, pb, su, sx)
                                - _arc(cmb, csb, dist, pdur, pb, x, sx) + css[b] * (service[u] + service[su]))
@@ -1657,7 +1662,7 @@ def descend_jobs(
                     # a's after u.  Tails change vehicle, so only between vehicles that cost alike.
                     na = i + (Lb - j + 1)
                     nb = (j - 1) + (La - i)
-                    if not alike:
+                    if not alike or (a == keep and na > La) or (b == keep and nb > Lb):
                         est = np.inf
                     elif nb == 0:
                         est = -np.inf  # b empties (its whole cost goes): scheduled in full
@@ -1743,13 +1748,26 @@ def descend_jobs(
 
 
 @njit(cache=True, nogil=True)
+def _shortest_route(rlen: np.ndarray) -> int:
+    """The used route with the fewest jobs (the first such), or -1 when fewer than two are used."""
+    best = -1
+    used = 0
+    for v in range(rlen.shape[0]):
+        if rlen[v] > 0:
+            used += 1
+            if best < 0 or rlen[v] < rlen[best]:
+                best = v
+    return best if used >= 2 else -1
+
+
+@njit(cache=True, nogil=True)
 def run_chunk(
     P: KProblem, W: KState, cur_seq: np.ndarray, cur_len: np.ndarray, cur_cost: np.ndarray,
     best_seq: np.ndarray, best_len: np.ndarray, best_cost: np.ndarray, rng: np.ndarray,
     it0: int, n_iter: int, it_total: int, t_start: float, t_end: float,
     avg_removed: float, max_string: int, split_rate: float, split_depth: float, blink: float,
     order_weights: np.ndarray, jver: np.ndarray, jthr: np.ndarray, open_rate: float, open_min_jobs: float,
-    ls_near: int, ls_passes: int, ls_from: float,
+    ls_near: int, ls_passes: int, ls_from: float, ls_keep: bool,
 ) -> int:
     """Run ``n_iter`` SISR iterations on the working state ``W`` (which equals ``cur`` on entry).
 
@@ -1763,7 +1781,7 @@ def run_chunk(
     complete recreate is followed by the descent (``descend_jobs``) over the jobs it
     re-inserted, each against its ``ls_near`` nearest jobs, at most ``ls_passes`` passes,
     before the annealing judges it, from the share ``ls_from`` of the schedule on (not with
-    pairs or fixed steps).
+    pairs or fixed steps); ``ls_keep``: that descent adds no job to the shortest route.
     """
     nv = W.rlen.shape[0]
     n = P.dist.shape[0]
@@ -1834,7 +1852,8 @@ def run_chunk(
             thresh -= temp * np.log(1.0 - _rand(rng))
         refused = _recreate(P, W, rem, nrem, rng, blink, touched, stamp, seen, keys, tseq, tes, tls, kind, jver, jthr, mx, thresh)
         if use_ls and not refused and frac >= ls_from:
-            descend_jobs(P, W, rem, nrem, ls_near, ls_passes, touched, lra, lrb, tes, tls)
+            keep = _shortest_route(wlen) if ls_keep else -1
+            descend_jobs(P, W, rem, nrem, ls_near, ls_passes, touched, lra, lrb, tes, tls, keep)
         new_cost = _total(W)
         if not refused and new_cost < thresh:
             accepted += 1
