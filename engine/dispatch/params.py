@@ -140,16 +140,19 @@ class SearchParams:
     descent_from: float = 1.0
     #: Nearest jobs the descent tries for each job a recreate re-inserted, inside the search:
     #: every complete recreate is followed by that local descent before the annealing judges
-    #: the plan (``kernels.run_chunk``); 0: none.  Off by default: on Gehring-Homberger 400 it
-    #: won 0.16 points on R2/RC2 (long routes, wide windows) and lost more on R1, RC1 and C2,
-    #: and on real-road days it was neutral (RESULTS.md, 2026-11-29 night).
-    ls_neighbours: int = 0
+    #: the plan (``kernels.run_chunk``); 0: none.  With 10 (and one pass) it won 0.35 points on
+    #: Gehring-Homberger R2 at 400, where the time holds one run; 20 lost on R1, RC1 and C2
+    #: (RESULTS.md, 2026-11-29 night and 2026-11-30).
+    ls_neighbours: int = 10
     #: Passes over those jobs that descent makes at most.
-    ls_passes: int = 2
+    ls_passes: int = 1
     #: From this share of the cooling schedule on (0: from the start).
     ls_from: float = 0.0
     #: That descent adds no job to the shortest route (which the search may be emptying).
     ls_keep: bool = True
+    #: That descent only when the time holds one run of the search (``runs``): with time
+    #: for two, a second seed gains more than the iterations the descent costs.
+    ls_scarce: bool = True
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -174,6 +177,7 @@ class SearchParams:
         _number(self, "ls_passes", p, lo=1, whole=True)
         _number(self, "ls_from", p, lo=0.0, hi=1.0)
         _flag(self, "ls_keep", p)
+        _flag(self, "ls_scarce", p)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

@@ -43,8 +43,8 @@ BEFORE = {"C101": "9edf53082294", "R101": "afd8c25750d5"}
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_fitting_solomon_search_is_unchanged(vrptw_dir: Path, name: str) -> None:
     a = from_solomon(vrptw_dir / "solomon" / f"{name}.txt")
-    # the search itself, without the descent that finishes it (tests/dispatch/test_descent.py)
-    res = improve.search(a, time_limit=0, seed=7, max_iterations=3000, params=SearchParams(descent_neighbours=0))
+    # the search itself, without the descents inside it and after it (tests/dispatch/test_descent.py)
+    res = improve.search(a, time_limit=0, seed=7, max_iterations=3000, params=SearchParams(descent_neighbours=0, ls_neighbours=0))
     assert not res.over_full
     assert _digest(res) == BEFORE[name]
 

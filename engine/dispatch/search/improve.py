@@ -167,6 +167,9 @@ class _Run:
         self.jver = np.empty((0, 0), dtype=np.int64)
         self.jthr = np.empty(0, dtype=np.float64)
         self.iterations = 0
+        #: Nearest jobs of the descent after every recreate (``SearchParams.ls_neighbours``;
+        #: ``_restarts`` turns it off when the time holds more than one run).
+        self.ls_near = params.ls_neighbours
         self.descended_at = math.nan
         self.last_best_it = 0
         self.converged = False
@@ -216,7 +219,7 @@ class _Run:
             self.P, self.W, self.cur_seq, self.cur_len, self.cur_cost, self.best_seq, self.best_len, self.best_cost,
             self.rng, self.iterations, n_iter, max(1, it_total), self.t_start, self.t_end,
             p.avg_removed, p.max_string, p.split_rate, p.split_depth, p.blink, self.weights, self.jver, self.jthr, p.open_rate,
-            p.open_min_jobs, p.ls_neighbours, p.ls_passes, p.ls_from, p.ls_keep,
+            p.open_min_jobs, self.ls_near, p.ls_passes, p.ls_from, p.ls_keep,
         )
         self.iterations += n_iter
 
@@ -372,6 +375,10 @@ def _restarts(
     begin = time.perf_counter()
     budget = max(0.0, deadline - begin)
     window = params.pace_share * budget
+    # The pace is read without the descent after every recreate: that descent is for
+    # when the time holds one run only (``SearchParams.ls_scarce``).
+    if params.ls_scarce:
+        first.ls_near = 0
     first.drive(deadline, None, t0, trajectory, on_progress, until=begin + window)
     # The first chunk carries the kernels' dispatch (tens of ms): the pace is read after it.
     i1, s1 = first.iterations, time.perf_counter()
@@ -379,6 +386,8 @@ def _restarts(
     rate = (first.iterations - i1) / max(time.perf_counter() - s1, 1e-6)
     fits = int(rate * budget / (params.run_iterations * max(1, arrays.n_jobs) ** 2))
     k = max(1, min(most, fits))
+    if params.ls_scarce:
+        first.ls_near = params.ls_neighbours if k == 1 else 0
     runs = []
     for i in range(k):
         until = begin + budget * (i + 1) / k
@@ -387,6 +396,7 @@ def _restarts(
         else:
             kind = _ORDER_INIT[i % len(_ORDER_INIT)]
             run = _Run(P, arrays, init, seed + i, params, kind, until if cut_construction else math.inf)
+            run.ls_near = first.ls_near
         run.drive(until, None, t0, trajectory, on_progress)
         runs.append(run)
     return runs
