@@ -127,7 +127,8 @@ def test_descending_the_current_solution_keeps_the_search_consistent(monkeypatch
         during.append(int((self.cur_seq != before).any()))
 
     monkeypatch.setattr(improve._Run, "descend_current", counted)
-    cold = SearchParams(descent_from=0.0, t_start=1e-6, t_end=1e-7)
+    # without the descent after every recreate, which would leave this one nothing to do
+    cold = SearchParams(descent_from=0.0, t_start=1e-6, t_end=1e-7, ls_neighbours=0)
     res = improve.search(a, time_limit=0, seed=5, max_iterations=4000, params=cold)
     assert sum(during) > 0  # the descent changed the current solution during the search
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
@@ -295,3 +296,27 @@ def test_the_descent_inside_the_search_adds_no_job_to_the_shortest_route() -> No
         assert check_solution(a, after) == pytest.approx(before + change)
         grown[keep] = int(S.rlen[v]) - L0
     assert grown[True] <= 0 < grown[False]
+
+
+@pytest.mark.parametrize("run_iterations, runs, ls_near", [(1.0, 2, 0), (1e9, 1, 10)])
+def test_the_descent_after_every_recreate_runs_only_when_the_time_holds_one_run(
+    monkeypatch: pytest.MonkeyPatch, run_iterations: float, runs: int, ls_near: int,
+) -> None:
+    """``ls_scarce``: under a clock with time for two runs both run without the descent after
+    every recreate (as the search did before it); with time for one, that run has it."""
+    a = random_tw_instance(4, 60, 20)
+    a = dataclasses.replace(a, penalty=np.where(np.arange(a.n_nodes) < a.n_depots, 0, 10**12).astype(np.int64))
+    seen: list[list[tuple[int, int]]] = []
+    real = improve._restarts
+
+    def spy(first: improve._Run, *args: object, **kw: object) -> list[improve._Run]:
+        out = real(first, *args, **kw)
+        seen.append([(r.ls_near, r.iterations) for r in out])
+        return out
+
+    monkeypatch.setattr(improve, "_restarts", spy)
+    p = SearchParams(runs=2, run_iterations=run_iterations, cooling_iterations=1e6, ls_neighbours=10)
+    res = improve.search(a, time_limit=1.0, seed=1, params=p)
+    assert check_solution(a, res.routes) == pytest.approx(res.cost)
+    assert len(seen) == 1 and len(seen[0]) == runs
+    assert all(near == ls_near and its > 0 for near, its in seen[0])
