@@ -277,7 +277,6 @@ def test_the_descent_inside_the_search_adds_no_job_to_the_shortest_route() -> No
     start = improve.search(a, time_limit=0, seed=1, max_iterations=1, params=SearchParams(descent_neighbours=0))
     params = SearchParams()
     P = with_neighbours(build_problem(a, params), a, params)
-    C = None
     grown = {}
     for keep in (True, False):
         S = K.new_state(a.n_nodes, a.n_vehicles, a.n_dims, a.n_jobs, pairs=False)
