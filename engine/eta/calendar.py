@@ -251,6 +251,27 @@ SLOW_SHARE = 0.25
 SLOW_MIN_DAYS, SLOW_MIN_ROWS = 7, 300
 #: How far (days) from a slow period a public holiday may be to anchor it.
 ANCHOR_DAYS = 45
+#: How far (days) from a slow period a shopping festival's day may be to anchor it.  A
+#: festival this close wins over any public holiday: Double 11's backlog (Nov 8-14) sat
+#: 33 days after Mid-Autumn, whose lunar date would have moved it to late October the
+#: next year; 618 overlaps Dragon Boat in some years and is the sale, not the holiday.
+SALE_DAYS_NEAR = 3
+
+
+def _sale_days(years: list[int]) -> dict[str, list[int]]:
+    """Local day numbers of the shopping festivals that slow deliveries wherever they are run:
+    fixed-date ones (618, Double 11, Double 12) and Black Friday (the day after the fourth
+    Thursday of November).  Only used to anchor a slow period the history shows, never to
+    assume one."""
+    out: dict[str, list[int]] = {"618": [], "Double 11": [], "Double 12": [], "Black Friday": []}
+    for y in years:
+        out["618"].append((date(y, 6, 18) - _EPOCH).days)
+        out["Double 11"].append((date(y, 11, 11) - _EPOCH).days)
+        out["Double 12"].append((date(y, 12, 12) - _EPOCH).days)
+        first = date(y, 11, 1)
+        thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        out["Black Friday"].append((thursday + timedelta(days=1) - _EPOCH).days)
+    return out
 
 
 def _holiday_names(country: str, years: list[int]) -> dict[str, list[int]]:
@@ -279,10 +300,12 @@ def learn_seasons(
     :data:`SLOW_SHARE` of the orders took longer than their carrier/service's
     90th percentile; :data:`SLOW_MIN_DAYS` slow days in a row with
     :data:`SLOW_MIN_ROWS` orders make a period (a festive sale and its
-    backlog, Spring Festival).  Anchored to the nearest public holiday of
-    ``country`` within :data:`ANCHOR_DAYS` (Diwali moves by weeks from year
-    to year; the season moves with it), else to its calendar dates (every
-    year).  Returns the seasons (dated day ranges for ``years``) and what was
+    backlog, Spring Festival).  Anchored to a shopping festival within
+    :data:`SALE_DAYS_NEAR` days (Double 11, 618, Double 12, Black Friday: the
+    season keeps its dates, or moves with Thanksgiving), else to the nearest
+    public holiday of ``country`` within :data:`ANCHOR_DAYS` (Diwali moves by
+    weeks from year to year; the season moves with it), else to its calendar
+    dates (every year).  Returns the seasons (dated day ranges for ``years``) and what was
     learnt, for the model's ``meta``.
     """
     if created_day.shape[0] == 0:
@@ -316,18 +339,26 @@ def learn_seasons(
     names = _holiday_names(country, sorted(set(yrs) | {yrs[0] - 1})) if country else {}
     seasons: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
     info: list[dict] = []
+    sales = _sale_days(sorted(set(yrs) | {yrs[0] - 1}))
     for a, b in runs:
-        best: tuple[int, str, int] | None = None
-        for name, days in names.items():
-            for h in days:
-                dist = 0 if a <= h <= b else min(abs(h - a), abs(h - b))
-                if dist <= ANCHOR_DAYS and (best is None or dist < best[0]):
-                    best = (dist, name, h)
+        best: tuple[float, str, list[int], int] | None = None
+        for pool, near in ((sales, SALE_DAYS_NEAR), (names, ANCHOR_DAYS)):
+            for name, days in pool.items():
+                for h in days:
+                    # inside the period: under one day, nearer its middle smaller, so that of
+                    # two anchors inside a long period the one it is centred on wins
+                    dist = abs(2 * h - a - b) / (2 * (b - a + 1)) if a <= h <= b else min(abs(h - a), abs(h - b))
+                    if dist <= near and (best is None or dist < best[0]):
+                        best = (dist, name, days, h)
+            if best is not None:
+                break
         fa, fb = _EPOCH + timedelta(days=a), _EPOCH + timedelta(days=b)
         if best is not None:
-            _, name, h = best
-            ranges = tuple((x + a - h, x + b - h) for x in names[name])
+            _, name, days, h = best
+            ranges = tuple((x + a - h, x + b - h) for x in days)
             label = LEARNT_PREFIX + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+            if any(label == s[0] for s in seasons):  # a second period by the same anchor
+                label += f"_{fa:%m%d}"
             info.append({"season": label, "from": fa.isoformat(), "to": fb.isoformat(), "anchor": name, "offset_days": [a - h, b - h]})
         else:
             ranges = ((fa.month, fa.day, fb.month, fb.day),)

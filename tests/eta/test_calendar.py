@@ -146,3 +146,35 @@ def test_slow_period_learnt_and_anchored_to_its_holiday() -> None:
     d2026 = (date(2026, 11, 8) - date(1970, 1, 1)).days  # Diwali 2026
     assert season_label(d2026, seasons) == seasons[0][0] and season_label(d2026 - 25, seasons) == ""
     assert learn_seasons(key, days, rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0, "IN", range(2025, 2028)) == ((), [])
+
+
+def test_slow_period_at_a_shopping_festival_keeps_its_dates() -> None:
+    """Double 11's backlog (33 days after Mid-Autumn) is Double 11's, dated by the calendar the next year;
+    a Black Friday backlog moves with Thanksgiving."""
+    from datetime import date
+
+    from engine.eta.calendar import LEARNT_PREFIX, learn_seasons
+    from engine.eta.model import season_label
+
+    def day(y: int, m: int, d: int) -> int:
+        return (date(y, m, d) - date(1970, 1, 1)).days
+
+    rng = np.random.default_rng(5)
+    days = np.repeat(np.arange(day(2025, 3, 3), day(2026, 3, 2)), 60)
+    key = np.where(rng.random(days.shape[0]) < 0.5, "sf:express", "zto:standard")
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    lead[(days >= day(2025, 11, 8)) & (days <= day(2025, 11, 15))] *= 2.5
+    seasons, info = learn_seasons(key, days, lead, "CN", range(2025, 2028))
+    assert [i["anchor"] for i in info] == ["Double 11"] and seasons[0][0] == LEARNT_PREFIX + "double_11"
+    lo, hi = info[0]["offset_days"]
+    assert -5 <= lo <= -2 and 2 <= hi <= 6
+    # Mid-Autumn falls on 2026-09-25 (2025-10-06): the season stays on Nov 11, not 33 days after it
+    assert season_label(day(2026, 11, 11), seasons) == seasons[0][0]
+    assert season_label(day(2026, 10, 28), seasons) == ""
+
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    lead[(days >= day(2025, 11, 26)) & (days <= day(2025, 12, 3))] *= 2.5  # Black Friday 2025: Nov 28
+    seasons, info = learn_seasons(key, days, lead, "DE", range(2025, 2028))
+    assert [i["anchor"] for i in info] == ["Black Friday"]
+    assert season_label(day(2026, 11, 27), seasons) == seasons[0][0]  # Black Friday 2026
+    assert season_label(day(2026, 12, 5), seasons) == ""
