@@ -153,6 +153,9 @@ class SearchParams:
     #: That descent only when the time holds one run of the search (``runs``): with time
     #: for two, a second seed gains more than the iterations the descent costs.
     ls_scarce: bool = True
+    #: With ``ls_scarce`` and time for several runs, every second run has that descent: the
+    #: runs differ in kind, not only in seed, and the best is kept.
+    ls_mixed: bool = False
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
@@ -178,6 +181,7 @@ class SearchParams:
         _number(self, "ls_from", p, lo=0.0, hi=1.0)
         _flag(self, "ls_keep", p)
         _flag(self, "ls_scarce", p)
+        _flag(self, "ls_mixed", p)
         _number(self, "construction_penalty", p, lo=0, hi=2**62, whole=True)
         w = self.order_weights
         if not isinstance(w, (list, tuple)) or len(w) != 5:

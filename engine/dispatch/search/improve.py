@@ -397,6 +397,8 @@ def _restarts(
             kind = _ORDER_INIT[i % len(_ORDER_INIT)]
             run = _Run(P, arrays, init, seed + i, params, kind, until if cut_construction else math.inf)
             run.ls_near = first.ls_near
+            if params.ls_scarce and params.ls_mixed and i % 2 == 1:
+                run.ls_near = params.ls_neighbours
         run.drive(until, None, t0, trajectory, on_progress)
         runs.append(run)
     return runs
