@@ -252,9 +252,10 @@ SLOW_MIN_DAYS, SLOW_MIN_ROWS = 7, 300
 #: How far (days) from a slow period a public holiday may be to anchor it.
 ANCHOR_DAYS = 45
 #: How far (days) from a slow period a shopping festival's day may be to anchor it.  A
-#: festival this close wins over any public holiday: Double 11's backlog (Nov 8-14) sat
-#: 33 days after Mid-Autumn, whose lunar date would have moved it to late October the
-#: next year; 618 overlaps Dragon Boat in some years and is the sale, not the holiday.
+#: festival this close wins over a public holiday outside the period: Double 11's backlog
+#: (Nov 8-14) sat 33 days after Mid-Autumn, whose lunar date would have moved it to late
+#: October the next year.  Of the anchors inside a period, the one nearest its middle wins
+#: (a month of festive sale and Diwali backlog that also holds Nov 11 stays Diwali's).
 SALE_DAYS_NEAR = 3
 
 
@@ -341,17 +342,20 @@ def learn_seasons(
     info: list[dict] = []
     sales = _sale_days(sorted(set(yrs) | {yrs[0] - 1}))
     for a, b in runs:
-        best: tuple[float, str, list[int], int] | None = None
-        for pool, near in ((sales, SALE_DAYS_NEAR), (names, ANCHOR_DAYS)):
+        # Anchors inside the period first, the one it is centred on (Diwali inside a month-long
+        # festive period that also holds Nov 11); then a festival just outside; then a holiday.
+        best: tuple[tuple[int, float], str, list[int], int] | None = None
+        for pool, near, rank in ((sales, SALE_DAYS_NEAR, 1), (names, ANCHOR_DAYS, 2)):
             for name, days in pool.items():
                 for h in days:
-                    # inside the period: under one day, nearer its middle smaller, so that of
-                    # two anchors inside a long period the one it is centred on wins
-                    dist = abs(2 * h - a - b) / (2 * (b - a + 1)) if a <= h <= b else min(abs(h - a), abs(h - b))
-                    if dist <= near and (best is None or dist < best[0]):
-                        best = (dist, name, days, h)
-            if best is not None:
-                break
+                    if a <= h <= b:
+                        order = (0, abs(2 * h - a - b) / (b - a + 1))
+                    elif min(abs(h - a), abs(h - b)) <= near:
+                        order = (rank, float(min(abs(h - a), abs(h - b))))
+                    else:
+                        continue
+                    if best is None or order < best[0]:
+                        best = (order, name, days, h)
         fa, fb = _EPOCH + timedelta(days=a), _EPOCH + timedelta(days=b)
         if best is not None:
             _, name, days, h = best

@@ -178,3 +178,21 @@ def test_slow_period_at_a_shopping_festival_keeps_its_dates() -> None:
     assert [i["anchor"] for i in info] == ["Black Friday"]
     assert season_label(day(2026, 11, 27), seasons) == seasons[0][0]  # Black Friday 2026
     assert season_label(day(2026, 12, 5), seasons) == ""
+
+
+def test_a_long_festive_period_stays_with_the_holiday_it_is_centred_on() -> None:
+    """A month of festive sale and backlog around Diwali 2025 (Oct 15 - Nov 13) holds Nov 11 too: it stays Diwali's."""
+    from datetime import date
+
+    from engine.eta.calendar import learn_seasons
+
+    def day(y: int, m: int, d: int) -> int:
+        return (date(y, m, d) - date(1970, 1, 1)).days
+
+    rng = np.random.default_rng(7)
+    days = np.repeat(np.arange(day(2025, 3, 3), day(2026, 3, 2)), 60)
+    key = np.where(rng.random(days.shape[0]) < 0.5, "a:x", "b:y")
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    lead[(days >= day(2025, 10, 12)) & (days <= day(2025, 11, 10))] *= 2.5
+    _, info = learn_seasons(key, days, lead, "IN", range(2025, 2028))
+    assert [i["anchor"] for i in info] == ["Diwali"], info
