@@ -151,11 +151,15 @@ class SearchParams:
     #: That descent adds no job to the shortest route (which the search may be emptying).
     ls_keep: bool = True
     #: That descent only when the time holds one run of the search (``runs``): with time
-    #: for two, a second seed gains more than the iterations the descent costs.
+    #: for two, the first runs without it (a second seed gained more than the iterations the
+    #: descent costs) and, with ``ls_mixed``, the second with it.
     ls_scarce: bool = True
     #: With ``ls_scarce`` and time for several runs, every second run has that descent: the
-    #: runs differ in kind, not only in seed, and the best is kept.
-    ls_mixed: bool = False
+    #: runs differ in kind, not only in seed, and the best is kept.  Gehring-Homberger 200 at
+    #: 60 s: R2/RC2 take the descent's gain (-8.34/-8.94 against -8.13/-8.75) while C2 keeps
+    #: the run without it, which never falls into 8-van plans (-3.210% in all against -3.139%;
+    #: RESULTS.md, 2026-11-30 early morning).
+    ls_mixed: bool = True
 
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document

@@ -297,12 +297,13 @@ def test_the_descent_inside_the_search_adds_no_job_to_the_shortest_route() -> No
     assert grown[True] <= 0 < grown[False]
 
 
-@pytest.mark.parametrize("run_iterations, runs, ls_near", [(1.0, 2, 0), (1e9, 1, 10)])
+@pytest.mark.parametrize("run_iterations, mixed, ls_near", [(1.0, False, [0, 0]), (1.0, True, [0, 10]), (1e9, True, [10]), (1e9, False, [10])])
 def test_the_descent_after_every_recreate_runs_only_when_the_time_holds_one_run(
-    monkeypatch: pytest.MonkeyPatch, run_iterations: float, runs: int, ls_near: int,
+    monkeypatch: pytest.MonkeyPatch, run_iterations: float, mixed: bool, ls_near: list[int],
 ) -> None:
     """``ls_scarce``: under a clock with time for two runs both run without the descent after
-    every recreate (as the search did before it); with time for one, that run has it."""
+    every recreate (as the search did before it), or with ``ls_mixed`` the second has it;
+    with time for one, that run has it."""
     a = random_tw_instance(4, 60, 20)
     a = dataclasses.replace(a, penalty=np.where(np.arange(a.n_nodes) < a.n_depots, 0, 10**12).astype(np.int64))
     seen: list[list[tuple[int, int]]] = []
@@ -314,8 +315,8 @@ def test_the_descent_after_every_recreate_runs_only_when_the_time_holds_one_run(
         return out
 
     monkeypatch.setattr(improve, "_restarts", spy)
-    p = SearchParams(runs=2, run_iterations=run_iterations, cooling_iterations=1e6, ls_neighbours=10)
+    p = SearchParams(runs=2, run_iterations=run_iterations, cooling_iterations=1e6, ls_neighbours=10, ls_mixed=mixed)
     res = improve.search(a, time_limit=1.0, seed=1, params=p)
     assert check_solution(a, res.routes) == pytest.approx(res.cost)
-    assert len(seen) == 1 and len(seen[0]) == runs
-    assert all(near == ls_near and its > 0 for near, its in seen[0])
+    assert len(seen) == 1 and [near for near, _ in seen[0]] == ls_near
+    assert all(its > 0 for _, its in seen[0])
