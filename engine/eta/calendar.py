@@ -301,12 +301,12 @@ def learn_seasons(
     :data:`SLOW_SHARE` of the orders took longer than their carrier/service's
     90th percentile; :data:`SLOW_MIN_DAYS` slow days in a row with
     :data:`SLOW_MIN_ROWS` orders make a period (a festive sale and its
-    backlog, Spring Festival).  Anchored to a shopping festival within
-    :data:`SALE_DAYS_NEAR` days (Double 11, 618, Double 12, Black Friday: the
-    season keeps its dates, or moves with Thanksgiving), else to the nearest
-    public holiday of ``country`` within :data:`ANCHOR_DAYS` (Diwali moves by
-    weeks from year to year; the season moves with it), else to its calendar
-    dates (every year).  Returns the seasons (dated day ranges for ``years``) and what was
+    backlog, Spring Festival).  Anchored to the public holiday of ``country``
+    or shopping festival (Double 11, 618, Double 12, Black Friday) inside the
+    period that it is centred on; else to a festival within
+    :data:`SALE_DAYS_NEAR` days; else to the nearest holiday within
+    :data:`ANCHOR_DAYS` (Diwali moves by weeks from year to year; the season
+    moves with it); else to its calendar dates (every year).  Returns the seasons (dated day ranges for ``years``) and what was
     learnt, for the model's ``meta``.
     """
     if created_day.shape[0] == 0:
@@ -337,10 +337,11 @@ def learn_seasons(
     if not runs:
         return (), []
     yrs = list(years)
-    names = _holiday_names(country, sorted(set(yrs) | {yrs[0] - 1})) if country else {}
+    anchor_years = sorted(set(yrs) | {yrs[0] - 1})
+    names = _holiday_names(country, anchor_years) if country else {}
+    sales = _sale_days(anchor_years)
     seasons: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
     info: list[dict] = []
-    sales = _sale_days(sorted(set(yrs) | {yrs[0] - 1}))
     for a, b in runs:
         # Anchors inside the period first, the one it is centred on (Diwali inside a month-long
         # festive period that also holds Nov 11); then a festival just outside; then a holiday.
@@ -348,10 +349,11 @@ def learn_seasons(
         for pool, near, rank in ((sales, SALE_DAYS_NEAR, 1), (names, ANCHOR_DAYS, 2)):
             for name, days in pool.items():
                 for h in days:
+                    gap = min(abs(h - a), abs(h - b))
                     if a <= h <= b:
                         order = (0, abs(2 * h - a - b) / (b - a + 1))
-                    elif min(abs(h - a), abs(h - b)) <= near:
-                        order = (rank, float(min(abs(h - a), abs(h - b))))
+                    elif gap <= near:
+                        order = (rank, float(gap))
                     else:
                         continue
                     if best is None or order < best[0]:

@@ -148,51 +148,48 @@ def test_slow_period_learnt_and_anchored_to_its_holiday() -> None:
     assert learn_seasons(key, days, rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0, "IN", range(2025, 2028)) == ((), [])
 
 
+def _day(y: int, m: int, d: int) -> int:
+    from datetime import date
+
+    return (date(y, m, d) - date(1970, 1, 1)).days
+
+
+def _slow_year(rng: np.random.Generator, slow_from: int, slow_to: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A year of 60 rows a day from 2025-03-03 (two services), 2.5x slower from ``slow_from`` to ``slow_to``: keys, days, leads."""
+    days = np.repeat(np.arange(_day(2025, 3, 3), _day(2026, 3, 2)), 60)
+    key = np.where(rng.random(days.shape[0]) < 0.5, "sf:express", "zto:standard")
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    lead[(days >= slow_from) & (days <= slow_to)] *= 2.5
+    return key, days, lead
+
+
 def test_slow_period_at_a_shopping_festival_keeps_its_dates() -> None:
     """Double 11's backlog (33 days after Mid-Autumn) is Double 11's, dated by the calendar the next year;
     a Black Friday backlog moves with Thanksgiving."""
-    from datetime import date
-
     from engine.eta.calendar import LEARNT_PREFIX, learn_seasons
     from engine.eta.model import season_label
 
-    def day(y: int, m: int, d: int) -> int:
-        return (date(y, m, d) - date(1970, 1, 1)).days
-
     rng = np.random.default_rng(5)
-    days = np.repeat(np.arange(day(2025, 3, 3), day(2026, 3, 2)), 60)
-    key = np.where(rng.random(days.shape[0]) < 0.5, "sf:express", "zto:standard")
-    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
-    lead[(days >= day(2025, 11, 8)) & (days <= day(2025, 11, 15))] *= 2.5
+    key, days, lead = _slow_year(rng, _day(2025, 11, 8), _day(2025, 11, 15))
     seasons, info = learn_seasons(key, days, lead, "CN", range(2025, 2028))
     assert [i["anchor"] for i in info] == ["Double 11"] and seasons[0][0] == LEARNT_PREFIX + "double_11"
     lo, hi = info[0]["offset_days"]
     assert -5 <= lo <= -2 and 2 <= hi <= 6
     # Mid-Autumn falls on 2026-09-25 (2025-10-06): the season stays on Nov 11, not 33 days after it
-    assert season_label(day(2026, 11, 11), seasons) == seasons[0][0]
-    assert season_label(day(2026, 10, 28), seasons) == ""
+    assert season_label(_day(2026, 11, 11), seasons) == seasons[0][0]
+    assert season_label(_day(2026, 10, 28), seasons) == ""
 
-    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
-    lead[(days >= day(2025, 11, 26)) & (days <= day(2025, 12, 3))] *= 2.5  # Black Friday 2025: Nov 28
+    key, days, lead = _slow_year(rng, _day(2025, 11, 26), _day(2025, 12, 3))  # Black Friday 2025: Nov 28
     seasons, info = learn_seasons(key, days, lead, "DE", range(2025, 2028))
     assert [i["anchor"] for i in info] == ["Black Friday"]
-    assert season_label(day(2026, 11, 27), seasons) == seasons[0][0]  # Black Friday 2026
-    assert season_label(day(2026, 12, 5), seasons) == ""
+    assert season_label(_day(2026, 11, 27), seasons) == seasons[0][0]  # Black Friday 2026
+    assert season_label(_day(2026, 12, 5), seasons) == ""
 
 
 def test_a_long_festive_period_stays_with_the_holiday_it_is_centred_on() -> None:
     """A month of festive sale and backlog around Diwali 2025 (Oct 15 - Nov 13) holds Nov 11 too: it stays Diwali's."""
-    from datetime import date
-
     from engine.eta.calendar import learn_seasons
 
-    def day(y: int, m: int, d: int) -> int:
-        return (date(y, m, d) - date(1970, 1, 1)).days
-
-    rng = np.random.default_rng(7)
-    days = np.repeat(np.arange(day(2025, 3, 3), day(2026, 3, 2)), 60)
-    key = np.where(rng.random(days.shape[0]) < 0.5, "a:x", "b:y")
-    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
-    lead[(days >= day(2025, 10, 12)) & (days <= day(2025, 11, 10))] *= 2.5
+    key, days, lead = _slow_year(np.random.default_rng(7), _day(2025, 10, 12), _day(2025, 11, 10))
     _, info = learn_seasons(key, days, lead, "IN", range(2025, 2028))
     assert [i["anchor"] for i in info] == ["Diwali"], info
