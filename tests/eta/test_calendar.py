@@ -17,11 +17,15 @@ from engine.eta.simulate import simulate_history
 from engine.promise import quote_arrays
 
 
+def _day(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 (the local day numbers the calendar functions take)."""
+    return (date(y, m, d) - date(1970, 1, 1)).days
+
+
 def test_country_and_china_make_up_workdays() -> None:
     assert country_of_tz("Asia/Shanghai") == "CN" and country_of_tz("Europe/Helsinki") == "FI"
     s = dict(calendar_seasons("CN", range(2026, 2027)))
-    d = lambda x: (x - date(1970, 1, 1)).days  # noqa: E731
-    lab = season_labels(np.array([d(date(2026, 2, 17)), d(date(2026, 2, 28)), d(date(2026, 10, 1)), d(date(2026, 3, 10))]),
+    lab = season_labels(np.array([_day(2026, 2, 17), _day(2026, 2, 28), _day(2026, 10, 1), _day(2026, 3, 10)]),
                         tuple(s.items()))
     # Spring Festival, a make-up Saturday, National Day, an ordinary Tuesday.
     assert lab.tolist() == [HOLIDAY, WORKDAY, HOLIDAY, ""]
@@ -126,16 +130,14 @@ def test_slots_skip_the_days_the_fleet_is_idle() -> None:
 
 def test_slow_period_learnt_and_anchored_to_its_holiday() -> None:
     """Three slow weeks around Diwali 2025 become a season that moves with Diwali in 2026; quiet data learns none."""
-    from datetime import date
-
     from engine.eta.calendar import LEARNT_PREFIX, learn_seasons
     from engine.eta.model import season_label
 
     rng = np.random.default_rng(3)
-    day0 = (date(2025, 1, 6) - date(1970, 1, 1)).days
+    day0 = _day(2025, 1, 6)
     days = np.repeat(np.arange(day0, day0 + 364), 60)
     lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
-    diwali = (date(2025, 10, 20) - date(1970, 1, 1)).days
+    diwali = _day(2025, 10, 20)
     slow = (days >= diwali - 10) & (days <= diwali + 10)
     lead[slow] *= 2.5
     key = np.where(rng.random(days.shape[0]) < 0.5, "a:x", "b:y")
@@ -143,15 +145,9 @@ def test_slow_period_learnt_and_anchored_to_its_holiday() -> None:
     assert len(seasons) == 1 and info[0]["anchor"] == "Diwali" and seasons[0][0] == LEARNT_PREFIX + "diwali"
     lo, hi = info[0]["offset_days"]
     assert -14 <= lo <= -7 and 7 <= hi <= 14
-    d2026 = (date(2026, 11, 8) - date(1970, 1, 1)).days  # Diwali 2026
+    d2026 = _day(2026, 11, 8)  # Diwali 2026
     assert season_label(d2026, seasons) == seasons[0][0] and season_label(d2026 - 25, seasons) == ""
     assert learn_seasons(key, days, rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0, "IN", range(2025, 2028)) == ((), [])
-
-
-def _day(y: int, m: int, d: int) -> int:
-    from datetime import date
-
-    return (date(y, m, d) - date(1970, 1, 1)).days
 
 
 def _slow_year(rng: np.random.Generator, slow_from: int, slow_to: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
