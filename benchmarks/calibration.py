@@ -376,8 +376,20 @@ def independent_report(target: float, seed: int = 7) -> dict:
     out = figures(model, tr, te, target, head, f"{name} (independent generator): held-out reliability, last 26 weeks", name, origin=True)
     if DRIFT is not None:
         out["with_drift"] = figures(model, tr, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", name, origin=True, drift=DRIFT)
+        out["with_drift_one_level"] = one_level_figures(model, tr, te, target, head, name, out["with_drift"])
     out.update({"region": "bengaluru", "command": " ".join(cmd), "inferred": model.meta.get("region")})
     return out
+
+
+def one_level_figures(model: EtaModel, tr, te, target: float, head: str, name: str, cells: dict) -> dict:
+    """The same model reading one level per carrier/service (the method before cell levels), with the same live correction, beside ``cells``."""
+    if model.cv_alloc is None:
+        return {}
+    r = figures(replace(model, cv_alloc=None, lambdas=None), tr, te, target, head + f"\n   ONE LEVEL per carrier/service (before cell levels), live correction {DRIFT}",
+                "", name + "_one_level", origin=True, drift=DRIFT)
+    print(f"  cell levels against one level per carrier/service: mean horizon ratio {cells['mean_ratio']:.4f} against {r['mean_ratio']:.4f}"
+          f" ({cells['mean_ratio'] / r['mean_ratio']:.3f}x), met {cells['met_overall']:.4f} against {r['met_overall']:.4f}")
+    return r
 
 
 def _history_name(path: Path) -> str:
@@ -408,6 +420,7 @@ def history_report(target: float, train_csv: Path, test_csv: Path, model_dir: Pa
     out = figures(model, tr, te, target, head, f"{name}: held-out reliability", name, origin=True)
     if DRIFT is not None:
         out["with_drift"] = figures(model, tr, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", name, origin=True, drift=DRIFT)
+        out["with_drift_one_level"] = one_level_figures(model, tr, te, target, head, name, out["with_drift"])
     out.update({"train": str(train_csv), "test": str(test_csv), "model": str(model_dir), "inferred": model.meta.get("region")})
     return out
 
@@ -508,23 +521,25 @@ def main() -> None:
     no_conf = fit(tr, HELSINKI, name="chosen", margin=args.margin)
     chosen = fit(tr, HELSINKI, name="conformal", conformal=True, slot_on_time=no_conf.slot_on_time)
     no_season = fit(tr, replace(HELSINKI, seasons=()), slot_on_time=no_conf.slot_on_time)
-    no_day = replace(no_conf, name="no day calibration", cv_coverage=None)
+    no_day = replace(no_conf, name="no day calibration", cv_coverage=None, cv_alloc=None, lambdas=None)
     frame = tr.frame[(tr.frame["carrier"] + ":" + tr.frame["service"]).isin(chosen.base_keys).to_numpy()]
     peaks = chosen.city.seasons
     naive_tab = fit_tables(frame, chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["due"]
-    naive = replace(no_conf, name="naive", tables={**no_conf.tables, "due": naive_tab.astype(np.float32)}, cv_coverage=None)
+    naive = replace(no_conf, name="naive", tables={**no_conf.tables, "due": naive_tab.astype(np.float32)}, cv_coverage=None, cv_alloc=None, lambdas=None)
     # A lead (created -> delivered) quantile read as a promise for the whole hour: from the hour's middle.
     mid = (np.arange(24) * 3600.0 + 1800.0)[None, None, :, None, None]
     logn_due = lognormal_tables(frame, chosen.keys, chosen.tz, peaks) + mid
-    logn = replace(no_conf, name="lognormal", tables={**no_conf.tables, "due": logn_due.astype(np.float32)}, cv_coverage=None)
-    cell_lead = replace(no_conf, name="cell lead", tables={**no_conf.tables, "due": (no_conf.tables["lead"] + mid).astype(np.float32)}, cv_coverage=None)
+    logn = replace(no_conf, name="lognormal", tables={**no_conf.tables, "due": logn_due.astype(np.float32)}, cv_coverage=None, cv_alloc=None, lambdas=None)
+    cell_lead = replace(no_conf, name="cell lead", tables={**no_conf.tables, "due": (no_conf.tables["lead"] + mid).astype(np.float32)}, cv_coverage=None, cv_alloc=None, lambdas=None)
+    one_level = replace(no_conf, name="one level per carrier/service", cv_alloc=None, lambdas=None)
     methods = {
         "plain empirical per (wd,hour,band) cell, no correction, no pooling, not monotone": naive,
         "log-normal lead per (day type, hour)": logn,
         "previous: hierarchical cell lead quantiles (not monotone)": cell_lead,
         "periods + monotone, one table all year": no_season,
         "periods + monotone + peak table, level target+margin (no day calibration)": no_day,
-        "CHOSEN: periods + monotone + peak table + level from alternate-week coverage": no_conf,
+        "previous: periods + monotone + peak table + one level per carrier/service from alternate-week coverage": one_level,
+        "CHOSEN: as previous, each cell at its own level (>= target), price from alternate-week coverage": no_conf,
         "chosen + one-sided conformal shift (not used)": chosen,
     }
     results = {}

@@ -8,6 +8,7 @@ issue's figures hold::
 
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-16                       # the shipped defaults
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-14 --params '{"ceiling": 0.99, "narrow_goal": 0.98}'
+    .venv/bin/python benchmarks/drift_sweep.py --seeds 7-17 --one-level              # beside one level per carrier/service
 
 A draw passes when overall coverage is within 95-97%, every carrier/service
 with 300+ held-out orders within 94-98%, at most 2% of orders lack a quote
@@ -59,11 +60,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", default="7-14", help="draws, e.g. 7-14 or 7,9,15")
     ap.add_argument("--params", default="{}", help="DriftParams fields as JSON (lists become tuples)")
+    ap.add_argument("--one-level", action="store_true", help="also replay each draw reading one level per carrier/service (the method before cell levels), side by side")
     args = ap.parse_args()
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(args.params).items()}
     params = replace(DriftParams(), **fields)
     print(f"{params}")
-    rows = []
+    rows, base = [], []
     for s in _seeds(args.seeds):
         d = cal.OUT / cal.draw_name(s)
         if not (d / "model").exists():
@@ -75,6 +77,13 @@ def main() -> None:
             r = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s}", origin=True, drift=params)
         cov, ok = passes(r)
         rows.append((r, cov, ok))
+        if args.one_level and model.cv_alloc is not None:
+            with contextlib.redirect_stdout(io.StringIO()):
+                r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s}_one_level", origin=True, drift=params)
+            c1, ok1 = passes(r1)
+            base.append((r1, c1, ok1))
+            print(f"seed {s} one level per carrier/service: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
+                  f" coverage {'ok' if c1 else 'FAILS'}, all {'ok' if ok1 else 'FAIL'}", flush=True)
         svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in r["per_key"].items())
         print(f"seed {s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
               f" (vs held-out p95 {r['mean_ratio_test_naive']:.3f}) coverage {'ok' if cov else 'FAILS'},"
@@ -82,6 +91,10 @@ def main() -> None:
     n = len(rows)
     print(f"draws passing every figure {sum(ok for _, _, ok in rows)}/{n}, coverage figures {sum(c for _, c, _ in rows)}/{n};"
           f" mean ratio {sum(r['mean_ratio'] for r, _, _ in rows) / n:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in rows) / n:.4f}")
+    if base:
+        b = len(base)
+        print(f"one level per carrier/service, same draws: passing every figure {sum(ok for _, _, ok in base)}/{b}, coverage figures {sum(c for _, c, _ in base)}/{b};"
+              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in base) / b:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in base) / b:.4f}")
 
 
 if __name__ == "__main__":

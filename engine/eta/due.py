@@ -5,7 +5,9 @@ over the hours of a cut-off period (hours whose median delivery lands on the
 same day, less a slipping last hour), kept later only where a cell's days
 really are later (a binomial test on days, not rows), and made
 non-decreasing in order time by a running maximum over the week
-(:func:`fit_due_table`).
+(:func:`fit_due_table`).  A promise reads each cell at its own level
+(:func:`allocate_levels`): where a little more probability costs little
+time, more; where the tail is steep, the target itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import numpy as np
 from engine.eta.cells import DAYTYPE, N_BANDS, cell_grids, fit_table, group_quantiles
 from engine.eta.model import LEVELS
 
-__all__ = ["fit_due_table", "monotone_in_order_time"]
+__all__ = ["LAMBDAS", "allocate_levels", "fit_due_table", "held_out_met", "monotone_in_order_time"]
+
+#: Prices of probability (seconds of promise per unit of level) at which
+#: :func:`allocate_levels` is tried when a model is fitted; from "every cell
+#: at the floor" to "every cell at the top level".
+LAMBDAS = np.geomspace(3e3, 3e8, 60)
 
 
 def _run_ids(day_of_p50: np.ndarray) -> np.ndarray:
@@ -203,3 +210,61 @@ def monotone_in_order_time(due: np.ndarray) -> np.ndarray:
     two = np.concatenate([flat - week, flat], axis=0)
     run = np.maximum.accumulate(two, axis=0)[7 * 24 :]
     return run.reshape(a.shape) - (np.arange(7) * 86400.0)[:, None, None, None]
+
+
+def allocate_levels(due: np.ndarray, lam: float, lo: int, levels: np.ndarray = LEVELS) -> np.ndarray:
+    """``(7, 24, bands)`` promise of one table key: each cell read at its own level, not one level for all.
+
+    A carrier/service promises ``target`` on its orders as a whole, and
+    cells differ in what a higher level costs: a cell that delivers in
+    waves (lockers at 09:00 and 16:00) covers 99% at the time it covers 95%,
+    a cell with a long tail pays hours for each point.  Each cell takes the
+    level ``l >= lo`` minimising ``due[..., l] - lam * levels[l]`` (the
+    Lagrangian of "shortest mean promise for a given coverage"; cell sizes
+    cancel out), so no cell is read below ``levels[lo]`` and every order
+    keeps its own promise at the target or above.  ``lam`` (seconds per
+    unit of probability) is set per carrier/service from held-out weeks
+    (:func:`held_out_met`).  Small ``lam`` gives level ``lo`` everywhere,
+    except where a higher level costs no time at all; the result is made
+    non-decreasing in order time again (:func:`monotone_in_order_time`).
+    """
+    h = np.asarray(due, dtype=np.float64)[..., lo:]
+    j = np.argmin(np.where(np.isnan(h), np.inf, h) - lam * levels[lo:], axis=-1)
+    v = np.take_along_axis(h, j[..., None], axis=-1)
+    # A cell without a value stays without one, and does not blank the hours after it.
+    gap = np.isnan(v)
+    return np.where(gap, np.nan, monotone_in_order_time(np.where(gap, -np.inf, v)))[..., 0]
+
+
+def held_out_met(
+    due: np.ndarray, wd: np.ndarray, hr: np.ndarray, db: np.ndarray, y: np.ndarray,
+    lambdas: np.ndarray = LAMBDAS, levels: np.ndarray = LEVELS, round_s: float = 300.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out rows met by one key's table: ``(L,)`` reading one level, ``(L, G)`` allocated with floor ``l`` and ``lambdas[g]``.
+
+    ``due`` is the ``(7, 24, bands, L)`` table fitted without the rows
+    ``wd, hr, db, y``; promises are rounded up to ``round_s`` as quoted.
+    Rows are counted per cell on a sorted copy, so each of the ``L x G``
+    allocations costs a search per cell, not a pass over the rows.
+    """
+    nb = due.shape[2]
+    L, G = levels.shape[0], lambdas.shape[0]
+    cell = (wd * 24 + hr) * nb + db
+    span = float(np.max(np.abs(y))) + 2.0 * 86400.0 * 14 if y.shape[0] else 1.0
+    # One sorted key per row: cell-major, then y; a promise's count is one search per cell.
+    key = np.sort(cell * (4.0 * span) + y)
+    base = np.arange(7 * 24 * nb) * (4.0 * span)
+    start = np.searchsorted(key, base - 2.0 * span, side="left")
+
+    def met(prom: np.ndarray) -> int:
+        p = np.ceil(prom.reshape(-1) / round_s) * round_s
+        ok = np.isfinite(p)  # a cell without a value promises nothing: none of its rows is met
+        n = np.searchsorted(key, base + np.where(ok, np.minimum(p, span), 0.0), side="right") - start
+        return int(n[ok].sum())
+
+    one = np.array([met(due[..., li]) for li in range(L)], dtype=np.float64)
+    alloc = np.zeros((L, G))
+    for lo in range(L):
+        for g, lam in enumerate(lambdas):
+            alloc[lo, g] = met(allocate_levels(due, float(lam), lo, levels))
+    return one, alloc

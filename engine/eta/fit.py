@@ -46,7 +46,7 @@ from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
 from engine.eta.calendar import calendar_seasons
 from engine.eta.cells import N_BANDS, fit_table
-from engine.eta.due import fit_due_table
+from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
 from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
 from engine.geo import haversine_km
@@ -114,20 +114,27 @@ def due_tables(frame: pd.DataFrame, key_of: np.ndarray, keys: list[str], tz: Zon
     return out
 
 
-def day_block_coverage(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40, peaks: Seasons = ()) -> np.ndarray:
-    """``(keys, L)``: held-out coverage of the due table at each level, by alternate weeks.
+def day_block_coverage(
+    frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40, peaks: Seasons = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out coverage of the due table by alternate weeks: ``(keys, L)`` at each level, ``(keys, L, G)`` allocated.
 
     Rows of one day share its weather and its van waves, so the effective
     sample is days, not rows, and a quantile that covers 95.5% of the rows it
     was fitted on covers fewer of another year's.  Fitting on odd weeks and
     checking on even weeks (and back) measures that on whole days, per
-    carrier/service and level; quotes then read the lowest level whose
-    held-out coverage reaches the target (``EtaModel.promise_levels``).
+    carrier/service.  The first array reads one level for every cell; the
+    second reads each cell at its own level (:func:`engine.eta.due.allocate_levels`,
+    floor level ``l``, price ``LAMBDAS[g]``).  Quotes take the cheapest
+    price whose held-out coverage reaches the target (``EtaModel.promise_lambdas``),
+    else the lowest level that does (``EtaModel.promise_levels``).
     """
     key_of = _labels(frame, keys, tz, peaks)
     wd, hr, day, db, y = _due_rows(frame, tz)
     fold = (day // 7) % 2
-    met = np.zeros((len(keys), LEVELS.shape[0]))
+    L = LEVELS.shape[0]
+    met = np.zeros((len(keys), L))
+    met_alloc = np.zeros((len(keys), L, LAMBDAS.shape[0]))
     tot = np.zeros(len(keys))
     for f in (0, 1):
         tr, te = fold != f, fold == f
@@ -136,10 +143,13 @@ def day_block_coverage(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min
             m = te & (key_of == k)
             if not m.any():
                 continue
-            prom = np.ceil(tab[i][wd[m], hr[m], db[m]] / 300.0) * 300.0  # as quoted: rounded up to 5 min
-            met[i] += (y[m][:, None] <= prom).sum(axis=0)
+            one, alloc = held_out_met(tab[i], wd[m], hr[m], db[m], y[m])
+            met[i] += one
+            met_alloc[i] += alloc
             tot[i] += m.sum()
-    return np.where(tot[:, None] > 0, met / np.maximum(tot, 1)[:, None], np.nan)
+    n = np.maximum(tot, 1)
+    return (np.where(tot[:, None] > 0, met / n[:, None], np.nan),
+            np.where(tot[:, None, None] > 0, met_alloc / n[:, None, None], np.nan))
 
 
 def conformal_shift(
@@ -257,6 +267,7 @@ def fit(
     slot_on_time: float | None = None,
     margin: float = 0.005,
     day_calibration: bool = True,
+    cell_levels: bool = True,
 ) -> EtaModel:
     """Fit an :class:`EtaModel` from a validated history.
 
@@ -284,6 +295,10 @@ def fit(
         Measure each carrier/service's held-out coverage per level on whole
         alternate weeks (:func:`day_block_coverage`); quotes then read the
         lowest level whose held-out coverage reaches ``target + margin``.
+    cell_levels
+        With ``day_calibration``: also measure reading each cell at its own
+        level (:func:`engine.eta.due.allocate_levels`); quotes then promise
+        the shortest such allocation whose held-out coverage reaches the goal.
     """
     if not (0.0 <= margin < 0.05):
         raise InputError(f"margin {margin} must be in [0, 0.05)", field="margin")
@@ -316,7 +331,9 @@ def fit(
     frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
     tables = fit_tables(frame, keys, tz, n_min, city.seasons)
     shift = np.zeros((len(keys), LEVELS.shape[0]))
-    cv = day_block_coverage(frame, keys, tz, n_min, city.seasons) if day_calibration else None
+    cv, cv_alloc = day_block_coverage(frame, keys, tz, n_min, city.seasons) if day_calibration else (None, None)
+    if not cell_levels:
+        cv_alloc = None
     if conformal and calib_frac > 0:
         cut = int(len(frame) * (1 - calib_frac))
         # One-sided: only ever widen.  A calibration slice from calmer weeks
@@ -356,9 +373,12 @@ def fit(
         margin=float(margin),
         delivers=delivers,
         cv_coverage=cv,
+        cv_alloc=cv_alloc,
+        lambdas=LAMBDAS.copy() if cv_alloc is not None else None,
         meta={
             "method": "promised times per hour cell pooled by cut-off period, monotone in order time"
             + (", level per carrier/service from alternate-week held-out coverage" if day_calibration else "")
+            + (", each cell at its own level not below the target, price per carrier/service from alternate-week held-out coverage" if cv_alloc is not None else "")
             + (", conformal shift" if conformal else ""),
             "n_min": n_min,
             "calib_frac": calib_frac if conformal else 0.0,

@@ -116,6 +116,12 @@ class EtaModel:
     #: whose held-out coverage reaches ``target + margin`` (None: the level
     #: ``target + margin`` itself).
     cv_coverage: np.ndarray | None = None
+    #: ``(key, level, price)``: held-out coverage (as ``cv_coverage``) when
+    #: each cell is read at its own level, not below ``levels[level]``, at
+    #: the price ``lambdas[price]`` (``engine.eta.due.allocate_levels``).
+    cv_alloc: np.ndarray | None = None
+    #: ``(G,)`` the prices (seconds per unit of probability) of ``cv_alloc``.
+    lambdas: np.ndarray | None = None
     _levels_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _specs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -204,6 +210,32 @@ class EtaModel:
         self._levels_cache[target] = out
         return out
 
+    def promise_lambdas(self, target: float) -> np.ndarray:
+        """Per table key, the price at which its cells are read (:func:`engine.eta.due.allocate_levels`); NaN: one level.
+
+        The lowest price whose held-out coverage, no cell below ``target``,
+        reaches ``target + margin``; NaN where none does, or without
+        ``cv_alloc`` (then :meth:`promise_levels` gives one level per key).
+        """
+        ck = ("lambdas", target)
+        hit = self._levels_cache.get(ck)
+        if hit is not None:
+            return hit
+        out = np.full(len(self.keys), np.nan)
+        if self.cv_alloc is not None and self.lambdas is not None:
+            lo = self.level_index(target)
+            goal = min(target + self.margin, float(self.levels[-1]))
+            for i in range(len(self.keys)):
+                cov = self.cv_alloc[i, lo]
+                if not np.isfinite(cov).all():
+                    continue
+                ok = np.flatnonzero(cov >= goal - 1e-12)
+                if ok.size:
+                    out[i] = float(self.lambdas[ok[0]])
+        out.setflags(write=False)
+        self._levels_cache[ck] = out
+        return out
+
     def level_index(self, p: float) -> int:
         """Index of the smallest stored level >= ``p`` (conservative)."""
         if not (0.0 < p < 1.0):
@@ -239,6 +271,8 @@ class EtaModel:
         extra = {} if self.delivers is None else {"delivers": self.delivers}
         if self.cv_coverage is not None:
             extra["cv_coverage"] = self.cv_coverage
+        if self.cv_alloc is not None and self.lambdas is not None:
+            extra["cv_alloc"], extra["lambdas"] = self.cv_alloc, self.lambdas
         np.savez_compressed(d / "tables.npz", levels=self.levels, **{t: self.tables[t] for t in TABLES}, **extra)
         info = {
             "format_version": FORMAT_VERSION,
@@ -272,6 +306,8 @@ class EtaModel:
             tables = {t: z[t].astype(np.float32) for t in TABLES if t in z.files}
             delivers = z["delivers"].astype(bool) if "delivers" in z.files else None
             cv = z["cv_coverage"].astype(np.float64) if "cv_coverage" in z.files else None
+            cv_alloc = z["cv_alloc"].astype(np.float64) if "cv_alloc" in z.files else None
+            lambdas = z["lambdas"].astype(np.float64) if "lambdas" in z.files else None
         missing = [t for t in TABLES if t not in tables and t != "due"]
         if missing:
             raise ModelLoadError(f"{tz}: table(s) {', '.join(missing)} missing; refit the model")
@@ -295,11 +331,21 @@ class EtaModel:
             tables=tables,
             delivers=delivers,
             cv_coverage=cv if cv is not None and cv.shape == (len(keys), levels.shape[0]) else None,
+            **_alloc_arrays(cv_alloc, lambdas, len(keys), levels.shape[0], tz),
             counts={k: int(v) for k, v in info["counts"].items()},
             slot_on_time=float(info.get("slot_on_time", 0.0)),
             meta=info.get("meta", {}),
             margin=float(info.get("margin", 0.0)),
         )
+
+
+def _alloc_arrays(cv_alloc: np.ndarray | None, lambdas: np.ndarray | None, n_keys: int, n_levels: int, path: Path) -> dict:
+    """``cv_alloc`` and ``lambdas`` as loaded, checked against the model (both absent: a model fitted before cell levels)."""
+    if cv_alloc is None and lambdas is None:
+        return {"cv_alloc": None, "lambdas": None}
+    if cv_alloc is None or lambdas is None or lambdas.ndim != 1 or cv_alloc.shape != (n_keys, n_levels, lambdas.shape[0]):
+        raise ModelLoadError(f"{path}: 'cv_alloc'/'lambdas' missing or of shape inconsistent with model.json; refit the model")
+    return {"cv_alloc": cv_alloc, "lambdas": lambdas}
 
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"

@@ -11,8 +11,9 @@ bundle them for the one place that composes them per delivery option
 
 Promised times come from the fitted ``due`` table: one absolute local time
 per hour cell of order time, non-decreasing in order time (see
-``engine.eta.due.fit_due_table``), read at the level whose held-out coverage
-meets the target (``EtaModel.promise_levels``).  A service with a calendar
+``engine.eta.due.fit_due_table``), each cell read at its own level, never
+below the target, at the price whose held-out coverage meets the target
+(``EtaModel.promise_lambdas``; one level per key for older models).  A service with a calendar
 of its own (a catalogue's per-weekday cut-offs, weekdays, holiday country)
 reads it at the moment it takes the order in (:func:`taken`); the service
 area (bbox, then polygon or radius) is :mod:`engine.eta.area`.
@@ -43,6 +44,7 @@ from engine.eta._time import (
 )
 from engine.eta.area import inside_area, inside_area_one
 from engine.eta.calendar import NO_CUTOFF, OpenDays
+from engine.eta.due import allocate_levels
 from engine.eta.model import EtaModel, season_label, season_labels
 from engine.geo import haversine_km
 
@@ -155,7 +157,7 @@ def capacity_exhausted(capacity_left: Mapping[str, int], key: str, carrier: str)
 
 @dataclass(frozen=True, slots=True)
 class PromiseTable:
-    """The due table at each key's promise level for one target, in the form the rules of one kind read."""
+    """The due table read for one target (each cell at its level), in the form the rules of one kind read."""
 
     #: ``(keys, 7, 24, bands)`` array (vectorised), or ``[key][band] -> 168`` floats (scalar).
     qt: Any
@@ -164,13 +166,21 @@ class PromiseTable:
 
 
 def promise_table(model: EtaModel, target: float) -> PromiseTable:
-    """The ``(keys, 7, 24, bands)`` due table at each key's promise level (cached per target)."""
+    """The ``(keys, 7, 24, bands)`` promised times for ``target`` (cached per target).
+
+    Each cell at its own level where the model measured that (``EtaModel.promise_lambdas``),
+    else one level per key (``EtaModel.promise_levels``).
+    """
     key = ("promise_table", target)
     hit = model._levels_cache.get(key)
     if hit is None:
         lv = model.promise_levels(target)
+        lam = model.promise_lambdas(target)
         due = model.tables["due"]
         qt = np.ascontiguousarray(due[np.arange(due.shape[0]), :, :, :, lv])
+        lo = model.level_index(target)
+        for i in np.flatnonzero(np.isfinite(lam)):
+            qt[i] = allocate_levels(due[i], float(lam[i]), lo, model.levels)
         hit = model._levels_cache[key] = PromiseTable(qt, model.level_index(0.5))
     return hit
 

@@ -89,3 +89,53 @@ def test_fit_rejects_empty_history() -> None:
     h = read_history(simulate_history(weeks=1, seed=3).iloc[:0])
     with pytest.raises(HistoryError, match="no usable rows"):
         fit(h, HELSINKI, slot_on_time=0.97)
+
+
+def test_cell_levels_are_measured_and_survive_a_round_trip(tmp_path: Path, fitted: EtaModel) -> None:
+    from engine.eta.due import LAMBDAS
+
+    assert fitted.cv_alloc is not None and fitted.lambdas is not None
+    assert fitted.cv_alloc.shape == (len(fitted.keys), fitted.levels.shape[0], LAMBDAS.shape[0])
+    lo = fitted.level_index(0.95)
+    # At the lowest price every cell reads the floor (or a level that costs nothing more): at least its coverage.
+    assert (fitted.cv_alloc[:, lo, 0] >= fitted.cv_coverage[:, lo] - 1e-12).all()
+    fitted.save(tmp_path / "m")
+    m2 = EtaModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(m2.cv_alloc, fitted.cv_alloc)
+    np.testing.assert_array_equal(m2.promise_lambdas(0.95), fitted.promise_lambdas(0.95))
+    # A file whose measurements do not fit its keys is refused, not half read.
+    with np.load(tmp_path / "m" / "tables.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["cv_alloc"] = arrays["cv_alloc"][:-1]
+    np.savez_compressed(tmp_path / "m" / "tables.npz", **arrays)
+    with pytest.raises(ModelLoadError, match="cv_alloc"):
+        EtaModel.load(tmp_path / "m")
+
+
+def test_the_price_is_the_lowest_whose_held_out_coverage_reaches_the_goal(fitted: EtaModel) -> None:
+    from dataclasses import replace
+
+    lams = np.array([1e3, 1e4, 1e5, 1e6])
+    cov = np.full((len(fitted.keys), fitted.levels.shape[0], 4), 0.90)
+    lo = fitted.level_index(0.95)
+    cov[0, lo] = [0.93, 0.954, 0.9551, 0.99]  # the goal is 0.95 + margin 0.005
+    cov[1, lo] = [0.93, 0.94, 0.945, 0.95]  # never reaches it: one level for the key
+    m = replace(fitted, cv_alloc=cov, lambdas=lams, margin=0.005)
+    lam = m.promise_lambdas(0.95)
+    assert lam[0] == 1e5 and np.isnan(lam[1])
+    assert np.isnan(replace(fitted, cv_alloc=None, lambdas=None).promise_lambdas(0.95)).all()
+
+
+def test_promises_read_each_cell_at_its_level_never_below_the_target(fitted: EtaModel) -> None:
+    from engine.eta.due import allocate_levels
+    from engine.promise.rules import promise_table
+
+    qt = promise_table(fitted, 0.95).qt
+    lam, lv = fitted.promise_lambdas(0.95), fitted.promise_levels(0.95)
+    lo = fitted.level_index(0.95)
+    due = fitted.tables["due"]
+    assert np.isfinite(lam).any()
+    for i in range(len(fitted.keys)):
+        assert (qt[i] >= due[i, ..., lo] - 1e-3).all()
+        want = allocate_levels(due[i], lam[i], lo) if np.isfinite(lam[i]) else due[i, ..., lv[i]]
+        np.testing.assert_allclose(qt[i], want, rtol=0, atol=1e-3)

@@ -1,0 +1,81 @@
+"""Reading each cell of the due table at its own level (``allocate_levels``) and counting held-out rows met (``held_out_met``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.eta.due import LAMBDAS, allocate_levels, held_out_met, monotone_in_order_time
+from engine.eta.model import LEVELS
+
+L = LEVELS.shape[0]
+LO = int(np.searchsorted(LEVELS, 0.95 - 1e-12))
+
+
+def _table(seed: int) -> np.ndarray:
+    """A random ``(7, 24, 3, L)`` due table: non-decreasing in level and in order time, like a fitted one."""
+    rng = np.random.default_rng(seed)
+    steps = rng.exponential(1800.0, (7, 24, 3, L)) * (rng.random((7, 24, 3, L)) < 0.5)
+    base = 86400.0 + rng.integers(0, 3, (7, 24, 3, 1)) * 86400.0
+    return monotone_in_order_time(base + np.cumsum(steps, axis=-1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.0, 1e3, 1e5, 1e6, 1e7, 1e9]))
+def test_no_cell_is_read_below_the_floor_nor_above_the_top(seed: int, lam: float) -> None:
+    due = _table(seed)
+    a = allocate_levels(due, lam, LO)
+    assert a.shape == due.shape[:3]
+    assert (a >= due[..., LO] - 1e-6).all() and (a <= due[..., -1] + 1e-6).all()
+    # Ordering later never gives an earlier promise (the week wraps: Sunday night before Monday).
+    week = (a + (np.arange(7) * 86400.0)[:, None, None]).reshape(7 * 24, 3)
+    assert (np.diff(week, axis=0) >= -1e-6).all()
+
+
+def test_the_ends_of_the_price_range_are_one_level_for_every_cell() -> None:
+    due = _table(1)
+    np.testing.assert_allclose(allocate_levels(due, 0.0, LO), due[..., LO])
+    np.testing.assert_allclose(allocate_levels(due, 1e12, LO), due[..., -1])
+
+
+def test_a_wave_cell_takes_the_top_level_and_a_long_tail_keeps_the_floor() -> None:
+    due = np.zeros((7, 24, 3, L))
+    # Monday 10:00, band 0: delivered in one wave (every level at the same time); band 1: an hour more per level.
+    due[...] = 2 * 86400.0
+    due[0, 10, 1] = 2 * 86400.0 + np.arange(L) * 3600.0
+    a = allocate_levels(due, 1e5, LO)  # a level point is worth 1,000 s here: the tail's 36,000 s per point is too dear
+    assert a[0, 10, 0] == 2 * 86400.0
+    assert a[0, 10, 1] == due[0, 10, 1, LO]
+
+
+def _brute(due: np.ndarray, wd, hr, db, y, table: np.ndarray) -> int:
+    p = np.ceil(table[wd, hr, db] / 300.0) * 300.0
+    return int((y <= p).sum())
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_held_out_counts_agree_with_counting_row_by_row(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    due = _table(seed)
+    n = 3000
+    wd, hr, db = rng.integers(0, 7, n), rng.integers(0, 24, n), rng.integers(0, 3, n)
+    y = due[wd, hr, db, rng.integers(0, L, n)] + rng.normal(0.0, 900.0, n)
+    lams = LAMBDAS[::15]
+    one, alloc = held_out_met(due, wd, hr, db, y, lambdas=lams)
+    assert one.shape == (L,) and alloc.shape == (L, lams.shape[0])
+    for li in (0, LO, L - 1):
+        assert one[li] == _brute(due, wd, hr, db, y, due[..., li])
+        for g, lam in enumerate(lams):
+            assert alloc[li, g] == _brute(due, wd, hr, db, y, allocate_levels(due, float(lam), li))
+
+
+def test_a_cell_without_a_value_meets_none_of_its_rows() -> None:
+    due = _table(3)
+    due[2, 9] = np.nan
+    wd, hr, db, y = np.array([2, 2, 3]), np.array([9, 9, 9]), np.array([0, 1, 0]), np.array([0.0, 0.0, 0.0])
+    one, alloc = held_out_met(due, wd, hr, db, y, lambdas=LAMBDAS[:2])
+    assert (one == 1).all() and (alloc == 1).all()
+    a = allocate_levels(due, 1e5, LO)
+    assert np.isnan(a[2, 9]).all() and np.isfinite(a[2, 10:]).all() and np.isfinite(a[3:]).all()
