@@ -160,6 +160,7 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     out = figures(model, tr.frame, te, target, head, f"{region}: held-out reliability (seed 2, {test_start} + {test_weeks} w)", region)
     if DRIFT is not None:
         out["with_drift"] = figures(model, tr.frame, te, target, head + f"\n   WITH the live drift correction {DRIFT}", "", region, drift=DRIFT)
+        out["with_drift_one_level"] = one_level_figures(model, tr.frame, te, target, head, region, out["with_drift"])
     out.update({"region": region, "train": [str(train_start), train_weeks], "test": [str(test_start), test_weeks]})
     return out
 
