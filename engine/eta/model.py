@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -87,6 +88,24 @@ def season_label(local_day: int, seasons: "Seasons") -> str:
 FORMAT_VERSION = 1
 
 
+class BoundedCache(OrderedDict):
+    """A dict that forgets its oldest entries beyond ``maxsize``.
+
+    Checkout may ask for any target probability, and each one's promise
+    table is kept (about 100 kB as Python lists); without a bound, a client
+    cycling through targets would grow the server without end.
+    """
+
+    def __init__(self, maxsize: int = 128) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
 @dataclass(slots=True)
 class EtaModel:
     """Conditional transit-time quantiles per carrier/service and the offer catalogue."""
@@ -122,7 +141,7 @@ class EtaModel:
     cv_alloc: np.ndarray | None = None
     #: ``(G,)`` the prices (seconds per unit of probability) of ``cv_alloc``.
     lambdas: np.ndarray | None = None
-    _levels_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _levels_cache: BoundedCache = field(default_factory=BoundedCache, init=False, repr=False, compare=False)
     _specs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ---- lookups -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -200,3 +201,12 @@ def test_peak_season_promises_are_longer() -> None:
         return float(np.median(b.promised[:, 0] - c))
 
     assert lead(datetime(2026, 11, 30, tzinfo=TZ)) > lead(datetime(2026, 10, 5, tzinfo=TZ)) + 6 * 3600
+
+
+def test_quoting_many_targets_keeps_a_bounded_cache() -> None:
+    # Checkout may send any target; each one's tables are cached, so a client cycling through them must not grow the server.
+    m = replace(default_model())  # a copy, with its own empty cache
+    for i in range(m._levels_cache.maxsize + 40):
+        b = quote_arrays(m, np.array([CENTRE[0]]), np.array([CENTRE[1]]), np.array([1.8e9]), np.array([1.0]), target=0.9 + i * 1e-4)
+        assert b.available.any()
+    assert len(m._levels_cache) <= m._levels_cache.maxsize
