@@ -249,6 +249,8 @@ def held_out_met(
     """
     nb = due.shape[2]
     L, G = levels.shape[0], lambdas.shape[0]
+    if not np.isfinite(y).all():
+        raise ValueError("held_out_met: delivery times must be finite")
     cell = (wd * 24 + hr) * nb + db
     span = float(np.max(np.abs(y))) + 2.0 * 86400.0 * 14 if y.shape[0] else 1.0
     # One sorted key per row: cell-major, then y; a promise's count is one search per cell.
@@ -258,8 +260,8 @@ def held_out_met(
 
     def met(prom: np.ndarray) -> int:
         p = np.ceil(prom.reshape(-1) / round_s) * round_s
-        ok = np.isfinite(p)  # a cell without a value promises nothing: none of its rows is met
-        n = np.searchsorted(key, base + np.where(ok, np.minimum(p, span), 0.0), side="right") - start
+        ok = ~np.isnan(p)  # a cell without a value promises nothing: none of its rows is met
+        n = np.searchsorted(key, base + np.where(ok, np.clip(p, -span, span), 0.0), side="right") - start
         return int(n[ok].sum())
 
     one = np.array([met(due[..., li]) for li in range(L)], dtype=np.float64)

@@ -116,6 +116,7 @@ def due_tables(frame: pd.DataFrame, key_of: np.ndarray, keys: list[str], tz: Zon
 
 def day_block_coverage(
     frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, n_min: int = 40, peaks: Seasons = (),
+    lambdas: np.ndarray = LAMBDAS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Held-out coverage of the due table by alternate weeks: ``(keys, L)`` at each level, ``(keys, L, G)`` allocated.
 
@@ -125,7 +126,7 @@ def day_block_coverage(
     checking on even weeks (and back) measures that on whole days, per
     carrier/service.  The first array reads one level for every cell; the
     second reads each cell at its own level (:func:`engine.eta.due.allocate_levels`,
-    floor level ``l``, price ``LAMBDAS[g]``).  Quotes take the cheapest
+    floor level ``l``, price ``lambdas[g]``; none measured when ``lambdas`` is empty).  Quotes take the cheapest
     price whose held-out coverage reaches the target (``EtaModel.promise_lambdas``),
     else the lowest level that does (``EtaModel.promise_levels``).
     """
@@ -134,7 +135,7 @@ def day_block_coverage(
     fold = (day // 7) % 2
     L = LEVELS.shape[0]
     met = np.zeros((len(keys), L))
-    met_alloc = np.zeros((len(keys), L, LAMBDAS.shape[0]))
+    met_alloc = np.zeros((len(keys), L, lambdas.shape[0]))
     tot = np.zeros(len(keys))
     for f in (0, 1):
         tr, te = fold != f, fold == f
@@ -143,7 +144,7 @@ def day_block_coverage(
             m = te & (key_of == k)
             if not m.any():
                 continue
-            one, alloc = held_out_met(tab[i], wd[m], hr[m], db[m], y[m])
+            one, alloc = held_out_met(tab[i], wd[m], hr[m], db[m], y[m], lambdas=lambdas)
             met[i] += one
             met_alloc[i] += alloc
             tot[i] += m.sum()
@@ -331,7 +332,8 @@ def fit(
     frame = frame[np.isin(base_of, keys)].sort_values("created", kind="stable").reset_index(drop=True)
     tables = fit_tables(frame, keys, tz, n_min, city.seasons)
     shift = np.zeros((len(keys), LEVELS.shape[0]))
-    cv, cv_alloc = day_block_coverage(frame, keys, tz, n_min, city.seasons) if day_calibration else (None, None)
+    prices = LAMBDAS if cell_levels else LAMBDAS[:0]
+    cv, cv_alloc = day_block_coverage(frame, keys, tz, n_min, city.seasons, prices) if day_calibration else (None, None)
     if not cell_levels:
         cv_alloc = None
     if conformal and calib_frac > 0:
@@ -341,6 +343,9 @@ def fit(
         shift = np.maximum(conformal_shift(frame.iloc[:cut], frame.iloc[cut:], keys, tz, n_min, city.seasons), 0.0)
         for t in ("lead", "due"):
             tables[t] = np.maximum.accumulate(np.maximum(tables[t] + shift[:, None, None, None, :], 0.0), axis=-1)
+        if (shift > 0).any():
+            # The shift changes what each level costs: prices measured on the unshifted table would not fit it.
+            cv_alloc = None
     # Carrier/services seen in the history but not in the catalogue still get offered.
     services = list(city.services)
     known = {s.key for s in services}

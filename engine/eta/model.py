@@ -92,13 +92,22 @@ class BoundedCache(OrderedDict):
     """A dict that forgets its oldest entries beyond ``maxsize``.
 
     Checkout may ask for any target probability, and each one's promise
-    table is kept (about 100 kB as Python lists); without a bound, a client
-    cycling through targets would grow the server without end.
+    table is kept (about 100 kB as Python lists, four entries per target);
+    without a bound, a client cycling through targets would grow the server
+    without end.  Least recently used entries go first.
     """
 
-    def __init__(self, maxsize: int = 128) -> None:
+    def __init__(self, maxsize: int = 256) -> None:
         super().__init__()
         self.maxsize = maxsize
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The entry, now the most recently used (the 0.95 tables stay while odd targets come and go)."""
+        try:
+            self.move_to_end(key)
+        except KeyError:
+            return default
+        return super().__getitem__(key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         super().__setitem__(key, value)
@@ -362,8 +371,9 @@ def _alloc_arrays(cv_alloc: np.ndarray | None, lambdas: np.ndarray | None, n_key
     """``cv_alloc`` and ``lambdas`` as loaded, checked against the model (both absent: a model fitted before cell levels)."""
     if cv_alloc is None and lambdas is None:
         return {"cv_alloc": None, "lambdas": None}
-    if cv_alloc is None or lambdas is None or lambdas.ndim != 1 or cv_alloc.shape != (n_keys, n_levels, lambdas.shape[0]):
-        raise ModelLoadError(f"{path}: 'cv_alloc'/'lambdas' missing or of shape inconsistent with model.json; refit the model")
+    if (cv_alloc is None or lambdas is None or lambdas.ndim != 1 or cv_alloc.shape != (n_keys, n_levels, lambdas.shape[0])
+            or not np.isfinite(lambdas).all() or (np.diff(lambdas) <= 0).any()):
+        raise ModelLoadError(f"{path}: 'cv_alloc'/'lambdas' missing, of a shape inconsistent with model.json, or prices not increasing; refit the model")
     return {"cv_alloc": cv_alloc, "lambdas": lambdas}
 
 

@@ -79,3 +79,13 @@ def test_a_cell_without_a_value_meets_none_of_its_rows() -> None:
     assert (one == 1).all() and (alloc == 1).all()
     a = allocate_levels(due, 1e5, LO)
     assert np.isnan(a[2, 9]).all() and np.isfinite(a[2, 10:]).all() and np.isfinite(a[3:]).all()
+
+
+def test_endless_promises_meet_every_row_and_none() -> None:
+    due = _table(4)
+    due[1, 8] = np.inf  # promised whenever: every row of the cell is met
+    due[1, 9] = -np.inf  # promised before anything: none is
+    wd, hr, db = np.array([1, 1, 1, 1]), np.array([8, 8, 9, 9]), np.array([0, 2, 0, 1])
+    y = np.array([5e5, 1e6, 0.0, 10.0])
+    one, _ = held_out_met(due, wd, hr, db, y, lambdas=LAMBDAS[:1])
+    assert (one == 2).all()

@@ -139,3 +139,10 @@ def test_promises_read_each_cell_at_its_level_never_below_the_target(fitted: Eta
         assert (qt[i] >= due[i, ..., lo] - 1e-3).all()
         want = allocate_levels(due[i], lam[i], lo) if np.isfinite(lam[i]) else due[i, ..., lv[i]]
         np.testing.assert_allclose(qt[i], want, rtol=0, atol=1e-3)
+
+
+def test_without_cell_levels_nothing_is_measured_and_one_level_is_read() -> None:
+    train = read_history(simulate_history(weeks=4, seed=5, start=date(2026, 3, 2)), bbox=HELSINKI.bbox)
+    m = fit(train, HELSINKI, slot_on_time=0.97, cell_levels=False)
+    assert m.cv_alloc is None and m.lambdas is None and m.cv_coverage is not None
+    assert np.isnan(m.promise_lambdas(0.95)).all()

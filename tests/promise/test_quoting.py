@@ -210,3 +210,14 @@ def test_quoting_many_targets_keeps_a_bounded_cache() -> None:
         b = quote_arrays(m, np.array([CENTRE[0]]), np.array([CENTRE[1]]), np.array([1.8e9]), np.array([1.0]), target=0.9 + i * 1e-4)
         assert b.available.any()
     assert len(m._levels_cache) <= m._levels_cache.maxsize
+
+
+def test_the_bounded_cache_keeps_what_checkout_keeps_asking_for() -> None:
+    m = replace(default_model())
+    one = lambda t: quote_arrays(m, np.array([CENTRE[0]]), np.array([CENTRE[1]]), np.array([1.8e9]), np.array([1.0]), target=t)  # noqa: E731
+    one(0.95)
+    first = m._levels_cache.get(("promise_table", 0.95))
+    for i in range(m._levels_cache.maxsize):
+        one(0.9 + i * 1e-4)
+        one(0.95)
+    assert m._levels_cache.get(("promise_table", 0.95)) is first
