@@ -350,6 +350,9 @@ class EtaModel:
                 raise ModelLoadError(f"{tz}: table {t!r} has shape {arr.shape}, inconsistent with model.json")
         if delivers is not None and delivers.shape != (len(keys), 7, 24):
             raise ModelLoadError(f"{tz}: 'delivers' has shape {delivers.shape}, expected {(len(keys), 7, 24)}")
+        if cv is not None and cv.shape != (len(keys), levels.shape[0]):
+            # Read without it, quotes would silently move to another level than the one the model was fitted to give.
+            raise ModelLoadError(f"{tz}: 'cv_coverage' has shape {cv.shape}, expected {(len(keys), levels.shape[0])}; refit the model")
         return cls(
             name=info["name"],
             source=source or info["source"],
@@ -358,7 +361,7 @@ class EtaModel:
             levels=levels,
             tables=tables,
             delivers=delivers,
-            cv_coverage=cv if cv is not None and cv.shape == (len(keys), levels.shape[0]) else None,
+            cv_coverage=cv,
             **_alloc_arrays(cv_alloc, lambdas, len(keys), levels.shape[0], tz),
             counts={k: int(v) for k, v in info["counts"].items()},
             slot_on_time=float(info.get("slot_on_time", 0.0)),

@@ -106,10 +106,11 @@ def test_cell_levels_are_measured_and_survive_a_round_trip(tmp_path: Path, fitte
     # A file whose measurements do not fit its keys is refused, not half read.
     with np.load(tmp_path / "m" / "tables.npz") as z:
         arrays = {k: z[k] for k in z.files}
-    arrays["cv_alloc"] = arrays["cv_alloc"][:-1]
-    np.savez_compressed(tmp_path / "m" / "tables.npz", **arrays)
-    with pytest.raises(ModelLoadError, match="cv_alloc"):
-        EtaModel.load(tmp_path / "m")
+    for name in ("cv_alloc", "cv_coverage"):
+        bad = {**arrays, name: arrays[name][:-1]}
+        np.savez_compressed(tmp_path / "m" / "tables.npz", **bad)
+        with pytest.raises(ModelLoadError, match=name):
+            EtaModel.load(tmp_path / "m")
 
 
 def test_the_price_is_the_lowest_whose_held_out_coverage_reaches_the_goal(fitted: EtaModel) -> None:
