@@ -88,6 +88,12 @@ def season_label(local_day: int, seasons: "Seasons") -> str:
 FORMAT_VERSION = 1
 
 
+def _first_reaching(cov: np.ndarray, goal: float) -> int | None:
+    """Index of the first held-out coverage in ``cov`` that reaches ``goal`` (None: none does)."""
+    ok = np.flatnonzero(cov >= goal - 1e-12)
+    return int(ok[0]) if ok.size else None
+
+
 class BoundedCache(OrderedDict):
     """A dict that forgets its oldest entries beyond ``maxsize``.
 
@@ -208,10 +214,14 @@ class EtaModel:
                 return s
         raise QuoteError(f"unknown delivery option {key!r}; known: {', '.join(s.key for s in self.city.services)}", item=key)
 
+    def promise_goal(self, target: float) -> float:
+        """Coverage a promise with probability ``target`` aims at: ``target + margin``, at most the top level."""
+        return min(target + self.margin, float(self.levels[-1]))
+
     def promise_level_index(self, target: float) -> int:
         """Index of the level a promise with probability ``target`` is read at (``target + margin``)."""
         self.level_index(target)  # validates the target itself
-        return self.level_index(min(target + self.margin, float(self.levels[-1])))
+        return self.level_index(self.promise_goal(target))
 
     def promise_levels(self, target: float) -> np.ndarray:
         """Per table key, the level index a promise with probability ``target`` is read at.
@@ -227,13 +237,13 @@ class EtaModel:
         out = np.full(len(self.keys), base, dtype=np.int64)
         if self.cv_coverage is not None:
             lo = self.level_index(target)
-            goal = min(target + self.margin, float(self.levels[-1]))
+            goal = self.promise_goal(target)
             for i in range(len(self.keys)):
                 cov = self.cv_coverage[i]
                 if not np.isfinite(cov).all():
                     continue
-                ok = np.flatnonzero(cov[lo:] >= goal - 1e-12)
-                out[i] = lo + int(ok[0]) if ok.size else self.levels.shape[0] - 1
+                j = _first_reaching(cov[lo:], goal)
+                out[i] = self.levels.shape[0] - 1 if j is None else lo + j
         out.setflags(write=False)
         self._levels_cache[target] = out
         return out
@@ -252,14 +262,14 @@ class EtaModel:
         out = np.full(len(self.keys), np.nan)
         if self.cv_alloc is not None and self.lambdas is not None:
             lo = self.level_index(target)
-            goal = min(target + self.margin, float(self.levels[-1]))
+            goal = self.promise_goal(target)
             for i in range(len(self.keys)):
                 cov = self.cv_alloc[i, lo]
                 if not np.isfinite(cov).all():
                     continue
-                ok = np.flatnonzero(cov >= goal - 1e-12)
-                if ok.size:
-                    out[i] = float(self.lambdas[ok[0]])
+                j = _first_reaching(cov, goal)
+                if j is not None:
+                    out[i] = float(self.lambdas[j])
         out.setflags(write=False)
         self._levels_cache[ck] = out
         return out
@@ -353,6 +363,11 @@ class EtaModel:
         if cv is not None and cv.shape != (len(keys), levels.shape[0]):
             # Read without it, quotes would silently move to another level than the one the model was fitted to give.
             raise ModelLoadError(f"{tz}: 'cv_coverage' has shape {cv.shape}, expected {(len(keys), levels.shape[0])}; refit the model")
+        if (cv_alloc is not None or lambdas is not None) and (
+            cv_alloc is None or lambdas is None or lambdas.ndim != 1 or cv_alloc.shape != (len(keys), levels.shape[0], lambdas.shape[0])
+            or not np.isfinite(lambdas).all() or (np.diff(lambdas) <= 0).any()
+        ):
+            raise ModelLoadError(f"{tz}: 'cv_alloc'/'lambdas' missing, of a shape inconsistent with model.json, or prices not increasing; refit the model")
         return cls(
             name=info["name"],
             source=source or info["source"],
@@ -362,22 +377,13 @@ class EtaModel:
             tables=tables,
             delivers=delivers,
             cv_coverage=cv,
-            **_alloc_arrays(cv_alloc, lambdas, len(keys), levels.shape[0], tz),
+            cv_alloc=cv_alloc,
+            lambdas=lambdas,
             counts={k: int(v) for k, v in info["counts"].items()},
             slot_on_time=float(info.get("slot_on_time", 0.0)),
             meta=info.get("meta", {}),
             margin=float(info.get("margin", 0.0)),
         )
-
-
-def _alloc_arrays(cv_alloc: np.ndarray | None, lambdas: np.ndarray | None, n_keys: int, n_levels: int, path: Path) -> dict:
-    """``cv_alloc`` and ``lambdas`` as loaded, checked against the model (both absent: a model fitted before cell levels)."""
-    if cv_alloc is None and lambdas is None:
-        return {"cv_alloc": None, "lambdas": None}
-    if (cv_alloc is None or lambdas is None or lambdas.ndim != 1 or cv_alloc.shape != (n_keys, n_levels, lambdas.shape[0])
-            or not np.isfinite(lambdas).all() or (np.diff(lambdas) <= 0).any()):
-        raise ModelLoadError(f"{path}: 'cv_alloc'/'lambdas' missing, of a shape inconsistent with model.json, or prices not increasing; refit the model")
-    return {"cv_alloc": cv_alloc, "lambdas": lambdas}
 
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
