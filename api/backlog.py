@@ -72,26 +72,28 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     # Under reg.lock.  Advance first: a delivery is only taken once the state's clock has passed it.
     st = reg.state
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
-    opened: dict[str, tuple[list[str], list[float], list[str], list[float]]] = {}
+    opened: dict[str, tuple[list[str], list[float], list[str], list[float], list[list[float]]]] = {}
+    levels = list(st.params.narrow_levels)
     closed: dict[str, tuple[list[str], list[float]]] = {}
     for _eid, kind, at, oid, p in rows:
         reg.events += 1
         key = str(p.get("key", ""))
         reg.keys.add(key)
         if kind == "carrier_accepted":
-            ids, pr, se, md = opened.setdefault(key, ([], [], [], []))
+            ids, pr, se, md, lo = opened.setdefault(key, ([], [], [], [], []))
             ids.append(str(oid))
             pr.append(float(p["promised"]))
             se.append(str(p.get("season", "")))
             md.append(float(p.get("p50", p["promised"])))
+            lo.append(_rungs(p.get("rungs"), levels))
         else:
             ids, de = closed.setdefault(key, ([], []))
             ids.append(str(oid))
             de.append(at.timestamp())
-    for key, (ids, pr, se, md) in opened.items():
-        st.open(key, ids, pr, seasons=se, median=md)
+    for key, (ids, pr, se, md, lo) in opened.items():
+        st.open(key, ids, pr, seasons=se, median=md, rungs=lo)
     # Deliveries that arrived before their acceptance: closed now that it is here.
-    for key, (ids, _pr, _se, _md) in opened.items():
+    for key, (ids, _pr, _se, _md, _lo) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
         if late:
             st.close(key, [i for i, _ in late], [d for _, (_k, d) in late])
@@ -108,6 +110,15 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     for i in stale:
         del reg.early[i]
     reg.orphans += len(stale)
+
+
+def _rungs(stored: Any, levels: list[float]) -> list[float]:
+    """An accepted event's promises at the state's narrow levels; NaN (not measured) where it holds none for a level
+    (events stored before narrowing by level, or by a server with other levels)."""
+    if not isinstance(stored, dict):
+        return [math.nan] * len(levels)
+    by = dict(zip(stored.get("levels", []), stored.get("promised", [])))
+    return [math.nan if by.get(lv) is None else float(by[lv]) for lv in levels]
 
 
 def _region(store: Any, region: str) -> _Region:
@@ -174,6 +185,7 @@ def summary(store: Any, region: str, now: float) -> dict[str, Any]:
         labels = st.seasons(key)
         out[key] = {
             "shift_h": float(st.shift(key, "")) / 3600.0,
+            "level": None if math.isnan(lv := float(st.level(key, ""))) else lv,
             "coverage": None if math.isnan(cov) else cov,
             "coverage_at_shift": None if math.isnan(cov_s) else float(cov_s),
             "open": st.open_count(key),

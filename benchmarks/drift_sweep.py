@@ -9,6 +9,7 @@ issue's figures hold::
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-16                       # the shipped defaults
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-14 --params '{"ceiling": 0.99, "narrow_goal": 0.98}'
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-17 --one-level              # beside one level per carrier/service
+    .venv/bin/python benchmarks/drift_sweep.py --seeds 7-17 --by-shift               # beside narrowing by a shift back
 
 A draw passes when overall coverage is within 95-97%, every carrier/service
 with 300+ held-out orders within 94-98%, at most 2% of orders lack a quote
@@ -56,15 +57,25 @@ def passes(r: dict) -> tuple[bool, bool]:
     return cov, cov and r["no_quote_share"] <= 0.02 and r["mean_ratio"] <= 0.93 and (r["mean_ratio_own"] or 0.0) <= 0.88
 
 
+#: The negative steps the correction narrowed by before it narrowed by level (--by-shift).
+SHIFTS_BACK = (-24, -12, -9, -6, -4, -2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", default="7-14", help="draws, e.g. 7-14 or 7,9,15")
     ap.add_argument("--params", default="{}", help="DriftParams fields as JSON (lists become tuples)")
     ap.add_argument("--one-level", action="store_true", help="also replay each draw reading one level per carrier/service (the method before cell levels), side by side")
+    ap.add_argument("--by-shift", action="store_true",
+                    help="also replay each draw narrowing by a shift back (narrow_levels=(), the grid's negative steps: the method before), side by side")
     args = ap.parse_args()
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(args.params).items()}
     params = replace(DriftParams(), **fields)
     print(f"{params}")
+    if args.one_level and args.by_shift:
+        sys.exit("give --one-level or --by-shift, not both")
+    label = "one level per carrier/service" if args.one_level else "narrowing by a shift back"
+    by_shift = replace(params, narrow_levels=(), shifts_h=tuple(x for x in SHIFTS_BACK if x < min(params.shifts_h)) + params.shifts_h)
     rows, base = [], []
     for s in _seeds(args.seeds):
         d = cal.OUT / cal.draw_name(s)
@@ -77,12 +88,15 @@ def main() -> None:
             r = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s}", origin=True, drift=params)
         cov, ok = passes(r)
         rows.append((r, cov, ok))
-        if args.one_level and model.cv_alloc is not None:
+        if (args.one_level and model.cv_alloc is not None) or args.by_shift:
             with contextlib.redirect_stdout(io.StringIO()):
-                r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s}_one_level", origin=True, drift=params)
+                if args.one_level:
+                    r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s}_one_level", origin=True, drift=params)
+                else:
+                    r1 = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s}_by_shift", origin=True, drift=by_shift)
             c1, ok1 = passes(r1)
             base.append((r1, c1, ok1))
-            print(f"seed {s} one level per carrier/service: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
+            print(f"seed {s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
                   f" coverage {'ok' if c1 else 'FAILS'}, all {'ok' if ok1 else 'FAIL'}", flush=True)
         svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in r["per_key"].items())
         print(f"seed {s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
@@ -93,7 +107,7 @@ def main() -> None:
           f" mean ratio {sum(r['mean_ratio'] for r, _, _ in rows) / n:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in rows) / n:.4f}")
     if base:
         b = len(base)
-        print(f"one level per carrier/service, same draws: passing every figure {sum(ok for _, _, ok in base)}/{b}, coverage figures {sum(c for _, c, _ in base)}/{b};"
+        print(f"{label}, same draws: passing every figure {sum(ok for _, _, ok in base)}/{b}, coverage figures {sum(c for _, c, _ in base)}/{b};"
               f" mean ratio {sum(r['mean_ratio'] for r, _, _ in base) / b:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in base) / b:.4f}")
 
 

@@ -32,7 +32,8 @@ def _bad(i: int, field: str, msg: str) -> RequestValidationError:
 @router.post("/v1/carrier-events", response_model=CarrierEventsOut, responses={422: {"description": "An invalid event (the field is named); nothing is stored"}})
 def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> CarrierEventsOut:
     """Carrier tracking events, stored in one transaction; each ``accepted`` parcel is priced with the uncorrected model."""
-    from engine.promise import QuoteError, quote_arrays  # noqa: PLC0415
+    from engine.eta.drift import DriftParams  # noqa: PLC0415
+    from engine.promise import QuoteError, quote_arrays, rung_promises  # noqa: PLC0415
     from engine.promise.reasons import reason_text  # noqa: PLC0415
     from engine.promise.registry import model_for  # noqa: PLC0415
 
@@ -56,6 +57,8 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
     promised: dict[int, float] = {}
     season: dict[int, str] = {}
     median: dict[int, float] = {}
+    rungs: dict[int, list[float | None]] = {}
+    levels = DriftParams().narrow_levels  # the state api.backlog keeps
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
         evs = [body.events[i] for i in idx]
@@ -67,11 +70,16 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
                          np.array([e.origin.lat for e in evs]) if has_origin else None,
                          np.array([e.origin.lon for e in evs]) if has_origin else None, keys=[key])
         labels = model.seasons_of(created)
+        low = rung_promises(model, np.array([e.destination.lat for e in evs]), np.array([e.destination.lon for e in evs]), created,
+                            np.array([e.weight_kg for e in evs]),
+                            np.array([e.origin.lat for e in evs]) if has_origin else None,
+                            np.array([e.origin.lon for e in evs]) if has_origin else None, key, levels)
         for j, i in enumerate(idx):
             if b.available[j, 0]:
                 promised[i] = float(b.promised[j, 0])
                 median[i] = float(b.p50[j, 0])
                 season[i] = str(labels[j])
+                rungs[i] = [float(x) if np.isfinite(x) else None for x in low[j]]
             else:
                 ignored.append(IgnoredOut(index=i, order_id=evs[j].order_id, reason=reason_text(model, b, j, 0, float(created[j]))))
     rows = []
@@ -83,6 +91,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
             p["promised"] = promised[i]
             p["season"] = season[i]  # a season's or holiday's promise is measured apart (engine.eta.drift)
             p["p50"] = median[i]  # the median channel: a backlog shows at the p50, days before the promise
+            p["rungs"] = {"levels": list(levels), "promised": rungs[i]}  # what narrowing by level is measured on
         at = min(ev.at.timestamp(), now)
         rows.append((f"carrier_{ev.kind}", datetime.fromtimestamp(at, timezone.utc), ev.order_id, p))
     store.add_events(rows)

@@ -46,10 +46,13 @@ class CarrierEventsOut(_Strict):
 
 
 class BacklogService(_Strict):
-    #: hours added to this service's ordinary promises now (negative: earlier)
+    #: hours added to this service's ordinary promises now (a late carrier)
     shift_h: float
+    #: the lower promise level its ordinary promises are read at now (an early carrier; None: their own)
+    level: float | None = None
     #: share of the window's uncorrected promises met, recent days weighing more (None: too few outcomes yet)
     coverage: float | None
+    #: share the corrected promises (shifted, or at the lower level) would have met
     coverage_at_shift: float | None
     open: int
     #: orders created in a season or on a holiday are measured apart: their hours, by label

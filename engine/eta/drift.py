@@ -6,24 +6,34 @@ do: :class:`DriftState` keeps, per carrier/service, a trailing window of the
 outcomes of the promises the *uncorrected* model gave, and picks the
 smallest extra time ``s`` (from a fixed grid, ``DriftParams.shifts_h``) that
 would have brought the window's coverage back to the goal when it fell
-below the trigger (or, with a ``ceiling``, the most negative ``s`` that keeps
-an over-covered service above ``narrow_goal``).  Recent days weigh more
-(``half_life_days``), so a cleared backlog stops widening promises sooner.
-Quotes add ``s`` to that service's promise (:func:`engine.promise.quote`
-``drift=``).
+below the trigger.  Recent days weigh more (``half_life_days``), so a
+cleared backlog stops widening promises sooner.  Quotes add ``s`` to that
+service's promise (:func:`engine.promise.quote` ``drift=``).
 
-Censoring.  An order's outcome at shift ``s`` is known at ``min(delivered,
-promised + s)``: a parcel delivered in time counts as met when it is
-delivered; a parcel not delivered by ``promised + s`` counts as missed at
-that moment, while it is still in transit (a backlog shows up first as
-parcels not delivered, not as late deliveries).  Nothing is counted before
-it is known: events are emitted only when :meth:`DriftState.advance` passes
-their time or :meth:`DriftState.close` reports a delivery that has happened.
-Because the outcomes measured are those of the uncorrected promise, the
-correction does not feed back on itself.
+Narrowing (with a ``ceiling``: an over-covered service) steps *down the
+promise levels* (``DriftParams.narrow_levels``): each order is opened with
+its uncorrected promises at those lower levels too, and the state picks the
+lowest level whose promises would still have met ``narrow_goal`` of the
+window; quotes then read that level (:meth:`DriftState.level`).  A level
+narrows each cell by what its own distribution allows: a van round or a
+locker run drops to the earlier wave where the earlier wave now suffices,
+where a uniform shift back would drop every promise by the same hours,
+across a wave for some and by nothing useful for others.  With
+``narrow_levels=()`` the grid's negative shifts narrow instead (the method
+before).
 
-Cost: ``advance`` is O(open orders + services x shifts x window days);
-reading a service's shift at quote time is a dict lookup.
+Censoring.  An order's outcome at a step is known at ``min(delivered, due)``:
+a parcel delivered in time counts as met when it is delivered; a parcel not
+delivered by its due time counts as missed at that moment, while it is still
+in transit (a backlog shows up first as parcels not delivered, not as late
+deliveries).  Nothing is counted before it is known: events are emitted only
+when :meth:`DriftState.advance` passes their time or :meth:`DriftState.close`
+reports a delivery that has happened.  Because the outcomes measured are
+those of the uncorrected promises, the correction does not feed back on
+itself.
+
+Cost: ``advance`` is O(open orders x steps + services x steps x window days);
+reading a service's correction at quote time is a dict lookup.
 """
 
 from __future__ import annotations
@@ -73,11 +83,17 @@ class DriftParams:
     goal
         Then add the smallest grid shift whose window coverage reaches this.
     ceiling
-        Narrow (negative grid shifts) only when coverage at shift 0 is above this; ``None``: never narrow.
+        Narrow only when the window's coverage of the uncorrected promise is above this; ``None``: never narrow.
     narrow_goal
-        Then take the most negative grid shift whose window coverage still reaches this (>= goal: narrowing is careful).
+        Then take the lowest of ``narrow_levels`` (or the most negative grid shift) whose window coverage still
+        reaches this (>= goal: narrowing is careful).
     shifts_h
-        Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.
+        Candidate extra hours, ascending, including 0; the bounds of the correction are its ends.  Negative
+        steps only with ``narrow_levels=()``.
+    narrow_levels
+        Promise levels below the quoted one, ascending, that narrowing steps down to (each order is opened
+        with its promises at these levels, ``rungs=`` in :meth:`DriftState.open`); ``()``: narrow by the
+        negative steps of ``shifts_h`` instead.
     calendar_aware
         Measure and correct orders promised from a season's or holiday's table apart from ordinary ones
         (a narrowing measured on a generous season table must not reach the ordinary table that follows it).
@@ -97,7 +113,11 @@ class DriftParams:
     #: Steps of 2-3 h up to a day, then 4-6 h: the smallest step reaching the goal overshoots by half a step on
     #: average, which on a 9-day surface promise was 6 h with the old 24/36/48 steps (0.003-0.008 of horizon ratio
     #: on the eight Bengaluru draws, coverage within 0.004).
-    shifts_h: tuple[float, ...] = (-24, -12, -9, -6, -4, -2, 0, 2, 4, 6, 8, 10, 12, 15, 18, 21, 24, 28, 32, 36, 42, 48, 54, 60, 66, 72)
+    shifts_h: tuple[float, ...] = (0, 2, 4, 6, 8, 10, 12, 15, 18, 21, 24, 28, 32, 36, 42, 48, 54, 60, 66, 72)
+    #: Narrowing by level rather than by a shift back (benchmarks/RESULTS.md, "live narrowing by level"): on the
+    #: eleven Bengaluru draws the mean horizon ratio fell by about 0.01 at 0.001-0.002 less coverage.  Down to
+    #: 0.8: an over-covered service (a history slower than today) reads its p80 when that still meets narrow_goal.
+    narrow_levels: tuple[float, ...] = (0.8, 0.85, 0.9, 0.925, 0.94)
     #: Orders promised from a season's or holiday's table are measured apart (``key@season``) and
     #: corrected by their own window; ordinary orders are not narrowed while such an order's promise
     #: is still ahead (its backlog may still be draining).  False: one window per service.
@@ -130,6 +150,12 @@ class DriftParams:
             raise InputError("half_life_days must be > 0 (or None)", field="half_life_days")
         if not (self.goal <= self.narrow_goal < 1):
             raise InputError("narrow_goal must lie between goal and 1", field="narrow_goal")
+        lv = self.narrow_levels
+        if any(not (0.0 < x < 1.0) for x in lv) or any(b <= a for a, b in pairwise(lv)):
+            raise InputError("narrow_levels must be ascending levels in (0, 1)", field="narrow_levels")
+        if lv and s[0] < 0:
+            raise InputError("narrow by levels or by negative shifts, not both: give narrow_levels=() to narrow by"
+                             " the negative steps of shifts_h", field="narrow_levels")
 
 
 def _per_label(season: np.ndarray, value: Callable[[str], float]) -> np.ndarray:
@@ -150,20 +176,27 @@ class DriftState:
     """Per carrier/service outcome counts over a trailing window, fed as orders are promised and delivered.
 
     Feed it with :meth:`open` (an order was promised: the *uncorrected*
-    promise), :meth:`close` (it was delivered, at a time already passed) and
-    :meth:`advance` (the clock moved: parcels past ``promised + s`` and not
-    delivered count as missed at ``s``).  :meth:`shift` then gives each
-    service's extra seconds.  Picklable.
+    promise, and its promises at ``params.narrow_levels``), :meth:`close`
+    (it was delivered, at a time already passed) and :meth:`advance` (the
+    clock moved: parcels past a step's due time and not delivered count as
+    missed at that step).  :meth:`shift` then gives each service's extra
+    seconds and :meth:`level` the lower level it is read at.  Picklable.
+
+    The steps of the correction, in order: the ``narrow_levels`` (each
+    order's promise at that level), then the uncorrected promise moved by
+    each of ``shifts_h``; the correction of a key is an offset into them
+    (0: none, negative: narrower, positive: wider).
     """
 
     params: DriftParams = field(default_factory=DriftParams)
     #: The time (epoch seconds) the state knows everything up to.
     now: float = -math.inf
-    # key -> {utc day number -> (shifts, 2) [met, total]}
+    # key -> {utc day number -> (steps, 2) [met, total]}
     _buckets: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
-    # key -> {order id -> uncorrected promise (epoch s)}
-    _open: dict[str, dict[Hashable, float]] = field(default_factory=dict)
-    _shift: dict[str, float] = field(default_factory=dict)
+    # key -> {order id -> its promises at the narrow levels, then the uncorrected promise (epoch s)}
+    _open: dict[str, dict[Hashable, np.ndarray]] = field(default_factory=dict)
+    # key -> offset of its correction from the uncorrected promise (an index step)
+    _off: dict[str, int] = field(default_factory=dict)
     _coverage: dict[str, float] = field(default_factory=dict)
     _coverage_s: dict[str, float] = field(default_factory=dict)
     # key -> its season/holiday sub-keys ("key@label") with outcomes of their own
@@ -175,10 +208,27 @@ class DriftState:
     def _s(self) -> np.ndarray:
         return np.asarray(self.params.shifts_h, dtype=np.float64) * 3600.0
 
+    @property
+    def _r(self) -> int:
+        return len(self.params.narrow_levels)
+
+    @property
+    def _z(self) -> int:
+        # Index of the uncorrected promise among the steps.
+        return self._r + self.params.shifts_h.index(0)
+
+    def _dues(self, rows: np.ndarray) -> np.ndarray:
+        # (n, R + 1) open rows -> (n, steps) due times.
+        r = self._r
+        return np.concatenate([rows[:, :r], rows[:, r : r + 1] + self._s[None, :]], axis=1)
+
     def _add(self, key: str, when: np.ndarray, j: np.ndarray, met: np.ndarray, sign: int = 1) -> None:
         if self.params.calendar_aware and not key.endswith(_ALL) and not key.endswith(_MED):
             # Every outcome also counts for the service as a whole: a backlog outlasts a season's table.
             self._add(_all_of(key), when, j, met, sign)
+        if not np.isfinite(when).all():  # a level not measured for these orders
+            keep = np.isfinite(when)
+            when, j, met = when[keep], j[keep], met[keep]
         if when.size == 0:
             return
         b = self._buckets.setdefault(key, {})
@@ -186,7 +236,7 @@ class DriftState:
         if math.isfinite(self.now):  # outside the window already (a late report): counts for nothing
             keep = days > int(self.now // _DAY) - self.params.window_days
             when, j, met, days = when[keep], j[keep], met[keep], days[keep]
-        n = len(self.params.shifts_h)
+        n = self._r + len(self.params.shifts_h)
         for d in np.unique(days):
             m = days == d
             arr = b.get(int(d))
@@ -196,43 +246,57 @@ class DriftState:
             np.add.at(arr, (j[m], 1), sign)
 
     def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float], seasons: Iterable[str] | None = None,
-             median: Iterable[float] | None = None) -> None:
+             median: Iterable[float] | None = None, rungs: Iterable[Iterable[float]] | None = None) -> None:
         """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered.
 
         ``seasons``: each order's season or holiday label of its creation day
         (``""`` ordinary; :meth:`engine.eta.model.EtaModel.seasons_of`), used when
         ``params.calendar_aware``.  ``median``: each order's uncorrected p50
         (epoch s), for the median channel (``params.median_trigger``).
+        ``rungs``: each order's uncorrected promises at ``params.narrow_levels``
+        (:func:`engine.promise.rung_promises`); without them an order cannot be
+        narrowed (it counts for nothing at the lower levels).
         """
+        ids, promised = list(ids), [float(p) for p in promised]
+        r = self._r
+        rows = np.empty((len(ids), r + 1), dtype=np.float64)
+        rows[:, r] = promised
+        if r:
+            # A level not given is not measured: its due time is -inf, which counts for nothing
+            # (``_add``), so a service is narrowed only on what was measured.
+            rows[:, :r] = -np.inf
+            if rungs is not None:
+                g = np.asarray([list(x) for x in rungs], dtype=np.float64).reshape(-1, r) if ids else np.zeros((0, r))
+                if g.shape[0] != len(ids):
+                    raise InputError(f"rungs: {g.shape[0]} rows for {len(ids)} orders", field="rungs")
+                # A lower level's promise is never later than the promise itself.
+                rows[:, :r] = np.where(np.isfinite(g), np.minimum(g, rows[:, r : r + 1]), -np.inf)
         if median is not None and self.params.median_trigger is not None:
-            ids = list(ids)
-            self._open_one(_med_of(key), ids, [float(m) for m in median])
+            m = np.asarray([float(x) for x in median], dtype=np.float64)
+            self._open_rows(_med_of(key), ids, np.repeat(m[:, None], r + 1, axis=1))
         if seasons is not None and self.params.calendar_aware:
-            ids, promised, seasons = list(ids), [float(p) for p in promised], [str(x) for x in seasons]
-            groups: dict[str, tuple[list[Hashable], list[float]]] = {}
-            for i, p, lab in zip(ids, promised, seasons):
-                g = groups.setdefault(lab, ([], []))
-                g[0].append(i)
-                g[1].append(p)
-            for lab, (gi, gp) in groups.items():
+            labels = [str(x) for x in seasons]
+            groups: dict[str, list[int]] = {}
+            for n, lab in enumerate(labels):
+                groups.setdefault(lab, []).append(n)
+            for lab, idx in groups.items():
+                gi = [ids[n] for n in idx]
                 if lab:
                     sub = f"{key}{_SUB}{lab}"
                     self._subs.setdefault(key, set()).add(sub)
-                    self._irregular_until[key] = max(self._irregular_until.get(key, -math.inf), max(gp))
-                    self._open_one(sub, gi, gp)
+                    self._irregular_until[key] = max(self._irregular_until.get(key, -math.inf), float(rows[idx, r].max()))
+                    self._open_rows(sub, gi, rows[idx])
                 else:
-                    self._open_one(key, gi, gp)
+                    self._open_rows(key, gi, rows[idx])
             return
-        self._open_one(key, ids, promised)
+        self._open_rows(key, ids, rows)
 
-    def _open_one(self, key: str, ids: Iterable[Hashable], promised: Iterable[float]) -> None:
+    def _open_rows(self, key: str, ids: list[Hashable], rows: np.ndarray) -> None:
         o = self._open.setdefault(key, {})
-        late = []
-        for i, p in zip(ids, promised):
-            o[i] = float(p)
-            late.append(float(p))
+        for i, row in zip(ids, rows):
+            o[i] = row
         # Opened after some of its due times passed: those misses are known already.
-        due = np.asarray(late)[:, None] + self._s[None, :] if late else np.zeros((0, 1))
+        due = self._dues(rows)
         past = due <= self.now
         if past.any():
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
@@ -242,7 +306,7 @@ class DriftState:
     def close(self, key: str, ids: Iterable[Hashable], delivered: Iterable[float]) -> None:
         """Orders of ``key`` delivered at ``delivered`` (epoch s, not after :attr:`now`).
 
-        Ids not open (never opened, or dropped as missed at every shift) are ignored.
+        Ids not open (never opened, or dropped as missed at every step) are ignored.
         """
         ids, delivered = list(ids), [float(d) for d in delivered]
         for d, i in zip(delivered, ids):
@@ -259,22 +323,22 @@ class DriftState:
         o = self._open.get(key, {})
         rest_i: list[Hashable] = []
         rest_d: list[float] = []
-        ps, ds = [], []
+        rows, ds = [], []
         for i, d in zip(ids, delivered):
-            p = o.pop(i, None)
-            if p is not None:
-                ps.append(p)
+            row = o.pop(i, None)
+            if row is not None:
+                rows.append(row)
                 ds.append(d)
             else:
                 rest_i.append(i)
                 rest_d.append(d)
-        if not ps:
+        if not rows:
             return rest_i, rest_d
-        p, d = np.asarray(ps)[:, None], np.asarray(ds)[:, None]
-        due = p + self._s[None, :]
+        due = self._dues(np.vstack(rows))
+        d = np.asarray(ds)[:, None]
         j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
         met = d <= due
-        # A miss at shift s was already counted at due (<= now) when the parcel was still out; a met one must replace it.
+        # A miss at a step was already counted at its due time (<= now) when the parcel was still out; a met one must replace it.
         counted = due <= self.now
         wrong = met & counted
         self._add(key, due[wrong], j[wrong], np.zeros(int(wrong.sum()), dtype=bool), sign=-1)
@@ -284,23 +348,21 @@ class DriftState:
         return rest_i, rest_d
 
     def advance(self, now: float) -> None:
-        """Move the clock to ``now``: open parcels past ``promised + s`` count as missed at ``s``; shifts are re-read."""
+        """Move the clock to ``now``: open parcels past a step's due time count as missed at it; corrections are re-read."""
         now = float(now)
         if now < self.now:
             raise InputError(f"time goes back: {now} < {self.now}", field="now")
         prev, self.now = self.now, now
-        s = self._s
         for key, o in self._open.items():
             if not o:
                 continue
             ids = list(o)
-            p = np.fromiter(o.values(), dtype=np.float64, count=len(o))
-            due = p[:, None] + s[None, :]
+            due = self._dues(np.vstack(list(o.values())))
             new = (due > prev) & (due <= now)
-            j = np.broadcast_to(np.arange(s.shape[0]), due.shape)
+            j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[new], j[new], np.zeros(int(new.sum()), dtype=bool))
-            # Missed at every shift, and those misses have left the window: nothing left to learn or to undo.
-            for i in np.flatnonzero(p + s[-1] <= now - self.params.window_days * _DAY):
+            # Missed at every step, and those misses have left the window: nothing left to learn or to undo.
+            for i in np.flatnonzero(due.max(axis=1) <= now - self.params.window_days * _DAY):
                 del o[ids[i]]
         lo = int(now // _DAY) - self.params.window_days
         for key, b in self._buckets.items():
@@ -317,11 +379,11 @@ class DriftState:
 
     def _refresh(self, key: str) -> None:
         b = self._buckets.get(key)
-        shift, cov0, cov_s = 0.0, math.nan, math.nan
+        off, cov0, cov_s = 0, math.nan, math.nan
+        z = self._z
         if b:
             tot = sum(b.values())
             met, n = tot[:, 0], tot[:, 1]
-            z = self.params.shifts_h.index(0)
             if n[z] >= self.params.min_count:
                 hl = self.params.half_life_days
                 if hl is not None and math.isfinite(self.now):
@@ -334,59 +396,82 @@ class DriftState:
                 cov0 = float(cov[z])
                 pr = self.params
                 enough = n >= pr.min_count
+                last = n.shape[0] - 1
+                j = z
                 if key.endswith(_MED):
                     if pr.median_trigger is not None and cov0 < pr.median_trigger:
                         ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.median_goal))
-                        shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
+                        j = z + int(ok[0]) if ok.size else last
                 elif cov0 < pr.trigger:
                     ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.goal))
-                    shift = pr.shifts_h[z + int(ok[0])] if ok.size else pr.shifts_h[-1]
+                    j = z + int(ok[0]) if ok.size else last
                 elif pr.ceiling is not None and cov0 > pr.ceiling and z > 0:
                     ok = np.flatnonzero(enough[:z] & (cov[:z] >= pr.narrow_goal))
-                    shift = pr.shifts_h[int(ok[0])] if ok.size else 0.0
-            if shift != 0.0:
-                cov_s = float(cov[self.params.shifts_h.index(shift)])
-        self._shift[key] = float(shift) * 3600.0
+                    j = int(ok[0]) if ok.size else z
+                off = j - z
+                if off != 0:
+                    cov_s = float(cov[j])
+        self._off[key] = off
         self._coverage[key] = cov0
         self._coverage_s[key] = cov_s
 
+    def _offset(self, key: str, season: str | None) -> int:
+        # The step offset an order of ``key`` (created in ``season``; None: any) reads now.
+        if season is None or not self.params.calendar_aware:
+            return _widen(self._off.get(key, 0), self._off.get(_med_of(key), 0))
+        s = self._off.get(f"{key}{_SUB}{season}" if season else key, 0)
+        if not season and s < 0 and self._irregular_until.get(key, -math.inf) > self.now:
+            s = 0
+        # Widening measured on the service as a whole (and on its medians) applies to every table.
+        return _widen(max(s, self._off.get(_all_of(key), 0)), self._off.get(_med_of(key), 0))
+
+    def _seconds(self, off: int) -> float:
+        j = self._z + off
+        if j < self._r:
+            return 0.0  # narrowed by level, not by time
+        return float(self.params.shifts_h[j - self._r]) * 3600.0
+
+    def _level(self, off: int) -> float:
+        j = self._z + off
+        return float(self.params.narrow_levels[j]) if j < self._r else math.nan
+
     def shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
-        """Extra seconds to add to ``key``'s promise now (0 when unknown, steady or too few outcomes).
+        """Extra seconds to add to ``key``'s promise now (0 when unknown, steady, too few outcomes, or narrowed by level).
 
         ``season``: the order's season or holiday label (an array: one per
         order, and an array is returned); with ``params.calendar_aware`` a
         labelled order reads its table's own correction, an ordinary one is not
         narrowed while a labelled order's promise is still ahead.
         """
-        if season is None or not self.params.calendar_aware:
-            return _widen(self._shift.get(key, 0.0), self._shift.get(_med_of(key), 0.0))
         if isinstance(season, np.ndarray):
-            return _per_label(season, lambda lab: self._shift_one(key, lab))
-        return self._shift_one(key, str(season))
+            return _per_label(season, lambda lab: self._seconds(self._offset(key, lab)))
+        return self._seconds(self._offset(key, None if season is None else str(season)))
 
-    def _shift_one(self, key: str, season: str) -> float:
-        s = self._shift.get(f"{key}{_SUB}{season}" if season else key, 0.0)
-        if not season and s < 0 and self._irregular_until.get(key, -math.inf) > self.now:
-            s = 0.0
-        # Widening measured on the service as a whole (and on its medians) applies to every table.
-        return _widen(max(s, self._shift.get(_all_of(key), 0.0)), self._shift.get(_med_of(key), 0.0))
+    def level(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
+        """The lower promise level (one of ``params.narrow_levels``) ``key``'s quotes read now; NaN: their own.
+
+        ``season`` as in :meth:`shift`.
+        """
+        if isinstance(season, np.ndarray):
+            return _per_label(season, lambda lab: self._level(self._offset(key, lab)))
+        return self._level(self._offset(key, None if season is None else str(season)))
 
     def coverage(self, key: str) -> float:
         """The window's share of ``key``'s uncorrected promises met, days weighted by ``params.half_life_days`` (NaN below ``min_count``)."""
         return self._coverage.get(key, math.nan)
 
     def coverage_at_shift(self, key: str, season: str | np.ndarray | None = None) -> float | np.ndarray:
-        """The window's share met by the promise moved by :meth:`shift` (NaN when not moved, or moved by the median channel)."""
-        if season is None or not self.params.calendar_aware:
-            return self._coverage_s.get(key, math.nan) if self.shift(key) == self._shift.get(key, 0.0) else math.nan
+        """The window's share met by the corrected promise (shifted, or read at a lower level); NaN when not
+        corrected, or corrected by the median channel."""
         if isinstance(season, np.ndarray):
             return _per_label(season, lambda lab: self.coverage_at_shift(key, lab))
-        own = f"{key}{_SUB}{season}" if season else key
-        s = self._shift_one(key, season)
-        if s == 0.0:
+        lab = None if season is None or not self.params.calendar_aware else str(season)
+        off = self._offset(key, lab)
+        if off == 0:
             return math.nan
-        for k in (_all_of(key), own):
-            if s == self._shift.get(k):
+        own = key if lab is None else (f"{key}{_SUB}{lab}" if lab else key)
+        for k in ((own,) if lab is None else (_all_of(key), own)):
+            if off == self._off.get(k):
                 return self._coverage_s.get(k, math.nan)
         return math.nan
 
@@ -399,9 +484,14 @@ class DriftState:
         return any(order_id in self._open.get(k, ()) for k in (key, *self._subs.get(key, ())))
 
     def open_count(self, key: str) -> int:
-        """Parcels of ``key`` promised and not delivered (those missed at every shift and out of the window excepted)."""
+        """Parcels of ``key`` promised and not delivered (those missed at every step and out of the window excepted)."""
         return sum(len(self._open.get(k, ())) for k in (key, *self._subs.get(key, ())))
 
     def shifts(self) -> dict[str, float]:
-        """Every service's current extra seconds (and each season/holiday sub-key's)."""
-        return {k: v for k, v in self._shift.items() if not k.endswith(_ALL) and not k.endswith(_MED)}
+        """Every service's current extra seconds (and each season/holiday sub-key's); 0 where narrowed by level."""
+        return {k: self._seconds(v) for k, v in self._off.items() if not k.endswith(_ALL) and not k.endswith(_MED)}
+
+    def levels(self) -> dict[str, float]:
+        """Every service (and sub-key) read at a lower level now, with that level."""
+        return {k: self._level(v) for k, v in self._off.items()
+                if not k.endswith(_ALL) and not k.endswith(_MED) and v < 0 and self._z + v < self._r}

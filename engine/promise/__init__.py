@@ -37,7 +37,7 @@ from engine.domain.promise import (
 )
 from engine.errors import QuoteError
 from engine.eta.drift import DriftParams, DriftState
-from engine.promise.batch import quote_arrays
+from engine.promise.batch import quote_arrays, rung_promises
 from engine.promise.checking import check
 from engine.promise.registry import current_model, model_for, regions, set_model
 from engine.promise.single import quote
@@ -62,5 +62,6 @@ __all__ = [
     "quote",
     "quote_arrays",
     "regions",
+    "rung_promises",
     "set_model",
 ]

@@ -22,7 +22,7 @@ from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
 
-__all__ = ["quote_arrays", "quote_options", "resolve_keys", "strict_cutoff"]
+__all__ = ["quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff"]
 
 #: Options promised within this many days of the order, by kind; they have a cut-off today.
 _DAYS_AHEAD = {"same_day": 0, "next_day": 1}
@@ -108,6 +108,18 @@ def quote_options(
                 cov = drift.coverage_at_shift(spec.key, o.season)
                 prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
+            if drift is not None and not strict_cutoff(spec.carrier, spec.kind):
+                lv = np.asarray(drift.level(spec.key, o.season), dtype=np.float64)
+                if np.isfinite(lv).any():
+                    # Over-covered lately: read the lower level the recent deliveries still meet, each order as
+                    # rung_promises gave it to the state (the quote at that level, never later than this one).
+                    for level in np.unique(lv[np.isfinite(lv)]):
+                        low = quote_options(rs, model, o, [key], float(level), {}).promised[o.rows, 0]
+                        take = (lv == level) & np.isfinite(low)
+                        promised[at] = np.where(take, np.minimum(low, promised[at]), promised[at])
+                        pday = np.where(take, (promised[at] + (o.loc - o.created)) // 86400.0, pday)
+                    cov = drift.coverage_at_shift(spec.key, o.season)
+                    prob[at] = np.where(np.isfinite(lv) & np.isfinite(cov), cov, prob[at])
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:
                 deadline = (pday + 1) * 86400.0  # by the end of the promised day
@@ -182,3 +194,29 @@ def quote_arrays(
         raise QuoteError(f"unknown delivery option(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", field="keys")
     o = rules.orders(model, dest_lat, dest_lon, created, weight_kg, origin_lat, origin_lon)
     return quote_options(rules.VECTOR, model, o, keys, target, dict(capacity_left or {}), drift)
+
+
+def rung_promises(
+    model: EtaModel,
+    dest_lat: np.ndarray,
+    dest_lon: np.ndarray,
+    created: np.ndarray,
+    weight_kg: np.ndarray,
+    origin_lat: np.ndarray | None,
+    origin_lon: np.ndarray | None,
+    key: str,
+    levels: Sequence[float],
+) -> np.ndarray:
+    """``(N, len(levels))`` uncorrected promises of ``key`` at each lower level (NaN where not available).
+
+    What :meth:`engine.eta.drift.DriftState.open` measures narrowing on
+    (``rungs=``): the quote at each of ``DriftParams.narrow_levels``, read as
+    :func:`quote_options` reads a service the state narrows to that level.
+    """
+    o = rules.orders(model, np.asarray(dest_lat, dtype=np.float64), np.asarray(dest_lon, dtype=np.float64),
+                     np.asarray(created, dtype=np.float64), np.asarray(weight_kg, dtype=np.float64), origin_lat, origin_lon)
+    out = np.full((o.n, len(levels)), np.nan)
+    for j, level in enumerate(levels):
+        b = quote_options(rules.VECTOR, model, o, [key], float(level), {})
+        out[:, j] = np.where(b.available[:, 0], b.promised[:, 0], np.nan)
+    return out

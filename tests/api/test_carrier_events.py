@@ -84,6 +84,24 @@ def test_on_time_carrier_is_not_widened() -> None:
     assert s["coverage"] > 0.95 and s["shift_h"] <= 0
 
 
+def test_early_carrier_is_read_at_a_lower_level_and_survives_a_restart() -> None:
+    # Every parcel in its locker 2.4 h after it was taken: the p80 promise (stored with each accepted event) still
+    # holds all of them, so quotes read it, earlier than the plain ones, with the window's coverage as probability.
+    quiet = SimClock(T0 + timedelta(days=12))
+    plain = _locker(_client(Store("sqlite://"), quiet), quiet)
+    store, clock = Store("sqlite://"), SimClock(T0)
+    c = _client(store, clock)
+    _late_days(c, clock, 12, late_d=0.1)
+    s = c.get("/v1/backlog").json()["services"]["posti:locker"]
+    assert s["coverage"] > 0.975 and s["shift_h"] == 0 and s["level"] is not None and s["level"] < 0.95, s
+    assert s["coverage_at_shift"] >= 0.965
+    early = _locker(c, clock)
+    assert datetime.fromisoformat(early["promised_by"]) < datetime.fromisoformat(plain["promised_by"])
+    assert early["probability"] == pytest.approx(s["coverage_at_shift"])
+    backlog.reset()
+    assert c.get("/v1/backlog").json()["services"]["posti:locker"]["level"] == s["level"]
+
+
 def test_delivery_before_its_acceptance_waits_for_it() -> None:
     store, clock = Store("sqlite://"), SimClock(T0 + timedelta(days=3))
     c = _client(store, clock)

@@ -92,7 +92,7 @@ def test_ignores_future_data() -> None:
 
 
 def test_a_late_delivery_replaces_the_miss_counted_while_in_transit() -> None:
-    p = DriftParams(min_count=1, trigger=0.5, goal=0.6, shifts_h=(0, 2))
+    p = DriftParams(min_count=1, trigger=0.5, goal=0.6, shifts_h=(0, 2), narrow_levels=())
     st = DriftState(p)
     st.open("c:s", [1], [DAY])
     st.advance(DAY + 3 * H)  # past due at 0 and at 2 h: missed at both, still out
@@ -117,19 +117,54 @@ def test_narrows_carefully_only_when_asked() -> None:
     early = lambda c: 16.0  # noqa: E731
     st, seen, _ = _replay(early, late_share=0.0, params=DriftParams(min_count=50, ceiling=None))
     assert all(s == 0.0 for _, s, _ in seen)  # without a ceiling never narrower
-    p = DriftParams(min_count=50, ceiling=0.99, narrow_goal=0.975, shifts_h=(-12, -6, -4, -2, 0, 2))
+    p = DriftParams(min_count=50, ceiling=0.99, narrow_goal=0.975, shifts_h=(-12, -6, -4, -2, 0, 2), narrow_levels=())
     st, seen, _ = _replay(early, late_share=0.0, params=p)
     shifts = [s for t, s, _ in seen if t > 5 * DAY]
     # -6 h still covers every parcel; -12 h would miss them all: the bound is the most negative shift that keeps narrow_goal.
     assert shifts and all(s == -6 * H for s in shifts)
+    assert math.isnan(st.level("c:s"))  # narrowing by shifts reads no other level
 
 
-def _feed(st: DriftState, key: str, cr: np.ndarray, promised: np.ndarray, delivered: np.ndarray, seasons: list[str], until: float) -> None:
-    """Open every order at its creation, close it at its delivery, in 6 h steps up to ``until``."""
+def test_narrows_by_the_lowest_level_whose_promises_still_hold() -> None:
+    # Parcels arrive 16 h after the order, promised at 24 h; the p80 promise (10 h) would miss them all, the
+    # p90 one (18 h) meets them all: over-covered, the service is read at p90, not moved in time.
+    n = 2000
+    cr = np.linspace(0, 10 * DAY, n)
+    promised, delivered = cr + 24 * H, cr + 16 * H
+    rungs = np.column_stack([cr + 10 * H, cr + 18 * H])
+    p = DriftParams(min_count=50, narrow_levels=(0.8, 0.9))
+    st = DriftState(p)
+    _feed(st, "c:s", cr, promised, delivered, [""] * n, 11 * DAY, rungs=rungs)
+    assert st.level("c:s") == 0.9 and st.level("c:s", "") == 0.9
+    assert st.shift("c:s") == 0.0 and st.shifts() == {"c:s": 0.0} and st.levels() == {"c:s": 0.9}
+    assert st.coverage_at_shift("c:s") == 1.0 and st.coverage("c:s") == 1.0
+    # Without its orders' lower promises a service is never narrowed: nothing was measured there.
+    blind = DriftState(p)
+    _feed(blind, "c:s", cr, promised, delivered, [""] * n, 11 * DAY)
+    assert math.isnan(blind.level("c:s")) and blind.shift("c:s") == 0.0 and blind.coverage("c:s") == 1.0
+    # A lower level's promise given later than the promise is read as the promise itself.
+    st2 = DriftState(p)
+    st2.open("c:s", [1], [100 * H], rungs=[[90 * H, 130 * H]])
+    assert st2._open["c:s"][1].tolist() == [90 * H, 100 * H, 100 * H]
+    with pytest.raises(InputError, match="rungs"):
+        st2.open("c:s", [2, 3], [100 * H, 101 * H], rungs=[[90 * H, 95 * H]])
+
+
+def test_levels_and_negative_shifts_do_not_mix() -> None:
+    with pytest.raises(InputError, match="narrow_levels"):
+        DriftParams(shifts_h=(-6, 0, 6))
+    with pytest.raises(InputError, match="narrow_levels"):
+        DriftParams(narrow_levels=(0.9, 0.8))
+    assert DriftParams(shifts_h=(-6, 0, 6), narrow_levels=()).shifts_h[0] == -6
+
+
+def _feed(st: DriftState, key: str, cr: np.ndarray, promised: np.ndarray, delivered: np.ndarray, seasons: list[str], until: float,
+          rungs: np.ndarray | None = None) -> None:
+    """Open every order at its creation (with its lower-level promises ``rungs``), close it at its delivery, in 6 h steps up to ``until``."""
     prev, t = -math.inf, 0.0
     while t <= until:
         o = np.flatnonzero((cr > prev) & (cr <= t))
-        st.open(key, o.tolist(), promised[o].tolist(), seasons=[seasons[i] for i in o])
+        st.open(key, o.tolist(), promised[o].tolist(), seasons=[seasons[i] for i in o], rungs=None if rungs is None else rungs[o])
         st.advance(t)
         d = np.flatnonzero((delivered > prev) & (delivered <= t))
         st.close(key, d.tolist(), delivered[d].tolist())
@@ -142,14 +177,15 @@ def test_a_narrowing_measured_on_a_season_table_does_not_reach_ordinary_orders()
     cr = np.linspace(0, 10 * DAY, n)
     promised = cr + 72 * H
     delivered = promised - 30 * H
+    rungs = np.repeat((promised - 20 * H)[:, None], len(DriftParams().narrow_levels), axis=1)
     st = DriftState(DriftParams(min_count=50))
-    _feed(st, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY)
-    assert st.shift("c:s", "peak") < 0  # the season's own orders are narrowed
-    assert st.shift("c:s", "") == 0.0  # an ordinary order is not
+    _feed(st, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY, rungs=rungs)
+    assert st.level("c:s", "peak") < 0.95  # the season's own orders are narrowed
+    assert math.isnan(st.level("c:s", "")) and st.shift("c:s", "") == 0.0  # an ordinary order is not
     # One window for the service (calendar_aware=False): the narrowing reaches every order.
     flat = DriftState(DriftParams(min_count=50, calendar_aware=False))
-    _feed(flat, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY)
-    assert flat.shift("c:s", "") < 0
+    _feed(flat, "c:s", cr, promised, delivered, ["peak"] * n, 14 * DAY, rungs=rungs)
+    assert flat.level("c:s", "") < 0.95
 
 
 def test_a_backlog_seen_in_a_season_widens_the_ordinary_orders_after_it() -> None:
@@ -176,12 +212,13 @@ def test_ordinary_orders_are_not_narrowed_while_a_season_promise_is_ahead() -> N
     delivered = promised - 30 * H
     labels = [""] * n
     st = DriftState(DriftParams(min_count=50))
-    _feed(st, "c:s", cr, promised, delivered, labels, 11 * DAY)
-    assert st.shift("c:s", "") < 0
+    rungs = np.repeat((promised - 20 * H)[:, None], len(st.params.narrow_levels), axis=1)
+    _feed(st, "c:s", cr, promised, delivered, labels, 11 * DAY, rungs=rungs)
+    assert st.level("c:s", "") < 0.95
     st.open("c:s", ["h1"], [st.now + 3 * DAY], seasons=["holiday"])
-    assert st.shift("c:s", "") == 0.0
+    assert math.isnan(st.level("c:s", "")) and st.shift("c:s", "") == 0.0
     st.advance(st.now + 3 * DAY + 1)
-    assert st.shift("c:s", "") <= 0.0
+    assert st.level("c:s", "") < 0.95 and st.shift("c:s", "") == 0.0
 
 
 def test_the_median_channel_widens_a_long_promise_sooner_and_enough() -> None:

@@ -1,4 +1,4 @@
-"""quote / quote_arrays with the live drift correction: None changes nothing; a shift moves only its service's promise."""
+"""quote / quote_arrays with the live drift correction: None changes nothing; a shift or a lower level moves only its service's promise."""
 
 from __future__ import annotations
 
@@ -71,6 +71,49 @@ def test_a_late_service_is_widened_alone_in_both_forms() -> None:
         when = datetime.fromtimestamp(float(cr[i]), TZ)
         q = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], drift=st)
         o = q.option(*key.split(":"))
+        assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
+
+
+def _early_state(key: str, now: float) -> DriftState:
+    """A state whose window says ``key``'s parcels all arrive 12 h early, where its lowest level promised 10 h early."""
+    st = DriftState(DriftParams(min_count=100))
+    start = now - 30 * H
+    st.advance(start)
+    ids = list(range(200))
+    promised = np.array([start + 20 * H + i * 60.0 for i in ids])
+    st.open(key, ids, promised.tolist(), rungs=np.repeat((promised - 10 * H)[:, None], len(st.params.narrow_levels), axis=1))
+    st.advance(now)
+    st.close(key, ids, (promised - 12 * H).tolist())
+    return st
+
+
+def test_an_early_service_is_read_at_a_lower_level_alone_in_both_forms() -> None:
+    m = default_model()
+    key = next(s.key for s in m.city.services if s.kind == "standard")
+    lat, lon, cr, w = _orders()
+    st = _early_state(key, float(cr.min()))
+    low = st.params.narrow_levels[0]
+    assert st.level(key) == low and st.shift(key) == 0.0 and st.coverage_at_shift(key) == 1.0
+    plain = quote_arrays(m, lat, lon, cr, w)
+    at_low = quote_arrays(m, lat, lon, cr, w, target=low)
+    b = quote_arrays(m, lat, lon, cr, w, drift=st)
+    k = plain.keys.index(key)
+    ok = plain.available[:, k]
+    assert ok.any()
+    # The lower level's promise (never later than the plain one), with the probability the window measured.
+    np.testing.assert_array_equal(b.promised[ok, k], np.minimum(at_low.promised[ok, k], plain.promised[ok, k]))
+    assert (b.promised[ok, k] < plain.promised[ok, k]).mean() > 0.5
+    assert np.allclose(b.probability[ok, k], 1.0)
+    others = [i for i in range(len(plain.keys)) if i != k]
+    np.testing.assert_array_equal(b.promised[:, others], plain.promised[:, others])
+    # What the state measured is what the quote gives: rung_promises is the quote at that level.
+    from engine.promise import rung_promises  # noqa: PLC0415
+
+    r = rung_promises(m, lat, lon, cr, w, None, None, key, st.params.narrow_levels)
+    np.testing.assert_array_equal(r[ok, 0], at_low.promised[ok, k])
+    for i in np.flatnonzero(ok)[:25]:
+        when = datetime.fromtimestamp(float(cr[i]), TZ)
+        o = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], drift=st).option(*key.split(":"))
         assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
 
 
