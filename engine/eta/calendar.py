@@ -249,6 +249,10 @@ class OpenDays:
 SLOW_SHARE = 0.25
 #: A slow period needs this many days in a row and this many rows to become a season.
 SLOW_MIN_DAYS, SLOW_MIN_ROWS = 7, 300
+#: A slow run the history's first or last day cuts short needs only this many days: its length is not seen.  A
+#: 60-day history ending two days after Double 11 (Chengdu, benchmarks/RESULTS.md) held its backlog's first four
+#: days, and without a season of their own they lengthened every ordinary promise of the month after.
+SLOW_MIN_EDGE_DAYS = 4
 #: How far (days) from a slow period a public holiday may be to anchor it.
 ANCHOR_DAYS = 45
 #: How far (days) from a slow period a shopping festival's day may be to anchor it.  A
@@ -301,7 +305,8 @@ def learn_seasons(
     :data:`SLOW_SHARE` of the orders took longer than their carrier/service's
     90th percentile; :data:`SLOW_MIN_DAYS` slow days in a row with
     :data:`SLOW_MIN_ROWS` orders make a period (a festive sale and its
-    backlog, Spring Festival).  Anchored to the public holiday of ``country``
+    backlog, Spring Festival); :data:`SLOW_MIN_EDGE_DAYS` for a run the
+    history's first or last day cuts short.  Anchored to the public holiday of ``country``
     or shopping festival (Double 11, 618, Double 12, Black Friday) inside the
     period that it is centred on; else to a festival within
     :data:`SALE_DAYS_NEAR` days; else to the nearest holiday within
@@ -329,7 +334,8 @@ def learn_seasons(
             j = i
             while j + 1 < n and slow[j + 1]:
                 j += 1
-            if j - i + 1 >= SLOW_MIN_DAYS and tot[i : j + 1].sum() >= SLOW_MIN_ROWS:
+            need = SLOW_MIN_EDGE_DAYS if i == 0 or j == n - 1 else SLOW_MIN_DAYS
+            if j - i + 1 >= need and tot[i : j + 1].sum() >= SLOW_MIN_ROWS:
                 runs.append((d0 + i, d0 + j))
             i = j + 1
         else:

@@ -189,3 +189,24 @@ def test_a_long_festive_period_stays_with_the_holiday_it_is_centred_on() -> None
     key, days, lead = _slow_year(np.random.default_rng(7), _day(2025, 10, 12), _day(2025, 11, 10))
     _, info = learn_seasons(key, days, lead, "IN", range(2025, 2028))
     assert [i["anchor"] for i in info] == ["Diwali"], info
+
+
+def test_a_slow_run_cut_short_by_the_end_of_the_history_is_learnt_from_fewer_days() -> None:
+    """A history ending five days into Double 11's backlog: the run cannot show its length, so it makes a season;
+    inside the history a short spell (three slow days, which the week's window spreads over five) does not."""
+    from engine.eta.calendar import SLOW_MIN_DAYS, SLOW_MIN_EDGE_DAYS, learn_seasons
+
+    assert SLOW_MIN_EDGE_DAYS < 5 < SLOW_MIN_DAYS
+    rng = np.random.default_rng(11)
+    days = np.repeat(np.arange(_day(2025, 9, 1), _day(2025, 11, 14)), 60)
+    key = np.where(rng.random(days.shape[0]) < 0.5, "sf:express", "zto:standard")
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    lead[days >= _day(2025, 11, 9)] *= 2.5
+    _, info = learn_seasons(key, days, lead, "CN", range(2025, 2028))
+    assert [i["anchor"] for i in info] == ["Double 11"], info
+    assert info[0]["to"] == "2025-11-13"
+    inside = np.repeat(np.arange(_day(2025, 9, 1), _day(2025, 12, 14)), 60)
+    key = np.where(rng.random(inside.shape[0]) < 0.5, "sf:express", "zto:standard")
+    lead = rng.gamma(4.0, 10.0, inside.shape[0]) * 3600.0
+    lead[(inside >= _day(2025, 11, 9)) & (inside <= _day(2025, 11, 11))] *= 2.5
+    assert learn_seasons(key, inside, lead, "CN", range(2025, 2028)) == ((), [])
