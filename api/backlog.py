@@ -32,7 +32,7 @@ from typing import Any
 
 from engine.eta.drift import DriftParams, DriftState
 
-__all__ = ["KINDS", "LOOKBACK_DAYS", "TTL_S", "drift", "refresh", "summary", "reset"]
+__all__ = ["KINDS", "LOOKBACK_DAYS", "PARAMS", "TTL_S", "drift", "refresh", "summary", "reset"]
 
 KINDS = ("carrier_accepted", "carrier_delivered")
 #: Events older than this are not read on a cold start: the window (10 days),
@@ -43,9 +43,13 @@ TTL_S = 5.0
 _ORPHAN_S = 30 * 86400.0
 
 
+#: The correction every region's state uses; ingest prices each accepted parcel at its narrow levels.
+PARAMS = DriftParams()
+
+
 @dataclass
 class _Region:
-    state: DriftState = field(default_factory=lambda: DriftState(DriftParams()))
+    state: DriftState = field(default_factory=lambda: DriftState(PARAMS))
     last_id: int = 0
     fresh_until: float = 0.0
     refreshing: bool = False
@@ -190,6 +194,7 @@ def summary(store: Any, region: str, now: float) -> dict[str, Any]:
             "coverage_at_shift": None if math.isnan(cov_s) else float(cov_s),
             "open": st.open_count(key),
             "seasons": {lab: float(st.shift(key, lab)) / 3600.0 for lab in labels},
+            "season_levels": {lab: lv for lab in labels if not math.isnan(lv := float(st.level(key, lab)))},
         }
     return {"region": region.lower(), "as_of": datetime.fromtimestamp(st.now, timezone.utc).isoformat() if math.isfinite(st.now) else None,
             "events": reg.events, "waiting_for_acceptance": len(reg.early), "orphans": reg.orphans, "services": out}

@@ -32,7 +32,6 @@ def _bad(i: int, field: str, msg: str) -> RequestValidationError:
 @router.post("/v1/carrier-events", response_model=CarrierEventsOut, responses={422: {"description": "An invalid event (the field is named); nothing is stored"}})
 def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> CarrierEventsOut:
     """Carrier tracking events, stored in one transaction; each ``accepted`` parcel is priced with the uncorrected model."""
-    from engine.eta.drift import DriftParams  # noqa: PLC0415
     from engine.promise import QuoteError, quote_arrays, rung_promises  # noqa: PLC0415
     from engine.promise.reasons import reason_text  # noqa: PLC0415
     from engine.promise.registry import model_for  # noqa: PLC0415
@@ -58,7 +57,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
     season: dict[int, str] = {}
     median: dict[int, float] = {}
     rungs: dict[int, list[float | None]] = {}
-    levels = DriftParams().narrow_levels  # the state api.backlog keeps
+    levels = backlog.PARAMS.narrow_levels  # the state api.backlog keeps
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
         evs = [body.events[i] for i in idx]

@@ -57,6 +57,8 @@ class BacklogService(_Strict):
     open: int
     #: orders created in a season or on a holiday are measured apart: their hours, by label
     seasons: dict[str, float] = {}
+    #: and the lower level those read at, by label (only the labels narrowed by level)
+    season_levels: dict[str, float] = {}
 
 
 class BacklogOut(_Strict):

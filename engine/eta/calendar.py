@@ -249,9 +249,12 @@ class OpenDays:
 SLOW_SHARE = 0.25
 #: A slow period needs this many days in a row and this many rows to become a season.
 SLOW_MIN_DAYS, SLOW_MIN_ROWS = 7, 300
-#: A slow run the history's first or last day cuts short needs only this many days: its length is not seen.  A
-#: 60-day history ending two days after Double 11 (Chengdu, benchmarks/RESULTS.md) held its backlog's first four
-#: days, and without a season of their own they lengthened every ordinary promise of the month after.
+#: A slow run the history's first or last day cuts short needs only this many days, when the holiday or
+#: shopping festival it is anchored to lies inside it: its length is not seen, its cause is.  A 60-day
+#: history ending two days after Double 11 (Chengdu, benchmarks/RESULTS.md) held its backlog's first four
+#: days, and without a season of their own they lengthened every ordinary promise of the month after.  (The
+#: week's window is cut at the edges too, so a two-day spell there can look four days long: without its
+#: cause inside it, it is not a season.)
 SLOW_MIN_EDGE_DAYS = 4
 #: How far (days) from a slow period a public holiday may be to anchor it.
 ANCHOR_DAYS = 45
@@ -306,7 +309,7 @@ def learn_seasons(
     90th percentile; :data:`SLOW_MIN_DAYS` slow days in a row with
     :data:`SLOW_MIN_ROWS` orders make a period (a festive sale and its
     backlog, Spring Festival); :data:`SLOW_MIN_EDGE_DAYS` for a run the
-    history's first or last day cuts short.  Anchored to the public holiday of ``country``
+    history's first or last day cuts short, with its anchor inside it.  Anchored to the public holiday of ``country``
     or shopping festival (Double 11, 618, Double 12, Black Friday) inside the
     period that it is centred on; else to a festival within
     :data:`SALE_DAYS_NEAR` days; else to the nearest holiday within
@@ -327,16 +330,16 @@ def learn_seasons(
     w = np.ones(7)
     share = np.convolve(hit, w, "same") / np.maximum(np.convolve(tot, w, "same"), 1.0)
     slow = (share >= SLOW_SHARE) & (tot > 0)
-    runs: list[tuple[int, int]] = []
+    runs: list[tuple[int, int, bool]] = []  # (first day, last day, cut short by an edge)
     i = 0
     while i < n:
         if slow[i]:
             j = i
             while j + 1 < n and slow[j + 1]:
                 j += 1
-            need = SLOW_MIN_EDGE_DAYS if i == 0 or j == n - 1 else SLOW_MIN_DAYS
-            if j - i + 1 >= need and tot[i : j + 1].sum() >= SLOW_MIN_ROWS:
-                runs.append((d0 + i, d0 + j))
+            short = (i == 0 or j == n - 1) and j - i + 1 < SLOW_MIN_DAYS
+            if j - i + 1 >= (SLOW_MIN_EDGE_DAYS if short else SLOW_MIN_DAYS) and tot[i : j + 1].sum() >= SLOW_MIN_ROWS:
+                runs.append((d0 + i, d0 + j, short))
             i = j + 1
         else:
             i += 1
@@ -348,7 +351,7 @@ def learn_seasons(
     sales = _sale_days(anchor_years)
     seasons: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
     info: list[dict] = []
-    for a, b in runs:
+    for a, b, short in runs:
         # Anchors inside the period first, the one it is centred on (Diwali inside a month-long
         # festive period that also holds Nov 11); then a festival just outside; then a holiday.
         best: tuple[tuple[int, float], str, list[int], int] | None = None
@@ -364,6 +367,8 @@ def learn_seasons(
                         continue
                     if best is None or order < best[0]:
                         best = (order, name, days, h)
+        if short and (best is None or best[0][0] != 0):
+            continue  # an edge run too short to stand on its own, with no holiday or festival inside it
         fa, fb = _EPOCH + timedelta(days=a), _EPOCH + timedelta(days=b)
         if best is not None:
             _, name, days, h = best

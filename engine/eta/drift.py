@@ -92,8 +92,9 @@ class DriftParams:
         steps only with ``narrow_levels=()``.
     narrow_levels
         Promise levels below the quoted one, ascending, that narrowing steps down to (each order is opened
-        with its promises at these levels, ``rungs=`` in :meth:`DriftState.open`); ``()``: narrow by the
-        negative steps of ``shifts_h`` instead.
+        with its promises at these levels, ``rungs=`` in :meth:`DriftState.open`).  To narrow by a shift
+        back as before, give ``narrow_levels=()`` and negative steps in ``shifts_h`` (the default grid has
+        none, so ``narrow_levels=()`` alone never narrows).
     calendar_aware
         Measure and correct orders promised from a season's or holiday's table apart from ordinary ones
         (a narrowing measured on a generous season table must not reach the ordinary table that follows it).
@@ -171,6 +172,57 @@ def _widen(s: float, other: float) -> float:
     return other if other > 0 and other > s else s
 
 
+class _OpenSet:
+    """The open orders of one key: each one's row (its promises at the narrow levels, then the promise) in one array.
+
+    ``advance`` reads every open order at each step; one contiguous array keeps that a few vector operations
+    (rows of a closed order are reused by the next ones opened).
+    """
+
+    def __init__(self, width: int) -> None:
+        self.rows = np.empty((0, width), dtype=np.float64)
+        self.index: dict[Hashable, int] = {}
+        self.free: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self.index
+
+    def add(self, ids: list[Hashable], rows: np.ndarray) -> None:
+        for i, row in zip(ids, rows):
+            j = self.index.get(i)
+            if j is None:
+                if not self.free:
+                    cap = self.rows.shape[0]
+                    new = max(64, 2 * cap)
+                    self.rows = np.concatenate([self.rows, np.full((new - cap, self.rows.shape[1]), np.nan)])
+                    self.free.extend(range(new - 1, cap - 1, -1))
+                j = self.index[i] = self.free.pop()
+            self.rows[j] = row
+
+    def pop(self, ids: list[Hashable]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the ``ids`` open here (now closed), and which of ``ids`` they were."""
+        found = np.zeros(len(ids), dtype=bool)
+        got = []
+        for n, i in enumerate(ids):
+            j = self.index.pop(i, None)
+            if j is not None:
+                found[n] = True
+                got.append(j)
+                self.free.append(j)
+        return self.rows[got], found
+
+    def live(self) -> tuple[list[Hashable], np.ndarray]:
+        """Ids and row numbers of every open order, in one order."""
+        return list(self.index), np.fromiter(self.index.values(), dtype=np.int64, count=len(self.index))
+
+    def drop(self, ids: list[Hashable]) -> None:
+        for i in ids:
+            self.free.append(self.index.pop(i))
+
+
 @dataclass
 class DriftState:
     """Per carrier/service outcome counts over a trailing window, fed as orders are promised and delivered.
@@ -193,8 +245,8 @@ class DriftState:
     now: float = -math.inf
     # key -> {utc day number -> (steps, 2) [met, total]}
     _buckets: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
-    # key -> {order id -> its promises at the narrow levels, then the uncorrected promise (epoch s)}
-    _open: dict[str, dict[Hashable, np.ndarray]] = field(default_factory=dict)
+    # key -> its open orders (their promises at the narrow levels, then the uncorrected promise, epoch s)
+    _open: dict[str, _OpenSet] = field(default_factory=dict)
     # key -> offset of its correction from the uncorrected promise (an index step)
     _off: dict[str, int] = field(default_factory=dict)
     _coverage: dict[str, float] = field(default_factory=dict)
@@ -258,22 +310,32 @@ class DriftState:
         narrowed (it counts for nothing at the lower levels).
         """
         ids, promised = list(ids), [float(p) for p in promised]
+        if len(promised) != len(ids):
+            raise InputError(f"promised: {len(promised)} values for {len(ids)} orders", field="promised")
         r = self._r
         rows = np.empty((len(ids), r + 1), dtype=np.float64)
         rows[:, r] = promised
-        if r:
-            # A level not given is not measured: its due time is -inf, which counts for nothing
-            # (``_add``), so a service is narrowed only on what was measured.
-            rows[:, :r] = -np.inf
-            if rungs is not None:
-                g = np.asarray([list(x) for x in rungs], dtype=np.float64).reshape(-1, r) if ids else np.zeros((0, r))
-                if g.shape[0] != len(ids):
-                    raise InputError(f"rungs: {g.shape[0]} rows for {len(ids)} orders", field="rungs")
+        # A level not given is not measured: its due time is -inf, which counts for nothing
+        # (``_add``), so a service is narrowed only on what was measured.
+        rows[:, :r] = -np.inf
+        if r and rungs is not None:
+            try:
+                g = np.asarray(rungs if not isinstance(rungs, np.ndarray) else rungs, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InputError("rungs must be one row of numbers per order", field="rungs") from None
+            if g.shape != (len(ids), r) and not (len(ids) == 0 and g.size == 0):
+                raise InputError(f"rungs: shape {g.shape}, expected ({len(ids)}, {r}): one promise per order and narrow level",
+                                 field="rungs")
+            if len(ids):
                 # A lower level's promise is never later than the promise itself.
                 rows[:, :r] = np.where(np.isfinite(g), np.minimum(g, rows[:, r : r + 1]), -np.inf)
         if median is not None and self.params.median_trigger is not None:
             m = np.asarray([float(x) for x in median], dtype=np.float64)
-            self._open_rows(_med_of(key), ids, np.repeat(m[:, None], r + 1, axis=1))
+            if m.shape[0] != len(ids):
+                raise InputError(f"median: {m.shape[0]} values for {len(ids)} orders", field="median")
+            med = np.full((len(ids), r + 1), -np.inf)  # the median channel only widens: no level steps
+            med[:, r] = m
+            self._open_rows(_med_of(key), ids, med)
         if seasons is not None and self.params.calendar_aware:
             labels = [str(x) for x in seasons]
             groups: dict[str, list[int]] = {}
@@ -284,7 +346,9 @@ class DriftState:
                 if lab:
                     sub = f"{key}{_SUB}{lab}"
                     self._subs.setdefault(key, set()).add(sub)
-                    self._irregular_until[key] = max(self._irregular_until.get(key, -math.inf), float(rows[idx, r].max()))
+                    ahead = rows[idx, r]
+                    if np.isfinite(ahead).any():
+                        self._irregular_until[key] = max(self._irregular_until.get(key, -math.inf), float(np.nanmax(ahead)))
                     self._open_rows(sub, gi, rows[idx])
                 else:
                     self._open_rows(key, gi, rows[idx])
@@ -292,12 +356,13 @@ class DriftState:
         self._open_rows(key, ids, rows)
 
     def _open_rows(self, key: str, ids: list[Hashable], rows: np.ndarray) -> None:
-        o = self._open.setdefault(key, {})
-        for i, row in zip(ids, rows):
-            o[i] = row
+        o = self._open.get(key)
+        if o is None:
+            o = self._open[key] = _OpenSet(self._r + 1)
+        o.add(ids, rows)
         # Opened after some of its due times passed: those misses are known already.
         due = self._dues(rows)
-        past = due <= self.now
+        past = np.isfinite(due) & (due <= self.now)
         if past.any():
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[past], j[past], np.zeros(int(past.sum()), dtype=bool))
@@ -320,22 +385,16 @@ class DriftState:
 
     def _close_one(self, key: str, ids: list[Hashable], delivered: list[float]) -> tuple[list[Hashable], list[float]]:
         # Closes the ids open under ``key``; returns the others.
-        o = self._open.get(key, {})
-        rest_i: list[Hashable] = []
-        rest_d: list[float] = []
-        rows, ds = [], []
-        for i, d in zip(ids, delivered):
-            row = o.pop(i, None)
-            if row is not None:
-                rows.append(row)
-                ds.append(d)
-            else:
-                rest_i.append(i)
-                rest_d.append(d)
-        if not rows:
+        o = self._open.get(key)
+        if o is None:
+            return ids, delivered
+        rows, found = o.pop(ids)
+        rest_i = [i for i, f in zip(ids, found) if not f]
+        rest_d = [d for d, f in zip(delivered, found) if not f]
+        if not rows.shape[0]:
             return rest_i, rest_d
-        due = self._dues(np.vstack(rows))
-        d = np.asarray(ds)[:, None]
+        due = self._dues(rows)
+        d = np.asarray(delivered, dtype=np.float64)[found][:, None]
         j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
         met = d <= due
         # A miss at a step was already counted at its due time (<= now) when the parcel was still out; a met one must replace it.
@@ -356,14 +415,15 @@ class DriftState:
         for key, o in self._open.items():
             if not o:
                 continue
-            ids = list(o)
-            due = self._dues(np.vstack(list(o.values())))
+            ids, at = o.live()
+            due = self._dues(o.rows[at])
             new = (due > prev) & (due <= now)
             j = np.broadcast_to(np.arange(due.shape[1]), due.shape)
             self._add(key, due[new], j[new], np.zeros(int(new.sum()), dtype=bool))
             # Missed at every step, and those misses have left the window: nothing left to learn or to undo.
-            for i in np.flatnonzero(due.max(axis=1) <= now - self.params.window_days * _DAY):
-                del o[ids[i]]
+            gone = np.flatnonzero(due.max(axis=1) <= now - self.params.window_days * _DAY)
+            if gone.size:
+                o.drop([ids[i] for i in gone])
         lo = int(now // _DAY) - self.params.window_days
         for key, b in self._buckets.items():
             for d in [d for d in b if d <= lo]:
@@ -452,6 +512,8 @@ class DriftState:
 
         ``season`` as in :meth:`shift`.
         """
+        if not any(v < 0 for v in self._off.values()) or not self._r:  # nothing narrowed: no per-label work
+            return np.full(season.shape, np.nan) if isinstance(season, np.ndarray) else math.nan
         if isinstance(season, np.ndarray):
             return _per_label(season, lambda lab: self._level(self._offset(key, lab)))
         return self._level(self._offset(key, None if season is None else str(season)))

@@ -108,18 +108,19 @@ def quote_options(
                 cov = drift.coverage_at_shift(spec.key, o.season)
                 prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
-            if drift is not None and not strict_cutoff(spec.carrier, spec.kind):
+            # The levels were measured on promises at the state's goal: a quote asking more keeps its own.
+            if drift is not None and target <= drift.params.goal and not strict_cutoff(spec.carrier, spec.kind):
                 lv = np.asarray(drift.level(spec.key, o.season), dtype=np.float64)
                 if np.isfinite(lv).any():
                     # Over-covered lately: read the lower level the recent deliveries still meet, each order as
-                    # rung_promises gave it to the state (the quote at that level, never later than this one).
+                    # rung_promises gave it to the state (the quote at that level, where earlier than this one).
+                    cov = np.asarray(drift.coverage_at_shift(spec.key, o.season), dtype=np.float64)
                     for level in np.unique(lv[np.isfinite(lv)]):
                         low = quote_options(rs, model, o, [key], float(level), {}).promised[o.rows, 0]
-                        take = (lv == level) & np.isfinite(low)
-                        promised[at] = np.where(take, np.minimum(low, promised[at]), promised[at])
-                        pday = np.where(take, (promised[at] + (o.loc - o.created)) // 86400.0, pday)
-                    cov = drift.coverage_at_shift(spec.key, o.season)
-                    prob[at] = np.where(np.isfinite(lv) & np.isfinite(cov), cov, prob[at])
+                        take = (lv == level) & np.isfinite(low) & (low < promised[at])
+                        promised[at] = np.where(take, low, promised[at])
+                        pday = np.where(take, (low + (o.loc - o.created)) // 86400.0, pday)
+                        prob[at] = np.where(take & np.isfinite(cov), cov, prob[at])
             ahead = _DAYS_AHEAD.get(spec.kind)
             if ahead is None:
                 deadline = (pday + 1) * 86400.0  # by the end of the promised day

@@ -210,3 +210,11 @@ def test_a_slow_run_cut_short_by_the_end_of_the_history_is_learnt_from_fewer_day
     lead = rng.gamma(4.0, 10.0, inside.shape[0]) * 3600.0
     lead[(inside >= _day(2025, 11, 9)) & (inside <= _day(2025, 11, 11))] *= 2.5
     assert learn_seasons(key, inside, lead, "CN", range(2025, 2028)) == ((), [])
+    # A two-day spell at either end (which the week's window, cut at the edge, stretches to four) with no holiday
+    # or festival inside it is not a season.
+    for slow_days in ((_day(2025, 10, 18), _day(2025, 10, 19)), (_day(2025, 8, 1), _day(2025, 8, 2))):
+        days = np.repeat(np.arange(_day(2025, 8, 1), _day(2025, 10, 20)), 120)
+        key = np.where(rng.random(days.shape[0]) < 0.5, "sf:express", "zto:standard")
+        lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+        lead[(days >= slow_days[0]) & (days <= slow_days[1])] *= 2.5
+        assert learn_seasons(key, days, lead, "CN", range(2025, 2028)) == ((), []), slow_days

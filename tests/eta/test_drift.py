@@ -145,9 +145,15 @@ def test_narrows_by_the_lowest_level_whose_promises_still_hold() -> None:
     # A lower level's promise given later than the promise is read as the promise itself.
     st2 = DriftState(p)
     st2.open("c:s", [1], [100 * H], rungs=[[90 * H, 130 * H]])
-    assert st2._open["c:s"][1].tolist() == [90 * H, 100 * H, 100 * H]
+    o = st2._open["c:s"]
+    assert o.rows[o.index[1]].tolist() == [90 * H, 100 * H, 100 * H]
     with pytest.raises(InputError, match="rungs"):
         st2.open("c:s", [2, 3], [100 * H, 101 * H], rungs=[[90 * H, 95 * H]])
+    with pytest.raises(InputError, match="rungs"):
+        st2.open("c:s", [2, 3], [100 * H, 101 * H], rungs=[[90 * H, 95 * H], [90 * H]])
+    with pytest.raises(InputError, match="promised"):
+        st2.open("c:s", [2, 3], [100 * H])
+    assert st2.open_count("c:s") == 1  # nothing of a refused batch is kept
 
 
 def test_levels_and_negative_shifts_do_not_mix() -> None:

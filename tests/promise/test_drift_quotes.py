@@ -117,6 +117,22 @@ def test_an_early_service_is_read_at_a_lower_level_alone_in_both_forms() -> None
         assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
 
 
+def test_a_level_narrowing_reaches_only_quotes_it_was_measured_for() -> None:
+    # The levels were measured on the 0.95 promises: a 0.99 quote keeps its own promise and probability, and a
+    # 0.6 quote, already earlier than the p80 promise, is neither moved nor given the window's coverage.
+    m = default_model()
+    key = next(s.key for s in m.city.services if s.kind == "standard")
+    lat, lon, cr, w = _orders()
+    st = _early_state(key, float(cr.min()))
+    k = [s.key for s in m.city.services].index(key)
+    for target in (0.99, 0.6):
+        plain = quote_arrays(m, lat, lon, cr, w, target=target)
+        b = quote_arrays(m, lat, lon, cr, w, target=target, drift=st)
+        ok = plain.available[:, k]
+        np.testing.assert_array_equal(b.promised[ok, k], plain.promised[ok, k], err_msg=str(target))
+        np.testing.assert_array_equal(b.probability[ok, k], plain.probability[ok, k], err_msg=str(target))
+
+
 def test_next_day_moved_past_its_day_is_no_longer_nominal() -> None:
     when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
     before = quote((60.17, 24.94), when, [Item(1.0)]).option("own", "next_day")
