@@ -46,6 +46,7 @@ from itertools import pairwise
 import numpy as np
 
 from engine.errors import InputError
+from engine.eta._open import OpenSet
 from engine.eta.model import SEASON_SEP as _SUB  # a sub-key reads like the model's season table key
 
 #: Suffix of the key that counts a service's outcomes whatever their table.
@@ -172,57 +173,6 @@ def _widen(s: float, other: float) -> float:
     return other if other > 0 and other > s else s
 
 
-class _OpenSet:
-    """The open orders of one key: each one's row (its promises at the narrow levels, then the promise) in one array.
-
-    ``advance`` reads every open order at each step; one contiguous array keeps that a few vector operations
-    (rows of a closed order are reused by the next ones opened).
-    """
-
-    def __init__(self, width: int) -> None:
-        self.rows = np.empty((0, width), dtype=np.float64)
-        self.index: dict[Hashable, int] = {}
-        self.free: list[int] = []
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def __contains__(self, order_id: object) -> bool:
-        return order_id in self.index
-
-    def add(self, ids: list[Hashable], rows: np.ndarray) -> None:
-        for i, row in zip(ids, rows):
-            j = self.index.get(i)
-            if j is None:
-                if not self.free:
-                    cap = self.rows.shape[0]
-                    new = max(64, 2 * cap)
-                    self.rows = np.concatenate([self.rows, np.full((new - cap, self.rows.shape[1]), np.nan)])
-                    self.free.extend(range(new - 1, cap - 1, -1))
-                j = self.index[i] = self.free.pop()
-            self.rows[j] = row
-
-    def pop(self, ids: list[Hashable]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the ``ids`` open here (now closed), and which of ``ids`` they were."""
-        found = np.zeros(len(ids), dtype=bool)
-        got = []
-        for n, i in enumerate(ids):
-            j = self.index.pop(i, None)
-            if j is not None:
-                found[n] = True
-                got.append(j)
-                self.free.append(j)
-        return self.rows[got], found
-
-    def live(self) -> tuple[list[Hashable], np.ndarray]:
-        """Ids and row numbers of every open order, in one order."""
-        return list(self.index), np.fromiter(self.index.values(), dtype=np.int64, count=len(self.index))
-
-    def drop(self, ids: list[Hashable]) -> None:
-        for i in ids:
-            self.free.append(self.index.pop(i))
-
-
 @dataclass
 class DriftState:
     """Per carrier/service outcome counts over a trailing window, fed as orders are promised and delivered.
@@ -246,7 +196,7 @@ class DriftState:
     # key -> {utc day number -> (steps, 2) [met, total]}
     _buckets: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     # key -> its open orders (their promises at the narrow levels, then the uncorrected promise, epoch s)
-    _open: dict[str, _OpenSet] = field(default_factory=dict)
+    _open: dict[str, OpenSet] = field(default_factory=dict)
     # key -> offset of its correction from the uncorrected promise (an index step)
     _off: dict[str, int] = field(default_factory=dict)
     _coverage: dict[str, float] = field(default_factory=dict)
@@ -358,7 +308,7 @@ class DriftState:
     def _open_rows(self, key: str, ids: list[Hashable], rows: np.ndarray) -> None:
         o = self._open.get(key)
         if o is None:
-            o = self._open[key] = _OpenSet(self._r + 1)
+            o = self._open[key] = OpenSet(self._r + 1)
         o.add(ids, rows)
         # Opened after some of its due times passed: those misses are known already.
         due = self._dues(rows)
