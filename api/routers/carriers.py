@@ -64,15 +64,13 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
         model = models[evs[0].region]
         has_origin = all(e.origin is not None for e in evs)
         created = np.array([e.at.timestamp() for e in evs])
-        b = quote_arrays(model, np.array([e.destination.lat for e in evs]), np.array([e.destination.lon for e in evs]), created,
-                         np.array([e.weight_kg for e in evs]),
-                         np.array([e.origin.lat for e in evs]) if has_origin else None,
-                         np.array([e.origin.lon for e in evs]) if has_origin else None, keys=[key])
+        parcels = (np.array([e.destination.lat for e in evs]), np.array([e.destination.lon for e in evs]), created,
+                   np.array([e.weight_kg for e in evs]),
+                   np.array([e.origin.lat for e in evs]) if has_origin else None,
+                   np.array([e.origin.lon for e in evs]) if has_origin else None)
+        b = quote_arrays(model, *parcels, keys=[key])
         labels = model.seasons_of(created)
-        low = rung_promises(model, np.array([e.destination.lat for e in evs]), np.array([e.destination.lon for e in evs]), created,
-                            np.array([e.weight_kg for e in evs]),
-                            np.array([e.origin.lat for e in evs]) if has_origin else None,
-                            np.array([e.origin.lon for e in evs]) if has_origin else None, key, levels)
+        low = rung_promises(model, *parcels, key, levels)
         for j, i in enumerate(idx):
             if b.available[j, 0]:
                 promised[i] = float(b.promised[j, 0])

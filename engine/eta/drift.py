@@ -231,9 +231,6 @@ class DriftState:
         if self.params.calendar_aware and not key.endswith(_ALL) and not key.endswith(_MED):
             # Every outcome also counts for the service as a whole: a backlog outlasts a season's table.
             self._add(_all_of(key), when, j, met, sign)
-        if not np.isfinite(when).all():  # a level not measured for these orders
-            keep = np.isfinite(when)
-            when, j, met = when[keep], j[keep], met[keep]
         if when.size == 0:
             return
         b = self._buckets.setdefault(key, {})
@@ -268,12 +265,12 @@ class DriftState:
         r = self._r
         rows = np.empty((len(ids), r + 1), dtype=np.float64)
         rows[:, r] = promised
-        # A level not given is not measured: its due time is -inf, which counts for nothing
-        # (``_add``), so a service is narrowed only on what was measured.
+        # A level not given is not measured: its due time is -inf, which never passes and is never met,
+        # so a service is narrowed only on what was measured.
         rows[:, :r] = -np.inf
         if r and rungs is not None:
             try:
-                g = np.asarray(rungs if not isinstance(rungs, np.ndarray) else rungs, dtype=np.float64)
+                g = np.asarray(rungs, dtype=np.float64)
             except (TypeError, ValueError):
                 raise InputError("rungs must be one row of numbers per order", field="rungs") from None
             if g.shape != (len(ids), r) and not (len(ids) == 0 and g.size == 0):
@@ -508,5 +505,5 @@ class DriftState:
 
     def levels(self) -> dict[str, float]:
         """Every service (and sub-key) read at a lower level now, with that level."""
-        return {k: self._level(v) for k, v in self._off.items()
-                if not k.endswith(_ALL) and not k.endswith(_MED) and v < 0 and self._z + v < self._r}
+        return {k: lv for k, v in self._off.items()
+                if not k.endswith(_ALL) and not k.endswith(_MED) and not math.isnan(lv := self._level(v))}
