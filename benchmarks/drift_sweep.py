@@ -10,6 +10,7 @@ issue's figures hold::
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-14 --params '{"ceiling": 0.99, "narrow_goal": 0.98}'
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-17 --one-level              # beside one level per carrier/service
     .venv/bin/python benchmarks/drift_sweep.py --seeds 7-17 --by-shift               # beside narrowing by a shift back
+    .venv/bin/python benchmarks/drift_sweep.py --seeds '' --dirs /tmp/cn90=benchmarks/out/model_cn90_train   # any history
 
 A draw passes when overall coverage is within 95-97%, every carrier/service
 with 300+ held-out orders within 94-98%, at most 2% of orders lack a quote
@@ -50,6 +51,18 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
+def _draws(seeds: str, dirs: str) -> list[tuple[str, Path, Path]]:
+    """(label, history folder with train.csv and test.csv, model folder) of each draw asked for."""
+    out = []
+    for s in _seeds(seeds) if seeds else []:
+        d = cal.OUT / cal.draw_name(s)
+        out.append((f"seed {s}", d, d / "model"))
+    for part in filter(None, dirs.split(",")):
+        h, _, m = part.partition("=")
+        out.append((Path(h).name, Path(h), Path(m) if m else Path(h) / "model"))
+    return out
+
+
 def passes(r: dict) -> tuple[bool, bool]:
     """(coverage figures hold, every figure holds) for one draw's ``calibration.figures`` output."""
     big = [v for v in r["per_key"].values() if v["orders"] >= 300]
@@ -64,6 +77,7 @@ SHIFTS_BACK = (-24, -12, -9, -6, -4, -2)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", default="7-14", help="draws, e.g. 7-14 or 7,9,15")
+    ap.add_argument("--dirs", default="", help="further histories, comma separated: FOLDER (train.csv, test.csv, model/) or FOLDER=MODEL_FOLDER")
     ap.add_argument("--params", default="{}", help="DriftParams fields as JSON (lists become tuples)")
     ap.add_argument("--one-level", action="store_true", help="also replay each draw reading one level per carrier/service (the method before cell levels), side by side")
     ap.add_argument("--by-shift", action="store_true",
@@ -77,29 +91,29 @@ def main() -> None:
     label = "one level per carrier/service" if args.one_level else "narrowing by a shift back"
     by_shift = replace(params, narrow_levels=(), shifts_h=tuple(x for x in SHIFTS_BACK if x < min(params.shifts_h)) + params.shifts_h)
     rows, base = [], []
-    for s in _seeds(args.seeds):
-        d = cal.OUT / cal.draw_name(s)
-        if not (d / "model").exists():
-            sys.exit(f"no history/model for seed {s} in {d}: run benchmarks/calibration.py --independent-only --independent-seed {s} first")
-        model = EtaModel.load(d / "model")
+    for s, d, md in _draws(args.seeds, args.dirs):
+        if not md.exists() or not (d / "test.csv").exists():
+            sys.exit(f"no history/model for {s} in {d} ({md}): run benchmarks/calibration.py --independent-only --independent-seed N,"
+                     " or promise fit --history FOLDER/train.csv --out MODEL_FOLDER, first")
+        model = EtaModel.load(md)
         tr, te = read_history(d / "train.csv").frame, read_history(d / "test.csv").frame
         t = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
-            r = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s}", origin=True, drift=params)
+            r = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}", origin=True, drift=params)
         cov, ok = passes(r)
         rows.append((r, cov, ok))
         if (args.one_level and model.cv_alloc is not None) or args.by_shift:
             with contextlib.redirect_stdout(io.StringIO()):
                 if args.one_level:
-                    r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s}_one_level", origin=True, drift=params)
+                    r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}_one_level", origin=True, drift=params)
                 else:
-                    r1 = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s}_by_shift", origin=True, drift=by_shift)
+                    r1 = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}_by_shift", origin=True, drift=by_shift)
             c1, ok1 = passes(r1)
             base.append((r1, c1, ok1))
-            print(f"seed {s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
+            print(f"{s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
                   f" coverage {'ok' if c1 else 'FAILS'}, all {'ok' if ok1 else 'FAIL'}", flush=True)
         svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in r["per_key"].items())
-        print(f"seed {s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
+        print(f"{s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
               f" (vs held-out p95 {r['mean_ratio_test_naive']:.3f}) coverage {'ok' if cov else 'FAILS'},"
               f" all {'ok' if ok else 'FAIL'} | {svc} [{time.perf_counter() - t:.0f} s]", flush=True)
     n = len(rows)

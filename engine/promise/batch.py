@@ -97,8 +97,9 @@ def quote_options(
                 oe = tk.o
                 ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
-            # Own-fleet same-day is not moved: it is withdrawn when its day cannot be kept, and its live
-            # signal is today's plan (capacity_left), not a week of outcomes.
+            # Own-fleet same-day is not widened: it is withdrawn when its day cannot be kept, and its live
+            # signal is today's plan (capacity_left), not a week of outcomes.  It is narrowed (below) as any
+            # service is: an early fleet's promises are as over-generous as an early carrier's.
             if drift is not None and np.any((extra := drift.shift(spec.key, o.season)) != 0.0) and not strict_cutoff(spec.carrier, spec.kind):
                 # Recent deliveries of this service run late (or early): move the promise, and its local
                 # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
@@ -108,8 +109,11 @@ def quote_options(
                 cov = drift.coverage_at_shift(spec.key, o.season)
                 prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
+            # Whether the kind's day is kept is decided at the target: reading a lower level narrows the
+            # promises offered, it does not offer own-fleet same-day to orders the target withdraws.
+            pday_at_target = pday
             # The levels were measured on promises at the state's goal: a quote asking more keeps its own.
-            if drift is not None and target <= drift.params.goal and not strict_cutoff(spec.carrier, spec.kind):
+            if drift is not None and target <= drift.params.goal:
                 lv = np.asarray(drift.level(spec.key, o.season), dtype=np.float64)
                 if np.isfinite(lv).any():
                     # Over-covered lately: read the lower level the recent deliveries still meet, each order as
@@ -127,6 +131,7 @@ def quote_options(
             else:
                 late = pday > o.day + ahead
                 if strict_cutoff(spec.carrier, spec.kind):
+                    late = pday_at_target > o.day + ahead
                     why.append((_LATE[spec.kind], late))
                 else:
                     nominal[at] = np.logical_not(late)

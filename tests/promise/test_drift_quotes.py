@@ -169,7 +169,33 @@ def test_the_api_quotes_a_region_with_the_correction_kept_for_it() -> None:
     assert promised() == plain
 
 
-def test_own_same_day_is_not_moved() -> None:
+def test_own_same_day_is_narrowed_but_offered_to_the_same_orders() -> None:
+    # An early own fleet reads its lower level as any service does; whether same-day is offered at all is still
+    # decided at the target (the level's cut-off, later in the day, was never measured on the orders it would add).
+    m = default_model()
+    key = "own:same_day"
+    lat, lon, cr, w = _orders(n=600, seed=5)
+    st = _early_state(key, float(cr.min()))
+    low = st.params.narrow_levels[0]
+    assert st.level(key) == low
+    plain = quote_arrays(m, lat, lon, cr, w)
+    at_low = quote_arrays(m, lat, lon, cr, w, target=low)
+    b = quote_arrays(m, lat, lon, cr, w, drift=st)
+    k = plain.keys.index(key)
+    np.testing.assert_array_equal(b.available[:, k], plain.available[:, k])
+    np.testing.assert_array_equal(b.reason[:, k], plain.reason[:, k])
+    assert (at_low.available[:, k] & ~plain.available[:, k]).any()  # the lower level would offer more: not taken
+    ok = plain.available[:, k]
+    assert ok.sum() > 50
+    np.testing.assert_array_equal(b.promised[ok, k], np.minimum(at_low.promised[ok, k], plain.promised[ok, k]))
+    assert (b.promised[ok, k] < plain.promised[ok, k]).any()
+    for i in np.flatnonzero(ok)[:25]:
+        when = datetime.fromtimestamp(float(cr[i]), TZ)
+        o = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], drift=st).option("own", "same_day")
+        assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
+
+
+def test_own_same_day_is_not_widened() -> None:
     # Withdrawn when its day cannot be kept; its live signal is today's plan capacity, not the trailing window.
     when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
     st = _late_state("own:same_day", when.timestamp(), late_h=3.0)
