@@ -47,7 +47,8 @@ def fit_due_table(
     1. *Pool by cut-off period.*  Consecutive hours of a weekday whose median
        delivery falls on the same day are one period (the carrier treats them
        alike: same wave, same collection), less its last hours when their
-       tail is a day later (:func:`_split_tails`); a cell takes the period's
+       tail is a day later on enough of their days (:func:`_split_tails`; two
+       parcels of one stormy night are not a cut-off); a cell takes the period's
        quantile (per band when the period has ``n_period`` rows in it, else
        all bands, else the same period over the weekdays of its day type), so
        a tail comes from hundreds of rows, not from the 40 of one hour.
@@ -71,7 +72,12 @@ def fit_due_table(
     n_h = np.bincount(wd * 24 + hr, minlength=7 * 24).reshape(7, 24)
     ref = min(int(np.searchsorted(levels, 0.955 - 1e-12)), levels.shape[0] - 1)
     own_h = fit_table(wd, hr, np.zeros_like(db), y, n_min=n_min, levels=levels[ref : ref + 1])[:, :, 0, 0]
-    run = _split_tails(_run_ids(p50_day), np.where(n_h > 0, np.floor(own_h / 86400.0), np.nan))
+    tail_day = np.where(n_h > 0, np.floor(own_h / 86400.0), np.nan)
+    # A tail a day later on one bad day (two parcels of one Monday night) is weather, not a cut-off: an hour
+    # of its own rows splits off only when its later rows come from enough of its days.
+    days_need = np.maximum(2, np.ceil((1.0 - levels[ref]) * _days_per_hour(wd, hr, day)))
+    ok = (n_h < n_min) | (_later_days(wd, hr, day, y, np.nan_to_num(tail_day, nan=0.0) - 1) >= days_need)
+    run = _split_tails(_run_ids(p50_day), np.where(ok, tail_day, np.nan))
     table = own.copy()
     supported = n_h >= n_min
     if y.shape[0]:
@@ -122,6 +128,25 @@ def _from_next_supported(due: np.ndarray, supported: np.ndarray) -> np.ndarray:
         elif nxt is not None and h < 7 * 24:
             out[i] = nxt
     return out.reshape(due.shape) - (np.arange(7) * 86400.0)[:, None, None, None]
+
+
+def _days_per_hour(wd: np.ndarray, hr: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``(7, 24)`` distinct creation days with rows in each hour cell."""
+    pairs = np.unique((wd * 24 + hr).astype(np.int64) * (1 << 32) + (day - day.min()).astype(np.int64)) if day.size else np.empty(0, np.int64)
+    return np.bincount(pairs >> 32, minlength=7 * 24).reshape(7, 24).astype(np.float64)
+
+
+def _later_days(wd: np.ndarray, hr: np.ndarray, day: np.ndarray, y: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``(7, 24)`` distinct creation days of each hour cell with a row delivered on a day later than ``after[wd, hr]``.
+
+    ``after`` counts days from the creation day (0: the same day); ``y`` seconds from its midnight.
+    """
+    if not y.size:
+        return np.zeros((7, 24))
+    cell = (wd * 24 + hr).astype(np.int64)
+    late = np.floor(y / 86400.0) > after.reshape(-1)[cell]
+    pairs = np.unique(cell[late] * (1 << 32) + (day[late] - day.min()).astype(np.int64))
+    return np.bincount(pairs >> 32, minlength=7 * 24).reshape(7, 24).astype(np.float64)
 
 
 def _split_tails(run: np.ndarray, tail_day: np.ndarray) -> np.ndarray:

@@ -89,3 +89,52 @@ def test_endless_promises_meet_every_row_and_none() -> None:
     y = np.array([5e5, 1e6, 0.0, 10.0])
     one, _ = held_out_met(due, wd, hr, db, y, lambdas=LAMBDAS[:1])
     assert (one == 2).all()
+
+
+def _next_day_history(days: int, seed: int, slip_21h_days: float = 0.0, bad_monday: int | None = None):
+    """A next-day service: orders 08:00-23:59 every day; delivered the next day 10:00-18:00, the day after from 22:00.
+
+    ``slip_21h_days``: share of days on which a third of the 21:00 orders slip a day (a real cut-off effect);
+    ``bad_monday``: on that day number (a Monday), two of the 23:00 orders arrive a further day late (one bad day).
+    """
+    rng = np.random.default_rng(seed)
+    wd, hr, day, y = [], [], [], []
+    for d in range(days):
+        slip = rng.random() < slip_21h_days
+        for h in range(8, 24):
+            n = 7  # 63 rows per weekday hour over nine weeks: the 95.5% order statistic is the second largest
+            late = np.zeros(n, dtype=int) + (h >= 22)
+            if h == 21 and slip:
+                late[: n // 3] += 1
+            if bad_monday == d and h == 23:
+                late[:2] += 1
+            wd += [d % 7] * n
+            hr += [h] * n
+            day += [d] * n
+            y += list((1 + late) * 86400.0 + rng.uniform(10, 18, n) * 3600.0)
+    a = lambda v: np.asarray(v)  # noqa: E731
+    return a(wd), a(hr), np.zeros(len(wd), dtype=np.int64), a(day), a(y)
+
+
+LV = int(np.searchsorted(LEVELS, 0.955 - 1e-12))
+
+
+def test_one_bad_night_does_not_move_the_next_day_a_day_later() -> None:
+    from engine.eta.due import fit_due_table  # noqa: PLC0415
+
+    # Sixty days (nine Mondays): two parcels of one Monday 23:00 arrive a day late.  Before, that hour split off
+    # as a slipping cut-off hour of its own, read D+3, and the running maximum carried D+3 into all of Tuesday.
+    clean = fit_due_table(*_next_day_history(63, 1))
+    bad = fit_due_table(*_next_day_history(63, 1, bad_monday=7))
+    assert clean[1, 10, 0, LV] < 2 * 86400.0  # Tuesday 10:00: next day
+    assert bad[1, 10, 0, LV] < 2 * 86400.0
+    assert bad[0, 23, 0, LV] < 3 * 86400.0  # Monday 23:00: the day after next, not the one after that
+
+
+def test_a_cut_off_hour_that_slips_on_many_days_is_still_its_own() -> None:
+    from engine.eta.due import fit_due_table  # noqa: PLC0415
+
+    # A third of the 21:00 orders slip a day on 40% of days: 21:00 keeps its later promise, 20:00 does not get it.
+    t = fit_due_table(*_next_day_history(63, 2, slip_21h_days=0.4))
+    assert t[2, 21, 0, LV] >= 2 * 86400.0
+    assert t[2, 20, 0, LV] < 2 * 86400.0
