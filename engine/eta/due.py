@@ -91,6 +91,11 @@ def fit_due_table(
         tid = DAYTYPE[wd] * 24 + (pid - wd * 24)
         ct = DAYTYPE[gw] * 24 + (cp - gw * 24)
         pooled = np.full(own.shape, np.nan)
+        # A short history: a weekday's period with 2 * n_min orders over all its hours is still its own
+        # evidence, better than borrowing the next period's promise (Friday morning's lockers were promised
+        # Sunday because Friday afternoon's are); every pool with n_period rows below overrides it.
+        q, c = group_quantiles(pid, y, 7 * 24, levels)
+        pooled = np.where((c[cp] >= 2 * n_min)[..., None] & np.isfinite(q[cp]), q[cp], pooled)
         for rg, cg, ng in (
             (tid * N_BANDS + db, ct * N_BANDS + gd, 4 * 24 * N_BANDS), (tid, ct, 4 * 24),
             (pid * N_BANDS + db, cp * N_BANDS + gd, 7 * 24 * N_BANDS), (pid, cp, 7 * 24),

@@ -138,3 +138,23 @@ def test_a_cut_off_hour_that_slips_on_many_days_is_still_its_own() -> None:
     t = fit_due_table(*_next_day_history(63, 2, slip_21h_days=0.4))
     assert t[2, 21, 0, LV] >= 2 * 86400.0
     assert t[2, 20, 0, LV] < 2 * 86400.0
+
+
+def test_a_short_history_keeps_the_morning_on_its_own_day() -> None:
+    from engine.eta.due import fit_due_table  # noqa: PLC0415
+
+    # Nine weeks, three lockers parcels an hour: orders before 13:00 are collected the next day, later ones the day
+    # after.  No hour has the 40 rows a cell needs on its own; the morning's period has 135, and reads them,
+    # instead of taking the afternoon's promise (the day after next) as a never-sold hour would.
+    rng = np.random.default_rng(3)
+    wd, hr, day, y = [], [], [], []
+    for d in range(63):
+        for h in range(8, 24):
+            wd += [d % 7] * 3
+            hr += [h] * 3
+            day += [d] * 3
+            y += list((1 + (h >= 13)) * 86400.0 + rng.uniform(9, 18, 3) * 3600.0)
+    a = lambda v: np.asarray(v)  # noqa: E731
+    t = fit_due_table(a(wd), a(hr), np.zeros(len(wd), dtype=np.int64), a(day), a(y))
+    assert (t[:, 8:13, 0, LV] < 2 * 86400.0).all()
+    assert (t[:, 13:, 0, LV] >= 2 * 86400.0).all()

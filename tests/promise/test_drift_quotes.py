@@ -172,9 +172,16 @@ def test_the_api_quotes_a_region_with_the_correction_kept_for_it() -> None:
 def test_own_same_day_is_narrowed_but_offered_to_the_same_orders() -> None:
     # An early own fleet reads its lower level as any service does; whether same-day is offered at all is still
     # decided at the target (the level's cut-off, later in the day, was never measured on the orders it would add).
-    m = default_model()
+    # Shanghai's shipped model: on Mondays its p80 same-day cut-off is an hour later than its p95 one.
+    m = default_model("shanghai")
+    tz = ZoneInfo(m.city.tz)
     key = "own:same_day"
-    lat, lon, cr, w = _orders(n=600, seed=5)
+    rng = np.random.default_rng(5)
+    n = 600
+    lat, lon = 31.23 + rng.normal(0, 0.04, n), 121.47 + rng.normal(0, 0.05, n)
+    monday = datetime(2026, 11, 16, tzinfo=tz).timestamp()
+    cr = monday + np.where(rng.random(n) < 0.5, rng.uniform(11 * H, 14 * H, n), rng.uniform(0, 7 * 86400, n))
+    w = rng.uniform(0.1, 20, n)
     st = _early_state(key, float(cr.min()))
     low = st.params.narrow_levels[0]
     assert st.level(key) == low
@@ -182,16 +189,16 @@ def test_own_same_day_is_narrowed_but_offered_to_the_same_orders() -> None:
     at_low = quote_arrays(m, lat, lon, cr, w, target=low)
     b = quote_arrays(m, lat, lon, cr, w, drift=st)
     k = plain.keys.index(key)
+    assert (at_low.available[:, k] & ~plain.available[:, k]).any()  # the lower level would offer more: not taken
     np.testing.assert_array_equal(b.available[:, k], plain.available[:, k])
     np.testing.assert_array_equal(b.reason[:, k], plain.reason[:, k])
-    assert (at_low.available[:, k] & ~plain.available[:, k]).any()  # the lower level would offer more: not taken
     ok = plain.available[:, k]
     assert ok.sum() > 50
     np.testing.assert_array_equal(b.promised[ok, k], np.minimum(at_low.promised[ok, k], plain.promised[ok, k]))
     assert (b.promised[ok, k] < plain.promised[ok, k]).any()
     for i in np.flatnonzero(ok)[:25]:
-        when = datetime.fromtimestamp(float(cr[i]), TZ)
-        o = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], drift=st).option("own", "same_day")
+        when = datetime.fromtimestamp(float(cr[i]), tz)
+        o = quote((float(lat[i]), float(lon[i])), when, [float(w[i])], model=m, drift=st).option("own", "same_day")
         assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
 
 
