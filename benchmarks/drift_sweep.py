@@ -102,16 +102,17 @@ def main() -> None:
         model = EtaModel.load(md)
         tr, te = read_history(d / "train.csv").frame, read_history(d / "test.csv").frame
         t = time.perf_counter()
+        tag = f"sweep{s.replace(' ', '')}"  # the reliability plot's name
         with contextlib.redirect_stdout(io.StringIO()):
-            r = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}", origin=True, drift=params)
+            r = cal.figures(model, tr, te, 0.95, "", "", tag, origin=True, drift=params)
         cov, ok = passes(r)
         rows.append((r, cov, ok, passes(r, over_orders=True)[1]))
         if (args.one_level and model.cv_alloc is not None) or args.by_shift:
             with contextlib.redirect_stdout(io.StringIO()):
                 if args.one_level:
-                    r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}_one_level", origin=True, drift=params)
+                    r1 = cal.figures(replace(model, cv_alloc=None, lambdas=None), tr, te, 0.95, "", "", f"{tag}_one_level", origin=True, drift=params)
                 else:
-                    r1 = cal.figures(model, tr, te, 0.95, "", "", f"sweep{s.replace(' ', '')}_by_shift", origin=True, drift=by_shift)
+                    r1 = cal.figures(model, tr, te, 0.95, "", "", f"{tag}_by_shift", origin=True, drift=by_shift)
             c1, ok1 = passes(r1)
             base.append((r1, c1, ok1))
             print(f"{s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"

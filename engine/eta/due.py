@@ -76,7 +76,8 @@ def fit_due_table(
     # A tail a day later on one bad day (two parcels of one Monday night) is weather, not a cut-off: an hour
     # of its own rows splits off only when its later rows come from enough of its days.
     days_need = np.maximum(2, np.ceil((1.0 - levels[ref]) * _days_per_hour(wd, hr, day)))
-    ok = (n_h < n_min) | (_later_days(wd, hr, day, y, np.nan_to_num(tail_day, nan=0.0) - 1) >= days_need)
+    on_tail_day = np.floor(y / 86400.0) >= np.nan_to_num(tail_day, nan=0.0)[wd, hr]
+    ok = (n_h < n_min) | (_days_per_hour(wd, hr, day, on_tail_day) >= days_need)
     run = _split_tails(_run_ids(p50_day), np.where(ok, tail_day, np.nan))
     table = own.copy()
     supported = n_h >= n_min
@@ -135,22 +136,12 @@ def _from_next_supported(due: np.ndarray, supported: np.ndarray) -> np.ndarray:
     return out.reshape(due.shape) - (np.arange(7) * 86400.0)[:, None, None, None]
 
 
-def _days_per_hour(wd: np.ndarray, hr: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """``(7, 24)`` distinct creation days with rows in each hour cell."""
-    pairs = np.unique((wd * 24 + hr).astype(np.int64) * (1 << 32) + (day - day.min()).astype(np.int64)) if day.size else np.empty(0, np.int64)
-    return np.bincount(pairs >> 32, minlength=7 * 24).reshape(7, 24).astype(np.float64)
-
-
-def _later_days(wd: np.ndarray, hr: np.ndarray, day: np.ndarray, y: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """``(7, 24)`` distinct creation days of each hour cell with a row delivered on a day later than ``after[wd, hr]``.
-
-    ``after`` counts days from the creation day (0: the same day); ``y`` seconds from its midnight.
-    """
-    if not y.size:
+def _days_per_hour(wd: np.ndarray, hr: np.ndarray, day: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """``(7, 24)`` distinct creation days of each hour cell among ``rows`` (a mask; None: every row)."""
+    if not day.size:
         return np.zeros((7, 24))
-    cell = (wd * 24 + hr).astype(np.int64)
-    late = np.floor(y / 86400.0) > after.reshape(-1)[cell]
-    pairs = np.unique(cell[late] * (1 << 32) + (day[late] - day.min()).astype(np.int64))
+    pair = (wd * 24 + hr).astype(np.int64) * (1 << 32) + (day - day.min()).astype(np.int64)
+    pairs = np.unique(pair if rows is None else pair[rows])
     return np.bincount(pairs >> 32, minlength=7 * 24).reshape(7, 24).astype(np.float64)
 
 

@@ -129,9 +129,9 @@ def quote_options(
             if ahead is None:
                 deadline = (pday + 1) * 86400.0  # by the end of the promised day
             else:
-                late = pday > o.day + ahead
-                if strict_cutoff(spec.carrier, spec.kind):
-                    late = pday_at_target > o.day + ahead
+                strict = strict_cutoff(spec.carrier, spec.kind)
+                late = (pday_at_target if strict else pday) > o.day + ahead
+                if strict:
                     why.append((_LATE[spec.kind], late))
                 else:
                     nominal[at] = np.logical_not(late)
