@@ -76,7 +76,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     # Under reg.lock.  Advance first: a delivery is only taken once the state's clock has passed it.
     st = reg.state
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
-    opened: dict[str, tuple[list[str], list[float], list[str], list[float], list[list[float]]]] = {}
+    opened: dict[str, tuple[list[str], list[float], list[str], list[float], list[list[float]], list[float]]] = {}
     levels = list(st.params.narrow_levels)
     closed: dict[str, tuple[list[str], list[float]]] = {}
     for _eid, kind, at, oid, p in rows:
@@ -84,8 +84,9 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
         key = str(p.get("key", ""))
         reg.keys.add(key)
         if kind == "carrier_accepted":
-            ids, pr, se, md, lo = opened.setdefault(key, ([], [], [], [], []))
+            ids, pr, se, md, lo, cap = opened.setdefault(key, ([], [], [], [], [], []))
             ids.append(str(oid))
+            cap.append(float(p["cap"]) if p.get("cap") is not None else math.inf)  # older events: no cap
             pr.append(float(p["promised"]))
             se.append(str(p.get("season", "")))
             md.append(float(p.get("p50", p["promised"])))
@@ -94,10 +95,10 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
             ids, de = closed.setdefault(key, ([], []))
             ids.append(str(oid))
             de.append(at.timestamp())
-    for key, (ids, pr, se, md, lo) in opened.items():
-        st.open(key, ids, pr, seasons=se, median=md, rungs=lo)
+    for key, (ids, pr, se, md, lo, cap) in opened.items():
+        st.open(key, ids, pr, seasons=se, median=md, rungs=lo, cap=cap)
     # Deliveries that arrived before their acceptance: closed now that it is here.
-    for key, (ids, _pr, _se, _md, _lo) in opened.items():
+    for key, (ids, *_rest) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
         if late:
             st.close(key, [i for i, _ in late], [d for _, (_k, d) in late])

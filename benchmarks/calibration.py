@@ -49,7 +49,7 @@ from engine.eta.fit import _labels, fit, fit_tables  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402
 from engine.eta.simulate import simulate_history  # noqa: E402
-from engine.promise import quote_arrays, rung_promises  # noqa: E402
+from engine.promise import quote_arrays, rung_promises, widen_caps  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 #: The live drift correction replayed next to the plain figures (``--no-drift``: None).
@@ -217,7 +217,7 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
             oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
             oc = oc[np.isfinite(c["base"][oc])]
             state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist(), median=c["p50"][oc].tolist(),
-                       rungs=c["rungs"][oc])
+                       rungs=c["rungs"][oc], cap=widen_caps(model, k, c["base"][oc]))
         state.advance(T)
         for k, c in per.items():
             de = c["de"][c["by_delivered"]]

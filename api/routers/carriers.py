@@ -7,6 +7,7 @@ smallest step that would have kept the last week's promises (see
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 import numpy as np
@@ -32,7 +33,7 @@ def _bad(i: int, field: str, msg: str) -> RequestValidationError:
 @router.post("/v1/carrier-events", response_model=CarrierEventsOut, responses={422: {"description": "An invalid event (the field is named); nothing is stored"}})
 def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Clock = Depends(get_clock)) -> CarrierEventsOut:
     """Carrier tracking events, stored in one transaction; each ``accepted`` parcel is priced with the uncorrected model."""
-    from engine.promise import QuoteError, quote_arrays, rung_promises  # noqa: PLC0415
+    from engine.promise import QuoteError, quote_arrays, rung_promises, widen_caps  # noqa: PLC0415
     from engine.promise.reasons import reason_text  # noqa: PLC0415
     from engine.promise.registry import model_for  # noqa: PLC0415
 
@@ -57,6 +58,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
     season: dict[int, str] = {}
     median: dict[int, float] = {}
     rungs: dict[int, list[float | None]] = {}
+    caps_of: dict[int, float] = {}
     levels = backlog.PARAMS.narrow_levels  # the state api.backlog keeps
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
@@ -71,12 +73,16 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
         b = quote_arrays(model, *parcels, keys=[key])
         labels = model.seasons_of(created)
         low = rung_promises(model, *parcels, key, levels)
+        caps = widen_caps(model, key, np.where(b.available[:, 0], b.promised[:, 0], np.nan))
         for j, i in enumerate(idx):
             if b.available[j, 0]:
                 promised[i] = float(b.promised[j, 0])
                 median[i] = float(b.p50[j, 0])
                 season[i] = str(labels[j])
                 rungs[i] = [float(x) if np.isfinite(x) else None for x in low[j]]
+                cap = float(caps[j])
+                if math.isfinite(cap):
+                    caps_of[i] = cap
             else:
                 ignored.append(IgnoredOut(index=i, order_id=evs[j].order_id, reason=reason_text(model, b, j, 0, float(created[j]))))
     rows = []
@@ -89,6 +95,8 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
             p["season"] = season[i]  # a season's or holiday's promise is measured apart (engine.eta.drift)
             p["p50"] = median[i]  # the median channel: a backlog shows at the p50, days before the promise
             p["rungs"] = {"levels": list(levels), "promised": rungs[i]}  # what narrowing by level is measured on
+            if i in caps_of:
+                p["cap"] = caps_of[i]  # same-day is widened only within its day, and measured so
         at = min(ev.at.timestamp(), now)
         rows.append((f"carrier_{ev.kind}", datetime.fromtimestamp(at, timezone.utc), ev.order_id, p))
     store.add_events(rows)

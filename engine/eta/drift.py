@@ -34,6 +34,10 @@ itself.
 
 Cost: ``advance`` is O(open orders x steps + services x steps x window days);
 reading a service's correction at quote time is a dict lookup.
+
+Why this module is long: the state is one object whose counts, open rows and
+offsets every method reads and writes together (opening, censoring, closing,
+refreshing, reading); split, each part would reach into the others' arrays.
 """
 
 from __future__ import annotations
@@ -198,7 +202,8 @@ class DriftState:
     now: float = -math.inf
     # key -> {utc day number -> (steps, 2) [met, total]}
     _buckets: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
-    # key -> its open orders (their promises at the narrow levels, then the uncorrected promise, epoch s)
+    # key -> its open orders (their promises at the narrow levels, the uncorrected promise, the latest time a
+    # widening may move it to; epoch s)
     _open: dict[str, OpenSet] = field(default_factory=dict)
     # key -> offset of its correction from the uncorrected promise (an index step)
     _off: dict[str, int] = field(default_factory=dict)
@@ -208,6 +213,8 @@ class DriftState:
     _subs: dict[str, set[str]] = field(default_factory=dict)
     # key -> latest promise of an order opened from a season or holiday table (no narrowing before it)
     _irregular_until: dict[str, float] = field(default_factory=dict)
+    # services opened with a finite cap (``open(cap=)``): they widen only when that reaches the goal
+    _capped: set[str] = field(default_factory=set)
 
     @property
     def _s(self) -> np.ndarray:
@@ -223,9 +230,11 @@ class DriftState:
         return self._r + self.params.shifts_h.index(0)
 
     def _dues(self, rows: np.ndarray) -> np.ndarray:
-        # (n, R + 1) open rows -> (n, steps) due times.
+        # (n, R + 2) open rows -> (n, steps) due times; a widening stops at the row's cap.
         r = self._r
-        return np.concatenate([rows[:, :r], rows[:, r : r + 1] + self._s[None, :]], axis=1)
+        s = self._s[None, :]
+        moved = rows[:, r : r + 1] + s
+        return np.concatenate([rows[:, :r], np.where(s > 0, np.minimum(moved, rows[:, r + 1 : r + 2]), moved)], axis=1)
 
     def _add(self, key: str, when: np.ndarray, j: np.ndarray, met: np.ndarray, sign: int = 1) -> None:
         if self.params.calendar_aware and not key.endswith(_ALL) and not key.endswith(_MED):
@@ -248,7 +257,8 @@ class DriftState:
             np.add.at(arr, (j[m], 1), sign)
 
     def open(self, key: str, ids: Iterable[Hashable], promised: Iterable[float], seasons: Iterable[str] | None = None,
-             median: Iterable[float] | None = None, rungs: Iterable[Iterable[float]] | None = None) -> None:
+             median: Iterable[float] | None = None, rungs: Iterable[Iterable[float]] | None = None,
+             cap: Iterable[float] | None = None) -> None:
         """Orders of ``key`` promised by ``promised`` (the uncorrected promise, epoch s), not yet delivered.
 
         ``seasons``: each order's season or holiday label of its creation day
@@ -257,14 +267,27 @@ class DriftState:
         (epoch s), for the median channel (``params.median_trigger``).
         ``rungs``: each order's uncorrected promises at ``params.narrow_levels``
         (:func:`engine.promise.rung_promises`); without them an order cannot be
-        narrowed (it counts for nothing at the lower levels).
+        narrowed (it counts for nothing at the lower levels).  ``cap``: the
+        latest time each order's promise may be widened to (epoch s; inf: no
+        limit; :func:`engine.promise.widen_caps`): own-fleet same-day stays on
+        its day, so its widening is measured as quotes apply it, and a service
+        whose goal no capped step reaches is not widened at all.
         """
         ids, promised = list(ids), [float(p) for p in promised]
         if len(promised) != len(ids):
             raise InputError(f"promised: {len(promised)} values for {len(ids)} orders", field="promised")
         r = self._r
-        rows = np.empty((len(ids), r + 1), dtype=np.float64)
+        rows = np.empty((len(ids), r + 2), dtype=np.float64)
         rows[:, r] = promised
+        rows[:, r + 1] = math.inf
+        if cap is not None:
+            c = np.asarray([float(x) for x in cap], dtype=np.float64)
+            if c.shape[0] != len(ids) or np.isnan(c).any():
+                raise InputError(f"cap: {c.shape[0]} values for {len(ids)} orders, expected one number (or inf) each",
+                                 field="cap")
+            rows[:, r + 1] = np.maximum(c, rows[:, r])  # never below the promise itself
+            if np.isfinite(c).any():
+                self._capped.add(key.split(_SUB, 1)[0])
         # A level not given is not measured: its due time is -inf, which never passes and is never met,
         # so a service is narrowed only on what was measured.
         rows[:, :r] = -np.inf
@@ -283,8 +306,9 @@ class DriftState:
             m = np.asarray([float(x) for x in median], dtype=np.float64)
             if m.shape[0] != len(ids):
                 raise InputError(f"median: {m.shape[0]} values for {len(ids)} orders", field="median")
-            med = np.full((len(ids), r + 1), -np.inf)  # the median channel only widens: no level steps
+            med = np.full((len(ids), r + 2), -np.inf)  # the median channel only widens: no level steps
             med[:, r] = m
+            med[:, r + 1] = rows[:, r + 1]  # a quote moves by this channel's steps too: capped alike
             self._open_rows(_med_of(key), ids, med)
         if seasons is not None and self.params.calendar_aware:
             labels = [str(x) for x in seasons]
@@ -308,7 +332,7 @@ class DriftState:
     def _open_rows(self, key: str, ids: list[Hashable], rows: np.ndarray) -> None:
         o = self._open.get(key)
         if o is None:
-            o = self._open[key] = OpenSet(self._r + 1)
+            o = self._open[key] = OpenSet(self._r + 2)
         o.add(ids, rows)
         # Opened after some of its due times passed: those misses are known already.
         due = self._dues(rows)
@@ -408,13 +432,16 @@ class DriftState:
                 enough = n >= pr.min_count
                 last = n.shape[0] - 1
                 j = z
+                # A capped service (same-day) that no step brings to the goal is late past its day, not
+                # within it: moving its promise to the day's end would cost every order and buy little.
+                fallback = z if key.split(_SUB, 1)[0].removesuffix(_MED) in self._capped else last
                 if key.endswith(_MED):
                     if pr.median_trigger is not None and cov0 < pr.median_trigger:
                         ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.median_goal))
-                        j = z + int(ok[0]) if ok.size else last
+                        j = z + int(ok[0]) if ok.size else fallback
                 elif cov0 < pr.trigger:
                     ok = np.flatnonzero(enough[z:] & (cov[z:] >= pr.goal))
-                    j = z + int(ok[0]) if ok.size else last
+                    j = z + int(ok[0]) if ok.size else fallback
                 elif pr.ceiling is not None and cov0 > pr.ceiling and z > 0:
                     ok = np.flatnonzero(enough[:z] & (cov[:z] >= pr.narrow_goal))
                     j = int(ok[0]) if ok.size else z

@@ -37,7 +37,7 @@ from engine.domain.promise import (
 )
 from engine.errors import QuoteError
 from engine.eta.drift import DriftParams, DriftState
-from engine.promise.batch import quote_arrays, rung_promises
+from engine.promise.batch import quote_arrays, rung_promises, widen_caps
 from engine.promise.checking import check
 from engine.promise.registry import current_model, model_for, regions, set_model
 from engine.promise.single import quote
@@ -64,4 +64,5 @@ __all__ = [
     "regions",
     "rung_promises",
     "set_model",
+    "widen_caps",
 ]

@@ -17,12 +17,13 @@ from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
 from engine.eta._city import OWN_FLEET
+from engine.eta._time import local_seconds
 from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
 
-__all__ = ["quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff"]
+__all__ = ["quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff", "widen_caps"]
 
 #: Options promised within this many days of the order, by kind; they have a cut-off today.
 _DAYS_AHEAD = {"same_day": 0, "next_day": 1}
@@ -97,15 +98,20 @@ def quote_options(
                 oe = tk.o
                 ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
-            # Own-fleet same-day is not widened: it is withdrawn when its day cannot be kept, and its live
-            # signal is today's plan (capacity_left), not a week of outcomes.  It is narrowed (below) as any
-            # service is: an early fleet's promises are as over-generous as an early carrier's.
-            if drift is not None and np.any((extra := drift.shift(spec.key, o.season)) != 0.0) and not strict_cutoff(spec.carrier, spec.kind):
+            if drift is not None and np.any((extra := drift.shift(spec.key, o.season)) != 0.0):
                 # Recent deliveries of this service run late (or early): move the promise, and its local
                 # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
                 moved = extra != 0.0
-                pr = np.where(moved, np.maximum(pr + extra, p50[at]), pr)
-                pday = np.where(moved, (pr + (o.loc - o.created)) // 86400.0, pday)
+                wide = np.maximum(pr + extra, p50[at])
+                wide_day = (wide + (o.loc - o.created)) // 86400.0
+                if strict_cutoff(spec.carrier, spec.kind):
+                    # Own-fleet same-day moves only within its day ("by 21:15" instead of "by 19:15" when the
+                    # vans have run late), as the state measured it (``widen_caps``): it is withdrawn when its
+                    # day cannot be kept, and that is the target's and today's plan's call, not a week's.
+                    wide = np.minimum(wide, (pday + 1) * 86400.0 - (o.loc - o.created) - 1.0)
+                    wide_day = pday
+                pr = np.where(moved, wide, pr)
+                pday = np.where(moved, wide_day, pday)
                 cov = drift.coverage_at_shift(spec.key, o.season)
                 prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
@@ -200,6 +206,23 @@ def quote_arrays(
         raise QuoteError(f"unknown delivery option(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", field="keys")
     o = rules.orders(model, dest_lat, dest_lon, created, weight_kg, origin_lat, origin_lon)
     return quote_options(rules.VECTOR, model, o, keys, target, dict(capacity_left or {}), drift)
+
+
+def widen_caps(model: EtaModel, key: str, promised: np.ndarray) -> np.ndarray:
+    """``(N,)`` latest time a widening may move each promise of ``key`` to (epoch s; inf: no limit).
+
+    What :meth:`engine.eta.drift.DriftState.open` measures widening on
+    (``cap=``): own-fleet same-day stays on its promised local day (one second
+    before its midnight, as :func:`quote_options` caps it); every other
+    service may move as far as the state's steps go.
+    """
+    p = np.asarray(promised, dtype=np.float64)
+    spec = model.spec(key)
+    if not strict_cutoff(spec.carrier, spec.kind):
+        return np.full(p.shape, np.inf)
+    fin = np.isfinite(p)
+    loc = local_seconds(np.where(fin, p, 0.0), model.tz)
+    return np.where(fin, p + (np.floor(loc / 86400.0) + 1.0) * 86400.0 - loc - 1.0, np.inf)
 
 
 def rung_promises(

@@ -167,3 +167,29 @@ def test_a_full_batch_with_the_longest_ids_fits_the_body_limit(tmp_path) -> None
     assert r.status_code != 413, r.text[:200]
     r = c.post("/v1/carrier-events", json={"events": evs + evs[:1]})
     assert r.status_code == 422 and "events" in r.text, r.text[:300]
+
+
+def test_own_same_day_late_past_its_day_is_not_widened() -> None:
+    # Each accepted same-day event carries its cap (the end of its promised day): parcels a day late reach the
+    # goal at no step a same-day quote may take, so the state leaves same-day as it is (the target withdraws it).
+    store, clock = Store("sqlite://"), SimClock(T0)
+    c = _client(store, clock)
+    pending: list[tuple[datetime, str]] = []
+    for d in range(12):
+        clock.set(T0 + timedelta(days=d + 1))
+        now = datetime.fromtimestamp(clock.now(), timezone.utc)
+        evs = []
+        for j in range(40 if (T0 + timedelta(days=d)).weekday() != 6 else 0):  # no same-day on Sundays
+            at = T0 + timedelta(days=d, hours=-3, minutes=2 * j)  # 09:00-10:18 in Helsinki: same-day is offered
+            evs.append({"order_id": f"s{d}-{j}", "kind": "accepted", "at": at.isoformat(), "carrier": "own",
+                        "service": "same_day", "destination": DEST, "weight_kg": 1.0})
+            pending.append((at + timedelta(days=1), f"s{d}-{j}"))
+        evs += [{"order_id": o, "kind": "delivered", "at": t.isoformat(), "carrier": "own", "service": "same_day"}
+                for t, o in pending if t <= now]
+        pending = [(t, o) for t, o in pending if t > now]
+        if evs:
+            r = c.post("/v1/carrier-events", json={"events": evs})
+            assert r.status_code == 200, r.text
+            assert r.json()["ignored"] == []
+    s = c.get("/v1/backlog").json()["services"]["own:same_day"]
+    assert s["coverage"] is not None and s["coverage"] < 0.5 and s["shift_h"] == 0, s

@@ -146,7 +146,7 @@ def test_narrows_by_the_lowest_level_whose_promises_still_hold() -> None:
     st2 = DriftState(p)
     st2.open("c:s", [1], [100 * H], rungs=[[90 * H, 130 * H]])
     o = st2._open["c:s"]
-    assert o.rows[o.index[1]].tolist() == [90 * H, 100 * H, 100 * H]
+    assert o.rows[o.index[1]].tolist() == [90 * H, 100 * H, 100 * H, math.inf]  # the last: no cap
     with pytest.raises(InputError, match="rungs"):
         st2.open("c:s", [2, 3], [100 * H, 101 * H], rungs=[[90 * H, 95 * H]])
     with pytest.raises(InputError, match="rungs"):

@@ -202,9 +202,34 @@ def test_own_same_day_is_narrowed_but_offered_to_the_same_orders() -> None:
         assert o.available and math.isclose(o.promised_by.timestamp(), b.promised[i, k])
 
 
-def test_own_same_day_is_not_widened() -> None:
-    # Withdrawn when its day cannot be kept; its live signal is today's plan capacity, not the trailing window.
+def test_own_same_day_is_widened_only_within_its_day() -> None:
+    # Vans an hour late: "by 22:20" instead of "by 20:20", still today and still offered.  Three hours late: the
+    # step (4 h) would reach tomorrow, so the promise stops at the day's last delivering hour; withdrawing it is
+    # the target's and today's plan's call, not the trailing window's.
     when = datetime(2026, 11, 11, 10, 0, tzinfo=TZ)
+    plain = quote((60.17, 24.94), when, [Item(1.0)]).option("own", "same_day")
+    assert plain.available and plain.promised_by.date() == when.date()
+    st = _late_state("own:same_day", when.timestamp(), late_h=1.0)
+    wide = quote((60.17, 24.94), when, [Item(1.0)], drift=st).option("own", "same_day")
+    assert wide.available and wide.promised_by.date() == when.date()
+    assert (wide.promised_by - plain.promised_by).total_seconds() == st.shift("own:same_day") == 2 * H
     st = _late_state("own:same_day", when.timestamp(), late_h=3.0)
-    assert st.shift("own:same_day") > 0
-    assert quote((60.17, 24.94), when, [Item(1.0)], drift=st) == quote((60.17, 24.94), when, [Item(1.0)])
+    assert (plain.promised_by + timedelta(seconds=st.shift("own:same_day"))).date() > when.date()
+    late = quote((60.17, 24.94), when, [Item(1.0)], drift=st).option("own", "same_day")
+    assert late.available and late.promised_by.date() == when.date() and late.promised_by > wide.promised_by
+
+
+def test_same_day_late_past_its_day_is_not_widened() -> None:
+    # Measured as quotes apply it (capped at the day's end), a service late past its day reaches the goal at no
+    # step: it keeps its promise rather than moving every order to the day's end for nothing.
+    now = datetime(2026, 11, 11, 10, 0, tzinfo=TZ).timestamp()
+    for cap, shift in ((None, 4 * H), (1.0, 0.0)):
+        st = DriftState(DriftParams(min_count=100))
+        start = now - 9 * H
+        st.advance(start)
+        ids = list(range(200))
+        promised = [start + i * 60.0 for i in ids]
+        st.open("own:same_day", ids, promised, cap=None if cap is None else [p + cap * H for p in promised])
+        st.advance(now)
+        st.close("own:same_day", ids, [p + 3 * H for p in promised])
+        assert st.shift("own:same_day") == shift
