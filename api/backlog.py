@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+
 from engine.eta.drift import DriftParams, DriftState
 
 __all__ = ["KINDS", "LOOKBACK_DAYS", "PARAMS", "TTL_S", "drift", "refresh", "summary", "reset"]
@@ -86,7 +88,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
         if kind == "carrier_accepted":
             ids, pr, se, md, lo, cap = opened.setdefault(key, ([], [], [], [], [], []))
             ids.append(str(oid))
-            cap.append(float(p["cap"]) if p.get("cap") is not None else math.inf)  # older events: no cap
+            cap.append(float(p["cap"]) if p.get("cap") is not None else math.nan)  # NaN: stored before caps
             pr.append(float(p["promised"]))
             se.append(str(p.get("season", "")))
             md.append(float(p.get("p50", p["promised"])))
@@ -96,7 +98,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
             ids.append(str(oid))
             de.append(at.timestamp())
     for key, (ids, pr, se, md, lo, cap) in opened.items():
-        st.open(key, ids, pr, seasons=se, median=md, rungs=lo, cap=cap)
+        st.open(key, ids, pr, seasons=se, median=md, rungs=lo, cap=_caps(rows, key, pr, cap))
     # Deliveries that arrived before their acceptance: closed now that it is here.
     for key, (ids, *_rest) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
@@ -115,6 +117,24 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     for i in stale:
         del reg.early[i]
     reg.orphans += len(stale)
+
+
+def _caps(rows: list[tuple[int, str, datetime, str | None, dict[str, Any]]], key: str, promised: list[float],
+          caps: list[float]) -> list[float]:
+    """Each accepted parcel's widening cap; events stored before caps get theirs from the region's model now
+    (else their same-day promises would be measured as if they could move into tomorrow)."""
+    c = np.asarray(caps, dtype=np.float64)
+    miss = np.isnan(c)
+    if miss.any():
+        from engine.promise import QuoteError, widen_caps  # noqa: PLC0415
+        from engine.promise.registry import model_for  # noqa: PLC0415
+
+        region = next((str(r[4].get("region", "")) for r in rows if r[4].get("key") == key), "")
+        try:
+            c[miss] = widen_caps(model_for(region), key, np.asarray(promised, dtype=np.float64)[miss])
+        except QuoteError:
+            c[miss] = math.inf  # a region or service the model no longer knows: not capped
+    return c.tolist()
 
 
 def _rungs(stored: Any, levels: list[float]) -> list[float]:

@@ -10,7 +10,7 @@ __all__ = ["OpenSet"]
 
 
 class OpenSet:
-    """The open orders of one key: each one's row (its promises at the narrow levels, then the promise) in one array.
+    """The open orders of one key: each one's row (its promises at the narrow levels, the promise, its widening cap) in one array.
 
     ``advance`` reads every open order at each step; one contiguous array keeps that a few vector operations
     (rows of a closed order are reused by the next ones opened).

@@ -286,8 +286,6 @@ class DriftState:
                 raise InputError(f"cap: {c.shape[0]} values for {len(ids)} orders, expected one number (or inf) each",
                                  field="cap")
             rows[:, r + 1] = np.maximum(c, rows[:, r])  # never below the promise itself
-            if np.isfinite(c).any():
-                self._capped.add(key.split(_SUB, 1)[0])
         # A level not given is not measured: its due time is -inf, which never passes and is never met,
         # so a service is narrowed only on what was measured.
         rows[:, :r] = -np.inf
@@ -306,6 +304,9 @@ class DriftState:
             m = np.asarray([float(x) for x in median], dtype=np.float64)
             if m.shape[0] != len(ids):
                 raise InputError(f"median: {m.shape[0]} values for {len(ids)} orders", field="median")
+        if np.isfinite(rows[:, r + 1]).any():  # every input checked: only now is the service marked capped
+            self._capped.add(key.split(_SUB, 1)[0])
+        if median is not None and self.params.median_trigger is not None:
             med = np.full((len(ids), r + 2), -np.inf)  # the median channel only widens: no level steps
             med[:, r] = m
             med[:, r + 1] = rows[:, r + 1]  # a quote moves by this channel's steps too: capped alike

@@ -10,6 +10,7 @@ vectorised entry.
 from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
 from engine.eta._city import OWN_FLEET
-from engine.eta._time import local_seconds
+from engine.eta._time import local_seconds, local_to_epoch
 from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
@@ -98,9 +99,11 @@ def quote_options(
                 oe = tk.o
                 ti = rs.table_index(model, tkey, oe)
             pday, pr, p50[at], prob[at] = rs.due_promise(model, t, ti, oe)
+            at_end = None
             if drift is not None and np.any((extra := drift.shift(spec.key, o.season)) != 0.0):
                 # Recent deliveries of this service run late (or early): move the promise, and its local
-                # day with it (the creation's UTC offset; a DST change inside the shift is ignored).
+                # day with it (the creation's UTC offset; a DST change inside the shift is ignored, the
+                # same-day cap below is exact).
                 moved = extra != 0.0
                 wide = np.maximum(pr + extra, p50[at])
                 wide_day = (wide + (o.loc - o.created)) // 86400.0
@@ -108,13 +111,19 @@ def quote_options(
                     # Own-fleet same-day moves only within its day ("by 21:15" instead of "by 19:15" when the
                     # vans have run late), as the state measured it (``widen_caps``): it is withdrawn when its
                     # day cannot be kept, and that is the target's and today's plan's call, not a week's.
-                    wide = np.minimum(wide, (pday + 1) * 86400.0 - (o.loc - o.created) - 1.0)
+                    end = _day_end(pday, o.tz)
+                    at_end = moved & (wide >= end)
+                    wide = np.minimum(wide, end)
                     wide_day = pday
                 pr = np.where(moved, wide, pr)
                 pday = np.where(moved, wide_day, pday)
                 cov = drift.coverage_at_shift(spec.key, o.season)
                 prob[at] = np.where(moved & np.isfinite(cov), cov, prob[at])
             promised[at] = rs.snap_back(model, ti, pr, p50[at], o.tz)
+            if at_end is not None:
+                # Measured up to the day's end: parcels of vans running late arrive in hours the history never
+                # saw delivering, so snapping back to the last of those would promise what was missed.
+                promised[at] = np.where(at_end, pr, promised[at])
             # Whether the kind's day is kept is decided at the target: reading a lower level narrows the
             # promises offered, it does not offer own-fleet same-day to orders the target withdraws.
             pday_at_target = pday
@@ -213,16 +222,22 @@ def widen_caps(model: EtaModel, key: str, promised: np.ndarray) -> np.ndarray:
 
     What :meth:`engine.eta.drift.DriftState.open` measures widening on
     (``cap=``): own-fleet same-day stays on its promised local day (one second
-    before its midnight, as :func:`quote_options` caps it); every other
-    service may move as far as the state's steps go.
+    before its midnight, where :func:`quote_options` caps it and promises it
+    without snapping it back); every other service may move as far as the
+    state's steps go.
     """
     p = np.asarray(promised, dtype=np.float64)
     spec = model.spec(key)
     if not strict_cutoff(spec.carrier, spec.kind):
         return np.full(p.shape, np.inf)
     fin = np.isfinite(p)
-    loc = local_seconds(np.where(fin, p, 0.0), model.tz)
-    return np.where(fin, p + (np.floor(loc / 86400.0) + 1.0) * 86400.0 - loc - 1.0, np.inf)
+    day = np.floor(local_seconds(np.where(fin, p, 0.0), model.tz) / 86400.0)
+    return np.where(fin, _day_end(day, model.tz), np.inf)
+
+
+def _day_end(day: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """One second before local midnight at the end of each local day number ``day`` (epoch s, DST-exact)."""
+    return local_to_epoch((np.asarray(day, dtype=np.float64) + 1.0) * 86400.0, tz) - 1.0
 
 
 def rung_promises(

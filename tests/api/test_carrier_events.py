@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 from api import backlog
@@ -193,3 +194,30 @@ def test_own_same_day_late_past_its_day_is_not_widened() -> None:
             assert r.json()["ignored"] == []
     s = c.get("/v1/backlog").json()["services"]["own:same_day"]
     assert s["coverage"] is not None and s["coverage"] < 0.5 and s["shift_h"] == 0, s
+
+
+def test_same_day_events_stored_before_caps_get_theirs_from_the_model() -> None:
+    # Accepted events written by a server before caps existed carry none: the state reads them capped all the same
+    # (from the region's model), so a day-late same-day week still does not widen same-day.
+    from engine.eta.model import default_model  # noqa: PLC0415
+    from engine.promise import quote_arrays  # noqa: PLC0415
+
+    store = Store("sqlite://")
+    m = default_model()
+    rows = []
+    for d in range(12):
+        if (T0 + timedelta(days=d)).weekday() == 6:
+            continue
+        at = [T0 + timedelta(days=d, hours=-3, minutes=2 * j) for j in range(40)]
+        b = quote_arrays(m, np.full(40, DEST["lat"]), np.full(40, DEST["lon"]), np.array([a.timestamp() for a in at]),
+                         np.ones(40), keys=["own:same_day"])
+        assert b.available.all()
+        for j, a in enumerate(at):
+            p = {"region": "helsinki", "key": "own:same_day", "promised": float(b.promised[j, 0]), "season": "",
+                 "p50": float(b.p50[j, 0])}
+            rows.append(("carrier_accepted", a, f"o{d}-{j}", p))
+            rows.append(("carrier_delivered", a + timedelta(days=1), f"o{d}-{j}", {"region": "helsinki", "key": "own:same_day"}))
+    rows.sort(key=lambda r: r[1])
+    store.add_events(rows)
+    st = backlog.refresh(store, "helsinki", (T0 + timedelta(days=12)).timestamp())
+    assert st.coverage("own:same_day") < 0.5 and st.shift("own:same_day") == 0

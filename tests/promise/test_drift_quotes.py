@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.eta.drift import DriftParams, DriftState
 from engine.eta.model import default_model
-from engine.promise import Item, quote, quote_arrays
+from engine.promise import Item, quote, quote_arrays, widen_caps
 
 TZ = ZoneInfo("Europe/Helsinki")
 H = 3600.0
@@ -213,10 +213,23 @@ def test_own_same_day_is_widened_only_within_its_day() -> None:
     wide = quote((60.17, 24.94), when, [Item(1.0)], drift=st).option("own", "same_day")
     assert wide.available and wide.promised_by.date() == when.date()
     assert (wide.promised_by - plain.promised_by).total_seconds() == st.shift("own:same_day") == 2 * H
-    st = _late_state("own:same_day", when.timestamp(), late_h=3.0)
+    st = _late_state("own:same_day", when.timestamp(), late_h=15.0)
     assert (plain.promised_by + timedelta(seconds=st.shift("own:same_day"))).date() > when.date()
     late = quote((60.17, 24.94), when, [Item(1.0)], drift=st).option("own", "same_day")
-    assert late.available and late.promised_by.date() == when.date() and late.promised_by > wide.promised_by
+    # Measured up to the day's end, promised there: not snapped back to the last hour the history delivered in.
+    assert late.available and late.promised_by == datetime(2026, 11, 11, 23, 59, 59, tzinfo=TZ)
+
+
+def test_widen_caps_end_the_promised_local_day_across_a_dst_change() -> None:
+    m = default_model()
+    before = datetime(2026, 3, 29, 2, 30, tzinfo=TZ).timestamp()  # EET; clocks go to EEST at 03:00
+    after = datetime(2026, 10, 25, 1, 30, tzinfo=TZ).timestamp()  # EEST; back to EET at 04:00
+    caps = widen_caps(m, "own:same_day", np.array([before, after, math.nan]))
+    assert datetime.fromtimestamp(caps[0], TZ) == datetime(2026, 3, 29, 23, 59, 59, tzinfo=TZ)
+    assert datetime.fromtimestamp(caps[1], TZ) == datetime(2026, 10, 25, 23, 59, 59, tzinfo=TZ)
+    assert caps[2] == math.inf
+    other = next(s.key for s in m.city.services if s.kind == "standard")
+    assert np.isinf(widen_caps(m, other, np.array([before]))).all()
 
 
 def test_same_day_late_past_its_day_is_not_widened() -> None:
