@@ -265,6 +265,11 @@ def _hindsight_p95(created: np.ndarray, delivered: np.ndarray, tz: str, n_min: i
     return float(out.mean())
 
 
+def measured(row: dict) -> bool:
+    """A carrier/service the per-service figures read: 300 or more held-out orders, and promises for some of them."""
+    return row["orders"] >= 300 and row.get("promised", row["orders"]) > 0
+
+
 def _order_mean(rows: dict, which) -> float | None:
     """Mean horizon ratio over the orders of the services ``which`` selects (None: none selected)."""
     sel = [r for k, r in rows.items() if which(k)]
@@ -296,17 +301,20 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
         naive = float(np.quantile(lead_tr[trk == k], 0.95))
         # The same p95 read on the held-out orders themselves (a naive model that knew the test period).
         naive_te = float(np.quantile(te["delivered"].to_numpy()[m] - te["created"].to_numpy()[m], 0.95))
-        horizon = float(np.mean(prom[av] - te["created"].to_numpy()[m][av]))
+        horizon = float(np.mean(prom[av] - te["created"].to_numpy()[m][av])) if av.any() else math.nan
         hindsight = _hindsight_p95(te["created"].to_numpy()[m], te["delivered"].to_numpy()[m], model.city.tz)
-        rows[k] = {"orders": int(m.sum()), "no_quote": float(np.mean(~av)), "exempt": exempt,
-                   "non_nominal": float(np.mean(av & ~b.nominal[:, 0])), "met": float(met.mean()),
+        rows[k] = {"orders": int(m.sum()), "promised": int(av.sum()), "no_quote": float(np.mean(~av)), "exempt": exempt,
+                   "non_nominal": float(np.mean(av & ~b.nominal[:, 0])), "met": float(met.mean()) if met.size else math.nan,
                    "horizon_h": horizon / 3600.0, "naive_p95_h": naive / 3600.0, "ratio": horizon / naive,
                    "ratio_test_naive": horizon / naive_te, "ratio_hindsight": hindsight / naive}
         met_all.append(met)
         if not exempt:
             miss += int((~av).sum())
             total += int(m.sum())
-    big = {k: r for k, r in rows.items() if r["orders"] >= 300}
+    # A service never promised (own same-day the model withdraws everywhere: exempt, yet no figure to read) has no
+    # share met and no horizon; it is named below, not averaged as NaN.
+    big = {k: r for k, r in rows.items() if measured(r)}
+    never = [k for k, r in rows.items() if r["orders"] >= 300 and not r["promised"]]
     own = [r["ratio"] for k, r in big.items() if k.startswith("own:")]
     out = {
         "tz": model.city.tz, "calendar_tables": model.meta["calendar"]["own_tables"], "keys": model.keys,
@@ -322,7 +330,7 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
     print(f"\n== {head}")
     print(f"  {'carrier:service':22s} {'orders':>7s} {'no quote':>9s} {'later day':>9s} {'met':>7s} {'horizon h':>9s} {'naive p95':>9s} {'ratio':>6s}")
     for k, r in rows.items():
-        flag = "" if r["orders"] < 300 or 0.94 <= r["met"] <= 0.98 else "  <- outside 94-98%"
+        flag = "" if not measured(r) or 0.94 <= r["met"] <= 0.98 else "  <- outside 94-98%"
         print(f"  {k:22s} {r['orders']:7d} {r['no_quote']:9.4f} {r['non_nominal']:9.4f} {r['met']:7.4f} {r['horizon_h']:9.1f} {r['naive_p95_h']:9.1f} {r['ratio']:6.3f}"
               + (" (exempt: own-fleet time-critical)" if r["exempt"] else "") + flag)
     print(f"  met overall {out['met_overall']:.4f} (95-97%); no quote for the delivered service {out['no_quote_share']:.4f} (<= 0.02);"
@@ -330,6 +338,8 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
           f" averaged over orders {out['mean_ratio_orders']:.3f}, own fleet {out['mean_ratio_own_orders']};"
           f" against the held-out orders' own p95 {out['mean_ratio_test_naive']:.3f};"
           f" hindsight (held-out p95 per weekday x hour, / naive p95) {out['mean_ratio_hindsight']:.3f}")
+    if never:
+        print(f"  never promised to any held-out order (left out of the means): {', '.join(never)}")
     print(f"  calendar tables kept: {out['calendar_tables']}")
     if drift is not None:
         return out

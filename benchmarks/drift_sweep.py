@@ -68,7 +68,7 @@ def passes(r: dict, over_orders: bool = False) -> tuple[bool, bool]:
 
     ``over_orders``: the horizon figures read as a mean over orders, not over carrier/services.
     """
-    big = [v for v in r["per_key"].values() if v["orders"] >= 300]
+    big = [v for v in r["per_key"].values() if cal.measured(v)]
     cov = 0.95 <= r["met_overall"] <= 0.97 and all(0.94 <= v["met"] <= 0.98 for v in big)
     ratio, own = (r["mean_ratio_orders"], r["mean_ratio_own_orders"]) if over_orders else (r["mean_ratio"], r["mean_ratio_own"])
     return cov, cov and r["no_quote_share"] <= 0.02 and ratio <= 0.93 and (own or 0.0) <= 0.88
