@@ -74,7 +74,7 @@ def reset() -> None:
         _regions.clear()
 
 
-def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[str, Any]]], now: float) -> None:
+def _apply(reg: _Region, region: str, rows: list[tuple[int, str, datetime, str | None, dict[str, Any]]], now: float) -> None:
     # Under reg.lock.  Advance first: a delivery is only taken once the state's clock has passed it.
     st = reg.state
     st.advance(max(st.now, now, *(r[2].timestamp() for r in rows if r[1] == "carrier_delivered")) if rows else max(st.now, now))
@@ -88,7 +88,8 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
         if kind == "carrier_accepted":
             ids, pr, se, md, lo, cap = opened.setdefault(key, ([], [], [], [], [], []))
             ids.append(str(oid))
-            cap.append(float(p["cap"]) if p.get("cap") is not None else math.nan)  # NaN: stored before caps
+            # Stored with every accepted event, null where uncapped; absent (NaN here) from events stored before caps.
+            cap.append(math.nan if "cap" not in p else math.inf if p["cap"] is None else float(p["cap"]))
             pr.append(float(p["promised"]))
             se.append(str(p.get("season", "")))
             md.append(float(p.get("p50", p["promised"])))
@@ -98,7 +99,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
             ids.append(str(oid))
             de.append(at.timestamp())
     for key, (ids, pr, se, md, lo, cap) in opened.items():
-        st.open(key, ids, pr, seasons=se, median=md, rungs=lo, cap=_caps(rows, key, pr, cap))
+        st.open(key, ids, pr, seasons=se, median=md, rungs=lo, cap=_caps(region, key, pr, cap))
     # Deliveries that arrived before their acceptance: closed now that it is here.
     for key, (ids, *_rest) in opened.items():
         late = [(i, reg.early.pop(i)) for i in ids if i in reg.early]
@@ -119,8 +120,7 @@ def _apply(reg: _Region, rows: list[tuple[int, str, datetime, str | None, dict[s
     reg.orphans += len(stale)
 
 
-def _caps(rows: list[tuple[int, str, datetime, str | None, dict[str, Any]]], key: str, promised: list[float],
-          caps: list[float]) -> list[float]:
+def _caps(region: str, key: str, promised: list[float], caps: list[float]) -> list[float]:
     """Each accepted parcel's widening cap; events stored before caps get theirs from the region's model now
     (else their same-day promises would be measured as if they could move into tomorrow)."""
     c = np.asarray(caps, dtype=np.float64)
@@ -129,7 +129,6 @@ def _caps(rows: list[tuple[int, str, datetime, str | None, dict[str, Any]]], key
         from engine.promise import QuoteError, widen_caps  # noqa: PLC0415
         from engine.promise.registry import model_for  # noqa: PLC0415
 
-        region = next((str(r[4].get("region", "")) for r in rows if r[4].get("key") == key), "")
         try:
             c[miss] = widen_caps(model_for(region), key, np.asarray(promised, dtype=np.float64)[miss])
         except QuoteError:
@@ -167,7 +166,7 @@ def refresh(store: Any, region: str, now: float) -> DriftState:
             mine = [r for r in rows if str(r[4].get("region", "")).lower() == region.lower()]
             if not rows:
                 break
-            _apply(reg, mine, now)
+            _apply(reg, region, mine, now)
             reg.last_id = max(reg.last_id, rows[-1][0])
             if len(rows) < 100_000:
                 break

@@ -58,7 +58,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
     season: dict[int, str] = {}
     median: dict[int, float] = {}
     rungs: dict[int, list[float | None]] = {}
-    caps_of: dict[int, float] = {}
+    caps_of: dict[int, float | None] = {}
     levels = backlog.PARAMS.narrow_levels  # the state api.backlog keeps
     ignored: list[IgnoredOut] = []
     for (region, key), idx in groups.items():
@@ -80,9 +80,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
                 median[i] = float(b.p50[j, 0])
                 season[i] = str(labels[j])
                 rungs[i] = [float(x) if np.isfinite(x) else None for x in low[j]]
-                cap = float(caps[j])
-                if math.isfinite(cap):
-                    caps_of[i] = cap
+                caps_of[i] = float(caps[j]) if math.isfinite(caps[j]) else None
             else:
                 ignored.append(IgnoredOut(index=i, order_id=evs[j].order_id, reason=reason_text(model, b, j, 0, float(created[j]))))
     rows = []
@@ -95,8 +93,7 @@ def ingest(body: CarrierEventsIn, store: Store = Depends(get_store), clock: Cloc
             p["season"] = season[i]  # a season's or holiday's promise is measured apart (engine.eta.drift)
             p["p50"] = median[i]  # the median channel: a backlog shows at the p50, days before the promise
             p["rungs"] = {"levels": list(levels), "promised": rungs[i]}  # what narrowing by level is measured on
-            if i in caps_of:
-                p["cap"] = caps_of[i]  # same-day is widened only within its day, and measured so
+            p["cap"] = caps_of[i]  # same-day is widened only within its day, and measured so (None: no cap)
         at = min(ev.at.timestamp(), now)
         rows.append((f"carrier_{ev.kind}", datetime.fromtimestamp(at, timezone.utc), ev.order_id, p))
     store.add_events(rows)
