@@ -106,11 +106,10 @@ class SearchParams:
     order_weights: tuple[float, float, float, float, float] = (4.0, 4.0, 2.0, 1.0, 2.0)
     #: Nearest neighbours kept per job for the string removals.
     neighbours: int = 100
-    #: Weights, in the descents' "how close" two jobs are (``ls_neighbours``,
-    #: ``descent_neighbours``; the removals keep the arcs' cost), of the least wait and the
-    #: least lateness one job's window forces on the other when they are served one after
-    #: the other (the better order counts; seconds priced at the matrices' average cost per
-    #: second of travel).  0 and 0: the descents use the removals' lists.
+    #: Weights, in "how close" two jobs are, of the least wait and the least lateness one
+    #: job's window forces on the other when they are served one after the other (the
+    #: better order counts; seconds priced at the matrices' average cost per second of
+    #: travel).  0 and 0: closeness is the arcs' cost alone.
     near_wait: float = 0.0
     near_warp: float = 0.0
     #: Drop penalty every job gets while the second, forced start is built; jobs whose

@@ -530,24 +530,3 @@ def test_independent_runs_share_the_time_and_keep_the_best() -> None:
     seen.clear()
     improve.search(a, time_limit=0.5, seed=1, params=SearchParams(runs=3, run_iterations=1e9), on_progress=lambda _t, c: seen.append(c))
     assert seen == sorted(seen, reverse=True)
-
-
-def test_window_aware_neighbours_rank_a_job_that_can_follow_above_a_nearer_one_that_cannot() -> None:
-    """``near_wait`` / ``near_warp``: in the descents' lists, a job right beside another but open
-    only hours later falls behind farther jobs whose windows fit; off, distance alone ranks."""
-    from engine.dispatch.params import SearchParams
-    from engine.dispatch.search.problem import build_problem, with_neighbours
-    from engine.errors import InputError
-
-    xy = np.array([[0, 0], [50, 50], [52, 50], [60, 50], [90, 90]], dtype=float)
-    tw = np.array([[0, 10_000], [100, 200], [5_000, 5_100], [150, 260], [0, 10_000]])
-    a = make_arrays(xy, 1, 2, tw=tw, service=5, horizon=10_000)
-    plain = with_neighbours(build_problem(a), a, SearchParams(neighbours=3))
-    assert list(plain.adj[1]) == [2, 3, 4]  # job 2 is 2 away, job 3 is 10 away
-    assert plain.near is plain.adj
-    timed = with_neighbours(build_problem(a), a, SearchParams(neighbours=3, near_wait=0.2, near_warp=1.0))
-    assert list(timed.adj[1]) == [2, 3, 4]  # the removals keep the plain distance
-    # the descents: job 2 (open 4,800 s after job 1 closes) last; job 4's window fits job 1's either way
-    assert list(timed.near[1]) == [3, 4, 2]
-    with pytest.raises(InputError, match="near_warp"):
-        SearchParams(near_warp=-1.0)

@@ -93,7 +93,6 @@ KProblem = namedtuple(
         "room",  # int64 jobs the carriers take in all (pooled over carriers)
         "jobs",  # int32 [J] job nodes
         "adj",  # int32 [n, K] nearest job nodes of each job node
-        "near",  # int32 [n, K'] the descents' nearest job nodes (``adj``, or ranked with the windows too)
         "key_demand",  # float64 [n] sort keys for the recreate orders
         "key_far",  # float64 [n]
         "key_tw",  # float64 [n]
@@ -1561,7 +1560,7 @@ def descend_jobs(
     out.  ``ra``/``rb``/``tes``/``tls``: scratch rows of the state's row length + 1.
     Returns ``(moves, change)``: the moves made and the change of the route costs (<= 0).
     """
-    adj = P.near
+    adj = P.adj
     dist, pdur, prof, cm, cs, css, vend, service = P.dist, P.pdur, P.prof, P.cm, P.cs, P.css, P.vend, P.service
     seq, rlen, node_route, node_pos, rcost = S.seq, S.rlen, S.node_route, S.node_pos, S.rcost
     kn = k_near if k_near < adj.shape[1] else adj.shape[1]

@@ -152,7 +152,7 @@ def build_problem(arrays: VrpArrays, params: SearchParams | None = None) -> K.KP
         exact_v=(maxdur < tinf) | (np.diff(bptr) > 0), bptr=bptr, bws=np.ascontiguousarray(barr[:, 0]),
         bwe=np.ascontiguousarray(barr[:, 1]), bdur=np.ascontiguousarray(barr[:, 2]),
         compat=compat, penalty=pen, pen_full=pen_full, hand_ok=hand_ok, room=np.int64(room),
-        jobs=jobs, adj=adj, near=adj,
+        jobs=jobs, adj=adj,
         key_demand=key_demand, key_far=key_far, key_tw=key_tw,
         partner=partner, is_pick=is_pick, pdp=bool(len(arrays.pairs)) or arrays.preload is not None,
         preload=np.zeros_like(demand) if arrays.preload is None else np.ascontiguousarray(arrays.preload, dtype=np.int64),
@@ -175,9 +175,8 @@ def _arc_weights(dist: np.ndarray, pdur: np.ndarray, cm: np.ndarray, cs: np.ndar
 
 def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
     """``P`` with its neighbour lists: for each job, the ``params.neighbours`` jobs nearest by arc cost
-    (both ways; -1 pads when there are few jobs), and the descents' lists: the same, or with
-    ``params.near_wait`` / ``near_warp`` also the wait and lateness the windows force when one
-    job follows the other."""
+    (both ways; -1 pads when there are few jobs), plus, with ``params.near_wait`` / ``near_warp``,
+    the wait and lateness their windows force when one follows the other."""
     params = params or SearchParams()
     nd, n = arrays.n_depots, arrays.n_nodes
     dist, pdur = P.dist, P.pdur
@@ -205,9 +204,6 @@ def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | Non
 
     kn = max(1, min(params.neighbours, len(jobs) - 1))
     adj = np.full((n, kn), -1, dtype=np.int32)
-    timed = bool(a_wait or a_warp)
-    kd = max(1, min(max(params.descent_neighbours, params.ls_neighbours), len(jobs) - 1))
-    near = np.full((n, kd), -1, dtype=np.int32) if timed else adj
     if len(jobs) > 1:
         # In blocks of rows: the same numbers as one n x n pass, without its n^2 temporaries
         # (jobs are the nodes nd..n-1, so blocks are slices).
@@ -217,19 +213,13 @@ def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | Non
             rows = jobs[r0 : r0 + block]
             part_rows = slice(nd + r0, nd + r0 + len(rows))
             sym = prox(part_rows, every) + prox(every, part_rows).T
-            sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
-            adj[rows] = jobs[_nearest(sym, kn)]
-            if timed:
+            if a_wait or a_warp:
                 sym += 2.0 * np.minimum(timing(part_rows, every), timing(every, part_rows).T)
-                near[rows] = jobs[_nearest(sym, kd)]
-    return P._replace(adj=adj, near=near)
-
-
-def _nearest(sym: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's ``k`` smallest entries, smallest first (ties: lower index)."""
-    part = np.argpartition(sym, k - 1, axis=1)[:, :k] if k < sym.shape[1] - 1 else np.argsort(sym, axis=1)[:, :k]
-    order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
+            sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
+            part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
+            order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
+            adj[rows] = jobs[np.take_along_axis(part, order, axis=1)]
+    return P._replace(adj=adj)
 
 
 def _leave_out_model(arrays: VrpArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
