@@ -106,12 +106,6 @@ class SearchParams:
     order_weights: tuple[float, float, float, float, float] = (4.0, 4.0, 2.0, 1.0, 2.0)
     #: Nearest neighbours kept per job for the string removals.
     neighbours: int = 100
-    #: Weights, in "how close" two jobs are, of the least wait and the least lateness one
-    #: job's window forces on the other when they are served one after the other (the
-    #: better order counts; seconds priced at the matrices' average cost per second of
-    #: travel).  0 and 0: closeness is the arcs' cost alone.
-    near_wait: float = 0.0
-    near_warp: float = 0.0
     #: Drop penalty every job gets while the second, forced start is built; jobs whose
     #: real penalty is below it get that start (``engine.io.solomon`` uses the same value,
     #: so Solomon instances get none).
@@ -177,8 +171,6 @@ class SearchParams:
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)
-        _number(self, "near_wait", p, lo=0.0)
-        _number(self, "near_warp", p, lo=0.0)
         _number(self, "runs", p, lo=1, hi=64, whole=True)
         _number(self, "run_iterations", p, lo=0.0, lo_open=True)
         _number(self, "pace_share", p, lo=0.0, hi=1.0, lo_open=True)

@@ -175,8 +175,7 @@ def _arc_weights(dist: np.ndarray, pdur: np.ndarray, cm: np.ndarray, cs: np.ndar
 
 def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | None = None) -> K.KProblem:
     """``P`` with its neighbour lists: for each job, the ``params.neighbours`` jobs nearest by arc cost
-    (both ways; -1 pads when there are few jobs), plus, with ``params.near_wait`` / ``near_warp``,
-    the wait and lateness their windows force when one follows the other."""
+    (both ways; -1 pads when there are few jobs)."""
     params = params or SearchParams()
     nd, n = arrays.n_depots, arrays.n_nodes
     dist, pdur = P.dist, P.pdur
@@ -185,22 +184,6 @@ def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | Non
 
     def prox(rows: slice, cols: slice) -> np.ndarray:
         return wm * dist[rows, cols].astype(np.float64) + ws_ * pdur[0][rows, cols].astype(np.float64)
-
-    a_wait, a_warp = params.near_wait, params.near_warp
-    tws, twe, service = P.tws.astype(np.float64), P.twe.astype(np.float64), P.service.astype(np.float64)
-    if a_wait or a_warp:
-        # A second of waiting or lateness weighs what a second of travel costs on average.
-        some = slice(nd, min(n, nd + 500))  # a sample of rows is enough for an average
-        per_s = float(prox(some, slice(nd, n)).mean()) / max(float(pdur[0][some, nd:].mean()), 1e-9)
-
-    def timing(rows: slice, cols: slice) -> np.ndarray:
-        """Least wait and lateness of serving ``cols`` right after ``rows`` (as HGS measures them)."""
-        t = pdur[0][rows, cols].astype(np.float64)
-        leave_late = (twe[rows] + service[rows])[:, None]
-        leave_early = (tws[rows] + service[rows])[:, None]
-        wait = np.maximum(tws[cols][None, :] - leave_late - t, 0.0)
-        warp = np.maximum(leave_early + t - twe[cols][None, :], 0.0)
-        return per_s * (a_wait * wait + a_warp * warp)
 
     kn = max(1, min(params.neighbours, len(jobs) - 1))
     adj = np.full((n, kn), -1, dtype=np.int32)
@@ -213,8 +196,6 @@ def with_neighbours(P: K.KProblem, arrays: VrpArrays, params: SearchParams | Non
             rows = jobs[r0 : r0 + block]
             part_rows = slice(nd + r0, nd + r0 + len(rows))
             sym = prox(part_rows, every) + prox(every, part_rows).T
-            if a_wait or a_warp:
-                sym += 2.0 * np.minimum(timing(part_rows, every), timing(every, part_rows).T)
             sym[np.arange(len(rows)), np.arange(r0, r0 + len(rows))] = np.inf
             part = np.argpartition(sym, kn - 1, axis=1)[:, :kn] if kn < len(jobs) - 1 else np.argsort(sym, axis=1)[:, :kn]
             order = np.take_along_axis(sym, part, axis=1).argsort(axis=1, kind="stable")
