@@ -22,7 +22,8 @@ import numpy as np
 
 from engine.eta._city import Seasons
 
-__all__ = ["country_of_tz", "calendar_seasons", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY", "LEAD_DAYS"]
+__all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
+           "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
 #: Names of seasons learnt from a history's slow periods start with this (``slow-diwali``).
@@ -139,6 +140,75 @@ def calendar_seasons(country: str, years: range) -> Seasons:
         if s:
             out.append((name, _runs(sorted(s))))
     return tuple(out)
+
+
+def _holiday_name(name: str) -> str:
+    """The holiday a calendar entry belongs to: "Tomb-Sweeping Day (observed)" is "Tomb-Sweeping Day"."""
+    return name.split("(", 1)[0].strip()
+
+
+#: China's substituted rest days ("Day off (substituted from ...)") name no holiday of their own.
+_DAY_OFF = "Day off"
+
+
+def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], frozenset[str]]]:
+    """The public-holiday breaks of ``country`` over ``years``: ``(local day numbers, holiday names)`` each.
+
+    A break is a run of holidays with nothing but a weekend between them
+    (China's Spring Festival week with its substituted days off, the 4th of
+    July with its observed Friday), weekend days included; its names are its
+    holidays' (observed and substituted days belong to the holiday they
+    stand for).  Empty for an unknown or empty country.
+    """
+    if not country:
+        return []
+    import holidays  # noqa: PLC0415
+
+    cal = holidays.country_holidays(country, years=list(years), language="en_US")
+    dated = sorted(((d - _EPOCH).days, {_holiday_name(n) for n in cal.get_list(d)} - {_DAY_OFF}) for d in cal)
+    breaks: list[tuple[list[int], set[str]]] = []
+    for day, names in dated:
+        if breaks and all((x + 3) % 7 >= 5 for x in range(breaks[-1][0][-1] + 1, day)):
+            prev = breaks[-1][0]
+            prev.extend(range(prev[-1] + 1, day + 1))
+            breaks[-1][1].update(names)
+        else:
+            breaks.append(([day], set(names)))
+    return [(tuple(d), frozenset(n)) for d, n in breaks]
+
+
+def new_holidays(country: str, first_day: int, last_day: int, years_after: int = 3) -> tuple[int, ...]:
+    """Local day numbers of the breaks (``holiday_breaks``) a history of days ``first_day..last_day`` never saw.
+
+    A break is seen when one of its holidays had a break inside the
+    history's days, whatever the year: a history from February to April
+    has seen Tomb-Sweeping Day, not National Day or Double 11's neighbours.
+    Breaks of the history's years and ``years_after`` more are returned.
+    """
+    if not country:
+        return ()
+    y0 = (_EPOCH + timedelta(days=int(first_day))).year
+    y1 = (_EPOCH + timedelta(days=int(last_day))).year
+    breaks = holiday_breaks(country, range(y0, y1 + years_after + 1))
+    seen: set[str] = set()
+    for days, names in breaks:
+        if days[-1] >= first_day and days[0] <= last_day:
+            seen |= names
+    return tuple(d for days, names in breaks if names and not (names & seen) for d in days if not first_day <= d <= last_day)
+
+
+def seen_break_days(country: str, first_day: int, last_day: int) -> int:
+    """Days of the longest public-holiday break (``holiday_breaks``) wholly inside a history of days ``first_day..last_day``.
+
+    A holiday table learnt from that history holds breaks up to this long;
+    a longer one it never saw owes the difference (``rules.holiday_days``).
+    """
+    if not country:
+        return 0
+    y0 = (_EPOCH + timedelta(days=int(first_day))).year
+    y1 = (_EPOCH + timedelta(days=int(last_day))).year
+    inside = [len(days) for days, names in holiday_breaks(country, range(y0, y1 + 1)) if names and first_day <= days[0] and days[-1] <= last_day]
+    return max(inside, default=0)
 
 
 def _runs(days: list[int]) -> tuple[tuple[int, int], ...]:

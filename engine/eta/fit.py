@@ -44,7 +44,7 @@ import pandas as pd
 from engine.errors import HistoryError, InputError
 from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
-from engine.eta.calendar import calendar_seasons
+from engine.eta.calendar import calendar_seasons, new_holidays, seen_break_days
 from engine.eta.cells import N_BANDS, fit_table
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
@@ -353,7 +353,10 @@ def fit(
         if k not in known and SEASON_SEP not in k:
             c, s = k.split(":", 1)
             services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
-    city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz))
+    _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
+    city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz),
+                   new_holidays=new_holidays(city.holidays, int(cday.min()), int(cday.max())),
+                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -46,9 +47,34 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
     word = "same-day" if spec.kind == "same_day" else "next-day"
     cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
     arrives = _arrival(float(b.promised[i, k]), created, model)
+    holiday = _new_holiday(model, created, float(b.promised[i, k]))
+    if holiday:
+        return f"no {word} delivery over {holiday}, a holiday the history never covered: arrives by {arrives}"
     if math.isfinite(cut):
         return f"{word} cut-off {from_epoch(float(cut), model.tz):%H:%M} passed: arrives by {arrives}"
     return f"no {word} delivery for orders placed on {_day_text(model, spec, created)}: arrives by {arrives}"
+
+
+def _new_holiday(model: EtaModel, created: float, promised: float) -> str:
+    """``Thanksgiving Day (Thu 27 Nov)``: the first holiday the history never saw (``City.new_holidays``) from the
+    order's day to its promise's, which moved the promise (``rules.holiday_days``); "" when none."""
+    new = model.city.new_holidays
+    if not new:
+        return ""
+    d0, d1 = (math.floor(local_seconds(np.array([t]), model.tz)[0] / 86400.0) for t in (created, promised))
+    days = sorted(set(new).intersection(range(d0, d1 + 1)))
+    if not days:
+        return ""
+    import holidays  # noqa: PLC0415
+
+    first = date(1970, 1, 1) + timedelta(days=days[0])
+    cal = holidays.country_holidays(model.city.holidays, years=[first.year, first.year + 1], language="en_US") if model.city.holidays else {}
+    named = [(date(1970, 1, 1) + timedelta(days=d)) for d in days]
+    for day in named:
+        for name in cal.get_list(day) if day in cal else []:
+            if not name.startswith("Day off"):  # China's substituted days off name the break they extend
+                return f"{name.split('(', 1)[0].strip()} ({day:%a %d %b})"
+    return f"a public holiday ({first:%a %d %b})"
 
 
 def _day_text(model: EtaModel, spec: ServiceSpec, created: float) -> str:

@@ -43,9 +43,9 @@ from engine.eta._time import (
     weekday_hour_one,
 )
 from engine.eta.area import inside_area, inside_area_one
-from engine.eta.calendar import NO_CUTOFF, OpenDays
+from engine.eta.calendar import HOLIDAY, NO_CUTOFF, OpenDays
 from engine.eta.due import allocate_levels
-from engine.eta.model import EtaModel, season_label, season_labels
+from engine.eta.model import SEASON_SEP, EtaModel, season_label, season_labels
 from engine.geo import haversine_km
 
 #: Promised times are rounded up to this many seconds (customers read "by 18:05", not "by 18:03:17").
@@ -234,16 +234,26 @@ def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> 
     """Promise of a due-table option: ``(local day of the promise, promised epoch, p50 epoch, probability)``.
 
     Never before the order itself (rounded up); the p50 never after the
-    promise; the probability is the highest stored level the promise covers.
+    promise; the probability is the highest stored level the promise covers
+    (before :func:`holiday_days` moves a promise past a holiday the history never saw).
     """
     dq = model.tables["due"][ti, o.wd, o.hr, o.db].astype(np.float64)  # (n, L), from the creation day's midnight
     day0 = o.day * 86400.0
     pl = np.ceil((day0 + t.qt[ti, o.wd, o.hr, o.db].astype(np.float64)) / ROUND_S) * ROUND_S
     pl = np.maximum(pl, np.ceil(o.loc / ROUND_S) * ROUND_S)
-    pr = local_to_epoch(pl, o.tz)
-    p50 = np.minimum(np.maximum(local_to_epoch(day0 + dq[:, t.l50], o.tz), o.created), pr)
     covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
     prob = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
+    l50 = day0 + dq[:, t.l50]
+    if model.city.new_holidays:
+        new = _new_holidays(model)
+        day = np.asarray(o.day, dtype=np.int64)
+        for loc in (pl, l50):
+            # Only orders with a new holiday between their day and their promise are walked one by one.
+            end = np.floor(loc / 86400.0).astype(np.int64)
+            for i in np.flatnonzero(np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left")):
+                loc[i] += 86400.0 * holiday_days(model, int(ti[i]), int(day[i]), int(end[i]))
+    pr = local_to_epoch(pl, o.tz)
+    p50 = np.minimum(np.maximum(local_to_epoch(l50, o.tz), o.created), pr)
     return np.floor(pl / 86400.0), pr, p50, prob
 
 
@@ -252,11 +262,79 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
     dq = model.tables["due"][ti, o.wd, o.hr, o.db]
     day0 = o.day * 86400.0
     pl = max(math.ceil((day0 + t.qt[ti][o.db][o.wd * 24 + o.hr]) / ROUND_S) * ROUND_S, math.ceil(o.loc / ROUND_S) * ROUND_S)
-    pr = local_to_epoch_one(pl, o.tz)
-    p50 = min(max(local_to_epoch_one(day0 + float(dq[t.l50]), o.tz), o.created), pr)
     covered = int(np.count_nonzero(dq <= np.float64(pl - day0)))
     prob = float(model.levels[covered - 1]) if covered > 0 else 0.0
+    l50 = day0 + float(dq[t.l50])
+    if model.city.new_holidays:
+        day = int(o.day)
+        pl += 86400.0 * holiday_days(model, ti, day, math.floor(pl / 86400.0))
+        l50 += 86400.0 * holiday_days(model, ti, day, math.floor(l50 / 86400.0))
+    pr = local_to_epoch_one(pl, o.tz)
+    p50 = min(max(local_to_epoch_one(l50, o.tz), o.created), pr)
     return math.floor(pl / 86400.0), pr, p50, prob
+
+
+# ---------------------------------------------------------------------------- holidays the history never saw
+
+
+def _new_holidays(model: EtaModel) -> np.ndarray:
+    """``model.city.new_holidays`` as a sorted array (cached)."""
+    hit = model._levels_cache.get("new_holidays")
+    if hit is None:
+        hit = model._levels_cache["new_holidays"] = np.array(sorted(model.city.new_holidays), dtype=np.int64)
+    return hit
+
+
+def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
+    """Days a promise on local day ``end``, for an order of local day ``day``, moves for holidays the history never saw.
+
+    The history cannot say whether a carrier works a holiday it never
+    covered (Thanksgiving in a history of September and October, Spring
+    Festival in one of spring), so each such day from the order's day to
+    the promise's on which the service delivers (``EtaModel.delivers``) is
+    taken as closed: the promise moves on by one day the service delivers
+    and that is no such holiday, for each.  0 when none lies in between.
+    An order read from a holiday table (``@holiday``) moves only by the days
+    beyond the longest break the history held (``City.seen_break_days``):
+    the service's own holidays slowed it, and that table holds what they did.
+    """
+    closed = model._levels_cache.get("new_holidays_set")
+    if closed is None:
+        closed = model._levels_cache["new_holidays_set"] = frozenset(model.city.new_holidays)
+    works = _delivering_weekdays(model, ti)
+    owed = sum(1 for d in range(day, end + 1) if d in closed and works[(d + 3) % 7])
+    out = end
+    while owed > 0:
+        out += 1
+        if works[(out + 3) % 7] and out not in closed:
+            owed -= 1
+    if out > end and _holiday_table(model, ti):
+        # Never into the break itself: on to the first day after it the service delivers.
+        out = max(end, out - model.city.seen_break_days)
+        while out in closed or not works[(out + 3) % 7]:
+            out += 1
+    return out - end
+
+
+def _holiday_table(model: EtaModel, ti: int) -> bool:
+    """True when table ``ti`` is a carrier/service's public-holiday table (cached)."""
+    key = ("holiday_table", ti)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        hit = model._levels_cache[key] = model.keys[ti].partition(SEASON_SEP)[2] == HOLIDAY
+    return hit
+
+
+def _delivering_weekdays(model: EtaModel, ti: int) -> tuple[bool, ...]:
+    """The weekdays (Mon = 0) on which table ``ti``'s carrier/service has delivered (all, without that record)."""
+    key = ("delivering_weekdays", ti)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        hit = (True,) * 7 if model.delivers is None else tuple(bool(x) for x in model.delivers[ti].any(axis=1))
+        if not any(hit):
+            hit = (True,) * 7
+        model._levels_cache[key] = hit
+    return hit
 
 
 # ---------------------------------------------------------------------------- snap-back

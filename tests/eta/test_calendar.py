@@ -218,3 +218,79 @@ def test_a_slow_run_cut_short_by_the_end_of_the_history_is_learnt_from_fewer_day
         lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
         lead[(days >= slow_days[0]) & (days <= slow_days[1])] *= 2.5
         assert learn_seasons(key, days, lead, "CN", range(2025, 2028)) == ((), []), slow_days
+
+
+def test_holiday_breaks_join_a_week_off_across_its_weekend_and_name_its_holiday() -> None:
+    from datetime import date
+
+    from engine.eta.calendar import holiday_breaks
+
+    e = date(1970, 1, 1)
+    cn = {date.fromordinal(e.toordinal() + d[0]): (len(d), n) for d, n in holiday_breaks("CN", range(2026, 2027))}
+    # Feb 16 (New Year's Eve) to Feb 23 (a substituted day off, a Monday): one break, the weekend inside it included.
+    assert cn[date(2026, 2, 16)] == (8, frozenset({"Chinese New Year", "Chinese New Year's Eve"}))
+    us = {date.fromordinal(e.toordinal() + d[0]): (len(d), n) for d, n in holiday_breaks("US", range(2026, 2027))}
+    assert us[date(2026, 7, 3)] == (2, frozenset({"Independence Day"}))  # the observed Friday and the day itself
+    assert us[date(2026, 11, 26)] == (1, frozenset({"Thanksgiving Day"}))
+    assert holiday_breaks("", range(2026, 2027)) == []
+
+
+def test_new_holidays_are_the_breaks_a_history_never_covered() -> None:
+    from datetime import date
+
+    from engine.eta.calendar import new_holidays
+
+    e = date(1970, 1, 1)
+
+    def n(d: date) -> int:
+        return (d - e).days
+
+    # September to mid-November: Columbus Day and Veterans Day seen; Thanksgiving, Christmas, July 4th not.
+    new = set(new_holidays("US", n(date(2025, 9, 15)), n(date(2025, 11, 13))))
+    assert {n(date(2025, 11, 27)), n(date(2025, 12, 25)), n(date(2026, 11, 26)), n(date(2026, 7, 3)), n(date(2026, 7, 4))} <= new
+    assert not {n(date(2025, 10, 13)), n(date(2026, 10, 12)), n(date(2026, 11, 11))} & new
+    # A whole year sees every break: nothing is new, in any later year.
+    assert new_holidays("US", n(date(2025, 1, 1)), n(date(2025, 12, 31))) == ()
+    assert new_holidays("", 0, 100) == ()
+
+
+def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
+    """A year of history has seen every break; eight spring weeks have seen Tomb-Sweeping Day and
+    Labour Day, not National Day, and a next-day order on its eve is promised after the week off."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from engine.eta._city import City
+
+    _, m, m_plain = year
+    assert _day(2026, 10, 1) not in m.city.new_holidays and m_plain.city.new_holidays == ()
+    tr = read_history(simulate_history(SHANGHAI, start=date(2026, 3, 2), weeks=8, seed=1), bbox=SHANGHAI.bbox)
+    short = fit(tr, SHANGHAI, slot_on_time=0.97)
+    new = set(short.city.new_holidays)
+    assert {_day(2026, 10, d) for d in range(1, 8)} <= new and _day(2026, 4, 5) not in new and _day(2027, 4, 5) not in new
+    assert City.from_json(short.city.to_json()).new_holidays == short.city.new_holidays
+    tz = ZoneInfo("Asia/Shanghai")
+    t = np.array([datetime(2026, 9, 30, 10, tzinfo=tz).timestamp()])
+    b = quote_arrays(short, np.array([31.25]), np.array([121.45]), t, np.array([2.0]), keys=["own:next_day"])
+    assert b.available[0, 0] and not b.nominal[0, 0]
+    assert datetime.fromtimestamp(b.promised[0, 0], tz).date() >= date(2026, 10, 8)
+
+
+def test_a_holiday_table_owes_only_the_days_beyond_the_longest_break_it_saw(year) -> None:
+    """An order read from a holiday table (``@holiday``) that learnt breaks up to ``seen_break_days`` long
+    moves only by the closed days beyond that; from a main table, by every closed day."""
+    from engine.promise import rules
+
+    _, m, _ = year
+    hol = next(i for i, k in enumerate(m.keys) if k.endswith("@holiday"))
+    main = m.keys.index(m.keys[hol].split("@")[0])
+    week = tuple(range(_day(2027, 10, 1), _day(2027, 10, 8)))
+    mh = replace(m, city=replace(m.city, new_holidays=week, seen_break_days=3))
+    works = rules._delivering_weekdays(mh, main)
+    after = next(d for d in range(week[-1] + 1, week[-1] + 9) if works[(d + 3) % 7])  # first day it delivers after
+    # Promised for the break's second day: the main table walks two delivering days past the break.
+    walked = rules.holiday_days(mh, main, week[0] - 1, week[1])
+    assert week[1] + walked > after
+    # The holiday table held three days of it: three fewer, and never inside the break.
+    assert rules.holiday_days(mh, hol, week[0] - 1, week[1]) == max(after - week[1], walked - 3)
+    assert rules.holiday_days(replace(mh, city=replace(mh.city, seen_break_days=30)), hol, week[0] - 1, week[1]) == after - week[1]

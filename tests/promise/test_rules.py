@@ -183,3 +183,80 @@ def test_quote_records_match_the_batch(m, carts) -> None:
     for i in range(500):
         q = quote((lat[i], lon[i]), datetime.fromtimestamp(created[i], timezone.utc), [Item(float(w[i]))], QuoteOptions(), model=m)
         assert [o.to_json() for o in q.options] == [o.to_json() for o in options_from_batch(m, b, i, float(created[i]))]
+
+
+def _with_new_holidays(m, days):
+    from dataclasses import replace
+
+    return replace(m, city=replace(m.city, new_holidays=tuple(int(d) for d in days)))
+
+
+def test_holidays_the_history_never_saw_move_promises_the_same_in_both_forms(m, carts) -> None:
+    """Every tenth local day a holiday the history never saw: both forms move the same promises by the same days."""
+    lat, lon, created, w = carts
+    days = np.floor((T0 - 86400.0) / 86400.0) + np.arange(0, SPAN / 86400.0 + 30, 10)
+    mh = _with_new_holidays(m, days)
+    vec = rules.orders(mh, lat, lon, created, w)
+    one = [rules.orders_one(mh, float(lat[i]), float(lon[i]), float(created[i]), float(w[i])) for i in range(N)]
+    t, t1 = rules.promise_table(mh, 0.95), rules.promise_table_one(mh, 0.95)
+    t0 = rules.promise_table(m, 0.95)
+    moved = 0
+    for key in mh.base_keys:
+        ti = rules.table_index(mh, key, vec)
+        pday, pr, p50, prob = rules.due_promise(mh, t, ti, vec)
+        pday0, pr0, _, prob0 = rules.due_promise(m, t0, ti, vec)
+        assert np.array_equal(prob, prob0)  # moving past a closed day covers no more than before
+        assert np.all(pr >= pr0) and np.all(p50 <= pr)
+        moved += int(np.sum(pr > pr0))
+        for i, o in enumerate(one):
+            assert (pday[i], pr[i], p50[i], prob[i]) == rules.due_promise_one(mh, t1, int(ti[i]), o), (key, i)
+    assert moved > N // 4
+
+
+def test_a_next_day_promise_across_a_new_holiday_moves_to_the_next_day_the_service_delivers(m) -> None:
+    """Ordered on a Tuesday, promised for Wednesday, Wednesday a holiday the history never saw: Thursday;
+    Thursday one too: Friday."""
+    tue = datetime(2026, 3, 10, 10, 0, tzinfo=timezone.utc).timestamp()
+    lat, lon = np.array([60.17]), np.array([24.94])
+    t = rules.promise_table(m, 0.95)
+    for key in m.base_keys:
+        o = rules.orders(m, lat, lon, np.array([tue]), np.array([1.0]))
+        ti = rules.table_index(m, key, o)
+        if ti is None:
+            continue
+        pday, pr, _, _ = rules.due_promise(m, t, ti, o)
+        day = int(o.day[0])
+        if int(pday[0]) != day + 1 or not rules._delivering_weekdays(m, int(ti[0]))[3]:
+            continue  # only the services promised for Wednesday that deliver on Thursdays
+        for closed, expect in (((day + 1,), 1), ((day + 1, day + 2), 2), ((day + 5,), 0)):
+            mh = _with_new_holidays(m, closed)
+            works = rules._delivering_weekdays(mh, int(ti[0]))
+            want = expect if expect < 2 or works[4] else 3  # no Friday deliveries: the Saturday or later
+            pday2, pr2, _, _ = rules.due_promise(mh, rules.promise_table(mh, 0.95), ti, o)
+            if want == 3:
+                assert pday2[0] > day + 3
+            else:
+                assert int(pday2[0]) == day + 1 + want and pr2[0] - pr[0] in (want * 86400.0, want * 86400.0 + 3600.0, want * 86400.0 - 3600.0)
+        break
+    else:
+        pytest.fail("no service promised a Tuesday morning order for Wednesday")
+    assert rules.holiday_days(_with_new_holidays(m, (day + 1,)), int(ti[0]), day, day + 1) == 1
+
+
+def test_a_next_day_moved_by_a_new_holiday_says_which_holiday(m) -> None:
+    """Ordered Thursday 30 April for Friday, May Day a holiday the history never saw: next-day is still
+    quoted, for the Saturday, not nominal, and the text names the holiday (not a cut-off or a weekday)."""
+    from dataclasses import replace
+
+    from engine.promise.reasons import reason_texts
+
+    created = datetime(2026, 4, 30, 7, 0, tzinfo=timezone.utc).timestamp()  # 10:00 in Helsinki
+    b0 = quote_arrays(m, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
+    assert b0.available[0, 0] and b0.nominal[0, 0]
+    may_day = int(np.floor((created + 3 * 3600) / 86400.0)) + 1
+    mh = replace(m, city=replace(m.city, new_holidays=(may_day,), holidays="FI"))
+    b = quote_arrays(mh, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
+    assert b.available[0, 0] and not b.nominal[0, 0]
+    assert b.promised[0, 0] - b0.promised[0, 0] == 86400.0
+    text = reason_texts(mh, b, np.array([created]))[0, 0]
+    assert text.startswith("no next-day delivery over May Day (Fri 01 May), a holiday the history never covered: arrives by Sat"), text
