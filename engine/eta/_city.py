@@ -92,11 +92,14 @@ class City:
     #: the public holidays on which the history shows it idle (booked slots skip them).
     closed_days: tuple[int, ...] = ()
     #: Local day numbers of public-holiday breaks the history never saw (``engine.eta.calendar.new_holidays``):
-    #: a promise across one moves on by a delivering day for each, as if every carrier stopped.
+    #: a carrier/service of ``holiday_idle`` is taken to stop on them too.
     new_holidays: tuple[int, ...] = ()
     #: Days of the longest public-holiday break inside the history (``engine.eta.calendar.seen_break_days``):
     #: what a holiday table (``@holiday``) learnt already holds of a longer new one.
     seen_break_days: int = 0
+    #: Carrier/services (``carrier:service``) the history shows idle on its public holidays: they are taken
+    #: to stop on the ``new_holidays`` too (``engine.promise.rules.holiday_days``).
+    holiday_idle: tuple[str, ...] = ()
     #: The service area inside ``bbox``: a polygon ``((lon, lat), ...)`` (GeoJSON
     #: order), or a radius (km) around ``area_centres`` (lat, lon); neither: the bbox.
     area_polygon: tuple[tuple[float, float], ...] = ()
@@ -125,6 +128,7 @@ class City:
             closed_days=tuple(int(x) for x in d.get("closed_days", ())),
             new_holidays=tuple(int(x) for x in d.get("new_holidays", ())),
             seen_break_days=int(d.get("seen_break_days", 0)),
+            holiday_idle=tuple(str(x) for x in d.get("holiday_idle", ())),
             area_polygon=tuple((float(a), float(b)) for a, b in d.get("area_polygon", ())),
             area_radius_km=float(d.get("area_radius_km", 0.0)),
             area_centres=tuple((float(a), float(b)) for a, b in d.get("area_centres", ())),

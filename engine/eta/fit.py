@@ -256,6 +256,53 @@ def _fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[i
     return tuple(int(x) for x in hol) if idle else ()
 
 
+#: A carrier/service is idle on public holidays when it delivered under this share of an ordinary day's parcels on them.
+IDLE_SHARE = 0.5
+
+
+def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, ...]:
+    """The carrier/services idle on the public holidays the history covers (sorted keys).
+
+    Each is compared on its own delivering weekdays: its parcels on the
+    holidays against an ordinary day of the same weekday each.  A service with no holiday
+    on those weekdays in the history is not listed (nothing was seen).
+    """
+    if not city.holidays or len(frame) == 0:
+        return ()
+    import holidays  # noqa: PLC0415
+
+    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
+    _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
+    # Days whose deliveries the history holds in full: not the first few (parcels ordered before it) nor the
+    # last week (parcels still on their way when it ends).
+    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
+    if hi - lo < 14:
+        return ()
+    keep = (dday >= lo) & (dday <= hi)
+    dday = dday[keep]
+    y0, y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year, (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
+    epoch0 = datetime(1970, 1, 1).date()
+    hol = np.array(sorted((d - epoch0).days for d in holidays.country_holidays(city.holidays, years=list(range(y0, y1 + 1)))))
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
+    out = []
+    for k in sorted(set(base.tolist())):
+        d = dday[base == k]
+        per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
+        span = np.arange(lo, hi + 1)
+        wd = (span + 3) % 7
+        works = np.isin(wd, np.unique((d + 3) % 7))
+        on = np.isin(span, hol) & works
+        # The days around a holiday carry its backlog: the ordinary days are those a week clear of any.
+        near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
+        usual = works & ~near
+        # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
+        by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
+        expect = by_wd[wd[on]]
+        if on.any() and usual.sum() >= 7 and np.isfinite(expect).all() and per_day[on].sum() < IDLE_SHARE * expect.sum():
+            out.append(k)
+    return tuple(out)
+
+
 def fit(
     history: History,
     city: City,
@@ -356,7 +403,8 @@ def fit(
     _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
     city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz),
                    new_holidays=new_holidays(city.holidays, int(cday.min()), int(cday.max())),
-                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())))
+                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())),
+                   holiday_idle=_holiday_idle(frame, city, tz))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()

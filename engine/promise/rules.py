@@ -288,16 +288,21 @@ def _new_holidays(model: EtaModel) -> np.ndarray:
 def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     """Days a promise on local day ``end``, for an order of local day ``day``, moves for holidays the history never saw.
 
-    The history cannot say whether a carrier works a holiday it never
-    covered (Thanksgiving in a history of September and October, Spring
-    Festival in one of spring), so each such day from the order's day to
-    the promise's on which the service delivers (``EtaModel.delivers``) is
-    taken as closed: the promise moves on by one day the service delivers
-    and that is no such holiday, for each.  0 when none lies in between.
+    Only for a carrier/service the history shows idle on its own public
+    holidays (``City.holiday_idle``): it is taken to stop on the ones the
+    history did not cover too (Thanksgiving in a history of September and
+    October, for a carrier seen off on Columbus Day and Veterans Day).
+    Each such day from the order's day to the promise's on which it would
+    deliver (``EtaModel.delivers``) moves the promise on by one day it
+    delivers and that is no such holiday.  0 when none lies in between.
     An order read from a holiday table (``@holiday``) moves only by the days
     beyond the longest break the history held (``City.seen_break_days``):
-    the service's own holidays slowed it, and that table holds what they did.
+    that table holds what the breaks it saw cost, and it never lands inside the break.
+    A service seen delivering on the holidays, or with none in its history,
+    is left to its tables (the holidays pooled, as the fit decided).
     """
+    if not _idle_on_holidays(model, ti):
+        return 0
     closed = model._levels_cache.get("new_holidays_set")
     if closed is None:
         closed = model._levels_cache["new_holidays_set"] = frozenset(model.city.new_holidays)
@@ -314,6 +319,15 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
         while out in closed or not works[(out + 3) % 7]:
             out += 1
     return out - end
+
+
+def _idle_on_holidays(model: EtaModel, ti: int) -> bool:
+    """True when table ``ti``'s carrier/service was seen idle on the history's public holidays (``City.holiday_idle``)."""
+    key = ("holiday_idle", ti)
+    hit = model._levels_cache.get(key)
+    if hit is None:
+        hit = model._levels_cache[key] = model.keys[ti].partition(SEASON_SEP)[0] in model.city.holiday_idle
+    return hit
 
 
 def _holiday_table(model: EtaModel, ti: int) -> bool:

@@ -255,8 +255,8 @@ def test_new_holidays_are_the_breaks_a_history_never_covered() -> None:
 
 
 def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
-    """A year of history has seen every break; eight spring weeks have seen Tomb-Sweeping Day and
-    Labour Day, not National Day, and a next-day order on its eve is promised after the week off."""
+    """A year of history has seen every break; eight spring weeks have seen Tomb-Sweeping Day, not
+    National Day, and the fleet idle on it: a next-day order on National Day's eve is promised after the week off."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -267,6 +267,8 @@ def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
     tr = read_history(simulate_history(SHANGHAI, start=date(2026, 3, 2), weeks=8, seed=1), bbox=SHANGHAI.bbox)
     short = fit(tr, SHANGHAI, slot_on_time=0.97)
     new = set(short.city.new_holidays)
+    # The simulated carriers stop on public holidays: seen on Tomb-Sweeping Day, so taken to stop on National Day.
+    assert "own:next_day" in short.city.holiday_idle
     assert {_day(2026, 10, d) for d in range(1, 8)} <= new and _day(2026, 4, 5) not in new and _day(2027, 4, 5) not in new
     assert City.from_json(short.city.to_json()).new_holidays == short.city.new_holidays
     tz = ZoneInfo("Asia/Shanghai")
@@ -285,7 +287,7 @@ def test_a_holiday_table_owes_only_the_days_beyond_the_longest_break_it_saw(year
     hol = next(i for i, k in enumerate(m.keys) if k.endswith("@holiday"))
     main = m.keys.index(m.keys[hol].split("@")[0])
     week = tuple(range(_day(2027, 10, 1), _day(2027, 10, 8)))
-    mh = replace(m, city=replace(m.city, new_holidays=week, seen_break_days=3))
+    mh = replace(m, city=replace(m.city, new_holidays=week, seen_break_days=3, holiday_idle=tuple(m.base_keys)))
     works = rules._delivering_weekdays(mh, main)
     after = next(d for d in range(week[-1] + 1, week[-1] + 9) if works[(d + 3) % 7])  # first day it delivers after
     # Promised for the break's second day: the main table walks two delivering days past the break.
@@ -294,3 +296,28 @@ def test_a_holiday_table_owes_only_the_days_beyond_the_longest_break_it_saw(year
     # The holiday table held three days of it: three fewer, and never inside the break.
     assert rules.holiday_days(mh, hol, week[0] - 1, week[1]) == max(after - week[1], walked - 3)
     assert rules.holiday_days(replace(mh, city=replace(mh.city, seen_break_days=30)), hol, week[0] - 1, week[1]) == after - week[1]
+
+
+def test_holiday_idle_lists_the_services_that_stop_on_the_historys_holidays() -> None:
+    """Two carriers over September to mid-November (Columbus Day, Veterans Day): the one that
+    delivers nothing on them is idle, the one that delivers as usual is not."""
+    import pandas as pd
+    from zoneinfo import ZoneInfo
+
+    from engine.eta._city import City
+    from engine.eta.fit import _holiday_idle
+
+    tz = ZoneInfo("America/Chicago")
+    holidays_ = {_day(2025, 10, 13), _day(2025, 11, 11)}
+    rows = []
+    for day in range(_day(2025, 9, 15), _day(2025, 11, 20)):
+        if (day + 3) % 7 == 6:
+            continue  # no Sunday deliveries
+        for carrier in ("works", "stops"):
+            n = 0 if carrier == "stops" and day in holidays_ else 20
+            noon = day * 86400.0 + 17 * 3600.0  # 12:00 in Chicago (UTC-5/-6)
+            rows += [(carrier, "ground", noon - 86400.0 + i, noon + i) for i in range(n)]
+    frame = pd.DataFrame(rows, columns=["carrier", "service", "created", "delivered"])
+    city = City(name="dfw", tz="America/Chicago", bbox=(32.0, -97.5, 33.5, -96.0), depot=(32.8, -96.8), services=(), holidays="US")
+    assert _holiday_idle(frame, city, tz) == ("stops:ground",)
+    assert _holiday_idle(frame, replace(city, holidays=""), tz) == ()

@@ -185,10 +185,11 @@ def test_quote_records_match_the_batch(m, carts) -> None:
         assert [o.to_json() for o in q.options] == [o.to_json() for o in options_from_batch(m, b, i, float(created[i]))]
 
 
-def _with_new_holidays(m, days):
+def _with_new_holidays(m, days, idle=True):
+    """``m`` with holidays its history never saw on ``days``, every carrier/service seen idle on the others (``idle``)."""
     from dataclasses import replace
 
-    return replace(m, city=replace(m.city, new_holidays=tuple(int(d) for d in days)))
+    return replace(m, city=replace(m.city, new_holidays=tuple(int(d) for d in days), holiday_idle=tuple(m.base_keys) if idle else ()))
 
 
 def test_holidays_the_history_never_saw_move_promises_the_same_in_both_forms(m, carts) -> None:
@@ -241,11 +242,16 @@ def test_a_next_day_promise_across_a_new_holiday_moves_to_the_next_day_the_servi
     else:
         pytest.fail("no service promised a Tuesday morning order for Wednesday")
     assert rules.holiday_days(_with_new_holidays(m, (day + 1,)), int(ti[0]), day, day + 1) == 1
+    # A service the history showed delivering on its holidays (or never saw one) keeps its tables' promise.
+    mw = _with_new_holidays(m, (day + 1,), idle=False)
+    assert rules.holiday_days(mw, int(ti[0]), day, day + 1) == 0
+    assert rules.due_promise(mw, rules.promise_table(mw, 0.95), ti, o)[1][0] == pr[0]
 
 
 def test_a_next_day_moved_by_a_new_holiday_says_which_holiday(m) -> None:
-    """Ordered Thursday 30 April for Friday, May Day a holiday the history never saw: next-day is still
-    quoted, for the Saturday, not nominal, and the text names the holiday (not a cut-off or a weekday)."""
+    """Ordered Thursday 30 April for Friday, May Day a holiday the history never saw, the fleet seen idle on
+    the ones it did: next-day is still quoted, for the Saturday, not nominal, and the text names the holiday
+    (not a cut-off or a weekday)."""
     from dataclasses import replace
 
     from engine.promise.reasons import reason_texts
@@ -254,7 +260,7 @@ def test_a_next_day_moved_by_a_new_holiday_says_which_holiday(m) -> None:
     b0 = quote_arrays(m, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
     assert b0.available[0, 0] and b0.nominal[0, 0]
     may_day = int(np.floor((created + 3 * 3600) / 86400.0)) + 1
-    mh = replace(m, city=replace(m.city, new_holidays=(may_day,), holidays="FI"))
+    mh = replace(m, city=replace(m.city, new_holidays=(may_day,), holidays="FI", holiday_idle=("own:next_day",)))
     b = quote_arrays(mh, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
     assert b.available[0, 0] and not b.nominal[0, 0]
     assert b.promised[0, 0] - b0.promised[0, 0] == 86400.0
