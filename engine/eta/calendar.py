@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.eta._city import Seasons
 
-__all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
+__all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "holiday_name", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
            "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
@@ -142,13 +142,20 @@ def calendar_seasons(country: str, years: range) -> Seasons:
     return tuple(out)
 
 
-def _holiday_name(name: str) -> str:
-    """The holiday a calendar entry belongs to: "Tomb-Sweeping Day (observed)" is "Tomb-Sweeping Day"."""
-    return name.split("(", 1)[0].strip()
+#: China's substituted rest days ("Day off (substituted from ...)") and Japan's or Korea's substitute holidays
+#: name no holiday of their own: they belong to the break they extend.
+_GENERIC = ("day off", "substitute")
 
 
-#: China's substituted rest days ("Day off (substituted from ...)") name no holiday of their own.
-_DAY_OFF = "Day off"
+def _generic(name: str) -> bool:
+    n = name.lower()
+    return any(n.startswith(g) for g in _GENERIC)
+
+
+def holiday_name(name: str) -> str:
+    """The holiday a calendar entry belongs to: "Tomb-Sweeping Day (observed)" is "Tomb-Sweeping Day"; "" for a
+    substituted day off, which names none of its own."""
+    return "" if _generic(name) else name.split("(", 1)[0].strip()
 
 
 def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], frozenset[str]]]:
@@ -165,7 +172,7 @@ def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], fr
     import holidays  # noqa: PLC0415
 
     cal = holidays.country_holidays(country, years=list(years), language="en_US")
-    dated = sorted(((d - _EPOCH).days, {_holiday_name(n) for n in cal.get_list(d)} - {_DAY_OFF}) for d in cal)
+    dated = sorted(((d - _EPOCH).days, {holiday_name(n) for n in cal.get_list(d)} - {""}) for d in cal)
     breaks: list[tuple[list[int], set[str]]] = []
     for day, names in dated:
         if breaks and all((x + 3) % 7 >= 5 for x in range(breaks[-1][0][-1] + 1, day)):
@@ -180,9 +187,10 @@ def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], fr
 def new_holidays(country: str, first_day: int, last_day: int, years_after: int = 3) -> tuple[int, ...]:
     """Local day numbers of the breaks (``holiday_breaks``) a history of days ``first_day..last_day`` never saw.
 
-    A break is seen when one of its holidays had a break inside the
+    A break is seen when each of its holidays had a break inside the
     history's days, whatever the year: a history from February to April
-    has seen Tomb-Sweeping Day, not National Day or Double 11's neighbours.
+    has seen Tomb-Sweeping Day, not National Day; one that saw Mid-Autumn
+    alone has not seen the week when National Day falls next to it.
     Breaks of the history's years and ``years_after`` more are returned.
     """
     if not country:
@@ -194,7 +202,7 @@ def new_holidays(country: str, first_day: int, last_day: int, years_after: int =
     for days, names in breaks:
         if days[-1] >= first_day and days[0] <= last_day:
             seen |= names
-    return tuple(d for days, names in breaks if names and not (names & seen) for d in days if not first_day <= d <= last_day)
+    return tuple(d for days, names in breaks if names and not names <= seen for d in days if not first_day <= d <= last_day)
 
 
 def seen_break_days(country: str, first_day: int, last_day: int) -> int:

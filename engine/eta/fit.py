@@ -258,6 +258,8 @@ def _fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[i
 
 #: A carrier/service is idle on public holidays when it delivered under this share of an ordinary day's parcels on them.
 IDLE_SHARE = 0.5
+#: ... and an ordinary day's parcels on those holidays' weekdays add up to at least this many.
+IDLE_MIN_PARCELS = 20.0
 
 
 def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, ...]:
@@ -298,7 +300,9 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, .
         # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
         by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
         expect = by_wd[wd[on]]
-        if on.any() and usual.sum() >= 7 and np.isfinite(expect).all() and per_day[on].sum() < IDLE_SHARE * expect.sum():
+        # At least IDLE_MIN_PARCELS expected on the holidays: a service of a parcel a day misses one by chance.
+        if (on.any() and usual.sum() >= 7 and np.isfinite(expect).all() and expect.sum() >= IDLE_MIN_PARCELS
+                and per_day[on].sum() < IDLE_SHARE * expect.sum()):
             out.append(k)
     return tuple(out)
 

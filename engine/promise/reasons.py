@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
     word = "same-day" if spec.kind == "same_day" else "next-day"
     cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
     arrives = _arrival(float(b.promised[i, k]), created, model)
-    holiday = _new_holiday(model, created, float(b.promised[i, k]))
+    holiday = _new_holiday(model, spec, created, float(b.promised[i, k]))
     if holiday:
         return f"no {word} delivery over {holiday}, a holiday the history never covered: arrives by {arrives}"
     if math.isfinite(cut):
@@ -55,26 +56,43 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
     return f"no {word} delivery for orders placed on {_day_text(model, spec, created)}: arrives by {arrives}"
 
 
-def _new_holiday(model: EtaModel, created: float, promised: float) -> str:
+def _new_holiday(model: EtaModel, spec: ServiceSpec, created: float, promised: float) -> str:
     """``Thanksgiving Day (Thu 27 Nov)``: the first holiday the history never saw (``City.new_holidays``) from the
-    order's day to its promise's, which moved the promise (``rules.holiday_days``); "" when none."""
+    order's day to its promise's on which the service would deliver, for a service the history shows idle on its
+    holidays (the ones whose promises ``rules.holiday_days`` moves); "" when none."""
+    from engine.promise.rules import _delivering_weekdays  # noqa: PLC0415
+
     new = model.city.new_holidays
-    if not new:
+    if not new or spec.key not in model.city.holiday_idle or spec.key not in model.keys:
         return ""
+    works = _delivering_weekdays(model, model.keys.index(spec.key))
     d0, d1 = (math.floor(local_seconds(np.array([t]), model.tz)[0] / 86400.0) for t in (created, promised))
-    days = sorted(set(new).intersection(range(d0, d1 + 1)))
+    days = sorted(d for d in set(new).intersection(range(d0, d1 + 1)) if works[(d + 3) % 7])
     if not days:
         return ""
+    for day in (date(1970, 1, 1) + timedelta(days=d) for d in days):
+        for name in _holiday_names(model.city.holidays, day.year).get(day, ()):
+            return f"{name} ({day:%a %d %b})"
+    return f"a public holiday ({date(1970, 1, 1) + timedelta(days=days[0]):%a %d %b})"
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(country: str, year: int) -> dict[date, tuple[str, ...]]:
+    """Per date of ``year``, the names of ``country``'s holidays on it, substituted days off left out (cached:
+    the calendar takes milliseconds to build and checkout names a holiday per cart)."""
+    if not country:
+        return {}
     import holidays  # noqa: PLC0415
 
-    first = date(1970, 1, 1) + timedelta(days=days[0])
-    cal = holidays.country_holidays(model.city.holidays, years=[first.year, first.year + 1], language="en_US") if model.city.holidays else {}
-    named = [(date(1970, 1, 1) + timedelta(days=d)) for d in days]
-    for day in named:
-        for name in cal.get_list(day) if day in cal else []:
-            if not name.startswith("Day off"):  # China's substituted days off name the break they extend
-                return f"{name.split('(', 1)[0].strip()} ({day:%a %d %b})"
-    return f"a public holiday ({first:%a %d %b})"
+    from engine.eta.calendar import holiday_name  # noqa: PLC0415
+
+    cal = holidays.country_holidays(country, years=[year], language="en_US")
+    out = {}
+    for d in cal:
+        names = tuple(holiday_name(n) for n in cal.get_list(d) if holiday_name(n))
+        if names:
+            out[d] = names
+    return out
 
 
 def _day_text(model: EtaModel, spec: ServiceSpec, created: float) -> str:
@@ -113,6 +131,9 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
         return text + f" ({b.probability[i, k]:.3f})"
     if code in (R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF):
         word = "same-day" if code == R.SAME_DAY_CUTOFF else "next-day"
+        holiday = _new_holiday(model, spec, created, created)
+        if holiday:
+            return f"no {word} delivery on {holiday}, a holiday the history never covered"
         cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
         if math.isfinite(cut):
             return text.replace("cut-off passed", f"cut-off {from_epoch(float(cut), model.tz):%H:%M} passed")

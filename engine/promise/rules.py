@@ -244,14 +244,16 @@ def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> 
     covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
     prob = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
     l50 = day0 + dq[:, t.l50]
-    if model.city.new_holidays:
+    if model.city.holiday_idle and model.city.new_holidays:
         new = _new_holidays(model)
         day = np.asarray(o.day, dtype=np.int64)
+        tis = np.asarray(ti, dtype=np.int64)
+        idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _idle_on_holidays(model, j)])
         for loc in (pl, l50):
-            # Only orders with a new holiday between their day and their promise are walked one by one.
+            # Only orders of an idle service with a new holiday between their day and their promise are walked one by one.
             end = np.floor(loc / 86400.0).astype(np.int64)
-            for i in np.flatnonzero(np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left")):
-                loc[i] += 86400.0 * holiday_days(model, int(ti[i]), int(day[i]), int(end[i]))
+            for i in np.flatnonzero(idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))):
+                loc[i] += 86400.0 * holiday_days(model, int(tis[i]), int(day[i]), int(end[i]))
     pr = local_to_epoch(pl, o.tz)
     p50 = np.minimum(np.maximum(local_to_epoch(l50, o.tz), o.created), pr)
     return np.floor(pl / 86400.0), pr, p50, prob
@@ -265,7 +267,7 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
     covered = int(np.count_nonzero(dq <= np.float64(pl - day0)))
     prob = float(model.levels[covered - 1]) if covered > 0 else 0.0
     l50 = day0 + float(dq[t.l50])
-    if model.city.new_holidays:
+    if model.city.holiday_idle and model.city.new_holidays:
         day = int(o.day)
         pl += 86400.0 * holiday_days(model, ti, day, math.floor(pl / 86400.0))
         l50 += 86400.0 * holiday_days(model, ti, day, math.floor(l50 / 86400.0))

@@ -249,6 +249,9 @@ def test_new_holidays_are_the_breaks_a_history_never_covered() -> None:
     new = set(new_holidays("US", n(date(2025, 9, 15)), n(date(2025, 11, 13))))
     assert {n(date(2025, 11, 27)), n(date(2025, 12, 25)), n(date(2026, 11, 26)), n(date(2026, 7, 3)), n(date(2026, 7, 4))} <= new
     assert not {n(date(2025, 10, 13)), n(date(2026, 10, 12)), n(date(2026, 11, 11))} & new
+    # China: a history that saw Mid-Autumn alone (September 2024) has not seen the week National Day joins it (2025).
+    cn = set(new_holidays("CN", n(date(2024, 8, 1)), n(date(2024, 9, 25))))
+    assert n(date(2025, 10, 1)) in cn and n(date(2025, 10, 6)) in cn and n(date(2025, 10, 6)) - 1 in cn
     # A whole year sees every break: nothing is new, in any later year.
     assert new_holidays("US", n(date(2025, 1, 1)), n(date(2025, 12, 31))) == ()
     assert new_holidays("", 0, 100) == ()
@@ -270,7 +273,10 @@ def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
     # The simulated carriers stop on public holidays: seen on Tomb-Sweeping Day, so taken to stop on National Day.
     assert "own:next_day" in short.city.holiday_idle
     assert {_day(2026, 10, d) for d in range(1, 8)} <= new and _day(2026, 4, 5) not in new and _day(2027, 4, 5) not in new
-    assert City.from_json(short.city.to_json()).new_holidays == short.city.new_holidays
+    back = City.from_json(short.city.to_json())
+    assert (back.new_holidays, back.seen_break_days, back.holiday_idle) == (short.city.new_holidays, short.city.seen_break_days,
+                                                                          short.city.holiday_idle)
+    assert short.city.seen_break_days == 2  # Tomb-Sweeping Day 2026: Sunday 5 and Monday 6 April
     tz = ZoneInfo("Asia/Shanghai")
     t = np.array([datetime(2026, 9, 30, 10, tzinfo=tz).timestamp()])
     b = quote_arrays(short, np.array([31.25]), np.array([121.45]), t, np.array([2.0]), keys=["own:next_day"])
