@@ -150,7 +150,15 @@ def quote_options(
                     why.append((_LATE[spec.kind], late))
                 else:
                     nominal[at] = np.logical_not(late)
-                deadline = (oe.day + 1 + ahead) * 86400.0
+                # A late option's cut-off keeps the day it is promised for (next-day quoted for Saturday: order by
+                # the hour that still gets Saturday), not the nominal day no hour of today reaches.
+                nominal_end = (oe.day + 1 + ahead) * 86400.0
+                if strict:
+                    deadline = nominal_end
+                elif isinstance(late, np.ndarray):
+                    deadline = np.where(late, (pday + 1) * 86400.0, nominal_end)
+                else:
+                    deadline = (pday + 1) * 86400.0 if late else nominal_end
                 pc = rs.passed_cutoff(model, t, ti, o, ahead, late)
                 passed[at] = pc if tk is None else rs.passed_taken(tk, pc)
             cut = rs.cutoff(model, t, ti, oe, deadline)

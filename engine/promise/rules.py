@@ -279,6 +279,45 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
 # ---------------------------------------------------------------------------- holidays the history never saw
 
 
+def moved_local(model: EtaModel, ti: np.ndarray, hloc: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """``due`` (local promise times of orders created in local hours ``hloc``, as :func:`due_local` gives them)
+    moved past the holidays the history never saw, as :func:`due_promise` moves a promise (a copy; ``due`` itself
+    when nothing moves).  The cut-off scans read promises through it, so "order within" agrees with the promise."""
+    if not (model.city.holiday_idle and model.city.new_holidays):
+        return due
+    new = _new_holidays(model)
+    tis = np.broadcast_to(np.asarray(ti, dtype=np.int64), due.shape)
+    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _idle_on_holidays(model, j)])
+    day = np.broadcast_to(np.floor(hloc / 24.0).astype(np.int64), due.shape)
+    end = np.floor(due / 86400.0).astype(np.int64)
+    hit = idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
+    if not hit.any():
+        return due
+    out = due.copy()
+    for idx in zip(*np.nonzero(hit)):
+        out[idx] += 86400.0 * _holiday_days_memo(model, int(tis[idx]), int(day[idx]), int(end[idx]))
+    return out
+
+
+def moved_local_one(model: EtaModel, ti: int, hloc: int, due: float) -> float:
+    """Scalar :func:`moved_local`."""
+    if not (model.city.holiday_idle and model.city.new_holidays):
+        return due
+    return due + 86400.0 * _holiday_days_memo(model, ti, hloc // 24, math.floor(due / 86400.0))
+
+
+def _holiday_days_memo(model: EtaModel, ti: int, day: int, end: int) -> int:
+    """:func:`holiday_days`, remembered per (table, day, promise day): the cut-off scans ask it per hour."""
+    memo = model._levels_cache.get("holiday_days_memo")
+    if memo is None or len(memo) > 100_000:  # a server quoting for years starts afresh
+        memo = model._levels_cache["holiday_days_memo"] = {}
+    key = (ti, day, end)
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = holiday_days(model, ti, day, end)
+    return hit
+
+
 def _new_holidays(model: EtaModel) -> np.ndarray:
     """``model.city.new_holidays`` as a sorted array (cached)."""
     hit = model._levels_cache.get("new_holidays")
@@ -323,34 +362,33 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     return out - end
 
 
+def _per_table(model: EtaModel) -> tuple[list[bool], list[bool], list[tuple[bool, ...]]]:
+    """Per table: seen idle on holidays, a holiday table, its delivering weekdays (one cache entry for all tables)."""
+    hit = model._levels_cache.get("holiday_per_table")
+    if hit is None:
+        idle = [k.partition(SEASON_SEP)[0] in model.city.holiday_idle for k in model.keys]
+        hol = [k.partition(SEASON_SEP)[2] == HOLIDAY for k in model.keys]
+        works = []
+        for ti in range(len(model.keys)):
+            w = (True,) * 7 if model.delivers is None else tuple(bool(x) for x in model.delivers[ti].any(axis=1))
+            works.append(w if any(w) else (True,) * 7)
+        hit = model._levels_cache["holiday_per_table"] = (idle, hol, works)
+    return hit
+
+
 def _idle_on_holidays(model: EtaModel, ti: int) -> bool:
     """True when table ``ti``'s carrier/service was seen idle on the history's public holidays (``City.holiday_idle``)."""
-    key = ("holiday_idle", ti)
-    hit = model._levels_cache.get(key)
-    if hit is None:
-        hit = model._levels_cache[key] = model.keys[ti].partition(SEASON_SEP)[0] in model.city.holiday_idle
-    return hit
+    return _per_table(model)[0][ti]
 
 
 def _holiday_table(model: EtaModel, ti: int) -> bool:
-    """True when table ``ti`` is a carrier/service's public-holiday table (cached)."""
-    key = ("holiday_table", ti)
-    hit = model._levels_cache.get(key)
-    if hit is None:
-        hit = model._levels_cache[key] = model.keys[ti].partition(SEASON_SEP)[2] == HOLIDAY
-    return hit
+    """True when table ``ti`` is a carrier/service's public-holiday table."""
+    return _per_table(model)[1][ti]
 
 
 def _delivering_weekdays(model: EtaModel, ti: int) -> tuple[bool, ...]:
     """The weekdays (Mon = 0) on which table ``ti``'s carrier/service has delivered (all, without that record)."""
-    key = ("delivering_weekdays", ti)
-    hit = model._levels_cache.get(key)
-    if hit is None:
-        hit = (True,) * 7 if model.delivers is None else tuple(bool(x) for x in model.delivers[ti].any(axis=1))
-        if not any(hit):
-            hit = (True,) * 7
-        model._levels_cache[key] = hit
-    return hit
+    return _per_table(model)[2][ti]
 
 
 # ---------------------------------------------------------------------------- snap-back
@@ -410,7 +448,8 @@ def cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, deadline
     """
     hour0 = np.floor(o.loc / 3600.0)
     hloc = hour0[:, None] + np.arange(1, CUTOFF_SCAN_H)[None, :]
-    hit = due_local(t.qt, ti[:, None], hloc, o.db[:, None]) > deadline[:, None]
+    due = moved_local(model, ti[:, None], hloc, due_local(t.qt, ti[:, None], hloc, o.db[:, None]))
+    hit = due > deadline[:, None]
     first = np.argmax(hit, axis=1)
     cut = local_to_epoch(hloc[np.arange(o.n), first] * 3600.0, o.tz)
     return np.where(hit.any(axis=1) & (cut > o.created), cut, np.nan)
@@ -421,7 +460,7 @@ def cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, deadline: f
     qt = t.qt[ti][o.db]
     hour0 = math.floor(o.loc / 3600.0)
     for j in range(1, CUTOFF_SCAN_H):
-        if due_local_one(qt, hour0 + j) > deadline:
+        if moved_local_one(model, ti, hour0 + j, due_local_one(qt, hour0 + j)) > deadline:
             cut = local_to_epoch_one((hour0 + j) * 3600.0, o.tz)
             return cut if cut > o.created else math.nan
     return math.nan
@@ -442,7 +481,8 @@ def passed_cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, d
     day = np.floor(loc / 86400.0)
     hcur = np.floor(loc / 3600.0) - day * 24
     hloc = day[:, None] * 24 + np.arange(24)[None, :]
-    ok = due_local(t.qt, ti[:, None], hloc, db[:, None]) <= ((day + 1 + days_ahead) * 86400.0)[:, None]
+    due = moved_local(model, ti[:, None], hloc, due_local(t.qt, ti[:, None], hloc, db[:, None]))
+    ok = due <= ((day + 1 + days_ahead) * 86400.0)[:, None]
     ok &= np.arange(24)[None, :] < hcur[:, None]
     last = 23 - np.argmax(ok[:, ::-1], axis=1)
     end = local_to_epoch((day * 24 + last + 1) * 3600.0, o.tz)
@@ -458,7 +498,7 @@ def passed_cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, days
     day = math.floor(o.loc / 86400.0)
     deadline = (day + 1 + days_ahead) * 86400.0
     for h in range(math.floor(o.loc / 3600.0) - day * 24 - 1, -1, -1):
-        if due_local_one(qt, day * 24 + h) <= deadline:
+        if moved_local_one(model, ti, day * 24 + h, due_local_one(qt, day * 24 + h)) <= deadline:
             return local_to_epoch_one((day * 24 + h + 1) * 3600.0, o.tz)
     return math.nan
 

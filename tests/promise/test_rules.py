@@ -210,6 +210,15 @@ def test_holidays_the_history_never_saw_move_promises_the_same_in_both_forms(m, 
         moved += int(np.sum(pr > pr0))
         for i, o in enumerate(one):
             assert (pday[i], pr[i], p50[i], prob[i]) == rules.due_promise_one(mh, t1, int(ti[i]), o), (key, i)
+        # The cut-off scans read the moved promises, in both forms alike.
+        for deadline in ((pday + 1) * 86400.0, (vec.day + 2) * 86400.0):
+            cut = rules.cutoff(mh, t, ti, vec, deadline)
+            assert all(_close(cut[i], rules.cutoff_one(mh, t1, int(ti[i]), o, float(deadline[i]))) for i, o in enumerate(one)), key
+        for ahead in (0, 1):
+            late = pday > vec.day + ahead
+            passed = rules.passed_cutoff(mh, t, ti, vec, ahead, late)
+            assert all(_close(passed[i], rules.passed_cutoff_one(mh, t1, int(ti[i]), o, ahead, bool(late[i])))
+                       for i, o in enumerate(one)), (key, ahead)
     assert moved > N // 4
 
 
@@ -263,6 +272,13 @@ def test_a_next_day_moved_by_a_new_holiday_says_which_holiday(m) -> None:
     b = quote_arrays(mh, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
     assert b.available[0, 0] and not b.nominal[0, 0]
     assert b.promised[0, 0] - b0.promised[0, 0] == 86400.0
+    # "Order within": the cut-off of the moved option is the last moment whose (moved) promise is still Saturday's.
+    cut = float(b.cutoff[0, 0])
+    assert np.isfinite(cut)
+    sat = np.floor((b.promised[0, 0] + 3 * 3600) / 86400.0)
+    for t_, same in ((cut - 60.0, True), (cut + 60.0, False)):
+        bt = quote_arrays(mh, np.array([60.17]), np.array([24.94]), np.array([t_]), np.array([1.0]), keys=["own:next_day"])
+        assert (np.floor((bt.promised[0, 0] + 3 * 3600) / 86400.0) == sat) == same
     text = reason_texts(mh, b, np.array([created]))[0, 0]
     assert text.startswith("no next-day delivery over May Day (Fri 01 May), a holiday the history never covered: arrives by Sat"), text
     # Same-day ordered on May Day itself: withdrawn, and the reason is the holiday, not a cut-off.
