@@ -263,11 +263,12 @@ IDLE_MIN_PARCELS = 20.0
 
 
 def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, ...]:
-    """The carrier/services idle on the public holidays the history covers (sorted keys).
+    """The carrier/services idle on every public holiday the history covers, at least two (sorted keys).
 
-    Each is compared on its own delivering weekdays: its parcels on the
-    holidays against an ordinary day of the same weekday each.  A service with no holiday
-    on those weekdays in the history is not listed (nothing was seen).
+    Each is compared on its own delivering weekdays: its parcels on each
+    holiday against an ordinary day of the same weekday.  A service with
+    fewer than two holidays on those weekdays in the history is not listed
+    (too little was seen to say it keeps the whole calendar).
     """
     if not city.holidays or len(frame) == 0:
         return ()
@@ -300,9 +301,11 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, .
         # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
         by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
         expect = by_wd[wd[on]]
-        # At least IDLE_MIN_PARCELS expected on the holidays: a service of a parcel a day misses one by chance.
-        if (on.any() and usual.sum() >= 7 and np.isfinite(expect).all() and expect.sum() >= IDLE_MIN_PARCELS
-                and per_day[on].sum() < IDLE_SHARE * expect.sum()):
+        # Idle on every one of at least two holidays (a carrier that keeps some holidays and works others keeps
+        # only its own: UPS stops on Memorial Day, not on Juneteenth), with IDLE_MIN_PARCELS expected on them
+        # (a service of a parcel a day misses one by chance).
+        if (on.sum() >= 2 and usual.sum() >= 7 and np.isfinite(expect).all() and expect.sum() >= IDLE_MIN_PARCELS
+                and np.all(per_day[on] < IDLE_SHARE * expect)):
             out.append(k)
     return tuple(out)
 

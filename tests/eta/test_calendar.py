@@ -258,8 +258,8 @@ def test_new_holidays_are_the_breaks_a_history_never_covered() -> None:
 
 
 def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
-    """A year of history has seen every break; eight spring weeks have seen Tomb-Sweeping Day, not
-    National Day, and the fleet idle on it: a next-day order on National Day's eve is promised after the week off."""
+    """A year of history has seen every break; ten spring weeks have seen Tomb-Sweeping Day and Labour Day,
+    not National Day, and the fleet idle on them: a next-day order on National Day's eve is promised after the week off."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -267,16 +267,16 @@ def test_a_short_history_takes_a_holiday_it_never_saw_as_closed(year) -> None:
 
     _, m, m_plain = year
     assert _day(2026, 10, 1) not in m.city.new_holidays and m_plain.city.new_holidays == ()
-    tr = read_history(simulate_history(SHANGHAI, start=date(2026, 3, 2), weeks=8, seed=1), bbox=SHANGHAI.bbox)
+    tr = read_history(simulate_history(SHANGHAI, start=date(2026, 3, 2), weeks=10, seed=1), bbox=SHANGHAI.bbox)
     short = fit(tr, SHANGHAI, slot_on_time=0.97)
     new = set(short.city.new_holidays)
-    # The simulated carriers stop on public holidays: seen on Tomb-Sweeping Day, so taken to stop on National Day.
+    # The simulated carriers stop on public holidays: seen on Tomb-Sweeping and Labour Day, so taken to stop on National Day.
     assert "own:next_day" in short.city.holiday_idle
-    assert {_day(2026, 10, d) for d in range(1, 8)} <= new and _day(2026, 4, 5) not in new and _day(2027, 4, 5) not in new
+    assert {_day(2026, 10, d) for d in range(1, 8)} <= new and _day(2026, 4, 5) not in new and _day(2027, 5, 1) not in new
     back = City.from_json(short.city.to_json())
     assert (back.new_holidays, back.seen_break_days, back.holiday_idle) == (short.city.new_holidays, short.city.seen_break_days,
                                                                           short.city.holiday_idle)
-    assert short.city.seen_break_days == 2  # Tomb-Sweeping Day 2026: Sunday 5 and Monday 6 April
+    assert short.city.seen_break_days == 5  # Labour Day 2026: Friday 1 to Tuesday 5 May
     tz = ZoneInfo("Asia/Shanghai")
     t = np.array([datetime(2026, 9, 30, 10, tzinfo=tz).timestamp()])
     b = quote_arrays(short, np.array([31.25]), np.array([121.45]), t, np.array([2.0]), keys=["own:next_day"])
@@ -305,8 +305,9 @@ def test_a_holiday_table_owes_only_the_days_beyond_the_longest_break_it_saw(year
 
 
 def test_holiday_idle_lists_the_services_that_stop_on_the_historys_holidays() -> None:
-    """Two carriers over September to mid-November (Columbus Day, Veterans Day): the one that
-    delivers nothing on them is idle, the one that delivers as usual is not."""
+    """Three carriers over September to mid-November (Columbus Day, Veterans Day): the one that
+    delivers nothing on both is idle; the one that delivers as usual, and the one that stops on
+    Columbus Day alone (it keeps its own holidays, not the calendar), are not."""
     import pandas as pd
     from zoneinfo import ZoneInfo
 
@@ -319,11 +320,14 @@ def test_holiday_idle_lists_the_services_that_stop_on_the_historys_holidays() ->
     for day in range(_day(2025, 9, 15), _day(2025, 11, 20)):
         if (day + 3) % 7 == 6:
             continue  # no Sunday deliveries
-        for carrier in ("works", "stops"):
-            n = 0 if carrier == "stops" and day in holidays_ else 20
+        for carrier in ("works", "stops", "some"):
+            stop = day in holidays_ if carrier == "stops" else day == _day(2025, 10, 13) if carrier == "some" else False
+            n = 0 if stop else 20
             noon = day * 86400.0 + 17 * 3600.0  # 12:00 in Chicago (UTC-5/-6)
             rows += [(carrier, "ground", noon - 86400.0 + i, noon + i) for i in range(n)]
     frame = pd.DataFrame(rows, columns=["carrier", "service", "created", "delivered"])
     city = City(name="dfw", tz="America/Chicago", bbox=(32.0, -97.5, 33.5, -96.0), depot=(32.8, -96.8), services=(), holidays="US")
     assert _holiday_idle(frame, city, tz) == ("stops:ground",)
     assert _holiday_idle(frame, replace(city, holidays=""), tz) == ()
+    # One holiday seen (the history ends before Veterans Day): too little to say.
+    assert _holiday_idle(frame[frame["delivered"] < _day(2025, 11, 1) * 86400.0], city, tz) == ()
