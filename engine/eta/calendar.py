@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.eta._city import Seasons
 
-__all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "holiday_name", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
+__all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "holiday_name", "holiday_day_numbers", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
            "LEAD_DAYS"]
 
 HOLIDAY, WORKDAY = "holiday", "workday"
@@ -140,6 +140,15 @@ def calendar_seasons(country: str, years: range) -> Seasons:
         if s:
             out.append((name, _runs(sorted(s))))
     return tuple(out)
+
+
+def holiday_day_numbers(country: str, years: range) -> np.ndarray:
+    """Sorted local day numbers (days since 1970-01-01) of ``country``'s public holidays over ``years``; empty for none."""
+    if not country:
+        return np.empty(0, dtype=np.int64)
+    import holidays  # noqa: PLC0415
+
+    return np.array(sorted((d - _EPOCH).days for d in holidays.country_holidays(country, years=list(years))), dtype=np.int64)
 
 
 #: China's substituted rest days ("Day off (substituted from ...)") and Japan's or Korea's substitute holidays

@@ -44,7 +44,7 @@ import pandas as pd
 from engine.errors import HistoryError, InputError
 from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
-from engine.eta.calendar import calendar_seasons, new_holidays, seen_break_days
+from engine.eta.calendar import calendar_seasons, holiday_day_numbers, new_holidays, seen_break_days
 from engine.eta.cells import N_BANDS, fit_table
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
@@ -237,16 +237,13 @@ def _fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[i
     """
     if not city.holidays:
         return city.closed_days
-    import holidays  # noqa: PLC0415
-
     own = frame[frame["carrier"] == OWN_FLEET]
     if len(own) == 0:
         return city.closed_days
     _, _, dday = weekday_hour(own["delivered"].to_numpy(), tz)
     y0 = datetime.fromtimestamp(float(frame["created"].min()), tz).year
     y1 = datetime.fromtimestamp(float(frame["created"].max()), tz).year
-    epoch0 = datetime(1970, 1, 1).date()
-    hol = np.array(sorted((d - epoch0).days for d in holidays.country_holidays(city.holidays, years=list(range(y0, y1 + 4)))))
+    hol = holiday_day_numbers(city.holidays, range(y0, y1 + 4))
     span = np.arange(dday.min(), dday.max() + 1)
     per_day = np.bincount(dday - span[0], minlength=span.shape[0])
     on = np.isin(span, hol)
@@ -262,20 +259,17 @@ IDLE_SHARE = 0.5
 IDLE_MIN_PARCELS = 20.0
 
 
-def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, ...]:
+def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarray) -> tuple[str, ...]:
     """The carrier/services idle on every public holiday the history covers, at least two (sorted keys).
 
     Each is compared on its own delivering weekdays: its parcels on each
     holiday against an ordinary day of the same weekday.  A service with
     fewer than two holidays on those weekdays in the history is not listed
-    (too little was seen to say it keeps the whole calendar).
+    (too little was seen to say it keeps the whole calendar).  ``cday``: each row's local creation day.
     """
     if not city.holidays or len(frame) == 0:
         return ()
-    import holidays  # noqa: PLC0415
-
     _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
-    _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
     # Days whose deliveries the history holds in full: not the first few (parcels ordered before it) nor the
     # last week (parcels still on their way when it ends).
     lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
@@ -284,19 +278,19 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[str, .
     keep = (dday >= lo) & (dday <= hi)
     dday = dday[keep]
     y0, y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year, (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
-    epoch0 = datetime(1970, 1, 1).date()
-    hol = np.array(sorted((d - epoch0).days for d in holidays.country_holidays(city.holidays, years=list(range(y0, y1 + 1)))))
+    hol = holiday_day_numbers(city.holidays, range(y0, y1 + 1))
+    span = np.arange(lo, hi + 1)
+    wd = (span + 3) % 7
+    is_hol = np.isin(span, hol)
+    # The days around a holiday carry its backlog: the ordinary days are those a week clear of any.
+    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
     out = []
     for k in sorted(set(base.tolist())):
         d = dday[base == k]
         per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
-        span = np.arange(lo, hi + 1)
-        wd = (span + 3) % 7
         works = np.isin(wd, np.unique((d + 3) % 7))
-        on = np.isin(span, hol) & works
-        # The days around a holiday carry its backlog: the ordinary days are those a week clear of any.
-        near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
+        on = is_hol & works
         usual = works & ~near
         # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
         by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
@@ -411,7 +405,7 @@ def fit(
     city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz),
                    new_holidays=new_holidays(city.holidays, int(cday.min()), int(cday.max())),
                    seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())),
-                   holiday_idle=_holiday_idle(frame, city, tz))
+                   holiday_idle=_holiday_idle(frame, city, tz, cday))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     base = (frame["carrier"] + ":" + frame["service"]).to_numpy()

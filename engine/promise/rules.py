@@ -243,17 +243,9 @@ def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> 
     pl = np.maximum(pl, np.ceil(o.loc / ROUND_S) * ROUND_S)
     covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
     prob = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
-    l50 = day0 + dq[:, t.l50]
-    if model.city.holiday_idle and model.city.new_holidays:
-        new = _new_holidays(model)
-        day = np.asarray(o.day, dtype=np.int64)
-        tis = np.asarray(ti, dtype=np.int64)
-        idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _idle_on_holidays(model, j)])
-        for loc in (pl, l50):
-            # Only orders of an idle service with a new holiday between their day and their promise are walked one by one.
-            end = np.floor(loc / 86400.0).astype(np.int64)
-            for i in np.flatnonzero(idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))):
-                loc[i] += 86400.0 * holiday_days(model, int(tis[i]), int(day[i]), int(end[i]))
+    day = np.asarray(o.day, dtype=np.int64)
+    pl = moved_local(model, ti, day, pl)
+    l50 = moved_local(model, ti, day, day0 + dq[:, t.l50])
     pr = local_to_epoch(pl, o.tz)
     p50 = np.minimum(np.maximum(local_to_epoch(l50, o.tz), o.created), pr)
     return np.floor(pl / 86400.0), pr, p50, prob
@@ -266,11 +258,8 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
     pl = max(math.ceil((day0 + t.qt[ti][o.db][o.wd * 24 + o.hr]) / ROUND_S) * ROUND_S, math.ceil(o.loc / ROUND_S) * ROUND_S)
     covered = int(np.count_nonzero(dq <= np.float64(pl - day0)))
     prob = float(model.levels[covered - 1]) if covered > 0 else 0.0
-    l50 = day0 + float(dq[t.l50])
-    if model.city.holiday_idle and model.city.new_holidays:
-        day = int(o.day)
-        pl += 86400.0 * holiday_days(model, ti, day, math.floor(pl / 86400.0))
-        l50 += 86400.0 * holiday_days(model, ti, day, math.floor(l50 / 86400.0))
+    pl = moved_local_one(model, ti, int(o.day), pl)
+    l50 = moved_local_one(model, ti, int(o.day), day0 + float(dq[t.l50]))
     pr = local_to_epoch_one(pl, o.tz)
     p50 = min(max(local_to_epoch_one(l50, o.tz), o.created), pr)
     return math.floor(pl / 86400.0), pr, p50, prob
@@ -279,31 +268,32 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
 # ---------------------------------------------------------------------------- holidays the history never saw
 
 
-def moved_local(model: EtaModel, ti: np.ndarray, hloc: np.ndarray, due: np.ndarray) -> np.ndarray:
-    """``due`` (local promise times of orders created in local hours ``hloc``, as :func:`due_local` gives them)
-    moved past the holidays the history never saw, as :func:`due_promise` moves a promise (a copy; ``due`` itself
-    when nothing moves).  The cut-off scans read promises through it, so "order within" agrees with the promise."""
+def moved_local(model: EtaModel, ti: np.ndarray, day: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """``due`` (local promise times of orders created on local days ``day``) moved past the holidays the history
+    never saw (:func:`holiday_days`; a copy, or ``due`` itself when nothing moves).  :func:`due_promise` and the
+    cut-off scans read promises through it, so "order within" agrees with the promise."""
     if not (model.city.holiday_idle and model.city.new_holidays):
         return due
     new = _new_holidays(model)
     tis = np.broadcast_to(np.asarray(ti, dtype=np.int64), due.shape)
     idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _idle_on_holidays(model, j)])
-    day = np.broadcast_to(np.floor(hloc / 24.0).astype(np.int64), due.shape)
+    day = np.broadcast_to(np.asarray(day, dtype=np.int64), due.shape)
     end = np.floor(due / 86400.0).astype(np.int64)
     hit = idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
     if not hit.any():
         return due
     out = due.copy()
+    # Only orders of an idle service with a new holiday between their day and their promise are walked one by one.
     for idx in zip(*np.nonzero(hit)):
         out[idx] += 86400.0 * _holiday_days_memo(model, int(tis[idx]), int(day[idx]), int(end[idx]))
     return out
 
 
-def moved_local_one(model: EtaModel, ti: int, hloc: int, due: float) -> float:
+def moved_local_one(model: EtaModel, ti: int, day: int, due: float) -> float:
     """Scalar :func:`moved_local`."""
     if not (model.city.holiday_idle and model.city.new_holidays):
         return due
-    return due + 86400.0 * _holiday_days_memo(model, ti, hloc // 24, math.floor(due / 86400.0))
+    return due + 86400.0 * _holiday_days_memo(model, ti, day, math.floor(due / 86400.0))
 
 
 def _holiday_days_memo(model: EtaModel, ti: int, day: int, end: int) -> int:
@@ -448,7 +438,7 @@ def cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, deadline
     """
     hour0 = np.floor(o.loc / 3600.0)
     hloc = hour0[:, None] + np.arange(1, CUTOFF_SCAN_H)[None, :]
-    due = moved_local(model, ti[:, None], hloc, due_local(t.qt, ti[:, None], hloc, o.db[:, None]))
+    due = moved_local(model, ti[:, None], np.floor(hloc / 24.0), due_local(t.qt, ti[:, None], hloc, o.db[:, None]))
     hit = due > deadline[:, None]
     first = np.argmax(hit, axis=1)
     cut = local_to_epoch(hloc[np.arange(o.n), first] * 3600.0, o.tz)
@@ -460,7 +450,7 @@ def cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, deadline: f
     qt = t.qt[ti][o.db]
     hour0 = math.floor(o.loc / 3600.0)
     for j in range(1, CUTOFF_SCAN_H):
-        if moved_local_one(model, ti, hour0 + j, due_local_one(qt, hour0 + j)) > deadline:
+        if moved_local_one(model, ti, (hour0 + j) // 24, due_local_one(qt, hour0 + j)) > deadline:
             cut = local_to_epoch_one((hour0 + j) * 3600.0, o.tz)
             return cut if cut > o.created else math.nan
     return math.nan
@@ -481,7 +471,7 @@ def passed_cutoff(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders, d
     day = np.floor(loc / 86400.0)
     hcur = np.floor(loc / 3600.0) - day * 24
     hloc = day[:, None] * 24 + np.arange(24)[None, :]
-    due = moved_local(model, ti[:, None], hloc, due_local(t.qt, ti[:, None], hloc, db[:, None]))
+    due = moved_local(model, ti[:, None], day[:, None], due_local(t.qt, ti[:, None], hloc, db[:, None]))
     ok = due <= ((day + 1 + days_ahead) * 86400.0)[:, None]
     ok &= np.arange(24)[None, :] < hcur[:, None]
     last = 23 - np.argmax(ok[:, ::-1], axis=1)
@@ -498,7 +488,7 @@ def passed_cutoff_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders, days
     day = math.floor(o.loc / 86400.0)
     deadline = (day + 1 + days_ahead) * 86400.0
     for h in range(math.floor(o.loc / 3600.0) - day * 24 - 1, -1, -1):
-        if moved_local_one(model, ti, day * 24 + h, due_local_one(qt, day * 24 + h)) <= deadline:
+        if moved_local_one(model, ti, day, due_local_one(qt, day * 24 + h)) <= deadline:
             return local_to_epoch_one((day * 24 + h + 1) * 3600.0, o.tz)
     return math.nan
 
