@@ -172,7 +172,9 @@ def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], fr
 
     A break is a run of holidays with nothing but a weekend between them
     (China's Spring Festival week with its substituted days off, the 4th of
-    July with its observed Friday), weekend days included; its names are its
+    July with its observed Friday), weekend days included, the weekend being
+    the country's own (Friday-Saturday in Israel and Saudi Arabia, Friday
+    alone in Iran; ``holidays`` knows each); its names are its
     holidays' (observed and substituted days belong to the holiday they
     stand for).  Empty for an unknown or empty country.
     """
@@ -181,10 +183,12 @@ def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], fr
     import holidays  # noqa: PLC0415
 
     cal = holidays.country_holidays(country, years=list(years), language="en_US")
+    weekend = frozenset(getattr(cal, "weekend", (5, 6)))
     dated = sorted(((d - _EPOCH).days, {holiday_name(n) for n in cal.get_list(d)} - {""}) for d in cal)
     breaks: list[tuple[list[int], set[str]]] = []
     for day, names in dated:
-        if breaks and all((x + 3) % 7 >= 5 for x in range(breaks[-1][0][-1] + 1, day)):
+        # Day number 0 (1970-01-01) was a Thursday: (x + 3) % 7 is the weekday, Monday 0.
+        if breaks and all((x + 3) % 7 in weekend for x in range(breaks[-1][0][-1] + 1, day)):
             prev = breaks[-1][0]
             prev.extend(range(prev[-1] + 1, day + 1))
             breaks[-1][1].update(names)

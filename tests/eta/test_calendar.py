@@ -235,6 +235,21 @@ def test_holiday_breaks_join_a_week_off_across_its_weekend_and_name_its_holiday(
     assert holiday_breaks("", range(2026, 2027)) == []
 
 
+def test_holiday_breaks_join_across_the_countrys_own_weekend() -> None:
+    """Egypt rests on Friday and Saturday: Thursday's holiday joins Saturday's across Friday, and Monday's stays
+    apart (Sunday is a workday there), where a Saturday-Sunday weekend would have joined Saturday and Monday."""
+    from datetime import date
+
+    from engine.eta.calendar import holiday_breaks
+
+    e = date(1970, 1, 1)
+    eg = {date.fromordinal(e.toordinal() + d[0]): (len(d), n) for d, n in holiday_breaks("EG", range(2027, 2028))}
+    assert eg[date(2027, 4, 29)] == (3, frozenset({"Sinai Liberation Day", "Labor Day"}))
+    assert eg[date(2027, 5, 3)] == (1, frozenset({"Spring Festival"}))
+    ir = {date.fromordinal(e.toordinal() + d[0]) for d, _ in holiday_breaks("IR", range(2025, 2026))}
+    assert {date(2025, 8, 22), date(2025, 8, 24)} <= ir  # Iran's Saturday is a workday: two breaks, not one
+
+
 def test_new_holidays_are_the_breaks_a_history_never_covered() -> None:
     from datetime import date
 
