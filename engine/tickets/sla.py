@@ -70,16 +70,19 @@ class BusinessHours:
     open_hour, close_hour
         Local opening hours.
     weekdays
-        Working days, Monday = 0.
+        Working days, Monday = 0.  None: the days outside ``country``'s weekend (Sunday to
+        Thursday in Egypt and Saudi Arabia), Monday to Friday without a country.
     country, subdiv
         Public holidays from the ``holidays`` package (``"CN"``, ``"FI"``...); None: none.
+        Weekend days the country declares workdays (China's make-up days around Spring
+        Festival and Golden Week) are working days.
     extra_days_off
         Further closed dates (a company day off).
     """
 
     def __init__(
         self, tz: str = "UTC", open_hour: float = 9.0, close_hour: float = 18.0,
-        weekdays: Sequence[int] = (0, 1, 2, 3, 4), country: str | None = None, subdiv: str | None = None,
+        weekdays: Sequence[int] | None = None, country: str | None = None, subdiv: str | None = None,
         extra_days_off: Iterable[date] = (),
     ) -> None:
         if not 0 <= open_hour < close_hour <= 24:
@@ -89,9 +92,6 @@ class BusinessHours:
         except Exception as exc:  # noqa: BLE001 -- ZoneInfo raises several kinds for a bad name
             raise InputError(f"unknown time zone {tz!r}", item="calendar", field="tz") from exc
         self.open_hour, self.close_hour = float(open_hour), float(close_hour)
-        self.weekdays = frozenset(int(d) for d in weekdays)
-        if not self.weekdays:
-            raise InputError("a business calendar needs at least one working day", item="calendar", field="weekdays")
         self._holidays = None
         if country:
             import holidays  # noqa: PLC0415 -- an optional calendar; its tables load on first use
@@ -100,10 +100,24 @@ class BusinessHours:
                 self._holidays = holidays.country_holidays(country, subdiv=subdiv)
             except NotImplementedError as exc:
                 raise InputError(f"no public holidays known for {country!r}", item="calendar", field="country") from exc
+        if weekdays is None:
+            weekend = getattr(self._holidays, "weekend", None) or {5, 6}
+            weekdays = [d for d in range(7) if d not in weekend]
+        self.weekdays = frozenset(int(d) for d in weekdays)
+        if not self.weekdays:
+            raise InputError("a business calendar needs at least one working day", item="calendar", field="weekdays")
         self._off = frozenset(extra_days_off)
 
     def is_working_day(self, d: date) -> bool:
-        return d.weekday() in self.weekdays and d not in self._off and not (self._holidays is not None and d in self._holidays)
+        if d in self._off:
+            return False
+        h = self._holidays
+        if h is None:
+            return d.weekday() in self.weekdays
+        if d in h:
+            return False
+        # Reading ``d in h`` first loads d's year, and with it that year's make-up workdays.
+        return d.weekday() in self.weekdays or d in getattr(h, "weekend_workdays", ())
 
     def _window(self, d: date) -> tuple[float, float]:
         base = datetime(d.year, d.month, d.day, tzinfo=self.tz)

@@ -92,3 +92,14 @@ def test_bad_calendars_and_policies_are_input_errors() -> None:
         BusinessHours("UTC", 18, 9)
     with pytest.raises(InputError):
         SlaPolicy(near_breach=1.5)
+
+
+def test_business_hours_follow_the_countrys_week_and_make_up_workdays() -> None:
+    cn = BusinessHours("Asia/Shanghai", 9, 18, country="CN")
+    assert cn.is_working_day(date(2026, 2, 14))  # a Saturday China works to make up for Spring Festival
+    assert not cn.is_working_day(date(2026, 2, 21)) and not cn.is_working_day(date(2026, 2, 17))
+    eg = BusinessHours("Africa/Cairo", 9, 17, country="EG")  # Friday and Saturday off, Sunday a workday
+    assert eg.is_working_day(date(2026, 12, 6)) and not eg.is_working_day(date(2026, 12, 4))
+    assert not eg.is_working_day(date(2026, 12, 5))
+    assert BusinessHours("UTC").weekdays == frozenset(range(5))
+    assert BusinessHours("Asia/Shanghai", country="CN", weekdays=range(7)).is_working_day(date(2026, 12, 5))  # a Saturday, asked for
