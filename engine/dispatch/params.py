@@ -222,6 +222,12 @@ class SolveParams:
     #: search alone ended at 30.04 s with lower costs on both.  At 400 orders (Gehring-Homberger,
     #: 60 s) its last 6 s gained 0-0.006% and ended 0.7-0.9 s late; at 200 orders 0-0.09%, on time.
     gls_max_jobs: int = 300
+    #: Under a time limit with no ``NoImprovement`` stop given, OR-Tools' guided local search
+    #: (the last phase) stops after this many seconds per order squared without a better plan
+    #: than it started from or last found, at least half a second: a 6-order day with a break
+    #: answers in under a second, not at the limit, while 100 orders keep 5 s of patience and
+    #: 300 orders 45 s (more than the phase ever gets on the benchmark sets).  0: search until the limit.
+    gls_stall: float = 5e-4
     #: Cost units added to an order's drop penalty per priority level.
     priority_step: float = 25.0
     #: Kept so that older parameter files still read; it changes nothing: carriers'
@@ -254,6 +260,7 @@ class SolveParams:
         _number(self, "search_share", "", lo=0.0, hi=1.0, lo_open=True)
         _number(self, "auto_construction_max_jobs", "", lo=0, whole=True)
         _number(self, "gls_max_jobs", "", lo=0, whole=True)
+        _number(self, "gls_stall", "", lo=0.0)
         _number(self, "priority_step", "", lo=0.0)
         _number(self, "max_snap_m", "", lo=0.0, lo_open=True)
         if not isinstance(self.search, SearchParams):

@@ -152,9 +152,9 @@ def solve_arrays(
     # The matrix may have eaten the budget (a cold cache): the search still gets a tenth
     # of the limit, since a late plan beats no plan.
     deadline = max(t0 + time_limit, time.perf_counter() + 0.1 * time_limit)
+    deterministic = solution_limit is not None
     tracker = Tracker(t0, a.cost_scale, progress, no_improvement)
     improve = _load_improve() if params.use_improve else None
-    deterministic = solution_limit is not None
     if improve is not None and improve.supports(a) and _search_alone(a, params, deterministic, deadline - time.perf_counter()):
         return _search_only(a, improve, params, deterministic, seed, tracker, initial_routes, deadline, t0)
     model = OrToolsModel(a)
@@ -252,6 +252,11 @@ def solve_arrays(
         run_improve(model.routes(best), 0.4 * left(), "improve.search")
 
     if polish and not converged and not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
+        if no_improvement is None and not deterministic and params.gls_stall > 0:
+            # Guided local search has no convergence of its own: without a patience a 6-order day with a
+            # break searched to the limit.  It counts from here, so the phases before it change nothing.
+            tracker.no_improvement = max(0.5, params.gls_stall * float(a.n_jobs) ** 2)
+            tracker.last_improvement = time.perf_counter()
         gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
         if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
             best, best_cost = gls, float(gls.ObjectiveValue())

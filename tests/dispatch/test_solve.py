@@ -204,6 +204,24 @@ def test_breaks_are_scheduled_inside_their_window() -> None:
             assert s.departure <= breaks[0].arrival or s.arrival >= breaks[0].departure
 
 
+def test_a_small_day_with_a_break_answers_long_before_its_time_limit() -> None:
+    """Breaks send the solve through OR-Tools' guided local search, which never converges on its own: it stops
+    after ``SolveParams.gls_stall`` of patience, so 6 orders do not search for the whole limit."""
+    import time
+
+    vt = VehicleType("van", 1, "D1", capacity={"parcels": 30}, shift=TimeWindow(8 * H, 18 * H),
+                     breaks=[Break(TimeWindow(12 * H, 13 * H), 1800)])
+    p = _problem(_orders(6, windows=[TimeWindow(11 * H, 15 * H)], service_time=600), [vt])
+    solve(p, stop=MaxRuntime(1.0))  # numba kernels compiled and cached before timing
+    t = time.perf_counter()
+    plan = solve(p, stop=MaxRuntime(20.0))
+    assert time.perf_counter() - t < 5.0
+    assert check_plan(p, plan) == [] and not plan.unassigned
+    t = time.perf_counter()
+    solve(p, stop=MaxRuntime(2.0), params=SolveParams(gls_stall=0.0))  # no patience: the limit, as before
+    assert time.perf_counter() - t > 1.5
+
+
 def test_soft_windows_serve_late_instead_of_dropping() -> None:
     # One van, 8 orders of 30 min service all due within an hour: hard windows cannot serve them all.
     orders = _orders(8, windows=[TimeWindow(9 * H, 10 * H)], service_time=1800, allow_carrier=False)
