@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from engine.errors import InputError, ScenarioError
+from engine.eta._city import City
 from engine.eta.model import DEFAULT_DIRS, EtaModel, default_model
 from engine.network import RoadNetwork, from_arrays, load
 from engine.network import synthetic as _synthetic
@@ -87,7 +88,22 @@ def _model(spec: str, catalogue: str | None, where: str) -> EtaModel:
         raise ScenarioError(
             f"{where}: region.catalogue: service(s) {', '.join(missing)} have no table in the model "
             f"(it has {', '.join(model.base_keys)})", item=where, field="region.catalogue")
-    return dataclasses.replace(model, city=cat.city)
+    return dataclasses.replace(model, city=with_calendar_of(cat.city, model.city))
+
+
+#: What a fitted model's city learnt (its tables are labelled by these seasons and holidays) rather than
+#: what a catalogue offers: a catalogue named in a scenario changes the offer, not the calendar.
+FITTED_CALENDAR = ("seasons", "holidays", "closed_days", "new_holidays", "seen_break_days", "holiday_idle")
+
+
+def with_calendar_of(offer: City, fitted: City) -> City:
+    """``offer`` (a catalogue's city: services, prices, area) with ``fitted``'s calendar (:data:`FITTED_CALENDAR`).
+
+    Replacing the model's city whole dropped the holidays the history never saw
+    and the days the fleet is idle, and gave the model's season tables labels
+    they were not fitted under.
+    """
+    return dataclasses.replace(offer, **{f: getattr(fitted, f) for f in FITTED_CALENDAR})
 
 
 def _source(s: Scenario) -> str:

@@ -159,3 +159,21 @@ def test_package_exports_resolve_lazily() -> None:
             "[getattr(S, n) for n in S.__all__]; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_catalogue_changes_the_offer_not_the_fitted_calendar() -> None:
+    """A scenario's catalogue keeps what the model learnt: holidays its history never saw, services idle on
+    holidays, the fleet's closed days and the seasons its tables are labelled by."""
+    import dataclasses
+
+    from engine.eta.model import default_model
+    from engine.io.catalogue import read_catalogue
+    from engine.sim.world import with_calendar_of
+
+    fitted = dataclasses.replace(default_model("shanghai").city, new_holidays=(20750, 20751), holiday_idle=("zto:standard",),
+                                 closed_days=(20750,), seen_break_days=8, seasons=(("slow-double_11", ((20757, 20770),)),))
+    offer = read_catalogue(SCENARIOS / "catalogue-shanghai.toml").city
+    city = with_calendar_of(offer, fitted)
+    assert city.services == offer.services and city.currency == offer.currency
+    assert (city.new_holidays, city.holiday_idle, city.closed_days, city.seen_break_days) == ((20750, 20751), ("zto:standard",), (20750,), 8)
+    assert city.seasons == fitted.seasons and city.holidays == fitted.holidays
