@@ -161,13 +161,24 @@ class SearchParams:
     #: RESULTS.md, 2026-11-30 early morning).
     ls_mixed: bool = True
 
+    #: Share of the time (under a clock) kept for recombining the routes the runs have seen: a
+    #: set-partitioning over the pool of routes of every plan within ``pool_gap`` of its run's
+    #: best (``engine.dispatch.search.recombine``); 0: none.  Only for problems of at most
+    #: ``pool_max_jobs`` jobs that route every job, without carriers or fixed steps.
+    pool_share: float = 0.05
+    #: A plan offers its routes to the pool when within this share of its run's best cost.
+    pool_gap: float = 0.05
+    pool_max_jobs: int = 1000
+
     def __post_init__(self) -> None:
         p = "search."  # field names in messages as in the TOML document
         _number(self, "avg_removed", p, lo=0.0, lo_open=True)
         _number(self, "max_string", p, lo=1, whole=True)
-        for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate"):
+        for name in ("split_rate", "split_depth", "blink", "race_share", "open_rate", "pool_share"):
             _number(self, name, p, lo=0.0, hi=1.0)
         _number(self, "open_min_jobs", p, lo=0.0)
+        _number(self, "pool_gap", p, lo=0.0)
+        _number(self, "pool_max_jobs", p, lo=0, whole=True)
         _number(self, "t_start", p, lo=0.0, lo_open=True)
         _number(self, "t_end", p, lo=0.0, lo_open=True)
         _number(self, "neighbours", p, lo=1, whole=True)

@@ -53,6 +53,7 @@ from engine.dispatch.params import SearchParams
 from engine.dispatch.search import descent as D
 from engine.dispatch.search import kernels as K
 from engine.dispatch.search.problem import build_problem, leave_out_prices, supports, with_neighbours, with_prices
+from engine.dispatch.search.recombine import RoutePool, recombine, vehicle_classes
 from engine.errors import InputError
 
 
@@ -167,6 +168,8 @@ class _Run:
         self.jver = np.empty((0, 0), dtype=np.int64)
         self.jthr = np.empty(0, dtype=np.float64)
         self.iterations = 0
+        #: Where the plans near this run's best leave their routes (``search`` sets it; None: no recombination).
+        self.pool: RoutePool | None = None
         #: Nearest jobs of the descent after every recreate (``SearchParams.ls_neighbours``;
         #: ``_restarts`` turns it off when the time holds more than one run).
         self.ls_near = params.ls_neighbours
@@ -264,6 +267,9 @@ class _Run:
             if descend and self.params.descent_from < 1.0 and self.iterations >= self.params.descent_from * total:
                 self.descend_current(deadline)
             per_it = dt / n_it
+            if self.pool is not None:
+                # At a chunk's end the working state is the current plan, route costs included.
+                self.pool.offer(self.cur_seq, self.cur_len, self.W.rcost, float(self.cur_cost[0]), float(self.best_cost[0]))
             if max_iterations is not None:
                 # Chunk sizes that do not depend on the clock: the convergence test below
                 # runs between chunks, and the deterministic stop must not see the machine.
@@ -397,11 +403,36 @@ def _restarts(
             kind = _ORDER_INIT[i % len(_ORDER_INIT)]
             run = _Run(P, arrays, init, seed + i, params, kind, until if cut_construction else math.inf)
             run.ls_near = first.ls_near
+            run.pool = first.pool
             if params.ls_scarce and params.ls_mixed and i % 2 == 1:
                 run.ls_near = params.ls_neighbours
         run.drive(until, None, t0, trajectory, on_progress)
         runs.append(run)
     return runs
+
+
+def _recombined(runs: list[_Run], best: _Run, deadline: float) -> bool:
+    """Recombine the pooled routes (every run's best plan added) into ``best``; True when it got cheaper."""
+    pool = best.pool
+    if pool is None or best.unplaced:
+        return False
+    for r in runs:
+        # A run's best plan was current only inside a chunk: its routes go in with their costs.
+        D.load_routes(r.P, r.W, r.best_seq, r.best_len)
+        c = float(r.best_cost[0])
+        pool.offer(r.best_seq, r.best_len, r.W.rcost, c, c)
+    before = D.load_routes(best.P, best.W, best.best_seq, best.best_len)
+    found = recombine(pool, best.best_seq, best.best_len, deadline)
+    if found is None:
+        return False
+    seq, lens, _ = found
+    after = D.load_routes(best.P, best.W, seq, lens)
+    if after >= before - 1e-9 * max(1.0, abs(before)):
+        return False
+    best.best_seq[:] = seq
+    best.best_len[:] = lens
+    best.best_cost[0] = float(best.best_cost[0]) - before + after
+    return True
 
 
 def cooling_limit(n_jobs: int, params: SearchParams) -> int:
@@ -574,6 +605,16 @@ def search(
         return run
 
     restarts = params.runs if forced is None and not is_over_full and max_iterations is None else 1
+    pooled = (threads == 1 and max_iterations is None and not is_over_full and arrays.n_carriers == 0 and not P.fix_on
+              and 0 < arrays.n_jobs <= params.pool_max_jobs and params.pool_share > 0 and math.isfinite(deadline))
+    end = deadline
+    if pooled:
+        pool = RoutePool(vehicle_classes(arrays), params.pool_gap)
+        for run in pairs[0]:
+            if run is not None:
+                run.pool = pool
+        # The runs leave the recombination its share of the time.
+        deadline = deadline - params.pool_share * max(0.0, deadline - time.perf_counter())
     if threads == 1 and restarts > 1:
         runs = _restarts(pairs[0][0], P, arrays, init, seed, params, restarts, deadline, t0, trajectory, on_progress, cut_construction)
     elif threads == 1:
@@ -589,6 +630,12 @@ def search(
             monotone.append(point)
     trajectory = monotone
     best = min(runs, key=lambda r: float(r.best_cost[0]))
+    deadline = end
+    if pooled and _recombined(runs, best, deadline):
+        t, b = round(time.perf_counter() - t0, 3), float(best.best_cost[0])
+        trajectory.append((t, b))
+        if on_progress is not None:
+            on_progress(t, b)
     if best.polish(deadline):
         # the descent's gain is an improvement like any other: reported as the search's were
         t, b = round(time.perf_counter() - t0, 3), float(best.best_cost[0])
