@@ -6,7 +6,8 @@ both around.
 
 ``search`` runs SISR (string removals + blink insertion + simulated annealing,
 see ``engine.dispatch.search.kernels``) until a time limit or an iteration
-budget.  It works standalone (it builds its own first solution by cheapest
+budget; under a time limit it then recombines the routes its runs have seen
+(``engine.dispatch.search.recombine``).  It works standalone (it builds its own first solution by cheapest
 insertion) or from routes another solver found, e.g. an OR-Tools first
 solution, and its result can warm-start OR-Tools.
 
@@ -607,14 +608,16 @@ def search(
     restarts = params.runs if forced is None and not is_over_full and max_iterations is None else 1
     pooled = (threads == 1 and max_iterations is None and not is_over_full and arrays.n_carriers == 0 and not P.fix_on
               and 0 < arrays.n_jobs <= params.pool_max_jobs and params.pool_share > 0 and math.isfinite(deadline))
-    end = deadline
+    end, pool_seconds = deadline, 0.0
     if pooled:
         pool = RoutePool(vehicle_classes(arrays), params.pool_gap)
         for run in pairs[0]:
             if run is not None:
                 run.pool = pool
-        # The runs leave the recombination its share of the time.
-        deadline = deadline - params.pool_share * max(0.0, deadline - time.perf_counter())
+        # The runs leave the recombination its share of the time, and no more: a search that
+        # converged early still answers early.
+        pool_seconds = params.pool_share * max(0.0, deadline - time.perf_counter())
+        deadline -= pool_seconds
     if threads == 1 and restarts > 1:
         runs = _restarts(pairs[0][0], P, arrays, init, seed, params, restarts, deadline, t0, trajectory, on_progress, cut_construction)
     elif threads == 1:
@@ -631,7 +634,7 @@ def search(
     trajectory = monotone
     best = min(runs, key=lambda r: float(r.best_cost[0]))
     deadline = end
-    if pooled and _recombined(runs, best, deadline):
+    if pooled and _recombined(runs, best, min(end, time.perf_counter() + pool_seconds)):
         t, b = round(time.perf_counter() - t0, 3), float(best.best_cost[0])
         trajectory.append((t, b))
         if on_progress is not None:
@@ -656,7 +659,8 @@ def search(
 
 
 def warm() -> None:
-    """Compile (or load from numba's cache) every kernel specialisation on a tiny problem.
+    """Compile (or load from numba's cache) every kernel specialisation on a tiny problem, and import the
+    recombination's solvers.
 
     Exercises the plain, maximum-duration, break and multi-window paths so that the
     first real call does not pay the compile time (~20 s cold).
@@ -677,6 +681,9 @@ def warm() -> None:
     )
     search(a, [[1, 2]], time_limit=0, seed=0, max_iterations=50)
     search(a, None, time_limit=1e-9, seed=0)  # a construction the deadline cuts short (leave_out_rest)
+    # The recombination's solvers: CP-SAT's first import takes ~1 s, which a short time limit cannot spare.
+    from ortools.linear_solver import pywraplp  # noqa: F401, PLC0415
+    from ortools.sat.python import cp_model  # noqa: F401, PLC0415
 
 
 __all__ = ["SearchParams", "SearchResult", "build_problem", "search", "supports", "warm"]

@@ -121,12 +121,27 @@ def recombine(
 
     lp = pywraplp.Solver.CreateSolver("GLOP")
     y = [lp.NumVar(0.0, 1.0, "") for _ in cand]
-    rows = {j: lp.Add(sum(y[i] for i in idx) == 1) for j, idx in by_job.items()}
-    caps = {c: lp.Add(sum(y[i] for i in idx) <= int(counts[c])) for c, idx in by_cls.items() if len(idx) > counts[c]}
-    lp.Minimize(sum(float(cost[i]) * y[i] for i in range(len(cand))))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+    # Coefficient by coefficient: building sums of variables in Python took seconds on a 400-job pool.
+    rows: dict[int, object] = {}
+    for j, idx in by_job.items():
+        row = rows[j] = lp.Constraint(1.0, 1.0)
+        for i in idx:
+            row.SetCoefficient(y[i], 1.0)
+    caps: dict[int, object] = {}
+    for c, idx in by_cls.items():
+        if len(idx) > counts[c]:
+            row = caps[c] = lp.Constraint(0.0, float(counts[c]))
+            for i in idx:
+                row.SetCoefficient(y[i], 1.0)
+    objective = lp.Objective()
+    for i in range(len(cand)):
+        objective.SetCoefficient(y[i], float(cost[i]))
+    objective.SetMinimization()
+    # At most half of what is left: the exact problems need the rest.
+    lp.SetTimeLimit(max(1, int(500 * (deadline - time.perf_counter()))))
+    if time.perf_counter() >= deadline or lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    bound = lp.Objective().Value()
+    bound = objective.Value()
     reduced = cost.copy()
     for j, row in rows.items():
         reduced[by_job[j]] -= row.dual_value()
@@ -137,28 +152,28 @@ def recombine(
     scale = 1e6 / max(1e-9, float(np.abs(cost).max()))  # integer costs for CP-SAT, at most 1e6 a route
     best_pick: list[int] | None = None
     best_cost = incumbent
-    used = -1
+    used, last_round = -1, 0.0
     for share in (0.05, 0.1, 0.2, 0.4, 1.0):
         keep = np.flatnonzero((reduced <= share * gap + 1e-9) | in_best)
         if keep.size == used:
             continue
         used = keep.size
-        left = deadline - time.perf_counter()
-        if left <= 0.01:
-            break
+        r0 = time.perf_counter()
+        if deadline - r0 <= max(0.01, last_round):
+            break  # a wider round would not fit in what is left
         m = cp_model.CpModel()
         x = {int(i): m.NewBoolVar("") for i in keep}
         for idx in by_job.values():
-            m.AddExactlyOne(x[i] for i in idx if i in x)
+            m.AddExactlyOne([x[i] for i in idx if i in x])
         for c, idx in by_cls.items():
             sub = [x[i] for i in idx if i in x]
             if len(sub) > counts[c]:
-                m.Add(sum(sub) <= int(counts[c]))
-        m.Minimize(sum(int(round(float(cost[i]) * scale)) * v for i, v in x.items()))
+                m.Add(cp_model.LinearExpr.Sum(sub) <= int(counts[c]))
+        m.Minimize(cp_model.LinearExpr.WeightedSum(list(x.values()), [int(round(float(cost[i]) * scale)) for i in x]))
         for i, v in x.items():
             m.AddHint(v, bool(in_best[i]))
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = left
+        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.perf_counter())
         solver.parameters.num_workers = 1  # the search itself is single-threaded; so is its time budget
         status = solver.Solve(m)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -168,6 +183,7 @@ def recombine(
                 best_pick, best_cost = pick, c
         if status != cp_model.OPTIMAL:
             break  # out of time: a wider set would not be solved either
+        last_round = time.perf_counter() - r0
     if best_pick is None:
         return None
     out_seq, out_len = seq.copy(), np.zeros_like(lens)
