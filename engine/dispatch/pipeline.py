@@ -253,10 +253,8 @@ def solve_arrays(
 
     if polish and not converged and not tracker.stalled() and (deadline - time.perf_counter() > 0.05 or solution_limit is not None):
         if no_improvement is None and not deterministic and params.gls_stall > 0:
-            # Guided local search has no convergence of its own: without a patience a 6-order day with a
-            # break searched to the limit.  It counts from here, so the phases before it change nothing.
-            tracker.no_improvement = max(0.5, params.gls_stall * float(a.n_jobs) ** 2)
-            tracker.last_improvement = time.perf_counter()
+            # GLS never converges on its own (a 6-order day with a break ran to its limit): a patience from here.
+            tracker.no_improvement, tracker.last_improvement = max(0.5, params.gls_stall * float(a.n_jobs) ** 2), time.perf_counter()
         gls = model.improve(best, time_limit=left() if solution_limit is None else max(left(), 0.05), solution_limit=solution_limit)
         if gls is not None and float(gls.ObjectiveValue()) <= best_cost:
             best, best_cost = gls, float(gls.ObjectiveValue())
