@@ -417,12 +417,14 @@ def _recombined(runs: list[_Run], best: _Run, deadline: float) -> bool:
     pool = best.pool
     if pool is None or best.unplaced:
         return False
+    before = math.nan
     for r in runs:
         # A run's best plan was current only inside a chunk: its routes go in with their costs.
-        D.load_routes(r.P, r.W, r.best_seq, r.best_len)
+        routes_cost = D.load_routes(r.P, r.W, r.best_seq, r.best_len)
+        if r is best:
+            before = routes_cost
         c = float(r.best_cost[0])
         pool.offer(r.best_seq, r.best_len, r.W.rcost, c, c)
-    before = D.load_routes(best.P, best.W, best.best_seq, best.best_len)
     found = recombine(pool, best.best_seq, best.best_len, deadline)
     if found is None:
         return False

@@ -35,15 +35,14 @@ def _opt(arr: np.ndarray | None, v: int) -> object:
 def vehicle_classes(arrays: VrpArrays) -> np.ndarray:
     """``(n_vehicles,)`` class of each vehicle: vehicles alike in every attribute a route reads share one."""
     a = arrays
-    opt = _opt
     seen: dict[tuple, int] = {}
     out = np.empty(a.n_vehicles, dtype=np.int64)
     for v in range(a.n_vehicles):
         key = (
             int(a.v_start[v]), int(a.v_end[v]), np.asarray(a.v_capacity[v]).tobytes(), int(a.v_tw_start[v]), int(a.v_tw_end[v]),
             int(a.v_max_duration[v]), float(a.v_fixed_cost[v]), float(a.v_cost_per_m[v]), float(a.v_cost_per_s[v]),
-            np.asarray(a.compat[v]).tobytes(), opt(a.v_profile, v), tuple(a.v_breaks[v]) if a.v_breaks else (),
-            opt(a.v_cost_per_service_s, v), opt(a.v_max_distance, v), opt(a.v_max_travel, v),
+            np.asarray(a.compat[v]).tobytes(), _opt(a.v_profile, v), tuple(a.v_breaks[v]) if a.v_breaks else (),
+            _opt(a.v_cost_per_service_s, v), _opt(a.v_max_distance, v), _opt(a.v_max_travel, v),
             tuple(a.v_fixed[v]) if a.v_fixed else (),
         )
         out[v] = seen.setdefault(key, len(seen))
@@ -148,7 +147,8 @@ def recombine(
         reduced[by_job[j]] -= row.dual_value()
     for c, row in caps.items():
         reduced[by_cls[c]] -= row.dual_value()
-    in_best = np.array([k in set(best_routes) for k, _ in cand])
+    chosen = set(best_routes)
+    in_best = np.array([k in chosen for k, _ in cand])
     gap = incumbent - bound
     scale = 1e6 / max(1e-9, float(np.abs(cost).max()))  # integer costs for CP-SAT, at most 1e6 a route
     best_pick: list[int] | None = None
