@@ -15,6 +15,7 @@ from engine.eta._city import ServiceSpec
 from engine.eta._time import from_epoch, local_seconds
 from engine.eta.area import area_text
 from engine.eta.model import EtaModel
+from engine.promise.rules import delivering_weekdays
 
 __all__ = ["fmt_duration", "cutoff_text", "late_text", "reason_text", "reason_texts"]
 
@@ -60,12 +61,10 @@ def _new_holiday(model: EtaModel, spec: ServiceSpec, created: float, promised: f
     """``Thanksgiving Day (Thu 27 Nov)``: the first holiday the history never saw (``City.new_holidays``) from the
     order's day to its promise's on which the service would deliver, for a service the history shows idle on its
     holidays (the ones whose promises ``rules.holiday_days`` moves); "" when none."""
-    from engine.promise.rules import _delivering_weekdays  # noqa: PLC0415
-
     new = model.city.new_holidays
     if not new or spec.key not in model.city.holiday_idle or spec.key not in model.keys:
         return ""
-    works = _delivering_weekdays(model, model.keys.index(spec.key))
+    works = delivering_weekdays(model, model.keys.index(spec.key))
     d0, d1 = (math.floor(local_seconds(np.array([t]), model.tz)[0] / 86400.0) for t in (created, promised))
     days = sorted(d for d in set(new).intersection(range(d0, d1 + 1)) if works[(d + 3) % 7])
     if not days:

@@ -337,7 +337,7 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     closed = model._levels_cache.get("new_holidays_set")
     if closed is None:
         closed = model._levels_cache["new_holidays_set"] = frozenset(model.city.new_holidays)
-    works = _delivering_weekdays(model, ti)
+    works = delivering_weekdays(model, ti)
     owed = sum(1 for d in range(day, end + 1) if d in closed and works[(d + 3) % 7])
     out = end
     while owed > 0:
@@ -376,7 +376,7 @@ def _holiday_table(model: EtaModel, ti: int) -> bool:
     return _per_table(model)[1][ti]
 
 
-def _delivering_weekdays(model: EtaModel, ti: int) -> tuple[bool, ...]:
+def delivering_weekdays(model: EtaModel, ti: int) -> tuple[bool, ...]:
     """The weekdays (Mon = 0) on which table ``ti``'s carrier/service has delivered (all, without that record)."""
     return _per_table(model)[2][ti]
 

@@ -309,7 +309,7 @@ def test_a_holiday_table_owes_only_the_days_beyond_the_longest_break_it_saw(year
     main = m.keys.index(m.keys[hol].split("@")[0])
     week = tuple(range(_day(2027, 10, 1), _day(2027, 10, 8)))
     mh = replace(m, city=replace(m.city, new_holidays=week, seen_break_days=3, holiday_idle=tuple(m.base_keys)))
-    works = rules._delivering_weekdays(mh, main)
+    works = rules.delivering_weekdays(mh, main)
     after = next(d for d in range(week[-1] + 1, week[-1] + 9) if works[(d + 3) % 7])  # first day it delivers after
     # Promised for the break's second day: the main table walks two delivering days past the break.
     walked = rules.holiday_days(mh, main, week[0] - 1, week[1])

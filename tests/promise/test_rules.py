@@ -235,11 +235,11 @@ def test_a_next_day_promise_across_a_new_holiday_moves_to_the_next_day_the_servi
             continue
         pday, pr, _, _ = rules.due_promise(m, t, ti, o)
         day = int(o.day[0])
-        if int(pday[0]) != day + 1 or not rules._delivering_weekdays(m, int(ti[0]))[3]:
+        if int(pday[0]) != day + 1 or not rules.delivering_weekdays(m, int(ti[0]))[3]:
             continue  # only the services promised for Wednesday that deliver on Thursdays
         for closed, expect in (((day + 1,), 1), ((day + 1, day + 2), 2), ((day + 5,), 0)):
             mh = _with_new_holidays(m, closed)
-            works = rules._delivering_weekdays(mh, int(ti[0]))
+            works = rules.delivering_weekdays(mh, int(ti[0]))
             want = expect if expect < 2 or works[4] else 3  # no Friday deliveries: the Saturday or later
             pday2, pr2, _, _ = rules.due_promise(mh, rules.promise_table(mh, 0.95), ti, o)
             if want == 3:
