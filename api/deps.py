@@ -18,11 +18,12 @@ from fastapi import Request
 from engine.clock import Clock, WallClock
 from engine.config import Settings
 from engine.store.repository import Store
+from engine.tickets.sla import SlaPolicies
 
 if TYPE_CHECKING:  # pragma: no cover
     from api.jobs import SolveService
 
-__all__ = ["get_settings", "get_store", "store_of", "get_model", "get_clock", "get_solve_service", "store_for"]
+__all__ = ["get_settings", "get_store", "store_of", "get_model", "get_clock", "get_solve_service", "store_for", "get_sla"]
 
 
 async def get_settings(request: Request) -> Settings:
@@ -52,6 +53,11 @@ async def get_model() -> Any:
     from engine.promise import current_model  # the model loads on first use, not at import
 
     return current_model()
+
+
+async def get_sla(request: Request) -> SlaPolicies:
+    """The desk's SLA policies, from the app's settings (``PROMISE_SLA_*``, ``PROMISE_DESK_*``)."""
+    return SlaPolicies.from_settings(request.app.state.settings)
 
 
 _CLOCK = WallClock()

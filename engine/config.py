@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "reset_settings"]
+__all__ = ["Settings", "get_settings", "reset_settings", "desk_window"]
 
 
 def _cores() -> int:
@@ -65,6 +65,57 @@ class Settings(BaseSettings):
     shed_lag_ms: float = Field(40.0, gt=0, description="Event-loop lag above which new requests get a fast 503.")
     # --- promise regions ----------------------------------------------------------------
     default_region: str = Field("helsinki", min_length=1, description="Region quotes and checks use when a request names none (an embedded one: helsinki, shanghai; or a model under model_dir).")
+    # --- support desk: SLA clocks ------------------------------------------------------------
+    sla_first_response_min: float = Field(30.0, gt=0, description="First-response target of a ticket, in counted minutes.")
+    sla_resolution_h: float = Field(24.0, gt=0, description="Resolution target of a ticket, in counted hours.")
+    sla_feedback_h: float = Field(48.0, gt=0, description="Target for handling feedback and complaints, in counted hours.")
+    desk_tz: Optional[str] = Field(None, description="IANA time zone of the support desk (Asia/Shanghai). Set: SLA clocks count the desk's business hours only; unset: every hour counts.")
+    desk_hours: str = Field("09:00-18:00", description="The desk's local opening hours, HH:MM-HH:MM (24:00 allowed as the end); read with desk_tz.")
+    desk_country: Optional[str] = Field(None, description="Country whose public holidays, weekend and make-up workdays close the desk (CN, FI...); read with desk_tz.")
+
+    @field_validator("desk_tz")
+    @classmethod
+    def _known_tz(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None:
+            from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+            try:
+                ZoneInfo(v)
+            except Exception as exc:  # noqa: BLE001 -- ZoneInfo raises several kinds for a bad name
+                raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("desk_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        desk_window(v)
+        return v
+
+    @field_validator("desk_country")
+    @classmethod
+    def _known_country(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None:
+            import holidays  # noqa: PLC0415
+
+            if v.upper() not in holidays.list_supported_countries():
+                raise ValueError(f"no public holidays known for {v!r}")
+            return v.upper()
+        return v
+
+
+def desk_window(text: str) -> tuple[float, float]:
+    """``"09:00-18:00"`` as local hours ``(9.0, 18.0)``; ValueError unless ``0 <= open < close <= 24``."""
+    try:
+        a, b = (part.strip() for part in text.split("-"))
+        (ha, ma), (hb, mb) = (tuple(int(x) for x in part.split(":")) for part in (a, b))
+    except ValueError as exc:
+        raise ValueError(f"opening hours must read HH:MM-HH:MM, not {text!r}") from exc
+    if not (0 <= ma < 60 and 0 <= mb < 60):
+        raise ValueError(f"opening hours must read HH:MM-HH:MM, not {text!r}")
+    lo, hi = ha + ma / 60, hb + mb / 60
+    if not 0 <= lo < hi <= 24:
+        raise ValueError(f"opening hours {text!r}: need 00:00 <= open < close <= 24:00")
+    return lo, hi
 
 
 @lru_cache(maxsize=1)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import get_clock, get_store
+from api.deps import get_clock, get_sla, get_store
 from api.schemas.tickets import CustomerIn, CustomerOut, HistoryOut, NotificationOut, OrderLinkIn, TicketOut
 from engine.clock import Clock
 from engine.errors import NotFoundError
 from engine.store.aftersales import unit
 from engine.store.repository import Store
+from engine.tickets.sla import SlaPolicies
 
 CustomerId = Path(..., min_length=1, max_length=128)
 
@@ -40,8 +41,8 @@ def link_order(body: OrderLinkIn, customer_id: str = CustomerId, store: Store = 
 
 @router.get("/{customer_id}/history", response_model=HistoryOut, summary="Tickets, notifications and promises of one customer")
 def history(customer_id: str = CustomerId, limit: int = Query(100, ge=1, le=1000), store: Store = Depends(get_store),
-            clock: Clock = Depends(get_clock)) -> HistoryOut:
-    from engine.tickets import SlaPolicies, TicketQuery, clock_states  # noqa: PLC0415
+            clock: Clock = Depends(get_clock), pol: SlaPolicies = Depends(get_sla)) -> HistoryOut:
+    from engine.tickets import TicketQuery, clock_states  # noqa: PLC0415
 
     with unit(store) as u:
         c = u.get_customer(customer_id)
@@ -51,7 +52,6 @@ def history(customer_id: str = CustomerId, limit: int = Query(100, ge=1, le=1000
     if c is None and not ts and not ns:
         raise NotFoundError(f"no customer with id {customer_id!r}")
     promises = [p for o in orders for p in store.promises_for(o)][:limit]
-    pol = SlaPolicies()
     return HistoryOut(
         customer=CustomerOut.of(c) if c else None,
         tickets=[TicketOut.of(t, clock_states(t, pol.for_ticket(t.category, t.priority), clock.now())) for t in ts],

@@ -8,9 +8,10 @@ message names the item and field), 3 a service the command needs is down.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -39,6 +40,14 @@ def cli_errors() -> Iterator[None]:
             raise
         _say(str(exc))
         raise typer.Exit(code=exc.exit_code) from None
+    except ValidationError as exc:
+        if DEBUG:
+            raise
+        # The operator's environment (PROMISE_*) is bad input; any other model failing to validate is our bug.
+        if exc.title != "Settings":
+            _bug(exc)
+        _say(settings_message(exc))
+        raise typer.Exit(code=EXIT_INPUT) from None
     except OSError as exc:
         # A path the user gave cannot be read or written: their environment, not our bug.
         if DEBUG:
@@ -48,8 +57,21 @@ def cli_errors() -> Iterator[None]:
     except Exception as exc:
         if DEBUG:
             raise
-        _say(f"({type(exc).__name__}: {exc}); this is a bug, run again with 'promise --debug' for the traceback", "internal error")
-        raise typer.Exit(code=EXIT_BUG) from None
+        _bug(exc)
+
+
+def _bug(exc: BaseException) -> NoReturn:
+    _say(f"({type(exc).__name__}: {exc}); this is a bug, run again with 'promise --debug' for the traceback", "internal error")
+    raise typer.Exit(code=EXIT_BUG) from None
+
+
+def settings_message(exc: ValidationError) -> str:
+    """One line naming the environment variable of each bad setting."""
+    parts = []
+    for e in exc.errors():
+        name = "PROMISE_" + "_".join(str(x) for x in e["loc"]).upper()
+        parts.append(f"{name}: {e['msg'].removeprefix('Value error, ')}")
+    return "bad setting: " + "; ".join(parts)
 
 
 def _say(message: str, label: str = "error") -> None:

@@ -36,16 +36,18 @@ def register(app: typer.Typer) -> None:
             from engine.config import Settings  # noqa: PLC0415
             from engine.store.aftersales import unit  # noqa: PLC0415
             from engine.store.repository import Store  # noqa: PLC0415
-            from engine.tickets import TicketQuery, kpis  # noqa: PLC0415
+            from engine.tickets import SlaPolicies, TicketQuery, kpis  # noqa: PLC0415
 
             t0 = _epoch(since, "--since")
             t1 = _epoch(until, "--until") if until else WallClock().now()
             if t1 <= t0:
                 raise InputError("--until must be after --since", field="--until")
-            store = Store(db or Settings().db_url)
+            settings = Settings()
+            store = Store(db or settings.db_url)
             with unit(store) as u:
                 rows = u.list_tickets(TicketQuery(since=t0, until=t1), limit=10**7)
-            k = kpis(rows, since=t0, until=t1, now=min(t1, WallClock().now()) if not until else t1)
+            k = kpis(rows, since=t0, until=t1, now=min(t1, WallClock().now()) if not until else t1,
+                     policies=SlaPolicies.from_settings(settings))
             if as_json:
                 typer.echo(json.dumps(k.to_dict(), indent=2))
                 return
@@ -72,10 +74,11 @@ def register(app: typer.Typer) -> None:
             from engine.store.repository import Store  # noqa: PLC0415
             from engine.tickets import SlaPolicies, TicketQuery, sweep  # noqa: PLC0415
 
-            store = Store(db or Settings().db_url)
+            settings = Settings()
+            store = Store(db or settings.db_url)
             with unit(store) as u:
-                events = sweep(u.list_tickets(TicketQuery(status=sorted(OPEN_STATUSES)), limit=10**7), SlaPolicies(),
-                               WallClock().now())
+                events = sweep(u.list_tickets(TicketQuery(status=sorted(OPEN_STATUSES)), limit=10**7),
+                               SlaPolicies.from_settings(settings), WallClock().now())
                 for t in {id(t): t for t, _ in events}.values():
                     u.save_ticket(t)
             for _, e in events:

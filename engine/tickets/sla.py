@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 from engine.domain.ticket import (
     PAUSED_STATUSES, ChangeKind, Priority, Ticket, TicketCategory, TicketChange, TicketStatus,
 )
+from engine.config import Settings, desk_window
 from engine.errors import InputError
 
 __all__ = [
@@ -186,6 +188,29 @@ class SlaPolicies:
 
     def for_ticket(self, category: TicketCategory, priority: Priority) -> SlaPolicy:
         return self.rules.get((category, priority)) or self.rules.get((category, None)) or self.default
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlaPolicies:
+        """The desk's policies as the operator set them (``PROMISE_SLA_*``, ``PROMISE_DESK_*``).
+
+        With ``desk_tz`` set, every clock counts the desk's business hours
+        (``desk_hours``, minus ``desk_country``'s weekend and public holidays);
+        otherwise every hour counts.
+        """
+        cal = _desk_calendar(settings.desk_tz, settings.desk_hours, settings.desk_country)
+        first = settings.sla_first_response_min * 60.0
+        default = SlaPolicy(first_response_s=first, resolution_s=settings.sla_resolution_h * 3600.0, calendar=cal)
+        feedback = SlaPolicy(first_response_s=first, resolution_s=settings.sla_feedback_h * 3600.0, calendar=cal)
+        return cls(default=default, rules={(TicketCategory.FEEDBACK, None): feedback})
+
+
+@lru_cache(maxsize=8)
+def _desk_calendar(tz: str | None, hours: str, country: str | None) -> Calendar:
+    # Cached: every ticket read goes through the desk's calendar, and its holiday table is built once per process.
+    if tz is None:
+        return CalendarHours()
+    lo, hi = desk_window(hours)
+    return BusinessHours(tz, lo, hi, country=country)
 
 
 @dataclass(frozen=True, slots=True)

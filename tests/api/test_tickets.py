@@ -97,3 +97,24 @@ def test_bad_input_names_the_field(api) -> None:
     assert c.get("/v1/tickets/kpis", params={"since": T0.timestamp() - 3600}).status_code == 200  # epoch seconds too
     assert c.get("/v1/customers/ghost/history").status_code == 404
     assert c.post("/v1/customers/ghost/orders", json={"order_id": "o"}).status_code == 404
+
+
+def test_a_desk_in_business_hours_counts_its_own_hours(tmp_path) -> None:
+    # A Shanghai desk open 09:00-18:00: a ticket opened Friday 17:30 local has 30 minutes left that day,
+    # so its 60-minute first response falls due Monday 09:30, and the weekend's hours never count.
+    db = f"sqlite:///{tmp_path / 'desk.db'}"
+    settings = Settings(db_url=db, solve_workers=1, solve_in_threads=True, shed_lag_ms=60_000,
+                        desk_tz="Asia/Shanghai", desk_country="CN", sla_first_response_min=60)
+    app = create_app(settings)
+    fri = datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)  # 17:30 in Shanghai
+    clock = SimClock(fri)
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app, headers={"Authorization": f"Bearer {key_for(db, 'agent')}"}) as c:
+        t = c.post("/v1/tickets", json={"category": "delay", "customer_id": "k", "channel": "chat"}).json()
+        assert t["sla"]["first_response"]["allowed_s"] == 3600
+        clock.advance(2 * 86400)  # Sunday 17:30: still 30 counted minutes
+        t = c.get(f"/v1/tickets/{t['ticket_id']}").json()
+        fr = t["sla"]["first_response"]
+        assert fr["elapsed_s"] == pytest.approx(1800)
+        due = datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc)  # Monday 09:30 in Shanghai
+        assert datetime.fromisoformat(fr["due_at"].replace("Z", "+00:00")) == due

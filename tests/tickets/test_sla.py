@@ -103,3 +103,24 @@ def test_business_hours_follow_the_countrys_week_and_make_up_workdays() -> None:
     assert not eg.is_working_day(date(2026, 12, 5))
     assert BusinessHours("UTC").weekdays == frozenset(range(5))
     assert BusinessHours("Asia/Shanghai", country="CN", weekdays=range(7)).is_working_day(date(2026, 12, 5))  # a Saturday, asked for
+
+
+def test_policies_from_settings_read_the_desk_and_targets() -> None:
+    from pydantic import ValidationError
+
+    from engine.config import Settings
+
+    every = SlaPolicies.from_settings(Settings(sla_resolution_h=12, sla_first_response_min=15))
+    pol = every.for_ticket(TicketCategory.QUALITY, Priority.NORMAL)
+    assert isinstance(pol.calendar, CalendarHours)
+    assert (pol.first_response_s, pol.resolution_s) == (900, 12 * 3600)
+    assert every.for_ticket(TicketCategory.FEEDBACK, Priority.NORMAL).resolution_s == 48 * 3600
+    desk = SlaPolicies.from_settings(Settings(desk_tz="Asia/Shanghai", desk_hours="08:30-20:00", desk_country="cn"))
+    cal = desk.for_ticket(TicketCategory.QUALITY, Priority.HIGH).calendar
+    assert isinstance(cal, BusinessHours) and (cal.open_hour, cal.close_hour) == (8.5, 20.0)
+    assert not cal.is_working_day(date(2026, 10, 1)) and cal.is_working_day(date(2026, 2, 14))  # make-up Saturday
+    for bad in ({"desk_tz": "Mars/Olympus"}, {"desk_hours": "18:00-09:00"}, {"desk_hours": "9-18"},
+                {"desk_hours": "09:00-18:75"}, {"desk_country": "XX"}, {"sla_resolution_h": 0}):
+        with pytest.raises(ValidationError) as e:
+            Settings(**bad)
+        assert next(iter(bad)) in str(e.value)
