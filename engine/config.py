@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "reset_settings", "desk_window"]
@@ -66,9 +66,9 @@ class Settings(BaseSettings):
     # --- promise regions ----------------------------------------------------------------
     default_region: str = Field("helsinki", min_length=1, description="Region quotes and checks use when a request names none (an embedded one: helsinki, shanghai; or a model under model_dir).")
     # --- support desk: SLA clocks ------------------------------------------------------------
-    sla_first_response_min: float = Field(30.0, gt=0, description="First-response target of a ticket, in counted minutes.")
-    sla_resolution_h: float = Field(24.0, gt=0, description="Resolution target of a ticket, in counted hours.")
-    sla_feedback_h: float = Field(48.0, gt=0, description="Target for handling feedback and complaints, in counted hours.")
+    sla_first_response_min: float = Field(30.0, gt=0, le=7 * 24 * 60, description="First-response target of a ticket, in counted minutes.")
+    sla_resolution_h: float = Field(24.0, gt=0, le=366 * 24, description="Resolution target of a ticket, in counted hours.")
+    sla_feedback_h: float = Field(48.0, gt=0, le=366 * 24, description="Target for handling feedback and complaints, in counted hours.")
     desk_tz: Optional[str] = Field(None, description="IANA time zone of the support desk (Asia/Shanghai). Set: SLA clocks count the desk's business hours only; unset: every hour counts.")
     desk_hours: str = Field("09:00-18:00", description="The desk's local opening hours, HH:MM-HH:MM (24:00 allowed as the end); read with desk_tz.")
     desk_country: Optional[str] = Field(None, description="Country whose public holidays, weekend and make-up workdays close the desk (CN, FI...); read with desk_tz.")
@@ -101,6 +101,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"no public holidays known for {v!r}")
             return v.upper()
         return v
+
+    @model_validator(mode="after")
+    def _desk_needs_its_zone(self) -> Settings:
+        # Hours or a country without the desk's time zone would be dropped without a word.
+        if self.desk_tz is None and (self.desk_country is not None or self.desk_hours != "09:00-18:00"):
+            raise ValueError("PROMISE_DESK_HOURS and PROMISE_DESK_COUNTRY apply to a desk in business hours:"
+                             " set PROMISE_DESK_TZ too")
+        return self
 
 
 def desk_window(text: str) -> tuple[float, float]:

@@ -69,8 +69,9 @@ def settings_message(exc: ValidationError) -> str:
     """One line naming the environment variable of each bad setting."""
     parts = []
     for e in exc.errors():
-        name = "PROMISE_" + "_".join(str(x) for x in e["loc"]).upper()
-        parts.append(f"{name}: {e['msg'].removeprefix('Value error, ')}")
+        msg = e["msg"].removeprefix("Value error, ")
+        # A check across several settings has no one field: its message names them.
+        parts.append(f"PROMISE_{'_'.join(str(x) for x in e['loc']).upper()}: {msg}" if e["loc"] else msg)
     return "bad setting: " + "; ".join(parts)
 
 

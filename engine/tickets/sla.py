@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine.config import Settings, desk_window
 from engine.domain.ticket import (
     PAUSED_STATUSES, ChangeKind, Priority, Ticket, TicketCategory, TicketChange, TicketStatus,
 )
-from engine.config import Settings, desk_window
 from engine.errors import InputError
 
 __all__ = [

@@ -23,7 +23,7 @@ def _app() -> typer.Typer:
 
 
 @pytest.mark.parametrize(("env", "value"), [("PROMISE_DESK_TZ", "Mars/Olympus"), ("PROMISE_DESK_HOURS", "18:00-09:00"),
-                                            ("PROMISE_SLA_RESOLUTION_H", "-1")])
+                                            ("PROMISE_SLA_RESOLUTION_H", "-1"), ("PROMISE_DESK_COUNTRY", "CN")])
 def test_a_bad_desk_setting_is_named_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
     monkeypatch.setenv(env, value)
     res = CliRunner().invoke(_app(), ["tickets", "sweep", "--db", f"sqlite:///{tmp_path / 't.db'}"])

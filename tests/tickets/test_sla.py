@@ -120,7 +120,10 @@ def test_policies_from_settings_read_the_desk_and_targets() -> None:
     assert isinstance(cal, BusinessHours) and (cal.open_hour, cal.close_hour) == (8.5, 20.0)
     assert not cal.is_working_day(date(2026, 10, 1)) and cal.is_working_day(date(2026, 2, 14))  # make-up Saturday
     for bad in ({"desk_tz": "Mars/Olympus"}, {"desk_hours": "18:00-09:00"}, {"desk_hours": "9-18"},
-                {"desk_hours": "09:00-18:75"}, {"desk_country": "XX"}, {"sla_resolution_h": 0}):
+                {"desk_hours": "09:00-18:75"}, {"desk_country": "XX"}, {"sla_resolution_h": 0},
+                {"sla_resolution_h": 10**6}):
         with pytest.raises(ValidationError) as e:
             Settings(**bad)
         assert next(iter(bad)) in str(e.value)
+    with pytest.raises(ValidationError, match="PROMISE_DESK_TZ"):
+        Settings(desk_country="CN")  # a country without the desk's zone would be ignored
