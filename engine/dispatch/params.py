@@ -90,10 +90,13 @@ class SearchParams:
     #: At most this many independent runs one after the other under a time limit, each
     #: cooling over its share of the time; the best is kept (``improve._restarts``; one
     #: thread, no optional jobs racing, not over-full).  As many as the time holds at
-    #: ``run_iterations`` x jobs^2 iterations each.
-    runs: int = 2
+    #: ``run_iterations`` x jobs^2 iterations each.  Three (from two): on Gehring-Homberger
+    #: R1 and RC1 200 at 60 s, three seeds, -0.264 and -0.248% against -0.221 and -0.166%
+    #: (the bad seed's tail gone), all 60 -3.236% against -3.196% (RESULTS.md, 2026-12-01).
+    runs: int = 3
     #: Iterations x jobs^2 a run needs for ``runs`` to count it (the pace is read over
-    #: ``pace_share`` of the time): 200 jobs at 60 s hold two, 400 jobs one.  At 50, R2 200
+    #: ``pace_share`` of the time, at 78-98 thousand iterations a second on Gehring-Homberger
+    #: 200 and 45-59 thousand at 400): 200 jobs at 60 s hold three, 400 jobs one.  At 50, R2 200
     #: (99 x jobs^2 in all at 60 s) fell just short of two runs, and the gated set lost the
     #: 0.2 points that two runs had won on R2 and RC2 (RESULTS.md, 2026-11-29 evening).
     run_iterations: float = 30.0
