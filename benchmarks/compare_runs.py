@@ -24,6 +24,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import NoReturn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from vrptw import instance_class  # noqa: E402 -- one naming of the classes (C1, RC2...) for every benchmark
+
 
 def _fail(message: str) -> NoReturn:
     print(f"compare_runs: {message}", file=sys.stderr)
@@ -58,14 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     common = sorted(set.intersection(*(set(r) for r in [*ours.values(), *peer.values()])))
     if not common:
         _fail("no instance is in every run")
-    classes = sorted({k.split("_")[0] for k in common})
+    classes = sorted({instance_class(k) for k in common})
 
     def mean(runs: dict[int, dict[str, float]], keys: list[str]) -> float:
         return st.mean(st.mean(runs[s][k] for s in runs) for k in keys)
 
     print(f"{'class':<6} " + " ".join(f"ours s{s:<3}" for s in sorted(ours)) + "   ours   peer")
     for c in classes:
-        keys = [k for k in common if k.split("_")[0] == c]
+        keys = [k for k in common if instance_class(k) == c]
         per_seed = " ".join(f"{st.mean(ours[s][k] for k in keys):8.3f}" for s in sorted(ours))
         print(f"{c:<6} {per_seed} {mean(ours, keys):7.3f} {mean(peer, keys):7.3f}")
     diff = [st.mean(ours[s][k] for s in ours) - st.mean(peer[s][k] for s in peer) for k in common]
