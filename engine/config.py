@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _desk_needs_its_zone(self) -> Settings:
         # Hours or a country without the desk's time zone would be dropped without a word.
-        if self.desk_tz is None and (self.desk_country is not None or self.desk_hours != "09:00-18:00"):
+        if self.desk_tz is None and (self.desk_country is not None or self.desk_hours != type(self).model_fields["desk_hours"].default):
             raise ValueError("PROMISE_DESK_HOURS and PROMISE_DESK_COUNTRY apply to a desk in business hours:"
                              " set PROMISE_DESK_TZ too")
         return self
