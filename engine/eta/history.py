@@ -166,6 +166,8 @@ def read_history(
     lat_ok = (np.abs(coords[:, 0]) <= 90) & (np.abs(coords[:, 2]) <= 90)
     lon_ok = (np.abs(coords[:, 1]) <= 180) & (np.abs(coords[:, 3]) <= 180)
     drop(~(lat_ok & lon_ok), "invalid coordinate")
+    # (0, 0) is in the Gulf of Guinea: it is what a failed geocode writes, and it would stretch the service area.
+    drop(((coords[:, 0] == 0) & (coords[:, 1] == 0)) | ((coords[:, 2] == 0) & (coords[:, 3] == 0)), "coordinate at 0, 0 (a missing geocode)")
     if bbox is not None:
         la0, lo0, la1, lo1 = bbox
         inside = (

@@ -4,8 +4,9 @@
 IANA zone whose UTC offsets explain every timestamp's written offset (the
 depot's zone when several do, or when every time is written in UTC), the
 service area is a circle around the depot (the most frequent origin) whose
-radius is a high quantile of the history's distances plus a margin (so only
-rows far outside it are "outside the map"), peak seasons are the history's
+radius is a high quantile of the history's distances plus a margin, widened to
+reach every place rows pile up in (a city shipped to every week), so only
+stray rows far outside it are "outside the map", peak seasons are the history's
 slow periods anchored to the public holiday they surround
 (:func:`engine.eta.calendar.learn_seasons`), and every carrier/service seen
 becomes an offer with a kind guessed from its name and its delivery days,
@@ -43,6 +44,10 @@ PREFERRED_ZONES = (
 )
 #: Service-area radius: this quantile of depot distances, times ``AREA_FACTOR`` plus ``AREA_MARGIN_KM``.
 AREA_QUANTILE, AREA_FACTOR, AREA_MARGIN_KM = 0.99, 1.5, 10.0
+#: A destination beyond that radius still belongs to the area when its grid cell (``AREA_CELL_DEG`` on a side,
+#: about 11 km) and the eight around it hold at least ``AREA_CELL_ROWS`` rows: a city the platform ships to every week is a
+#: destination, not a typo (typos and stray geocodes do not pile up in one place).
+AREA_CELL_DEG, AREA_CELL_ROWS = 0.1, 20
 #: Default prices until a catalogue gives them (base, per kg, per km), by kind.
 DEFAULT_PRICES = {
     "same_day": (6.5, 0.05, 0.10), "next_day": (4.9, 0.05, 0.05), "slot": (7.9, 0.05, 0.10),
@@ -157,11 +162,19 @@ def infer_area(frame: pd.DataFrame) -> tuple[tuple[float, float], float]:
     (la, lo), _ = key.most_common(1)[0]
     near = (np.abs(olat - la) < 1e-3) & (np.abs(olon - lo) < 1e-3)
     depot = (float(np.median(olat[near])), float(np.median(olon[near])))
-    d = np.concatenate([
-        haversine_km(depot[0], depot[1], frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy()),
-        haversine_km(depot[0], depot[1], olat, olon),
-    ])
+    lat = np.concatenate([frame["dest_lat"].to_numpy(), olat])
+    lon = np.concatenate([frame["dest_lon"].to_numpy(), olon])
+    d = haversine_km(depot[0], depot[1], lat, lon)
     radius = float(np.quantile(d, AREA_QUANTILE)) * AREA_FACTOR + AREA_MARGIN_KM
+    far = d > radius
+    if far.any():
+        ci, cj = np.floor(lat[far] / AREA_CELL_DEG).astype(np.int64), np.floor(lon[far] / AREA_CELL_DEG).astype(np.int64)
+        count = Counter(zip(ci.tolist(), cj.tolist()))
+        # A cell with its eight neighbours, so a city on a cell's edge is not split in four.
+        block = {c: sum(count.get((c[0] + a, c[1] + b), 0) for a in (-1, 0, 1) for b in (-1, 0, 1)) for c in count}
+        kept = np.array([block[c] >= AREA_CELL_ROWS for c in zip(ci.tolist(), cj.tolist())], dtype=bool)
+        if kept.any():
+            radius = float(d[far][kept].max()) + AREA_MARGIN_KM
     return depot, radius
 
 

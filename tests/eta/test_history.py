@@ -31,10 +31,11 @@ def test_bad_rows_counted_per_reason(tmp_path: Path) -> None:
         "o0,own,same_day,60.25,24.99,60.17,24.94,2026-03-02T09:00:00+02:00,2026-03-02T10:00:00+02:00,2026-03-02T18:00:00+02:00,1",
         "b8,,same_day,60.25,24.99,60.17,24.94,2026-03-02T09:00:00+02:00,2026-03-02T10:00:00+02:00,2026-03-02T18:00:00+02:00,1",
         "b9,own,same_day,60.25,24.99,60.17,24.94,2026-03-02T09:00:00+02:00,2026-03-02T08:00:00+02:00,2026-03-02T18:00:00+02:00,1",
+        "b10,own,same_day,60.25,24.99,0,0,2026-03-02T09:00:00+02:00,2026-03-02T10:00:00+02:00,2026-03-02T18:00:00+02:00,1",
     ]
     h = read_history(_write(tmp_path, lines), bbox=HELSINKI.bbox)
     s = h.summary()
-    assert s["rows_read"] == 15
+    assert s["rows_read"] == 16
     assert s["rows_used"] == 5
     assert s["skipped_by_reason"] == {
         "unparseable time": 1,
@@ -47,6 +48,7 @@ def test_bad_rows_counted_per_reason(tmp_path: Path) -> None:
         "duplicate order_id": 1,
         "empty order_id, carrier or service": 1,
         "handed over before created": 1,
+        "coordinate at 0, 0 (a missing geocode)": 1,
     }
     # Times are real instants: 09:00+02:00 is 07:00 UTC.
     assert h.frame["created"].iloc[0] == pytest.approx(1772434800.0)

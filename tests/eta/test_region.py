@@ -15,7 +15,7 @@ from engine.errors import HistoryError, InputError
 from engine.eta.fit import fit
 from engine.eta.history import read_history
 from engine.eta.model import EtaModel
-from engine.eta.region import infer_region, infer_tz
+from engine.eta.region import AREA_CELL_ROWS, infer_area, infer_region, infer_tz
 from engine.promise import quote_arrays
 from tests.eta._region_history import shanghai_history
 
@@ -331,3 +331,25 @@ def test_zone_near_at_sea_is_none() -> None:
     from engine.eta.region import zone_near
 
     assert zone_near(31.0, 123.5) is None  # East China Sea: tzfpy's Etc/GMT-8
+
+
+def test_a_far_city_shipped_to_every_week_is_inside_the_area_and_strays_are_not() -> None:
+    rng = np.random.default_rng(3)
+    depot = (-6.30, 107.15)  # a warehouse east of Jakarta
+    n = 20_000
+    lat = np.r_[depot[0] + rng.normal(0, 0.15, n), 3.595 + rng.normal(0, 0.02, AREA_CELL_ROWS + 10)]  # Medan, ~1,400 km
+    lon = np.r_[depot[1] + rng.normal(0, 0.15, n), 98.672 + rng.normal(0, 0.02, AREA_CELL_ROWS + 10)]
+    # Three strays, each alone: a swapped coordinate and two typos.
+    lat, lon = np.r_[lat, 107.15, -30.3, 10.2], np.r_[lon, -6.30, 107.15, 120.0]
+    frame = pd.DataFrame({"origin_lat": depot[0], "origin_lon": depot[1], "dest_lat": lat, "dest_lon": lon})
+    got, radius = infer_area(frame)
+    assert got == depot
+    d = np.hypot((lat - depot[0]) * 111.0, (lon - depot[1]) * 110.0)
+    assert 1_350 < radius < 1_500  # Medan's rows are inside...
+    assert (d[-3:] > radius + 100).all()  # ...the strays are far outside
+    # Without the city, the radius is the core's (a 99% quantile with a margin), not the strays'.
+    core = frame.iloc[np.r_[0:n, n + AREA_CELL_ROWS + 10 : n + AREA_CELL_ROWS + 13]]
+    assert infer_area(core)[1] < 150
+    # A few rows to the far city (fewer than a cell needs) stay outside as before.
+    few = frame.iloc[np.r_[0:n, n : n + AREA_CELL_ROWS - 1]]
+    assert infer_area(few)[1] < 150
