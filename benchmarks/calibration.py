@@ -165,7 +165,8 @@ def region_report(region: str, target: float, train_weeks: int, test_weeks: int)
     return out
 
 
-def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams, step_h: float = 6.0, origin: bool = True) -> dict[str, np.ndarray]:
+def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams, step_h: float = 6.0, origin: bool = True,
+                 freeze: bool = False) -> dict[str, np.ndarray]:
     """Promises for the held-out orders with the live drift correction, replayed in order of time.
 
     Every ``step_h`` hours ``T``: the orders created in the step are opened
@@ -212,14 +213,16 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
     shifted: dict[str, list[float]] = {}
     while T <= end + step:
         nxt = T + step
-        for k, c in per.items():
+        frozen = freeze and T >= t0
+        for k, c in ({} if frozen else per).items():
             cr, de = c["cr"], c["de"]
             oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
             oc = oc[np.isfinite(c["base"][oc])]
             state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist(), median=c["p50"][oc].tolist(),
                        rungs=c["rungs"][oc], cap=widen_caps(model, k, c["base"][oc]))
-        state.advance(T)
-        for k, c in per.items():
+        if not frozen:
+            state.advance(T)
+        for k, c in ({} if frozen else per).items():
             de = c["de"][c["by_delivered"]]
             dl = c["by_delivered"][np.searchsorted(de, prev, "right"):np.searchsorted(de, T, "right")]
             state.close(k, dl.tolist(), c["de"][dl].tolist())
@@ -278,14 +281,14 @@ def _order_mean(rows: dict, which) -> float | None:
 
 
 def figures(model: EtaModel, train, te, target: float, head: str, title: str, region: str, origin: bool = True,
-            drift: DriftParams | None = None) -> dict:
+            drift: DriftParams | None = None, plot_it: bool = True, freeze: bool = False) -> dict:
     """The four issue-10 figures of ``model`` on the held-out frame ``te`` (naive p95 from ``train``), printed, plus the reliability plot."""
     trk = (train["carrier"] + ":" + train["service"]).to_numpy()
     lead_tr = (train["delivered"] - train["created"]).to_numpy()
     key = (te["carrier"] + ":" + te["service"]).to_numpy()
     rows = {}
     met_all, miss, total = [], 0, 0
-    fixed = replay_drift(model, train, te, target, drift, origin=origin) if drift is not None else {}
+    fixed = replay_drift(model, train, te, target, drift, origin=origin, freeze=freeze) if drift is not None else {}
     for k in model.base_keys:
         m = key == k
         if not m.any():
@@ -341,7 +344,7 @@ def figures(model: EtaModel, train, te, target: float, head: str, title: str, re
     if never:
         print(f"  never promised to any held-out order (left out of the means): {', '.join(never)}")
     print(f"  calendar tables kept: {out['calendar_tables']}")
-    if drift is not None:
+    if drift is not None or not plot_it:
         return out
     rel = reliability(model, te)
     plot(rel, OUT / f"reliability_{region}.png", title)

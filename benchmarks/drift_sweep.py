@@ -84,6 +84,10 @@ def main() -> None:
     ap.add_argument("--dirs", default="", help="further histories, comma separated: FOLDER (train.csv, test.csv, model/) or FOLDER=MODEL_FOLDER")
     ap.add_argument("--params", default="{}", help="DriftParams fields as JSON (lists become tuples)")
     ap.add_argument("--one-level", action="store_true", help="also replay each draw reading one level per carrier/service (the method before cell levels), side by side")
+    ap.add_argument("--plain", action="store_true",
+                    help="also print each draw's figures from the model alone (no live correction: what `promise quote` gives), side by side")
+    ap.add_argument("--frozen", action="store_true",
+                    help="with --plain: the model alone read with the correction frozen at the end of the training history")
     ap.add_argument("--by-shift", action="store_true",
                     help="also replay each draw narrowing by a shift back (narrow_levels=(), the grid's negative steps: the method before), side by side")
     args = ap.parse_args()
@@ -94,7 +98,7 @@ def main() -> None:
         sys.exit("give --one-level or --by-shift, not both")
     label = "one level per carrier/service" if args.one_level else "narrowing by a shift back"
     by_shift = replace(params, narrow_levels=(), shifts_h=tuple(x for x in SHIFTS_BACK if x < min(params.shifts_h)) + params.shifts_h)
-    rows, base = [], []
+    rows, base, plain = [], [], []
     for s, d, md in _draws(args.seeds, args.dirs):
         if not md.exists() or not (d / "test.csv").exists():
             sys.exit(f"no history/model for {s} in {d} ({md}): run benchmarks/calibration.py --independent-only --independent-seed N,"
@@ -117,6 +121,15 @@ def main() -> None:
             base.append((r1, c1, ok1))
             print(f"{s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
                   f" coverage {'ok' if c1 else 'FAILS'}, all {'ok' if ok1 else 'FAIL'}", flush=True)
+        if args.plain:
+            with contextlib.redirect_stdout(io.StringIO()):
+                rp = cal.figures(model, tr, te, 0.95, "", "", tag, origin=True, drift=params if args.frozen else None, plot_it=False,
+                                 freeze=args.frozen)
+            cp, okp = passes(rp)
+            plain.append((rp, cp, okp))
+            svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in rp["per_key"].items())
+            print(f"{s} model alone: met {rp['met_overall']:.4f} ratio {rp['mean_ratio']:.3f} own {rp['mean_ratio_own']:.3f}"
+                  f" coverage {'ok' if cp else 'FAILS'}, all {'ok' if okp else 'FAIL'} | {svc}", flush=True)
         svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in r["per_key"].items())
         print(f"{s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
               f" (vs held-out p95 {r['mean_ratio_test_naive']:.3f}) coverage {'ok' if cov else 'FAILS'},"
@@ -127,6 +140,9 @@ def main() -> None:
           f" mean ratio {sum(row[0]['mean_ratio'] for row in rows) / n:.4f}, own {sum(row[0]['mean_ratio_own'] for row in rows) / n:.4f};"
           f" with the ratios averaged over orders: passing {sum(row[3] for row in rows)}/{n},"
           f" mean ratio {sum(row[0]['mean_ratio_orders'] for row in rows) / n:.4f}, own {sum(row[0]['mean_ratio_own_orders'] for row in rows) / n:.4f}")
+    if plain:
+        print(f"model alone, same draws: passing every figure {sum(ok for _, _, ok in plain)}/{n}, coverage figures {sum(c for _, c, _ in plain)}/{n};"
+              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in plain) / n:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in plain) / n:.4f}")
     if base:
         b = len(base)
         print(f"{label}, same draws: passing every figure {sum(ok for _, _, ok in base)}/{b}, coverage figures {sum(c for _, c, _ in base)}/{b};"
