@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         name: Optional[str] = typer.Option(None, "--name", help="Model name (default: from the input)."),
         conformal: bool = typer.Option(False, "--conformal", help="Add the one-sided conformal tail shift (off by default: see benchmarks/calibration.py)."),
         min_cell: int = typer.Option(40, "--min-cell", help="Rows a cell needs before it stops pooling into its parent."),
+        own_carrier: Optional[str] = typer.Option(None, "--own-carrier", help="Carrier name of your own fleet when the history gives it a brand name (own, own_fleet, in-house and the like are read as the own fleet without it)."),
     ) -> None:
         """Learn transit-time quantiles from delivery history (or simulated history)."""
         with cli_errors():
@@ -54,17 +55,21 @@ def register(app: typer.Typer) -> None:
                 if catalogue is not None:
                     if c is not None:
                         raise InputError("give --city or --catalogue, not both", field="--catalogue")
-                    c, h, region = _with_catalogue(history, catalogue, tz)  # type: ignore[arg-type]
+                    c, h, region = _with_catalogue(history, catalogue, tz, own_carrier)  # type: ignore[arg-type]
                     extra["region"] = region
                 elif c is None:
                     from engine.eta.region import infer_region  # noqa: PLC0415
 
-                    c, h, region = infer_region(read_history(history, local_tz=tz), tz=tz, name=name or label)  # type: ignore[arg-type]
+                    c, h, region = infer_region(read_history(history, local_tz=tz, own_carrier=own_carrier), tz=tz, name=name or label)  # type: ignore[arg-type]
                     extra["region"] = region
                 else:
-                    h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz)  # type: ignore[arg-type]
+                    h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz, own_carrier=own_carrier)  # type: ignore[arg-type]
+            if simulate and own_carrier:
+                raise InputError("--own-carrier names a carrier of a --history file", field="--own-carrier")
             model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
+            if own_carrier:
+                model.meta["own_carrier"] = own_carrier.strip()
             model.save(out)
             s = h.summary()
             typer.echo(f"fitted {model.name!r}: used {s['rows_used']} of {s['rows_read']} rows, skipped {s['rows_skipped']}")
@@ -84,6 +89,8 @@ def register(app: typer.Typer) -> None:
                         typer.echo(f"  season learnt from a slow period: {ls['season']} ({ls['from']} to {ls['to']}; {where})")
                     if region.get("tz_warning"):
                         typer.echo(f"  warning: {region['tz_warning']}")
+            for written, used in s["carriers_renamed"].items():  # type: ignore[union-attr]
+                typer.echo(f"  carrier {written!r} read as the own fleet {used!r}" if used == "own" else f"  carrier {written!r} read as {used!r}")
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]
                 typer.echo(f"  skipped {k}: {reason}")
             for k in model.keys:
@@ -157,7 +164,7 @@ def register(app: typer.Typer) -> None:
             Console().print(t)
 
 
-def _with_catalogue(history: Path, path: Path, tz: Optional[str]) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
+def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: Optional[str] = None) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
     """The catalogue's region and services, plus (default-priced) any service the history has and the catalogue lacks.
 
     Times the history writes without an offset are local times of the catalogue's zone.
@@ -168,10 +175,10 @@ def _with_catalogue(history: Path, path: Path, tz: Optional[str]) -> tuple["City
     from engine.eta.region import infer_services  # noqa: PLC0415
     from engine.io.catalogue import apply_catalogue, read_catalogue  # noqa: PLC0415
 
-    cat = read_catalogue(path)
+    cat = read_catalogue(path, own_carrier)
     if tz is not None and tz != cat.city.tz:
         raise InputError(f"--tz {tz} differs from the catalogue's region.tz {cat.city.tz}", field="--tz")
-    city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz), cat)
+    city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz, own_carrier=own_carrier), cat)
     known = {s.key for s in city.services}
     extra = [s for s in infer_services(h.frame, city.tz, city.depot) if s.key not in known]
     info = dict(cat.info)

@@ -18,6 +18,26 @@ Seasons = tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
 
 #: The carrier name of the own fleet (its same-day and slots are time-critical).
 OWN_FLEET = "own"
+#: How histories and catalogues write the own fleet (compared without case): each is read as :data:`OWN_FLEET`.
+#: A fleet with a brand name is named with ``promise fit --own-carrier NAME``.
+OWN_ALIASES = frozenset({
+    "own", "own fleet", "own_fleet", "own-fleet", "ownfleet", "own delivery", "own_delivery", "own-delivery",
+    "in-house", "in house", "in_house", "inhouse", "self delivery", "self_delivery", "self-delivery",
+    "platform fleet", "platform_fleet",
+})
+
+
+def canonical_carrier(name: str, own: str | None = None) -> str:
+    """``name`` as the engine keys it: :data:`OWN_FLEET` for the own fleet, else as written.
+
+    The own fleet is ``own`` (any case) or one of :data:`OWN_ALIASES`; when its name is given (``own``,
+    from ``--own-carrier``), that name alone besides ``own`` itself: two carriers are never merged into one.
+    """
+    n = name.strip()
+    low = n.lower()
+    if low == OWN_FLEET or (low == own.strip().lower() if own is not None else low in OWN_ALIASES):
+        return OWN_FLEET
+    return n
 
 #: Kinds of delivery option; ``kind`` decides how a promise is phrased.
 KINDS = ("same_day", "next_day", "standard", "locker", "slot")
@@ -196,7 +216,8 @@ def city(name: str) -> City:
 
 def infer_kind(service: str) -> str:
     """Kind of a service name seen in a customer's history (default ``standard``)."""
-    s = service.lower()
+    # "Same Day", "next-day" and "Pickup Point" are written as the kinds are.
+    s = "_".join(service.lower().replace("-", " ").split())
     for k in KINDS:
         if k in s:
             return k

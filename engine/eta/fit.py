@@ -304,6 +304,26 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
     return tuple(out)
 
 
+#: Booked slots (rows with ``slot_start``) a history needs before the share it kept is the slot's probability.
+SLOT_MIN_BOOKED = 50
+
+
+def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
+    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length.
+
+    Without ``slot_end`` the length is the smallest gap between the distinct times of day slots start at
+    (07:00, 16:00, 18:00, 20:00: two hours), between 30 minutes and 4 hours; one hour when a single time is seen.
+    """
+    ss = frame["slot_start"].to_numpy(dtype=np.float64)
+    se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
+    ok = np.isfinite(ss)
+    tod = np.unique(np.round(local_seconds(ss[ok], tz) % 86400.0)) if ok.any() else np.zeros(0)
+    gaps = np.diff(tod)
+    gaps = gaps[gaps >= 1800.0]
+    length = float(np.clip(gaps.min(), 1800.0, 4 * 3600.0)) if gaps.size else 3600.0
+    return np.where(np.isfinite(se), se, ss + length)
+
+
 def fit(
     history: History,
     city: City,
@@ -414,6 +434,16 @@ def fit(
     for i, k in enumerate(keys):
         m = base == k.split(SEASON_SEP)[0]
         delivers[i, dwd[m], dhr[m]] = True
+    slot_kind = {sp.key for sp in services if sp.kind == "slot"}
+    booked = np.isin(base, list(slot_kind)) & np.isfinite(frame["slot_start"].to_numpy()) if "slot_start" in frame else np.zeros(len(frame), dtype=bool)
+    slot_from = None
+    if slot_on_time is None and int(booked.sum()) >= SLOT_MIN_BOOKED:
+        # The history says how often a booked slot was kept; the quote's probability is that share
+        # (rules.slot_probability multiplies by the top level: the parcel ready, then the van on time).
+        end = booked_slot_end(frame[booked], tz)
+        kept = float(np.mean(frame["delivered"].to_numpy()[booked] <= end))
+        slot_on_time = min(1.0, kept / float(LEVELS[-1]))
+        slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4)}
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 
@@ -438,6 +468,7 @@ def fit(
             + (", each cell at its own level not below the target, price per carrier/service from alternate-week held-out coverage" if cv_alloc is not None else "")
             + (", conformal shift" if conformal else ""),
             "n_min": n_min,
+            "slot_on_time_from": slot_from or "route simulation (no booked slots in the history)",
             "calib_frac": calib_frac if conformal else 0.0,
             "history": history.summary(),
             "keys_too_few_rows": too_few,

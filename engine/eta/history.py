@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import HistoryError
+from engine.eta._city import canonical_carrier
 from engine.eta._time import MAX_EPOCH, MIN_EPOCH, zone_key
 
 REQUIRED: tuple[str, ...] = (
@@ -35,6 +36,9 @@ REQUIRED: tuple[str, ...] = (
     "weight_kg",
 )
 TIME_COLUMNS = ("created_at", "handed_over_at", "delivered_at")
+#: Optional: the window a customer booked for a slot delivery (blank for other rows; ``slot_end`` blank: the
+#: window's length is read from the slots' starts, see :func:`engine.eta.fit.booked_slot_end`).
+SLOT_COLUMNS = ("slot_start", "slot_end")
 #: A timestamp must end with ``Z`` or an explicit ``+HH:MM`` / ``-HHMM`` / ``+HH`` offset (PostgreSQL writes
 #: ``timestamptz`` as ``2025-06-01 10:00:00+08``) after its clock time, so a bare date's ``-01`` is not one.
 _OFFSET_RE = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(Z|[+-]\d\d(?::?\d\d)?)$"
@@ -49,6 +53,8 @@ class History:
     frame: pd.DataFrame
     rows_read: int
     skipped: Counter = field(default_factory=Counter)
+    #: Carrier names read as another (the own fleet's ``own_fleet`` as ``own``): written name -> name used.
+    renamed: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
@@ -62,6 +68,7 @@ class History:
             "rows_skipped": int(sum(self.skipped.values())),
             "skipped_by_reason": dict(sorted(self.skipped.items())),
             "ignored_columns": list(self.ignored_columns),
+            "carriers_renamed": dict(self.renamed),
         }
 
 
@@ -86,6 +93,7 @@ def read_history(
     source: str | Path | pd.DataFrame,
     bbox: tuple[float, float, float, float] | None = None,
     local_tz: str | None = None,
+    own_carrier: str | None = None,
 ) -> History:
     """Read a history CSV (or a frame with its columns) and validate every row.
 
@@ -101,6 +109,10 @@ def read_history(
         (``--tz``); ``None``: such rows are skipped as ``time without UTC offset``.
         A local time that a daylight-saving change makes ambiguous or skips is
         skipped as ``local time ambiguous or skipped by a clock change``.
+    own_carrier
+        The carrier name of the platform's own fleet when it is a brand name
+        (``--own-carrier``): its rows are keyed ``own``, as are the usual ways of
+        writing it (``own_fleet``, ``In-house``, ...; :data:`engine.eta._city.OWN_ALIASES`).
 
     Returns
     -------
@@ -141,11 +153,19 @@ def read_history(
         raise HistoryError(
             f"history is missing required column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)}"
         )
-    ignored = [c for c in header if c not in REQUIRED]
+    ignored = [c for c in header if c not in REQUIRED and c not in SLOT_COLUMNS]
+    slot_cols = [c for c in SLOT_COLUMNS if c in header]
     rows_read = len(raw) + sum(skipped.values())
-    df = raw[list(REQUIRED)].copy()
+    df = raw[list(REQUIRED) + slot_cols].copy()
     for c in ("order_id", "carrier", "service"):
         df[c] = df[c].astype(str).str.strip()
+    names = df["carrier"].unique().tolist()
+    canon = {n: canonical_carrier(n, own_carrier) for n in names}
+    renamed = {n: c for n, c in canon.items() if c != n}
+    if own_carrier is not None and not any(n.lower() == own_carrier.strip().lower() for n in map(str, names)):
+        raise HistoryError(f"--own-carrier {own_carrier!r}: no carrier of that name in the history; carriers: {', '.join(sorted(map(str, names))[:20])}")
+    if renamed:
+        df["carrier"] = df["carrier"].map(canon)
     keep = np.ones(len(df), dtype=bool)
 
     def drop(mask: np.ndarray, reason: str) -> None:
@@ -180,8 +200,11 @@ def read_history(
 
     times = {}
     offsets = {}
-    for c in TIME_COLUMNS:
+    for c in (*TIME_COLUMNS, *slot_cols):
         s = df[c].str.strip()
+        if c in SLOT_COLUMNS:
+            # Optional: blank is "no booked slot", and only a written time that cannot be read skips its row.
+            s = s.where(s != "", "1970-01-01T00:00:00+00:00")
         offsets[c] = _offset_seconds(s)
         has_off = np.isfinite(offsets[c])
         # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
@@ -210,6 +233,11 @@ def read_history(
                 offsets[c][good] = wall.dt.total_seconds().to_numpy()
                 ok = ok | good
                 has_off = has_off | good
+        if c in SLOT_COLUMNS:
+            blank = (df[c].str.strip() == "").to_numpy()
+            drop(~blank & ~(ok & has_off & (ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), f"{c}: unreadable time (blank when no slot was booked)")
+            times[c] = np.where(blank, np.nan, ep)
+            continue
         drop(~ok, "unparseable time")
         drop(~has_off, "time without UTC offset")
         drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), "time outside 2000-2099")
@@ -219,6 +247,9 @@ def read_history(
     drop(ho < cr, "handed over before created")
     drop(de < ho, "delivered before handed over")
     drop(de - cr > MAX_LEAD_S, "delivery took more than 30 days")
+    ss = times.get("slot_start", np.full(len(df), np.nan))
+    se = times.get("slot_end", np.full(len(df), np.nan))
+    drop(np.isfinite(se) & (~np.isfinite(ss) | (se <= ss)), "slot_end without a slot_start before it")
 
     out = pd.DataFrame(
         {
@@ -237,6 +268,9 @@ def read_history(
             "created_off": offsets["created_at"][keep],
             "handed_off": offsets["handed_over_at"][keep],
             "delivered_off": offsets["delivered_at"][keep],
+            # The booked slot window (epoch s; NaN: none booked, or no such column).
+            "slot_start": ss[keep],
+            "slot_end": se[keep],
         }
     )
-    return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored)
+    return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored, renamed=renamed)

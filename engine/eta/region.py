@@ -230,7 +230,7 @@ def drop_outside(history: History, centre: tuple[float, float], radius_km: float
         return history
     skipped = Counter(history.skipped)
     skipped["point outside the map"] += int(far.sum())
-    return History(frame=f[~far].reset_index(drop=True), rows_read=history.rows_read, skipped=skipped, ignored_columns=history.ignored_columns)
+    return History(frame=f[~far].reset_index(drop=True), rows_read=history.rows_read, skipped=skipped, ignored_columns=history.ignored_columns, renamed=history.renamed)
 
 
 def _learnt_seasons(frame: pd.DataFrame, tz: str, country: str) -> tuple[tuple, list[dict]]:

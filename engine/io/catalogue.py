@@ -66,7 +66,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from engine.errors import FormatError, HistoryError, InputError
-from engine.eta._city import KINDS, City, ServiceSpec
+from engine.eta._city import KINDS, City, ServiceSpec, canonical_carrier
 from engine.eta.calendar import NO_CUTOFF
 from engine.eta.history import History
 
@@ -166,8 +166,12 @@ def _season_range(a: Any, b: Any, where: str) -> tuple[int, ...]:
     return (n0, n1)
 
 
-def read_catalogue(path: str | Path) -> Catalogue:
-    """Parse and validate a catalogue TOML file (see the module docstring for the schema)."""
+def read_catalogue(path: str | Path, own_carrier: str | None = None) -> Catalogue:
+    """Parse and validate a catalogue TOML file (see the module docstring for the schema).
+
+    ``own_carrier``: the own fleet's brand name, keyed ``own`` like ``own_fleet`` or ``in-house``
+    (:func:`engine.eta._city.canonical_carrier`).
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"catalogue file {str(p)!r} not found", field="catalogue")
@@ -254,13 +258,14 @@ def read_catalogue(path: str | Path) -> Catalogue:
     services: list[ServiceSpec] = []
     calendars: dict[str, Any] = {}
     own_days: list[int] = []
-    for cname, c in (doc.get("carrier") or {}).items():
-        cal = _country(c["holidays"], f"carrier.{cname}.holidays") if "holidays" in c else region_cal
+    for cname_written, c in (doc.get("carrier") or {}).items():
+        cname = canonical_carrier(cname_written, own_carrier)  # [carrier.own_fleet] is the own fleet, as in a history
+        cal = _country(c["holidays"], f"carrier.{cname_written}.holidays") if "holidays" in c else region_cal
         bad = set(c) - {"holidays", "service"}
         if bad:
-            raise InputError(f"catalogue: unknown key(s) carrier.{cname}.{sorted(bad)[0]}", field=f"carrier.{cname}.{sorted(bad)[0]}")
+            raise InputError(f"catalogue: unknown key(s) carrier.{cname_written}.{sorted(bad)[0]}", field=f"carrier.{cname_written}.{sorted(bad)[0]}")
         for sname, s in (c.get("service") or {}).items():
-            where = f"carrier.{cname}.service.{sname}"
+            where = f"carrier.{cname_written}.service.{sname}"
             bad = set(s) - _SERVICE_KEYS
             if bad:
                 raise InputError(f"catalogue: unknown key {where}.{sorted(bad)[0]}", field=f"{where}.{sorted(bad)[0]}")
@@ -344,7 +349,7 @@ def apply_catalogue(history: History, cat: Catalogue, strict: bool = True) -> tu
 
         sk = Counter(history.skipped)
         sk["point outside the map"] += int((~ok).sum())
-        h = History(frame=f[ok].reset_index(drop=True), rows_read=history.rows_read, skipped=sk, ignored_columns=history.ignored_columns)
+        h = History(frame=f[ok].reset_index(drop=True), rows_read=history.rows_read, skipped=sk, ignored_columns=history.ignored_columns, renamed=history.renamed)
     seen = set((h.frame["carrier"] + ":" + h.frame["service"]).tolist())
     # A slot reads its carrier's next-day table: it needs no rows of its own.
     missing = [s.key for s in cat.city.services if s.key not in seen and s.kind != "slot"]

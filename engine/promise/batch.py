@@ -17,7 +17,7 @@ import numpy as np
 from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.errors import QuoteError
-from engine.eta._city import OWN_FLEET
+from engine.eta._city import OWN_FLEET, canonical_carrier
 from engine.eta._time import local_seconds, local_to_epoch
 from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
@@ -44,7 +44,9 @@ def resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
     keys = [s.key for s in model.city.services]
     if only is None:
         return keys
-    wanted = [w.strip() for w in only if w and w.strip()]
+    own = model.meta.get("own_carrier")
+    # The own fleet as the request writes it (own_fleet, In-house, its brand name) is the model's "own".
+    wanted = [":".join([canonical_carrier(w.strip().split(":", 1)[0], own), *w.strip().split(":", 1)[1:]]) for w in only if w and w.strip()]
     out = [k for k in keys if any(w == k or w == k.split(":")[0] or w == k.split(":")[1] for w in wanted)]
     if not out:
         raise QuoteError(f"no delivery option matches {', '.join(wanted)!s}; known: {', '.join(keys)}", field="only")

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.eta._city import HELSINKI
@@ -147,3 +148,44 @@ def test_without_cell_levels_nothing_is_measured_and_one_level_is_read() -> None
     m = fit(train, HELSINKI, slot_on_time=0.97, cell_levels=False)
     assert m.cv_alloc is None and m.lambdas is None and m.cv_coverage is not None
     assert np.isnan(m.promise_lambdas(0.95)).all()
+
+
+def test_booked_slots_in_the_history_set_the_slot_probability() -> None:
+    from zoneinfo import ZoneInfo
+
+    from engine.eta.fit import booked_slot_end
+    from engine.promise.rules import slot_probability
+
+    df = simulate_history(weeks=3, seed=5, start=date(2026, 3, 2))
+    # The simulator books no slots: its same-day van deliveries stand in for them.
+    df.loc[(df["carrier"] == "own") & (df["service"] == "same_day"), "service"] = "slot"
+    slot = (df["carrier"] == "own") & (df["service"] == "slot")
+    assert slot.sum() >= 50
+    tz = ZoneInfo(HELSINKI.tz)
+    delivered = pd.to_datetime(df.loc[slot, "delivered_at"], format="ISO8601", utc=True)
+    # Each slot order booked the two hours starting at its delivery hour, or (every fifth) the two hours
+    # before that one, so that a fifth of the booked slots were missed.
+    start = delivered.dt.tz_convert(tz).dt.floor("h") - pd.to_timedelta(np.where(np.arange(slot.sum()) % 5 == 0, 2, 0), unit="h")
+    df["slot_start"] = ""
+    df.loc[slot, "slot_start"] = start.map(lambda t: t.isoformat())
+    h = read_history(df, bbox=HELSINKI.bbox)
+    assert np.isfinite(h.frame["slot_start"]).sum() == slot.sum()
+    m = fit(h, HELSINKI)
+    assert m.meta["slot_on_time_from"]["booked_slots"] == int(slot.sum())
+    kept = m.meta["slot_on_time_from"]["kept"]
+    assert 0.75 <= kept <= 0.85  # the misses by construction (a fifth), give or take orders at a slot's edge
+    assert slot_probability(m) == pytest.approx(kept, abs=1e-3)
+    # Without slot_end the window's length is read from the starts: hourly starts, one-hour slots.
+    f = h.frame[np.isfinite(h.frame["slot_start"])]
+    assert np.allclose(booked_slot_end(f, tz) - f["slot_start"].to_numpy(), 3600.0)
+    # Without booked slots the probability is the route simulation's, as before.
+    assert fit(read_history(simulate_history(weeks=3, seed=5, start=date(2026, 3, 2)), bbox=HELSINKI.bbox), HELSINKI).meta["slot_on_time_from"].startswith("route")
+
+
+def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:
+    df = simulate_history(weeks=1, seed=6, start=date(2026, 3, 2))
+    df["slot_start"] = ""
+    df.loc[df.index[:3], "slot_start"] = "soon"
+    h = read_history(df, bbox=HELSINKI.bbox)
+    assert h.skipped["slot_start: unreadable time (blank when no slot was booked)"] == 3
+    assert len(h.frame) == len(df) - 3 and not np.isfinite(h.frame["slot_start"]).any()

@@ -75,3 +75,16 @@ def test_missing_file_and_empty_file(tmp_path: Path) -> None:
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(HistoryError, match="empty"):
         read_history(tmp_path / "e.csv")
+
+
+def test_the_own_fleet_as_written_is_keyed_own(tmp_path: Path) -> None:
+    written = ["Own_Fleet", "in-house", "OWN", "dhl"]
+    lines = [GOOD.replace(",own,", f",{w},", 1).format(i=i) for i, w in enumerate(written)]
+    h = read_history(_write(tmp_path, lines), bbox=HELSINKI.bbox)
+    assert h.frame["carrier"].tolist() == ["own", "own", "own", "dhl"]
+    assert h.summary()["carriers_renamed"] == {"Own_Fleet": "own", "in-house": "own", "OWN": "own"}
+    # A fleet with a brand name is named; then that name alone is the own fleet, so no two carriers merge.
+    h = read_history(_write(tmp_path, lines), bbox=HELSINKI.bbox, own_carrier="DHL")
+    assert h.frame["carrier"].tolist() == ["Own_Fleet", "in-house", "own", "own"]
+    with pytest.raises(HistoryError, match="--own-carrier 'ups': no carrier of that name"):
+        read_history(_write(tmp_path, lines), bbox=HELSINKI.bbox, own_carrier="ups")

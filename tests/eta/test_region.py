@@ -353,3 +353,37 @@ def test_a_far_city_shipped_to_every_week_is_inside_the_area_and_strays_are_not(
     # A few rows to the far city (fewer than a cell needs) stay outside as before.
     few = frame.iloc[np.r_[0:n, n : n + AREA_CELL_ROWS - 1]]
     assert infer_area(few)[1] < 150
+
+
+def test_an_own_fleet_written_otherwise_keeps_its_same_day_cut_off(tmp_path: Path) -> None:
+    # The history calls the platform's vans "Own Fleet": they are the own fleet, whose same-day is withdrawn
+    # past its cut-off (a carrier's would move to the next day), and an orders file may name them the same way.
+    from engine.cli import quote as quote_cli
+    from engine.io.quote_table import quote_table
+    import typer
+
+    df = shanghai_history(weeks=13, seed=0)
+    df["carrier"] = df["carrier"].replace({"own": "Own Fleet"})
+    p = tmp_path / "h.csv"
+    df.to_csv(p, index=False)
+    app = typer.Typer()
+    quote_cli.register(app)
+    res = CliRunner().invoke(app, ["fit", "--history", str(p), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "carrier 'Own Fleet' read as the own fleet 'own'" in res.output
+    m = EtaModel.load(tmp_path / "m")
+    assert {"own:same_day", "own:next_day"} <= set(m.base_keys)
+    orders = pd.DataFrame({"order_id": ["late", "early"], "dest_lat": ["31.25"] * 2, "dest_lon": ["121.45"] * 2,
+                           "created_at": ["2026-06-05T21:30:00+08:00", "2026-06-03T10:00:00+08:00"], "weight_kg": ["1"] * 2,
+                           "carrier": ["Own Fleet"] * 2, "service": ["same_day"] * 2})
+    late, early = quote_table(m, orders, target=0.95)
+    assert [o["carrier"] for o in late["options"]] == ["own"]
+    assert late["options"][0]["available"] is False and "cut-off" in late["options"][0]["reason"]
+    assert early["options"][0]["available"] is True and early["options"][0]["nominal"] is True
+
+
+def test_service_names_written_with_spaces_or_hyphens_give_their_kind() -> None:
+    from engine.eta._city import infer_kind
+
+    assert [infer_kind(n) for n in ("Same Day", "next-day", "Pickup Point", "Locker", "Package")] == [
+        "same_day", "next_day", "locker", "locker", "standard"]
