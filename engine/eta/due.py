@@ -37,6 +37,25 @@ def fit_due_table(
     wd: np.ndarray, hr: np.ndarray, db: np.ndarray, day: np.ndarray, y: np.ndarray,
     n_min: int = 40, n_period: int = 200, alpha: float = 1e-3, levels: np.ndarray = LEVELS,
 ) -> np.ndarray:
+    """``(7, 24, N_BANDS, L)`` promised delivery times; each distance band from the rows of its own and nearer bands.
+
+    A parcel across town never borrows the tail of one across the country: the
+    pools, periods and tails of :func:`_fit_due_table` (see there) mix the bands
+    of a sparse hour, so band ``b`` is read from a table fitted on the rows of
+    bands ``<= b`` only (the farthest band from every row).
+    """
+    out = _fit_due_table(wd, hr, db, day, y, n_min, n_period, alpha, levels)
+    for b in range(int(db.max()) if db.size else 0):
+        near = db <= b
+        if near.any():
+            out[:, :, b] = _fit_due_table(wd[near], hr[near], db[near], day[near], y[near], n_min, n_period, alpha, levels)[:, :, b]
+    return out
+
+
+def _fit_due_table(
+    wd: np.ndarray, hr: np.ndarray, db: np.ndarray, day: np.ndarray, y: np.ndarray,
+    n_min: int = 40, n_period: int = 200, alpha: float = 1e-3, levels: np.ndarray = LEVELS,
+) -> np.ndarray:
     """``(7, 24, N_BANDS, L)`` promised delivery times, seconds after the creation day's local midnight.
 
     ``y`` is each row's local delivery time counted from the local midnight of
@@ -97,9 +116,10 @@ def fit_due_table(
         # Sunday because Friday afternoon's are); every pool with n_period rows below overrides it.
         q, c = group_quantiles(pid, y, 7 * 24, levels)
         pooled = np.where((c[cp] >= 2 * n_min)[..., None] & np.isfinite(q[cp]), q[cp], pooled)
+        # Coarsest first: a finer pool with n_period rows overrides, so the weekday's own period by band wins.
         for rg, cg, ng in (
-            (tid * N_BANDS + db, ct * N_BANDS + gd, 4 * 24 * N_BANDS), (tid, ct, 4 * 24),
-            (pid * N_BANDS + db, cp * N_BANDS + gd, 7 * 24 * N_BANDS), (pid, cp, 7 * 24),
+            (tid, ct, 4 * 24), (tid * N_BANDS + db, ct * N_BANDS + gd, 4 * 24 * N_BANDS),
+            (pid, cp, 7 * 24), (pid * N_BANDS + db, cp * N_BANDS + gd, 7 * 24 * N_BANDS),
         ):
             q, c = group_quantiles(rg, y, ng, levels)
             pooled = np.where((c[cg] >= n_period)[..., None] & np.isfinite(q[cg]), q[cg], pooled)

@@ -158,3 +158,27 @@ def test_a_short_history_keeps_the_morning_on_its_own_day() -> None:
     t = fit_due_table(a(wd), a(hr), np.zeros(len(wd), dtype=np.int64), a(day), a(y))
     assert (t[:, 8:13, 0, LV] < 2 * 86400.0).all()
     assert (t[:, 13:, 0, LV] >= 2 * 86400.0).all()
+
+
+def test_a_parcel_across_town_never_borrows_the_tail_of_one_across_the_country() -> None:
+    from engine.eta.due import fit_due_table  # noqa: PLC0415
+
+    # A national carrier: nine in ten parcels stay in the metro (bands 0 and 1: the next day by 18:00), one in ten
+    # goes 1,000 km (band 2: eight days).  The metro's promise is the metro's, by band, also in the night hours
+    # that hold too few rows of their own band (before, the period's pool over every band won over the band's, and
+    # every metro parcel was promised the long haul's tail).
+    rng = np.random.default_rng(4)
+    wd, hr, db, day, y = [], [], [], [], []
+    for d in range(63):
+        for h in range(24):
+            n = 12 if 8 <= h < 23 else 2
+            band = np.where(rng.random(n) < 0.1, 2, rng.integers(0, 2, n))
+            wd += [d % 7] * n
+            hr += [h] * n
+            db += band.tolist()
+            day += [d] * n
+            y += list(np.where(band == 2, 8, 1) * 86400.0 + rng.uniform(10, 18, n) * 3600.0)
+    a = lambda v: np.asarray(v)  # noqa: E731
+    t = fit_due_table(a(wd), a(hr), a(db), a(day), a(y))
+    assert (t[:, :, :2, LV] < 2 * 86400.0).all()
+    assert (t[:, 8:23, 2, LV] >= 8 * 86400.0).all()
