@@ -74,6 +74,16 @@ def passes(r: dict, over_orders: bool = False) -> tuple[bool, bool]:
     return cov, cov and r["no_quote_share"] <= 0.02 and ratio <= 0.93 and (own or 0.0) <= 0.88
 
 
+def _f(x: float | None) -> str:
+    """A ratio for the line, or "n/a" for a history without an own fleet."""
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _mean(xs) -> str:  # noqa: ANN001
+    v = [x for x in xs if x is not None]
+    return f"{sum(v) / len(v):.4f}" if v else "n/a"
+
+
 #: The negative steps the correction narrowed by before it narrowed by level (--by-shift).
 SHIFTS_BACK = (-24, -12, -9, -6, -4, -2)
 
@@ -119,7 +129,7 @@ def main() -> None:
                     r1 = cal.figures(model, tr, te, 0.95, "", "", f"{tag}_by_shift", origin=True, drift=by_shift)
             c1, ok1 = passes(r1)
             base.append((r1, c1, ok1))
-            print(f"{s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {r1['mean_ratio_own']:.3f}"
+            print(f"{s} {label}: met {r1['met_overall']:.4f} ratio {r1['mean_ratio']:.3f} own {_f(r1['mean_ratio_own'])}"
                   f" coverage {'ok' if c1 else 'FAILS'}, all {'ok' if ok1 else 'FAIL'}", flush=True)
         if args.plain:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -128,25 +138,25 @@ def main() -> None:
             cp, okp = passes(rp)
             plain.append((rp, cp, okp))
             svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in rp["per_key"].items())
-            print(f"{s} model alone: met {rp['met_overall']:.4f} ratio {rp['mean_ratio']:.3f} own {rp['mean_ratio_own']:.3f}"
+            print(f"{s} model alone: met {rp['met_overall']:.4f} ratio {rp['mean_ratio']:.3f} own {_f(rp['mean_ratio_own'])}"
                   f" coverage {'ok' if cp else 'FAILS'}, all {'ok' if okp else 'FAIL'} | {svc}", flush=True)
         svc = " ".join(f"{k}={v['met']:.3f}/{v['ratio']:.3f}" for k, v in r["per_key"].items())
-        print(f"{s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {r['mean_ratio_own']:.3f}"
+        print(f"{s}: met {r['met_overall']:.4f} ratio {r['mean_ratio']:.3f} own {_f(r['mean_ratio_own'])}"
               f" (vs held-out p95 {r['mean_ratio_test_naive']:.3f}) coverage {'ok' if cov else 'FAILS'},"
-              f" all {'ok' if ok else 'FAIL'}; over orders ratio {r['mean_ratio_orders']:.3f} own {r['mean_ratio_own_orders']:.3f}"
+              f" all {'ok' if ok else 'FAIL'}; over orders ratio {r['mean_ratio_orders']:.3f} own {_f(r['mean_ratio_own_orders'])}"
               f" all {'ok' if rows[-1][3] else 'FAIL'} | {svc} [{time.perf_counter() - t:.0f} s]", flush=True)
     n = len(rows)
     print(f"draws passing every figure {sum(row[2] for row in rows)}/{n}, coverage figures {sum(row[1] for row in rows)}/{n};"
-          f" mean ratio {sum(row[0]['mean_ratio'] for row in rows) / n:.4f}, own {sum(row[0]['mean_ratio_own'] for row in rows) / n:.4f};"
+          f" mean ratio {sum(row[0]['mean_ratio'] for row in rows) / n:.4f}, own {_mean(row[0]['mean_ratio_own'] for row in rows)};"
           f" with the ratios averaged over orders: passing {sum(row[3] for row in rows)}/{n},"
-          f" mean ratio {sum(row[0]['mean_ratio_orders'] for row in rows) / n:.4f}, own {sum(row[0]['mean_ratio_own_orders'] for row in rows) / n:.4f}")
+          f" mean ratio {sum(row[0]['mean_ratio_orders'] for row in rows) / n:.4f}, own {_mean(row[0]['mean_ratio_own_orders'] for row in rows)}")
     if plain:
         print(f"model alone, same draws: passing every figure {sum(ok for _, _, ok in plain)}/{n}, coverage figures {sum(c for _, c, _ in plain)}/{n};"
-              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in plain) / n:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in plain) / n:.4f}")
+              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in plain) / n:.4f}, own {_mean(r['mean_ratio_own'] for r, _, _ in plain)}")
     if base:
         b = len(base)
         print(f"{label}, same draws: passing every figure {sum(ok for _, _, ok in base)}/{b}, coverage figures {sum(c for _, c, _ in base)}/{b};"
-              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in base) / b:.4f}, own {sum(r['mean_ratio_own'] for r, _, _ in base) / b:.4f}")
+              f" mean ratio {sum(r['mean_ratio'] for r, _, _ in base) / b:.4f}, own {_mean(r['mean_ratio_own'] for r, _, _ in base)}")
 
 
 if __name__ == "__main__":
