@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
 
             if (history is None) == (simulate is None):
                 raise InputError("give exactly one of --history FILE.csv or --simulate CITY", field="--history")
+            if simulate and own_carrier:
+                raise InputError("--own-carrier names a carrier of a --history file", field="--own-carrier")
             c = get_city(simulate or city) if (simulate or city) else None
             region: dict[str, object] = {}
             if simulate:
@@ -64,8 +66,6 @@ def register(app: typer.Typer) -> None:
                     extra["region"] = region
                 else:
                     h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz, own_carrier=own_carrier)  # type: ignore[arg-type]
-            if simulate and own_carrier:
-                raise InputError("--own-carrier names a carrier of a --history file", field="--own-carrier")
             model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
             if own_carrier:

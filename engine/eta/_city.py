@@ -31,7 +31,8 @@ def canonical_carrier(name: str, own: str | None = None) -> str:
     """``name`` as the engine keys it: :data:`OWN_FLEET` for the own fleet, else as written.
 
     The own fleet is ``own`` (any case) or one of :data:`OWN_ALIASES`; when its name is given (``own``,
-    from ``--own-carrier``), that name alone besides ``own`` itself: two carriers are never merged into one.
+    from ``--own-carrier``), that name and ``own`` itself, and no alias: ``own_fleet`` and a named brand are
+    never merged into one.
     """
     n = name.strip()
     low = n.lower()
@@ -218,7 +219,8 @@ def infer_kind(service: str) -> str:
     """Kind of a service name seen in a customer's history (default ``standard``)."""
     # "Same Day", "next-day" and "Pickup Point" are written as the kinds are.
     s = "_".join(service.lower().replace("-", " ").split())
-    for k in KINDS:
+    # How it is delivered before how fast: a "Same Day Slot" is a slot, a "Same-Day Locker" a locker.
+    for k in ("slot", "locker", "same_day", "next_day", "standard"):
         if k in s:
             return k
     if "express" in s or "sameday" in s:

@@ -45,16 +45,22 @@ def fit_due_table(
     bands ``<= b`` only (the farthest band from every row).
     """
     out = _fit_due_table(wd, hr, db, day, y, n_min, n_period, alpha, levels)
+    # An hour sold to any distance is sold: a band's own rows set its promise, not whether the hour has one
+    # (else a band with few parcels would take the next busy hour's promise, often next Monday's).
+    sold = np.bincount(wd * 24 + hr, minlength=7 * 24).reshape(7, 24)
     for b in range(int(db.max()) if db.size else 0):
         near = db <= b
-        if near.any():
-            out[:, :, b] = _fit_due_table(wd[near], hr[near], db[near], day[near], y[near], n_min, n_period, alpha, levels)[:, :, b]
+        # A band with too few parcels of its own keeps the table of every row: the nearer bands' promise would be
+        # an optimistic guess for distances the history says nothing about.
+        if int(np.count_nonzero(db == b)) >= n_min:
+            out[:, :, b] = _fit_due_table(wd[near], hr[near], db[near], day[near], y[near], n_min, n_period, alpha, levels, sold)[:, :, b]
     return out
 
 
 def _fit_due_table(
     wd: np.ndarray, hr: np.ndarray, db: np.ndarray, day: np.ndarray, y: np.ndarray,
     n_min: int = 40, n_period: int = 200, alpha: float = 1e-3, levels: np.ndarray = LEVELS,
+    sold: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(7, 24, N_BANDS, L)`` promised delivery times, seconds after the creation day's local midnight.
 
@@ -68,18 +74,18 @@ def _fit_due_table(
        alike: same wave, same collection), less its last hours when their
        tail is a day later on enough of their days (:func:`_split_tails`; two
        parcels of one stormy night are not a cut-off); a cell takes the period's
-       quantile (per band when the period has ``n_period`` rows in it, else
-       all bands, else the same period over the weekdays of its day type), so
-       a tail comes from hundreds of rows, not from the 40 of one hour.
+       quantile (per band when the period, or the same period over the
+       weekdays of its day type, has ``n_period`` rows of the band, else all
+       bands), so a tail comes from hundreds of rows, not from the 40 of one hour.
     2. *Keep real differences.*  A cell whose rows exceed the period's value
        on more of its days than the period's other hours do (binomial test at
        ``alpha`` on days, see :func:`_later_cells`) keeps its own, later
        value: the last hour before a cut-off, where some orders slip a day,
        is kept out of its period's pool and promised on its own.
     3. *No promise from other hours' orders.*  An hour with fewer than
-       ``n_min`` rows of its own (``n_min // 10`` inside a pooled period): an
-       option the shop never sold then, takes the promise of the next hour
-       that has them.
+       ``n_min`` rows of its own (``n_min // 10`` inside a pooled period; counted
+       at every distance, ``sold``, when one band is fitted): an option the
+       shop never sold then, takes the promise of the next hour that has them.
     4. *Monotone in order time.*  A running maximum over the hours of the week
        in the order they occur (wrapping Sunday into Monday) makes the promise
        non-decreasing: ordering later never gives an earlier promise.
@@ -99,15 +105,17 @@ def _fit_due_table(
     ok = (n_h < n_min) | (_days_per_hour(wd, hr, day, on_tail_day) >= days_need)
     run = _split_tails(_run_ids(p50_day), np.where(ok, tail_day, np.nan))
     table = own.copy()
-    supported = n_h >= n_min
+    n_sold = n_h if sold is None else np.maximum(n_h, sold)  # (7, 24) orders of each hour, any distance
+    supported = n_sold >= n_min
     if y.shape[0]:
         pid = run[wd, hr]
         gw, gh, gd = cell_grids()
         cp = run[gw, gh]
 
-        # Pools from finest to coarsest: (weekday, period, band), (weekday,
-        # period), then the same period (by its first hour) over the weekdays
-        # of the day type (a short peak season has five Tuesdays, not fifty).
+        # Pools, the first with n_period rows wins: (weekday, period, band), (day type, period, band), (weekday,
+        # period), (day type, period); a period over a day type's weekdays by its first hour (a short peak
+        # season has five Tuesdays, not fifty).  The band comes before the weekday: a sparse far band reads
+        # its own parcels over Monday-Thursday rather than the metro's of its weekday.
         tid = DAYTYPE[wd] * 24 + (pid - wd * 24)
         ct = DAYTYPE[gw] * 24 + (cp - gw * 24)
         pooled = np.full(own.shape, np.nan)
@@ -116,10 +124,10 @@ def _fit_due_table(
         # Sunday because Friday afternoon's are); every pool with n_period rows below overrides it.
         q, c = group_quantiles(pid, y, 7 * 24, levels)
         pooled = np.where((c[cp] >= 2 * n_min)[..., None] & np.isfinite(q[cp]), q[cp], pooled)
-        # Coarsest first: a finer pool with n_period rows overrides, so the weekday's own period by band wins.
+        # Applied last-wins, so in reverse order of preference.
         for rg, cg, ng in (
-            (tid, ct, 4 * 24), (tid * N_BANDS + db, ct * N_BANDS + gd, 4 * 24 * N_BANDS),
-            (pid, cp, 7 * 24), (pid * N_BANDS + db, cp * N_BANDS + gd, 7 * 24 * N_BANDS),
+            (tid, ct, 4 * 24), (pid, cp, 7 * 24),
+            (tid * N_BANDS + db, ct * N_BANDS + gd, 4 * 24 * N_BANDS), (pid * N_BANDS + db, cp * N_BANDS + gd, 7 * 24 * N_BANDS),
         ):
             q, c = group_quantiles(rg, y, ng, levels)
             pooled = np.where((c[cg] >= n_period)[..., None] & np.isfinite(q[cg]), q[cg], pooled)
@@ -127,7 +135,7 @@ def _fit_due_table(
         later = _later_cells(wd, hr, db, day, y, pooled, run, n_min, alpha, levels)
         table = np.where(big, np.where(later, np.maximum(pooled, own), pooled), own)
         # A few rows of its own in a well-filled period are enough: the period's rows speak for it.
-        supported |= (n_h >= max(1, n_min // 10)) & big.all(axis=(2, 3))
+        supported |= (n_sold >= max(1, n_min // 10)) & big.all(axis=(2, 3))
     table = _from_next_supported(table, supported)
     table = np.maximum.accumulate(table, axis=-1)
     return monotone_in_order_time(table)

@@ -118,7 +118,8 @@ def read_history(
     -------
     History
         ``frame`` has columns order_id, carrier, service, origin_lat, origin_lon,
-        dest_lat, dest_lon, weight_kg and epoch-second floats created, handed, delivered.
+        dest_lat, dest_lon, weight_kg and epoch-second floats created, handed, delivered,
+        slot_start and slot_end (NaN where no slot was booked, or without those columns).
 
     Raises
     ------
@@ -203,7 +204,10 @@ def read_history(
     for c in (*TIME_COLUMNS, *slot_cols):
         s = df[c].str.strip()
         if c in SLOT_COLUMNS:
-            # Optional: blank is "no booked slot", and only a written time that cannot be read skips its row.
+            # Optional: blank is "no booked slot" (a frame's NaN arrives as "nan"), and only a written time that
+            # cannot be read skips its row.
+            s = df[c].fillna("").astype(str).str.strip()
+            df[c] = s = s.where(~s.str.lower().isin(("nan", "none", "nat", "null")), "")
             s = s.where(s != "", "1970-01-01T00:00:00+00:00")
         offsets[c] = _offset_seconds(s)
         has_off = np.isfinite(offsets[c])
@@ -235,7 +239,8 @@ def read_history(
                 has_off = has_off | good
         if c in SLOT_COLUMNS:
             blank = (df[c].str.strip() == "").to_numpy()
-            drop(~blank & ~(ok & has_off & (ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), f"{c}: unreadable time (blank when no slot was booked)")
+            drop(~blank & ~(ok & has_off & (ep >= MIN_EPOCH) & (ep < MAX_EPOCH)),
+                 f"{c}: unreadable, or without UTC offset (blank when no slot was booked)")
             times[c] = np.where(blank, np.nan, ep)
             continue
         drop(~ok, "unparseable time")

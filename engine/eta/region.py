@@ -46,7 +46,8 @@ PREFERRED_ZONES = (
 AREA_QUANTILE, AREA_FACTOR, AREA_MARGIN_KM = 0.99, 1.5, 10.0
 #: A destination beyond that radius still belongs to the area when its grid cell (``AREA_CELL_DEG`` on a side,
 #: about 11 km) and the eight around it hold at least ``AREA_CELL_ROWS`` rows: a city the platform ships to every week is a
-#: destination, not a typo (typos and stray geocodes do not pile up in one place).
+#: destination, not a typo (typos and stray geocodes do not pile up in one place; swapped coordinates do, and are
+#: told apart by their swap landing inside the area).
 AREA_CELL_DEG, AREA_CELL_ROWS = 0.1, 20
 #: Default prices until a catalogue gives them (base, per kg, per km), by kind.
 DEFAULT_PRICES = {
@@ -168,6 +169,9 @@ def infer_area(frame: pd.DataFrame) -> tuple[tuple[float, float], float]:
     radius = float(np.quantile(d, AREA_QUANTILE)) * AREA_FACTOR + AREA_MARGIN_KM
     far = d > radius
     if far.any():
+        # A latitude and longitude written the wrong way round keep the city's shape and pile up too: a point
+        # whose swap lands inside the circle is that, not a destination.
+        far &= haversine_km(depot[0], depot[1], lon, lat) > radius
         ci, cj = np.floor(lat[far] / AREA_CELL_DEG).astype(np.int64), np.floor(lon[far] / AREA_CELL_DEG).astype(np.int64)
         count = Counter(zip(ci.tolist(), cj.tolist()))
         # A cell with its eight neighbours, so a city on a cell's edge is not split in four.

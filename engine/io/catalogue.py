@@ -309,6 +309,9 @@ def read_catalogue(path: str | Path, own_carrier: str | None = None) -> Catalogu
                 cutoffs=tuple(_seconds(cuts[w]) if w in cuts else NO_CUTOFF for w in _WD) if cuts else (),
                 holidays=scal or "", zones=zones,
             ))
+            if f"{cname}:{sname}" in calendars:
+                raise InputError(f"catalogue: {where} is the own fleet's {sname!r} a second time ([carrier.{cname_written}] and another"
+                                 f" section both name the own fleet)", field=where)
             calendars[f"{cname}:{sname}"] = {"kind": kind, "weekdays": list(wds), "cutoff": cuts, "holidays": scal}
             if cname == "own" and wds:
                 own_days.append(max(_WD.index(w) for w in wds) + 1)

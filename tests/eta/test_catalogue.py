@@ -146,3 +146,11 @@ def test_catalogue_currency_defaults_to_the_zones_money(tmp_path: Path) -> None:
     assert read_catalogue(_write(tmp_path, text)).city.currency == "CNY"
     taipei = text.replace("Asia/Shanghai", "Asia/Taipei").replace("31.2304", "25.03").replace("121.4737", "121.56")
     assert read_catalogue(_write(tmp_path, taipei)).city.currency == "TWD"
+
+
+def test_the_own_fleet_named_twice_is_an_error_naming_the_section(tmp_path: Path) -> None:
+    # [carrier.own] and [carrier.own_fleet] both name the own fleet: one same-day twice is refused, not kept twice.
+    extra = '[carrier.own_fleet.service.same_day]\nkind = "same_day"\n'
+    p = _write(tmp_path, BASE + '[carrier.own.service.same_day]\nkind = "same_day"\n' + extra)
+    with pytest.raises(InputError, match=r"carrier\.own_fleet\.service\.same_day"):
+        read_catalogue(p)

@@ -184,8 +184,8 @@ def test_booked_slots_in_the_history_set_the_slot_probability() -> None:
 
 def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:
     df = simulate_history(weeks=1, seed=6, start=date(2026, 3, 2))
-    df["slot_start"] = ""
+    df["slot_start"] = pd.Series([np.nan] * len(df), dtype=object)  # a frame read by pandas: blanks are NaN
     df.loc[df.index[:3], "slot_start"] = "soon"
     h = read_history(df, bbox=HELSINKI.bbox)
-    assert h.skipped["slot_start: unreadable time (blank when no slot was booked)"] == 3
+    assert h.skipped["slot_start: unreadable, or without UTC offset (blank when no slot was booked)"] == 3
     assert len(h.frame) == len(df) - 3 and not np.isfinite(h.frame["slot_start"]).any()

@@ -385,5 +385,16 @@ def test_an_own_fleet_written_otherwise_keeps_its_same_day_cut_off(tmp_path: Pat
 def test_service_names_written_with_spaces_or_hyphens_give_their_kind() -> None:
     from engine.eta._city import infer_kind
 
-    assert [infer_kind(n) for n in ("Same Day", "next-day", "Pickup Point", "Locker", "Package")] == [
-        "same_day", "next_day", "locker", "locker", "standard"]
+    assert [infer_kind(n) for n in ("Same Day", "next-day", "Pickup Point", "Locker", "Package", "Same Day Slot", "Next-Day Locker")] == [
+        "same_day", "next_day", "locker", "locker", "standard", "slot", "locker"]
+
+
+def test_swapped_coordinates_do_not_stretch_the_area() -> None:
+    # 150 rows with latitude and longitude the wrong way round pile up like a city would, 4,800 km away.
+    rng = np.random.default_rng(5)
+    depot = (60.17, 24.94)
+    lat = depot[0] + rng.normal(0, 0.05, 20_000)
+    lon = depot[1] + rng.normal(0, 0.1, 20_000)
+    lat[:150], lon[:150] = lon[:150].copy(), lat[:150].copy()
+    frame = pd.DataFrame({"origin_lat": depot[0], "origin_lon": depot[1], "dest_lat": lat, "dest_lon": lon})
+    assert infer_area(frame)[1] < 100
