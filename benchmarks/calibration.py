@@ -214,19 +214,18 @@ def replay_drift(model: EtaModel, train, te, target: float, params: DriftParams,
     shifted: dict[str, list[float]] = {}
     while T <= end + step:
         nxt = T + step
-        frozen = freeze and T >= t0
-        for k, c in ({} if frozen else per).items():
-            cr, de = c["cr"], c["de"]
-            oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
-            oc = oc[np.isfinite(c["base"][oc])]
-            state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist(), median=c["p50"][oc].tolist(),
-                       rungs=c["rungs"][oc], cap=widen_caps(model, k, c["base"][oc]))
-        if not frozen:
+        if not (freeze and T >= t0):  # frozen: the state stays as the training history left it
+            for k, c in per.items():
+                cr, de = c["cr"], c["de"]
+                oc = c["by_created"][np.searchsorted(cr[c["by_created"]], prev, "right"):np.searchsorted(cr[c["by_created"]], T, "right")]
+                oc = oc[np.isfinite(c["base"][oc])]
+                state.open(k, oc.tolist(), c["base"][oc].tolist(), seasons=model.seasons_of(cr[oc]).tolist(), median=c["p50"][oc].tolist(),
+                           rungs=c["rungs"][oc], cap=widen_caps(model, k, c["base"][oc]))
             state.advance(T)
-        for k, c in ({} if frozen else per).items():
-            de = c["de"][c["by_delivered"]]
-            dl = c["by_delivered"][np.searchsorted(de, prev, "right"):np.searchsorted(de, T, "right")]
-            state.close(k, dl.tolist(), c["de"][dl].tolist())
+            for k, c in per.items():
+                de = c["de"][c["by_delivered"]]
+                dl = c["by_delivered"][np.searchsorted(de, prev, "right"):np.searchsorted(de, T, "right")]
+                state.close(k, dl.tolist(), c["de"][dl].tolist())
         for k, c in per.items():
             if T >= t0:
                 shifted.setdefault(k, []).append((state.shift(k, "") / 3600.0, state.level(k, "")))

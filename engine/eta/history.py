@@ -202,13 +202,14 @@ def read_history(
     times = {}
     offsets = {}
     for c in (*TIME_COLUMNS, *slot_cols):
-        s = df[c].str.strip()
         if c in SLOT_COLUMNS:
             # Optional: blank is "no booked slot" (a frame's NaN arrives as "nan"), and only a written time that
             # cannot be read skips its row.
             s = df[c].fillna("").astype(str).str.strip()
-            df[c] = s = s.where(~s.str.lower().isin(("nan", "none", "nat", "null")), "")
-            s = s.where(s != "", "1970-01-01T00:00:00+00:00")
+            blank = ((s == "") | s.str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
+            s = s.where(~blank, "1970-01-01T00:00:00+00:00")
+        else:
+            s = df[c].str.strip()
         offsets[c] = _offset_seconds(s)
         has_off = np.isfinite(offsets[c])
         # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
@@ -238,7 +239,6 @@ def read_history(
                 ok = ok | good
                 has_off = has_off | good
         if c in SLOT_COLUMNS:
-            blank = (df[c].str.strip() == "").to_numpy()
             drop(~blank & ~(ok & has_off & (ep >= MIN_EPOCH) & (ep < MAX_EPOCH)),
                  f"{c}: unreadable, or without UTC offset (blank when no slot was booked)")
             times[c] = np.where(blank, np.nan, ep)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -234,7 +235,7 @@ def drop_outside(history: History, centre: tuple[float, float], radius_km: float
         return history
     skipped = Counter(history.skipped)
     skipped["point outside the map"] += int(far.sum())
-    return History(frame=f[~far].reset_index(drop=True), rows_read=history.rows_read, skipped=skipped, ignored_columns=history.ignored_columns, renamed=history.renamed)
+    return replace(history, frame=f[~far].reset_index(drop=True), skipped=skipped)
 
 
 def _learnt_seasons(frame: pd.DataFrame, tz: str, country: str) -> tuple[tuple, list[dict]]:

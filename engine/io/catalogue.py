@@ -57,7 +57,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -352,7 +352,7 @@ def apply_catalogue(history: History, cat: Catalogue, strict: bool = True) -> tu
 
         sk = Counter(history.skipped)
         sk["point outside the map"] += int((~ok).sum())
-        h = History(frame=f[ok].reset_index(drop=True), rows_read=history.rows_read, skipped=sk, ignored_columns=history.ignored_columns, renamed=history.renamed)
+        h = replace(history, frame=f[ok].reset_index(drop=True), skipped=sk)
     seen = set((h.frame["carrier"] + ":" + h.frame["service"]).tolist())
     # A slot reads its carrier's next-day table: it needs no rows of its own.
     missing = [s.key for s in cat.city.services if s.key not in seen and s.kind != "slot"]

@@ -39,14 +39,19 @@ def strict_cutoff(carrier: str, kind: str) -> bool:
     return kind == "same_day" and carrier == OWN_FLEET
 
 
+def _canonical_option(text: str, own: str | None) -> str:
+    """An option filter with the own fleet as the request writes it (own_fleet, In-house, its brand) read as ``own``."""
+    carrier, sep, rest = text.strip().partition(":")
+    return canonical_carrier(carrier, own) + sep + rest
+
+
 def resolve_keys(model: EtaModel, only: Iterable[str] | None) -> list[str]:
     """The catalogue keys an ``only`` filter (``carrier:service``, carrier or service names) selects; all for ``None``."""
     keys = [s.key for s in model.city.services]
     if only is None:
         return keys
     own = model.meta.get("own_carrier")
-    # The own fleet as the request writes it (own_fleet, In-house, its brand name) is the model's "own".
-    wanted = [":".join([canonical_carrier(w.strip().split(":", 1)[0], own), *w.strip().split(":", 1)[1:]]) for w in only if w and w.strip()]
+    wanted = [_canonical_option(w, own) for w in only if w and w.strip()]
     out = [k for k in keys if any(w == k or w == k.split(":")[0] or w == k.split(":")[1] for w in wanted)]
     if not out:
         raise QuoteError(f"no delivery option matches {', '.join(wanted)!s}; known: {', '.join(keys)}", field="only")
