@@ -180,7 +180,7 @@ def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: O
         raise InputError(f"--tz {tz} differs from the catalogue's region.tz {cat.city.tz}", field="--tz")
     city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz, own_carrier=own_carrier), cat)
     known = {s.key for s in city.services}
-    extra = [s for s in infer_services(h.frame, city.tz, city.depot) if s.key not in known]
+    extra = [s for s in infer_services(h.frame, city.tz, city.depot, city.currency) if s.key not in known]
     info = dict(cat.info)
     info["from_history_only"] = [s.key for s in extra]
     return replace(city, services=city.services + tuple(extra)), h, info

@@ -32,7 +32,7 @@ from engine.eta._time import zone_key
 from engine.eta.history import History
 from engine.geo import haversine_km
 
-__all__ = ["infer_tz", "infer_area", "infer_services", "infer_region", "drop_outside", "zone_near"]
+__all__ = ["default_prices", "infer_tz", "infer_area", "infer_services", "infer_region", "drop_outside", "zone_near"]
 
 #: Zones picked first when several explain the same offsets (the most populous of each offset).
 PREFERRED_ZONES = (
@@ -50,10 +50,22 @@ AREA_QUANTILE, AREA_FACTOR, AREA_MARGIN_KM = 0.99, 1.5, 10.0
 #: destination, not a typo (typos and stray geocodes do not pile up in one place; swapped coordinates do, and are
 #: told apart by their swap landing inside the area).
 AREA_CELL_DEG, AREA_CELL_ROWS = 0.1, 20
-#: Default prices until a catalogue gives them (base, per kg, per km), by kind.
+#: Default prices until a catalogue gives them (base, per kg, per km), by kind, in euros.
 DEFAULT_PRICES = {
     "same_day": (6.5, 0.05, 0.10), "next_day": (4.9, 0.05, 0.05), "slot": (7.9, 0.05, 0.10),
     "standard": (5.9, 0.20, 0.0), "locker": (3.9, 0.10, 0.0), "pickup_point": (3.9, 0.10, 0.0),
+}
+#: What a home delivery that costs 1 EUR in Helsinki costs in each currency, roughly (parcel price levels, not
+#: exchange rates: a Jakarta courier charges about 15,000 IDR where Posti charges 6 EUR).  Only for the defaults
+#: above, so that checkout never shows "5.90 IDR"; a catalogue gives the real prices.  A currency not listed keeps
+#: the euro numbers, and the fit says so.
+PRICE_LEVEL = {
+    "EUR": 1.0, "USD": 1.1, "GBP": 0.9, "CHF": 1.0, "CAD": 1.5, "AUD": 1.6, "NZD": 1.7, "SEK": 8.0, "NOK": 8.0,
+    "DKK": 7.5, "PLN": 3.0, "CZK": 25.0, "HUF": 300.0, "RON": 3.0, "TRY": 25.0, "RUB": 60.0, "ILS": 3.5,
+    "CNY": 2.0, "HKD": 8.0, "TWD": 25.0, "JPY": 150.0, "KRW": 800.0, "SGD": 1.3, "MYR": 2.5, "THB": 8.0,
+    "VND": 5000.0, "IDR": 3000.0, "PHP": 15.0, "INR": 10.0, "PKR": 80.0, "BDT": 40.0, "AED": 4.0, "SAR": 4.0,
+    "EGP": 15.0, "NGN": 500.0, "KES": 80.0, "ZAR": 12.0, "MXN": 15.0, "BRL": 3.0, "ARS": 800.0, "CLP": 700.0,
+    "COP": 3000.0, "PEN": 3.0,
 }
 
 
@@ -207,8 +219,48 @@ def _kind_from_data(service: str, created: np.ndarray, delivered: np.ndarray, tz
     return name if name != "standard" else data
 
 
-def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float]) -> tuple[ServiceSpec, ...]:
-    """One offer per carrier/service seen, with a kind, default prices and the range seen delivering."""
+def _round_price(x: float, currency: str) -> float:
+    """``x`` to two significant figures, and to the currency's minor unit (no 17,700.00 IDR, no 0.1 JPY)."""
+    if x <= 0:
+        return 0.0
+    from babel.numbers import get_currency_precision  # noqa: PLC0415
+
+    digits = 1 - int(math.floor(math.log10(x)))
+    try:
+        minor = get_currency_precision(currency) if currency else 2
+    except Exception:  # noqa: BLE001 - babel raises for codes it lacks
+        minor = 2
+    # Currencies whose minor unit nobody pays in (IDR, KRW, VND at 0.01) round to whole units anyway.
+    return float(round(x, min(digits, minor if x < 100 else 0)))
+
+
+def default_prices(kind: str, currency: str = "EUR") -> tuple[float, float, float]:
+    """``(base, per_kg, per_km)`` of a service of ``kind`` until a catalogue prices it, in ``currency``.
+
+    The euro defaults (:data:`DEFAULT_PRICES`) scaled by the currency's parcel
+    price level (:data:`PRICE_LEVEL`; the euro numbers for a currency not
+    listed) and rounded as a price list would be.
+    """
+    level = PRICE_LEVEL.get(currency.upper(), 1.0) if currency else 1.0
+    return tuple(_round_price(v * level, currency) for v in DEFAULT_PRICES.get(kind, DEFAULT_PRICES["standard"]))  # type: ignore[return-value]
+
+
+def prices_note(currency: str) -> str:
+    """What the fit reports about default prices in ``currency``."""
+    if not currency or currency.upper() not in PRICE_LEVEL:
+        return (f"defaults (no catalogue) in euro numbers: no price level known for {currency or 'an unknown currency'}; "
+                "give --catalogue with your prices")
+    if currency.upper() == "EUR":
+        return "defaults (no catalogue): give --catalogue with your prices"
+    return f"defaults (no catalogue) at a rough {currency} parcel price level (x{PRICE_LEVEL[currency.upper()]:g} the euro ones); give --catalogue with your prices"
+
+
+def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float], currency: str | None = None) -> tuple[ServiceSpec, ...]:
+    """One offer per carrier/service seen, with a kind, default prices and the range seen delivering.
+
+    Prices are :func:`default_prices` in ``currency`` (None: the money of ``tz``'s country).
+    """
+    cur = currency_of_tz(tz) if currency is None else currency
     z = ZoneInfo(tz)
     key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
     km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
@@ -218,7 +270,7 @@ def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float]) -> 
         c, s = k.split(":", 1)
         kind = _kind_from_data(s, frame["created"].to_numpy()[m], frame["delivered"].to_numpy()[m], z)
         assert kind in KINDS or kind == "pickup_point"
-        base, per_kg, per_km = DEFAULT_PRICES.get(kind, DEFAULT_PRICES["standard"])
+        base, per_kg, per_km = default_prices(kind, cur)
         max_km = math.ceil(float(np.quantile(km[m], 0.999)) * 1.1 + 1.0)
         max_kg = math.ceil(float(np.max(frame["weight_kg"].to_numpy()[m])))
         out.append(ServiceSpec(c, s, kind, base, per_kg, per_km, max_km=float(max_km), max_kg=float(max(max_kg, 1)), label=f"{c} {s}"))
@@ -280,11 +332,12 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         zone, cands = here, [here, *[c for c in cands if c != here]]
         tz_from = "depot location (every timestamp in UTC)" if utc_only else "timestamp offsets and the depot's location"
     h = drop_outside(history, depot, radius)
-    services = infer_services(h.frame, zone, depot)
+    currency = currency_of_tz(zone)
+    services = infer_services(h.frame, zone, depot, currency)
     country = country_of_tz(zone)
     seasons, learnt = _learnt_seasons(h.frame, zone, country)
     city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=seasons, holidays=country,
-                area_radius_km=radius, area_centres=(depot,), currency=currency_of_tz(zone))
+                area_radius_km=radius, area_centres=(depot,), currency=currency)
     warn = None
     if utc_only and tz is None:
         warn = (f"every timestamp is in UTC (+00:00/Z/Unix time): local weekdays, hours and holidays are read in {zone}, "
@@ -295,7 +348,7 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": tz_from,
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
         "services": {s.key: s.kind for s in services}, "holidays": country or None, "currency": city.currency or None,
-        "prices": "defaults (no catalogue): the same numbers in every currency until a catalogue gives them",
+        "prices": prices_note(currency),
         "seasons_learnt": learnt,
         "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -55,6 +55,25 @@ def test_fit_with_no_option_infers_the_region(cli_model: tuple[EtaModel, str]) -
     assert kinds == {"own:same_day": "same_day", "own:next_day": "next_day", "sf:locker": "locker",
                      "sf:standard": "standard", "zto:standard": "standard"}
     assert set(m.base_keys) == set(kinds)
+    # Default prices at the region's price level, said to be defaults: no "5.90" yuan for a same-day van.
+    assert m.city.currency == "CNY" and "CNY parcel price level" in r["prices"]
+    prices = {s.key: s.base_cost for s in m.city.services}
+    assert prices["own:same_day"] == 13.0 and prices["sf:locker"] == 7.8
+
+
+def test_default_prices_follow_the_currency() -> None:
+    from engine.eta.region import DEFAULT_PRICES, default_prices, prices_note
+
+    assert default_prices("standard", "EUR") == DEFAULT_PRICES["standard"]
+    idr = default_prices("standard", "IDR")
+    assert idr[0] == 18000.0 and idr[0] == int(idr[0])  # whole rupiah, two significant figures
+    assert default_prices("same_day", "JPY")[0] == 980.0
+    # Ordering between kinds survives the scaling in every currency: a locker never costs more than a van.
+    for cur in ("USD", "INR", "BRL", "KRW", "VND"):
+        assert default_prices("locker", cur)[0] < default_prices("standard", cur)[0] < default_prices("slot", cur)[0]
+    # An unknown currency keeps the euro numbers and says so.
+    assert default_prices("standard", "XYZ") == DEFAULT_PRICES["standard"]
+    assert "no price level known for XYZ" in prices_note("XYZ")
 
 
 def test_quotes_on_the_inferred_model_are_local_and_calibrated(cli_model: tuple[EtaModel, str]) -> None:
