@@ -97,6 +97,10 @@ class City:
     services: tuple[ServiceSpec, ...] = field(default_factory=tuple)
     #: Own-fleet delivery hours (local, hours) for scheduled slots.
     slot_hours: tuple[int, int] = (9, 21)
+    #: Length of a booked slot (seconds) and the times of day (hours) slots start at; empty: every whole hour
+    #: of ``slot_hours``.  A fit learns both from a history's booked slots.
+    slot_len_s: float = 3600.0
+    slot_times: tuple[float, ...] = ()
     #: Own fleet drives on weekdays < this (6: Monday to Saturday).
     fleet_weekdays: int = 6
     #: Seasons as (name, ((month, day, month, day), ...)), inclusive local
@@ -143,6 +147,8 @@ class City:
             depot=tuple(d["depot"]),  # type: ignore[arg-type]
             services=tuple(ServiceSpec.from_json(s) for s in d["services"]),
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
+            slot_len_s=float(d.get("slot_len_s", 3600.0)),
+            slot_times=tuple(float(x) for x in d.get("slot_times", ())),
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
             holidays=str(d.get("holidays", "")),

@@ -308,20 +308,45 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
 SLOT_MIN_BOOKED = 50
 
 
-def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
-    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length.
+#: A time of day at least this share of booked slots start at is one of the slots the fleet offers.
+SLOT_TIME_SHARE = 0.02
 
-    Without ``slot_end`` the length is the smallest gap between the distinct times of day slots start at
-    (07:00, 16:00, 18:00, 20:00: two hours), between 30 minutes and 4 hours; one hour when a single time is seen.
+
+def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float, ...]]:
+    """``(length s, start times of day in hours)`` of the slots a history's customers booked.
+
+    The length is the median of ``slot_end - slot_start`` where a row gives both; else the smallest gap between
+    the distinct times of day slots start at (07:00, 16:00, 18:00, 20:00: two hours), between 30 minutes and
+    4 hours; one hour when a single time is seen.  The start times are those at least ``SLOT_TIME_SHARE`` of the
+    booked slots start at (a stray time a customer service agent typed is not a slot the fleet offers).
     """
     ss = frame["slot_start"].to_numpy(dtype=np.float64)
     se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
     ok = np.isfinite(ss)
-    tod = np.unique(np.round(local_seconds(ss[ok], tz) % 86400.0)) if ok.any() else np.zeros(0)
-    gaps = np.diff(tod)
-    gaps = gaps[gaps >= 1800.0]
-    length = float(np.clip(gaps.min(), 1800.0, 4 * 3600.0)) if gaps.size else 3600.0
-    return np.where(np.isfinite(se), se, ss + length)
+    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0 if ok.any() else np.zeros(0)
+    starts, n = np.unique(tod, return_counts=True)
+    both = ok & np.isfinite(se)
+    if both.any():
+        length = float(np.clip(np.median(se[both] - ss[both]), 900.0, 12 * 3600.0))
+    else:
+        gaps = np.diff(starts)
+        gaps = gaps[gaps >= 1800.0]
+        length = float(np.clip(gaps.min(), 1800.0, 4 * 3600.0)) if gaps.size else 3600.0
+    common = starts[n >= SLOT_TIME_SHARE * max(int(ok.sum()), 1)]
+    return length, tuple(round(float(t) / 3600.0, 4) for t in common)
+
+
+def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
+    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length (:func:`booked_slots`)."""
+    ss = frame["slot_start"].to_numpy(dtype=np.float64)
+    se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
+    return np.where(np.isfinite(se), se, ss + booked_slots(frame, tz)[0])
+
+
+def slot_kept(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
+    """Whether each booked slot was kept: delivered inside its window (early is not kept: nobody is home yet)."""
+    d = frame["delivered"].to_numpy(dtype=np.float64)
+    return (d >= frame["slot_start"].to_numpy(dtype=np.float64)) & (d <= booked_slot_end(frame, tz))
 
 
 def fit(
@@ -440,10 +465,12 @@ def fit(
     if slot_on_time is None and int(booked.sum()) >= SLOT_MIN_BOOKED:
         # The history says how often a booked slot was kept; the quote's probability is that share
         # (rules.slot_probability multiplies by the top level: the parcel ready, then the van on time).
-        end = booked_slot_end(frame[booked], tz)
-        kept = float(np.mean(frame["delivered"].to_numpy()[booked] <= end))
+        kept = float(np.mean(slot_kept(frame[booked], tz)))
         slot_on_time = min(1.0, kept / float(LEVELS[-1]))
-        slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4)}
+        # Quotes offer the slots the customers booked, not 1-hour ones at whole hours.
+        slot_len, slot_times = booked_slots(frame[booked], tz)
+        city = replace(city, slot_len_s=slot_len, slot_times=slot_times)
+        slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4), "length_h": round(slot_len / 3600.0, 3), "starts_h": list(slot_times)}
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 

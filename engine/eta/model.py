@@ -132,7 +132,7 @@ class EtaModel:
     levels: np.ndarray
     tables: dict[str, np.ndarray]
     counts: dict[str, int]
-    #: Probability an own-fleet van reaches a booked 1-hour slot in time (route Monte Carlo).
+    #: Probability an own-fleet van keeps a booked slot: the share of the history's booked slots kept, else a route Monte Carlo.
     slot_on_time: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     #: Promises use the quantile at ``target + margin``: rows delivered on the

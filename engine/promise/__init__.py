@@ -2,7 +2,7 @@
 
 ``quote`` answers "when will it arrive?" for every delivery option of the
 catalogue (same-day and next-day by the own fleet, standard per third-party
-carrier, scheduled 1-hour slots, parcel lockers): the earliest time (or slot)
+carrier, booked slots (1-hour, or the slots a history's customers booked), parcel lockers): the earliest time (or slot)
 met with probability >= the target (0.95 by default), the p50, the
 probability, the price and the cut-off.  An option that cannot be promised
 (past the cut-off, plan full, outside the carrier's area, too heavy) stays in

@@ -22,7 +22,7 @@ from engine.eta._time import local_seconds, local_to_epoch
 from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
-from engine.promise.rules import SLOT_HORIZON_S, SLOT_S, Orders, RuleSet
+from engine.promise.rules import SLOT_HORIZON_S, Orders, RuleSet
 
 __all__ = ["quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff", "widen_caps"]
 
@@ -91,8 +91,8 @@ def quote_options(
         elif spec.kind == "slot":
             start = rs.slot_start(model, ti, o)
             wstart[at] = start
-            promised[at] = start + SLOT_S
-            p50[at] = start + SLOT_S / 2
+            promised[at] = start + model.city.slot_len_s
+            p50[at] = start + model.city.slot_len_s / 2
             prob[at] = p_slot = rules.slot_probability(model)
             why.append((R.NO_SLOT, start - o.created > SLOT_HORIZON_S))
             why.append((R.SLOT_PROBABILITY, p_slot < target))

@@ -19,7 +19,7 @@ from engine.eta._time import epoch_of, from_epoch, local_seconds, weekday_hour
 from engine.eta.model import EtaModel
 from engine.promise.reasons import fmt_duration
 from engine.promise.registry import current_model
-from engine.promise.rules import DETOUR, LOAD_S, SLOT_S, SLOW_KMH, SNAP_H
+from engine.promise.rules import DETOUR, LOAD_S, SLOW_KMH, SNAP_H
 
 __all__ = ["check"]
 
@@ -180,7 +180,7 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
         f_r = float(_cdf(prow, levels, np.array([ws - drive - t_created]))[0])
         p_ready = 0.0 if ws - drive <= t_now else (f_r - f_e) / max(1.0 - f_e, 1e-9)
         p = max(p_ready, 0.0) * m.slot_on_time
-        return result(p, ws + SLOT_S / 2, t_prom, "slot booked, not handed over yet")
+        return result(p, ws + m.city.slot_len_s / 2, t_prom, "slot booked, not handed over yet")
     p, p50, p95 = pending(t_now)
     # Delivery time never gets earlier when hand-over does not happen, so the
     # probability cannot rise as time passes: take the minimum over earlier

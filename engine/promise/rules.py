@@ -56,8 +56,6 @@ CUTOFF_SCAN_H = 30
 DETOUR, SLOW_KMH = 1.35, 20.0
 #: Loading a van before it leaves for a booked slot.
 LOAD_S = 1800.0
-#: Length of a booked slot.
-SLOT_S = 3600.0
 #: A slot starting later than this after the order is not offered.
 SLOT_HORIZON_S = 2 * 86400.0 + 3600.0
 #: How far back (hours) a promise in a no-delivery hour may move.
@@ -606,46 +604,56 @@ def zone_price_one(spec: ServiceSpec, km: float) -> float:
 
 
 def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
-    """Start (epoch) of the first 1-hour slot the parcel can make.
+    """Start (epoch) of the first slot the parcel can make.
 
     Ready when processed (top level), loaded and driven at a slow-day speed;
-    the next whole hour within the slot hours of a day the fleet drives.
+    the first slot starting then or later on a day the fleet drives: one of
+    the times the history's customers booked (``City.slot_times``), else the
+    next whole hour within the slot hours.
     """
     q_proc = model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1]
-    ready = o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0
-    s_loc = np.ceil(local_seconds(ready, o.tz) / 3600.0) * 3600.0
-    day = np.floor(s_loc / 86400.0)
-    h = (s_loc - day * 86400.0) / 3600.0
-    h0, h1 = model.city.slot_hours
-    day = np.where(h > h1 - 1, day + 1, day)
-    h = np.where(h > h1 - 1, h0, np.maximum(h, h0))
+    ready = local_seconds(o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0, o.tz)
+    day = np.floor(ready / 86400.0)
+    starts = _slot_starts(model)
+    j = np.searchsorted(starts, ready - day * 86400.0, side="left")
+    late = j >= starts.shape[0]
+    day = np.where(late, day + 1, day)
+    t = np.where(late, starts[0], starts[np.minimum(j, starts.shape[0] - 1)])
     shut = model.city.closed_days
     for _ in range(2 + (10 if shut else 0)):  # skip days the fleet does not drive (a week-long holiday too)
         closed = (day + 3) % 7 >= model.city.fleet_weekdays
         if shut:
             closed |= np.isin(day, shut)
         day = np.where(closed, day + 1, day)
-        h = np.where(closed, h0, h)
-    return local_to_epoch(day * 86400.0 + h * 3600.0, o.tz)
+        t = np.where(closed, starts[0], t)
+    return local_to_epoch(day * 86400.0 + t, o.tz)
 
 
 def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
     """Scalar :func:`slot_start`."""
     q_proc = float(model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1])
-    ready = o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0
-    s_loc = math.ceil(local_seconds_one(ready, o.tz) / 3600.0) * 3600.0
-    day = math.floor(s_loc / 86400.0)
-    h = (s_loc - day * 86400.0) / 3600.0
-    h0, h1 = model.city.slot_hours
-    if h > h1 - 1:
-        day, h = day + 1, h0
+    ready = local_seconds_one(o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0, o.tz)
+    day = math.floor(ready / 86400.0)
+    starts = _slot_starts(model)
+    j = int(np.searchsorted(starts, ready - day * 86400.0, side="left"))
+    if j >= starts.shape[0]:
+        day, t = day + 1, float(starts[0])
     else:
-        h = max(h, h0)
+        t = float(starts[j])
     shut = model.city.closed_days
     for _ in range(2 + (10 if shut else 0)):
         if (day + 3) % 7 >= model.city.fleet_weekdays or (shut and day in shut):
-            day, h = day + 1, h0
-    return local_to_epoch_one(day * 86400.0 + h * 3600.0, o.tz)
+            day, t = day + 1, float(starts[0])
+    return local_to_epoch_one(day * 86400.0 + t, o.tz)
+
+
+def _slot_starts(model: EtaModel) -> np.ndarray:
+    """Ascending seconds after local midnight at which a slot starts (the last one ending by the slot hours' end)."""
+    c = model.city
+    if c.slot_times:
+        return np.sort(np.asarray(c.slot_times, dtype=np.float64)) * 3600.0
+    h0, h1 = c.slot_hours
+    return np.arange(h0, max(h1, h0 + 1), dtype=np.float64) * 3600.0
 
 
 # ---------------------------------------------------------------------------- cost and reason

@@ -178,8 +178,31 @@ def test_booked_slots_in_the_history_set_the_slot_probability() -> None:
     # Without slot_end the window's length is read from the starts: hourly starts, one-hour slots.
     f = h.frame[np.isfinite(h.frame["slot_start"])]
     assert np.allclose(booked_slot_end(f, tz) - f["slot_start"].to_numpy(), 3600.0)
+    assert m.city.slot_len_s == 3600.0 and m.city.slot_times and all(t == int(t) for t in m.city.slot_times)
+    # A parcel delivered before its window is not a kept slot (nobody is home yet).
+    early = df.copy()
+    early.loc[slot, "slot_start"] = (start + pd.to_timedelta(np.where(np.arange(slot.sum()) % 4 == 1, 3, 0), unit="h")).map(lambda t: t.isoformat())
+    m_early = fit(read_history(early, bbox=HELSINKI.bbox), HELSINKI)
+    assert m_early.meta["slot_on_time_from"]["kept"] < kept - 0.15
     # Without booked slots the probability is the route simulation's, as before.
     assert fit(read_history(simulate_history(weeks=3, seed=5, start=date(2026, 3, 2)), bbox=HELSINKI.bbox), HELSINKI).meta["slot_on_time_from"].startswith("route")
+
+
+def test_booked_two_hour_slots_give_their_length_and_start_times() -> None:
+    from zoneinfo import ZoneInfo
+
+    from engine.eta.fit import booked_slots
+
+    tz = ZoneInfo("Australia/Sydney")
+    days = pd.date_range("2026-03-30", periods=30, freq="D")  # local dates across the April clock change
+    starts = [(d + pd.Timedelta(hours=h)).tz_localize(tz) for d in days for h in (7, 16, 18, 20) for _ in range(3)]
+    starts.append((days[0] + pd.Timedelta(hours=11, minutes=17)).tz_localize(tz))  # one stray time typed by hand
+    f = pd.DataFrame({"slot_start": [t.timestamp() for t in starts]})
+    length, times = booked_slots(f, tz)
+    assert length == 7200.0 and times == (7.0, 16.0, 18.0, 20.0)
+    # slot_end given: its length, whatever the gaps between starts.
+    f["slot_end"] = f["slot_start"] + 5400.0
+    assert booked_slots(f, tz)[0] == 5400.0
 
 
 def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:

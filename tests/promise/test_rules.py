@@ -114,6 +114,31 @@ def test_table_rules_agree(m, both, target: float) -> None:
         assert all(start[i] == rules.slot_start_one(m, ti1[i], o) for i, o in enumerate(one)), key
 
 
+def test_slots_the_history_booked_are_the_slots_offered(m, both) -> None:
+    from dataclasses import replace
+
+    from engine.eta._time import local_seconds
+
+    vec, one = both
+    booked = replace(m, city=replace(m.city, slot_times=(7.0, 16.0, 18.0, 20.5), slot_len_s=7200.0))
+    ti = rules.table_index(booked, "own:next_day", vec)
+    ti1 = [rules.table_index_one(booked, "own:next_day", o) for o in one]
+    start = rules.slot_start(booked, ti, vec)
+    assert all(start[i] == rules.slot_start_one(booked, ti1[i], o) for i, o in enumerate(one))
+    # Every slot starts at a booked time of day, after the order, and it is the first one the parcel makes:
+    # where the whole-hour slot it would get is followed by a booked time the same day, no later than that.
+    tod = np.round(local_seconds(start, vec.tz) % 86400.0 / 60.0) / 60.0
+    assert set(np.unique(tod).tolist()) == {7.0, 16.0, 18.0, 20.5} and (start > vec.created).all()
+    hourly = rules.slot_start(m, ti, vec)
+    h_tod = local_seconds(hourly, vec.tz) % 86400.0 / 3600.0
+    nxt = np.array([min((t for t in (7.0, 16.0, 18.0, 20.5) if t >= h), default=np.nan) for h in h_tod])
+    same_day = np.isfinite(nxt)
+    assert same_day.sum() > 1000
+    assert (start[same_day] <= hourly[same_day] + (nxt[same_day] - h_tod[same_day]) * 3600.0 + 1e-6).all()
+    res = quote_arrays(booked, *[np.full(1, x) for x in (60.2, 24.9, T0 + 3 * 3600.0, 2.0)], keys=["own:slot"])
+    assert np.isfinite(res.window_start[0, 0]) and res.promised[0, 0] - res.window_start[0, 0] == 7200.0
+
+
 def test_snap_back_agrees_on_random_times(m) -> None:
     assert m.delivers is not None and not m.delivers.all()  # the rule has something to do
     rng = np.random.default_rng(3)
