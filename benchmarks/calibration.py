@@ -46,7 +46,7 @@ from engine.eta._time import weekday_hour  # noqa: E402
 from engine.geo import haversine_km  # noqa: E402
 from engine.eta.cells import DAYTYPE, N_BANDS  # noqa: E402
 from engine.eta.drift import DriftParams, DriftState  # noqa: E402
-from engine.eta.fit import _labels, booked_slot_end, fit, fit_tables  # noqa: E402
+from engine.eta.fit import _labels, booked_slot_end, fit, fit_tables, with_bands  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402
 from engine.eta.simulate import simulate_history  # noqa: E402
@@ -563,7 +563,7 @@ def main() -> None:
     no_day = replace(no_conf, name="no day calibration", cv_coverage=None, cv_alloc=None, lambdas=None)
     frame = tr.frame[(tr.frame["carrier"] + ":" + tr.frame["service"]).isin(chosen.base_keys).to_numpy()]
     peaks = chosen.city.seasons
-    naive_tab = fit_tables(frame, chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["due"]
+    naive_tab = fit_tables(with_bands(frame, chosen.city.band_edges_km), chosen.keys, chosen.tz, n_min=10, peaks=peaks, correction=False, pooling=False)["due"]
     naive = replace(no_conf, name="naive", tables={**no_conf.tables, "due": naive_tab.astype(np.float32)}, cv_coverage=None, cv_alloc=None, lambdas=None)
     # A lead (created -> delivered) quantile read as a promise for the whole hour: from the hour's middle.
     mid = (np.arange(24) * 3600.0 + 1800.0)[None, None, :, None, None]

@@ -132,6 +132,9 @@ class City:
     area_centres: tuple[tuple[float, float], ...] = ()
     #: ISO 4217 code the services' prices are in ("" unknown): a checkout shows the price with it.
     currency: str = ""
+    #: Edges (km from the origin) of the three distance bands the tables keep apart: a metro's (15, 45) by
+    #: default; a fit learns a region's own (a metro and a country's far cities, ``engine.eta.fit.fit_band_edges``).
+    band_edges_km: tuple[float, float] = (15.0, 45.0)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -148,6 +151,7 @@ class City:
             services=tuple(ServiceSpec.from_json(s) for s in d["services"]),
             slot_hours=tuple(d.get("slot_hours", (9, 21))),  # type: ignore[arg-type]
             slot_len_s=float(d.get("slot_len_s", 3600.0)),
+            band_edges_km=tuple(float(x) for x in d.get("band_edges_km", (15.0, 45.0))),  # type: ignore[arg-type]
             slot_times=tuple(float(x) for x in d.get("slot_times", ())),
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]

@@ -48,13 +48,86 @@ from engine.eta.calendar import calendar_seasons, holiday_day_numbers, new_holid
 from engine.eta.cells import N_BANDS, fit_table
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
-from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
+from engine.eta.model import DBAND_EDGES_KM, LEVELS, SEASON_SEP, TABLES, EtaModel, distance_band, season_labels
 from engine.geo import haversine_km
 
+#: Column holding each row's distance band, set once by :func:`with_bands` at the region's edges; a frame
+#: without it is banded at the default edges.
+BAND = "_band"
 
-def _features(model_tz: ZoneInfo, start: np.ndarray, km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
+def _km(frame: pd.DataFrame) -> np.ndarray:
+    return haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
+
+
+def with_bands(frame: pd.DataFrame, edges: tuple[float, ...]) -> pd.DataFrame:
+    """``frame`` with each row's distance band at ``edges`` (the column every table of a fit reads)."""
+    return frame.assign(**{BAND: distance_band(_km(frame), edges)})
+
+
+def _bands(frame: pd.DataFrame) -> np.ndarray:
+    return frame[BAND].to_numpy() if BAND in frame else distance_band(_km(frame))
+
+
+#: Distance quantiles tried as band edges (plus the default edges), and the share of rows each band needs.
+EDGE_QUANTILES = (*np.round(np.arange(0.05, 0.951, 0.05), 2).tolist(), 0.97, 0.98, 0.99)
+EDGE_MIN_SHARE = 0.005
+#: Learnt edges replace the given ones only when they shorten the bands' p95 by this share at least.
+EDGE_MIN_GAIN = 0.01
+
+
+def fit_band_edges(frame: pd.DataFrame, given: tuple[float, float] = tuple(DBAND_EDGES_KM), n_min: int = 100) -> tuple[float, float]:
+    """The two distance-band edges (km) that most shorten a history's promises, else ``given``.
+
+    A metro's 15 and 45 km put a country's far cities in one band with the
+    suburbs 50 km out: São Paulo's carriers then promised an order to
+    Campinas the p95 of one to Manaus.  Among edges at the history's
+    distance quantiles, the pair minimising the mean of each carrier/service's
+    p95 lead time within each band (a band with fewer than ``n_min`` of a
+    service's rows counts its service's p95 over every distance, as the fit
+    would read it) wins when it is at least ``EDGE_MIN_GAIN`` shorter than
+    ``given``'s; each band holds at least ``EDGE_MIN_SHARE`` of the rows.
+    """
+    given = (float(given[0]), float(given[1]))
+    km = _km(frame)
+    if km.shape[0] < 2 * n_min:
+        return given
+    lead = (frame["delivered"] - frame["created"]).to_numpy(dtype=np.float64)
+    key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
+    cand = np.unique(np.round(np.concatenate([np.quantile(km, EDGE_QUANTILES), given]), 1))
+    edges = np.concatenate([[-np.inf], cand[cand > 0], [np.inf]])
+    E = edges.shape[0]
+    # cost[i, j]: the rows between edges i and j times their p95, summed over carrier/services.
+    cost = np.zeros((E, E))
+    for k in np.unique(key):
+        m = key == k
+        o = np.argsort(km[m], kind="stable")
+        kk, ll = km[m][o], lead[m][o]
+        pos = np.searchsorted(kk, edges, side="left")
+        p_all = float(np.quantile(ll, 0.95))
+        for i in range(E - 1):
+            for j in range(i + 1, E):
+                n = int(pos[j] - pos[i])
+                if n:
+                    cost[i, j] += n * (float(np.quantile(ll[pos[i] : pos[j]], 0.95)) if n >= n_min else p_all)
+    pos = np.searchsorted(np.sort(km), edges, side="left")
+    N, need = km.shape[0], EDGE_MIN_SHARE * km.shape[0]
+    best, arg = np.inf, given
+    for a in range(1, E - 1):
+        for b in range(a + 1, E - 1):
+            if min(pos[a], pos[b] - pos[a], N - pos[b]) < need:
+                continue
+            c = cost[0, a] + cost[a, b] + cost[b, E - 1]
+            if c < best:
+                best, arg = c, (float(edges[a]), float(edges[b]))
+    ia, ib = (int(np.searchsorted(edges, round(g, 1))) for g in given)
+    now = cost[0, ia] + cost[ia, ib] + cost[ib, E - 1]
+    return arg if best < (1.0 - EDGE_MIN_GAIN) * now else given
+
+
+def _features(model_tz: ZoneInfo, start: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     wd, hr, _ = weekday_hour(start, model_tz)
-    return wd, hr, EtaModel.dband(km)
+    return wd, hr, _bands(frame)
 
 
 def table_keys(frame: pd.DataFrame, tz: ZoneInfo, peaks: Seasons) -> np.ndarray:
@@ -79,12 +152,11 @@ def fit_tables(
     peaks: Seasons = (), **variant: bool,
 ) -> dict[str, np.ndarray]:
     key_of = _labels(frame, keys, tz, peaks)
-    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
     cr, ho, de = (frame[c].to_numpy() for c in ("created", "handed", "delivered"))
     spec = {"lead": (cr, de - cr), "transit": (ho, de - ho), "processing": (cr, ho - cr)}
     out = {t: np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]), dtype=np.float64) for t in TABLES}
     for t, (start, y) in spec.items():
-        wd, hr, db = _features(tz, start, km)
+        wd, hr, db = _features(tz, start, frame)
         for i, k in enumerate(keys):
             m = key_of == k
             out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min, **variant)
@@ -94,10 +166,9 @@ def fit_tables(
 
 def _due_rows(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[np.ndarray, ...]:
     """Per row: local weekday, hour and day number of creation, distance band, and the due target (s after that day's midnight)."""
-    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
     wd, hr, day = weekday_hour(frame["created"].to_numpy(), tz)
     y = local_seconds(frame["delivered"].to_numpy(), tz) - day * 86400.0
-    return wd, hr, day, EtaModel.dband(km), y
+    return wd, hr, day, _bands(frame), y
 
 
 def due_tables(frame: pd.DataFrame, key_of: np.ndarray, keys: list[str], tz: ZoneInfo, n_min: int = 40, **variant: bool) -> np.ndarray:
@@ -161,9 +232,8 @@ def conformal_shift(
     tabs = fit_tables(frame_fit, keys, tz, n_min, peaks)["lead"]
     fit_counts = pd.Series(_labels(frame_fit, keys, tz, peaks)).value_counts()
     key_of = _labels(frame_cal, keys, tz, peaks)
-    km = haversine_km(frame_cal["origin_lat"].to_numpy(), frame_cal["origin_lon"].to_numpy(), frame_cal["dest_lat"].to_numpy(), frame_cal["dest_lon"].to_numpy())
     cr, de = frame_cal["created"].to_numpy(), frame_cal["delivered"].to_numpy()
-    wd, hr, db = _features(tz, cr, km)
+    wd, hr, db = _features(tz, cr, frame_cal)
     shift = np.zeros((len(keys), LEVELS.shape[0]))
     for i, k in enumerate(keys):
         m = key_of == k
@@ -408,6 +478,9 @@ def fit(
         named = {n for n, _ in city.seasons}
         cal = calendar_seasons(city.holidays, range(y0, y1 + 4))
         city = replace(city, seasons=city.seasons + tuple(x for x in cal if x[0] not in named))
+    edges = fit_band_edges(frame, city.band_edges_km)
+    city = replace(city, band_edges_km=edges)
+    frame = with_bands(frame, edges)
     key_of = pd.Series(table_keys(frame, tz, city.seasons))
     vc = key_of.value_counts()
     # A season with enough rows gets its own table; the carrier/service's

@@ -40,10 +40,16 @@ LEVELS = np.array(
      0.85, 0.875, 0.9, 0.925, 0.94, 0.95, 0.955, 0.96, 0.965, 0.97, 0.975, 0.98, 0.99],
     dtype=np.float64,
 )
-#: Distance bands (km from origin): near, mid, far.
+#: Distance bands (km from origin): near, mid, far; a region's own are ``City.band_edges_km`` (a fit learns them).
 DBAND_EDGES_KM = np.array([15.0, 45.0])
-_DBAND_EDGES = DBAND_EDGES_KM.tolist()
 _ORDINAL_1970 = date(1970, 1, 1).toordinal()
+
+
+def distance_band(km: np.ndarray, edges: tuple[float, ...] | np.ndarray = tuple(DBAND_EDGES_KM)) -> np.ndarray:
+    """Distance band of each distance (km) between ``edges`` (ascending): 0 below the first, 1 up to the second..."""
+    return np.searchsorted(np.asarray(edges, dtype=np.float64), np.asarray(km, dtype=np.float64), side="right")
+
+
 TABLES = ("lead", "transit", "processing", "due")
 #: Separates a carrier/service from its season in a table key ("own:same_day@winter").
 SEASON_SEP = "@"
@@ -283,15 +289,13 @@ class EtaModel:
             raise QuoteError(f"target probability {p} is above the highest fitted level {self.levels[-1]}", field="target")
         return i
 
-    @staticmethod
-    def dband(km: np.ndarray) -> np.ndarray:
-        """Distance band of each distance (index into the tables' band axis)."""
-        return np.searchsorted(DBAND_EDGES_KM, np.asarray(km, dtype=np.float64), side="right")
+    def dband(self, km: np.ndarray) -> np.ndarray:
+        """Distance band of each distance (index into the tables' band axis), at the region's edges."""
+        return distance_band(km, self.city.band_edges_km)
 
-    @staticmethod
-    def dband_one(km: float) -> int:
+    def dband_one(self, km: float) -> int:
         """Scalar :meth:`dband`."""
-        return bisect_right(_DBAND_EDGES, km)
+        return bisect_right(self.city.band_edges_km, km)
 
     def distance_km(self, dest_lat: np.ndarray, dest_lon: np.ndarray, origin_lat=None, origin_lon=None) -> np.ndarray:
         olat = self.city.depot[0] if origin_lat is None else origin_lat
@@ -321,7 +325,7 @@ class EtaModel:
             "counts": self.counts,
             "slot_on_time": self.slot_on_time,
             "margin": self.margin,
-            "dband_edges_km": DBAND_EDGES_KM.tolist(),
+            "dband_edges_km": list(self.city.band_edges_km),
             "meta": self.meta,
         }
         (d / "model.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")

@@ -53,7 +53,7 @@ def test_model_twins_agree() -> None:
     days = np.arange(18_000, 22_000)  # 2019-2030
     assert season_labels(days, m.city.seasons).tolist() == [season_label(int(d), m.city.seasons) for d in days]
     km = np.concatenate([np.linspace(0, 100, 2001), [15.0, 45.0, np.nextafter(15.0, 0), np.nextafter(45.0, 100)]])
-    assert EtaModel.dband(km).tolist() == [EtaModel.dband_one(float(k)) for k in km]
+    assert m.dband(km).tolist() == [m.dband_one(float(k)) for k in km]
     seasons = season_labels(days, m.city.seasons)
     epochs = days * 86400.0 + 12 * 3600.0
     for key in m.base_keys + ["nobody:nothing"]:
