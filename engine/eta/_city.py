@@ -101,6 +101,10 @@ class City:
     #: of ``slot_hours``.  A fit learns both from a history's booked slots.
     slot_len_s: float = 3600.0
     slot_times: tuple[float, ...] = ()
+    #: Per slot time (aligned with ``slot_times``): the shortest time before its start a customer could still
+    #: book it (hours; the history's booking cut-off, "22:00 the day before" for a 07:00 slot).  Empty: a slot
+    #: is offered once the parcel can be ready for it (``engine.promise.rules.slot_start``).
+    slot_lead_h: tuple[float, ...] = ()
     #: Own fleet drives on weekdays < this (6: Monday to Saturday).
     fleet_weekdays: int = 6
     #: Seasons as (name, ((month, day, month, day), ...)), inclusive local
@@ -153,6 +157,7 @@ class City:
             slot_len_s=float(d.get("slot_len_s", 3600.0)),
             band_edges_km=tuple(float(x) for x in d.get("band_edges_km", (15.0, 45.0))),  # type: ignore[arg-type]
             slot_times=tuple(float(x) for x in d.get("slot_times", ())),
+            slot_lead_h=tuple(float(x) for x in d.get("slot_lead_h", ())),
             fleet_weekdays=int(d.get("fleet_weekdays", 6)),
             seasons=tuple((n, tuple(tuple(r) for r in rs)) for n, rs in d.get("seasons", ())),  # type: ignore[misc]
             holidays=str(d.get("holidays", "")),

@@ -380,6 +380,27 @@ SLOT_MIN_BOOKED = 50
 
 #: A time of day at least this share of booked slots start at is one of the slots the fleet offers.
 SLOT_TIME_SHARE = 0.02
+#: A slot's booking cut-off is this quantile of the time its bookings were made before it started (a few
+#: bookings an agent squeezed in late are not the cut-off checkout offers).
+SLOT_LEAD_QUANTILE = 0.01
+
+
+def slot_booking_leads(frame: pd.DataFrame, tz: ZoneInfo, times: tuple[float, ...]) -> tuple[float, ...]:
+    """Per slot time of day (hours, as :func:`booked_slots` gives them): how long before its start it could still be booked (hours).
+
+    ``SLOT_LEAD_QUANTILE`` of ``slot_start - created`` over the bookings of that time, rounded down to the
+    quarter hour, never negative.
+    """
+    ss = frame["slot_start"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(ss)
+    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0
+    lead = ss[ok] - frame["created"].to_numpy(dtype=np.float64)[ok]
+    out = []
+    for t in times:
+        m = np.abs(tod - t * 3600.0) < 30.0
+        q = float(np.quantile(lead[m], SLOT_LEAD_QUANTILE)) if m.any() else 0.0
+        out.append(max(0.0, math.floor(q / 900.0) * 0.25))
+    return tuple(out)
 
 
 def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float, ...]]:
@@ -542,8 +563,10 @@ def fit(
         slot_on_time = min(1.0, kept / float(LEVELS[-1]))
         # Quotes offer the slots the customers booked, not 1-hour ones at whole hours.
         slot_len, slot_times = booked_slots(frame[booked], tz)
-        city = replace(city, slot_len_s=slot_len, slot_times=slot_times)
-        slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4), "length_h": round(slot_len / 3600.0, 3), "starts_h": list(slot_times)}
+        leads = slot_booking_leads(frame[booked], tz, slot_times)
+        city = replace(city, slot_len_s=slot_len, slot_times=slot_times, slot_lead_h=leads)
+        slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4), "length_h": round(slot_len / 3600.0, 3),
+                     "starts_h": list(slot_times), "booked_at_least_h_before": list(leads)}
     if slot_on_time is None:
         from engine.eta.route import typical_slot_on_time  # noqa: PLC0415
 

@@ -604,13 +604,17 @@ def zone_price_one(spec: ServiceSpec, km: float) -> float:
 
 
 def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
-    """Start (epoch) of the first slot the parcel can make.
+    """Start (epoch) of the first slot the order can have.
 
-    Ready when processed (top level), loaded and driven at a slow-day speed;
-    the first slot starting then or later on a day the fleet drives: one of
-    the times the history's customers booked (``City.slot_times``), else the
-    next whole hour within the slot hours.
+    With the booking cut-offs a history showed (``City.slot_lead_h``): the
+    first slot, on a day the fleet drives, that starts at least its lead
+    after the order.  Otherwise once the parcel can be ready: processed (top
+    level), loaded and driven at a slow-day speed; the first slot starting
+    then or later on a day the fleet drives (one of ``City.slot_times``, else
+    the next whole hour within the slot hours).
     """
+    if model.city.slot_lead_h:
+        return _booked_slot_start(model, o)
     q_proc = model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1]
     ready = local_seconds(o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0, o.tz)
     day = np.floor(ready / 86400.0)
@@ -631,6 +635,8 @@ def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
 
 def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
     """Scalar :func:`slot_start`."""
+    if model.city.slot_lead_h:
+        return _booked_slot_start_one(model, o)
     q_proc = float(model.tables["processing"][ti, o.wd, o.hr, o.db, model.levels.shape[0] - 1])
     ready = local_seconds_one(o.created + q_proc + LOAD_S + o.km * DETOUR / SLOW_KMH * 3600.0, o.tz)
     day = math.floor(ready / 86400.0)
@@ -645,6 +651,49 @@ def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
         if (day + 3) % 7 >= model.city.fleet_weekdays or (shut and day in shut):
             day, t = day + 1, float(starts[0])
     return local_to_epoch_one(day * 86400.0 + t, o.tz)
+
+
+#: Days ahead a booked slot is looked for (past the slot horizon, so that none found reads as "no slot").
+_SLOT_DAYS = 4
+
+
+def _booked_slot_start(model: EtaModel, o: Orders) -> np.ndarray:
+    c = model.city
+    order = np.argsort(c.slot_times)
+    starts = np.asarray(c.slot_times, dtype=np.float64)[order] * 3600.0
+    leads = np.asarray(c.slot_lead_h, dtype=np.float64)[order] * 3600.0
+    loc = o.loc
+    day0 = np.floor(loc / 86400.0)
+    best = np.full(np.shape(loc), np.nan)
+    shut = c.closed_days
+    for dd in range(_SLOT_DAYS + (10 if shut else 0)):
+        day = day0 + dd
+        closed = (day + 3) % 7 >= c.fleet_weekdays
+        if shut:
+            closed |= np.isin(day, shut)
+        for t, lead in zip(starts, leads):
+            cand = day * 86400.0 + t
+            best = np.where(np.isnan(best) & ~closed & (cand - loc >= lead), cand, best)
+    # None within the days looked at: beyond the slot horizon, so the option says "no slot".
+    best = np.where(np.isnan(best), loc + (_SLOT_DAYS + 11) * 86400.0, best)
+    return local_to_epoch(best, o.tz)
+
+
+def _booked_slot_start_one(model: EtaModel, o: Orders) -> float:
+    c = model.city
+    pairs = sorted(zip(c.slot_times, c.slot_lead_h))
+    loc = float(o.loc)
+    day0 = math.floor(loc / 86400.0)
+    shut = c.closed_days
+    for dd in range(_SLOT_DAYS + (10 if shut else 0)):
+        day = day0 + dd
+        if (day + 3) % 7 >= c.fleet_weekdays or (shut and day in shut):
+            continue
+        for t, lead in pairs:
+            cand = day * 86400.0 + t * 3600.0
+            if cand - loc >= lead * 3600.0:
+                return local_to_epoch_one(cand, o.tz)
+    return local_to_epoch_one(loc + (_SLOT_DAYS + 11) * 86400.0, o.tz)
 
 
 def _slot_starts(model: EtaModel) -> np.ndarray:

@@ -139,6 +139,30 @@ def test_slots_the_history_booked_are_the_slots_offered(m, both) -> None:
     assert np.isfinite(res.window_start[0, 0]) and res.promised[0, 0] - res.window_start[0, 0] == 7200.0
 
 
+def test_slots_are_offered_to_their_booking_cut_off(m, both) -> None:
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    vec, one = both
+    # 07:00 booked by 22:00 the evening before (9 h), the others 4 h ahead, as the history showed.
+    booked = replace(m, city=replace(m.city, slot_times=(7.0, 16.0, 18.0, 20.0), slot_len_s=7200.0, slot_lead_h=(9.0, 4.0, 4.0, 4.0)))
+    ti = rules.table_index(booked, "own:next_day", vec)
+    start = rules.slot_start(booked, ti, vec)
+    assert all(start[i] == rules.slot_start_one(booked, 0, o) for i, o in enumerate(one))
+    tz = ZoneInfo(m.city.tz)
+
+    def first(at: str) -> str:
+        t = datetime.fromisoformat(at).timestamp()
+        o = rules.orders_one(booked, 60.2, 24.9, t, 1.0)
+        return datetime.fromtimestamp(rules.slot_start_one(booked, 0, o), tz).strftime("%a %H:%M")
+
+    assert first("2026-03-10T10:00:00+02:00") == "Tue 16:00"
+    assert first("2026-03-10T12:30:00+02:00") == "Tue 18:00"
+    assert first("2026-03-10T22:30:00+02:00") == "Wed 16:00"  # 8.5 h before 07:00: too late for it
+    assert first("2026-03-10T21:45:00+02:00") == "Wed 07:00"
+    assert first("2026-03-14T21:00:00+02:00") == "Mon 07:00"  # Saturday night: the fleet does not drive on Sunday
+
+
 def test_snap_back_agrees_on_random_times(m) -> None:
     assert m.delivers is not None and not m.delivers.all()  # the rule has something to do
     rng = np.random.default_rng(3)
