@@ -46,7 +46,9 @@ from engine.eta._time import weekday_hour  # noqa: E402
 from engine.geo import haversine_km  # noqa: E402
 from engine.eta.cells import DAYTYPE, N_BANDS  # noqa: E402
 from engine.eta.drift import DriftParams, DriftState  # noqa: E402
-from engine.eta.fit import _labels, booked_slot_end, fit, fit_tables, with_bands  # noqa: E402
+from engine.eta.bands import with_bands  # noqa: E402
+from engine.eta.fit import _labels, fit, fit_tables  # noqa: E402
+from engine.eta.slots import booked_slot_end  # noqa: E402
 from engine.eta.history import read_history  # noqa: E402
 from engine.eta.model import LEVELS, EtaModel  # noqa: E402
 from engine.eta.simulate import simulate_history  # noqa: E402

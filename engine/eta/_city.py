@@ -137,7 +137,7 @@ class City:
     #: ISO 4217 code the services' prices are in ("" unknown): a checkout shows the price with it.
     currency: str = ""
     #: Edges (km from the origin) of the three distance bands the tables keep apart: a metro's (15, 45) by
-    #: default; a fit learns a region's own (a metro and a country's far cities, ``engine.eta.fit.fit_band_edges``).
+    #: default; a fit learns a region's own (a metro and a country's far cities, ``engine.eta.bands.fit_band_edges``).
     band_edges_km: tuple[float, float] = (15.0, 45.0)
 
     def to_json(self) -> dict[str, Any]:

@@ -48,86 +48,14 @@ from engine.eta.calendar import calendar_seasons, holiday_day_numbers, new_holid
 from engine.eta.cells import N_BANDS, fit_table
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
-from engine.eta.model import DBAND_EDGES_KM, LEVELS, SEASON_SEP, TABLES, EtaModel, distance_band, season_labels
-from engine.geo import haversine_km
-
-#: Column holding each row's distance band, set once by :func:`with_bands` at the region's edges; a frame
-#: without it is banded at the default edges.
-BAND = "_band"
-
-
-def _km(frame: pd.DataFrame) -> np.ndarray:
-    return haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
-
-
-def with_bands(frame: pd.DataFrame, edges: tuple[float, ...]) -> pd.DataFrame:
-    """``frame`` with each row's distance band at ``edges`` (the column every table of a fit reads)."""
-    return frame.assign(**{BAND: distance_band(_km(frame), edges)})
-
-
-def _bands(frame: pd.DataFrame) -> np.ndarray:
-    return frame[BAND].to_numpy() if BAND in frame else distance_band(_km(frame))
-
-
-#: Distance quantiles tried as band edges (plus the default edges), and the share of rows each band needs.
-EDGE_QUANTILES = (*np.round(np.arange(0.05, 0.951, 0.05), 2).tolist(), 0.97, 0.98, 0.99)
-EDGE_MIN_SHARE = 0.005
-#: Learnt edges replace the given ones only when they shorten the bands' p95 by this share at least.
-EDGE_MIN_GAIN = 0.01
-
-
-def fit_band_edges(frame: pd.DataFrame, given: tuple[float, float] = tuple(DBAND_EDGES_KM), n_min: int = 100) -> tuple[float, float]:
-    """The two distance-band edges (km) that most shorten a history's promises, else ``given``.
-
-    A metro's 15 and 45 km put a country's far cities in one band with the
-    suburbs 50 km out: São Paulo's carriers then promised an order to
-    Campinas the p95 of one to Manaus.  Among edges at the history's
-    distance quantiles, the pair minimising the mean of each carrier/service's
-    p95 lead time within each band (a band with fewer than ``n_min`` of a
-    service's rows counts its service's p95 over every distance, as the fit
-    would read it) wins when it is at least ``EDGE_MIN_GAIN`` shorter than
-    ``given``'s; each band holds at least ``EDGE_MIN_SHARE`` of the rows.
-    """
-    given = (float(given[0]), float(given[1]))
-    km = _km(frame)
-    if km.shape[0] < 2 * n_min:
-        return given
-    lead = (frame["delivered"] - frame["created"]).to_numpy(dtype=np.float64)
-    key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
-    cand = np.unique(np.round(np.concatenate([np.quantile(km, EDGE_QUANTILES), given]), 1))
-    edges = np.concatenate([[-np.inf], cand[cand > 0], [np.inf]])
-    E = edges.shape[0]
-    # cost[i, j]: the rows between edges i and j times their p95, summed over carrier/services.
-    cost = np.zeros((E, E))
-    for k in np.unique(key):
-        m = key == k
-        o = np.argsort(km[m], kind="stable")
-        kk, ll = km[m][o], lead[m][o]
-        pos = np.searchsorted(kk, edges, side="left")
-        p_all = float(np.quantile(ll, 0.95))
-        for i in range(E - 1):
-            for j in range(i + 1, E):
-                n = int(pos[j] - pos[i])
-                if n:
-                    cost[i, j] += n * (float(np.quantile(ll[pos[i] : pos[j]], 0.95)) if n >= n_min else p_all)
-    pos = np.searchsorted(np.sort(km), edges, side="left")
-    N, need = km.shape[0], EDGE_MIN_SHARE * km.shape[0]
-    best, arg = np.inf, given
-    for a in range(1, E - 1):
-        for b in range(a + 1, E - 1):
-            if min(pos[a], pos[b] - pos[a], N - pos[b]) < need:
-                continue
-            c = cost[0, a] + cost[a, b] + cost[b, E - 1]
-            if c < best:
-                best, arg = c, (float(edges[a]), float(edges[b]))
-    ia, ib = (int(np.searchsorted(edges, round(g, 1))) for g in given)
-    now = cost[0, ia] + cost[ia, ib] + cost[ib, E - 1]
-    return arg if best < (1.0 - EDGE_MIN_GAIN) * now else given
-
+from engine.eta.bands import band_of_rows, fit_band_edges, with_bands
+from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
+from engine.eta.region import default_prices
+from engine.eta.slots import SLOT_MIN_BOOKED, booked_slots, slot_booking_leads, slot_kept
 
 def _features(model_tz: ZoneInfo, start: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     wd, hr, _ = weekday_hour(start, model_tz)
-    return wd, hr, _bands(frame)
+    return wd, hr, band_of_rows(frame)
 
 
 def table_keys(frame: pd.DataFrame, tz: ZoneInfo, peaks: Seasons) -> np.ndarray:
@@ -168,7 +96,7 @@ def _due_rows(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[np.ndarray, ...]:
     """Per row: local weekday, hour and day number of creation, distance band, and the due target (s after that day's midnight)."""
     wd, hr, day = weekday_hour(frame["created"].to_numpy(), tz)
     y = local_seconds(frame["delivered"].to_numpy(), tz) - day * 86400.0
-    return wd, hr, day, _bands(frame), y
+    return wd, hr, day, band_of_rows(frame), y
 
 
 def due_tables(frame: pd.DataFrame, key_of: np.ndarray, keys: list[str], tz: ZoneInfo, n_min: int = 40, **variant: bool) -> np.ndarray:
@@ -374,72 +302,6 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
     return tuple(out)
 
 
-#: Booked slots (rows with ``slot_start``) a history needs before the share it kept is the slot's probability.
-SLOT_MIN_BOOKED = 50
-
-
-#: A time of day at least this share of booked slots start at is one of the slots the fleet offers.
-SLOT_TIME_SHARE = 0.02
-#: A slot's booking cut-off is this quantile of the time its bookings were made before it started (a few
-#: bookings an agent squeezed in late are not the cut-off checkout offers).
-SLOT_LEAD_QUANTILE = 0.01
-
-
-def slot_booking_leads(frame: pd.DataFrame, tz: ZoneInfo, times: tuple[float, ...]) -> tuple[float, ...]:
-    """Per slot time of day (hours, as :func:`booked_slots` gives them): how long before its start it could still be booked (hours).
-
-    ``SLOT_LEAD_QUANTILE`` of ``slot_start - created`` over the bookings of that time, rounded down to the
-    quarter hour, never negative.
-    """
-    ss = frame["slot_start"].to_numpy(dtype=np.float64)
-    ok = np.isfinite(ss)
-    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0
-    lead = ss[ok] - frame["created"].to_numpy(dtype=np.float64)[ok]
-    out = []
-    for t in times:
-        m = np.abs(tod - t * 3600.0) < 30.0
-        q = float(np.quantile(lead[m], SLOT_LEAD_QUANTILE)) if m.any() else 0.0
-        out.append(max(0.0, math.floor(q / 900.0) * 0.25))
-    return tuple(out)
-
-
-def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float, ...]]:
-    """``(length s, start times of day in hours)`` of the slots a history's customers booked.
-
-    The length is the median of ``slot_end - slot_start`` where a row gives both; else the smallest gap between
-    the distinct times of day slots start at (07:00, 16:00, 18:00, 20:00: two hours), between 30 minutes and
-    4 hours; one hour when a single time is seen.  The start times are those at least ``SLOT_TIME_SHARE`` of the
-    booked slots start at (a stray time a customer service agent typed is not a slot the fleet offers).
-    """
-    ss = frame["slot_start"].to_numpy(dtype=np.float64)
-    se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
-    ok = np.isfinite(ss)
-    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0 if ok.any() else np.zeros(0)
-    starts, n = np.unique(tod, return_counts=True)
-    both = ok & np.isfinite(se)
-    if both.any():
-        length = float(np.clip(np.median(se[both] - ss[both]), 900.0, 12 * 3600.0))
-    else:
-        gaps = np.diff(starts)
-        gaps = gaps[gaps >= 1800.0]
-        length = float(np.clip(gaps.min(), 1800.0, 4 * 3600.0)) if gaps.size else 3600.0
-    common = starts[n >= SLOT_TIME_SHARE * max(int(ok.sum()), 1)]
-    return length, tuple(round(float(t) / 3600.0, 4) for t in common)
-
-
-def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
-    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length (:func:`booked_slots`)."""
-    ss = frame["slot_start"].to_numpy(dtype=np.float64)
-    se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
-    return np.where(np.isfinite(se), se, ss + booked_slots(frame, tz)[0])
-
-
-def slot_kept(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
-    """Whether each booked slot was kept: delivered inside its window (early is not kept: nobody is home yet)."""
-    d = frame["delivered"].to_numpy(dtype=np.float64)
-    return (d >= frame["slot_start"].to_numpy(dtype=np.float64)) & (d <= booked_slot_end(frame, tz))
-
-
 def fit(
     history: History,
     city: City,
@@ -539,7 +401,9 @@ def fit(
     for k in keys:
         if k not in known and SEASON_SEP not in k:
             c, s = k.split(":", 1)
-            services.append(ServiceSpec(c, s, infer_kind(s), base_cost=5.9, label=f"{c} {s}"))
+            kind = infer_kind(s)
+            base, per_kg, per_km = default_prices(kind, city.currency)
+            services.append(ServiceSpec(c, s, kind, base_cost=base, cost_per_kg=per_kg, cost_per_km=per_km, label=f"{c} {s}"))
     _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
     city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz),
                    new_holidays=new_holidays(city.holidays, int(cday.min()), int(cday.max())),

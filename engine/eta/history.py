@@ -37,7 +37,7 @@ REQUIRED: tuple[str, ...] = (
 )
 TIME_COLUMNS = ("created_at", "handed_over_at", "delivered_at")
 #: Optional: the window a customer booked for a slot delivery (blank for other rows; ``slot_end`` blank: the
-#: window's length is read from the slots' starts, see :func:`engine.eta.fit.booked_slot_end`).
+#: window's length is read from the slots' starts, see :func:`engine.eta.slots.booked_slot_end`).
 SLOT_COLUMNS = ("slot_start", "slot_end")
 #: A timestamp must end with ``Z`` or an explicit ``+HH:MM`` / ``-HHMM`` / ``+HH`` offset (PostgreSQL writes
 #: ``timestamptz`` as ``2025-06-01 10:00:00+08``) after its clock time, so a bare date's ``-01`` is not one.

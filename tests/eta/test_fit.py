@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -154,7 +153,7 @@ def test_without_cell_levels_nothing_is_measured_and_one_level_is_read() -> None
 def test_booked_slots_in_the_history_set_the_slot_probability() -> None:
     from zoneinfo import ZoneInfo
 
-    from engine.eta.fit import booked_slot_end
+    from engine.eta.slots import booked_slot_end
     from engine.promise.rules import slot_probability
 
     df = simulate_history(weeks=3, seed=5, start=date(2026, 3, 2))
@@ -189,31 +188,6 @@ def test_booked_slots_in_the_history_set_the_slot_probability() -> None:
     assert fit(read_history(simulate_history(weeks=3, seed=5, start=date(2026, 3, 2)), bbox=HELSINKI.bbox), HELSINKI).meta["slot_on_time_from"].startswith("route")
 
 
-def test_booked_two_hour_slots_give_their_length_and_start_times() -> None:
-    from zoneinfo import ZoneInfo
-
-    from engine.eta.fit import booked_slots
-
-    tz = ZoneInfo("Australia/Sydney")
-    days = pd.date_range("2026-03-30", periods=30, freq="D")  # local dates across the April clock change
-    starts = [(d + pd.Timedelta(hours=h)).tz_localize(tz) for d in days for h in (7, 16, 18, 20) for _ in range(3)]
-    starts.append((days[0] + pd.Timedelta(hours=11, minutes=17)).tz_localize(tz))  # one stray time typed by hand
-    f = pd.DataFrame({"slot_start": [t.timestamp() for t in starts]})
-    length, times = booked_slots(f, tz)
-    assert length == 7200.0 and times == (7.0, 16.0, 18.0, 20.0)
-    # Booked 9-30 h before a 07:00 slot and 4-30 h before the others: those are the cut-offs offered.
-    from engine.eta.fit import slot_booking_leads
-
-    rng = np.random.default_rng(1)
-    tod = np.round(pd.Series(starts).map(lambda t: t.hour + t.minute / 60.0).to_numpy(), 2)
-    extra = np.where(np.arange(len(f)) % 10 == 0, 0.0, rng.uniform(0, 26, len(f)))  # a tenth booked at the last moment
-    f["created"] = f["slot_start"] - np.where(tod == 7.0, 9.0, 4.0) * 3600.0 - extra * 3600.0
-    assert slot_booking_leads(f, tz, times) == (9.0, 4.0, 4.0, 4.0)
-    # slot_end given: its length, whatever the gaps between starts.
-    f["slot_end"] = f["slot_start"] + 5400.0
-    assert booked_slots(f, tz)[0] == 5400.0
-
-
 def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:
     df = simulate_history(weeks=1, seed=6, start=date(2026, 3, 2))
     df["slot_start"] = pd.Series([np.nan] * len(df), dtype=object)  # a frame read by pandas: blanks are NaN
@@ -221,35 +195,3 @@ def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:
     h = read_history(df, bbox=HELSINKI.bbox)
     assert h.skipped["slot_start: unreadable, or without UTC offset (blank when no slot was booked)"] == 3
     assert len(h.frame) == len(df) - 3 and not np.isfinite(h.frame["slot_start"]).any()
-
-
-def test_band_edges_part_a_country_from_its_metro() -> None:
-    from engine.eta.fit import BAND, fit_band_edges, with_bands
-    from tests.eta._region_history import shanghai_history
-
-    h = read_history(shanghai_history(weeks=4, seed=3))
-    metro = h.frame
-    # A metro alone keeps its edges inside the metro.
-    assert max(fit_band_edges(metro)) <= 45.0
-    # A tenth of the parcels go to cities 150-250 km out, two days slower, and a twentieth 1,100-1,300 km,
-    # five days slower: the edges part the metro from the region and the region from the far country.
-    rng = np.random.default_rng(0)
-    far = []
-    for share, (lo, hi), extra_h in ((0.10, (150, 250), 48.0), (0.05, (1100, 1300), 120.0)):
-        f = metro.sample(frac=share, random_state=int(lo)).copy()
-        km = rng.uniform(lo, hi, len(f))
-        f["dest_lat"] = f["origin_lat"] + km / 111.2
-        f["dest_lon"] = f["origin_lon"]
-        f["delivered"] = f["delivered"] + extra_h * 3600.0
-        far.append(f)
-    mixed = pd.concat([metro, *far], ignore_index=True)
-    a, b = fit_band_edges(mixed)
-    assert 45.0 <= a <= 150.0 and 150.0 < b <= 1100.0, (a, b)  # the far cities never share the region's band
-    banded = with_bands(mixed, (a, b))
-    assert banded[BAND].to_numpy()[-len(far[1]):].tolist() == [2] * len(far[1])
-    # The fitted model keeps them, reads distances with them, and round-trips them.
-    m = fit(replace(h, frame=mixed), replace(HELSINKI, tz="Asia/Shanghai", bbox=(20.0, 110.0, 45.0, 130.0), depot=(31.2304, 121.4737)))
-    assert m.city.band_edges_km == (a, b) and m.dband(np.array([10.0, 200.0, 1200.0])).tolist() == [0, 1, 2]
-    from engine.eta._city import City
-
-    assert City.from_json(m.city.to_json()).band_edges_km == (a, b)
