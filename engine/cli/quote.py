@@ -89,6 +89,14 @@ def register(app: typer.Typer) -> None:
                         typer.echo(f"  season learnt from a slow period: {ls['season']} ({ls['from']} to {ls['to']}; {where})")
                     if region.get("tz_warning"):
                         typer.echo(f"  warning: {region['tz_warning']}")
+            a, b = model.city.band_edges_km
+            learnt = model.meta.get("band_edges_from") == "history"
+            typer.echo(f"  distance bands: under {a:g} km, {a:g}-{b:g} km, beyond {b:g} km" + (" (learnt from the history)" if learnt else ""))
+            booked = model.meta.get("slot_on_time_from")
+            if isinstance(booked, dict) and booked.get("starts_h"):
+                starts = ", ".join(f"{int(h):02d}:{round(h % 1 * 60):02d}" for h in booked["starts_h"])
+                leads = ", ".join(f"{x:g} h" for x in booked.get("booked_at_least_h_before", []))
+                typer.echo(f"  booked slots: {booked['length_h']:g} h from {starts}; bookable until {leads} before they start; kept {booked['kept']:.1%}")
             for written, used in s["carriers_renamed"].items():  # type: ignore[union-attr]
                 typer.echo(f"  carrier {written!r} read as the own fleet {used!r}" if used == "own" else f"  carrier {written!r} read as {used!r}")
             for reason, k in s["skipped_by_reason"].items():  # type: ignore[union-attr]

@@ -361,7 +361,7 @@ def fit(
         named = {n for n, _ in city.seasons}
         cal = calendar_seasons(city.holidays, range(y0, y1 + 4))
         city = replace(city, seasons=city.seasons + tuple(x for x in cal if x[0] not in named))
-    edges = fit_band_edges(frame, city.band_edges_km)
+    given, edges = city.band_edges_km, fit_band_edges(frame, city.band_edges_km)
     city = replace(city, band_edges_km=edges)
     frame = with_bands(frame, edges)
     key_of = pd.Series(table_keys(frame, tz, city.seasons))
@@ -455,6 +455,7 @@ def fit(
             + (", each cell at its own level not below the target, price per carrier/service from alternate-week held-out coverage" if cv_alloc is not None else "")
             + (", conformal shift" if conformal else ""),
             "n_min": n_min,
+            "band_edges_from": "history" if tuple(edges) != tuple(given) else "given (learnt edges not 1% shorter)",
             "slot_on_time_from": slot_from or "route simulation (no booked slots in the history)",
             "calib_frac": calib_frac if conformal else 0.0,
             "history": history.summary(),

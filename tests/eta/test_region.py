@@ -48,6 +48,8 @@ def test_fit_with_no_option_infers_the_region(cli_model: tuple[EtaModel, str]) -
     m, output = cli_model
     assert m.city.tz == "Asia/Shanghai"
     assert "skipped 2: point outside the map" in output and "Asia/Shanghai" in output
+    a, b = m.city.band_edges_km
+    assert f"distance bands: under {a:g} km, {a:g}-{b:g} km, beyond {b:g} km" in output
     r = m.meta["region"]
     assert r["tz_from"] == "timestamp offsets" and 20 < r["area"]["radius_km"] < 300
     assert abs(m.city.depot[0] - 31.2304) < 1e-3 and abs(m.city.depot[1] - 121.4737) < 1e-3
