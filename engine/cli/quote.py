@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
                 if "catalogue" in region:
                     typer.echo(f"  region {region['region']!r} from {region['catalogue']}: time zone {region['tz']}, seasons {region['seasons']}")
                     if region.get("from_history_only"):
-                        typer.echo(f"  in the history but not the catalogue (default prices): {region['from_history_only']}")
+                        typer.echo(f"  in the history but not the catalogue: {region['from_history_only']}, prices: {region.get('from_history_only_prices')}")
                 else:
                     typer.echo(
                         f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
@@ -191,6 +191,10 @@ def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: O
     extra = [s for s in infer_services(h.frame, city.tz, city.depot, city.currency) if s.key not in known]
     info = dict(cat.info)
     info["from_history_only"] = [s.key for s in extra]
+    if extra:
+        from engine.eta.region import prices_note  # noqa: PLC0415
+
+        info["from_history_only_prices"] = prices_note(city.currency)
     return replace(city, services=city.services + tuple(extra)), h, info
 
 

@@ -7,6 +7,7 @@ own history keeps this catalogue for prices unless it brings its own.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -139,6 +140,17 @@ class City:
     #: Edges (km from the origin) of the three distance bands the tables keep apart: a metro's (15, 45) by
     #: default; a fit learns a region's own (a metro and a country's far cities, ``engine.eta.bands.fit_band_edges``).
     band_edges_km: tuple[float, float] = (15.0, 45.0)
+
+    def __post_init__(self) -> None:
+        # The learnt fields are read by index at quote time: checked here, where a hand-edited model.json says
+        # which key is wrong, not as an IndexError in a quote.
+        e = self.band_edges_km
+        if len(e) != 2 or not all(math.isfinite(x) for x in e) or not (0.0 <= e[0] < e[1]):
+            raise InputError(f"band_edges_km {list(e)} must be two ascending distances (km)", field="band_edges_km")
+        if len(self.slot_lead_h) not in (0, len(self.slot_times)):
+            raise InputError(f"slot_lead_h has {len(self.slot_lead_h)} values for {len(self.slot_times)} slot_times", field="slot_lead_h")
+        if not (self.slot_len_s > 0) or any(not (0.0 <= t < 24.0) for t in self.slot_times) or any(not (x >= 0.0) for x in self.slot_lead_h):
+            raise InputError("slot_len_s must be > 0, slot_times hours in [0, 24), slot_lead_h >= 0", field="slot_times")
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

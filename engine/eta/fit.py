@@ -420,12 +420,13 @@ def fit(
     slot_kind = {sp.key for sp in services if sp.kind == "slot"}
     booked = np.isin(base, list(slot_kind)) & np.isfinite(frame["slot_start"].to_numpy()) if "slot_start" in frame else np.zeros(len(frame), dtype=bool)
     slot_from = None
-    if slot_on_time is None and int(booked.sum()) >= SLOT_MIN_BOOKED:
+    if int(booked.sum()) >= SLOT_MIN_BOOKED:
         # The history says how often a booked slot was kept; the quote's probability is that share
         # (rules.slot_probability multiplies by the top level: the parcel ready, then the van on time).
         kept = float(np.mean(slot_kept(frame[booked], tz)))
-        slot_on_time = min(1.0, kept / float(LEVELS[-1]))
-        # Quotes offer the slots the customers booked, not 1-hour ones at whole hours.
+        if slot_on_time is None:
+            slot_on_time = min(1.0, kept / float(LEVELS[-1]))
+        # Quotes offer the slots the customers booked, not 1-hour ones at whole hours (whatever gave the probability).
         slot_len, slot_times = booked_slots(frame[booked], tz)
         leads = slot_booking_leads(frame[booked], tz, slot_times)
         city = replace(city, slot_len_s=slot_len, slot_times=slot_times, slot_lead_h=leads)

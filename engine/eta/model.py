@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from engine.errors import ModelLoadError, QuoteError
+from engine.errors import InputError, ModelLoadError, QuoteError
 from engine.eta._city import City, Seasons, ServiceSpec
 from engine.geo import haversine_km
 
@@ -375,7 +375,7 @@ class EtaModel:
         return cls(
             name=info["name"],
             source=source or info["source"],
-            city=City.from_json(info["city"]),
+            city=_city_of(info, mj),
             keys=keys,
             levels=levels,
             tables=tables,
@@ -388,6 +388,13 @@ class EtaModel:
             meta=info.get("meta", {}),
             margin=float(info.get("margin", 0.0)),
         )
+
+
+def _city_of(info: dict[str, Any], path: Path) -> City:
+    try:
+        return City.from_json(info["city"])
+    except InputError as exc:
+        raise ModelLoadError(f"{path}: city: {exc}; refit the model") from None
 
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"

@@ -32,13 +32,15 @@ SLOT_LEAD_QUANTILE = 0.01
 def slot_booking_leads(frame: pd.DataFrame, tz: ZoneInfo, times: tuple[float, ...]) -> tuple[float, ...]:
     """Per slot time of day (hours, as :func:`booked_slots` gives them): how long before its start it could still be booked (hours).
 
-    ``SLOT_LEAD_QUANTILE`` of ``slot_start - created`` over the bookings of that time, rounded down to the
+    ``SLOT_LEAD_QUANTILE`` of ``slot_start - created`` in local wall-clock time (as quotes apply it: "22:00
+    the evening before" across a clock change too) over the bookings of that time, rounded down to the
     quarter hour, never negative.
     """
     ss = frame["slot_start"].to_numpy(dtype=np.float64)
     ok = np.isfinite(ss)
-    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0
-    lead = ss[ok] - frame["created"].to_numpy(dtype=np.float64)[ok]
+    loc = local_seconds(ss[ok], tz)
+    tod = np.round(loc % 86400.0 / 60.0) * 60.0
+    lead = loc - local_seconds(frame["created"].to_numpy(dtype=np.float64)[ok], tz)
     out = []
     for t in times:
         m = np.abs(tod - t * 3600.0) < 30.0
@@ -60,14 +62,15 @@ def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float,
     ok = np.isfinite(ss)
     tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0 if ok.any() else np.zeros(0)
     starts, n = np.unique(tod, return_counts=True)
+    # The slots the fleet offers, before any gap is read off them: one stray 16:30 would make 30-minute slots.
+    common = starts[n >= SLOT_TIME_SHARE * max(int(ok.sum()), 1)]
     both = ok & np.isfinite(se)
     if both.any():
         length = float(np.clip(np.median(se[both] - ss[both]), 900.0, 12 * 3600.0))
     else:
-        gaps = np.diff(starts)
+        gaps = np.diff(common)
         gaps = gaps[gaps >= 1800.0]
         length = float(np.clip(gaps.min(), 1800.0, 4 * 3600.0)) if gaps.size else 3600.0
-    common = starts[n >= SLOT_TIME_SHARE * max(int(ok.sum()), 1)]
     return length, tuple(round(float(t) / 3600.0, 4) for t in common)
 
 

@@ -19,7 +19,7 @@ from engine.eta._time import epoch_of, from_epoch, local_seconds, weekday_hour
 from engine.eta.model import EtaModel
 from engine.promise.reasons import fmt_duration
 from engine.promise.registry import current_model
-from engine.promise.rules import DETOUR, LOAD_S, SLOW_KMH, SNAP_H
+from engine.promise.rules import DETOUR, LOAD_S, SLOW_KMH, SNAP_H, slot_probability
 
 __all__ = ["check"]
 
@@ -100,8 +100,10 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
         if st.delivered_at is None:
             raise QuoteError("state.delivered_at is required when status is 'delivered'", item="state", field="delivered_at")
         td = _epoch(st.delivered_at, "state", "delivered_at")
-        ok = td <= t_prom
-        return result(1.0 if ok else 0.0, td, td, "delivered " + ("on time" if ok else "late"))
+        ws = _epoch(promise.window_start, "promise", "window_start") if promise.window_start is not None else -math.inf
+        ok = ws <= td <= t_prom
+        # A booked slot delivered before its window was not kept either: nobody was home yet.
+        return result(1.0 if ok else 0.0, td, td, "delivered " + ("on time" if ok else "late" if td > t_prom else "before the booked window"))
     if status == PromiseStatus.ON_ROUTE:
         if st.eta_samples is not None and len(st.eta_samples) > 0:
             s = np.array([_epoch(x, "state", "eta_samples") if isinstance(x, datetime) else float(x) for x in st.eta_samples])
@@ -176,11 +178,18 @@ def check(promise: Promise, now: datetime, state: PromiseState | None = None, *,
         # loading and a slow drive before the slot opens) and the van then keeps its slot.
         ws = _epoch(promise.window_start, "promise", "window_start")
         drive = km * DETOUR / SLOW_KMH * 3600.0 + LOAD_S
-        f_e = float(_cdf(prow, levels, np.array([max(t_now - t_created, 0.0)]))[0])
-        f_r = float(_cdf(prow, levels, np.array([ws - drive - t_created]))[0])
-        p_ready = 0.0 if ws - drive <= t_now else (f_r - f_e) / max(1.0 - f_e, 1e-9)
-        p = max(p_ready, 0.0) * m.slot_on_time
-        return result(p, ws + m.city.slot_len_s / 2, t_prom, "slot booked, not handed over yet")
+        if ws - drive <= t_now:
+            p_ready = 0.0  # the van should have left: not handed over yet, the slot is being missed
+        elif m.city.slot_lead_h:
+            # Slots offered to the history's booking cut-offs: their kept share (the quote's probability)
+            # already holds the parcels not ready in time.
+            p_ready = 1.0
+        else:
+            f_e = float(_cdf(prow, levels, np.array([max(t_now - t_created, 0.0)]))[0])
+            f_r = float(_cdf(prow, levels, np.array([ws - drive - t_created]))[0])
+            p_ready = (f_r - f_e) / max(1.0 - f_e, 1e-9)
+        p = max(p_ready, 0.0) * (slot_probability(m) if m.city.slot_lead_h else m.slot_on_time)
+        return result(p, (ws + t_prom) / 2, t_prom, "slot booked, not handed over yet")
     p, p50, p95 = pending(t_now)
     # Delivery time never gets earlier when hand-over does not happen, so the
     # probability cannot rise as time passes: take the minimum over earlier

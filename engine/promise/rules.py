@@ -702,7 +702,9 @@ def _slot_starts(model: EtaModel) -> np.ndarray:
     if c.slot_times:
         return np.sort(np.asarray(c.slot_times, dtype=np.float64)) * 3600.0
     h0, h1 = c.slot_hours
-    return np.arange(h0, max(h1, h0 + 1), dtype=np.float64) * 3600.0
+    # Whole hours whose slot ends by the slot hours' end (a 2-hour slot's last start is 19:00 when vans stop at 21:00).
+    last = h1 - math.ceil(c.slot_len_s / 3600.0)
+    return np.arange(h0, max(last + 1, h0 + 1), dtype=np.float64) * 3600.0
 
 
 # ---------------------------------------------------------------------------- cost and reason

@@ -84,6 +84,17 @@ def test_model_round_trip(tmp_path: Path, fitted: EtaModel) -> None:
     assert m2.city == fitted.city
     with pytest.raises(ModelLoadError, match="not a model directory"):
         EtaModel.load(tmp_path / "missing")
+    # A hand-edited city is refused at load, naming the key, not an IndexError in the first quote.
+    import json
+
+    good = (tmp_path / "m" / "model.json").read_text()
+    for key, bad in (("band_edges_km", [45.0, 15.0]), ("slot_lead_h", [9.0])):
+        info = json.loads(good)
+        info["city"][key] = bad
+        info["city"]["slot_times"] = [7.0, 16.0]
+        (tmp_path / "m" / "model.json").write_text(json.dumps(info))
+        with pytest.raises(ModelLoadError, match=key):
+            EtaModel.load(tmp_path / "m")
 
 
 def test_fit_rejects_empty_history() -> None:

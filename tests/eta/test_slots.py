@@ -24,6 +24,9 @@ def test_booked_two_hour_slots_give_their_length_and_start_times() -> None:
     extra = np.where(np.arange(len(f)) % 10 == 0, 0.0, rng.uniform(0, 26, len(f)))  # a tenth booked at the last moment
     f["created"] = f["slot_start"] - np.where(tod == 7.0, 9.0, 4.0) * 3600.0 - extra * 3600.0
     assert slot_booking_leads(f, tz, times) == (9.0, 4.0, 4.0, 4.0)
+    # One stray booking 30 minutes off a real slot time does not make 30-minute slots.
+    stray = pd.concat([f[["slot_start"]], pd.DataFrame({"slot_start": [(days[3] + pd.Timedelta(hours=16, minutes=30)).tz_localize(tz).timestamp()]})])
+    assert booked_slots(stray, tz) == (7200.0, (7.0, 16.0, 18.0, 20.0))
     # slot_end given: its length, whatever the gaps between starts.
     f["slot_end"] = f["slot_start"] + 5400.0
     assert booked_slots(f, tz)[0] == 5400.0

@@ -221,3 +221,20 @@ def test_the_bounded_cache_keeps_what_checkout_keeps_asking_for() -> None:
         one(0.9 + i * 1e-4)
         one(0.95)
     assert m._levels_cache.get(("promise_table", 0.95)) is first
+
+
+def test_a_slot_offered_to_the_historys_cut_off_is_checked_as_quoted() -> None:
+    """A quote and a check a minute later agree on a booked slot; delivered before its window, it was not kept."""
+    m = default_model()
+    booked = replace(m, city=replace(m.city, slot_times=(7.0, 16.0, 18.0, 20.0), slot_len_s=7200.0, slot_lead_h=(9.0, 4.0, 4.0, 4.0)))
+    for at in (datetime(2026, 3, 10, 21, 30, tzinfo=TZ), datetime(2026, 3, 10, 11, 45, tzinfo=TZ)):
+        q = quote(CENTRE, at, [Item(2.0)], QuoteOptions(only=("own:slot",)), model=booked)
+        slot = q.option("own", "slot")
+        assert slot.promised_by - slot.window_start == timedelta(hours=2)
+        p = Promise.from_option(q, slot, CENTRE)
+        r = check(p, at + timedelta(minutes=1), model=booked)
+        assert r.holds and r.probability == pytest.approx(slot.probability, abs=1e-3), (at, r)
+        early = check(p, slot.window_start, PromiseState("delivered", delivered_at=slot.window_start - timedelta(minutes=30)), model=booked)
+        assert early.probability == 0.0 and "before the booked window" in early.reason
+        inside = check(p, slot.promised_by, PromiseState("delivered", delivered_at=slot.window_start + timedelta(minutes=30)), model=booked)
+        assert inside.probability == 1.0
