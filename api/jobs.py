@@ -188,6 +188,12 @@ def stop_pool(pool: Executor) -> None:
         proc.terminate()
     for proc in procs:
         proc.join(timeout=2)
+    # A worker that outlives SIGTERM (a solver's own signal handler, a busy machine) is killed: no solver
+    # may outlive the server.
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
     if not any(proc.is_alive() for proc in procs):
         pool.shutdown(wait=True)
 
