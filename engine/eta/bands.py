@@ -14,25 +14,26 @@ import pandas as pd
 from engine.eta.model import DBAND_EDGES_KM, distance_band
 from engine.geo import haversine_km
 
-__all__ = ["BAND", "band_of_rows", "fit_band_edges", "with_bands"]
+__all__ = ["BAND", "band_of_rows", "fit_band_edges", "row_km", "with_bands"]
 
 #: Column holding each row's distance band, set once by :func:`with_bands` at the region's edges; a frame
 #: without it is banded at the default edges.
 BAND = "_band"
 
 
-def _km(frame: pd.DataFrame) -> np.ndarray:
+def row_km(frame: pd.DataFrame) -> np.ndarray:
+    """Great-circle km from each row's origin to its destination."""
     return haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
 
 
 def with_bands(frame: pd.DataFrame, edges: tuple[float, ...]) -> pd.DataFrame:
     """``frame`` with each row's distance band at ``edges`` (the column every table of a fit reads)."""
-    return frame.assign(**{BAND: distance_band(_km(frame), edges)})
+    return frame.assign(**{BAND: distance_band(row_km(frame), edges)})
 
 
 def band_of_rows(frame: pd.DataFrame) -> np.ndarray:
     """Each row's distance band: the column :func:`with_bands` set, else at the default edges."""
-    return frame[BAND].to_numpy() if BAND in frame else distance_band(_km(frame))
+    return frame[BAND].to_numpy() if BAND in frame else distance_band(row_km(frame))
 
 
 #: Distance quantiles tried as band edges (plus the default edges), and the share of rows each band needs.
@@ -55,7 +56,7 @@ def fit_band_edges(frame: pd.DataFrame, given: tuple[float, float] = tuple(DBAND
     ``given``'s; each band holds at least ``EDGE_MIN_SHARE`` of the rows.
     """
     given = (float(given[0]), float(given[1]))
-    km = _km(frame)
+    km = row_km(frame)
     if km.shape[0] < 2 * n_min:
         return given
     lead = (frame["delivered"] - frame["created"]).to_numpy(dtype=np.float64)

@@ -423,11 +423,11 @@ def fit(
     if int(booked.sum()) >= SLOT_MIN_BOOKED:
         # The history says how often a booked slot was kept; the quote's probability is that share
         # (rules.slot_probability multiplies by the top level: the parcel ready, then the van on time).
-        kept = float(np.mean(slot_kept(frame[booked], tz)))
-        if slot_on_time is None:
-            slot_on_time = min(1.0, kept / float(LEVELS[-1]))
         # Quotes offer the slots the customers booked, not 1-hour ones at whole hours (whatever gave the probability).
         slot_len, slot_times = booked_slots(frame[booked], tz)
+        kept = float(np.mean(slot_kept(frame[booked], tz, slot_len)))
+        if slot_on_time is None:
+            slot_on_time = min(1.0, kept / float(LEVELS[-1]))
         leads = slot_booking_leads(frame[booked], tz, slot_times)
         city = replace(city, slot_len_s=slot_len, slot_times=slot_times, slot_lead_h=leads)
         slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4), "length_h": round(slot_len / 3600.0, 3),

@@ -27,6 +27,7 @@ import pandas as pd
 
 from engine.errors import HistoryError
 from engine.eta._city import KINDS, City, ServiceSpec, infer_kind
+from engine.eta.bands import row_km
 from engine.eta.calendar import country_of_tz, currency_of_tz
 from engine.eta._time import zone_key
 from engine.eta.history import History
@@ -263,7 +264,7 @@ def infer_services(frame: pd.DataFrame, tz: str, depot: tuple[float, float], cur
     cur = currency_of_tz(tz) if currency is None else currency
     z = ZoneInfo(tz)
     key = (frame["carrier"] + ":" + frame["service"]).to_numpy()
-    km = haversine_km(frame["origin_lat"].to_numpy(), frame["origin_lon"].to_numpy(), frame["dest_lat"].to_numpy(), frame["dest_lon"].to_numpy())
+    km = row_km(frame)
     out = []
     for k in sorted(set(key.tolist())):
         m = key == k

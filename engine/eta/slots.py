@@ -39,7 +39,7 @@ def slot_booking_leads(frame: pd.DataFrame, tz: ZoneInfo, times: tuple[float, ..
     ss = frame["slot_start"].to_numpy(dtype=np.float64)
     ok = np.isfinite(ss)
     loc = local_seconds(ss[ok], tz)
-    tod = np.round(loc % 86400.0 / 60.0) * 60.0
+    tod = _minute_of_day(loc)
     lead = loc - local_seconds(frame["created"].to_numpy(dtype=np.float64)[ok], tz)
     out = []
     for t in times:
@@ -60,7 +60,7 @@ def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float,
     ss = frame["slot_start"].to_numpy(dtype=np.float64)
     se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
     ok = np.isfinite(ss)
-    tod = np.round(local_seconds(ss[ok], tz) % 86400.0 / 60.0) * 60.0 if ok.any() else np.zeros(0)
+    tod = _minute_of_day(local_seconds(ss[ok], tz)) if ok.any() else np.zeros(0)
     starts, n = np.unique(tod, return_counts=True)
     # The slots the fleet offers, before any gap is read off them: one stray 16:30 would make 30-minute slots.
     common = starts[n >= SLOT_TIME_SHARE * max(int(ok.sum()), 1)]
@@ -74,14 +74,20 @@ def booked_slots(frame: pd.DataFrame, tz: ZoneInfo) -> tuple[float, tuple[float,
     return length, tuple(round(float(t) / 3600.0, 4) for t in common)
 
 
-def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
-    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length (:func:`booked_slots`)."""
+def booked_slot_end(frame: pd.DataFrame, tz: ZoneInfo, length: float | None = None) -> np.ndarray:
+    """End (epoch s) of each row's booked slot: ``slot_end``, else ``slot_start`` plus the slots' length
+    (``length``, else read by :func:`booked_slots`)."""
     ss = frame["slot_start"].to_numpy(dtype=np.float64)
     se = frame["slot_end"].to_numpy(dtype=np.float64) if "slot_end" in frame else np.full(ss.shape, np.nan)
-    return np.where(np.isfinite(se), se, ss + booked_slots(frame, tz)[0])
+    return np.where(np.isfinite(se), se, ss + (booked_slots(frame, tz)[0] if length is None else length))
 
 
-def slot_kept(frame: pd.DataFrame, tz: ZoneInfo) -> np.ndarray:
+def slot_kept(frame: pd.DataFrame, tz: ZoneInfo, length: float | None = None) -> np.ndarray:
     """Whether each booked slot was kept: delivered inside its window (early is not kept: nobody is home yet)."""
     d = frame["delivered"].to_numpy(dtype=np.float64)
-    return (d >= frame["slot_start"].to_numpy(dtype=np.float64)) & (d <= booked_slot_end(frame, tz))
+    return (d >= frame["slot_start"].to_numpy(dtype=np.float64)) & (d <= booked_slot_end(frame, tz, length))
+
+
+def _minute_of_day(local: np.ndarray) -> np.ndarray:
+    """Local seconds as the minute of the day they fall in (seconds after midnight, whole minutes)."""
+    return np.round(local % 86400.0 / 60.0) * 60.0

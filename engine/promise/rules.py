@@ -623,11 +623,8 @@ def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
     late = j >= starts.shape[0]
     day = np.where(late, day + 1, day)
     t = np.where(late, starts[0], starts[np.minimum(j, starts.shape[0] - 1)])
-    shut = model.city.closed_days
-    for _ in range(2 + (10 if shut else 0)):  # skip days the fleet does not drive (a week-long holiday too)
-        closed = (day + 3) % 7 >= model.city.fleet_weekdays
-        if shut:
-            closed |= np.isin(day, shut)
+    for _ in range(2 + _holiday_days(model.city)):  # skip days the fleet does not drive (a week-long holiday too)
+        closed = _fleet_idle(model.city, day)
         day = np.where(closed, day + 1, day)
         t = np.where(closed, starts[0], t)
     return local_to_epoch(day * 86400.0 + t, o.tz)
@@ -646,15 +643,30 @@ def slot_start_one(model: EtaModel, ti: int, o: Orders) -> float:
         day, t = day + 1, float(starts[0])
     else:
         t = float(starts[j])
-    shut = model.city.closed_days
-    for _ in range(2 + (10 if shut else 0)):
-        if (day + 3) % 7 >= model.city.fleet_weekdays or (shut and day in shut):
+    for _ in range(2 + _holiday_days(model.city)):
+        if _fleet_idle_one(model.city, day):
             day, t = day + 1, float(starts[0])
     return local_to_epoch_one(day * 86400.0 + t, o.tz)
 
 
 #: Days ahead a booked slot is looked for (past the slot horizon, so that none found reads as "no slot").
 _SLOT_DAYS = 4
+
+
+def _holiday_days(c: Any) -> int:
+    """Extra days a slot search looks over when the fleet has closed days (a week-long holiday)."""
+    return 10 if c.closed_days else 0
+
+
+def _fleet_idle(c: Any, day: np.ndarray) -> np.ndarray:
+    """Whether the own fleet does not drive on each local day number: past its weekdays, or a closed day."""
+    idle = (day + 3) % 7 >= c.fleet_weekdays
+    return idle | np.isin(day, c.closed_days) if c.closed_days else idle
+
+
+def _fleet_idle_one(c: Any, day: int) -> bool:
+    """Scalar :func:`_fleet_idle`."""
+    return (day + 3) % 7 >= c.fleet_weekdays or (bool(c.closed_days) and day in c.closed_days)
 
 
 def _booked_slot_start(model: EtaModel, o: Orders) -> np.ndarray:
@@ -665,12 +677,9 @@ def _booked_slot_start(model: EtaModel, o: Orders) -> np.ndarray:
     loc = o.loc
     day0 = np.floor(loc / 86400.0)
     best = np.full(np.shape(loc), np.nan)
-    shut = c.closed_days
-    for dd in range(_SLOT_DAYS + (10 if shut else 0)):
+    for dd in range(_SLOT_DAYS + _holiday_days(c)):
         day = day0 + dd
-        closed = (day + 3) % 7 >= c.fleet_weekdays
-        if shut:
-            closed |= np.isin(day, shut)
+        closed = _fleet_idle(c, day)
         for t, lead in zip(starts, leads):
             cand = day * 86400.0 + t
             best = np.where(np.isnan(best) & ~closed & (cand - loc >= lead), cand, best)
@@ -684,10 +693,9 @@ def _booked_slot_start_one(model: EtaModel, o: Orders) -> float:
     pairs = sorted(zip(c.slot_times, c.slot_lead_h))
     loc = float(o.loc)
     day0 = math.floor(loc / 86400.0)
-    shut = c.closed_days
-    for dd in range(_SLOT_DAYS + (10 if shut else 0)):
+    for dd in range(_SLOT_DAYS + _holiday_days(c)):
         day = day0 + dd
-        if (day + 3) % 7 >= c.fleet_weekdays or (shut and day in shut):
+        if _fleet_idle_one(c, day):
             continue
         for t, lead in pairs:
             cand = day * 86400.0 + t * 3600.0
