@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         conformal: bool = typer.Option(False, "--conformal", help="Add the one-sided conformal tail shift (off by default: see benchmarks/calibration.py)."),
         min_cell: int = typer.Option(40, "--min-cell", help="Rows a cell needs before it stops pooling into its parent."),
         own_carrier: Optional[str] = typer.Option(None, "--own-carrier", help="Carrier name of your own fleet when the history gives it a brand name (own, own_fleet, in-house and the like are read as the own fleet without it)."),
+        encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the history file (default: UTF-8, else GB18030 or cp1252 when the text reads as such)."),
     ) -> None:
         """Learn transit-time quantiles from delivery history (or simulated history)."""
         with cli_errors():
@@ -39,8 +40,8 @@ def register(app: typer.Typer) -> None:
 
             if (history is None) == (simulate is None):
                 raise InputError("give exactly one of --history FILE.csv or --simulate CITY", field="--history")
-            if simulate and own_carrier:
-                raise InputError("--own-carrier names a carrier of a --history file", field="--own-carrier")
+            if simulate and (own_carrier or encoding):
+                raise InputError("--own-carrier and --encoding are about a --history file", field="--own-carrier" if own_carrier else "--encoding")
             c = get_city(simulate or city) if (simulate or city) else None
             region: dict[str, object] = {}
             if simulate:
@@ -57,15 +58,15 @@ def register(app: typer.Typer) -> None:
                 if catalogue is not None:
                     if c is not None:
                         raise InputError("give --city or --catalogue, not both", field="--catalogue")
-                    c, h, region = _with_catalogue(history, catalogue, tz, own_carrier)  # type: ignore[arg-type]
+                    c, h, region = _with_catalogue(history, catalogue, tz, own_carrier, encoding)  # type: ignore[arg-type]
                     extra["region"] = region
                 elif c is None:
                     from engine.eta.region import infer_region  # noqa: PLC0415
 
-                    c, h, region = infer_region(read_history(history, local_tz=tz, own_carrier=own_carrier), tz=tz, name=name or label)  # type: ignore[arg-type]
+                    c, h, region = infer_region(read_history(history, local_tz=tz, own_carrier=own_carrier, encoding=encoding), tz=tz, name=name or label)  # type: ignore[arg-type]
                     extra["region"] = region
                 else:
-                    h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz, own_carrier=own_carrier)  # type: ignore[arg-type]
+                    h = read_history(history, bbox=c.bbox, local_tz=tz or c.tz, own_carrier=own_carrier, encoding=encoding)  # type: ignore[arg-type]
             model = fit(h, c, name=name or label, source=source, n_min=min_cell, conformal=conformal)
             model.meta.update(extra)
             if own_carrier:
@@ -73,6 +74,10 @@ def register(app: typer.Typer) -> None:
             model.save(out)
             s = h.summary()
             typer.echo(f"fitted {model.name!r}: used {s['rows_used']} of {s['rows_read']} rows, skipped {s['rows_skipped']}")
+            if s["encoding"] != "utf-8":
+                typer.echo(f"  read as {s['encoding']} (the file is not UTF-8)")
+            if s["rows_without_handover"]:
+                typer.echo(f"  {s['rows_without_handover']} rows without a hand-over scan: used for the promises, not for the transit tables")
             if region:
                 area = region["area"]
                 if "catalogue" in region:
@@ -172,7 +177,7 @@ def register(app: typer.Typer) -> None:
             Console().print(t)
 
 
-def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: Optional[str] = None) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
+def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: Optional[str] = None, encoding: Optional[str] = None) -> tuple["City", "History", dict[str, object]]:  # type: ignore[name-defined]  # noqa: F821
     """The catalogue's region and services, plus (default-priced) any service the history has and the catalogue lacks.
 
     Times the history writes without an offset are local times of the catalogue's zone.
@@ -186,7 +191,7 @@ def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: O
     cat = read_catalogue(path, own_carrier)
     if tz is not None and tz != cat.city.tz:
         raise InputError(f"--tz {tz} differs from the catalogue's region.tz {cat.city.tz}", field="--tz")
-    city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz, own_carrier=own_carrier), cat)
+    city, h = apply_catalogue(read_history(history, local_tz=cat.city.tz, own_carrier=own_carrier, encoding=encoding), cat)
     known = {s.key for s in city.services}
     extra = [s for s in infer_services(h.frame, city.tz, city.depot, city.currency) if s.key not in known]
     info = dict(cat.info)

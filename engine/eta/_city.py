@@ -25,6 +25,10 @@ OWN_ALIASES = frozenset({
     "own", "own fleet", "own_fleet", "own-fleet", "ownfleet", "own delivery", "own_delivery", "own-delivery",
     "in-house", "in house", "in_house", "inhouse", "self delivery", "self_delivery", "self-delivery",
     "platform fleet", "platform_fleet",
+    # As platforms write it at home: Chinese, Portuguese, Spanish, German, French, Indonesian.
+    "自营", "自营配送", "自营物流", "自营车队", "自配送", "自有车队", "自有运力", "平台配送",
+    "frota própria", "frota propria", "entrega própria", "entrega propria", "flota propia", "reparto propio",
+    "eigene flotte", "eigenzustellung", "flotte propre", "livraison propre", "armada sendiri", "kurir sendiri",
 })
 
 
@@ -247,11 +251,30 @@ def infer_kind(service: str) -> str:
     # "Same Day", "next-day" and "Pickup Point" are written as the kinds are.
     s = "_".join(service.lower().replace("-", " ").split())
     # How it is delivered before how fast: a "Same Day Slot" is a slot, a "Same-Day Locker" a locker.
-    for k in ("slot", "locker", "same_day", "next_day", "standard"):
+    for k in ("slot", "locker", "same_day", "next_day"):
         if k in s:
             return k
+    # The same order in the languages platforms write service names in (substrings of the spaced-out name),
+    # before "standard": FedEx's "Standard Overnight" is next day.
+    for k, words in _KIND_WORDS:
+        if any(w in s for w in words):
+            return k
+    if "standard" in s:
+        return "standard"
     if "express" in s or "sameday" in s:
         return "same_day"
     if "pickup" in s or "parcel_point" in s:
         return "locker"
     return "standard"
+
+
+#: Service-name words per kind beyond the English ones, checked in this order (how before how fast).
+_KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("slot", ("预约", "定时", "时段", "agendad", "janela", "franja", "wunschzeit", "créneau", "creneau")),
+    ("locker", ("柜", "驿站", "自提", "armário", "armario", "ponto_de_retirada", "casillero", "packstation",
+                "paketshop", "abholstation", "consigne", "point_relais", "loker")),
+    ("same_day", ("当日", "当天", "同城急送", "mesmo_dia", "mismo_día", "mismo_dia", "gleicher_tag", "même_jour",
+                  "meme_jour", "hari_ini", "sameday")),
+    ("next_day", ("次日", "隔日", "次晨", "明日达", "dia_seguinte", "próximo_dia", "proximo_dia", "día_siguiente",
+                  "dia_siguiente", "nächster_tag", "naechster_tag", "lendemain", "besok", "overnight")),
+)

@@ -83,10 +83,16 @@ def fit_tables(
     cr, ho, de = (frame[c].to_numpy() for c in ("created", "handed", "delivered"))
     spec = {"lead": (cr, de - cr), "transit": (ho, de - ho), "processing": (cr, ho - cr)}
     out = {t: np.zeros((len(keys), 7, 24, N_BANDS, LEVELS.shape[0]), dtype=np.float64) for t in TABLES}
+    scanned = np.isfinite(ho)  # rows without a hand-over scan count in lead and due only
     for t, (start, y) in spec.items():
-        wd, hr, db = _features(tz, start, frame)
+        has = scanned if t != "lead" else np.ones(len(frame), dtype=bool)
+        wd, hr, db = _features(tz, np.where(has, start, cr), frame)
         for i, k in enumerate(keys):
-            m = key_of == k
+            m = (key_of == k) & has
+            if t != "lead" and np.count_nonzero(m) < n_min:
+                # Too few scans to split the lead time: the whole lead bounds either part.
+                out[t][i] = out["lead"][i]
+                continue
             out[t][i] = fit_table(wd[m], hr[m], db[m], y[m], n_min=n_min, **variant)
     out["due"] = due_tables(frame, key_of, keys, tz, n_min, **variant)
     return out

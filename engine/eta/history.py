@@ -11,6 +11,7 @@ so the fit can report what it used.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,10 @@ class History:
     #: Carrier names read as another (the own fleet's ``own_fleet`` as ``own``): written name -> name used.
     renamed: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
+    #: The file's text encoding when it was not UTF-8 (a Chinese Excel export is GB18030/GBK); None: UTF-8.
+    encoding: str | None = None
+    #: Rows used without a hand-over scan: in the promise tables, not in the transit and processing ones.
+    no_handover: int = 0
 
     @property
     def rows_used(self) -> int:
@@ -69,6 +74,8 @@ class History:
             "skipped_by_reason": dict(sorted(self.skipped.items())),
             "ignored_columns": list(self.ignored_columns),
             "carriers_renamed": dict(self.renamed),
+            "encoding": self.encoding or "utf-8",
+            "rows_without_handover": int(self.no_handover),
         }
 
 
@@ -94,6 +101,7 @@ def read_history(
     bbox: tuple[float, float, float, float] | None = None,
     local_tz: str | None = None,
     own_carrier: str | None = None,
+    encoding: str | None = None,
 ) -> History:
     """Read a history CSV (or a frame with its columns) and validate every row.
 
@@ -113,6 +121,9 @@ def read_history(
         The carrier name of the platform's own fleet when it is a brand name
         (``--own-carrier``): its rows are keyed ``own``, as are the usual ways of
         writing it (``own_fleet``, ``In-house``, ...; :data:`engine.eta._city.OWN_ALIASES`).
+    encoding
+        The file's text encoding (``--encoding``); ``None``: UTF-8, else GB18030
+        or cp1252 when the text reads as such (see :func:`_decode`).
 
     Returns
     -------
@@ -128,18 +139,19 @@ def read_history(
     """
     skipped: Counter = Counter()
     if isinstance(source, pd.DataFrame):
+        encoding = None
         raw = source.astype(str).copy()
         header = list(raw.columns)
     else:
         path = Path(source)
         if not path.is_file():
             raise HistoryError(f"history file {str(path)!r} not found")
+        text, encoding = _decode(path, encoding)
         try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                reader = csv.reader(fh)
-                header = [h.strip() for h in next(reader, [])]
-                rows = list(reader)
-        except (UnicodeDecodeError, csv.Error) as exc:
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = [h.strip() for h in next(reader, [])]
+            rows = list(reader)
+        except csv.Error as exc:
             raise HistoryError(f"history file {str(path)!r} is not a readable CSV: {exc}") from None
         if not header:
             raise HistoryError(f"history file {str(path)!r} is empty (no header row)")
@@ -210,6 +222,11 @@ def read_history(
             s = s.where(~blank, "1970-01-01T00:00:00+00:00")
         else:
             s = df[c].str.strip()
+        if c == "handed_over_at":
+            # A missing pick-up scan is common in real exports: the row still says when the order was placed and
+            # delivered (the promise tables), only the transit and processing tables go without it.
+            no_scan = (s.isna() | (s == "") | s.str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
+            s = s.where(~no_scan, df["created_at"].str.strip())
         offsets[c] = _offset_seconds(s)
         has_off = np.isfinite(offsets[c])
         # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
@@ -243,11 +260,12 @@ def read_history(
                  f"{c}: unreadable, or without UTC offset (blank when no slot was booked)")
             times[c] = np.where(blank, np.nan, ep)
             continue
-        drop(~ok, "unparseable time")
-        drop(~has_off, "time without UTC offset")
-        drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), "time outside 2000-2099")
+        drop(~ok, f"{c}: unparseable time")
+        drop(~has_off, f"{c}: time without UTC offset")
+        drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), f"{c}: time outside 2000-2099")
         times[c] = ep
-    cr, ho, de = times["created_at"], times["handed_over_at"], times["delivered_at"]
+    cr, de = times["created_at"], times["delivered_at"]
+    ho = np.where(no_scan, np.nan, times["handed_over_at"])
     drop(de < cr, "delivered before created")
     drop(ho < cr, "handed over before created")
     drop(de < ho, "delivered before handed over")
@@ -271,11 +289,60 @@ def read_history(
             "delivered": de[keep],
             # UTC offsets as written (s): the time zone is inferred from them.
             "created_off": offsets["created_at"][keep],
-            "handed_off": offsets["handed_over_at"][keep],
+            "handed_off": np.where(no_scan, np.nan, offsets["handed_over_at"])[keep],
             "delivered_off": offsets["delivered_at"][keep],
             # The booked slot window (epoch s; NaN: none booked, or no such column).
             "slot_start": ss[keep],
             "slot_end": se[keep],
         }
     )
-    return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored, renamed=renamed)
+    return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored, renamed=renamed,
+                   encoding=encoding, no_handover=int(np.count_nonzero(no_scan & keep)))
+
+
+def _decode(path: Path, encoding: str | None = None) -> tuple[str, str | None]:
+    """The file's text and its encoding when not UTF-8 (None).
+
+    Exports from Excel on a Chinese Windows are GB18030/GBK, on a Western one
+    cp1252.  UTF-8 is tried first (it rarely decodes anything else by chance);
+    then GB18030 when what it reads is Chinese as written (CJK characters whose
+    second byte is in the GB2312 range: a cp1252 ``ã`` before an ASCII letter
+    also decodes, to a stray ideograph); then cp1252 when it reads letters.
+    Anything else needs ``encoding`` (``--encoding``).
+    """
+    data = path.read_bytes()
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise HistoryError(f"history file {str(path)!r} cannot be read as {encoding}: {exc}") from None
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    for enc, plausible in (("gb18030", _reads_as_chinese), ("cp1252", _reads_as_latin)):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if plausible(text):
+            return text, enc
+    raise HistoryError(f"history file {str(path)!r} is not UTF-8, GB18030 or cp1252 text: give its encoding (--encoding)")
+
+
+def _non_ascii(text: str) -> Counter:
+    return Counter(ch for ch in text if ord(ch) > 127)
+
+
+def _reads_as_chinese(text: str) -> bool:
+    chars = _non_ascii(text)
+    n = sum(chars.values())
+    cjk = sum(k for ch, k in chars.items() if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    gb2312 = sum(k for ch, k in chars.items() if len(b := ch.encode("gb18030")) == 2 and b[1] >= 0xA1)
+    return n > 0 and cjk >= 0.95 * n and gb2312 >= 0.8 * n
+
+
+def _reads_as_latin(text: str) -> bool:
+    chars = _non_ascii(text)
+    n = sum(chars.values())
+    return n > 0 and sum(k for ch, k in chars.items() if ch.isalpha() or ch in "°ºª€£§") >= 0.9 * n

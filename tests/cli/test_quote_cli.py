@@ -29,7 +29,7 @@ def test_fit_then_quote_json(tmp_path: Path) -> None:
     res = runner.invoke(_app(), ["fit", "--history", str(csv), "--out", str(tmp_path / "model")])
     assert res.exit_code == 0, res.output
     assert f"used {len(hist) - 2} of {len(hist)} rows, skipped 2" in res.output
-    assert "skipped 1: unparseable time" in res.output and "skipped 1: point outside the map" in res.output
+    assert "skipped 1: delivered_at: unparseable time" in res.output and "skipped 1: point outside the map" in res.output
     m = EtaModel.load(tmp_path / "model")
     assert m.source == "fitted" and "own:same_day" in m.keys
 

@@ -206,3 +206,22 @@ def test_an_unreadable_booked_slot_skips_its_row_by_name() -> None:
     h = read_history(df, bbox=HELSINKI.bbox)
     assert h.skipped["slot_start: unreadable, or without UTC offset (blank when no slot was booked)"] == 3
     assert len(h.frame) == len(df) - 3 and not np.isfinite(h.frame["slot_start"]).any()
+
+
+def test_rows_without_a_handover_scan_feed_the_promises_not_the_transit_table() -> None:
+    df = simulate_history(weeks=4, seed=13, start=date(2026, 2, 2))
+    full = fit(read_history(df, bbox=HELSINKI.bbox), HELSINKI)
+    blank = df.copy()
+    blank.loc[blank.index[::3], "handed_over_at"] = ""
+    h = read_history(blank, bbox=HELSINKI.bbox)
+    assert h.rows_used == len(df) and h.summary()["rows_without_handover"] == len(df.index[::3])
+    m = fit(h, HELSINKI)
+    # The promise tables saw every row: the same as with every scan.
+    assert np.array_equal(m.tables["due"], full.tables["due"]) and np.array_equal(m.tables["lead"], full.tables["lead"])
+    assert np.isfinite(m.tables["transit"]).all() and (m.tables["transit"] > 0).any()
+    # A carrier/service that never scanned falls back to its lead time for both parts, never to zero.
+    none = df.copy()
+    none.loc[none["service"] == "next_day", "handed_over_at"] = ""
+    m2 = fit(read_history(none, bbox=HELSINKI.bbox), HELSINKI)
+    i = m2.keys.index("own:next_day")
+    assert np.array_equal(m2.tables["transit"][i], m2.tables["lead"][i])

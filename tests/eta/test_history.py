@@ -38,10 +38,10 @@ def test_bad_rows_counted_per_reason(tmp_path: Path) -> None:
     assert s["rows_read"] == 16
     assert s["rows_used"] == 5
     assert s["skipped_by_reason"] == {
-        "unparseable time": 1,
+        "created_at: unparseable time": 1,
         "delivered before created": 1,
         "point outside the map": 1,
-        "time without UTC offset": 1,
+        "created_at: time without UTC offset": 1,
         "wrong number of fields": 1,
         "unparseable coordinate": 1,
         "bad weight_kg": 1,
@@ -88,3 +88,39 @@ def test_the_own_fleet_as_written_is_keyed_own(tmp_path: Path) -> None:
     assert h.frame["carrier"].tolist() == ["Own_Fleet", "in-house", "own", "own"]
     with pytest.raises(HistoryError, match="--own-carrier 'ups': no carrier of that name"):
         read_history(_write(tmp_path, lines), bbox=HELSINKI.bbox, own_carrier="ups")
+
+
+def test_a_gbk_export_is_read_and_says_so(tmp_path: Path) -> None:
+    # Excel on a Chinese Windows writes GBK: the carrier names must come through as written.
+    lines = [GOOD.format(i=i).replace(",own,same_day,", ",顺丰,特快,") for i in range(40)]
+    p = tmp_path / "h.csv"
+    p.write_bytes(("\n".join([",".join(REQUIRED), *lines]) + "\n").encode("gbk"))
+    h = read_history(p)
+    assert h.rows_used == 40 and set(h.frame["carrier"]) == {"顺丰"} and set(h.frame["service"]) == {"特快"}
+    assert h.summary()["encoding"].lower().replace("-", "") in {"gb18030", "gbk", "gb2312"}
+    assert read_history(_write(tmp_path, [GOOD.format(i=1)])).summary()["encoding"] == "utf-8"
+
+
+def test_a_missing_handover_scan_keeps_the_row_for_promises(tmp_path: Path) -> None:
+    blank = "b{i},own,same_day,60.25,24.99,60.17,24.94,2026-03-02T09:00:00+02:00,,2026-03-02T18:00:00+02:00,1.5"
+    h = read_history(_write(tmp_path, [GOOD.format(i=1), blank.format(i=2), blank.format(i=3)]))
+    assert h.rows_used == 3 and h.summary()["rows_without_handover"] == 2
+    assert h.frame["handed"].isna().sum() == 2 and h.frame["handed_off"].isna().sum() == 2
+    # A written scan that cannot be read is still a bad row, named by its column.
+    bad = GOOD.format(i=4).replace("2026-03-02T10:00:00+02:00", "soon")
+    assert read_history(_write(tmp_path, [bad])).skipped == {"handed_over_at: unparseable time": 1}
+
+
+def test_a_cp1252_export_is_not_taken_for_chinese(tmp_path: Path) -> None:
+    # "São" in cp1252 also decodes as GB18030 (to a stray ideograph): the reader must not pick that.
+    lines = [GOOD.format(i=i).replace(",own,same_day,", ",Expresso São Paulo,Econômico,") for i in range(30)]
+    p = tmp_path / "h.csv"
+    p.write_bytes(("\n".join([",".join(REQUIRED), *lines]) + "\n").encode("cp1252"))
+    h = read_history(p)
+    assert h.summary()["encoding"] == "cp1252" and set(h.frame["carrier"]) == {"Expresso São Paulo"}
+    assert set(read_history(p, encoding="cp1252").frame["service"]) == {"Econômico"}
+    with pytest.raises(HistoryError, match="cannot be read as nope"):
+        read_history(p, encoding="nope")
+    p.write_bytes(("\n".join([",".join(REQUIRED), *lines]) + "\n").encode("utf-8") + bytes([0x81, 0x8D, 0x90]) * 40)
+    with pytest.raises(HistoryError, match="--encoding"):
+        read_history(p)

@@ -256,7 +256,7 @@ def test_times_without_offset_are_local_times_of_tz() -> None:
     naive = _rewrite_times(df, "Asia/Shanghai", "%Y-%m-%d %H:%M:%S")
     # Without a zone: every row skipped for it, and the fit says how to read them.
     bare = read_history(naive)
-    assert bare.rows_used == 0 and bare.skipped["time without UTC offset"] == len(df)
+    assert bare.rows_used == 0 and bare.skipped["created_at: time without UTC offset"] == len(df)
     with pytest.raises(HistoryError, match="--tz"):
         infer_region(bare)
     h = read_history(naive, local_tz="Asia/Shanghai")
@@ -345,7 +345,7 @@ def test_hour_only_offsets_as_postgresql_writes_them() -> None:
     # A bare date is not a time with offset "-01".
     d = df.head(2).copy()
     d["created_at"] = "2025-06-01"
-    assert read_history(d).skipped["time without UTC offset"] == 2
+    assert read_history(d).skipped["created_at: time without UTC offset"] == 2
 
 
 def test_zone_near_at_sea_is_none() -> None:
@@ -419,3 +419,16 @@ def test_swapped_coordinates_do_not_stretch_the_area() -> None:
     lat[:150], lon[:150] = lon[:150].copy(), lat[:150].copy()
     frame = pd.DataFrame({"origin_lat": depot[0], "origin_lon": depot[1], "dest_lat": lat, "dest_lon": lon})
     assert infer_area(frame)[1] < 100
+
+
+def test_service_and_fleet_names_as_platforms_write_them_at_home() -> None:
+    from engine.eta._city import canonical_carrier, infer_kind
+
+    names = ("当日达", "次日达", "快递柜", "菜鸟驿站", "预约配送", "标准快递", "Entrega no mesmo dia", "Armário Loggi",
+             "Día siguiente", "Wunschzeit", "Besok Sampai", "Standard Overnight")
+    assert [infer_kind(n) for n in names] == [
+        "same_day", "next_day", "locker", "locker", "slot", "standard", "same_day", "locker", "next_day", "slot",
+        "next_day", "next_day"]
+    assert [canonical_carrier(n) for n in ("自营", "Frota Própria", "顺丰", "自营配送")] == ["own", "own", "顺丰", "own"]
+    # A brand named with --own-carrier replaces the aliases: 自营 is then a carrier of its own.
+    assert canonical_carrier("自营", own="京东物流") == "自营"
