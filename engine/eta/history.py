@@ -148,7 +148,7 @@ def read_history(
             raise HistoryError(f"history file {str(path)!r} not found")
         text, encoding = _decode(path, encoding)
         try:
-            reader = csv.reader(io.StringIO(text, newline=""))
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
             header = [h.strip() for h in next(reader, [])]
             rows = list(reader)
         except csv.Error as exc:
@@ -161,6 +161,12 @@ def read_history(
         if bad_len:
             skipped["wrong number of fields"] += bad_len
         raw = pd.DataFrame(good, columns=header, dtype=str)
+    # "Created At", "ORDER_ID", "handed-over-at": spreadsheets retitle columns; read them as the schema's names.
+    known = {*REQUIRED, *SLOT_COLUMNS}
+    rename = {h: _column_name(h) for h in header if h not in known and _column_name(h) in known and _column_name(h) not in header}
+    if rename:
+        raw = raw.rename(columns=rename)
+        header = [rename.get(h, h) for h in header]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise HistoryError(
@@ -193,7 +199,10 @@ def read_history(
 
     num = {}
     for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "weight_kg"):
-        num[c] = pd.to_numeric(df[c].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        v = df[c].str.strip()
+        # A decimal comma (Brazilian or German Excel: "-23,55"), never a thousands separator in these columns.
+        v = v.where(~v.str.fullmatch(r"[+-]?\d*,\d+", na=False), v.str.replace(",", ".", regex=False))
+        num[c] = pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64)
     coords = np.column_stack([num[c] for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon")])
     drop(~np.isfinite(coords).all(axis=1), "unparseable coordinate")
     lat_ok = (np.abs(coords[:, 0]) <= 90) & (np.abs(coords[:, 2]) <= 90)
@@ -298,6 +307,24 @@ def read_history(
     )
     return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored, renamed=renamed,
                    encoding=encoding, no_handover=int(np.count_nonzero(no_scan & keep)))
+
+
+def _column_name(header: str) -> str:
+    """A column title as the schema writes it: lower case, words joined by ``_``."""
+    return "_".join(header.strip().lower().replace("-", " ").split())
+
+
+def _delimiter(text: str) -> str:
+    """The field separator whose split of the header line names the most schema columns (``,`` on a tie).
+
+    Excel writes ``;`` where the decimal separator is a comma (Brazil, Germany), and exports are often tab or
+    ``|`` separated.
+    """
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    known = {*REQUIRED, *SLOT_COLUMNS}
+    score = {d: sum(_column_name(h.strip('"')) in known for h in first.split(d)) for d in (",", ";", "\t", "|")}
+    best = max(score, key=lambda d: (score[d], d == ","))
+    return best if score[best] > 0 else ","
 
 
 def _decode(path: Path, encoding: str | None = None) -> tuple[str, str | None]:

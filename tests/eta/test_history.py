@@ -124,3 +124,20 @@ def test_a_cp1252_export_is_not_taken_for_chinese(tmp_path: Path) -> None:
     p.write_bytes(("\n".join([",".join(REQUIRED), *lines]) + "\n").encode("utf-8") + bytes([0x81, 0x8D, 0x90]) * 40)
     with pytest.raises(HistoryError, match="--encoding"):
         read_history(p)
+
+
+def test_semicolons_decimal_commas_and_retitled_columns(tmp_path: Path) -> None:
+    # Excel where the decimal separator is a comma writes ";" between fields, and people retitle columns.
+    header = ";".join(c.replace("_", " ").title() for c in REQUIRED) + ";Note"
+    row = GOOD.format(i=1).split(",")
+    row = [x.replace(".", ",") if x.replace(".", "").replace("-", "").isdigit() else x for x in row]
+    p = tmp_path / "h.csv"
+    p.write_text(header + "\n" + ";".join(row) + ";x\n")
+    h = read_history(p)
+    assert h.rows_used == 1 and h.ignored_columns == ["Note"]
+    assert h.frame["dest_lat"].iloc[0] == pytest.approx(60.17) and h.frame["weight_kg"].iloc[0] == pytest.approx(1.5)
+    # A tab-separated export too; a comma file with a quoted decimal comma reads the same.
+    p.write_text("\t".join(REQUIRED) + "\n" + GOOD.format(i=2).replace(",", "\t") + "\n")
+    assert read_history(p).rows_used == 1
+    p.write_text(",".join(REQUIRED) + "\n" + GOOD.format(i=3).replace(",1.5", ',"1,5"') + "\n")
+    assert read_history(p).frame["weight_kg"].iloc[0] == pytest.approx(1.5)
