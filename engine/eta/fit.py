@@ -308,6 +308,39 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
     return tuple(out)
 
 
+#: A carrier/service with at least this many rows, but fewer than ``min_rows_per_key``, is still quoted:
+#: by its longest lead time seen (:func:`_few_rows_tables`), not left without a promise.
+FEW_ROWS = 20
+
+
+def _order_statistics(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per stored level ``a``: the ``ceil((n + 1) a)``-th smallest of ``y`` (the largest beyond ``n``) and its coverage ``k / (n + 1)``."""
+    ys = np.sort(y)
+    n = ys.shape[0]
+    k = np.clip(np.ceil((n + 1) * LEVELS - 1e-9).astype(np.int64), 1, n)
+    return ys[k - 1], k / (n + 1.0)
+
+
+def _few_rows_tables(rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Tables of a carrier/service with a few dozen rows, and the coverage of each level.
+
+    Too few rows for hours, weekdays or distance: every cell reads the
+    order statistics of all its rows, and the ``k``-th smallest of ``n``
+    covers a new order's with probability ``k / (n + 1)`` whatever their
+    distribution (the largest: 0.95 at ``n = 19``).  ``due`` counts from the
+    creation day's midnight, so an hour cell's promise is its hour's end plus that lead.
+    """
+    cr, ho, de = (rows[c].to_numpy(dtype=np.float64) for c in ("created", "handed", "delivered"))
+    scanned = np.isfinite(ho)
+    lead, cover = _order_statistics(de - cr)
+    transit = _order_statistics((de - ho)[scanned])[0] if scanned.any() else lead
+    processing = _order_statistics((ho - cr)[scanned])[0] if scanned.any() else lead
+    shape = (7, 24, N_BANDS, LEVELS.shape[0])
+    due = ((np.arange(24) + 1) * 3600.0)[None, :, None, None] + lead
+    return {"lead": np.broadcast_to(lead, shape).copy(), "transit": np.broadcast_to(transit, shape).copy(),
+            "processing": np.broadcast_to(processing, shape).copy(), "due": np.broadcast_to(due, shape).copy()}, cover
+
+
 def fit(
     history: History,
     city: City,
@@ -333,7 +366,9 @@ def fit(
     n_min
         Rows a cell needs before it is used rather than pooled into its parent.
     min_rows_per_key
-        Carrier/services with fewer rows are not fitted (reported in ``meta``).
+        Carrier/services with fewer rows get no hour, weekday or distance tables: from
+        :data:`FEW_ROWS` rows they are promised their longest lead time seen (``meta["keys_few_rows"]``),
+        below it not at all (``meta["keys_too_few_rows"]``).
     calib_frac
         Most recent share of rows used to estimate the conformal shift.
     conformal
@@ -376,8 +411,9 @@ def fit(
     # main table holds the other days (and the rows of seasons too small for one).
     base_of = np.array([k.split(SEASON_SEP)[0] for k in key_of.to_numpy()], dtype=object)
     vb = pd.Series(base_of).value_counts()
-    keys = sorted(k for k, v in vb.items() if v >= min_rows_per_key)
-    keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys)
+    few = {k: int(v) for k, v in vb.items() if FEW_ROWS <= v < min_rows_per_key}
+    keys = sorted(k for k, v in vb.items() if v >= min_rows_per_key or k in few)
+    keys += sorted(k for k, v in vc.items() if SEASON_SEP in k and v >= min_rows_per_key and k.split(SEASON_SEP)[0] in keys and k.split(SEASON_SEP)[0] not in few)
     too_few = {k: int(v) for k, v in vb.items() if k not in keys}
     calendar_kept: dict[str, float] = {}
     if any(SEASON_SEP in k for k in keys):
@@ -401,6 +437,17 @@ def fit(
         if (shift > 0).any():
             # The shift changes what each level costs: prices measured on the unshifted table would not fit it.
             cv_alloc = None
+    for i, k in enumerate(keys):
+        if k in few:
+            flat, cover = _few_rows_tables(frame[(frame["carrier"] + ":" + frame["service"]).to_numpy() == k])
+            for t, v in flat.items():
+                tables[t][i] = v
+            # Coverage known exactly, not measured on alternate weeks of a few rows; an allocation with floor l
+            # reads every cell alike, at l or above, so it covers at least level l's share.
+            if cv is not None:
+                cv[i] = cover
+            if cv_alloc is not None:
+                cv_alloc[i] = cover[:, None]
     # Carrier/services seen in the history but not in the catalogue still get offered.
     services = list(city.services)
     known = {s.key for s in services}
@@ -423,6 +470,9 @@ def fit(
     for i, k in enumerate(keys):
         m = base == k.split(SEASON_SEP)[0]
         delivers[i, dwd[m], dhr[m]] = True
+        if k in few:
+            # A few dozen deliveries do not say which hours it never delivers in: no snapping back, no idle weekday.
+            delivers[i] = True
     slot_kind = {sp.key for sp in services if sp.kind == "slot"}
     booked = np.isin(base, list(slot_kind)) & np.isfinite(frame["slot_start"].to_numpy()) if "slot_start" in frame else np.zeros(len(frame), dtype=bool)
     slot_from = None
@@ -467,6 +517,7 @@ def fit(
             "calib_frac": calib_frac if conformal else 0.0,
             "history": history.summary(),
             "keys_too_few_rows": too_few,
+            "keys_few_rows": few,
             "calendar": {"holidays": city.holidays or None, "own_tables": calendar_kept,
                          "rule": f"a holiday/workday/learnt-season table where the all-year table covers < min({CALENDAR_MAX_COVERAGE}, 0.95 - 3 SE) of its rows"},
             "conformal_shift_s_at_0.95": {k: float(shift[i, int(np.searchsorted(LEVELS, 0.95))]) for i, k in enumerate(keys)},

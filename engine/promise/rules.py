@@ -228,6 +228,21 @@ def due_local_one(qt: list[float], hloc: int) -> float:
     return math.ceil(((hloc // 24) * 86400.0 + qt[(hloc + 72) % 168]) / ROUND_S) * ROUND_S
 
 
+def prob_cap(model: EtaModel) -> np.ndarray:
+    """Per table, the most a promise from it can claim: ``n / (n + 1)`` for a service promised from its ``n`` rows' longest lead.
+
+    Its table is flat (``engine.eta.fit.FEW_ROWS``): every stored level reads
+    the same longest time, and the largest of ``n`` covers the next one with
+    probability ``n / (n + 1)``, not 99%.  1 for the other tables.
+    """
+    hit = model._levels_cache.get("prob_cap")
+    if hit is None:
+        few = model.meta.get("keys_few_rows") or {}
+        hit = model._levels_cache["prob_cap"] = np.array(
+            [few[k] / (few[k] + 1.0) if k in few else 1.0 for k in model.keys], dtype=np.float64)
+    return hit
+
+
 def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> tuple[np.ndarray, ...]:
     """Promise of a due-table option: ``(local day of the promise, promised epoch, p50 epoch, probability)``.
 
@@ -240,7 +255,7 @@ def due_promise(model: EtaModel, t: PromiseTable, ti: np.ndarray, o: Orders) -> 
     pl = np.ceil((day0 + t.qt[ti, o.wd, o.hr, o.db].astype(np.float64)) / ROUND_S) * ROUND_S
     pl = np.maximum(pl, np.ceil(o.loc / ROUND_S) * ROUND_S)
     covered = (dq <= (pl - day0)[:, None]).sum(axis=1)
-    prob = np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0)
+    prob = np.minimum(np.where(covered > 0, model.levels[np.maximum(covered - 1, 0)], 0.0), prob_cap(model)[ti])
     day = np.asarray(o.day, dtype=np.int64)
     pl = moved_local(model, ti, day, pl)
     l50 = moved_local(model, ti, day, day0 + dq[:, t.l50])
@@ -255,7 +270,7 @@ def due_promise_one(model: EtaModel, t: PromiseTable, ti: int, o: Orders) -> tup
     day0 = o.day * 86400.0
     pl = max(math.ceil((day0 + t.qt[ti][o.db][o.wd * 24 + o.hr]) / ROUND_S) * ROUND_S, math.ceil(o.loc / ROUND_S) * ROUND_S)
     covered = int(np.count_nonzero(dq <= np.float64(pl - day0)))
-    prob = float(model.levels[covered - 1]) if covered > 0 else 0.0
+    prob = min(float(model.levels[covered - 1]) if covered > 0 else 0.0, float(prob_cap(model)[ti]))
     pl = moved_local_one(model, ti, int(o.day), pl)
     l50 = moved_local_one(model, ti, int(o.day), day0 + float(dq[t.l50]))
     pr = local_to_epoch_one(pl, o.tz)

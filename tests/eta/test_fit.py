@@ -225,3 +225,27 @@ def test_rows_without_a_handover_scan_feed_the_promises_not_the_transit_table() 
     m2 = fit(read_history(none, bbox=HELSINKI.bbox), HELSINKI)
     i = m2.keys.index("own:next_day")
     assert np.array_equal(m2.tables["transit"][i], m2.tables["lead"][i])
+
+
+def test_a_service_with_a_few_dozen_rows_is_promised_its_order_statistics() -> None:
+    from engine.promise.rules import prob_cap
+
+    df = simulate_history(weeks=4, seed=13, start=date(2026, 2, 2))
+    std = df.index[df["service"] == "standard"]
+    df.loc[std[:25], "carrier"] = "ems"
+    df.loc[std[25:35], "carrier"] = "tiny"
+    h = read_history(df, bbox=HELSINKI.bbox)
+    m = fit(h, HELSINKI)
+    assert m.meta["keys_few_rows"] == {"ems:standard": 25} and m.meta["keys_too_few_rows"] == {"tiny:standard": 10}
+    assert "tiny:standard" not in m.keys
+    f = h.frame[h.frame["carrier"] == "ems"]
+    lead = (f["delivered"] - f["created"]).to_numpy()
+    i = m.keys.index("ems:standard")
+    # Every cell alike; at the 95% level the 25th smallest of 25 (the longest), at the median the 13th.
+    assert np.allclose(m.tables["lead"][i, ..., list(np.round(m.levels, 3)).index(0.955)], lead.max(), atol=1)
+    assert np.allclose(m.tables["lead"][i, ..., list(np.round(m.levels, 3)).index(0.5)], np.sort(lead)[12], atol=1)
+    assert m.cv_coverage[i, -1] == pytest.approx(25 / 26) and prob_cap(m)[i] == pytest.approx(25 / 26)
+    b = quote_arrays(m, f["dest_lat"].to_numpy(), f["dest_lon"].to_numpy(), f["created"].to_numpy(), np.zeros(len(f)), target=0.95, keys=["ems:standard"])
+    assert b.available[:, 0].all()
+    # Its own rows are all met (the longest of them bounds each), and the claim is n / (n + 1), not 99%.
+    assert (f["delivered"].to_numpy() <= b.promised[:, 0]).all() and np.allclose(b.probability[:, 0], 25 / 26)
