@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
             import pandas as pd  # noqa: PLC0415
 
             from engine.eta.model import EtaModel  # noqa: PLC0415
-            from engine.io.quote_table import quote_table, quote_table_jsonl  # noqa: PLC0415
+            from engine.io.quote_table import quote_table, quote_table_jsonl, read_orders  # noqa: PLC0415
             from engine.promise.registry import model_for  # noqa: PLC0415
 
             if model_dir and region:
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             else:
                 if not orders.is_file():
                     raise NotFoundError(f"orders file {str(orders)!r} not found")
-                frame = pd.read_csv(orders, dtype=str, keep_default_na=False)
+                frame = read_orders(orders)
             if as_json:
                 lines = quote_table_jsonl(model, frame, target=target)
                 sys.stdout.write("".join(line + "\n" for line in lines))

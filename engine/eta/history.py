@@ -141,32 +141,19 @@ def read_history(
     if isinstance(source, pd.DataFrame):
         encoding = None
         raw = source.astype(str).copy()
-        header = list(raw.columns)
+        # "Created At", "ORDER_ID": spreadsheets retitle columns (read_table renames a file's).
+        header = _schema_names(list(raw.columns), (*REQUIRED, *SLOT_COLUMNS))
+        raw.columns = header
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise HistoryError(f"history file {str(path)!r} not found")
-        text, encoding = _decode(path, encoding)
-        try:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-            header = [h.strip() for h in next(reader, [])]
-            rows = list(reader)
-        except csv.Error as exc:
-            raise HistoryError(f"history file {str(path)!r} is not a readable CSV: {exc}") from None
+        header, rows, encoding = read_table(Path(source), (*REQUIRED, *SLOT_COLUMNS), encoding, "history file")
         if not header:
-            raise HistoryError(f"history file {str(path)!r} is empty (no header row)")
+            raise HistoryError(f"history file {str(source)!r} is empty (no header row)")
         good = [r for r in rows if len(r) == len(header)]
         blank = sum(1 for r in rows if not r or all(not x.strip() for x in r))
         bad_len = len(rows) - len(good) - blank
         if bad_len:
             skipped["wrong number of fields"] += bad_len
         raw = pd.DataFrame(good, columns=header, dtype=str)
-    # "Created At", "ORDER_ID", "handed-over-at": spreadsheets retitle columns; read them as the schema's names.
-    known = {*REQUIRED, *SLOT_COLUMNS}
-    rename = {h: _column_name(h) for h in header if h not in known and _column_name(h) in known and _column_name(h) not in header}
-    if rename:
-        raw = raw.rename(columns=rename)
-        header = [rename.get(h, h) for h in header]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise HistoryError(
@@ -199,10 +186,7 @@ def read_history(
 
     num = {}
     for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "weight_kg"):
-        v = df[c].str.strip()
-        # A decimal comma (Brazilian or German Excel: "-23,55"), never a thousands separator in these columns.
-        v = v.where(~v.str.fullmatch(r"[+-]?\d*,\d+", na=False), v.str.replace(",", ".", regex=False))
-        num[c] = pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64)
+        num[c] = parse_numbers(df[c])
     coords = np.column_stack([num[c] for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon")])
     drop(~np.isfinite(coords).all(axis=1), "unparseable coordinate")
     lat_ok = (np.abs(coords[:, 0]) <= 90) & (np.abs(coords[:, 2]) <= 90)
@@ -236,34 +220,8 @@ def read_history(
             # delivered (the promise tables), only the transit and processing tables go without it.
             no_scan = (s.isna() | (s == "") | s.str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
             s = s.where(~no_scan, df["created_at"].str.strip())
-        offsets[c] = _offset_seconds(s)
-        has_off = np.isfinite(offsets[c])
-        # Unix time (seconds, or milliseconds with 12-13 digits) is an instant in UTC, as databases export it.
-        unix = s.str.fullmatch(r"\d{9,10}(?:\.\d+)?|\d{12,13}", na=False).to_numpy()
-        t = pd.to_datetime(s.where(~unix), utc=True, format="ISO8601", errors="coerce")
-        ep = np.full(len(df), np.nan)
-        ok = t.notna().to_numpy()
-        if t.dtype.kind == "M":
-            ep[ok] = (t[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-        if unix.any():
-            u = pd.to_numeric(s[unix], errors="coerce").to_numpy(dtype=np.float64)
-            ms = s[unix].str.fullmatch(r"\d{12,13}", na=False).to_numpy()
-            ep[unix] = np.where(ms, u / 1000.0, u)
-            ok = ok | unix
-            has_off = has_off | unix
-            offsets[c][unix] = 0.0
-        if local_tz is not None and not has_off.all():
-            naive = ~has_off & ~unix
-            loc = pd.to_datetime(s.where(naive), format="ISO8601", errors="coerce")
-            if loc.dtype.kind == "M" and loc.dt.tz is None:
-                z = loc.dt.tz_localize(zone_key(local_tz), ambiguous="NaT", nonexistent="NaT")
-                good = z.notna().to_numpy() & naive
-                drop(naive & loc.notna().to_numpy() & ~good, "local time ambiguous or skipped by a clock change")
-                ep[good] = (z[good] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-                wall = loc[good] - z[good].dt.tz_convert("UTC").dt.tz_localize(None)
-                offsets[c][good] = wall.dt.total_seconds().to_numpy()
-                ok = ok | good
-                has_off = has_off | good
+        ep, offsets[c], ok, has_off, gap = parse_instants(s, local_tz)
+        drop(gap, "local time ambiguous or skipped by a clock change")
         if c in SLOT_COLUMNS:
             drop(~blank & ~(ok & has_off & (ep >= MIN_EPOCH) & (ep < MAX_EPOCH)),
                  f"{c}: unreadable, or without UTC offset (blank when no slot was booked)")
@@ -309,25 +267,102 @@ def read_history(
                    encoding=encoding, no_handover=int(np.count_nonzero(no_scan & keep)))
 
 
+def parse_numbers(s: pd.Series) -> np.ndarray:
+    """Numbers as written, a decimal comma included (Brazilian or German Excel: ``-23,55``); NaN where none.
+
+    Coordinates and weights never carry a thousands separator, so ``1,5`` is 1.5.
+    """
+    v = s.astype(str).str.strip()
+    v = v.where(~v.str.fullmatch(r"[+-]?\d*,\d+", na=False), v.str.replace(",", ".", regex=False))
+    return pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def parse_instants(s: pd.Series, local_tz: str | None = None) -> tuple[np.ndarray, ...]:
+    """Epoch seconds of written times: ``(epoch, offset written (s), read, has an offset, local time a clock change made ambiguous)``.
+
+    ISO-8601 with an offset (``Z``, ``+08:00``, ``+08``), Unix time (seconds,
+    or milliseconds with 12-13 digits: an instant in UTC, as databases export
+    it), and, with ``local_tz``, local times without an offset read in that zone.
+    """
+    offsets = _offset_seconds(s)
+    has_off = np.isfinite(offsets)
+    unix = s.str.fullmatch(r"\d{9,10}(?:\.\d+)?|\d{12,13}", na=False).to_numpy()
+    t = pd.to_datetime(s.where(~unix), utc=True, format="ISO8601", errors="coerce")
+    ep = np.full(len(s), np.nan)
+    ok = t.notna().to_numpy()
+    gap = np.zeros(len(s), dtype=bool)
+    if t.dtype.kind == "M":
+        ep[ok] = (t[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    if unix.any():
+        u = pd.to_numeric(s[unix], errors="coerce").to_numpy(dtype=np.float64)
+        ms = s[unix].str.fullmatch(r"\d{12,13}", na=False).to_numpy()
+        ep[unix] = np.where(ms, u / 1000.0, u)
+        ok = ok | unix
+        has_off = has_off | unix
+        offsets[unix] = 0.0
+    if local_tz is not None and not has_off.all():
+        naive = ~has_off & ~unix
+        loc = pd.to_datetime(s.where(naive), format="ISO8601", errors="coerce")
+        if loc.dtype.kind == "M" and loc.dt.tz is None:
+            z = loc.dt.tz_localize(zone_key(local_tz), ambiguous="NaT", nonexistent="NaT")
+            good = z.notna().to_numpy() & naive
+            gap = naive & loc.notna().to_numpy() & ~good
+            ep[good] = (z[good] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+            wall = loc[good] - z[good].dt.tz_convert("UTC").dt.tz_localize(None)
+            offsets[good] = wall.dt.total_seconds().to_numpy()
+            ok = ok | good
+            has_off = has_off | good
+    return ep, offsets, ok, has_off, gap
+
+
+def read_table(path: Path, known: tuple[str, ...], encoding: str | None = None, what: str = "file") -> tuple[list[str], list[list[str]], str | None]:
+    """Header and rows of a CSV as users export it: ``(header, rows, encoding when not UTF-8)``.
+
+    The field separator is read from the header (:func:`_delimiter`), the text
+    encoding from the bytes (:func:`_decode`), and a column title that is one of
+    ``known`` once lower-cased with words joined by ``_`` (``Created At``) is
+    given that name.
+
+    Raises
+    ------
+    HistoryError
+        The file is missing, not text, or not CSV.
+    """
+    if not path.is_file():
+        raise HistoryError(f"{what} {str(path)!r} not found")
+    text, enc = _decode(path, encoding, what)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, known))
+        header = [h.strip() for h in next(reader, [])]
+        rows = list(reader)
+    except csv.Error as exc:
+        raise HistoryError(f"{what} {str(path)!r} is not a readable CSV: {exc}") from None
+    return _schema_names(header, known), rows, enc
+
+
+def _schema_names(header: list[str], known: tuple[str, ...]) -> list[str]:
+    """``header`` with titles that spell a ``known`` column otherwise (``Created At``) given its name."""
+    return [_column_name(h) if h not in known and _column_name(h) in known and _column_name(h) not in header else h for h in header]
+
+
 def _column_name(header: str) -> str:
     """A column title as the schema writes it: lower case, words joined by ``_``."""
     return "_".join(header.strip().lower().replace("-", " ").split())
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(text: str, known: tuple[str, ...]) -> str:
     """The field separator whose split of the header line names the most schema columns (``,`` on a tie).
 
     Excel writes ``;`` where the decimal separator is a comma (Brazil, Germany), and exports are often tab or
     ``|`` separated.
     """
     first = text.lstrip("\ufeff").split("\n", 1)[0]
-    known = {*REQUIRED, *SLOT_COLUMNS}
     score = {d: sum(_column_name(h.strip('"')) in known for h in first.split(d)) for d in (",", ";", "\t", "|")}
     best = max(score, key=lambda d: (score[d], d == ","))
     return best if score[best] > 0 else ","
 
 
-def _decode(path: Path, encoding: str | None = None) -> tuple[str, str | None]:
+def _decode(path: Path, encoding: str | None = None, what: str = "history file") -> tuple[str, str | None]:
     """The file's text and its encoding when not UTF-8 (None).
 
     Exports from Excel on a Chinese Windows are GB18030/GBK, on a Western one
@@ -342,7 +377,7 @@ def _decode(path: Path, encoding: str | None = None) -> tuple[str, str | None]:
         try:
             return data.decode(encoding), encoding
         except (LookupError, UnicodeDecodeError) as exc:
-            raise HistoryError(f"history file {str(path)!r} cannot be read as {encoding}: {exc}") from None
+            raise HistoryError(f"{what} {str(path)!r} cannot be read as {encoding}: {exc}") from None
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -354,7 +389,7 @@ def _decode(path: Path, encoding: str | None = None) -> tuple[str, str | None]:
             continue
         if plausible(text):
             return text, enc
-    raise HistoryError(f"history file {str(path)!r} is not UTF-8, GB18030 or cp1252 text: give its encoding (--encoding)")
+    raise HistoryError(f"{what} {str(path)!r} is not UTF-8, GB18030 or cp1252 text: give its encoding (--encoding)")
 
 
 def _non_ascii(text: str) -> Counter:

@@ -1,6 +1,7 @@
 """Quote tables: a table of orders in, one JSON object per order out (``promise quote --orders``).
 
-Columns: ``order_id, dest_lat, dest_lon, created_at, weight_kg``, optional
+Columns: ``order_id, dest_lat, dest_lon, created_at, weight_kg`` (``created_at`` as a history writes it:
+ISO-8601 with an offset, Unix time, or a local time of the model's zone), optional
 ``origin_lat, origin_lon`` and ``carrier``/``service`` to ask for one option
 only.  Each row answers::
 
@@ -21,21 +22,25 @@ from __future__ import annotations
 
 import json
 from itertools import repeat
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.domain.promise import BatchQuote
-from engine.errors import QuoteError
+from engine.errors import InputError, QuoteError
 from engine.eta._time import MAX_EPOCH, MIN_EPOCH, to_iso
+from engine.eta.history import parse_instants, parse_numbers, read_table
 from engine.eta.model import EtaModel
 from engine.promise.batch import quote_arrays, resolve_keys
 from engine.promise.reasons import reason_texts
 
-__all__ = ["quote_table", "quote_table_jsonl"]
+__all__ = ["ORDER_COLUMNS", "quote_table", "quote_table_jsonl", "read_orders"]
 
 _REQUIRED = ("order_id", "dest_lat", "dest_lon", "created_at", "weight_kg")
+#: Every column a quote table reads (others are passed over).
+ORDER_COLUMNS = (*_REQUIRED, "origin_lat", "origin_lon", "carrier", "service")
 _TIMES = ("promised_by", "window_start", "p50", "cutoff")
 
 
@@ -88,26 +93,23 @@ def _table_batches(
         )
     n = len(rows)
     oid = rows["order_id"].astype(str).to_numpy()
-    lat = pd.to_numeric(rows["dest_lat"], errors="coerce").to_numpy(dtype=np.float64)
-    lon = pd.to_numeric(rows["dest_lon"], errors="coerce").to_numpy(dtype=np.float64)
-    w = pd.to_numeric(rows["weight_kg"], errors="coerce").to_numpy(dtype=np.float64)
-    ts = rows["created_at"].astype(str).str.strip()
-    has_off = ts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
-    t = pd.to_datetime(ts, utc=True, format="ISO8601", errors="coerce")
-    created = np.full(n, np.nan)
-    okt = t.notna().to_numpy()
-    if okt.any():
-        created[okt] = (t[okt] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    lat = parse_numbers(rows["dest_lat"])
+    lon = parse_numbers(rows["dest_lon"])
+    w = parse_numbers(rows["weight_kg"])
+    # As the history is read: ISO-8601 with an offset, Unix seconds or milliseconds; a local time without an
+    # offset is one of the model's zone (checkout's clock is the shop's).
+    created, _, okt, has_off, gap = parse_instants(rows["created_at"].astype(str).str.strip(), model.city.tz)
     olat = olon = None
     if "origin_lat" in rows.columns and "origin_lon" in rows.columns:
-        olat = pd.to_numeric(rows["origin_lat"], errors="coerce").to_numpy(dtype=np.float64)
-        olon = pd.to_numeric(rows["origin_lon"], errors="coerce").to_numpy(dtype=np.float64)
+        olat = parse_numbers(rows["origin_lat"])
+        olon = parse_numbers(rows["origin_lon"])
         blank = ~np.isfinite(olat) | ~np.isfinite(olon)
         olat = np.where(blank, model.city.depot[0], olat)
         olon = np.where(blank, model.city.depot[1], olon)
     err = np.full(n, "", dtype=object)
     err[~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))] = "dest_lat/dest_lon: not a valid coordinate"
     err[(err == "") & ~(np.isfinite(w) & (w >= 0))] = "weight_kg: must be a number >= 0"
+    err[(err == "") & gap] = "created_at: a local time the clock change makes ambiguous or skips; give its UTC offset"
     err[(err == "") & ~okt] = "created_at: unparseable time"
     err[(err == "") & ~has_off] = "created_at: time without UTC offset"
     err[(err == "") & ~((created >= MIN_EPOCH) & (created < MAX_EPOCH))] = "created_at: outside 2000-2099"
@@ -213,3 +215,21 @@ def quote_table_jsonl(model: EtaModel, rows: pd.DataFrame, target: float = 0.95)
     for i, e in errors.items():
         out[i] = json.dumps({"order_id": oid[i], "error": e})
     return [o for o in out if o is not None]
+
+
+def read_orders(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """An orders CSV as users export it (separator, text encoding and column titles as :func:`engine.eta.history.read_table` reads them).
+
+    Raises
+    ------
+    HistoryError
+        The file is missing or not a CSV.
+    InputError
+        A row with another number of fields than the header (its line named): quoting it
+        from shifted columns would answer another order.
+    """
+    header, rows, _ = read_table(path, ORDER_COLUMNS, encoding, "orders file")
+    for i, r in enumerate(rows):
+        if r and any(x.strip() for x in r) and len(r) != len(header):
+            raise InputError(f"orders file {str(path)!r} line {i + 2}: {len(r)} fields, the header has {len(header)}", field="--orders")
+    return pd.DataFrame([r for r in rows if r and any(x.strip() for x in r)], columns=header, dtype=str)

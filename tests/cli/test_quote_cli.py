@@ -53,8 +53,22 @@ def test_fit_then_quote_json(tmp_path: Path) -> None:
     o = lines[1]["options"]
     assert len(o) == 1 and o[0]["carrier"] == "posti" and o[0]["service"] == "locker" and o[0]["available"]
     assert o[0]["promised_by"].endswith("+02:00") and o[0]["probability"] >= 0.95
-    assert "without UTC offset" in lines[2]["error"]
+    # A time without an offset is the model's local time (checkout's clock is the shop's): c is a.
+    assert lines[2]["options"] == lines[0]["options"]
     assert "coordinate" in lines[3]["error"]
+    # Unix milliseconds, ';' between fields, decimal commas and retitled columns, as exports write them.
+    orders.write_text(
+        "Order Id;Dest Lat;Dest Lon;Created At;Weight Kg;Carrier;Service\n"
+        "a;60,17;24,94;1794384000000;2,0;posti;locker\n"
+    )
+    res = runner.invoke(_app(), ["quote", "--model", str(tmp_path / "model"), "--orders", str(orders), "--json"])
+    assert res.exit_code == 0, res.output
+    unix = json.loads(res.output.splitlines()[0])
+    assert unix["options"][0]["available"] and unix["options"][0]["promised_by"] == o[0]["promised_by"]
+    # A row with a field too many would be quoted from shifted columns: a clear error naming its line, exit 2.
+    orders.write_text("order_id,dest_lat,dest_lon,created_at,weight_kg\na,60.17,24.94,2026-11-11T10:00:00+02:00,2.0\nb,60.17,24.94,x,2026-11-11T10:00:00+02:00,2.0\n")
+    res = runner.invoke(_app(), ["quote", "--model", str(tmp_path / "model"), "--orders", str(orders), "--json"])
+    assert res.exit_code == 2 and "line 3: 6 fields, the header has 5" in " ".join(res.output.split())
 
 
 def test_fit_errors_are_clear(tmp_path: Path) -> None:
