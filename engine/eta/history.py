@@ -211,14 +211,14 @@ def read_history(
             # Optional: blank is "no booked slot" (a frame's NaN arrives as "nan"), and only a written time that
             # cannot be read skips its row.
             s = df[c].fillna("").astype(str).str.strip()
-            blank = ((s == "") | s.str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
+            blank = _blank(s)
             s = s.where(~blank, "1970-01-01T00:00:00+00:00")
         else:
             s = df[c].str.strip()
         if c == "handed_over_at":
             # A missing pick-up scan is common in real exports: the row still says when the order was placed and
             # delivered (the promise tables), only the transit and processing tables go without it.
-            no_scan = (s.isna() | (s == "") | s.str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
+            no_scan = _blank(s)
             s = s.where(~no_scan, df["created_at"].str.strip())
         ep, offsets[c], ok, has_off, gap = parse_instants(s, local_tz)
         drop(gap, "local time ambiguous or skipped by a clock change")
@@ -227,6 +227,11 @@ def read_history(
                  f"{c}: unreadable, or without UTC offset (blank when no slot was booked)")
             times[c] = np.where(blank, np.nan, ep)
             continue
+        if c == "delivered_at":
+            # Not delivered yet, lost or returned: nothing to learn a transit time from (said, not called unparseable).
+            drop(_blank(s), "delivered_at blank (not delivered)")
+        elif c == "created_at":
+            drop(_blank(s), "created_at blank")
         drop(~ok, f"{c}: unparseable time")
         drop(~has_off, f"{c}: time without UTC offset")
         drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), f"{c}: time outside 2000-2099")
@@ -265,6 +270,11 @@ def read_history(
     )
     return History(frame=out, rows_read=rows_read, skipped=skipped, ignored_columns=ignored, renamed=renamed,
                    encoding=encoding, no_handover=int(np.count_nonzero(no_scan & keep)))
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """True where a field is empty, or what a frame or a database writes for nothing (``nan``, ``None``, ``NULL``)."""
+    return (s.isna() | (s.fillna("").astype(str).str.strip() == "") | s.fillna("").astype(str).str.strip().str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
 
 
 def parse_numbers(s: pd.Series) -> np.ndarray:

@@ -141,3 +141,9 @@ def test_semicolons_decimal_commas_and_retitled_columns(tmp_path: Path) -> None:
     assert read_history(p).rows_used == 1
     p.write_text(",".join(REQUIRED) + "\n" + GOOD.format(i=3).replace(",1.5", ',"1,5"') + "\n")
     assert read_history(p).frame["weight_kg"].iloc[0] == pytest.approx(1.5)
+
+
+def test_an_undelivered_order_is_skipped_as_such(tmp_path: Path) -> None:
+    open_row = "u{i},own,same_day,60.25,24.99,60.17,24.94,2026-03-02T09:00:00+02:00,2026-03-02T10:00:00+02:00,,1.5"
+    h = read_history(_write(tmp_path, [GOOD.format(i=1), open_row.format(i=2), open_row.format(i=3).replace(",,", ",NULL,")]))
+    assert h.rows_used == 1 and h.skipped == {"delivered_at blank (not delivered)": 2}
