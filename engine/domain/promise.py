@@ -72,6 +72,7 @@ class UnavailableReason(IntEnum):
     NO_HISTORY = 7, "no fitted history for this option"
     SLOT_PROBABILITY = 8, "slot on-time probability is below the target"
     NO_SLOT = 9, "no delivery slot in the next two days"
+    SLOT_BOOKING_CLOSED = 10, "the slot asked for is past its booking cut-off"
 
 
 @dataclass(frozen=True, slots=True)

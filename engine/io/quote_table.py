@@ -2,8 +2,9 @@
 
 Columns: ``order_id, dest_lat, dest_lon, created_at, weight_kg`` (``created_at`` as a history writes it:
 ISO-8601 with an offset, Unix time, or a local time of the model's zone), optional
-``origin_lat, origin_lon`` and ``carrier``/``service`` to ask for one option
-only.  Each row answers::
+``origin_lat, origin_lon``, ``carrier``/``service`` to ask for one option
+only, and ``slot_start`` (``slot_end``) for the window a customer picked: the
+slot option is then quoted for that window.  Each row answers::
 
     {"order_id": "o1", "model": "default", "options": [
         {"carrier": "own", "service": "same_day", "available": true,
@@ -28,19 +29,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.domain.promise import BatchQuote
+from engine.domain.promise import BatchQuote, UnavailableReason as R
 from engine.errors import InputError, QuoteError
-from engine.eta._time import MAX_EPOCH, MIN_EPOCH, to_iso
-from engine.eta.history import parse_instants, parse_numbers, read_table
+from engine.eta._time import MAX_EPOCH, MIN_EPOCH, local_seconds, to_iso
+from engine.eta.history import is_blank, parse_instants, parse_numbers, read_table
 from engine.eta.model import EtaModel
 from engine.promise.batch import quote_arrays, resolve_keys
 from engine.promise.reasons import reason_texts
+from engine.promise.rules import slot_probability
 
 __all__ = ["ORDER_COLUMNS", "quote_table", "quote_table_jsonl", "read_orders"]
 
 _REQUIRED = ("order_id", "dest_lat", "dest_lon", "created_at", "weight_kg")
 #: Every column a quote table reads (others are passed over).
-ORDER_COLUMNS = (*_REQUIRED, "origin_lat", "origin_lon", "carrier", "service")
+ORDER_COLUMNS = (*_REQUIRED, "origin_lat", "origin_lon", "carrier", "service", "slot_start", "slot_end")
 _TIMES = ("promised_by", "window_start", "p50", "cutoff")
 
 
@@ -118,6 +120,19 @@ def _table_batches(
         if col in rows.columns:
             v = rows[col].fillna("").astype(str).str.strip().to_numpy()
             want = np.where(v != "", np.where(want != "", want + ":" + v, v), want)
+    booked = None
+    if "slot_start" in rows.columns:
+        # The window a customer picked (blank: none); its slot option is quoted for that window.
+        ss = rows["slot_start"].fillna("").astype(str).str.strip()
+        st, _, ok_s, off_s, _ = parse_instants(ss, model.city.tz)
+        blank = is_blank(rows["slot_start"])
+        err[(err == "") & ~blank & ~ok_s] = "slot_start: unparseable time"
+        se = np.full(n, np.nan)
+        if "slot_end" in rows.columns:
+            e_s, _, ok_e, _, _ = parse_instants(rows["slot_end"].fillna("").astype(str).str.strip(), model.city.tz)
+            se = np.where(ok_e, e_s, np.nan)
+            err[(err == "") & ~blank & ok_s & np.isfinite(se) & (se <= st)] = "slot_end: not after slot_start"
+        booked = (np.where(blank | ~ok_s, np.nan, st), se)
     good = err == ""
     errors: dict[int, str] = {int(i): str(err[i]) for i in np.flatnonzero(~good).tolist()}
     batches = []
@@ -134,8 +149,50 @@ def _table_batches(
             None if olat is None else olat[idx], None if olon is None else olon[idx],
             target=target, keys=keys,
         )
+        if booked is not None:
+            _booked_slots(model, b, booked[0][idx], booked[1][idx], created[idx], target)
         batches.append((idx, keys, b))
     return oid, created, errors, batches
+
+
+def _booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: np.ndarray, created: np.ndarray, target: float) -> None:
+    """Slot options of rows that name their slot (``slot_start``): that window, if it can still be booked.
+
+    Checkout asks about the window the customer picked, not the first one
+    free; it is promised (``promised_by`` its end, ``window_start`` its
+    start, the slots' kept share) when the order is placed before the
+    booking cut-off learnt for that slot time (``City.slot_lead_h``; none
+    learnt: before it starts), else withdrawn with that reason.  Rows without
+    a slot, and options unavailable for another reason (off the map, too
+    heavy), are left as quoted.
+    """
+    tz = model.tz
+    end = np.where(np.isfinite(end), end, start + model.city.slot_len_s)
+    lead = np.zeros(start.shape[0])
+    if model.city.slot_times and model.city.slot_lead_h:
+        tod = (local_seconds(np.nan_to_num(start), tz) % 86400.0) / 3600.0
+        times = np.asarray(model.city.slot_times, dtype=np.float64)
+        near = np.argmin(np.abs(tod[:, None] - times[None, :]), axis=1)
+        lead = np.asarray(model.city.slot_lead_h, dtype=np.float64)[near] * 3600.0
+    asked = np.isfinite(start)
+    # Wall clock, as the cut-offs were learnt ("22:00 the evening before" across a clock change too).
+    before = local_seconds(np.nan_to_num(start), tz) - local_seconds(created, tz)
+    open_ = asked & (before >= lead) & (end > created)
+    p = slot_probability(model)
+    for j, k in enumerate(b.keys):
+        if model.spec(k).kind != "slot":
+            continue
+        # Only a slot's own reasons give way to the customer's choice; the map, weight and history still decide.
+        mine = asked & (b.available[:, j] | np.isin(b.reason[:, j], (R.NO_SLOT, R.SLOT_PROBABILITY)))
+        b.window_start[mine, j] = start[mine]
+        b.promised[mine, j] = end[mine]
+        b.p50[mine, j] = (start[mine] + end[mine]) / 2.0
+        b.probability[mine, j] = p
+        ok = mine & open_ & (p >= target)
+        b.available[mine, j] = ok[mine]
+        b.reason[mine, j] = np.where(ok[mine], R.NONE, np.where(open_[mine], R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED))
+        if b.nominal is not None:
+            b.nominal[mine, j] = True
 
 
 def quote_table(model: EtaModel, rows: pd.DataFrame, target: float = 0.95) -> list[dict[str, Any]]:

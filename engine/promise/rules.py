@@ -63,7 +63,7 @@ SNAP_H = 96
 
 #: Which reason is given when several apply: the first listed.
 PRECEDENCE: tuple[R, ...] = (
-    R.OFF_MAP, R.NO_HISTORY, R.SLOT_PROBABILITY, R.NO_SLOT, R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF,
+    R.OFF_MAP, R.NO_HISTORY, R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED, R.NO_SLOT, R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF,
     R.TOO_HEAVY, R.OUT_OF_AREA, R.NO_CAPACITY,
 )
 # Rank by code, a list: enum members hash in Python, list indexing by an int does not.

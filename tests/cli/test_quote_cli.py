@@ -124,3 +124,35 @@ def test_jsonl_writer_matches_json_dumps_of_quote_table() -> None:
     assert all(d["currency"] == m.city.currency != "" for d in dicts if "options" in d)
     reasons = {o["reason"] for d in dicts for o in d.get("options", []) if o["reason"]}
     assert any("cut-off" in r for r in reasons) and any("too heavy" in r for r in reasons)
+
+
+def test_a_slot_the_customer_picked_is_quoted_for_that_window() -> None:
+    import pandas as pd
+
+    from dataclasses import replace
+
+    from engine.eta.model import default_model
+    from engine.io.quote_table import quote_table
+
+    m = default_model()
+    rows = pd.DataFrame({
+        "order_id": ["picked", "gone", "none", "bad"],
+        "dest_lat": ["60.17"] * 4, "dest_lon": ["24.94"] * 4, "weight_kg": ["1"] * 4,
+        "created_at": ["2026-11-10T10:00:00+02:00"] * 4, "carrier": ["own"] * 4, "service": ["slot"] * 4,
+        "slot_start": ["2026-11-11T18:00:00+02:00", "2026-11-10T09:00:00+02:00", "", "soon"],
+    })
+    out = {r["order_id"]: r for r in quote_table(m, rows)}
+    o = out["picked"]["options"][0]
+    assert o["available"] and o["window_start"] == "2026-11-11T18:00:00+02:00" and o["promised_by"] == "2026-11-11T19:00:00+02:00"
+    g = out["gone"]["options"][0]
+    assert not g["available"] and "booking cut-off" in g["reason"]
+    # No slot named: the first one the order can book, as before.
+    assert out["none"]["options"][0]["available"] and out["none"]["options"][0]["window_start"] != o["window_start"]
+    assert "slot_start" in out["bad"]["error"]
+    # With booking cut-offs learnt (18:00 bookable until 4 h before), 15:00 the same day is too late.
+    m2 = replace(m, city=replace(m.city, slot_times=(18.0,), slot_lead_h=(4.0,), slot_len_s=7200.0))
+    late = rows.iloc[:1].assign(created_at="2026-11-11T15:00:00+02:00")
+    assert not quote_table(m2, late)[0]["options"][0]["available"]
+    early = rows.iloc[:1].assign(created_at="2026-11-11T13:30:00+02:00")
+    q = quote_table(m2, early)[0]["options"][0]
+    assert q["available"] and q["promised_by"] == "2026-11-11T20:00:00+02:00"

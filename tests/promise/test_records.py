@@ -37,6 +37,7 @@ def test_reason_codes_and_texts_are_fixed() -> None:
         (7, "no fitted history for this option"),
         (8, "slot on-time probability is below the target"),
         (9, "no delivery slot in the next two days"),
+        (10, "the slot asked for is past its booking cut-off"),
     ]
 
 
