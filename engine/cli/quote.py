@@ -91,6 +91,8 @@ def register(app: typer.Typer) -> None:
                     )
                     for ls in region.get("seasons_learnt") or []:  # type: ignore[union-attr]
                         where = f"{ls['anchor']} {ls['offset_days'][0]:+d}..{ls['offset_days'][1]:+d} days" if ls.get("anchor") else "same dates every year"
+                        if ls.get("with"):
+                            where += f", with {', '.join(ls['with'])}: only in years they fall inside it again"
                         typer.echo(f"  season learnt from a slow period: {ls['season']} ({ls['from']} to {ls['to']}; {where})")
                     if region.get("tz_warning"):
                         typer.echo(f"  warning: {region['tz_warning']}")

@@ -355,6 +355,12 @@ ANCHOR_DAYS = 45
 #: October the next year.  Of the anchors inside a period, the one nearest its middle wins
 #: (a month of festive sale and Diwali backlog that also holds Nov 11 stays Diwali's).
 SALE_DAYS_NEAR = 3
+#: Other public holidays inside a slow period and this close (days) to its anchor are part of its cause: the
+#: season recurs only in years where they fall inside it again.  São Paulo's 2025 Easter backlog held Good
+#: Friday and Tiradentes three days apart; in 2026 they are 18 days apart and Easter week was ordinary, yet a
+#: season anchored on Good Friday alone promised it at twice the usual lead (benchmarks/RESULTS.md).  Jakarta's
+#: Isra' Mi'raj and Lunar New Year did the same.  Fixed-date neighbours (Christmas, New Year) recur every year.
+CO_ANCHOR_DAYS = 7
 
 
 def _sale_days(years: list[int]) -> dict[str, list[int]]:
@@ -439,6 +445,8 @@ def learn_seasons(
     yrs = list(years)
     anchor_years = sorted(set(yrs) | {yrs[0] - 1})
     names = _holiday_names(country, anchor_years) if country else {}
+    # A neighbour of the last year's anchor may fall in the year after (New Year's Day after Christmas).
+    around = _holiday_names(country, [*anchor_years, anchor_years[-1] + 1]) if country else {}
     sales = _sale_days(anchor_years)
     seasons: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
     info: list[dict] = []
@@ -463,11 +471,15 @@ def learn_seasons(
         fa, fb = _EPOCH + timedelta(days=a), _EPOCH + timedelta(days=b)
         if best is not None:
             _, name, days, h = best
-            ranges = tuple((x + a - h, x + b - h) for x in days)
+            co = sorted({n2 for n2, ds in names.items() if n2 != name and any(a <= d <= b and abs(d - h) <= CO_ANCHOR_DAYS for d in ds)})
+            # Only the years whose anchor brings its neighbours along again (the history's own year always does).
+            ranges = tuple((x + a - h, x + b - h) for x in days
+                           if all(any(x + a - h <= d <= x + b - h for d in around.get(n2, ())) for n2 in co))
             label = LEARNT_PREFIX + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
             if any(label == s[0] for s in seasons):  # a second period by the same anchor
                 label += f"_{fa:%m%d}"
-            info.append({"season": label, "from": fa.isoformat(), "to": fb.isoformat(), "anchor": name, "offset_days": [a - h, b - h]})
+            info.append({"season": label, "from": fa.isoformat(), "to": fb.isoformat(), "anchor": name, "offset_days": [a - h, b - h]}
+                        | ({"with": co, "recurs": [(_EPOCH + timedelta(days=r[0])).isoformat() for r in ranges]} if co else {}))
         else:
             ranges = ((fa.month, fa.day, fb.month, fb.day),)
             label = f"{LEARNT_PREFIX}{fa:%m%d}"

@@ -351,3 +351,27 @@ def test_holiday_idle_lists_the_services_that_stop_on_the_historys_holidays() ->
     assert idle(frame, replace(city, holidays="")) == ()
     # One holiday seen (the history ends before Veterans Day): too little to say.
     assert idle(frame[frame["delivered"] < _day(2025, 11, 1) * 86400.0], city) == ()
+
+
+def test_a_slow_period_held_by_two_holidays_recurs_only_where_they_meet_again() -> None:
+    """São Paulo 2025: Good Friday (Apr 18) and Tiradentes (Apr 21) made one long break; in 2026 they are 18 days apart."""
+    from engine.eta.calendar import learn_seasons
+    from engine.eta.model import season_label
+
+    rng = np.random.default_rng(5)
+    day0 = _day(2025, 2, 3)
+    days = np.repeat(np.arange(day0, day0 + 364), 60)
+    lead = rng.gamma(4.0, 10.0, days.shape[0]) * 3600.0
+    easter = (days >= _day(2025, 4, 16)) & (days <= _day(2025, 4, 23))
+    xmas = (days >= _day(2025, 12, 22)) & (days <= _day(2026, 1, 2))
+    lead[easter | xmas] *= 3.0
+    key = np.where(rng.random(days.shape[0]) < 0.5, "a:x", "b:y")
+    seasons, info = learn_seasons(key, days, lead, "BR", range(2025, 2028))
+    by = {i["anchor"]: i for i in info}
+    assert by["Good Friday"]["with"] == ["Tiradentes' Day"]
+    gf = next(s for s in seasons if s[0].endswith("good_friday"))
+    assert season_label(_day(2025, 4, 18), seasons) == gf[0]
+    assert season_label(_day(2026, 4, 3), seasons) == ""  # Good Friday 2026, Tiradentes far away: an ordinary week
+    # Christmas brings New Year's Day along every year: that season recurs.
+    xs = next(s for s in seasons if s[0].endswith("christmas_day"))
+    assert season_label(_day(2026, 12, 24), seasons) == xs[0] and season_label(_day(2027, 12, 24), seasons) == xs[0]
