@@ -355,11 +355,12 @@ ANCHOR_DAYS = 45
 #: October the next year.  Of the anchors inside a period, the one nearest its middle wins
 #: (a month of festive sale and Diwali backlog that also holds Nov 11 stays Diwali's).
 SALE_DAYS_NEAR = 3
-#: Other public holidays inside a slow period and this close (days) to its anchor are part of its cause: the
-#: season recurs only in years where they fall inside it again.  São Paulo's 2025 Easter backlog held Good
+#: Other public holidays inside a slow period and this close (days) to its anchor are part of its cause: unless
+#: one of them comes with the anchor every year (a holiday of several days), the season recurs only in years
+#: where they fall inside it again.  São Paulo's 2025 Easter backlog held Good
 #: Friday and Tiradentes three days apart; in 2026 they are 18 days apart and Easter week was ordinary, yet a
 #: season anchored on Good Friday alone promised it at twice the usual lead (benchmarks/RESULTS.md).  Jakarta's
-#: Isra' Mi'raj and Lunar New Year did the same.  Fixed-date neighbours (Christmas, New Year) recur every year.
+#: Isra' Mi'raj and Lunar New Year did the same.
 CO_ANCHOR_DAYS = 7
 
 
@@ -472,9 +473,17 @@ def learn_seasons(
         if best is not None:
             _, name, days, h = best
             co = sorted({n2 for n2, ds in names.items() if n2 != name and any(a <= d <= b and abs(d - h) <= CO_ANCHOR_DAYS for d in ds)})
-            # Only the years whose anchor brings its neighbours along again (the history's own year always does).
-            ranges = tuple((x + a - h, x + b - h) for x in days
-                           if all(any(x + a - h <= d <= x + b - h for d in around.get(n2, ())) for n2 in co))
+
+            def inside(x: int, n2: str) -> bool:
+                return any(x + a - h <= d <= x + b - h for d in around.get(n2, ()))
+
+            # A neighbour inside every year is the anchor's own block (Eid's second day, New Year's Eve before
+            # Spring Festival, New Year after Christmas): a holiday of several days explains a slow week by
+            # itself, whatever else drifts past it (Nyepi beside Lebaran).  A single day does so only with the
+            # neighbours it had: those years alone (the history's own year always qualifies).
+            block = any(all(inside(x, n2) for x in days) for n2 in co)
+            co = [] if block else co
+            ranges = tuple((x + a - h, x + b - h) for x in days if all(inside(x, n2) for n2 in co))
             label = LEARNT_PREFIX + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
             if any(label == s[0] for s in seasons):  # a second period by the same anchor
                 label += f"_{fa:%m%d}"
