@@ -211,14 +211,14 @@ def read_history(
             # Optional: blank is "no booked slot" (a frame's NaN arrives as "nan"), and only a written time that
             # cannot be read skips its row.
             s = df[c].fillna("").astype(str).str.strip()
-            blank = _blank(s)
+            blank = is_blank(s)
             s = s.where(~blank, "1970-01-01T00:00:00+00:00")
         else:
             s = df[c].str.strip()
         if c == "handed_over_at":
             # A missing pick-up scan is common in real exports: the row still says when the order was placed and
             # delivered (the promise tables), only the transit and processing tables go without it.
-            no_scan = _blank(s)
+            no_scan = is_blank(s)
             s = s.where(~no_scan, df["created_at"].str.strip())
         ep, offsets[c], ok, has_off, gap = parse_instants(s, local_tz)
         drop(gap, "local time ambiguous or skipped by a clock change")
@@ -229,9 +229,9 @@ def read_history(
             continue
         if c == "delivered_at":
             # Not delivered yet, lost or returned: nothing to learn a transit time from (said, not called unparseable).
-            drop(_blank(s), "delivered_at blank (not delivered)")
+            drop(is_blank(s), "delivered_at blank (not delivered)")
         elif c == "created_at":
-            drop(_blank(s), "created_at blank")
+            drop(is_blank(s), "created_at blank")
         drop(~ok, f"{c}: unparseable time")
         drop(~has_off, f"{c}: time without UTC offset")
         drop(~((ep >= MIN_EPOCH) & (ep < MAX_EPOCH)), f"{c}: time outside 2000-2099")
@@ -272,7 +272,7 @@ def read_history(
                    encoding=encoding, no_handover=int(np.count_nonzero(no_scan & keep)))
 
 
-def _blank(s: pd.Series) -> np.ndarray:
+def is_blank(s: pd.Series) -> np.ndarray:
     """True where a field is empty, or what a frame or a database writes for nothing (``nan``, ``None``, ``NULL``)."""
     return (s.isna() | (s.fillna("").astype(str).str.strip() == "") | s.fillna("").astype(str).str.strip().str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
 
