@@ -45,7 +45,7 @@ from engine.errors import HistoryError, InputError
 from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
 from engine.eta.calendar import calendar_seasons, holiday_day_numbers, new_holidays, seen_break_days
-from engine.eta.cells import N_BANDS, fit_table
+from engine.eta.cells import N_BANDS, fit_table, few_rows_tables
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
 from engine.eta.bands import band_of_rows, fit_band_edges, with_bands
@@ -309,36 +309,8 @@ def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
 
 
 #: A carrier/service with at least this many rows, but fewer than ``min_rows_per_key``, is still quoted:
-#: by its longest lead time seen (:func:`_few_rows_tables`), not left without a promise.
+#: by the order statistics of all its rows (:func:`engine.eta.cells.few_rows_tables`), not left without a promise.
 FEW_ROWS = 20
-
-
-def _order_statistics(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per stored level ``a``: the ``ceil((n + 1) a)``-th smallest of ``y`` (the largest beyond ``n``) and its coverage ``k / (n + 1)``."""
-    ys = np.sort(y)
-    n = ys.shape[0]
-    k = np.clip(np.ceil((n + 1) * LEVELS - 1e-9).astype(np.int64), 1, n)
-    return ys[k - 1], k / (n + 1.0)
-
-
-def _few_rows_tables(rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Tables of a carrier/service with a few dozen rows, and the coverage of each level.
-
-    Too few rows for hours, weekdays or distance: every cell reads the
-    order statistics of all its rows, and the ``k``-th smallest of ``n``
-    covers a new order's with probability ``k / (n + 1)`` whatever their
-    distribution (the largest: 0.95 at ``n = 19``).  ``due`` counts from the
-    creation day's midnight, so an hour cell's promise is its hour's end plus that lead.
-    """
-    cr, ho, de = (rows[c].to_numpy(dtype=np.float64) for c in ("created", "handed", "delivered"))
-    scanned = np.isfinite(ho)
-    lead, cover = _order_statistics(de - cr)
-    transit = _order_statistics((de - ho)[scanned])[0] if scanned.any() else lead
-    processing = _order_statistics((ho - cr)[scanned])[0] if scanned.any() else lead
-    shape = (7, 24, N_BANDS, LEVELS.shape[0])
-    due = ((np.arange(24) + 1) * 3600.0)[None, :, None, None] + lead
-    return {"lead": np.broadcast_to(lead, shape).copy(), "transit": np.broadcast_to(transit, shape).copy(),
-            "processing": np.broadcast_to(processing, shape).copy(), "due": np.broadcast_to(due, shape).copy()}, cover
 
 
 def fit(
@@ -367,7 +339,7 @@ def fit(
         Rows a cell needs before it is used rather than pooled into its parent.
     min_rows_per_key
         Carrier/services with fewer rows get no hour, weekday or distance tables: from
-        :data:`FEW_ROWS` rows they are promised their longest lead time seen (``meta["keys_few_rows"]``),
+        :data:`FEW_ROWS` rows they are promised from the order statistics of all their rows (``meta["keys_few_rows"]``),
         below it not at all (``meta["keys_too_few_rows"]``).
     calib_frac
         Most recent share of rows used to estimate the conformal shift.
@@ -439,7 +411,7 @@ def fit(
             cv_alloc = None
     for i, k in enumerate(keys):
         if k in few:
-            flat, cover = _few_rows_tables(frame[(frame["carrier"] + ":" + frame["service"]).to_numpy() == k])
+            flat, cover = few_rows_tables(frame[(frame["carrier"] + ":" + frame["service"]).to_numpy() == k])
             for t, v in flat.items():
                 tables[t][i] = v
             # Coverage known exactly, not measured on alternate weeks of a few rows; an allocation with floor l
