@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from engine.domain.promise import CheckResult, DeliveryOption, PromiseStatus
 from engine.eta._time import MAX_YEAR, MIN_YEAR
@@ -60,6 +60,19 @@ class ItemIn(_Strict):
     quantity: Annotated[int, Number] = Field(1, ge=1, le=10_000)
 
 
+class SlotIn(_Strict):
+    """The delivery window the customer picked: its slot option is quoted for it."""
+
+    start: AwareDatetime
+    end: AwareDatetime | None = Field(None, description="Default: start plus the region's slot length.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SlotIn":
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("slot end must be after its start")
+        return self
+
+
 class QuoteRequest(_Strict):
     """One cart to quote."""
 
@@ -75,6 +88,7 @@ class QuoteRequest(_Strict):
         None, max_length=50, description="Orders today's plan can still take, per option key or 'own'."
     )
     origin: LatLon | None = None
+    slot: SlotIn | None = Field(None, description="A window the customer picked: slot options are quoted for it, or withdrawn past its booking cut-off.")
     region: str | None = Field(
         None, min_length=1, max_length=100,
         description="Region whose model quotes (e.g. 'helsinki', 'shanghai', or a fitted model's region); default: the server's (PROMISE_DEFAULT_REGION).",

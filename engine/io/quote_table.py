@@ -29,14 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.domain.promise import BatchQuote, UnavailableReason as R
+from engine.domain.promise import BatchQuote
 from engine.errors import InputError, QuoteError
-from engine.eta._time import MAX_EPOCH, MIN_EPOCH, local_seconds, to_iso
+from engine.eta._time import MAX_EPOCH, MIN_EPOCH, to_iso
 from engine.eta.history import is_blank, parse_instants, parse_numbers, read_table
 from engine.eta.model import EtaModel
-from engine.promise.batch import quote_arrays, resolve_keys
+from engine.promise.batch import apply_booked_slots, quote_arrays, resolve_keys
 from engine.promise.reasons import reason_texts
-from engine.promise.rules import slot_probability
 
 __all__ = ["ORDER_COLUMNS", "quote_table", "quote_table_jsonl", "read_orders"]
 
@@ -150,49 +149,9 @@ def _table_batches(
             target=target, keys=keys,
         )
         if booked is not None:
-            _booked_slots(model, b, booked[0][idx], booked[1][idx], created[idx], target)
+            apply_booked_slots(model, b, booked[0][idx], booked[1][idx], created[idx], target)
         batches.append((idx, keys, b))
     return oid, created, errors, batches
-
-
-def _booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: np.ndarray, created: np.ndarray, target: float) -> None:
-    """Slot options of rows that name their slot (``slot_start``): that window, if it can still be booked.
-
-    Checkout asks about the window the customer picked, not the first one
-    free; it is promised (``promised_by`` its end, ``window_start`` its
-    start, the slots' kept share) when the order is placed before the
-    booking cut-off learnt for that slot time (``City.slot_lead_h``; none
-    learnt: before it starts), else withdrawn with that reason.  Rows without
-    a slot, and options unavailable for another reason (off the map, too
-    heavy), are left as quoted.
-    """
-    tz = model.tz
-    end = np.where(np.isfinite(end), end, start + model.city.slot_len_s)
-    lead = np.zeros(start.shape[0])
-    if model.city.slot_times and model.city.slot_lead_h:
-        tod = (local_seconds(np.nan_to_num(start), tz) % 86400.0) / 3600.0
-        times = np.asarray(model.city.slot_times, dtype=np.float64)
-        near = np.argmin(np.abs(tod[:, None] - times[None, :]), axis=1)
-        lead = np.asarray(model.city.slot_lead_h, dtype=np.float64)[near] * 3600.0
-    asked = np.isfinite(start)
-    # Wall clock, as the cut-offs were learnt ("22:00 the evening before" across a clock change too).
-    before = local_seconds(np.nan_to_num(start), tz) - local_seconds(created, tz)
-    open_ = asked & (before >= lead) & (end > created)
-    p = slot_probability(model)
-    for j, k in enumerate(b.keys):
-        if model.spec(k).kind != "slot":
-            continue
-        # Only a slot's own reasons give way to the customer's choice; the map, weight and history still decide.
-        mine = asked & (b.available[:, j] | np.isin(b.reason[:, j], (R.NO_SLOT, R.SLOT_PROBABILITY)))
-        b.window_start[mine, j] = start[mine]
-        b.promised[mine, j] = end[mine]
-        b.p50[mine, j] = (start[mine] + end[mine]) / 2.0
-        b.probability[mine, j] = p
-        ok = mine & open_ & (p >= target)
-        b.available[mine, j] = ok[mine]
-        b.reason[mine, j] = np.where(ok[mine], R.NONE, np.where(open_[mine], R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED))
-        if b.nominal is not None:
-            b.nominal[mine, j] = True
 
 
 def quote_table(model: EtaModel, rows: pd.DataFrame, target: float = 0.95) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from engine.eta.model import EtaModel
 from engine.promise import rules
 from engine.promise.rules import SLOT_HORIZON_S, Orders, RuleSet
 
-__all__ = ["quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff", "widen_caps"]
+__all__ = ["apply_booked_slots", "quote_arrays", "quote_options", "resolve_keys", "rung_promises", "strict_cutoff", "widen_caps"]
 
 #: Options promised within this many days of the order, by kind; they have a cut-off today.
 _DAYS_AHEAD = {"same_day": 0, "next_day": 1}
@@ -279,3 +279,43 @@ def rung_promises(
         b = quote_options(rules.VECTOR, model, o, [key], float(level), {})
         out[:, j] = np.where(b.available[:, 0], b.promised[:, 0], np.nan)
     return out
+
+
+def apply_booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: np.ndarray, created: np.ndarray, target: float) -> None:
+    """Slot options of orders that name their slot (``start``, ``end``; NaN: none named): that window, if it can still be booked.
+
+    Checkout asks about the window the customer picked, not the first one
+    free; it is promised (``promised_by`` its end, ``window_start`` its
+    start, the slots' kept share) when the order is placed before the
+    booking cut-off learnt for that slot time (``City.slot_lead_h``; none
+    learnt: before it starts), else withdrawn with that reason.  Rows without
+    a slot, and options unavailable for another reason (off the map, too
+    heavy), are left as quoted.
+    """
+    tz = model.tz
+    end = np.where(np.isfinite(end), end, start + model.city.slot_len_s)
+    lead = np.zeros(start.shape[0])
+    if model.city.slot_times and model.city.slot_lead_h:
+        tod = (local_seconds(np.nan_to_num(start), tz) % 86400.0) / 3600.0
+        times = np.asarray(model.city.slot_times, dtype=np.float64)
+        near = np.argmin(np.abs(tod[:, None] - times[None, :]), axis=1)
+        lead = np.asarray(model.city.slot_lead_h, dtype=np.float64)[near] * 3600.0
+    asked = np.isfinite(start)
+    # Wall clock, as the cut-offs were learnt ("22:00 the evening before" across a clock change too).
+    before = local_seconds(np.nan_to_num(start), tz) - local_seconds(created, tz)
+    open_ = asked & (before >= lead) & (end > created)
+    p = rules.slot_probability(model)
+    for j, k in enumerate(b.keys):
+        if model.spec(k).kind != "slot":
+            continue
+        # Only a slot's own reasons give way to the customer's choice; the map, weight and history still decide.
+        mine = asked & (b.available[:, j] | np.isin(b.reason[:, j], (R.NO_SLOT, R.SLOT_PROBABILITY)))
+        b.window_start[mine, j] = start[mine]
+        b.promised[mine, j] = end[mine]
+        b.p50[mine, j] = (start[mine] + end[mine]) / 2.0
+        b.probability[mine, j] = p
+        ok = mine & open_ & (p >= target)
+        b.available[mine, j] = ok[mine]
+        b.reason[mine, j] = np.where(ok[mine], R.NONE, np.where(open_[mine], R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED))
+        if b.nominal is not None:
+            b.nominal[mine, j] = True

@@ -179,3 +179,21 @@ def test_valid_extreme_quotes_never_500(body) -> None:
 )
 def test_valid_extreme_checks_never_500(body) -> None:
     assert _post("/v1/promises/check", body) in (200, 422)
+
+
+def test_a_picked_slot_is_quoted_for_that_window_or_withdrawn() -> None:
+    picked = {**CART, "slot": {"start": "2026-11-12T18:00:00+02:00"}}
+    r = client.post("/v1/quotes", json=picked)
+    assert r.status_code == 200, r.text
+    slot = next(o for o in r.json()["options"] if o["kind"] == "slot")
+    assert slot["available"] and slot["window_start"] == "2026-11-12T18:00:00+02:00" and slot["promised_by"] == "2026-11-12T19:00:00+02:00"
+    # The other options are quoted as without a slot.
+    plain = client.post("/v1/quotes", json=CART).json()
+    assert [o for o in r.json()["options"] if o["kind"] != "slot"] == [o for o in plain["options"] if o["kind"] != "slot"]
+    gone = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-11T09:00:00+02:00"}}).json()
+    g = next(o for o in gone["options"] if o["kind"] == "slot")
+    assert not g["available"] and "booking cut-off" in g["reason"] and g["promised_by"] is None
+    bad = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-12T18:00:00+02:00", "end": "2026-11-12T17:00:00+02:00"}})
+    assert bad.status_code == 422 and "slot" in json.dumps(bad.json()["detail"][0]["loc"])
+    naive = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-12T18:00:00"}})
+    assert naive.status_code == 422 and "start" in json.dumps(naive.json()["detail"][0]["loc"])
