@@ -62,6 +62,7 @@ def _picked_slot(out: dict[str, Any], req: QuoteRequest, model: Any, when: datet
     from engine.eta._time import to_iso  # noqa: PLC0415
     from engine.promise.batch import apply_booked_slots, quote_arrays  # noqa: PLC0415
     from engine.promise.reasons import reason_texts  # noqa: PLC0415
+    from engine.promise.single import cart_weight  # noqa: PLC0415
 
     slots = [o for o in out.get("options", ()) if o.get("kind") == "slot"]
     if not slots or req.slot is None:
@@ -69,7 +70,7 @@ def _picked_slot(out: dict[str, Any], req: QuoteRequest, model: Any, when: datet
     created = np.array([when.timestamp()])
     b = quote_arrays(
         model, np.array([req.destination.lat]), np.array([req.destination.lon]), created,
-        np.array([sum(i.weight_kg * i.quantity for i in req.items)]),
+        np.array([cart_weight([{"weight_kg": i.weight_kg, "quantity": i.quantity} for i in req.items])]),
         None if req.origin is None else np.array([req.origin.lat]), None if req.origin is None else np.array([req.origin.lon]),
         target=req.target, keys=[f"{o['carrier']}:{o['service']}" for o in slots],
     )
