@@ -55,36 +55,6 @@ def _backlog_reason(opt: dict[str, Any], drift: Any) -> None:
         opt["reason"] = f"{opt['reason']}; {why}" if opt.get("reason") else why
 
 
-def _picked_slot(out: dict[str, Any], req: QuoteRequest, model: Any, when: datetime) -> None:
-    """The slot options of ``out`` for the window the request picked (``engine.promise.batch.apply_booked_slots``)."""
-    import numpy as np  # noqa: PLC0415
-
-    from engine.eta._time import to_iso  # noqa: PLC0415
-    from engine.promise.batch import apply_booked_slots, quote_arrays  # noqa: PLC0415
-    from engine.promise.reasons import reason_texts  # noqa: PLC0415
-    from engine.promise.single import cart_weight  # noqa: PLC0415
-
-    slots = [o for o in out.get("options", ()) if o.get("kind") == "slot"]
-    if not slots or req.slot is None:
-        return
-    created = np.array([when.timestamp()])
-    b = quote_arrays(
-        model, np.array([req.destination.lat]), np.array([req.destination.lon]), created,
-        np.array([cart_weight([{"weight_kg": i.weight_kg, "quantity": i.quantity} for i in req.items])]),
-        None if req.origin is None else np.array([req.origin.lat]), None if req.origin is None else np.array([req.origin.lon]),
-        target=req.target, keys=[f"{o['carrier']}:{o['service']}" for o in slots],
-    )
-    end = np.array([req.slot.end.timestamp() if req.slot.end else np.nan])
-    apply_booked_slots(model, b, np.array([req.slot.start.timestamp()]), end, created, req.target)
-    why = reason_texts(model, b, created)
-    for j, o in enumerate(slots):
-        ok = bool(b.available[0, j])
-        o["available"], o["nominal"], o["reason"] = ok, True, None if ok else why[0, j]
-        o["probability"] = float(b.probability[0, j])
-        for f, a in (("promised_by", b.promised), ("window_start", b.window_start), ("p50", b.p50)):
-            o[f] = str(to_iso(a[0:1, j], model.tz)[0]) if ok else None
-
-
 def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[Any], store: Store, now: float) -> dict[str, Any]:
     from engine.promise import Item, QuoteError, QuoteOptions, quote  # noqa: PLC0415
 
@@ -95,6 +65,7 @@ def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[An
         only=tuple(req.only) if req.only else None,
         capacity_left=req.capacity_left or {},
         origin=(req.origin.lat, req.origin.lon) if req.origin else None,
+        slot=(req.slot.start, req.slot.end) if req.slot else None,
     )
     try:
         q = quote(
@@ -111,8 +82,6 @@ def _quote_one(req: QuoteRequest, loc: list[Any], model: Any, incidents: list[An
     if drift is not None:
         for opt in out.get("options", ()):
             _backlog_reason(opt, drift)
-    if req.slot is not None:
-        _picked_slot(out, req, model, when)
     out = widen(out, req.destination.lat, req.destination.lon, list(incidents))
     out["region"] = model.city.name
     return out

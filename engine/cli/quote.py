@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             for k in model.keys:
                 typer.echo(f"  {k}: {model.counts[k]} rows" + (f"  ({k.split('@', 1)[1]} table)" if "@" in k else ""))
             if model.meta.get("keys_few_rows"):
-                typer.echo(f"  promised their longest lead time seen (too few rows for hour, weekday and distance tables): {model.meta['keys_few_rows']}")
+                typer.echo(f"  promised from the order statistics of all their rows (too few for hour, weekday and distance tables): {model.meta['keys_few_rows']}")
             if model.meta.get("keys_too_few_rows"):
                 typer.echo(f"  not fitted (too few rows): {model.meta['keys_too_few_rows']}")
             typer.echo(f"wrote {out}")

@@ -88,13 +88,16 @@ class QuoteOptions:
     ``only`` restricts the answer to some options: entries are
     ``"carrier:service"``, a carrier or a service name.  ``capacity_left``
     maps an option key (or ``"own"`` for all own-fleet options) to the orders
-    today's plan can still take.
+    today's plan can still take.  ``slot`` is the window ``(start, end)`` the
+    customer picked (``end`` None: the region's slot length): slot options are
+    quoted for it.
     """
 
     target: float = 0.95
     only: tuple[str, ...] | None = None
     capacity_left: Mapping[str, int] = field(default_factory=dict)
     origin: tuple[float, float] | None = None
+    slot: tuple[datetime, datetime | None] | None = None
 
 
 @dataclass(slots=True)

@@ -409,9 +409,10 @@ def fit(
         if (shift > 0).any():
             # The shift changes what each level costs: prices measured on the unshifted table would not fit it.
             cv_alloc = None
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()
     for i, k in enumerate(keys):
         if k in few:
-            flat, cover = few_rows_tables(frame[(frame["carrier"] + ":" + frame["service"]).to_numpy() == k])
+            flat, cover = few_rows_tables(frame[base == k])
             for t, v in flat.items():
                 tables[t][i] = v
             # Coverage known exactly, not measured on alternate weeks of a few rows; an allocation with floor l
@@ -436,7 +437,6 @@ def fit(
                    holiday_idle=_holiday_idle(frame, city, tz, cday))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
-    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()
     dwd, dhr, _ = weekday_hour(frame["delivered"].to_numpy(), tz)
     delivers = np.zeros((len(keys), 7, 24), dtype=bool)
     for i, k in enumerate(keys):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +275,8 @@ def read_history(
 
 def is_blank(s: pd.Series) -> np.ndarray:
     """True where a field is empty, or what a frame or a database writes for nothing (``nan``, ``None``, ``NULL``)."""
-    return (s.isna() | (s.fillna("").astype(str).str.strip() == "") | s.fillna("").astype(str).str.strip().str.lower().isin(("nan", "none", "nat", "null"))).to_numpy()
+    t = s.fillna("").astype(str).str.strip().str.lower()
+    return (s.isna() | t.isin(("", "nan", "none", "nat", "null"))).to_numpy()
 
 
 def parse_numbers(s: pd.Series) -> np.ndarray:
@@ -403,7 +405,11 @@ def _decode(path: Path, encoding: str | None = None, what: str = "history file")
 
 
 def _non_ascii(text: str) -> Counter:
-    return Counter(ch for ch in text if ord(ch) > 127)
+    # A regular expression, not a loop over characters: a year's export is tens of millions of them.
+    return Counter(_NON_ASCII.findall(text))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _reads_as_chinese(text: str) -> bool:

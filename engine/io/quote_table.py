@@ -123,7 +123,7 @@ def _table_batches(
     if "slot_start" in rows.columns:
         # The window a customer picked (blank: none); its slot option is quoted for that window.
         ss = rows["slot_start"].fillna("").astype(str).str.strip()
-        st, _, ok_s, off_s, _ = parse_instants(ss, model.city.tz)
+        st, _, ok_s, _, _ = parse_instants(ss, model.city.tz)
         blank = is_blank(rows["slot_start"])
         err[(err == "") & ~blank & ~ok_s] = "slot_start: unparseable time"
         se = np.full(n, np.nan)
@@ -245,7 +245,8 @@ def read_orders(path: Path, encoding: str | None = None) -> pd.DataFrame:
         from shifted columns would answer another order.
     """
     header, rows, _ = read_table(path, ORDER_COLUMNS, encoding, "orders file")
-    for i, r in enumerate(rows):
-        if r and any(x.strip() for x in r) and len(r) != len(header):
+    filled = [(i, r) for i, r in enumerate(rows) if any(x.strip() for x in r)]
+    for i, r in filled:
+        if len(r) != len(header):
             raise InputError(f"orders file {str(path)!r} line {i + 2}: {len(r)} fields, the header has {len(header)}", field="--orders")
-    return pd.DataFrame([r for r in rows if r and any(x.strip() for x in r)], columns=header, dtype=str)
+    return pd.DataFrame([r for _, r in filled], columns=header, dtype=str)

@@ -229,11 +229,12 @@ def due_local_one(qt: list[float], hloc: int) -> float:
 
 
 def prob_cap(model: EtaModel) -> np.ndarray:
-    """Per table, the most a promise from it can claim: ``n / (n + 1)`` for a service promised from its ``n`` rows' longest lead.
+    """Per table, the most a promise from it can claim: ``n / (n + 1)`` for a service fitted on only ``n`` rows.
 
-    Its table is flat (``engine.eta.fit.FEW_ROWS``): every stored level reads
-    the same longest time, and the largest of ``n`` covers the next one with
-    probability ``n / (n + 1)``, not 99%.  1 for the other tables.
+    Its cells read the order statistics of all ``n`` rows
+    (:func:`engine.eta.cells.few_rows_tables`): every level from ``n / (n + 1)``
+    up reads the largest, which covers the next order with probability
+    ``n / (n + 1)``, not the 99% of the top level.  1 for the other tables.
     """
     hit = model._levels_cache.get("prob_cap")
     if hit is None:

@@ -11,13 +11,15 @@ import math
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from engine.domain.promise import BatchQuote, DeliveryOption, Item, Quote, QuoteOptions
 from engine.errors import InputError, QuoteError
 from engine.eta._time import epoch_of, from_epoch
 from engine.eta.drift import DriftState
 from engine.eta.model import EtaModel
 from engine.promise import rules
-from engine.promise.batch import quote_options, resolve_keys
+from engine.promise.batch import apply_booked_slots, quote_options, resolve_keys
 from engine.promise.reasons import cutoff_text, reason_text
 from engine.promise.registry import current_model
 
@@ -61,7 +63,7 @@ def quote(
     items
         ``Item``s, mappings with ``weight_kg``/``quantity``, or plain weights.
     options
-        Target probability, option filter, plan capacity, origin.
+        Target probability, option filter, plan capacity, origin, a picked slot.
     model
         The model to quote with; the served one (:func:`current_model`) when ``None``.
     order_id
@@ -90,6 +92,13 @@ def quote(
     keys = resolve_keys(m, opts.only)
     o = rules.orders_one(m, lat, lon, created, w, opts.origin)
     b = quote_options(rules.SCALAR, m, o, keys, opts.target, dict(opts.capacity_left), drift)
+    if opts.slot is not None:
+        start, end = opts.slot
+        try:
+            window = np.array([epoch_of(start)]), np.array([epoch_of(end) if end is not None else np.nan])
+        except InputError as exc:
+            raise QuoteError(f"slot: {exc}", field="slot") from None
+        apply_booked_slots(m, b, *window, np.array([created]), opts.target)
     return Quote(order_id, from_epoch(created, m.tz), m.source, m.name, opts.target, options_from_batch(m, b, 0, created),
                  currency=m.city.currency)
 
