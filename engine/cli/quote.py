@@ -89,6 +89,10 @@ def register(app: typer.Typer) -> None:
                         f"  region inferred: time zone {region['tz']} (from {region['tz_from']}), service area "
                         f"{area['radius_km']:.0f} km around {area['centre'][0]:.4f},{area['centre'][1]:.4f}, prices: {region['prices']}"  # type: ignore[index]
                     )
+                    kept = region.get("holidays_learnt") or {}
+                    if kept.get("subdivision") or kept.get("other_holidays_stopped"):  # type: ignore[union-attr]
+                        typer.echo(f"  holiday calendar learnt: {kept['calendar']} (deliveries stopped on these beyond the national"  # type: ignore[index]
+                                   f" holidays; give --catalogue with holidays = \"{str(kept['calendar']).split('-')[0].split('+')[0]}\" to keep those alone)")  # type: ignore[index]
                     for ls in region.get("seasons_learnt") or []:  # type: ignore[union-attr]
                         where = f"{ls['anchor']} {ls['offset_days'][0]:+d}..{ls['offset_days'][1]:+d} days" if ls.get("anchor") else "same dates every year"
                         if ls.get("with"):

@@ -6,8 +6,10 @@ moves workdays onto weekends around Spring Festival and Golden Week.  These
 are labelled like seasons (``holiday``, ``workday``): :func:`engine.eta.fit.fit`
 keeps a separate table for a label only when the history holds enough rows
 of it, else its rows pool into the carrier/service's main table, as before.
-The calendar comes from the ``holidays`` package for a country code: the
-catalogue's, or the one the time zone belongs to (tzdata's ``zone.tab``).
+The calendar comes from the ``holidays`` package for a calendar spec
+(:mod:`engine.eta.observance`: a country, a subdivision, holidays of other
+categories): the catalogue's, or the one the time zone belongs to (tzdata's
+``zone.tab``) with what the history shows its parcels keep.
 Without a catalogue, peak seasons are learnt from the history itself
 (:func:`learn_seasons`): slow periods, anchored to the holiday they surround.
 """
@@ -21,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from engine.eta._city import Seasons
+from engine.eta.observance import country_calendar, holiday_name
 
 __all__ = ["country_of_tz", "calendar_seasons", "holiday_breaks", "holiday_name", "holiday_day_numbers", "new_holidays", "seen_break_days", "learn_seasons", "OpenDays", "HOLIDAY", "WORKDAY",
            "LEAD_DAYS"]
@@ -126,9 +129,7 @@ def calendar_seasons(country: str, years: range) -> Seasons:
     """
     if not country:
         return ()
-    import holidays  # noqa: PLC0415
-
-    cal = holidays.country_holidays(country, years=list(years))
+    cal = country_calendar(country, years)
     days = set()
     for d in cal:
         for k in range(LEAD_DAYS + 1):
@@ -146,25 +147,7 @@ def holiday_day_numbers(country: str, years: range) -> np.ndarray:
     """Sorted local day numbers (days since 1970-01-01) of ``country``'s public holidays over ``years``; empty for none."""
     if not country:
         return np.empty(0, dtype=np.int64)
-    import holidays  # noqa: PLC0415
-
-    return np.array(sorted((d - _EPOCH).days for d in holidays.country_holidays(country, years=list(years))), dtype=np.int64)
-
-
-#: China's substituted rest days ("Day off (substituted from ...)") and Japan's or Korea's substitute holidays
-#: name no holiday of their own: they belong to the break they extend.
-_GENERIC = ("day off", "substitute")
-
-
-def _generic(name: str) -> bool:
-    n = name.lower()
-    return any(n.startswith(g) for g in _GENERIC)
-
-
-def holiday_name(name: str) -> str:
-    """The holiday a calendar entry belongs to: "Tomb-Sweeping Day (observed)" is "Tomb-Sweeping Day"; "" for a
-    substituted day off, which names none of its own."""
-    return "" if _generic(name) else name.split("(", 1)[0].strip()
+    return np.array(sorted((d - _EPOCH).days for d in country_calendar(country, years)), dtype=np.int64)
 
 
 def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], frozenset[str]]]:
@@ -180,9 +163,7 @@ def holiday_breaks(country: str, years: range) -> list[tuple[tuple[int, ...], fr
     """
     if not country:
         return []
-    import holidays  # noqa: PLC0415
-
-    cal = holidays.country_holidays(country, years=list(years), language="en_US")
+    cal = country_calendar(country, years, language="en_US")
     weekend = frozenset(getattr(cal, "weekend", (5, 6)))
     dated = sorted(((d - _EPOCH).days, {holiday_name(n) for n in cal.get_list(d)} - {""}) for d in cal)
     breaks: list[tuple[list[int], set[str]]] = []
@@ -294,9 +275,7 @@ class OpenDays:
         cut = np.asarray(self.cutoffs)[wd]
         hol = np.zeros(days.shape, dtype=bool)
         if self.country:
-            import holidays  # noqa: PLC0415
-
-            cal = holidays.country_holidays(self.country, years=list(range(y0, y1 + 1)))
+            cal = country_calendar(self.country, range(y0, y1 + 1))
             hol = np.isin(days, [(d - _EPOCH).days for d in cal])
             work = np.isin(days, [(d - _EPOCH).days for d in getattr(cal, "weekend_workdays", set())])
             open_ &= ~hol
@@ -382,10 +361,8 @@ def _sale_days(years: list[int]) -> dict[str, list[int]]:
 
 def _holiday_names(country: str, years: list[int]) -> dict[str, list[int]]:
     """First local day number of each named public holiday per year (name without "(estimated)"/"(observed)")."""
-    import holidays  # noqa: PLC0415
-
     out: dict[str, list[int]] = {}
-    for d, names in sorted(holidays.country_holidays(country, years=years).items()):
+    for d, names in sorted(country_calendar(country, years).items()):
         for n in str(names).split(";"):
             n = n.replace("(estimated)", "").replace("(observed)", "").strip()
             if not n or n.lower().startswith("day off"):

@@ -307,6 +307,19 @@ def _learnt_seasons(frame: pd.DataFrame, tz: str, country: str) -> tuple[tuple, 
     return learn_seasons(key, day.astype(np.int64), lead, country, range(y0, y1 + 4))
 
 
+def _learnt_calendar(frame: pd.DataFrame, tz: str, country: str) -> tuple[str, dict[str, object]]:
+    """The calendar spec the history keeps (:func:`engine.eta.observance.learn_calendar`) and what was weighed."""
+    from engine.eta._time import weekday_hour  # noqa: PLC0415
+    from engine.eta.observance import learn_calendar  # noqa: PLC0415
+
+    if not country or len(frame) == 0:
+        return country, {"calendar": country or None}
+    z = ZoneInfo(tz)
+    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), z)
+    _, _, cday = weekday_hour(frame["created"].to_numpy(), z)
+    return learn_calendar(country, dday, int(cday.min()), int(cday.max()))
+
+
 def infer_region(history: History, tz: str | None = None, name: str = "inferred") -> tuple[City, History, dict[str, object]]:
     """The :class:`City` a history serves, the history restricted to it, and what was inferred (for ``meta``).
 
@@ -335,7 +348,7 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
     h = drop_outside(history, depot, radius)
     currency = currency_of_tz(zone)
     services = infer_services(h.frame, zone, depot, currency)
-    country = country_of_tz(zone)
+    country, kept = _learnt_calendar(h.frame, zone, country_of_tz(zone))
     seasons, learnt = _learnt_seasons(h.frame, zone, country)
     city = City(name=name, tz=zone, bbox=bbox_around(depot, radius), depot=depot, services=services, seasons=seasons, holidays=country,
                 area_radius_km=radius, area_centres=(depot,), currency=currency)
@@ -348,7 +361,7 @@ def infer_region(history: History, tz: str | None = None, name: str = "inferred"
         "tz_warning": warn,
         "region": name, "tz": zone, "tz_candidates": cands[:10], "tz_from": tz_from,
         "area": {"centre": list(depot), "radius_km": round(radius, 3)},
-        "services": {s.key: s.kind for s in services}, "holidays": country or None, "currency": city.currency or None,
+        "services": {s.key: s.kind for s in services}, "holidays": country or None, "holidays_learnt": kept, "currency": city.currency or None,
         "prices": prices_note(currency),
         "seasons_learnt": learnt,
         "inferred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -98,10 +98,10 @@ def _calendar(c: City, start: date, n: int) -> Calendar:
     """Holidays and make-up workdays of ``c.holidays`` for ``n`` days from ``start`` (None without a calendar)."""
     if not c.holidays:
         return None
-    import holidays  # noqa: PLC0415
+    from engine.eta.observance import country_calendar  # noqa: PLC0415
 
     years = list(range(start.year, (start + timedelta(days=n)).year + 1))
-    h = holidays.country_holidays(c.holidays, years=years)
+    h = country_calendar(c.holidays, years)
     work = getattr(h, "weekend_workdays", set())
     days = [start + timedelta(days=i) for i in range(n)]
     return np.array([d in h for d in days]), np.array([d in work for d in days])

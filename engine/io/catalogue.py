@@ -10,7 +10,8 @@ is checked; an unknown key, kind, weekday or a bad date is an
     name = "shanghai"                 # required
     tz = "Asia/Shanghai"              # required, IANA name
     currency = "CNY"                  # optional (default: the money of the zone's country); quotes carry it
-    holidays = "CN"                   # optional country code (the `holidays` package): default for carriers
+    holidays = "CN"                   # optional calendar (the `holidays` package): "CN", "AU-NSW" (a subdivision),
+                                      # "BR-SP+Corpus Christi" (+ holidays of other categories by name); default for carriers
     radius_km = 60                    # service area: a circle of this radius around every depot ...
     # polygon = [[lon, lat], ...]     # ... or a polygon (GeoJSON order), or
     # polygon_file = "area.geojson"   # a GeoJSON Polygon/Feature file (relative to the catalogue)
@@ -123,11 +124,15 @@ def _num(v: Any, where: str, lo: float = 0.0) -> float:
 
 
 def _country(code: Any, where: str) -> str:
-    import holidays  # noqa: PLC0415 - only catalogues with calendars need it
+    """A calendar spec (``CN``, ``AU-NSW``, ``BR-SP+Corpus Christi``: :mod:`engine.eta.observance`) as written."""
+    from engine.eta.observance import parse_calendar  # noqa: PLC0415 - only catalogues with calendars need holidays
 
-    if not isinstance(code, str) or code.upper() not in holidays.list_supported_countries():
+    if not isinstance(code, str):
         raise InputError(f"catalogue: {where} = {code!r} is not a country code the holidays package knows (e.g. CN, FI, US)", field=where)
-    return code.upper()
+    try:
+        return str(parse_calendar(code, where))
+    except InputError as e:
+        raise InputError(f"catalogue: {e}", field=where) from None
 
 
 def _hhmm(v: Any, where: str) -> str:

@@ -81,11 +81,9 @@ def _holiday_names(country: str, year: int) -> dict[date, tuple[str, ...]]:
     the calendar takes milliseconds to build and checkout names a holiday per cart)."""
     if not country:
         return {}
-    import holidays  # noqa: PLC0415
+    from engine.eta.observance import country_calendar, holiday_name  # noqa: PLC0415
 
-    from engine.eta.calendar import holiday_name  # noqa: PLC0415
-
-    cal = holidays.country_holidays(country, years=[year], language="en_US")
+    cal = country_calendar(country, [year], language="en_US")
     out = {}
     for d in cal:
         names = tuple(holiday_name(n) for n in cal.get_list(d) if holiday_name(n))
