@@ -125,14 +125,16 @@ class City:
     #: Local day numbers (days since 1970-01-01) the own fleet does not drive:
     #: the public holidays on which the history shows it idle (booked slots skip them).
     closed_days: tuple[int, ...] = ()
-    #: Local day numbers of public-holiday breaks the history never saw (``engine.eta.calendar.new_holidays``):
-    #: a carrier/service of ``holiday_idle`` is taken to stop on them too.
+    #: Local day numbers of the public holidays that close a carrier/service of ``holiday_idle``
+    #: (``engine.promise.rules.holiday_days`` moves its promises past them): every holiday when its
+    #: tables learnt with the holidays taken out of its times (``engine.eta.warp``, fits since 2026-12-02),
+    #: else the breaks the history never saw (``engine.eta.calendar.new_holidays``; its holiday table held the rest).
     new_holidays: tuple[int, ...] = ()
     #: Days of the longest public-holiday break inside the history (``engine.eta.calendar.seen_break_days``):
     #: what a holiday table (``@holiday``) learnt already holds of a longer new one.
     seen_break_days: int = 0
     #: Carrier/services (``carrier:service``) the history shows idle on its public holidays: they are taken
-    #: to stop on the ``new_holidays`` too (``engine.promise.rules.holiday_days``).
+    #: to stop on the ``new_holidays`` (``engine.promise.rules.holiday_days``).
     holiday_idle: tuple[str, ...] = ()
     #: The service area inside ``bbox``: a polygon ``((lon, lat), ...)`` (GeoJSON
     #: order), or a radius (km) around ``area_centres`` (lat, lon); neither: the bbox.

@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import HistoryError, InputError
-from engine.eta._city import OWN_FLEET, City, Seasons, ServiceSpec, infer_kind
+from engine.eta._city import City, Seasons, ServiceSpec, infer_kind
 from engine.eta._time import local_seconds, weekday_hour
-from engine.eta.calendar import calendar_seasons, holiday_day_numbers, new_holidays, seen_break_days
+from engine.eta.calendar import HOLIDAY, calendar_seasons, holiday_day_numbers, new_holidays, seen_break_days
 from engine.eta.cells import N_BANDS, fit_table, few_rows_tables
 from engine.eta.due import LAMBDAS, fit_due_table, held_out_met
 from engine.eta.history import History
@@ -52,6 +52,7 @@ from engine.eta.bands import band_of_rows, fit_band_edges, with_bands
 from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
 from engine.eta.region import default_prices
 from engine.eta.slots import SLOT_MIN_BOOKED, booked_slots, slot_booking_leads, slot_kept
+from engine.eta.warp import fleet_closed_days, holiday_idle, warp_holidays
 
 def _features(model_tz: ZoneInfo, start: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     wd, hr, _ = weekday_hour(start, model_tz)
@@ -234,80 +235,6 @@ def _calendar_keys(frame: pd.DataFrame, keys: list[str], tz: ZoneInfo, seasons: 
     return rest + [k for k in cal if k in kept], kept
 
 
-def _fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[int, ...]:
-    """Public holidays (history years and three after) on which the own fleet is idle in the history, else ``()``.
-
-    Idle: on the holidays the history covers it delivered under a fifth of an ordinary day's parcels.
-    """
-    if not city.holidays:
-        return city.closed_days
-    own = frame[frame["carrier"] == OWN_FLEET]
-    if len(own) == 0:
-        return city.closed_days
-    _, _, dday = weekday_hour(own["delivered"].to_numpy(), tz)
-    y0 = datetime.fromtimestamp(float(frame["created"].min()), tz).year
-    y1 = datetime.fromtimestamp(float(frame["created"].max()), tz).year
-    hol = holiday_day_numbers(city.holidays, range(y0, y1 + 4))
-    span = np.arange(dday.min(), dday.max() + 1)
-    per_day = np.bincount(dday - span[0], minlength=span.shape[0])
-    on = np.isin(span, hol)
-    if on.sum() < 2 or (~on).sum() < 7:
-        return city.closed_days
-    idle = per_day[on].mean() < 0.2 * per_day[~on].mean()
-    return tuple(int(x) for x in hol) if idle else ()
-
-
-#: A carrier/service is idle on public holidays when it delivered under this share of an ordinary day's parcels on them.
-IDLE_SHARE = 0.5
-#: ... and an ordinary day's parcels on those holidays' weekdays add up to at least this many.
-IDLE_MIN_PARCELS = 20.0
-
-
-def _holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarray) -> tuple[str, ...]:
-    """The carrier/services idle on every public holiday the history covers, at least two (sorted keys).
-
-    Each is compared on its own delivering weekdays: its parcels on each
-    holiday against an ordinary day of the same weekday.  A service with
-    fewer than two holidays on those weekdays in the history is not listed
-    (too little was seen to say it keeps the whole calendar).  ``cday``: each row's local creation day.
-    """
-    if not city.holidays or len(frame) == 0:
-        return ()
-    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
-    # Days whose deliveries the history holds in full: not the first few (parcels ordered before it) nor the
-    # last week (parcels still on their way when it ends).
-    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
-    if hi - lo < 14:
-        return ()
-    keep = (dday >= lo) & (dday <= hi)
-    dday = dday[keep]
-    y0, y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year, (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
-    hol = holiday_day_numbers(city.holidays, range(y0, y1 + 1))
-    span = np.arange(lo, hi + 1)
-    wd = (span + 3) % 7
-    is_hol = np.isin(span, hol)
-    # The days around a holiday carry its backlog: the ordinary days are those a week clear of any.
-    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
-    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
-    out = []
-    for k in sorted(set(base.tolist())):
-        d = dday[base == k]
-        per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
-        works = np.isin(wd, np.unique((d + 3) % 7))
-        on = is_hol & works
-        usual = works & ~near
-        # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
-        by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
-        expect = by_wd[wd[on]]
-        # Idle on every one of at least two holidays (a carrier that keeps some holidays and works others keeps
-        # only its own: UPS stops on Memorial Day, not on Juneteenth), with IDLE_MIN_PARCELS expected on them
-        # (a service of a parcel a day misses one by chance).
-        if (on.sum() >= 2 and usual.sum() >= 7 and np.isfinite(expect).all() and expect.sum() >= IDLE_MIN_PARCELS
-                and np.all(per_day[on] < IDLE_SHARE * expect)):
-            out.append(k)
-    return tuple(out)
-
-
 #: A carrier/service with at least this many rows, but fewer than ``min_rows_per_key``, is still quoted:
 #: by the order statistics of all its rows (:func:`engine.eta.cells.few_rows_tables`), not left without a promise.
 FEW_ROWS = 20
@@ -377,7 +304,20 @@ def fit(
     given, edges = city.band_edges_km, fit_band_edges(frame, city.band_edges_km)
     city = replace(city, band_edges_km=edges)
     frame = with_bands(frame, edges)
+    # A carrier/service idle on every public holiday learns from all its rows with the holidays taken out of its
+    # times (engine.eta.warp); at quote time each holiday moves its promise a day (rules.holiday_days), whatever
+    # its weekday: a holiday table pooled Friday holidays with Monday ones and promised every holiday week the longer.
+    _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
+    idle = holiday_idle(frame, city, tz, cday)
+    raw, closing = frame, np.empty(0, dtype=np.int64)
+    if idle:
+        y0, y1 = (datetime.fromtimestamp(float(frame["created"].agg(f)), tz).year for f in ("min", "max"))
+        closing = holiday_day_numbers(city.holidays, range(y0, y1 + 4))
+        frame = warp_holidays(frame, idle, closing, tz)
     key_of = pd.Series(table_keys(frame, tz, city.seasons))
+    if idle:
+        kb = key_of.str.partition(SEASON_SEP)
+        key_of = key_of.where(~(kb[0].isin(idle) & (kb[2] == HOLIDAY)), kb[0])
     vc = key_of.value_counts()
     # A season with enough rows gets its own table; the carrier/service's
     # main table holds the other days (and the rows of seasons too small for one).
@@ -431,13 +371,16 @@ def fit(
             base, per_kg, per_km = default_prices(kind, city.currency)
             services.append(ServiceSpec(c, s, kind, base_cost=base, cost_per_kg=per_kg, cost_per_km=per_km, label=f"{c} {s}"))
     _, _, cday = weekday_hour(frame["created"].to_numpy(), tz)
-    city = replace(city, services=tuple(services), closed_days=_fleet_closed_days(frame, city, tz),
-                   new_holidays=new_holidays(city.holidays, int(cday.min()), int(cday.max())),
-                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())),
-                   holiday_idle=_holiday_idle(frame, city, tz, cday))
+    # The rows as delivered (the same rows in the same order as ``frame``, whose idle services' days are warped).
+    raw = raw[np.isin((raw["carrier"] + ":" + raw["service"]).to_numpy(), keys)].sort_values("created", kind="stable").reset_index(drop=True)
+    idle = tuple(k for k in idle if k in keys)
+    city = replace(city, services=tuple(services), closed_days=fleet_closed_days(raw, city, tz),
+                   # Every holiday closes an idle service once its tables have none; else only those the history never saw.
+                   new_holidays=tuple(int(x) for x in closing) if idle else new_holidays(city.holidays, int(cday.min()), int(cday.max())),
+                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())), holiday_idle=idle)
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
-    dwd, dhr, _ = weekday_hour(frame["delivered"].to_numpy(), tz)
+    dwd, dhr, _ = weekday_hour(raw["delivered"].to_numpy(), tz)
     delivers = np.zeros((len(keys), 7, 24), dtype=bool)
     for i, k in enumerate(keys):
         m = base == k.split(SEASON_SEP)[0]
@@ -452,11 +395,11 @@ def fit(
         # The history says how often a booked slot was kept; the quote's probability is that share
         # (rules.slot_probability multiplies by the top level: the parcel ready, then the van on time).
         # Quotes offer the slots the customers booked, not 1-hour ones at whole hours (whatever gave the probability).
-        slot_len, slot_times = booked_slots(frame[booked], tz)
-        kept = float(np.mean(slot_kept(frame[booked], tz, slot_len)))
+        slot_len, slot_times = booked_slots(raw[booked], tz)
+        kept = float(np.mean(slot_kept(raw[booked], tz, slot_len)))
         if slot_on_time is None:
             slot_on_time = min(1.0, kept / float(LEVELS[-1]))
-        leads = slot_booking_leads(frame[booked], tz, slot_times)
+        leads = slot_booking_leads(raw[booked], tz, slot_times)
         city = replace(city, slot_len_s=slot_len, slot_times=slot_times, slot_lead_h=leads)
         slot_from = {"booked_slots": int(booked.sum()), "kept": round(kept, 4), "length_h": round(slot_len / 3600.0, 3),
                      "starts_h": list(slot_times), "booked_at_least_h_before": list(leads)}
@@ -489,6 +432,7 @@ def fit(
             "calib_frac": calib_frac if conformal else 0.0,
             "history": history.summary(),
             "keys_too_few_rows": too_few,
+            "holidays_taken_out_of": list(idle),
             "keys_few_rows": few,
             "calendar": {"holidays": city.holidays or None, "own_tables": calendar_kept,
                          "rule": f"a holiday/workday/learnt-season table where the all-year table covers < min({CALENDAR_MAX_COVERAGE}, 0.95 - 3 SE) of its rows"},

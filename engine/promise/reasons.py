@@ -51,15 +51,15 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
     arrives = _arrival(float(b.promised[i, k]), created, model)
     holiday = _new_holiday(model, spec, created, float(b.promised[i, k]))
     if holiday:
-        return f"no {word} delivery over {holiday}, a holiday the history never covered: arrives by {arrives}"
+        return f"no {word} delivery over {holiday}, a public holiday it stops on: arrives by {arrives}"
     if math.isfinite(cut):
         return f"{word} cut-off {from_epoch(float(cut), model.tz):%H:%M} passed: arrives by {arrives}"
     return f"no {word} delivery for orders placed on {_day_text(model, spec, created)}: arrives by {arrives}"
 
 
 def _new_holiday(model: EtaModel, spec: ServiceSpec, created: float, promised: float) -> str:
-    """``Thanksgiving Day (Thu 27 Nov)``: the first holiday the history never saw (``City.new_holidays``) from the
-    order's day to its promise's on which the service would deliver, for a service the history shows idle on its
+    """``Thanksgiving Day (Thu 27 Nov)``: the first holiday that closes the service (``City.new_holidays``) from the
+    order's day to its promise's on which it would deliver, for a service the history shows idle on its
     holidays (the ones whose promises ``rules.holiday_days`` moves); "" when none."""
     new = model.city.new_holidays
     if not new or spec.key not in model.city.holiday_idle or spec.key not in model.keys:
@@ -130,7 +130,7 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
         word = "same-day" if code == R.SAME_DAY_CUTOFF else "next-day"
         holiday = _new_holiday(model, spec, created, created)
         if holiday:
-            return f"no {word} delivery on {holiday}, a holiday the history never covered"
+            return f"no {word} delivery on {holiday}, a public holiday it stops on"
         cut = b.cutoff_passed[i, k] if b.cutoff_passed is not None else math.nan
         if math.isfinite(cut):
             return text.replace("cut-off passed", f"cut-off {from_epoch(float(cut), model.tz):%H:%M} passed")

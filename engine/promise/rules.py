@@ -331,13 +331,15 @@ def _new_holidays(model: EtaModel) -> np.ndarray:
 
 
 def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
-    """Days a promise on local day ``end``, for an order of local day ``day``, moves for holidays the history never saw.
+    """Days a promise on local day ``end``, for an order of local day ``day``, moves for the holidays that close its service.
 
     Only for a carrier/service the history shows idle on its own public
-    holidays (``City.holiday_idle``): it is taken to stop on the ones the
-    history did not cover too (Thanksgiving in a history of September and
-    October, for a carrier seen off on Columbus Day and Veterans Day).
-    Each such day from the order's day to the promise's on which it would
+    holidays (``City.holiday_idle``): it is taken to stop on every one of
+    ``City.new_holidays``, those the history did not cover too
+    (Thanksgiving in a history of September and October, for a carrier
+    seen off on Columbus Day and Veterans Day).  A fit that took the
+    holidays out of its times (:mod:`engine.eta.warp`) lists them all; an
+    older one, only those its history never saw.  Each such day from the order's day to the promise's on which it would
     deliver (``EtaModel.delivers``) moves the promise on by one day it
     delivers and that is no such holiday.  0 when none lies in between.
     An order read from a holiday table (``@holiday``) moves only by the days

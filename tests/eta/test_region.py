@@ -432,3 +432,22 @@ def test_service_and_fleet_names_as_platforms_write_them_at_home() -> None:
     assert [canonical_carrier(n) for n in ("自营", "Frota Própria", "顺丰", "自营配送")] == ["own", "own", "顺丰", "own"]
     # A brand named with --own-carrier replaces the aliases: 自营 is then a carrier of its own.
     assert canonical_carrier("自营", own="京东物流") == "自营"
+
+
+def test_the_fit_learns_the_state_calendar_its_parcels_keep() -> None:
+    """Simulated Sydney deliveries that stop on New South Wales' holidays: the region inferred from the history
+    keeps ``AU-NSW`` (King's Birthday, Labour Day), not Australia's national calendar alone, and says so."""
+    from dataclasses import replace
+
+    from engine.eta._city import HELSINKI
+    from engine.eta.simulate import simulate_history
+
+    sydney = replace(HELSINKI, name="sydney-test", tz="Australia/Sydney", bbox=(-34.2, 150.7, -33.5, 151.4),
+                     depot=(-33.87, 151.21), holidays="AU-NSW", seasons=())
+    df = simulate_history(sydney, start=date(2025, 3, 3), weeks=40, seed=3)
+    city, _, info = infer_region(read_history(df))
+    assert city.tz == "Australia/Sydney" and city.holidays == "AU-NSW"
+    assert info["holidays_learnt"]["subdivision"]["name"] == "NSW"
+    # The same deliveries simulated on the national calendar: nothing of a state's is learnt.
+    df = simulate_history(replace(sydney, holidays="AU"), start=date(2025, 3, 3), weeks=40, seed=3)
+    assert infer_region(read_history(df))[0].holidays == "AU"

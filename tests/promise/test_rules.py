@@ -329,13 +329,13 @@ def test_a_next_day_moved_by_a_new_holiday_says_which_holiday(m) -> None:
         bt = quote_arrays(mh, np.array([60.17]), np.array([24.94]), np.array([t_]), np.array([1.0]), keys=["own:next_day"])
         assert (np.floor((bt.promised[0, 0] + 3 * 3600) / 86400.0) == sat) == same
     text = reason_texts(mh, b, np.array([created]))[0, 0]
-    assert text.startswith("no next-day delivery over May Day (Fri 01 May), a holiday the history never covered: arrives by Sat"), text
+    assert text.startswith("no next-day delivery over May Day (Fri 01 May), a public holiday it stops on: arrives by Sat"), text
     # Same-day ordered on May Day itself: withdrawn, and the reason is the holiday, not a cut-off.
     on_day = datetime(2026, 5, 1, 6, 0, tzinfo=timezone.utc).timestamp()  # 09:00 in Helsinki
     ms = replace(mh, city=replace(mh.city, holiday_idle=("own:next_day", "own:same_day")))
     b = quote_arrays(ms, np.array([60.17]), np.array([24.94]), np.array([on_day]), np.array([1.0]), keys=["own:same_day"])
     assert not b.available[0, 0]
-    assert reason_texts(ms, b, np.array([on_day]))[0, 0] == "no same-day delivery on May Day (Fri 01 May), a holiday the history never covered"
+    assert reason_texts(ms, b, np.array([on_day]))[0, 0] == "no same-day delivery on May Day (Fri 01 May), a public holiday it stops on"
     # A service the history showed working its holidays keeps its promise, and no text names the holiday.
     mw = replace(mh, city=replace(mh.city, holiday_idle=()))
     b = quote_arrays(mw, np.array([60.17]), np.array([24.94]), np.array([created]), np.array([1.0]), keys=["own:next_day"])
