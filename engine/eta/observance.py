@@ -41,6 +41,9 @@ _GENERIC = ("day off", "substitute")
 STOP_SHARE = 0.5
 #: ... and an ordinary day of its weekday delivers at least this many (a quiet Sunday tells nothing).
 MIN_PARCELS = 30.0
+#: A subdivision is kept on at least this many of its own holidays, all stopped: among fifty states, one
+#: whose single holiday in the history fell on a stormy day would otherwise be kept by chance.
+MIN_SUBDIV_DAYS = 2
 
 
 def holiday_name(name: str) -> str:
@@ -147,8 +150,9 @@ def learn_calendar(country: str, delivered_day: np.ndarray, first_day: int, last
     -------
     tuple of (str, dict)
         ``country`` itself, or with the subdivision whose own public
-        holidays in the history all stopped deliveries (the one with most
-        of them; the first alphabetically among equals), plus each holiday
+        holidays in the history all stopped deliveries, at least
+        :data:`MIN_SUBDIV_DAYS` (the one with most of them; the first
+        alphabetically among equals), plus each holiday
         of the other categories that stopped them on every date the
         history holds.  A day's share is its deliveries over the median of
         its weekday's ordinary days within five weeks (at least
@@ -212,7 +216,7 @@ def learn_calendar(country: str, delivered_day: np.ndarray, first_day: int, last
         own = [x for x in sorted(sub_days[s] - base) if stopped(x) is not None]
         # A subdivision without some national holiday the history stopped on is not this one.
         lost = [x for x in base - sub_days[s] if stopped(x)]
-        if own and not lost and all(stopped(x) for x in own) and len(own) > best_n:
+        if len(own) >= MIN_SUBDIV_DAYS and not lost and all(stopped(x) for x in own) and len(own) > best_n:
             best, best_n = s, len(own)
     if best:
         why["subdivision"] = {"name": best, "holidays_stopped": best_n}

@@ -93,3 +93,11 @@ def test_a_catalogue_takes_a_subdivision_and_names_a_bad_one(tmp_path) -> None:
     with pytest.raises(InputError, match="catalogue: region.holidays") as e:
         _country("AU-Narnia", "region.holidays")
     assert e.value.field == "region.holidays"
+
+
+def test_one_stopped_day_does_not_make_a_subdivision() -> None:
+    # Ninety days from April (Easter and ANZAC Day inside): of New South Wales' own holidays on weekdays only the
+    # King's Birthday (9 June) falls inside; one day proves no state.
+    day, a, b = _history("AU-NSW", 0.4, start=date(2025, 4, 7), days=90)
+    spec, why = learn_calendar("AU", day, a, b)
+    assert spec == "AU" and "subdivision" not in why
