@@ -73,6 +73,7 @@ class UnavailableReason(IntEnum):
     SLOT_PROBABILITY = 8, "slot on-time probability is below the target"
     NO_SLOT = 9, "no delivery slot in the next two days"
     SLOT_BOOKING_CLOSED = 10, "the slot asked for is past its booking cut-off"
+    SLOT_FLEET_OFF = 11, "the own fleet does not drive on the slot's day"
 
 
 @dataclass(frozen=True, slots=True)

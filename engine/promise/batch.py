@@ -288,7 +288,8 @@ def apply_booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: n
     free; it is promised (``promised_by`` its end, ``window_start`` its
     start, the slots' kept share) when the order is placed before the
     booking cut-off learnt for that slot time (``City.slot_lead_h``; none
-    learnt: before it starts), else withdrawn with that reason.  Rows without
+    learnt: before it starts) on a day the own fleet drives (``rules.fleet_idle``),
+    else withdrawn with that reason.  Rows without
     a slot, and options unavailable for another reason (off the map, too
     heavy), are left as quoted.
     """
@@ -304,6 +305,8 @@ def apply_booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: n
     # Wall clock, as the cut-offs were learnt ("22:00 the evening before" across a clock change too).
     before = local_seconds(np.nan_to_num(start), tz) - local_seconds(created, tz)
     open_ = asked & (before >= lead) & (end > created)
+    # A window on a day the own fleet does not drive (past its weekdays, a public holiday it stops on) is no slot.
+    off = asked & rules.fleet_idle(model.city, np.floor(local_seconds(np.nan_to_num(start), tz) / 86400.0).astype(np.int64))
     p = rules.slot_probability(model)
     for j, k in enumerate(b.keys):
         if model.spec(k).kind != "slot":
@@ -314,8 +317,9 @@ def apply_booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: n
         b.promised[mine, j] = end[mine]
         b.p50[mine, j] = (start[mine] + end[mine]) / 2.0
         b.probability[mine, j] = p
-        ok = mine & open_ & (p >= target)
+        ok = mine & open_ & ~off & (p >= target)
         b.available[mine, j] = ok[mine]
-        b.reason[mine, j] = np.where(ok[mine], R.NONE, np.where(open_[mine], R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED))
+        why = np.where(off, R.SLOT_FLEET_OFF, np.where(open_, R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED))
+        b.reason[mine, j] = np.where(ok[mine], R.NONE, why[mine])
         if b.nominal is not None:
             b.nominal[mine, j] = True

@@ -126,6 +126,11 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
         return text + f" (max {spec.max_kg:g} kg)"
     if code == R.SLOT_PROBABILITY:
         return text + f" ({b.probability[i, k]:.3f})"
+    if code == R.SLOT_FLEET_OFF and math.isfinite(float(b.window_start[i, k])):
+        ws = float(b.window_start[i, k])
+        day = math.floor(local_seconds(np.array([ws]), model.tz)[0] / 86400.0)
+        holiday = " (a public holiday)" if day in model.city.closed_days else ""
+        return f"the own fleet does not drive on {from_epoch(ws, model.tz):%a %d %b}{holiday}"
     if code in (R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF):
         word = "same-day" if code == R.SAME_DAY_CUTOFF else "next-day"
         holiday = _new_holiday(model, spec, created, created)

@@ -63,7 +63,7 @@ SNAP_H = 96
 
 #: Which reason is given when several apply: the first listed.
 PRECEDENCE: tuple[R, ...] = (
-    R.OFF_MAP, R.NO_HISTORY, R.SLOT_PROBABILITY, R.SLOT_BOOKING_CLOSED, R.NO_SLOT, R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF,
+    R.OFF_MAP, R.NO_HISTORY, R.SLOT_PROBABILITY, R.SLOT_FLEET_OFF, R.SLOT_BOOKING_CLOSED, R.NO_SLOT, R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF,
     R.TOO_HEAVY, R.OUT_OF_AREA, R.NO_CAPACITY,
 )
 # Rank by code, a list: enum members hash in Python, list indexing by an int does not.
@@ -642,7 +642,7 @@ def slot_start(model: EtaModel, ti: np.ndarray, o: Orders) -> np.ndarray:
     day = np.where(late, day + 1, day)
     t = np.where(late, starts[0], starts[np.minimum(j, starts.shape[0] - 1)])
     for _ in range(2 + _holiday_days(model.city)):  # skip days the fleet does not drive (a week-long holiday too)
-        closed = _fleet_idle(model.city, day)
+        closed = fleet_idle(model.city, day)
         day = np.where(closed, day + 1, day)
         t = np.where(closed, starts[0], t)
     return local_to_epoch(day * 86400.0 + t, o.tz)
@@ -676,14 +676,14 @@ def _holiday_days(c: Any) -> int:
     return 10 if c.closed_days else 0
 
 
-def _fleet_idle(c: Any, day: np.ndarray) -> np.ndarray:
+def fleet_idle(c: Any, day: np.ndarray) -> np.ndarray:
     """Whether the own fleet does not drive on each local day number: past its weekdays, or a closed day."""
     idle = (day + 3) % 7 >= c.fleet_weekdays
     return idle | np.isin(day, c.closed_days) if c.closed_days else idle
 
 
 def _fleet_idle_one(c: Any, day: int) -> bool:
-    """Scalar :func:`_fleet_idle`."""
+    """Scalar :func:`fleet_idle`."""
     return (day + 3) % 7 >= c.fleet_weekdays or (bool(c.closed_days) and day in c.closed_days)
 
 
@@ -697,7 +697,7 @@ def _booked_slot_start(model: EtaModel, o: Orders) -> np.ndarray:
     best = np.full(np.shape(loc), np.nan)
     for dd in range(_SLOT_DAYS + _holiday_days(c)):
         day = day0 + dd
-        closed = _fleet_idle(c, day)
+        closed = fleet_idle(c, day)
         for t, lead in zip(starts, leads):
             cand = day * 86400.0 + t
             best = np.where(np.isnan(best) & ~closed & (cand - loc >= lead), cand, best)

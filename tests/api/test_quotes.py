@@ -193,6 +193,10 @@ def test_a_picked_slot_is_quoted_for_that_window_or_withdrawn() -> None:
     gone = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-11T09:00:00+02:00"}}).json()
     g = next(o for o in gone["options"] if o["kind"] == "slot")
     assert not g["available"] and "booking cut-off" in g["reason"] and g["promised_by"] is None
+    # A window on a day the fleet does not drive (Helsinki's vans: Monday to Saturday) is withdrawn, naming the day.
+    sunday = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-15T18:00:00+02:00"}}).json()
+    s = next(o for o in sunday["options"] if o["kind"] == "slot")
+    assert not s["available"] and s["reason"] == "the own fleet does not drive on Sun 15 Nov" and s["promised_by"] is None
     bad = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-12T18:00:00+02:00", "end": "2026-11-12T17:00:00+02:00"}})
     assert bad.status_code == 422 and "slot" in json.dumps(bad.json()["detail"][0]["loc"])
     naive = client.post("/v1/quotes", json={**CART, "slot": {"start": "2026-11-12T18:00:00"}})

@@ -38,6 +38,7 @@ def test_reason_codes_and_texts_are_fixed() -> None:
         (8, "slot on-time probability is below the target"),
         (9, "no delivery slot in the next two days"),
         (10, "the slot asked for is past its booking cut-off"),
+        (11, "the own fleet does not drive on the slot's day"),
     ]
 
 
