@@ -131,6 +131,8 @@ def register(app: typer.Typer) -> None:
         lon: Optional[float] = typer.Option(None, "--lon"),
         at: Optional[str] = typer.Option(None, "--at", help="Order time, ISO-8601 with offset (default: now)."),
         weight: float = typer.Option(1.0, "--weight", help="Cart weight in kg for a single quote."),
+        slot: Optional[str] = typer.Option(None, "--slot", help="With --lat/--lon: start of the delivery window the customer picked (ISO-8601); the slot option is quoted for it."),
+        slot_end: Optional[str] = typer.Option(None, "--slot-end", help="End of that window (default: the region's slot length)."),
     ) -> None:
         """Quote delivery options with their 95%-on-time promise."""
         with cli_errors():
@@ -148,9 +150,20 @@ def register(app: typer.Typer) -> None:
                     raise InputError("give --orders FILE.csv, or --lat and --lon for one quote", field="--orders")
                 from datetime import datetime, timezone  # noqa: PLC0415
 
+                if slot_end is not None and slot is None:
+                    raise InputError("--slot-end needs --slot, the window's start", field="--slot-end")
                 when = at or datetime.now(timezone.utc).astimezone(model.tz).isoformat(timespec="seconds")
-                frame = pd.DataFrame([{"order_id": "cli", "dest_lat": lat, "dest_lon": lon, "created_at": when, "weight_kg": weight}])
+                frame = pd.DataFrame([{"order_id": "cli", "dest_lat": lat, "dest_lon": lon, "created_at": when, "weight_kg": weight,
+                                       "slot_start": slot or "", "slot_end": slot_end or ""}])
+                # One order from flags: what is wrong with it is wrong with a flag (exit 2), not a row of a table.
+                err = quote_table(model, frame, target=target)[0].get("error")
+                if err:
+                    col = str(err).split(":", 1)[0].strip()
+                    raise InputError(f"{_FLAG_OF.get(col, '--lat')}: {err}", field=_FLAG_OF.get(col, "--lat"))
             else:
+                if slot is not None or slot_end is not None:
+                    raise InputError("--slot is for one quote (--lat/--lon); an orders file names each order's window in slot_start, slot_end",
+                                     field="--slot")
                 if not orders.is_file():
                     raise NotFoundError(f"orders file {str(orders)!r} not found")
                 frame = read_orders(orders)
@@ -209,6 +222,11 @@ def _with_catalogue(history: Path, path: Path, tz: Optional[str], own_carrier: O
 
         info["from_history_only_prices"] = prices_note(city.currency)
     return replace(city, services=city.services + tuple(extra)), h, info
+
+
+#: The flag of ``promise quote`` that fills each column of its one-order table.
+_FLAG_OF = {"created_at": "--at", "dest_lat": "--lat", "dest_lon": "--lon", "weight_kg": "--weight", "slot_start": "--slot",
+            "slot_end": "--slot-end"}
 
 
 def _short(iso: str | None) -> str:

@@ -156,3 +156,22 @@ def test_a_slot_the_customer_picked_is_quoted_for_that_window() -> None:
     early = rows.iloc[:1].assign(created_at="2026-11-11T13:30:00+02:00")
     q = quote_table(m2, early)[0]["options"][0]
     assert q["available"] and q["promised_by"] == "2026-11-11T20:00:00+02:00"
+
+
+def test_one_quote_takes_a_picked_slot_and_a_bad_flag_is_exit_2() -> None:
+    at = ["--lat", "60.17", "--lon", "24.94", "--at", "2026-11-10T10:00:00+02:00", "--json"]
+
+    def slot_of(args: list[str]) -> dict:
+        res = CliRunner().invoke(_app(), ["quote", *at, *args])
+        assert res.exit_code == 0, res.output
+        return next(o for o in json.loads(res.output)["options"] if o["service"] == "slot")
+
+    o = slot_of(["--slot", "2026-11-11T18:00:00+02:00", "--slot-end", "2026-11-11T20:00:00+02:00"])
+    assert o["available"] and o["window_start"] == "2026-11-11T18:00:00+02:00" and o["promised_by"] == "2026-11-11T20:00:00+02:00"
+    assert slot_of(["--slot", "2026-11-15T18:00:00+02:00"])["reason"] == "the own fleet does not drive on Sun 15 Nov"
+    for args, flag in ((["--at", "tomorrow"], "--at"), (["--slot", "soon"], "--slot"), (["--slot-end", "2026-11-11T20:00:00+02:00"], "--slot-end"),
+                       (["--slot", "2026-11-11T18:00:00+02:00", "--slot-end", "2026-11-11T17:00:00+02:00"], "--slot-end")):
+        res = CliRunner().invoke(_app(), ["quote", "--lat", "60.17", "--lon", "24.94", *args])
+        assert res.exit_code == 2 and f"error: {flag}" in res.output, (args, res.output)
+    res = CliRunner().invoke(_app(), ["quote", "--orders", "x.csv", "--slot", "2026-11-11T18:00:00+02:00"])
+    assert res.exit_code == 2 and "--slot is for one quote" in res.output
