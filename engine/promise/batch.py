@@ -296,17 +296,18 @@ def apply_booked_slots(model: EtaModel, b: BatchQuote, start: np.ndarray, end: n
     tz = model.tz
     end = np.where(np.isfinite(end), end, start + model.city.slot_len_s)
     lead = np.zeros(start.shape[0])
+    start_loc = local_seconds(np.nan_to_num(start), tz)
     if model.city.slot_times and model.city.slot_lead_h:
-        tod = (local_seconds(np.nan_to_num(start), tz) % 86400.0) / 3600.0
+        tod = (start_loc % 86400.0) / 3600.0
         times = np.asarray(model.city.slot_times, dtype=np.float64)
         near = np.argmin(np.abs(tod[:, None] - times[None, :]), axis=1)
         lead = np.asarray(model.city.slot_lead_h, dtype=np.float64)[near] * 3600.0
     asked = np.isfinite(start)
     # Wall clock, as the cut-offs were learnt ("22:00 the evening before" across a clock change too).
-    before = local_seconds(np.nan_to_num(start), tz) - local_seconds(created, tz)
+    before = start_loc - local_seconds(created, tz)
     open_ = asked & (before >= lead) & (end > created)
     # A window on a day the own fleet does not drive (past its weekdays, a public holiday it stops on) is no slot.
-    off = asked & rules.fleet_idle(model.city, np.floor(local_seconds(np.nan_to_num(start), tz) / 86400.0).astype(np.int64))
+    off = asked & rules.fleet_idle(model.city, np.floor(start_loc / 86400.0).astype(np.int64))
     p = rules.slot_probability(model)
     for j, k in enumerate(b.keys):
         if model.spec(k).kind != "slot":

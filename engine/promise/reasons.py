@@ -12,7 +12,7 @@ import numpy as np
 from engine.domain.promise import BatchQuote
 from engine.domain.promise import UnavailableReason as R
 from engine.eta._city import ServiceSpec
-from engine.eta._time import from_epoch, local_seconds
+from engine.eta._time import from_epoch, local_seconds, local_seconds_one
 from engine.eta.area import area_text
 from engine.eta.model import EtaModel
 from engine.promise.rules import delivering_weekdays
@@ -128,7 +128,7 @@ def reason_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) 
         return text + f" ({b.probability[i, k]:.3f})"
     if code == R.SLOT_FLEET_OFF and math.isfinite(float(b.window_start[i, k])):
         ws = float(b.window_start[i, k])
-        day = math.floor(local_seconds(np.array([ws]), model.tz)[0] / 86400.0)
+        day = math.floor(local_seconds_one(ws, model.tz) / 86400.0)
         holiday = " (a public holiday)" if day in model.city.closed_days else ""
         return f"the own fleet does not drive on {from_epoch(ws, model.tz):%a %d %b}{holiday}"
     if code in (R.SAME_DAY_CUTOFF, R.NEXT_DAY_CUTOFF):
