@@ -190,11 +190,17 @@ def stop_pool(pool: Executor) -> None:
         proc.join(timeout=2)
     # A worker that outlives SIGTERM (a solver's own signal handler, a busy machine) is killed: no solver
     # may outlive the server.
+    # A busy machine can take a while to reap one, and a join can return early when the pool's own thread
+    # reaps the same child at that moment: keep killing and joining, for up to ten seconds in all.
+    deadline = time.monotonic() + 10.0
     for proc in procs:
-        if proc.is_alive():
+        while proc.is_alive() and time.monotonic() < deadline:
             proc.kill()
-            proc.join(timeout=5)
-    if not any(proc.is_alive() for proc in procs):
+            proc.join(timeout=0.5)
+    left = [proc.pid for proc in procs if proc.is_alive()]
+    if left:
+        log.error("solver process(es) %s still alive 10 s after SIGKILL at shutdown", left)
+    else:
         pool.shutdown(wait=True)
 
 
