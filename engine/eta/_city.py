@@ -136,6 +136,11 @@ class City:
     #: Carrier/services (``carrier:service``) the history shows idle on its public holidays: they are taken
     #: to stop on the ``new_holidays`` (``engine.promise.rules.holiday_days``).
     holiday_idle: tuple[str, ...] = ()
+    #: Carrier/services not in ``holiday_idle`` that the history shows idle on some holidays (by name, every
+    #: date of it the history holds: Chuseok for an own fleet that works other holidays): ``(key, local day
+    #: numbers of those holidays, history years and three after)``.  A promise moves past them like past
+    #: ``new_holidays`` (``engine.promise.rules.holiday_days``).
+    holiday_stops: tuple[tuple[str, tuple[int, ...]], ...] = ()
     #: The service area inside ``bbox``: a polygon ``((lon, lat), ...)`` (GeoJSON
     #: order), or a radius (km) around ``area_centres`` (lat, lon); neither: the bbox.
     area_polygon: tuple[tuple[float, float], ...] = ()
@@ -183,6 +188,7 @@ class City:
             new_holidays=tuple(int(x) for x in d.get("new_holidays", ())),
             seen_break_days=int(d.get("seen_break_days", 0)),
             holiday_idle=tuple(str(x) for x in d.get("holiday_idle", ())),
+            holiday_stops=tuple((str(k), tuple(int(x) for x in days)) for k, days in d.get("holiday_stops", ())),
             area_polygon=tuple((float(a), float(b)) for a, b in d.get("area_polygon", ())),
             area_radius_km=float(d.get("area_radius_km", 0.0)),
             area_centres=tuple((float(a), float(b)) for a, b in d.get("area_centres", ())),

@@ -52,7 +52,7 @@ from engine.eta.bands import band_of_rows, fit_band_edges, with_bands
 from engine.eta.model import LEVELS, SEASON_SEP, TABLES, EtaModel, season_labels
 from engine.eta.region import default_prices
 from engine.eta.slots import SLOT_MIN_BOOKED, booked_slots, slot_booking_leads, slot_kept
-from engine.eta.warp import fleet_closed_days, holiday_idle, warp_holidays
+from engine.eta.warp import fleet_closed_days, holiday_idle, holiday_stops, warp_holidays
 
 def _features(model_tz: ZoneInfo, start: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     wd, hr, _ = weekday_hour(start, model_tz)
@@ -377,7 +377,8 @@ def fit(
     city = replace(city, services=tuple(services), closed_days=fleet_closed_days(raw, city, tz),
                    # Every holiday closes an idle service once its tables have none; else only those the history never saw.
                    new_holidays=tuple(int(x) for x in closing) if idle else new_holidays(city.holidays, int(cday.min()), int(cday.max())),
-                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())), holiday_idle=idle)
+                   seen_break_days=seen_break_days(city.holidays, int(cday.min()), int(cday.max())), holiday_idle=idle,
+                   holiday_stops=holiday_stops(raw, city, tz, cday, skip=idle))
     # Local hours in which each carrier/service has ever delivered, from all
     # its rows (a season's own rows are too few to rule an hour out).
     dwd, dhr, _ = weekday_hour(raw["delivered"].to_numpy(), tz)

@@ -26,8 +26,9 @@ import pandas as pd
 from engine.eta._city import OWN_FLEET, City
 from engine.eta._time import local_seconds, local_to_epoch, weekday_hour
 from engine.eta.calendar import holiday_day_numbers
+from engine.eta.observance import country_calendar, holiday_name
 
-__all__ = ["fleet_closed_days", "holiday_idle", "warp_days", "warp_holidays", "IDLE_SHARE", "IDLE_MIN_PARCELS"]
+__all__ = ["fleet_closed_days", "holiday_idle", "holiday_stops", "warp_days", "warp_holidays", "IDLE_SHARE", "IDLE_MIN_PARCELS"]
 
 
 def fleet_closed_days(frame: pd.DataFrame, city: City, tz: ZoneInfo) -> tuple[int, ...]:
@@ -101,6 +102,63 @@ def holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarray
         if (on.sum() >= 2 and usual.sum() >= 7 and np.isfinite(expect).all() and expect.sum() >= IDLE_MIN_PARCELS
                 and np.all(per_day[on] < IDLE_SHARE * expect)):
             out.append(k)
+    return tuple(out)
+
+
+def holiday_stops(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarray, skip: tuple[str, ...],
+                  years_after: int = 3) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Carrier/services (not in ``skip``) idle on some public holidays, by name: ``(key, their local day numbers)``.
+
+    An own fleet that drives on most holidays at reduced capacity and stops
+    on Chuseok is not idle on every holiday (:func:`holiday_idle`), yet no
+    promise may land on Chuseok.  A holiday name is kept for a service when,
+    on every date of it the history holds on the service's delivering
+    weekdays, it delivered under :data:`IDLE_SHARE` of an ordinary day of
+    that weekday, and those dates expected :data:`IDLE_MIN_PARCELS` in all.
+    The days returned are that name's dates over the history's years and
+    ``years_after`` more.
+    """
+    if not city.holidays or len(frame) == 0:
+        return ()
+    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
+    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
+    if hi - lo < 14:
+        return ()
+    keep = (dday >= lo) & (dday <= hi)
+    dday = dday[keep]
+    y0 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year
+    y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
+    names_of: dict[int, set[str]] = {}
+    for d, names in country_calendar(city.holidays, range(y0, y1 + 1 + years_after)).items():
+        names_of[(d - datetime(1970, 1, 1).date()).days] = {n for n in (holiday_name(x) for x in str(names).split(";")) if n}
+    hol = np.array(sorted(k for k, v in names_of.items() if v and lo <= k <= hi), dtype=np.int64)
+    if hol.size == 0:
+        return ()
+    span = np.arange(lo, hi + 1)
+    wd = (span + 3) % 7
+    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
+    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
+    out = []
+    for k in sorted(set(base.tolist()) - set(skip)):
+        d = dday[base == k]
+        per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
+        works = np.isin(wd, np.unique((d + 3) % 7))
+        usual = works & ~near
+        if usual.sum() < 7:
+            continue
+        by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
+        stopped: dict[str, bool] = {}
+        expected: dict[str, float] = {}
+        for h in hol.tolist():
+            e = by_wd[(h + 3) % 7]
+            if not works[h - lo] or not np.isfinite(e):
+                continue
+            for n in names_of[h]:
+                stopped[n] = stopped.get(n, True) and per_day[h - lo] < IDLE_SHARE * e
+                expected[n] = expected.get(n, 0.0) + e
+        kept = {n for n, v in stopped.items() if v and expected[n] >= IDLE_MIN_PARCELS}
+        if kept:
+            out.append((k, tuple(sorted(x for x, v in names_of.items() if v & kept))))
     return tuple(out)
 
 

@@ -60,9 +60,9 @@ def late_text(model: EtaModel, b: BatchQuote, i: int, k: int, created: float) ->
 def _new_holiday(model: EtaModel, spec: ServiceSpec, created: float, promised: float) -> str:
     """``Thanksgiving Day (Thu 27 Nov)``: the first holiday that closes the service (``City.new_holidays``) from the
     order's day to its promise's on which it would deliver, for a service the history shows idle on its
-    holidays (the ones whose promises ``rules.holiday_days`` moves); "" when none."""
-    new = model.city.new_holidays
-    if not new or spec.key not in model.city.holiday_idle or spec.key not in model.keys:
+    holidays, or on some (``City.holiday_stops``: the ones whose promises ``rules.holiday_days`` moves); "" when none."""
+    new = dict(model.city.holiday_stops).get(spec.key) or (model.city.new_holidays if spec.key in model.city.holiday_idle else ())
+    if not new or spec.key not in model.keys:
         return ""
     works = delivering_weekdays(model, model.keys.index(spec.key))
     d0, d1 = (math.floor(local_seconds(np.array([t]), model.tz)[0] / 86400.0) for t in (created, promised))

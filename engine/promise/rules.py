@@ -286,11 +286,11 @@ def moved_local(model: EtaModel, ti: np.ndarray, day: np.ndarray, due: np.ndarra
     """``due`` (local promise times of orders created on local days ``day``) moved past the holidays the history
     never saw (:func:`holiday_days`; a copy, or ``due`` itself when nothing moves).  :func:`due_promise` and the
     cut-off scans read promises through it, so "order within" agrees with the promise."""
-    if not (model.city.holiday_idle and model.city.new_holidays):
+    if not _any_closures(model):
         return due
     new = _new_holidays(model)
     tis = np.broadcast_to(np.asarray(ti, dtype=np.int64), due.shape)
-    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _idle_on_holidays(model, j)])
+    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _closed_days(model, j)])
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), due.shape)
     end = np.floor(due / 86400.0).astype(np.int64)
     hit = idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
@@ -305,7 +305,7 @@ def moved_local(model: EtaModel, ti: np.ndarray, day: np.ndarray, due: np.ndarra
 
 def moved_local_one(model: EtaModel, ti: int, day: int, due: float) -> float:
     """Scalar :func:`moved_local`."""
-    if not (model.city.holiday_idle and model.city.new_holidays):
+    if not _any_closures(model):
         return due
     return due + 86400.0 * _holiday_days_memo(model, ti, day, math.floor(due / 86400.0))
 
@@ -322,18 +322,44 @@ def _holiday_days_memo(model: EtaModel, ti: int, day: int, end: int) -> int:
     return hit
 
 
+def _any_closures(model: EtaModel) -> bool:
+    """True when some carrier/service stops on holidays (``City.holiday_idle`` or ``City.holiday_stops``)."""
+    return bool((model.city.holiday_idle and model.city.new_holidays) or model.city.holiday_stops)
+
+
 def _new_holidays(model: EtaModel) -> np.ndarray:
-    """``model.city.new_holidays`` as a sorted array (cached)."""
+    """Every day that closes some carrier/service (``new_holidays`` of the idle ones and ``holiday_stops``),
+    sorted (cached): :func:`moved_local` walks only the orders with one of them before their promise."""
     hit = model._levels_cache.get("new_holidays")
     if hit is None:
-        hit = model._levels_cache["new_holidays"] = np.array(sorted(model.city.new_holidays), dtype=np.int64)
+        days = set(model.city.new_holidays if model.city.holiday_idle else ())
+        for _, d in model.city.holiday_stops:
+            days.update(d)
+        hit = model._levels_cache["new_holidays"] = np.array(sorted(days), dtype=np.int64)
     return hit
+
+
+def _closed_days(model: EtaModel, ti: int) -> frozenset[int]:
+    """The days that close table ``ti``'s carrier/service: every ``new_holidays`` for one idle on holidays,
+    its own ``holiday_stops`` for one that stops on some, else none (cached per table)."""
+    hit = model._levels_cache.get("closed_days_per_table")
+    if hit is None:
+        stops = dict(model.city.holiday_stops)
+        new = frozenset(model.city.new_holidays)
+        hit = model._levels_cache["closed_days_per_table"] = [
+            new if _per_table(model)[0][j] else frozenset(stops.get(k.partition(SEASON_SEP)[0], ()))
+            for j, k in enumerate(model.keys)]
+    return hit[ti]
 
 
 def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     """Days a promise on local day ``end``, for an order of local day ``day``, moves for the holidays that close its service.
 
-    Only for a carrier/service the history shows idle on its own public
+    For a carrier/service the history shows idle on some holidays only
+    (``City.holiday_stops``: Chuseok for an own fleet that drives on other
+    holidays), whose tables learnt those breaks as delivered, the promise only
+    moves off the days it stops on (a promise for Chuseok itself was met by no order).
+    Otherwise only for a carrier/service the history shows idle on its own public
     holidays (``City.holiday_idle``): it is taken to stop on every one of
     ``City.new_holidays``, those the history did not cover too
     (Thanksgiving in a history of September and October, for a carrier
@@ -348,19 +374,24 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     A service seen delivering on the holidays, or with none in its history,
     is left to its tables (the holidays pooled, as the fit decided).
     """
-    if not _idle_on_holidays(model, ti):
+    closed = _closed_days(model, ti)
+    if not closed:
         return 0
-    closed = model._levels_cache.get("new_holidays_set")
-    if closed is None:
-        closed = model._levels_cache["new_holidays_set"] = frozenset(model.city.new_holidays)
     works = delivering_weekdays(model, ti)
+    if not _idle_on_holidays(model, ti):
+        # A service stopping on some holidays (City.holiday_stops) kept them in its tables, pooled or in a holiday
+        # or slow-period table, which learnt what they cost as delivered: its promise only moves off the days it stops on.
+        out = end
+        while out in closed or not works[(out + 3) % 7]:
+            out += 1
+        return out - end
     owed = sum(1 for d in range(day, end + 1) if d in closed and works[(d + 3) % 7])
     out = end
     while owed > 0:
         out += 1
         if works[(out + 3) % 7] and out not in closed:
             owed -= 1
-    if out > end and _holiday_table(model, ti):
+    if out > end and _holiday_table(model, ti) and _idle_on_holidays(model, ti):
         # Never into the break itself: on to the first day after it the service delivers.
         out = max(end, out - model.city.seen_break_days)
         while out in closed or not works[(out + 3) % 7]:

@@ -93,7 +93,7 @@ def _model(spec: str, catalogue: str | None, where: str) -> EtaModel:
 
 #: What a fitted model's city learnt (its tables are labelled by these seasons and holidays) rather than
 #: what a catalogue offers: a catalogue named in a scenario changes the offer, not the calendar.
-FITTED_CALENDAR = ("seasons", "holidays", "closed_days", "new_holidays", "seen_break_days", "holiday_idle")
+FITTED_CALENDAR = ("seasons", "holidays", "closed_days", "new_holidays", "seen_break_days", "holiday_idle", "holiday_stops")
 
 
 def with_calendar_of(offer: City, fitted: City) -> City:

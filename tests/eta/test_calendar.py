@@ -354,6 +354,15 @@ def test_holiday_idle_lists_the_services_that_stop_on_the_historys_holidays() ->
     # One holiday seen (the history ends before Veterans Day): too little to say.
     assert idle(frame[frame["delivered"] < _day(2025, 11, 1) * 86400.0], city) == ()
 
+    # The one that stops on Columbus Day alone stops on it in the years after too; not on Veterans Day.
+    from engine.eta.warp import holiday_stops
+
+    cday = weekday_hour(frame["created"].to_numpy(), tz)[2]
+    ((key, days),) = holiday_stops(frame, city, tz, cday, skip=("stops:ground",))
+    assert key == "some:ground" and {_day(2025, 10, 13), _day(2026, 10, 12), _day(2028, 10, 9)} <= set(days)
+    assert _day(2025, 11, 11) not in days and _day(2025, 11, 27) not in days
+    assert [k for k, _ in holiday_stops(frame, city, tz, cday, skip=())] == ["some:ground", "stops:ground"]
+
 
 def test_a_slow_period_held_by_two_holidays_recurs_only_where_they_meet_again() -> None:
     """São Paulo 2025: Good Friday (Apr 18) and Tiradentes (Apr 21) made one long break; in 2026 they are 18 days apart."""

@@ -16,7 +16,7 @@ def _model(works: tuple[bool, ...], holidays: tuple[int, ...]) -> SimpleNamespac
     """The fields ``rules.holiday_days`` reads, for one carrier/service idle on ``holidays``."""
     delivers = np.zeros((1, 7, 24), dtype=bool)
     delivers[0, np.nonzero(works)[0], 12] = True
-    city = SimpleNamespace(holiday_idle=("own:next_day",), new_holidays=holidays, seen_break_days=0)
+    city = SimpleNamespace(holiday_idle=("own:next_day",), new_holidays=holidays, seen_break_days=0, holiday_stops=())
     return SimpleNamespace(keys=["own:next_day"], delivers=delivers, city=city, _levels_cache={})
 
 
@@ -51,3 +51,28 @@ def test_a_monday_holiday_moves_a_tuesday_delivery_to_monday_and_a_later_one_by_
     # Ordered Friday, delivered Tuesday after the holiday: an ordinary Monday delivery; Thursday: a Wednesday one.
     # Delivered the day it was ordered, or ordered after the holiday: nothing to take out.
     assert back.tolist() == [1, 1, 0, 0]
+
+
+def _stopping(works: tuple[bool, ...], stops: tuple[int, ...], table: str = "own:next_day") -> SimpleNamespace:
+    """The fields ``rules.holiday_days`` reads, for one carrier/service that stops on some holidays only."""
+    m = _model(works, ())
+    m.keys = [table]
+    m.city = SimpleNamespace(holiday_idle=(), new_holidays=(), seen_break_days=0, holiday_stops=(("own:next_day", stops),))
+    return m
+
+
+def test_a_service_stopping_on_some_holidays_is_never_promised_on_them() -> None:
+    """An own fleet that drives Monday to Saturday and stops on a three-day break (Thursday to Saturday): a
+    Wednesday order promised for Friday moves off the break to Monday, from any of its tables (they learnt what
+    its breaks cost as delivered, with those days pooled in); a promise past the break stays."""
+    wed = 20_005  # a Wednesday
+    assert (wed + 3) % 7 == 2
+    works = (True,) * 6 + (False,)
+    brk = (wed + 1, wed + 2, wed + 3)
+    for table in ("own:next_day", "own:next_day@holiday"):
+        assert wed + 2 + rules.holiday_days(_stopping(works, brk, table), 0, wed, wed + 2) == wed + 5
+    assert rules.holiday_days(_stopping(works, brk), 0, wed, wed + 6) == 0
+    # A promise before the break, or an order after it, does not move; nor for another holiday.
+    assert rules.holiday_days(_stopping(works, brk), 0, wed - 2, wed) == 0
+    assert rules.holiday_days(_stopping(works, brk), 0, wed + 5, wed + 6) == 0
+    assert rules.holiday_days(_stopping(works, (wed + 30,)), 0, wed, wed + 2) == 0
