@@ -70,31 +70,18 @@ def holiday_idle(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarray
     """
     if not city.holidays or len(frame) == 0:
         return ()
-    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
-    # Days whose deliveries the history holds in full: not the first few (parcels ordered before it) nor the
-    # last week (parcels still on their way when it ends).
-    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
-    if hi - lo < 14:
+    full = _full_days(frame, tz, cday)
+    if full is None:
         return ()
-    keep = (dday >= lo) & (dday <= hi)
-    dday = dday[keep]
+    lo, hi, dday, base = full
     y0, y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year, (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
     hol = holiday_day_numbers(city.holidays, range(y0, y1 + 1))
-    span = np.arange(lo, hi + 1)
-    wd = (span + 3) % 7
-    is_hol = np.isin(span, hol)
-    # The days around a holiday carry its backlog: the ordinary days are those a week clear of any.
-    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
-    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
+    wd = (np.arange(lo, hi + 1) + 3) % 7
+    is_hol = np.isin(np.arange(lo, hi + 1), hol)
     out = []
     for k in sorted(set(base.tolist())):
-        d = dday[base == k]
-        per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
-        works = np.isin(wd, np.unique((d + 3) % 7))
+        per_day, works, usual, by_wd = _by_weekday(dday[base == k], lo, hi, hol)
         on = is_hol & works
-        usual = works & ~near
-        # Against an ordinary day of the same weekday (a Sunday holiday against Sundays).
-        by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
         expect = by_wd[wd[on]]
         # Idle on every one of at least two holidays (a carrier that keeps some holidays and works others keeps
         # only its own: UPS stops on Memorial Day, not on Juneteenth), with IDLE_MIN_PARCELS expected on them
@@ -120,12 +107,10 @@ def holiday_stops(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
     """
     if not city.holidays or len(frame) == 0:
         return ()
-    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
-    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
-    if hi - lo < 14:
+    full = _full_days(frame, tz, cday)
+    if full is None:
         return ()
-    keep = (dday >= lo) & (dday <= hi)
-    dday = dday[keep]
+    lo, hi, dday, base = full
     y0 = (datetime(1970, 1, 1) + pd.Timedelta(days=lo)).year
     y1 = (datetime(1970, 1, 1) + pd.Timedelta(days=hi)).year
     names_of: dict[int, set[str]] = {}
@@ -134,19 +119,11 @@ def holiday_stops(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
     hol = np.array(sorted(k for k, v in names_of.items() if v and lo <= k <= hi), dtype=np.int64)
     if hol.size == 0:
         return ()
-    span = np.arange(lo, hi + 1)
-    wd = (span + 3) % 7
-    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
-    base = (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
     out = []
     for k in sorted(set(base.tolist()) - set(skip)):
-        d = dday[base == k]
-        per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
-        works = np.isin(wd, np.unique((d + 3) % 7))
-        usual = works & ~near
+        per_day, works, usual, by_wd = _by_weekday(dday[base == k], lo, hi, hol)
         if usual.sum() < 7:
             continue
-        by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
         stopped: dict[str, bool] = {}
         expected: dict[str, float] = {}
         for h in hol.tolist():
@@ -160,6 +137,36 @@ def holiday_stops(frame: pd.DataFrame, city: City, tz: ZoneInfo, cday: np.ndarra
         if kept:
             out.append((k, tuple(sorted(x for x, v in names_of.items() if v & kept))))
     return tuple(out)
+
+
+def _full_days(frame: pd.DataFrame, tz: ZoneInfo, cday: np.ndarray) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """``(lo, hi, delivery day, carrier:service)`` of the rows delivered on local days ``lo..hi``: those whose
+    deliveries the history holds in full, not the first few (parcels ordered before it) nor the last week
+    (parcels still on their way when it ends).  None when that leaves under two weeks."""
+    _, _, dday = weekday_hour(frame["delivered"].to_numpy(), tz)
+    lo, hi = int(cday.min()) + 3, int(cday.max()) - 7
+    if hi - lo < 14:
+        return None
+    keep = (dday >= lo) & (dday <= hi)
+    return lo, hi, dday[keep], (frame["carrier"] + ":" + frame["service"]).to_numpy()[keep]
+
+
+def _by_weekday(d: np.ndarray, lo: int, hi: int, hol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One service's deliveries per day of ``lo..hi`` (its delivery days ``d``), against an ordinary day of each weekday.
+
+    Returns ``(per_day, works, usual, by_wd)``: parcels per day; the days on
+    a weekday it delivers on; those of them a week clear of any of ``hol``
+    (the days around a holiday carry its backlog); and per weekday (Monday 0)
+    the mean of its usual days (NaN for none), so a Sunday holiday is weighed against Sundays.
+    """
+    span = np.arange(lo, hi + 1)
+    wd = (span + 3) % 7
+    near = np.isin(span, (hol[:, None] + np.arange(-7, 8)[None, :]).ravel())
+    per_day = np.bincount(d - lo, minlength=hi - lo + 1).astype(np.float64)
+    works = np.isin(wd, np.unique((d + 3) % 7))
+    usual = works & ~near
+    by_wd = np.array([per_day[usual & (wd == w)].mean() if (usual & (wd == w)).any() else np.nan for w in range(7)])
+    return per_day, works, usual, by_wd
 
 
 def warp_days(order_day: np.ndarray, day: np.ndarray, works: np.ndarray, holidays: np.ndarray) -> np.ndarray:
