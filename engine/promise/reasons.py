@@ -15,7 +15,7 @@ from engine.eta._city import ServiceSpec
 from engine.eta._time import from_epoch, local_seconds, local_seconds_one
 from engine.eta.area import area_text
 from engine.eta.model import EtaModel
-from engine.promise.rules import delivering_weekdays
+from engine.promise.rules import delivering_weekdays, service_closed_days
 
 __all__ = ["fmt_duration", "cutoff_text", "late_text", "reason_text", "reason_texts"]
 
@@ -61,12 +61,15 @@ def _new_holiday(model: EtaModel, spec: ServiceSpec, created: float, promised: f
     """``Thanksgiving Day (Thu 27 Nov)``: the first holiday that closes the service (``City.new_holidays``) from the
     order's day to its promise's on which it would deliver, for a service the history shows idle on its
     holidays, or on some (``City.holiday_stops``: the ones whose promises ``rules.holiday_days`` moves); "" when none."""
-    new = dict(model.city.holiday_stops).get(spec.key) or (model.city.new_holidays if spec.key in model.city.holiday_idle else ())
-    if not new or spec.key not in model.keys:
+    if spec.key not in model.keys:
         return ""
-    works = delivering_weekdays(model, model.keys.index(spec.key))
-    d0, d1 = (math.floor(local_seconds(np.array([t]), model.tz)[0] / 86400.0) for t in (created, promised))
-    days = sorted(d for d in set(new).intersection(range(d0, d1 + 1)) if works[(d + 3) % 7])
+    ti = model.keys.index(spec.key)
+    closed = service_closed_days(model, ti)
+    if not closed:
+        return ""
+    works = delivering_weekdays(model, ti)
+    d0, d1 = (math.floor(local_seconds_one(t, model.tz) / 86400.0) for t in (created, promised))
+    days = sorted(d for d in closed.intersection(range(d0, d1 + 1)) if works[(d + 3) % 7])
     if not days:
         return ""
     for day in (date(1970, 1, 1) + timedelta(days=d) for d in days):

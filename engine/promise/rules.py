@@ -288,9 +288,9 @@ def moved_local(model: EtaModel, ti: np.ndarray, day: np.ndarray, due: np.ndarra
     cut-off scans read promises through it, so "order within" agrees with the promise."""
     if not _any_closures(model):
         return due
-    new = _new_holidays(model)
+    new = _all_closed_days(model)
     tis = np.broadcast_to(np.asarray(ti, dtype=np.int64), due.shape)
-    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if _closed_days(model, j)])
+    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if service_closed_days(model, j)])
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), due.shape)
     end = np.floor(due / 86400.0).astype(np.int64)
     hit = idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
@@ -327,7 +327,7 @@ def _any_closures(model: EtaModel) -> bool:
     return bool((model.city.holiday_idle and model.city.new_holidays) or model.city.holiday_stops)
 
 
-def _new_holidays(model: EtaModel) -> np.ndarray:
+def _all_closed_days(model: EtaModel) -> np.ndarray:
     """Every day that closes some carrier/service (``new_holidays`` of the idle ones and ``holiday_stops``),
     sorted (cached): :func:`moved_local` walks only the orders with one of them before their promise."""
     hit = model._levels_cache.get("new_holidays")
@@ -339,7 +339,7 @@ def _new_holidays(model: EtaModel) -> np.ndarray:
     return hit
 
 
-def _closed_days(model: EtaModel, ti: int) -> frozenset[int]:
+def service_closed_days(model: EtaModel, ti: int) -> frozenset[int]:
     """The days that close table ``ti``'s carrier/service: every ``new_holidays`` for one idle on holidays,
     its own ``holiday_stops`` for one that stops on some, else none (cached per table)."""
     hit = model._levels_cache.get("closed_days_per_table")
@@ -374,7 +374,7 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
     A service seen delivering on the holidays, or with none in its history,
     is left to its tables (the holidays pooled, as the fit decided).
     """
-    closed = _closed_days(model, ti)
+    closed = service_closed_days(model, ti)
     if not closed:
         return 0
     works = delivering_weekdays(model, ti)
@@ -382,7 +382,7 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
         # A service stopping on some holidays (City.holiday_stops) kept them in its tables, pooled or in a holiday
         # or slow-period table, which learnt what they cost as delivered: its promise only moves off the days it stops on.
         out = end
-        while out in closed or not works[(out + 3) % 7]:
+        while out in closed or (out > end and not works[(out + 3) % 7]):
             out += 1
         return out - end
     owed = sum(1 for d in range(day, end + 1) if d in closed and works[(d + 3) % 7])
@@ -391,7 +391,7 @@ def holiday_days(model: EtaModel, ti: int, day: int, end: int) -> int:
         out += 1
         if works[(out + 3) % 7] and out not in closed:
             owed -= 1
-    if out > end and _holiday_table(model, ti) and _idle_on_holidays(model, ti):
+    if out > end and _holiday_table(model, ti):
         # Never into the break itself: on to the first day after it the service delivers.
         out = max(end, out - model.city.seen_break_days)
         while out in closed or not works[(out + 3) % 7]:
