@@ -290,14 +290,14 @@ def moved_local(model: EtaModel, ti: np.ndarray, day: np.ndarray, due: np.ndarra
         return due
     new = _all_closed_days(model)
     tis = np.broadcast_to(np.asarray(ti, dtype=np.int64), due.shape)
-    idle = np.isin(tis, [j for j in np.unique(tis).tolist() if service_closed_days(model, j)])
+    closes = np.isin(tis, [j for j in np.unique(tis).tolist() if service_closed_days(model, j)])
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), due.shape)
     end = np.floor(due / 86400.0).astype(np.int64)
-    hit = idle & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
+    hit = closes & (np.searchsorted(new, end, "right") > np.searchsorted(new, day, "left"))
     if not hit.any():
         return due
     out = due.copy()
-    # Only orders of an idle service with a new holiday between their day and their promise are walked one by one.
+    # Only orders of a service with one of its closed days between their day and their promise are walked one by one.
     for idx in zip(*np.nonzero(hit)):
         out[idx] += 86400.0 * _holiday_days_memo(model, int(tis[idx]), int(day[idx]), int(end[idx]))
     return out
@@ -328,14 +328,12 @@ def _any_closures(model: EtaModel) -> bool:
 
 
 def _all_closed_days(model: EtaModel) -> np.ndarray:
-    """Every day that closes some carrier/service (``new_holidays`` of the idle ones and ``holiday_stops``),
-    sorted (cached): :func:`moved_local` walks only the orders with one of them before their promise."""
-    hit = model._levels_cache.get("new_holidays")
+    """Every day that closes some carrier/service (the union of :func:`service_closed_days`), sorted (cached):
+    :func:`moved_local` walks only the orders with one of them before their promise."""
+    hit = model._levels_cache.get("all_closed_days")
     if hit is None:
-        days = set(model.city.new_holidays if model.city.holiday_idle else ())
-        for _, d in model.city.holiday_stops:
-            days.update(d)
-        hit = model._levels_cache["new_holidays"] = np.array(sorted(days), dtype=np.int64)
+        days = set().union(*(service_closed_days(model, j) for j in range(len(model.keys))))
+        hit = model._levels_cache["all_closed_days"] = np.array(sorted(days), dtype=np.int64)
     return hit
 
 
